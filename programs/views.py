@@ -1,0 +1,80 @@
+"""The public catalog: thin views over selectors."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from . import selectors
+from .models import CredentialVersion, Organization
+
+CATALOG_PAGE_SIZE = 12
+
+
+def _organization(request: HttpRequest) -> Organization:
+    return request.organization  # type: ignore[attr-defined,no-any-return]
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    organizations = selectors.organization_list_public()
+    return render(request, "programs/home.html", {"organizations": organizations})
+
+
+def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    filters = selectors.CatalogFilters(
+        focus_area=request.GET.get("focus", "").strip(),
+        category=request.GET.get("category", "").strip(),
+        level=request.GET.get("level", "").strip(),
+        audience=request.GET.get("audience", "").strip(),
+        q=request.GET.get("q", "").strip()[:200],
+    )
+    credentials = selectors.credential_list_published(organization=organization, filters=filters)
+    page = Paginator(credentials, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "programs/catalog.html",
+        {
+            "organization": organization,
+            "page": page,
+            "filters": filters,
+            "querystring": query.urlencode(),
+            "focus_areas": selectors.focus_area_list(organization=organization),
+            "categories": selectors.category_list(organization=organization),
+            "audiences": selectors.audience_list(organization=organization),
+            "levels": CredentialVersion.Level.choices,
+            "pathways": selectors.pathway_list_published(organization=organization),
+            "membership": selectors.membership_get(organization=organization, user=request.user),
+        },
+    )
+
+
+def credential_detail(
+    request: HttpRequest, org_slug: str, credential_slug: str, number: int | None = None
+) -> HttpResponse:
+    organization = _organization(request)
+    version = selectors.credential_version_get_public(
+        organization=organization, credential_slug=credential_slug, number=number
+    )
+    return render(
+        request,
+        "programs/credential_detail.html",
+        {
+            "organization": organization,
+            "version": version,
+            "credential": version.credential,
+            "history": selectors.credential_version_history(credential=version.credential),
+            "membership": selectors.membership_get(organization=organization, user=request.user),
+        },
+    )
+
+
+def pathway_detail(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    pathway = selectors.pathway_get_published(organization=organization, slug=pathway_slug)
+    return render(
+        request, "programs/pathway_detail.html", {"organization": organization, "pathway": pathway}
+    )
