@@ -5,6 +5,7 @@ The same code paths run in all three; only configuration differs.
 """
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import environ
@@ -157,7 +158,12 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "memberships-lapse-expired": {
+        "task": "programs.membership_lapse_expired_all",
+        "schedule": 60 * 60 * 6,  # every six hours; idempotent
+    },
+}
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -171,7 +177,7 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     # Organization logos and badge images (admin-uploaded) keep the local-file default;
     # educators' evidence goes to S3-compatible storage (django-storages).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -179,6 +185,28 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Educators' evidence: any S3-compatible service (SeaweedFS on a bare machine and in compose).
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="http://127.0.0.1:8333")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="tessera-evidence")
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="tessera")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)  # signed URLs: 5 min
+STORAGES["evidence"] = {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "endpoint_url": AWS_S3_ENDPOINT_URL,
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        "access_key": AWS_ACCESS_KEY_ID,
+        "secret_key": AWS_SECRET_ACCESS_KEY,
+        "region_name": AWS_S3_REGION_NAME,
+        "querystring_auth": True,
+        "querystring_expire": AWS_QUERYSTRING_EXPIRE,
+        "default_acl": None,
+        "file_overwrite": False,
     },
 }
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Task
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django_scopes import scope
 
@@ -55,6 +55,10 @@ class TenantScopeMiddleware:
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(
+            {"code": "not_found", "message": "No such organization.", "fields": {}}, status=404
+        )
     from django.views.defaults import page_not_found
 
     return page_not_found(request, Http404("No such organization."))

@@ -225,3 +225,7 @@ def credential_version_history(*, credential: Credential) -> QuerySet[Credential
         credential=credential,
         state__in=[CredentialVersion.State.PUBLISHED, CredentialVersion.State.SUPERSEDED],
     ).only("pk", "number", "state", "published_at", "credential_id", "organization_id")
+
+
+def organization_ids_active() -> list[int]:
+    return list(Organization.objects.filter(is_active=True).values_list("pk", flat=True))

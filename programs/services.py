@@ -3,6 +3,7 @@ roles and memberships. Each runs in one transaction and writes an audit event.""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -17,6 +18,7 @@ from .models import (
     Credential,
     CredentialVersion,
     EvidenceRequirement,
+    Membership,
     Organization,
     User,
 )
@@ -286,3 +288,27 @@ def credential_create(
         summary=f"Credential “{title}” created as a draft",
     )
     return version
+
+
+@transaction.atomic
+def membership_lapse_expired(*, organization: Organization, today: dt.date | None = None) -> int:
+    """Mark active memberships whose end date has passed as lapsed; returns how many changed."""
+    today = today or timezone.localdate()
+    expired = list(
+        Membership.objects.select_for_update(skip_locked=True).filter(
+            organization=organization,
+            status=Membership.Status.ACTIVE,
+            member_until__lt=today,
+        )
+    )
+    for membership in expired:
+        membership.status = Membership.Status.LAPSED
+        membership.save(update_fields=["status", "updated_at"])
+        audit_record(
+            organization=organization,
+            actor=None,
+            action="membership.lapsed",
+            obj=membership,
+            summary=f"Membership of {membership.user.email} lapsed on {membership.member_until}",
+        )
+    return len(expired)

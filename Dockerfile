@@ -1,0 +1,23 @@
+# The production image for web, worker and beat (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_ENV=production
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY credentials_site credentials_site
+COPY programs programs
+COPY submissions submissions
+COPY reviews reviews
+COPY badges badges
+RUN pip install --no-cache-dir .
+COPY . .
+
+# collectstatic needs settings but no database or secrets of the deployment
+RUN SECRET_KEY=build-only-$(python -c 'print("x"*60)') ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
+    python manage.py collectstatic --noinput
+
+RUN useradd --system --uid 1000 tessera && mkdir -p /app/var/media && chown -R tessera /app/var
+USER tessera
+EXPOSE 8000
+CMD ["gunicorn", "credentials_site.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

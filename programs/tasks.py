@@ -1,0 +1,25 @@
+"""Celery tasks of programs: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from credentials_site.tenancy import TenantTask
+
+from . import selectors, services
+from .models import Organization
+
+
+@shared_task(name="programs.membership_lapse_expired", base=TenantTask, max_retries=3)
+def membership_lapse_expired(*, organization_id: int) -> int:
+    organization = Organization.objects.get(pk=organization_id)
+    return services.membership_lapse_expired(organization=organization)
+
+
+@shared_task(name="programs.membership_lapse_expired_all")
+def membership_lapse_expired_all() -> int:
+    """Beat, daily: one task per active organization, each in its own tenant scope."""
+    ids = selectors.organization_ids_active()
+    for organization_id in ids:
+        membership_lapse_expired.delay(organization_id=organization_id)
+    return len(ids)

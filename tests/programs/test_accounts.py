@@ -1,0 +1,120 @@
+"""Educators sign up with e-mail and password, verify the address, log in and reset the password
+(django-allauth); one account serves every organization."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from programs.models import User
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_credential
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a-long passphrase 2026"
+
+
+def _link(message: str) -> str:
+    match = re.search(r"https?://[^/\s]+(/\S+)", message)
+    assert match, message
+    return match.group(1)
+
+
+def test_signup_requires_email_verification_then_logs_in(client: Client) -> None:
+    # given a visitor signing up
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "Teacher@School.example", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    # then they are asked to confirm their address and are not logged in yet
+    assert response.status_code == 302
+    assert "/accounts/confirm-email/" in response["Location"]
+    user = User.objects.get(email__iexact="teacher@school.example")
+    assert len(mail.outbox) == 1
+    assert client.get("/accounts/email/").status_code == 302  # not logged in
+
+    # when they follow the link in the e-mail and confirm
+    confirm_path = _link(mail.outbox[0].body)
+    assert client.get(confirm_path).status_code == 200
+    response = client.post(confirm_path)
+    # then the address is verified and they are logged in
+    assert response.status_code == 302
+    assert user.emailaddress_set.get().verified
+    assert client.get("/accounts/email/").status_code == 200
+
+
+def test_signup_with_a_taken_email_creates_nothing_and_tells_the_owner(client: Client) -> None:
+    # given an existing account
+    UserFactory(email="taken@example.org")
+    # when someone signs up with the same address
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "taken@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    # then the page does not reveal that the account exists (no enumeration), no second
+    # account is made, and the owner is told by e-mail
+    assert response.status_code == 302
+    assert User.objects.filter(email__iexact="taken@example.org").count() == 1
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["taken@example.org"]
+    assert "already" in mail.outbox[0].body.lower()
+
+
+def test_weak_password_is_refused_and_creates_nothing(client: Client) -> None:
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "new@example.org", "password1": "12345678", "password2": "12345678"},
+    )
+    assert response.status_code == 200
+    assert (
+        "too common" in response.content.decode() or "entirely numeric" in response.content.decode()
+    )
+    assert not User.objects.filter(email="new@example.org").exists()
+
+
+def test_login_and_password_reset(client: Client) -> None:
+    UserFactory(email="educator@example.org")
+    assert (
+        client.post(
+            "/accounts/login/", {"login": "educator@example.org", "password": "wrong"}
+        ).status_code
+        == 200
+    )
+    response = client.post(
+        "/accounts/login/",
+        {"login": "educator@example.org", "password": "correct horse battery staple"},
+    )
+    assert response.status_code == 302
+    client.post("/accounts/logout/")
+
+    client.post("/accounts/password/reset/", {"email": "educator@example.org"})
+    assert len(mail.outbox) == 1
+    reset_path = _link(mail.outbox[0].body)
+    response = client.get(reset_path, follow=True)
+    form_path = response.redirect_chain[-1][0] if response.redirect_chain else reset_path
+    response = client.post(form_path, {"password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302
+    assert client.login(email="educator@example.org", password=PASSWORD)
+
+
+def test_one_account_across_organizations(client: Client) -> None:
+    # given one educator who is a member of one organization and not of another
+    gael = OrganizationFactory(short_name="GAEL")
+    district = OrganizationFactory(short_name="RUSD")
+    user = UserFactory()
+    MembershipFactory(organization=gael, user=user, member_until=None)
+    gael_credential = make_credential(gael)
+    district_credential = make_credential(district)
+    client.force_login(user)
+    # when they open both catalogs' credentials with the same session
+    at_gael = client.get(f"/o/{gael.slug}/credentials/{gael_credential.credential.slug}/")
+    at_district = client.get(
+        f"/o/{district.slug}/credentials/{district_credential.credential.slug}/"
+    )
+    # then both know who they are, and only GAEL shows a membership
+    assert user.email in at_gael.content.decode() and user.email in at_district.content.decode()
+    assert "GAEL Member" in at_gael.content.decode()
+    assert "RUSD Member" not in at_district.content.decode()
