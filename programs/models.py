@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -76,6 +77,24 @@ class User(AbstractBaseUser, PermissionsMixin):
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #0b5394.")
 
 
+def _relative_luminance(hex_value: str) -> float:
+    channels = [int(hex_value[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def readable_on_white(value: str) -> None:
+    """The brand colour is used behind white text and for borders: it needs WCAG AA contrast."""
+    if not hex_colour.regex.match(value or ""):
+        return  # the format validator reports it
+    ratio = 1.05 / (_relative_luminance(value) + 0.05)
+    if ratio < 4.5:
+        raise ValidationError(
+            f"White text on {value} has a contrast of {ratio:.1f}:1; choose a darker colour "
+            "(at least 4.5:1) so buttons and headings stay readable."
+        )
+
+
 class Organization(TimeStampedModel):
     """The tenant: an association, district or agency that runs a micro-credential program."""
 
@@ -85,7 +104,9 @@ class Organization(TimeStampedModel):
     tagline = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True)
     logo = models.ImageField(upload_to="logos/", blank=True)
-    brand_colour = models.CharField(max_length=7, default="#1f4e79", validators=[hex_colour])
+    brand_colour = models.CharField(
+        max_length=7, default="#1f4e79", validators=[hex_colour, readable_on_white]
+    )
     website = models.URLField(blank=True)
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(blank=True)
