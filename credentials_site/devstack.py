@@ -156,8 +156,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             manage("migrate", "--noinput", env=env)
             manage("collectstatic", "--noinput", "-v", "0", env=env)
-            manage("load_demo", env=env)
             port = os.environ.get("PORT", "8000")
+            manage("load_demo", "--base-url", f"http://127.0.0.1:{port}", env=env)
             log(f"Open http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)")
             log("Ctrl-C stops the web server, the worker, beat, Redis and PostgreSQL.")
             honcho = subprocess.Popen(

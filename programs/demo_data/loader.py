@@ -1,0 +1,406 @@
+"""Turns the demo content (plain data in the sibling modules) into rows, through the services.
+
+Idempotent by natural keys: organizations, programs, focus areas, categories, audiences and
+pathways by slug, credentials by (organization, slug), users by e-mail, roles by
+(organization, user, role). What exists already is left exactly as it is, so a second run creates
+nothing and changes nothing (and never undoes what someone edited in the admin since).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from programs import services
+from programs.models import (
+    Audience,
+    Category,
+    Credential,
+    CredentialVersion,
+    EvidenceRequirement,
+    FocusArea,
+    Membership,
+    Organization,
+    Pathway,
+    Program,
+    QuizChoice,
+    QuizQuestion,
+    Resource,
+    RubricCriterion,
+    RubricLevel,
+    StaffRole,
+    User,
+)
+
+from .gael import GAEL
+from .people import DEMO_PASSWORD, DEMO_USERS
+from .riverside import RIVERSIDE
+
+ORGANIZATIONS: list[dict[str, Any]] = [GAEL, RIVERSIDE]
+
+# One rubric scale for every criterion of the demo: a reviewer learns it once.
+RUBRIC_SCALE: tuple[tuple[int, str], ...] = (
+    (0, "Not yet evident"),
+    (1, "Developing"),
+    (2, "Proficient"),
+    (3, "Exemplary"),
+)
+PASSING_SCORE = 2
+
+_DECIMAL_FIELDS = {"estimated_hours", "credit_hours", "member_fee", "non_member_fee"}
+
+
+class Writer(Protocol):
+    def write(self, msg: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    role: str
+    organization: str
+
+
+@dataclass
+class DemoResult:
+    """What a run did: ``created`` counts only what is new this time (empty on a second run)."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    skipped_credentials: list[str] = field(default_factory=list)
+    organizations: dict[str, str] = field(default_factory=dict)  # slug -> short name
+    logins: list[DemoLogin] = field(default_factory=list)
+
+    @property
+    def created_anything(self) -> bool:
+        return any(self.created.values())
+
+
+def load_demo(stdout: Writer | None = None) -> DemoResult:
+    """Create the demo organizations, their published catalogs and the demo logins.
+
+    Runs in one transaction (a failure leaves nothing half-loaded) and outside tenant scopes,
+    since it sets up several organizations at once.
+    """
+    result = DemoResult()
+
+    def say(message: str) -> None:
+        if stdout is not None:
+            stdout.write(message + "\n")
+
+    with scopes_disabled(), transaction.atomic():
+        for spec in ORGANIZATIONS:
+            _load_organization(spec, result=result, say=say)
+        _load_people(result=result, say=say)
+    return result
+
+
+# --- Organizations and their catalogs ----------------------------------------------------------
+
+
+def _load_organization(spec: dict[str, Any], *, result: DemoResult, say: Any) -> Organization:
+    organization, created = Organization.objects.get_or_create(
+        slug=spec["slug"], defaults=spec["organization"]
+    )
+    result.created["organizations"] += created
+    result.organizations[organization.slug] = organization.short_name or organization.name
+    say(f"{organization.name} ({'created' if created else 'already there'})")
+
+    program_spec = dict(spec["program"])
+    program, created = Program.objects.get_or_create(
+        organization=organization, slug=program_spec.pop("slug"), defaults=program_spec
+    )
+    result.created["programs"] += created
+
+    focus_areas = {
+        item["slug"]: _get_or_create(
+            FocusArea,
+            result,
+            organization=organization,
+            slug=item["slug"],
+            defaults={
+                "name": item["name"],
+                "description": item.get("description", ""),
+                "position": position,
+            },
+        )
+        for position, item in enumerate(spec["focus_areas"], start=1)
+    }
+    categories = {
+        item["slug"]: _get_or_create(
+            Category, result, organization=organization, slug=item["slug"], defaults=item
+        )
+        for item in spec["categories"]
+    }
+    audiences = {
+        item["slug"]: _get_or_create(
+            Audience,
+            result,
+            organization=organization,
+            slug=item["slug"],
+            defaults={"name": item["name"], "position": position},
+        )
+        for position, item in enumerate(spec["audiences"], start=1)
+    }
+
+    credentials: dict[str, Credential] = {}
+    for credential_spec in spec["credentials"]:
+        credentials[credential_spec["slug"]] = _load_credential(
+            credential_spec,
+            organization=organization,
+            program=program,
+            focus_areas=focus_areas,
+            categories=categories,
+            audiences=audiences,
+            result=result,
+            say=say,
+        )
+
+    for pathway_spec in spec.get("pathways", []):
+        pathway_spec = dict(pathway_spec)
+        members = [credentials[slug] for slug in pathway_spec.pop("credentials")]
+        pathway = _get_or_create(
+            Pathway,
+            result,
+            organization=organization,
+            slug=pathway_spec.pop("slug"),
+            defaults=pathway_spec,
+        )
+        pathway.credentials.add(*members)  # adds only the missing links
+    return organization
+
+
+def _get_or_create(model: Any, result: DemoResult, *, defaults: dict[str, Any], **keys: Any) -> Any:
+    obj, created = model.objects.get_or_create(defaults=defaults, **keys)
+    result.created[str(model._meta.verbose_name_plural)] += created
+    return obj
+
+
+def _load_credential(
+    spec: dict[str, Any],
+    *,
+    organization: Organization,
+    program: Program,
+    focus_areas: dict[str, FocusArea],
+    categories: dict[str, Category],
+    audiences: dict[str, Audience],
+    result: DemoResult,
+    say: Any,
+) -> Credential:
+    existing = Credential.objects.filter(organization=organization, slug=spec["slug"]).first()
+    if existing is not None:
+        result.skipped_credentials.append(spec["slug"])
+        return existing
+
+    version = services.credential_create(
+        organization=organization,
+        program_id=program.pk,
+        slug=spec["slug"],
+        title=spec["title"],
+        summary=spec["summary"],
+        competency=spec["competency"],
+        actor=None,
+        **_version_fields(spec, focus_areas=focus_areas),
+    )
+    version.categories.set([categories[slug] for slug in spec["categories"]])
+    version.audiences.set([audiences[slug] for slug in spec["audiences"]])
+    _add_resources(version, spec["resources"])
+    _add_requirements(version, spec["requirements"])
+    services.credential_version_publish(version=version, actor=None)
+    result.created["credentials"] += 1
+    result.created["credential versions"] += 1
+
+    # Later versions show how editing a published credential works: v1 stays readable.
+    for revision in spec.get("revisions", []):
+        draft = services.credential_version_create_draft(credential=version.credential, actor=None)
+        for name, value in revision.get("changes", {}).items():
+            setattr(draft, name, Decimal(value) if name in _DECIMAL_FIELDS else value)
+        draft.save()
+        _add_resources(draft, revision.get("add_resources", []), start=draft.resources.count())
+        services.credential_version_publish(version=draft, actor=None)
+        result.created["credential versions"] += 1
+
+    say(f"  published “{spec['title']}” (v{1 + len(spec.get('revisions', []))})")
+    return Credential.objects.get(pk=version.credential_id)
+
+
+def _version_fields(spec: dict[str, Any], *, focus_areas: dict[str, FocusArea]) -> dict[str, Any]:
+    expiry_months = spec.get("expiry_months")
+    return {
+        "key_method": spec["key_method"],
+        "method_components": "\n".join(spec["method_components"]),
+        "learning_objectives": "\n".join(spec["learning_objectives"]),
+        "research": spec["research"],
+        "focus_area": focus_areas[spec["focus_area"]],
+        "level": spec["level"],
+        "estimated_hours": Decimal(spec["estimated_hours"]),
+        "credit_hours": Decimal(spec["credit_hours"]) if spec.get("credit_hours") else None,
+        "members_only": spec["members_only"],
+        "member_fee": Decimal(spec["member_fee"]),
+        "non_member_fee": (
+            Decimal(spec["non_member_fee"]) if spec["non_member_fee"] is not None else None
+        ),
+        "expiry_policy": (
+            CredentialVersion.ExpiryPolicy.MONTHS
+            if expiry_months
+            else CredentialVersion.ExpiryPolicy.NEVER
+        ),
+        "expiry_months": expiry_months,
+        "reviewers_required": spec.get("reviewers_required", 1),
+    }
+
+
+def _add_resources(
+    version: CredentialVersion, resources: list[dict[str, Any]], start: int = 0
+) -> None:
+    for position, item in enumerate(resources, start=start + 1):
+        Resource.objects.create(
+            organization_id=version.organization_id,
+            version=version,
+            position=position,
+            kind=item["kind"],
+            title=item["title"],
+            description=item.get("description", ""),
+            url=item.get("url", ""),
+        )
+
+
+def _add_requirements(version: CredentialVersion, requirements: list[dict[str, Any]]) -> None:
+    criterion_position = 0
+    for position, item in enumerate(requirements, start=1):
+        kind = item["kind"]
+        requirement = EvidenceRequirement.objects.create(
+            organization_id=version.organization_id,
+            version=version,
+            position=position,
+            title=item["title"],
+            instructions=item["instructions"],
+            kind=kind,
+            required=item.get("required", True),
+            accepted_file_kinds=item.get("accepted_file_kinds", []),
+            max_file_size_mb=item.get("max_file_size_mb", 100),
+            max_files=item.get("max_files", 1),
+            word_min=item.get("word_min"),
+            word_max=item.get("word_max"),
+            pass_mark_percent=item.get("pass_mark_percent"),
+        )
+        if kind == EvidenceRequirement.Kind.QUIZ:
+            _add_quiz(requirement, item["questions"])
+        for criterion in item.get("criteria", []):
+            criterion_position += 1
+            _add_criterion(version, criterion, requirement=requirement, position=criterion_position)
+
+
+def _add_quiz(requirement: EvidenceRequirement, questions: list[dict[str, Any]]) -> None:
+    for number, item in enumerate(questions, start=1):
+        if not 0 <= item["answer"] < len(item["choices"]):
+            raise ValueError(f"Quiz question {number} of “{requirement}” has no valid answer.")
+        question = QuizQuestion.objects.create(
+            organization_id=requirement.organization_id,
+            requirement=requirement,
+            position=number,
+            prompt=item["prompt"],
+        )
+        QuizChoice.objects.bulk_create(
+            QuizChoice(
+                organization_id=requirement.organization_id,
+                question=question,
+                position=index + 1,
+                text=text,
+                is_correct=index == item["answer"],
+            )
+            for index, text in enumerate(item["choices"])
+        )
+
+
+def _add_criterion(
+    version: CredentialVersion,
+    item: dict[str, Any],
+    *,
+    requirement: EvidenceRequirement | None,
+    position: int,
+) -> None:
+    descriptors = item["levels"]
+    if len(descriptors) != len(RUBRIC_SCALE):
+        raise ValueError(f"Rubric criterion “{item['title']}” needs one descriptor per level.")
+    criterion = RubricCriterion.objects.create(
+        organization_id=version.organization_id,
+        version=version,
+        requirement=requirement,
+        position=position,
+        title=item["title"],
+        description=item.get("description", ""),
+        passing_score=item.get("passing_score", PASSING_SCORE),
+    )
+    RubricLevel.objects.bulk_create(
+        RubricLevel(
+            organization_id=version.organization_id,
+            criterion=criterion,
+            score=score,
+            label=label,
+            descriptor=descriptor,
+        )
+        for (score, label), descriptor in zip(RUBRIC_SCALE, descriptors, strict=True)
+    )
+
+
+# --- People ------------------------------------------------------------------------------------
+
+
+def _load_people(*, result: DemoResult, say: Any) -> None:
+    organizations = {
+        org.slug: org for org in Organization.objects.filter(slug__in=result.organizations)
+    }
+    for spec in DEMO_USERS:
+        user = User.objects.filter(email=spec["email"]).first()
+        if user is None:
+            create = (
+                User.objects.create_superuser if spec.get("superuser") else User.objects.create_user
+            )
+            user = create(
+                spec["email"],
+                DEMO_PASSWORD,
+                full_name=spec["full_name"],
+                school=spec.get("school", ""),
+                district=spec.get("district", ""),
+            )
+            result.created["users"] += 1
+        _, created = EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
+        result.created["e-mail addresses"] += created
+
+        organization = organizations.get(spec.get("organization", ""))
+        for role in spec.get("roles", []):
+            _get_or_create(
+                StaffRole, result, organization=organization, user=user, role=role, defaults={}
+            )
+        membership = spec.get("membership")
+        if membership is not None and organization is not None:
+            _get_or_create(
+                Membership,
+                result,
+                organization=organization,
+                user=user,
+                defaults={
+                    "status": Membership.Status.ACTIVE,
+                    "member_number": membership["member_number"],
+                    "member_until": dt.date.fromisoformat(membership["member_until"]),
+                },
+            )
+        result.logins.append(
+            DemoLogin(
+                email=user.email,
+                password=DEMO_PASSWORD,
+                role=spec["label"],
+                organization=organization.short_name if organization else "(all, platform)",
+            )
+        )
+    say(f"{len(DEMO_USERS)} demo logins ready")
