@@ -137,11 +137,18 @@ def credential_list_published(
 
 
 def focus_area_list(*, organization: Organization) -> QuerySet[FocusArea]:
-    return FocusArea.objects.filter(organization=organization).annotate(
-        published_count=Count(
-            "versions",
-            filter=Q(versions__state=CredentialVersion.State.PUBLISHED),
+    return (
+        FocusArea.objects.filter(organization=organization)
+        .annotate(
+            published_count=Count(
+                "versions",
+                filter=Q(
+                    versions__state=CredentialVersion.State.PUBLISHED,
+                    versions__credential__status=Credential.Status.PUBLISHED,
+                ),
+            )
         )
+        .order_by("position", "name")
     )
 
 
