@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, path
 
 from . import selectors
 
@@ -17,16 +24,80 @@ def administered_org_ids(request: HttpRequest) -> list[int]:
     return cached
 
 
+class AdminLoginForm(AdminAuthenticationForm):
+    """Django's admin login admits only ``is_staff``; this one also admits program admins and
+    owners, once they have confirmed their e-mail address (as the site's own login requires)."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter the correct %(username)s and password of an account that "
+            "administers an organization."
+        ),
+        "unverified": (
+            "Confirm your e-mail address first: sign in on the site, follow the link in the "
+            "e-mail we send you, then come back here."
+        ),
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        AuthenticationForm.confirm_login_allowed(self, user)  # refuses inactive accounts
+        if user.is_staff or user.is_superuser:
+            return
+        if not selectors.organization_ids_administered_by(user=user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+        from allauth.account.models import EmailAddress
+
+        if not EmailAddress.objects.filter(
+            user=user, email__iexact=user.email, verified=True
+        ).exists():
+            raise ValidationError(self.error_messages["unverified"], code="unverified")
+
+
 class TesseraAdminSite(admin.AdminSite):
     site_header = "Tessera administration"
     site_title = "Tessera admin"
     index_title = "Your organization's programs"
+    login_form = AdminLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         if not (user.is_active and user.is_authenticated):
             return False
         return bool(user.is_superuser or administered_org_ids(request))
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        urls = super().get_urls()
+        view = self.admin_view(self.view_on_site)
+        return [
+            path("r/<int:content_type_id>/<path:object_id>/", view, name="view_on_site")
+            if getattr(pattern, "name", None) == "view_on_site"
+            else pattern
+            for pattern in urls
+        ]
+
+    def view_on_site(
+        self, request: HttpRequest, content_type_id: int, object_id: str
+    ) -> HttpResponse:
+        """Django's "view on site" redirect looks objects up unscoped, which would tell a program
+        admin where any organization's object lives (draft credentials included): only follow it
+        for objects this user's admin shows."""
+        from django.contrib.contenttypes.models import ContentType
+        from django.contrib.contenttypes.views import shortcut
+
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+        except ContentType.DoesNotExist:
+            raise Http404("No such object.") from None
+        model_admin = self._registry.get(model) if model is not None else None
+        obj = model_admin.get_object(request, unquote(object_id)) if model_admin else None
+        if model_admin is None or obj is None or not model_admin.has_view_permission(request, obj):
+            raise Http404("No such object.")
+        return shortcut(request, content_type_id, object_id)
 
 
 admin_site = TesseraAdminSite(name="admin")

@@ -74,7 +74,7 @@ def organization_ids_owned_by(*, user: User | AnonymousUser) -> list[int]:
         return list(Organization.objects.values_list("pk", flat=True))
     return list(
         StaffRole.objects.with_scopes_disabled()
-        .filter(user=user, role=StaffRole.Role.OWNER)
+        .filter(user=user, role=StaffRole.Role.OWNER, organization__is_active=True)
         .values_list("organization_id", flat=True)
     )
 

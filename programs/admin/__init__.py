@@ -1,0 +1,28 @@
+"""Admin for programs. Every page is limited to the organizations the user administers.
+
+``base`` holds the tenant plumbing every tenant model's admin derives from (``TenantAdmin``,
+``TenantInline``); the other modules register the admins of people, the catalog's structure, and
+credentials with their versions.
+"""
+
+from . import catalog, credentials, people
+from .base import (
+    NestedTenantAdmin,
+    TenantAdmin,
+    TenantFormMixin,
+    TenantInline,
+    safe_field_classes,
+)
+from .people import UserByEmailForm
+
+__all__ = [
+    "NestedTenantAdmin",
+    "TenantAdmin",
+    "TenantFormMixin",
+    "TenantInline",
+    "UserByEmailForm",
+    "catalog",
+    "credentials",
+    "people",
+    "safe_field_classes",
+]

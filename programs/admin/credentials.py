@@ -1,0 +1,532 @@
+"""Admin of credentials and their versions.
+
+A credential's content lives in versions. A draft is edited here; publishing it (the “Publish
+this version” button or the list action) makes it the catalog's current version and supersedes
+the previous one, which stays readable. Published versions are read-only: “Edit as a new
+version” copies the latest one into a new draft. Every state change goes through ``services``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import unquote
+from django.db import models
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
+
+from credentials_site.exceptions import ApplicationError
+
+from .. import services
+from ..admin_site import admin_site
+from ..models import (
+    Credential,
+    CredentialVersion,
+    EvidenceRequirement,
+    FileKind,
+    Organization,
+    QuizChoice,
+    QuizQuestion,
+    Resource,
+    RubricCriterion,
+    RubricLevel,
+)
+from .base import NestedTenantAdmin, TenantAdmin, TenantFormMixin, TenantInline, safe_field_classes
+from .people import URL_FIELD_OVERRIDES
+
+OBJECT_ACTIONS_TEMPLATE = "admin/programs/change_form_object_actions.html"
+
+
+def _version_url(version: CredentialVersion) -> str:
+    return reverse("admin:programs_credentialversion_change", args=[version.pk])
+
+
+def _credential_url(credential_id: int) -> str:
+    return reverse("admin:programs_credential_change", args=[credential_id])
+
+
+def _new_version_action(credential: Credential) -> dict[str, Any]:
+    """The button of a credential: open its draft, or start one from the latest version."""
+    draft = credential.versions.filter(state=CredentialVersion.State.DRAFT).first()
+    if draft is not None:
+        return {"label": f"Edit draft version {draft.number}", "url": _version_url(draft)}
+    return {
+        "label": "Edit as a new version",
+        "url": reverse("admin:programs_credential_new_version", args=[credential.pk]),
+        "post": True,
+    }
+
+
+def _draft_message(credential: Credential, draft: CredentialVersion) -> str:
+    note = (
+        " The catalog shows the published version until you publish the draft."
+        if credential.current_version_id is not None
+        else ""
+    )
+    return format_html(
+        '“{}”: <a href="{}">edit draft version {}</a>.{}',
+        draft.title,
+        _version_url(draft),
+        draft.number,
+        note,
+    )
+
+
+# --- Credentials --------------------------------------------------------------------------------
+
+
+class CredentialVersionInline(TenantInline):
+    model = CredentialVersion
+    fields = ("number", "title", "state", "published_at", "open")
+    readonly_fields = fields
+    can_delete = False
+    ordering = ("-number",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="")
+    def open(self, obj: CredentialVersion) -> str:
+        word = "Edit" if obj.is_editable else "View"
+        return format_html('<a href="{}">{} this version</a>', _version_url(obj), word)
+
+
+class CredentialAddForm(forms.ModelForm):
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(max_length=400, widget=forms.Textarea(attrs={"rows": 2}))
+    competency = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+    class Meta:
+        model = Credential
+        fields = ("program", "slug", "title", "summary", "competency")
+        field_classes = safe_field_classes(Credential)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        program, slug = cleaned.get("program"), cleaned.get("slug")
+        if (
+            program is not None
+            and slug
+            and Credential.objects.filter(
+                organization_id=program.organization_id, slug=slug
+            ).exists()
+        ):
+            self.add_error("slug", "This organization already has a credential at this address.")
+        return cleaned
+
+
+@admin.register(Credential, site=admin_site)
+class CredentialAdmin(TenantAdmin):
+    list_display = ("title", "program", "status", "current", "position")
+    list_filter = ("status", "program")
+    list_editable = ("position",)
+    search_fields = ("slug", "versions__title")
+    list_select_related = ("current_version", "program", "organization")
+    inlines = (CredentialVersionInline,)
+    actions = ("edit_as_new_version", "retire")
+    change_form_template = OBJECT_ACTIONS_TEMPLATE
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("program", "slug", "title", "summary", "competency")
+        return ("program", "slug", "position", "status", "current_version", "public_link")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return ("program", "slug", "status", "current_version", "public_link")
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return () if obj is None else self.inlines
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = CredentialAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(require_POST(self.new_version_view))
+        return [
+            path("<path:object_id>/new-version/", view, name="programs_credential_new_version"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None and self.has_change_permission(request, obj):
+            context["object_actions"] = [_new_version_action(obj)]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        version = services.credential_create(
+            organization=Organization.objects.get(pk=obj.program.organization_id),
+            program_id=obj.program_id,
+            slug=obj.slug,
+            title=form.cleaned_data["title"],
+            summary=form.cleaned_data["summary"],
+            competency=form.cleaned_data["competency"],
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        # the admin logs and redirects with ``obj``: make it the credential the service made
+        obj.pk = version.credential_id
+        obj.refresh_from_db()
+        obj._state.adding = False
+        self.message_user(
+            request,
+            "Credential created as draft version 1. Add its evidence requirements, rubric and "
+            "resources, then publish it.",
+        )
+
+    def response_add(
+        self, request: HttpRequest, obj: Any, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        return HttpResponseRedirect(_version_url(obj.versions.get(number=1)))
+
+    def new_version_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST only: the draft to edit (made from the latest version if there is none)."""
+        credential = self.get_object(request, unquote(object_id))
+        if credential is None or not self.has_change_permission(request, credential):
+            raise Http404("No such credential.")
+        try:
+            draft = services.credential_version_create_draft(
+                credential=credential,
+                actor=request.user,  # type: ignore[arg-type]
+            )
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(_credential_url(credential.pk))
+        self.message_user(request, _draft_message(credential, draft))
+        return HttpResponseRedirect(_version_url(draft))
+
+    @admin.display(description="Title", ordering="current_version__title")
+    def title(self, obj: Credential) -> str:
+        return obj.current_version.title if obj.current_version else f"{obj.slug} (draft)"
+
+    @admin.display(description="Current version")
+    def current(self, obj: Credential) -> str:
+        return f"v{obj.current_version.number}" if obj.current_version else "—"
+
+    @admin.display(description="In the catalog")
+    def public_link(self, obj: Credential) -> str:
+        if obj.status != Credential.Status.PUBLISHED:
+            return "Not in the catalog"
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
+
+    @admin.action(description="Edit as a new draft version")
+    def edit_as_new_version(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
+        for credential in queryset:
+            try:
+                draft = services.credential_version_create_draft(
+                    credential=credential,
+                    actor=request.user,  # type: ignore[arg-type]
+                )
+            except ApplicationError as error:
+                self.message_user(request, f"{credential}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, _draft_message(credential, draft))
+
+    @admin.action(description="Retire from the catalog")
+    def retire(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
+        for credential in queryset:
+            try:
+                services.credential_retire(credential=credential, actor=request.user)  # type: ignore[arg-type]
+            except ApplicationError as error:
+                self.message_user(request, f"“{credential}”: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"“{credential}” retired; it no longer shows in the catalog."
+                )
+
+
+# --- Versions and what they contain -----------------------------------------------------------
+
+
+class EvidenceRequirementForm(TenantFormMixin):
+    accepted_file_kinds = forms.MultipleChoiceField(
+        choices=FileKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = EvidenceRequirement
+        fields = (
+            "position",
+            "title",
+            "kind",
+            "instructions",
+            "required",
+            "accepted_file_kinds",
+            "max_file_size_mb",
+            "max_files",
+            "word_min",
+            "word_max",
+            "pass_mark_percent",
+        )
+        field_classes = safe_field_classes(EvidenceRequirement)
+
+
+class EvidenceRequirementInline(TenantInline):
+    model = EvidenceRequirement
+    form = EvidenceRequirementForm
+    fields = EvidenceRequirementForm.Meta.fields
+    show_change_link = True
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 40})}
+    }
+
+
+class RubricCriterionInline(TenantInline):
+    model = RubricCriterion
+    fields = ("position", "title", "description", "requirement", "passing_score", "levels_summary")
+    readonly_fields = ("levels_summary",)
+    show_change_link = True
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+    }
+
+    @admin.display(description="Levels")
+    def levels_summary(self, obj: RubricCriterion) -> str:
+        if obj.pk is None:
+            return "Save, then open the criterion to add its levels."
+        return (
+            ", ".join(f"{level.score} {level.label}" for level in obj.levels.all())
+            or "No levels yet"
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "requirement":
+            # the requirements of this version only
+            match = request.resolver_match
+            version_id = match.kwargs.get("object_id") if match else None
+            kwargs["queryset"] = EvidenceRequirement.objects.filter(version_id=version_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ResourceInline(TenantInline):
+    model = Resource
+    fields = ("position", "kind", "title", "url", "file", "description")
+    formfield_overrides = {
+        **URL_FIELD_OVERRIDES,
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
+    }
+
+
+@admin.register(CredentialVersion, site=admin_site)
+class CredentialVersionAdmin(TenantAdmin):
+    list_display = ("title", "number", "state", "published_at", "level", "focus_area")
+    list_filter = ("state", "level", "focus_area")
+    search_fields = ("title", "summary")
+    list_select_related = ("focus_area", "organization", "credential")
+    filter_horizontal = ("categories", "audiences")
+    readonly_fields = ("credential", "number", "state", "published_at", "publishing_checklist")
+    inlines = (EvidenceRequirementInline, RubricCriterionInline, ResourceInline)
+    actions = ("publish",)
+    change_form_template = OBJECT_ACTIONS_TEMPLATE
+    fieldsets = (
+        (
+            None,
+            {"fields": ("credential", "number", "state", "published_at", "publishing_checklist")},
+        ),
+        (
+            "Catalog",
+            {"fields": ("title", "summary", "focus_area", "categories", "audiences", "level")},
+        ),
+        (
+            "What the educator learns",
+            {
+                "fields": (
+                    "competency",
+                    "key_method",
+                    "method_components",
+                    "learning_objectives",
+                    "research",
+                )
+            },
+        ),
+        (
+            "Eligibility, fees and effort",
+            {
+                "fields": (
+                    "members_only",
+                    "member_fee",
+                    "non_member_fee",
+                    "estimated_hours",
+                    "credit_hours",
+                )
+            },
+        ),
+        (
+            "Badge and review",
+            {
+                "fields": (
+                    "badge_image",
+                    "expiry_policy",
+                    "expiry_months",
+                    "reviewers_required",
+                    "max_attempts",
+                )
+            },
+        ),
+    )
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        # versions are made from a credential: create one, or "Edit as a new version"
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(require_POST(self.publish_view))
+        return [
+            path("<path:object_id>/publish/", view, name="programs_credentialversion_publish"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None and obj.is_editable:
+            url = reverse("admin:programs_credentialversion_publish", args=[obj.pk])
+            context["object_actions"] = [
+                {"label": "Publish this version", "url": url, "post": True}
+            ]
+        elif obj is not None:
+            context["object_actions"] = [_new_version_action(obj.credential)]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST only: publish this draft, or say why it cannot be published yet."""
+        version = self.get_object(request, unquote(object_id))
+        if version is None or not self.has_view_permission(request, version):
+            raise Http404("No such version.")
+        if self._publish(request, version):
+            return HttpResponseRedirect(_credential_url(version.credential_id))
+        return HttpResponseRedirect(_version_url(version))
+
+    def _publish(self, request: HttpRequest, version: CredentialVersion) -> bool:
+        try:
+            services.credential_version_publish(version=version, actor=request.user)  # type: ignore[arg-type]
+        except ApplicationError as error:
+            self.message_user(
+                request,
+                f"“{version.title}” version {version.number}: {error.message}",
+                messages.ERROR,
+            )
+            return False
+        self.message_user(
+            request,
+            f"“{version.title}” version {version.number} is now in the catalog; earlier versions "
+            "stay readable.",
+        )
+        return True
+
+    @admin.display(description="Before publishing")
+    def publishing_checklist(self, obj: CredentialVersion) -> str:
+        if not obj.is_editable:
+            return (
+                "Published versions are frozen. To change this credential, use "
+                "“Edit as a new version”."
+            )
+        problems = services.credential_version_problems(version=obj)
+        if not problems:
+            return "Ready to publish: press “Publish this version”."
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in problems))
+        )
+
+    @admin.action(description="Publish (replaces the current version in the catalog)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[CredentialVersion]) -> None:
+        for version in queryset:
+            self._publish(request, version)
+
+
+class QuizChoiceInline(TenantInline):
+    model = QuizChoice
+    fields = ("position", "text", "is_correct")
+
+
+class QuizQuestionInline(TenantInline):
+    model = QuizQuestion
+    fields = ("position", "prompt")
+    show_change_link = True
+
+
+@admin.register(EvidenceRequirement, site=admin_site)
+class EvidenceRequirementAdmin(NestedTenantAdmin):
+    """Reached from a version's page, for the quiz questions of a quiz requirement."""
+
+    form = EvidenceRequirementForm
+    list_display = ("title", "kind", "version")
+    list_select_related = ("version", "organization")
+    readonly_fields = ("version",)
+    inlines = (QuizQuestionInline,)
+
+
+@admin.register(QuizQuestion, site=admin_site)
+class QuizQuestionAdmin(NestedTenantAdmin):
+    list_display = ("prompt", "requirement")
+    readonly_fields = ("requirement",)
+    fields = ("requirement", "position", "prompt")
+    inlines = (QuizChoiceInline,)
+
+
+class RubricLevelInline(TenantInline):
+    model = RubricLevel
+    fields = ("score", "label", "descriptor")
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+    }
+
+
+@admin.register(RubricCriterion, site=admin_site)
+class RubricCriterionAdmin(NestedTenantAdmin):
+    """Reached from a version's page: the levels of one criterion."""
+
+    list_display = ("title", "version")
+    readonly_fields = ("version",)
+    fields = ("version", "position", "title", "description", "requirement", "passing_score")
+    inlines = (RubricLevelInline,)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "requirement":
+            # the requirements of this criterion's version only
+            match = request.resolver_match
+            criterion_id = match.kwargs.get("object_id") if match else None
+            kwargs["queryset"] = (
+                EvidenceRequirement.objects.filter(version__criteria__pk=criterion_id)
+                if criterion_id
+                else EvidenceRequirement.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

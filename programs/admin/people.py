@@ -1,0 +1,226 @@
+"""Admin of organizations and the people in them: members, staff roles, the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .. import selectors
+from ..admin_site import admin_site, administered_org_ids
+from ..models import AuditEvent, Membership, Organization, StaffRole, User
+from .base import TenantAdmin, TenantFormMixin, in_constraint, safe_field_classes
+
+URL_FIELD_OVERRIDES: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+
+
+class UserByEmailForm(TenantFormMixin):
+    """Pick a person by e-mail instead of from a list of every account on the site."""
+
+    user_email = forms.EmailField(
+        label="E-mail",
+        help_text="Their Tessera account. If they have none yet, one is created; they set a "
+        "password with “Forgot password?”.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.user_id:
+            self.fields["user_email"].initial = self.instance.user.email
+
+    def clean_user_email(self) -> str:
+        return str(self.cleaned_data["user_email"]).strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("user_email")
+        if email:
+            existing = User.objects.filter(email__iexact=email).first()
+            if existing is not None:
+                # known before validation, so "one per organization" is checked as a form error
+                self.instance.user = existing
+        return super().clean()
+
+    def _get_validation_exclusions(self) -> set[str]:  # type: ignore[misc]
+        exclude = super()._get_validation_exclusions()
+        if self.instance.user_id is not None and in_constraint(self.instance, "user"):
+            exclude.discard("user")
+        return exclude
+
+    def save(self, commit: bool = True) -> Any:
+        email = self.cleaned_data["user_email"]
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=None)
+        self.instance.user = user
+        return super().save(commit)
+
+
+# --- Organization and users ---------------------------------------------------------------------
+
+
+@admin.register(Organization, site=admin_site)
+class OrganizationAdmin(admin.ModelAdmin):
+    """Owners edit their organization's profile; program admins read it; only platform
+    operators add organizations or change their address and activity."""
+
+    list_display = ("name", "slug", "publishes_catalog", "is_active")
+    fieldsets = (
+        (None, {"fields": ("name", "short_name", "slug", "tagline", "description")}),
+        ("Brand", {"fields": ("logo", "brand_colour")}),
+        ("Contact", {"fields": ("website", "contact_name", "contact_email", "currency")}),
+        (
+            "Issuer profile (shown on the badges you issue)",
+            {"fields": ("issuer_name", "issuer_url", "issuer_email", "issuer_description")},
+        ),
+        ("Publishing", {"fields": ("publishes_catalog", "is_active")}),
+    )
+    formfield_overrides = URL_FIELD_OVERRIDES
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
+        return super().get_queryset(request).filter(pk__in=administered_org_ids(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if request.user.is_superuser else ("slug", "is_active")
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        # a read-only slug cannot be prepopulated (the page would fail to render)
+        return {"slug": ("name",)} if request.user.is_superuser else {}
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(administered_org_ids(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        ids = administered_org_ids(request)
+        return bool(ids) and (obj is None or obj.pk in ids)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        owned = selectors.organization_ids_owned_by(user=request.user)
+        return bool(owned) and (obj is None or obj.pk in owned)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # organizations are deactivated, never deleted with their badges
+
+
+@admin.register(User, site=admin_site)
+class UserAdmin(DjangoUserAdmin):
+    """Platform operators only: program admins manage people through members and roles."""
+
+    ordering = ("email",)
+    list_display = ("email", "full_name", "is_active", "is_superuser", "date_joined")
+    search_fields = ("email", "full_name")
+    list_filter = ("is_active", "is_superuser")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name", "school", "district")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    filter_horizontal = ()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    has_change_permission = has_view_permission
+    has_delete_permission = has_view_permission
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+
+# --- Members and staff --------------------------------------------------------------------------
+
+
+@admin.register(Membership, site=admin_site)
+class MembershipAdmin(TenantAdmin):
+    form = UserByEmailForm
+    list_display = ("user", "status", "member_number", "member_until", "membership")
+    list_filter = ("status",)
+    search_fields = ("user__email", "user__full_name", "member_number")
+    list_select_related = ("user", "organization")
+    exclude = ("user",)
+    date_hierarchy = "member_until"
+
+    @admin.display(description="Shown as")
+    def membership(self, obj: Membership) -> str:
+        return obj.describe()
+
+
+class StaffRoleForm(UserByEmailForm):
+    owned_org_ids: list[int] = []  # set per request by StaffRoleAdmin.get_form
+
+    class Meta:
+        model = StaffRole
+        fields = ("organization", "role", "programs")
+        field_classes = safe_field_classes(StaffRole)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        organization_id = self._organization_id()
+        if cleaned.get("role") == StaffRole.Role.OWNER and organization_id not in (
+            self.owned_org_ids
+        ):
+            self.add_error("role", "Only an owner of the organization can make someone an owner.")
+        return cleaned
+
+
+@admin.register(StaffRole, site=admin_site)
+class StaffRoleAdmin(TenantAdmin):
+    """Program admins manage reviewers and other program admins; only owners (and platform
+    operators) grant or take away the owner role."""
+
+    form = StaffRoleForm
+    list_display = ("user", "role")
+    list_filter = ("role",)
+    search_fields = ("user__email", "user__full_name")
+    list_select_related = ("user", "organization")
+    filter_horizontal = ("programs",)
+    exclude = ("user",)
+
+    def _may_manage(self, request: HttpRequest, obj: Any) -> bool:
+        return (
+            obj is None
+            or obj.role != StaffRole.Role.OWNER
+            or obj.organization_id in selectors.organization_ids_owned_by(user=request.user)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        form.owned_org_ids = selectors.organization_ids_owned_by(user=request.user)
+        return form
+
+
+@admin.register(AuditEvent, site=admin_site)
+class AuditEventAdmin(TenantAdmin):
+    list_display = ("created_at", "actor", "action", "summary")
+    list_filter = ("action",)
+    search_fields = ("summary", "object_id")
+    list_select_related = ("actor", "organization")
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
