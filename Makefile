@@ -33,7 +33,7 @@ lint: install
 check-lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy programs/services.py programs/selectors.py programs/tasks.py programs/admin programs/admin_site.py credentials_site/tenancy.py
+	$(VENV)/bin/mypy programs/services.py programs/selectors.py programs/tasks.py programs/admin programs/admin_site.py submissions/services submissions/selectors.py submissions/tasks.py submissions/storage.py credentials_site/tenancy.py
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check

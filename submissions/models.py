@@ -1,1 +1,232 @@
-from django.db import models  # noqa: F401
+"""Applications, their attempts (submissions), evidence items and quiz responses."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from credentials_site.models import TenantModel
+from programs.models import Credential, CredentialVersion, EvidenceRequirement, FileKind, User
+
+ANONYMOUS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_anonymous_code() -> str:
+    return "S-" + "".join(secrets.choice(ANONYMOUS_ALPHABET) for _ in range(7))
+
+
+class Application(TenantModel):
+    """An educator's enrolment in one credential version, from applying to the badge."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        IN_REVIEW = "in_review", "In review"
+        NEEDS_REVISION = "needs_revision", "Needs revision"
+        APPROVED = "approved", "Approved"
+        NOT_AWARDED = "not_awarded", "Not awarded"
+        AWARDED = "awarded", "Badge awarded"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    EDITABLE = (Status.APPLIED, Status.NEEDS_REVISION)
+    WITHDRAWABLE = (Status.APPLIED, Status.SUBMITTED, Status.NEEDS_REVISION)
+    CLOSED = (Status.WITHDRAWN, Status.NOT_AWARDED)
+
+    class FeeStatus(models.TextChoices):
+        NONE = "none", "No fee"
+        OWED = "owed", "Owed"
+        PAID = "paid", "Paid"
+        WAIVED = "waived", "Waived"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    anonymous_code = models.CharField(max_length=12, unique=True, default=new_anonymous_code)
+    educator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="applications")
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(CredentialVersion, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPLIED)
+    attempt = models.PositiveSmallIntegerField(
+        default=1, help_text="The attempt being prepared, or the last one submitted."
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    was_member = models.BooleanField(default=False, help_text="A current member when applying.")
+    fee_amount = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    fee_currency = models.CharField(max_length=3, default="USD")
+    fee_status = models.CharField(max_length=8, choices=FeeStatus.choices, default=FeeStatus.NONE)
+    fee_note = models.CharField(max_length=300, blank=True)
+    fee_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["educator", "credential"],
+                condition=~Q(status__in=["withdrawn", "not_awarded"]),
+                name="one_open_application_per_credential",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "submitted_at"]),
+            models.Index(fields=["educator", "-updated_at"]),
+        ]
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.educator} — {self.version.title}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+
+class Submission(TenantModel):
+    """One numbered attempt as it was sent to review: which evidence, and what came back."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="submissions"
+    )
+    number = models.PositiveSmallIntegerField()
+    submitted_at = models.DateTimeField()
+    items = models.ManyToManyField("EvidenceItem", related_name="submissions", blank=True)
+    outcome = models.CharField(max_length=16, blank=True)
+    feedback_summary = models.TextField(blank=True)
+    feedback = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per criterion: [{criterion_id, title, requirement_id, score, label, comment}]",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "number"], name="one_submission_per_attempt"
+            )
+        ]
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of {self.application_id}"
+
+
+class EvidenceItem(TenantModel):
+    """One piece of evidence: a file in object storage, a written answer or a link."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", "File"
+        TEXT = "text", "Written answer"
+        LINK = "link", "Link"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Uploading"
+        READY = "ready", "Ready"
+        REJECTED = "rejected", "Rejected"
+        REMOVED = "removed", "Removed"
+
+    class Visibility(models.TextChoices):
+        REVIEWERS = "reviewers", "Reviewers only"
+        PUBLIC = "public", "May be shown as public evidence on the badge"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
+    requirement = models.ForeignKey(EvidenceRequirement, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempt_added = models.PositiveSmallIntegerField(default=1)
+
+    text = models.TextField(blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+
+    storage_key = models.CharField(max_length=300, blank=True)
+    upload_id = models.CharField(max_length=300, blank=True, help_text="Open multipart upload.")
+    slot_expires_at = models.DateTimeField(null=True, blank=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    declared_size = models.BigIntegerField(null=True, blank=True)
+    declared_type = models.CharField(max_length=120, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    etag = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(max_length=120, blank=True, help_text="Sniffed from the bytes.")
+    file_kind = models.CharField(max_length=12, choices=FileKind.choices, blank=True)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="Object deleted from storage."
+    )
+
+    students_identifiable = models.BooleanField(null=True, blank=True)
+    consent_on_file = models.BooleanField(null=True, blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.REVIEWERS
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storage_key"], condition=~Q(storage_key=""), name="one_item_per_object"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["application", "requirement", "status"]),
+            models.Index(
+                fields=["status", "slot_expires_at"],
+                name="evidence_pending_expiry",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["status"],
+                name="evidence_to_purge",
+                condition=Q(status__in=["rejected", "removed"], purged_at__isnull=True)
+                & ~Q(storage_key=""),
+            ),
+        ]
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_kind_display()
+
+    @property
+    def privacy_complete(self) -> bool:
+        if self.kind != self.Kind.FILE:
+            return True
+        if self.students_identifiable is None:
+            return False
+        return not self.students_identifiable or bool(self.consent_on_file)
+
+
+class QuizResponse(TenantModel):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="quiz_responses"
+    )
+    requirement = models.ForeignKey(EvidenceRequirement, on_delete=models.PROTECT, related_name="+")
+    answers = models.JSONField(default=dict, help_text="{question_id: choice_id}")
+    correct = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveSmallIntegerField(default=0)
+    score_percent = models.PositiveSmallIntegerField(default=0)
+    passed = models.BooleanField(default=False)
+    tries = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "requirement"], name="one_quiz_response")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score_percent}%"
+
+
+class ApplicationEvent(TenantModel):
+    """The application's timeline, shown to the educator and to program admins."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.message

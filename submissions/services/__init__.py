@@ -1,0 +1,49 @@
+"""State changes of applications and their evidence. Each runs in one transaction, locks the
+application row, checks its state, and records an event on the application's timeline."""
+
+from ._common import word_count
+from .applications import (
+    application_apply,
+    application_fee_record,
+    application_gaps,
+    application_return_for_revision,
+    application_submit,
+    application_withdraw,
+)
+from .evidence import (
+    UploadSlot,
+    evidence_item_privacy,
+    evidence_item_remove,
+    evidence_link_save,
+    evidence_multipart_complete,
+    evidence_multipart_parts,
+    evidence_multipart_sign,
+    evidence_text_save,
+    evidence_upload_confirm,
+    evidence_upload_slot,
+    quiz_answer,
+)
+from .housekeeping import evidence_sweep, storage_orphans_sweep
+
+__all__ = [
+    "UploadSlot",
+    "application_apply",
+    "application_fee_record",
+    "application_gaps",
+    "application_return_for_revision",
+    "application_submit",
+    "application_withdraw",
+    "evidence_item_privacy",
+    "evidence_item_remove",
+    "evidence_link_save",
+    "evidence_multipart_complete",
+    "evidence_multipart_parts",
+    "evidence_multipart_sign",
+    "evidence_sweep",
+    "evidence_text_save",
+    "evidence_upload_confirm",
+    "evidence_upload_slot",
+    "quiz_answer",
+    "storage_orphans_sweep",
+    "word_count",
+]

@@ -1,0 +1,321 @@
+"""Applying, fees, submitting and returning for revision."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from credentials_site.exceptions import ApplicationError
+from programs import selectors as program_selectors
+from programs.models import (
+    Credential,
+    EvidenceRequirement,
+    Organization,
+    User,
+)
+
+from ..errors import SubmissionErrorCode as Code
+from ..models import Application, EvidenceItem, QuizResponse, Submission
+from ._common import _event, _locked, word_count
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 100_000
+GRACE = dt.timedelta(hours=1)
+
+
+# --- Applying ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_apply(*, credential: Credential, educator: User) -> Application:
+    """Apply for a published credential: members-only and fees are decided here, once."""
+    credential = (
+        Credential.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .get(pk=credential.pk)
+    )
+    version = credential.current_version
+    if credential.status != Credential.Status.PUBLISHED or version is None:
+        raise ApplicationError(
+            "This micro-credential is not open for applications.", code=Code.NOT_PUBLISHED
+        )
+    organization = Organization.objects.get(pk=credential.organization_id)
+    membership = program_selectors.membership_get(organization=organization, user=educator)
+    is_member = membership is not None and membership.is_current()
+    label = organization.short_name or organization.name
+    if version.members_only and not is_member:
+        if membership is not None:
+            why = f"Your membership record says: {membership.describe()}."
+        else:
+            why = f"We have no {label} membership on record for {educator.email}."
+        contact = organization.contact_email
+        raise ApplicationError(
+            f"“{version.title}” is open to {label} members only. {why}"
+            + (f" If you are a member, email {contact} to have it added." if contact else ""),
+            code=Code.MEMBERS_ONLY,
+        )
+    existing = Application.objects.filter(credential=credential, educator=educator).exclude(
+        status__in=Application.CLOSED
+    )
+    if existing.exists():
+        raise ApplicationError(
+            f"You already have an application for “{version.title}”.",
+            code=Code.ALREADY_APPLIED,
+        )
+    fee = version.member_fee if is_member else (version.non_member_fee or Decimal("0"))
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                organization=organization,
+                educator=educator,
+                credential=credential,
+                version=version,
+                was_member=is_member,
+                fee_amount=fee,
+                fee_currency=organization.currency,
+                fee_status=Application.FeeStatus.OWED if fee > 0 else Application.FeeStatus.NONE,
+            )
+    except IntegrityError:
+        raise ApplicationError(
+            f"You already have an application for “{version.title}”.", code=Code.ALREADY_APPLIED
+        ) from None
+    _event(
+        application,
+        actor=educator,
+        kind="applied",
+        message=f"Applied for “{version.title}”"
+        + (f"; fee {fee:.2f} {organization.currency}" if fee > 0 else ""),
+    )
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, actor: User) -> Application:
+    application = _locked(application)
+    if application.status not in Application.WITHDRAWABLE:
+        raise ApplicationError(
+            "A review has started, so this application can no longer be withdrawn.",
+            code=Code.NOT_EDITABLE,
+        )
+    application.status = Application.Status.WITHDRAWN
+    application.save(update_fields=["status", "updated_at"])
+    # Evidence of a withdrawn application is removed from storage by the sweep.
+    EvidenceItem.objects.filter(
+        application=application, status__in=[EvidenceItem.Status.PENDING, EvidenceItem.Status.READY]
+    ).update(status=EvidenceItem.Status.REMOVED, updated_at=timezone.now())
+    _event(application, actor=actor, kind="withdrawn", message="Application withdrawn")
+    return application
+
+
+@transaction.atomic
+def application_fee_record(
+    *, application: Application, status: str, actor: User | None, note: str = ""
+) -> Application:
+    """A program admin records the fee as paid or waived (the seam for a payment processor)."""
+    if status not in (Application.FeeStatus.PAID, Application.FeeStatus.WAIVED):
+        raise ApplicationError("A fee can be recorded as paid or waived.", code=Code.INVALID)
+    application = _locked(application)
+    if application.fee_status == Application.FeeStatus.NONE:
+        raise ApplicationError("This application has no fee.", code=Code.INVALID)
+    application.fee_status = status
+    application.fee_note = note[:300]
+    application.fee_updated_at = timezone.now()
+    application.save(update_fields=["fee_status", "fee_note", "fee_updated_at", "updated_at"])
+    _event(
+        application,
+        actor=actor,
+        kind=f"fee_{status}",
+        message=f"Fee of {application.fee_amount:.2f} {application.fee_currency} recorded as "
+        f"{application.get_fee_status_display().lower()}",
+    )
+    return application
+
+
+# --- Submitting --------------------------------------------------------------------------------
+
+
+def application_gaps(*, application: Application) -> list[dict[str, str]]:
+    """Everything that keeps the application from being submitted, each tied to its step."""
+    gaps: list[dict[str, str]] = []
+    requirements = list(EvidenceRequirement.objects.filter(version_id=application.version_id))
+    items = list(
+        EvidenceItem.objects.filter(
+            application=application,
+            status__in=[EvidenceItem.Status.READY, EvidenceItem.Status.PENDING],
+        )
+    )
+    quizzes = {q.requirement_id: q for q in QuizResponse.objects.filter(application=application)}
+    for step, requirement in enumerate(requirements, start=1):
+        mine = [i for i in items if i.requirement_id == requirement.pk]
+        ready = [i for i in mine if i.status == EvidenceItem.Status.READY]
+
+        def gap(
+            message: str, requirement: EvidenceRequirement = requirement, step: int = step
+        ) -> None:
+            gaps.append({"step": str(step), "requirement": requirement.title, "message": message})
+
+        if any(i.status == EvidenceItem.Status.PENDING for i in mine):
+            gap("An upload has not finished. Wait for it, or remove it.")
+        kind = requirement.kind
+        if kind == EvidenceRequirement.Kind.FILE:
+            if requirement.required and not ready:
+                gap("Upload at least one file.")
+            for item in ready:
+                if not item.privacy_complete:
+                    gap(
+                        f"“{item.display_name}”: say whether students can be identified"
+                        + (
+                            " and confirm consent is on file."
+                            if item.students_identifiable
+                            else "."
+                        )
+                    )
+        elif kind == EvidenceRequirement.Kind.TEXT:
+            text = ready[0].text if ready else ""
+            words = word_count(text)
+            if requirement.required and words == 0:
+                gap("Write your answer.")
+            elif words:
+                if requirement.word_min and words < requirement.word_min:
+                    gap(f"Your answer has {words} words; write at least {requirement.word_min}.")
+                if requirement.word_max and words > requirement.word_max:
+                    gap(f"Your answer has {words} words; the limit is {requirement.word_max}.")
+        elif kind == EvidenceRequirement.Kind.LINK:
+            if requirement.required and not (ready and ready[0].url):
+                gap("Add the link.")
+        elif kind == EvidenceRequirement.Kind.QUIZ:
+            response = quizzes.get(requirement.pk)
+            if requirement.required and (response is None or not response.passed):
+                gap(
+                    f"Pass the quiz (at least {requirement.pass_mark_percent}%)."
+                    + (f" Your best so far: {response.score_percent}%." if response else "")
+                )
+    if application.fee_status == Application.FeeStatus.OWED:
+        gaps.append(
+            {
+                "step": "",
+                "requirement": "Fee",
+                "message": f"The fee of {application.fee_amount:.2f} {application.fee_currency} is "
+                "not yet recorded as paid. Your work is saved; contact the program to pay.",
+            }
+        )
+    return gaps
+
+
+@transaction.atomic
+def application_submit(*, application: Application, actor: User) -> Submission:
+    """Submit (or resubmit) for review: every gap is reported at once, nothing changes if any."""
+    application = _locked(application)
+    if application.educator_id != actor.pk:
+        raise ApplicationError("Only the educator can submit this application.", code=Code.INVALID)
+    if application.status not in Application.EDITABLE:
+        raise ApplicationError(
+            f"This application is already {application.get_status_display().lower()}.",
+            code=Code.NOT_EDITABLE,
+        )
+    gaps = application_gaps(application=application)
+    if gaps:
+        raise ApplicationError(
+            f"{len(gaps)} thing{'s' if len(gaps) != 1 else ''} to finish before you submit.",
+            code=Code.INCOMPLETE,
+            fields={f"step_{g['step'] or 'fee'}": [g["message"]] for g in gaps},
+        )
+    now = timezone.now()
+    resubmission = application.status == Application.Status.NEEDS_REVISION
+    application.status = Application.Status.SUBMITTED
+    application.submitted_at = now
+    application.save(update_fields=["status", "submitted_at", "updated_at"])
+    submission = Submission.objects.create(
+        organization_id=application.organization_id,
+        application=application,
+        number=application.attempt,
+        submitted_at=now,
+    )
+    submission.items.set(
+        EvidenceItem.objects.filter(application=application, status=EvidenceItem.Status.READY)
+    )
+    _event(
+        application,
+        actor=actor,
+        kind="resubmitted" if resubmission else "submitted",
+        message=f"{'Resubmitted' if resubmission else 'Submitted'} for review "
+        f"(attempt {application.attempt} of {application.version.max_attempts})",
+    )
+    transaction.on_commit(lambda: _notify_submitted(application.pk))
+    return submission
+
+
+def _notify_submitted(application_pk: int) -> None:
+    application = Application.objects.select_related("educator", "version").get(pk=application_pk)
+    send_mail(
+        subject=f"We received your evidence for “{application.version.title}”",
+        message=(
+            f"Your attempt {application.attempt} for “{application.version.title}” is in the "
+            "review queue. You will get an e-mail when a reviewer has decided.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[application.educator.email],
+        fail_silently=True,
+    )
+
+
+@transaction.atomic
+def application_return_for_revision(
+    *,
+    application: Application,
+    summary: str,
+    feedback: list[dict[str, Any]],
+    actor: User | None,
+) -> Application:
+    """Called by the review decision: the educator revises and resubmits, evidence carries over.
+
+    At the last allowed attempt the reviewer must decide instead (approve or not awarded).
+    """
+    application = _locked(application)
+    if application.status not in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW):
+        raise ApplicationError(
+            "Only a submitted application can be returned for revision.", code=Code.NOT_EDITABLE
+        )
+    if application.attempt >= application.version.max_attempts:
+        raise ApplicationError(
+            f"This was attempt {application.attempt} of {application.version.max_attempts}; "
+            "decide to approve or not award.",
+            code=Code.ATTEMPTS_EXHAUSTED,
+        )
+    submission = Submission.objects.select_for_update().get(
+        application=application, number=application.attempt
+    )
+    submission.outcome = "needs_revision"
+    submission.feedback_summary = summary
+    submission.feedback = feedback
+    submission.decided_at = timezone.now()
+    submission.save()
+    application.status = Application.Status.NEEDS_REVISION
+    application.attempt += 1
+    application.save(update_fields=["status", "attempt", "updated_at"])
+    _event(application, actor=actor, kind="needs_revision", message="Returned for revision")
+    transaction.on_commit(lambda: _notify_revision(application.pk))
+    return application
+
+
+def _notify_revision(application_pk: int) -> None:
+    application = Application.objects.select_related("educator", "version").get(pk=application_pk)
+    left = application.version.max_attempts - application.attempt + 1
+    send_mail(
+        subject=f"Please revise your evidence for “{application.version.title}”",
+        message=(
+            "A reviewer has asked for changes. Open your application to see the feedback beside "
+            f"each requirement; you have {left} attempt(s) left.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[application.educator.email],
+        fail_silently=True,
+    )

@@ -1,0 +1,444 @@
+"""Evidence: written answers, links, quizzes and files (slot → storage → confirm)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from credentials_site.exceptions import ApplicationError
+from programs.models import (
+    EvidenceRequirement,
+    QuizQuestion,
+    User,
+)
+
+from .. import sniff, storage
+from ..errors import SubmissionErrorCode as Code
+from ..models import Application, EvidenceItem, QuizResponse
+from ._common import _event, _human, _locked, _require_editable, _require_kind
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 100_000
+GRACE = dt.timedelta(hours=1)
+
+
+# --- Written answers, links, quizzes ------------------------------------------------------------
+
+
+@transaction.atomic
+def evidence_text_save(
+    *, application: Application, requirement: EvidenceRequirement, text: str, actor: User
+) -> EvidenceItem:
+    """Save a draft answer (limits are checked at submit, so a draft is never lost)."""
+    application = _locked(application)
+    _require_editable(application)
+    _require_kind(requirement, EvidenceRequirement.Kind.TEXT)
+    if len(text) > MAX_TEXT_CHARS:
+        raise ApplicationError(
+            f"This answer is too long to save ({len(text):,} characters; the limit is "
+            f"{MAX_TEXT_CHARS:,}).",
+            code=Code.INVALID,
+            fields={"text": ["Too long."]},
+        )
+    item = _single_item(application, requirement, EvidenceItem.Kind.TEXT)
+    item.text = text
+    item.save(update_fields=["text", "updated_at"])
+    return item
+
+
+@transaction.atomic
+def evidence_link_save(
+    *, application: Application, requirement: EvidenceRequirement, url: str, actor: User
+) -> EvidenceItem:
+    application = _locked(application)
+    _require_editable(application)
+    _require_kind(requirement, EvidenceRequirement.Kind.LINK)
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 1000:
+        raise ApplicationError(
+            "Enter a full web address starting with https://",
+            code=Code.INVALID,
+            fields={"url": ["Enter a full web address starting with https://"]},
+        )
+    item = _single_item(application, requirement, EvidenceItem.Kind.LINK)
+    item.url = url
+    item.save(update_fields=["url", "updated_at"])
+    return item
+
+
+def _single_item(
+    application: Application, requirement: EvidenceRequirement, kind: str
+) -> EvidenceItem:
+    item = EvidenceItem.objects.filter(
+        application=application, requirement=requirement, status=EvidenceItem.Status.READY
+    ).first()
+    if item is None:
+        item = EvidenceItem.objects.create(
+            organization_id=application.organization_id,
+            application=application,
+            requirement=requirement,
+            kind=kind,
+            status=EvidenceItem.Status.READY,
+            attempt_added=application.attempt,
+        )
+    return item
+
+
+@transaction.atomic
+def quiz_answer(
+    *,
+    application: Application,
+    requirement: EvidenceRequirement,
+    answers: dict[str, str],
+    actor: User,
+) -> QuizResponse:
+    """Grade a quiz: every question must be answered; the educator may retake it until submit."""
+    application = _locked(application)
+    _require_editable(application)
+    _require_kind(requirement, EvidenceRequirement.Kind.QUIZ)
+    questions = list(
+        QuizQuestion.objects.filter(requirement=requirement).prefetch_related("choices")
+    )
+    missing = []
+    correct = 0
+    clean: dict[str, int] = {}
+    for number, question in enumerate(questions, start=1):
+        raw = answers.get(str(question.pk))
+        choices = {choice.pk: choice for choice in question.choices.all()}
+        try:
+            chosen = choices[int(raw)] if raw is not None else None
+        except (KeyError, ValueError):
+            chosen = None
+        if chosen is None:
+            missing.append(number)
+            continue
+        clean[str(question.pk)] = chosen.pk
+        correct += int(chosen.is_correct)
+    if missing:
+        raise ApplicationError(
+            "Answer every question before you check your score: "
+            + ", ".join(f"question {n}" for n in missing)
+            + " "
+            + ("is" if len(missing) == 1 else "are")
+            + " unanswered.",
+            code=Code.INCOMPLETE,
+            fields={f"question_{n}": ["Choose an answer."] for n in missing},
+        )
+    total = len(questions)
+    percent = round(100 * correct / total) if total else 0
+    response, _ = QuizResponse.objects.get_or_create(
+        organization_id=application.organization_id,
+        application=application,
+        requirement=requirement,
+    )
+    response.answers = clean
+    response.correct, response.total, response.score_percent = correct, total, percent
+    response.passed = percent >= (requirement.pass_mark_percent or 100)
+    response.tries += 1
+    response.save()
+    _event(
+        application,
+        actor=actor,
+        kind="quiz",
+        message=f"Quiz “{requirement.title}”: {correct}/{total} ({percent}%)"
+        + (" — passed" if response.passed else " — not yet passed"),
+    )
+    return response
+
+
+# --- Files: slot → upload to storage → confirm ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadSlot:
+    item: EvidenceItem
+    method: str  # "POST" (presigned POST) or "MULTIPART"
+    url: str = ""
+    fields: dict[str, str] | None = None
+    upload_id: str = ""
+    key: str = ""
+    part_size: int = storage.PART_SIZE
+
+
+def _declared_kind_ok(requirement: EvidenceRequirement, content_type: str) -> bool:
+    """A first, cheap check of what the browser declares; the bytes decide at confirm."""
+    accepted = set(requirement.accepted_file_kinds)
+    content_type = content_type.lower()
+    for kind, prefixes in sniff.DECLARED_OK_PREFIX.items():
+        if kind in accepted and content_type.startswith(prefixes):
+            return True
+    kinds = {sniff.KIND_BY_MIME.get(content_type)} | sniff.EXTRA_KINDS.get(content_type, set())
+    return bool(kinds & accepted)
+
+
+def _open_file_items(application: Application, requirement: EvidenceRequirement) -> int:
+    return EvidenceItem.objects.filter(
+        application=application,
+        requirement=requirement,
+        kind=EvidenceItem.Kind.FILE,
+        status__in=[EvidenceItem.Status.PENDING, EvidenceItem.Status.READY],
+    ).count()
+
+
+@transaction.atomic
+def evidence_upload_slot(
+    *,
+    application: Application,
+    requirement: EvidenceRequirement,
+    filename: str,
+    size: int,
+    content_type: str,
+    actor: User,
+) -> UploadSlot:
+    """Check the declared name, size and type against the requirement, and return where the
+    browser sends the bytes: a presigned POST, or a multipart upload for large files."""
+    application = _locked(application)
+    _require_editable(application)
+    _require_kind(requirement, EvidenceRequirement.Kind.FILE)
+    name = sniff.display_name(filename)
+    limit = requirement.max_file_size_mb * 1024 * 1024
+    accepted_words = sniff.describe_kinds(requirement.accepted_file_kinds)
+    if size <= 0:
+        raise ApplicationError(
+            f"“{name}” is empty (0 bytes).", code=Code.EMPTY_FILE, fields={"size": ["Empty file."]}
+        )
+    if size > limit:
+        raise ApplicationError(
+            f"“{name}” is {_human(size)}; “{requirement.title}” accepts files up to "
+            f"{requirement.max_size_display()}.",
+            code=Code.TOO_LARGE,
+            fields={"size": [f"At most {requirement.max_size_display()}."]},
+        )
+    if not _declared_kind_ok(requirement, content_type):
+        raise ApplicationError(
+            f"“{requirement.title}” accepts {accepted_words}; “{name}” "
+            f"({content_type or 'unknown type'}) is not one of them.",
+            code=Code.TYPE_NOT_ACCEPTED,
+            fields={"type": [f"Accepted: {accepted_words}."]},
+        )
+    if _open_file_items(application, requirement) >= requirement.max_files:
+        raise ApplicationError(
+            f"“{requirement.title}” takes at most {requirement.max_files} "
+            f"file{'s' if requirement.max_files != 1 else ''}. Remove one to add another.",
+            code=Code.TOO_MANY_FILES,
+        )
+    key = storage.new_key(
+        organization_id=application.organization_id, application_public_id=application.public_id
+    )
+    multipart = size > storage.MULTIPART_THRESHOLD
+    seconds = storage.MULTIPART_SLOT_SECONDS if multipart else storage.SLOT_SECONDS
+    item = EvidenceItem.objects.create(
+        organization_id=application.organization_id,
+        application=application,
+        requirement=requirement,
+        kind=EvidenceItem.Kind.FILE,
+        status=EvidenceItem.Status.PENDING,
+        attempt_added=application.attempt,
+        storage_key=key,
+        display_name=name,
+        declared_size=size,
+        declared_type=content_type[:120],
+        slot_expires_at=timezone.now() + dt.timedelta(seconds=seconds),
+    )
+    if multipart:
+        item.upload_id = storage.multipart_create(key=key, content_type=content_type)
+        item.save(update_fields=["upload_id", "updated_at"])
+        return UploadSlot(item=item, method="MULTIPART", upload_id=item.upload_id, key=key)
+    post = storage.presigned_post(key=key, content_type=content_type, max_size=limit)
+    return UploadSlot(item=item, method="POST", url=post["url"], fields=post["fields"], key=key)
+
+
+def _pending_item(item: EvidenceItem, *, actor: User) -> EvidenceItem:
+    item = (
+        EvidenceItem.objects.select_for_update(of=("self",))
+        .select_related("application")
+        .get(pk=item.pk)
+    )
+    _require_editable(item.application)
+    if item.status != EvidenceItem.Status.PENDING:
+        raise ApplicationError("This upload is already finished.", code=Code.INVALID)
+    if item.slot_expires_at and item.slot_expires_at < timezone.now():
+        raise ApplicationError(
+            "This upload slot has expired. Choose the file again to restart the upload.",
+            code=Code.SLOT_EXPIRED,
+        )
+    return item
+
+
+@transaction.atomic
+def evidence_multipart_sign(*, item: EvidenceItem, part_number: int, actor: User) -> str:
+    item = _pending_item(item, actor=actor)
+    max_parts = min(storage.MAX_PARTS, (item.declared_size or 0) // (5 * 1024 * 1024) + 1)
+    if not item.upload_id or not 1 <= part_number <= max_parts:
+        raise ApplicationError("That part does not belong to this upload.", code=Code.INVALID)
+    return storage.multipart_sign_part(
+        key=item.storage_key, upload_id=item.upload_id, part_number=part_number
+    )
+
+
+def evidence_multipart_parts(*, item: EvidenceItem, actor: User) -> list[dict[str, Any]]:
+    """Parts already in storage, so an interrupted upload resumes where it stopped."""
+    with transaction.atomic():
+        item = _pending_item(item, actor=actor)
+    if not item.upload_id:
+        raise ApplicationError("This upload is not a multipart upload.", code=Code.INVALID)
+    return storage.multipart_list_parts(key=item.storage_key, upload_id=item.upload_id)
+
+
+@transaction.atomic
+def evidence_multipart_complete(
+    *, item: EvidenceItem, parts: list[dict[str, Any]], actor: User
+) -> EvidenceItem:
+    item = _pending_item(item, actor=actor)
+    if not item.upload_id:
+        raise ApplicationError("This upload is not a multipart upload.", code=Code.INVALID)
+    try:
+        clean = sorted(((int(p["PartNumber"]), str(p["ETag"])) for p in parts), key=lambda p: p[0])
+    except (KeyError, TypeError, ValueError):
+        raise ApplicationError(
+            "The list of uploaded parts is not valid.", code=Code.INVALID
+        ) from None
+    if not clean:
+        raise ApplicationError("No parts were uploaded.", code=Code.NOT_UPLOADED)
+    storage.multipart_complete(
+        key=item.storage_key,
+        upload_id=item.upload_id,
+        parts=[{"PartNumber": number, "ETag": etag} for number, etag in clean],
+    )
+    item.upload_id = ""
+    item.save(update_fields=["upload_id", "updated_at"])
+    return item
+
+
+def evidence_upload_confirm(*, item: EvidenceItem, actor: User) -> EvidenceItem:
+    """Check the stored object itself: its real size (HEAD) and its type from its first bytes
+    (a ranged GET). A file that fails is deleted and the reason recorded for the educator."""
+    with transaction.atomic():
+        item = _pending_item(item, actor=actor)
+        requirement = EvidenceRequirement.objects.get(pk=item.requirement_id)
+        if item.upload_id:
+            raise ApplicationError("The upload has not finished yet.", code=Code.NOT_UPLOADED)
+        stored = storage.head(key=item.storage_key)
+        if stored is None:
+            raise ApplicationError(
+                "Nothing has arrived in storage for this upload yet.", code=Code.NOT_UPLOADED
+            )
+        limit = requirement.max_file_size_mb * 1024 * 1024
+        reason: str | None = None
+        found = sniff.sniff(storage.read_head(key=item.storage_key, length=sniff.SNIFF_BYTES))
+        if stored.size > limit:
+            reason = (
+                f"“{item.display_name}” is {_human(stored.size)}; this requirement accepts files "
+                f"up to {requirement.max_size_display()}."
+            )
+        else:
+            reason = sniff.rejection_message(list(requirement.accepted_file_kinds), found)
+        item.size, item.etag, item.content_type = stored.size, stored.etag, found.mime
+        if reason is None:
+            accepted = [k for k in requirement.accepted_file_kinds if k in found.kinds]
+            item.file_kind = accepted[0] if accepted else ""
+            item.status = EvidenceItem.Status.READY
+            item.slot_expires_at = None
+        else:
+            item.status = EvidenceItem.Status.REJECTED
+            item.rejection_reason = reason[:300]
+        item.save()
+        _event(
+            item.application,
+            actor=actor,
+            kind="file_added" if reason is None else "file_rejected",
+            message=(
+                f"Added “{item.display_name}” to “{requirement.title}”"
+                if reason is None
+                else f"Rejected “{item.display_name}”: {reason}"
+            ),
+        )
+    if reason is not None:
+        _purge(item)
+        raise ApplicationError(reason, code=Code.REJECTED, fields={"file": [reason]})
+    return item
+
+
+@transaction.atomic
+def evidence_item_privacy(
+    *,
+    item: EvidenceItem,
+    students_identifiable: bool,
+    consent_on_file: bool | None,
+    visibility: str,
+    actor: User,
+) -> EvidenceItem:
+    item = (
+        EvidenceItem.objects.select_for_update(of=("self",))
+        .select_related("application")
+        .get(pk=item.pk)
+    )
+    _require_editable(item.application)
+    if visibility not in EvidenceItem.Visibility.values:
+        raise ApplicationError(
+            "Choose who may see this file.",
+            code=Code.INVALID,
+            fields={"visibility": ["Choose an option."]},
+        )
+    if (
+        students_identifiable
+        and not consent_on_file
+        and visibility == EvidenceItem.Visibility.PUBLIC
+    ):
+        raise ApplicationError(
+            "A file that shows identifiable students without consent on file cannot be public.",
+            code=Code.INVALID,
+            fields={"visibility": ["Reviewers only, unless consent is on file."]},
+        )
+    item.students_identifiable = students_identifiable
+    item.consent_on_file = consent_on_file if students_identifiable else None
+    item.visibility = visibility
+    item.save(
+        update_fields=["students_identifiable", "consent_on_file", "visibility", "updated_at"]
+    )
+    return item
+
+
+@transaction.atomic
+def evidence_item_remove(*, item: EvidenceItem, actor: User) -> EvidenceItem:
+    item = (
+        EvidenceItem.objects.select_for_update(of=("self",))
+        .select_related("application")
+        .get(pk=item.pk)
+    )
+    _require_editable(item.application)
+    if item.status == EvidenceItem.Status.REMOVED:
+        return item
+    item.status = EvidenceItem.Status.REMOVED
+    item.save(update_fields=["status", "updated_at"])
+    _event(item.application, actor=actor, kind="item_removed", message=f"Removed “{item}”")
+    if item.storage_key:
+        transaction.on_commit(lambda: _purge_quietly(item.pk))
+    return item
+
+
+def _purge(item: EvidenceItem) -> None:
+    """Delete an item's object (and abort its multipart upload); the sweep retries failures."""
+    if item.upload_id:
+        storage.multipart_abort(key=item.storage_key, upload_id=item.upload_id)
+    storage.delete(key=item.storage_key)
+    EvidenceItem.objects.filter(pk=item.pk).update(
+        purged_at=timezone.now(), upload_id="", updated_at=timezone.now()
+    )
+
+
+def _purge_quietly(item_pk: int) -> None:
+    try:
+        _purge(EvidenceItem.objects.get(pk=item_pk))
+    except Exception:  # the periodic sweep will retry
+        logger.warning(
+            "could not purge evidence item %s now; the sweep will", item_pk, exc_info=True
+        )

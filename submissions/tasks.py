@@ -1,0 +1,31 @@
+"""Celery tasks of submissions: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from credentials_site.tenancy import TenantTask
+from programs import selectors as program_selectors
+from programs.models import Organization
+
+from . import services
+
+
+@shared_task(name="submissions.evidence_sweep", base=TenantTask, max_retries=3, retry_backoff=True)
+def evidence_sweep(*, organization_id: int) -> dict[str, int]:
+    return services.evidence_sweep(organization=Organization.objects.get(pk=organization_id))
+
+
+@shared_task(name="submissions.evidence_sweep_all")
+def evidence_sweep_all() -> int:
+    """Beat, hourly: expire abandoned uploads and delete removed or rejected files, per org."""
+    ids = program_selectors.organization_ids_active()
+    for organization_id in ids:
+        evidence_sweep.delay(organization_id=organization_id)
+    return len(ids)
+
+
+@shared_task(name="submissions.storage_orphans_sweep", max_retries=3, retry_backoff=True)
+def storage_orphans_sweep() -> dict[str, int]:
+    """Beat, daily: objects and multipart uploads that no evidence item refers to."""
+    return services.storage_orphans_sweep()
