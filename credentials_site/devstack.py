@@ -304,10 +304,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     with services(throwaway=False) as extra:
         env = {**os.environ, **extra}
         ENV_FILE.write_text("".join(f"{key}={value}\n" for key, value in extra.items()))
+        port = os.environ.get("PORT", "8000")
+        env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+        env.setdefault("EVIDENCE_CORS_ORIGINS", f"{env['SITE_URL']},http://localhost:{port}")
         try:
             manage("migrate", "--noinput", env=env)
             manage("collectstatic", "--noinput", "-v", "0", env=env)
-            port = os.environ.get("PORT", "8000")
+            manage("storage_setup", env=env)
             manage("load_demo", "--base-url", f"http://127.0.0.1:{port}", env=env)
             log(f"Open http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)")
             log("Ctrl-C stops the web server, the worker, beat, SeaweedFS, Redis and PostgreSQL.")

@@ -195,11 +195,19 @@ STORAGES: dict[str, dict[str, Any]] = {
 
 # Educators' evidence: any S3-compatible service (SeaweedFS on a bare machine and in compose).
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="http://127.0.0.1:8333")
+# The endpoint as browsers reach it, when it differs (e.g. http://s3:8333 inside compose,
+# https://files.example.org outside); signed upload and download URLs use it.
+AWS_S3_PUBLIC_ENDPOINT_URL = env.str("AWS_S3_PUBLIC_ENDPOINT_URL", default="")
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="tessera-evidence")
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="tessera")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)  # signed URLs: 5 min
+# Pages served from these origins may send files straight to the bucket (its CORS rules,
+# applied by `manage.py storage_setup`).
+EVIDENCE_CORS_ORIGINS = env.list(
+    "EVIDENCE_CORS_ORIGINS", default=[SITE_URL.rstrip("/"), *CSRF_TRUSTED_ORIGINS]
+)
 STORAGES["evidence"] = {
     "BACKEND": "storages.backends.s3.S3Storage",
     "OPTIONS": {

@@ -21,11 +21,21 @@ MULTIPART_SLOT_SECONDS = 24 * 60 * 60  # a multipart upload may be resumed for a
 MAX_PARTS = 10_000
 
 
-@functools.cache
 def client() -> Any:
+    """For the app's own calls (HEAD, ranged GET, delete, multipart bookkeeping)."""
+    return _client(settings.AWS_S3_ENDPOINT_URL)
+
+
+def browser_client() -> Any:
+    """For URLs that browsers use: signed for the endpoint as the browser reaches it."""
+    return _client(settings.AWS_S3_PUBLIC_ENDPOINT_URL or settings.AWS_S3_ENDPOINT_URL)
+
+
+@functools.cache
+def _client(endpoint_url: str) -> Any:
     return boto3.client(
         "s3",
-        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
+        endpoint_url=endpoint_url,
         aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
         aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
         region_name=settings.AWS_S3_REGION_NAME,
@@ -49,7 +59,7 @@ def new_key(*, organization_id: int, application_public_id: uuid.UUID) -> str:
 def presigned_post(*, key: str, content_type: str, max_size: int) -> dict[str, Any]:
     """A POST the browser sends straight to storage; the policy pins key, type and size."""
     return dict(
-        client().generate_presigned_post(
+        browser_client().generate_presigned_post(
             bucket(),
             key,
             Fields={"Content-Type": content_type},
@@ -69,7 +79,7 @@ def multipart_create(*, key: str, content_type: str) -> str:
 
 def multipart_sign_part(*, key: str, upload_id: str, part_number: int) -> str:
     return str(
-        client().generate_presigned_url(
+        browser_client().generate_presigned_url(
             "upload_part",
             Params={
                 "Bucket": bucket(),
@@ -150,7 +160,7 @@ def presigned_get(
     disposition = "inline" if inline else "attachment"
     safe_name = filename.replace('"', "")
     return str(
-        client().generate_presigned_url(
+        browser_client().generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": bucket(),
@@ -179,3 +189,25 @@ def list_multipart_uploads() -> list[tuple[str, str, Any]]:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def ensure_bucket(*, cors_origins: list[str]) -> None:
+    """Create the evidence bucket if needed and let the site's pages upload to it (CORS)."""
+    s3 = client()
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if bucket() not in existing:
+        s3.create_bucket(Bucket=bucket())
+    s3.put_bucket_cors(
+        Bucket=bucket(),
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": cors_origins,
+                    "AllowedMethods": ["GET", "HEAD", "POST", "PUT"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 3000,
+                }
+            ]
+        },
+    )
