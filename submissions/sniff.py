@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,12 +29,14 @@ KIND_BY_MIME: dict[str, str] = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": FileKind.SPREADSHEET,
     "application/vnd.ms-excel": FileKind.SPREADSHEET,
     "application/vnd.oasis.opendocument.spreadsheet": FileKind.SPREADSHEET,
+    "text/csv": FileKind.SPREADSHEET,
     "image/jpeg": FileKind.IMAGE,
     "image/png": FileKind.IMAGE,
     "image/gif": FileKind.IMAGE,
     "image/webp": FileKind.IMAGE,
     "image/heic": FileKind.IMAGE,
     "image/heif": FileKind.IMAGE,
+    "image/avif": FileKind.IMAGE,
     "audio/mpeg": FileKind.AUDIO,
     "audio/mp4": FileKind.AUDIO,
     "audio/x-m4a": FileKind.AUDIO,
@@ -57,6 +61,19 @@ EXTRA_KINDS: dict[str, set[str]] = {"application/pdf": {FileKind.PRESENTATION}}
 # Names people understand, for messages.
 FRIENDLY: dict[str, str] = {
     "application/pdf": "a PDF document",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "a Word document",
+    "application/msword": "a Word document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "an Excel spreadsheet",
+    "application/vnd.ms-excel": "an Excel spreadsheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
+        "a PowerPoint presentation"
+    ),
+    "application/vnd.ms-powerpoint": "a PowerPoint presentation",
+    "image/jpeg": "a JPEG image",
+    "image/png": "a PNG image",
+    "audio/mpeg": "an MP3 recording",
+    "video/mp4": "an MP4 video",
+    "video/quicktime": "a QuickTime (MOV) video",
     "application/zip": "a ZIP archive",
     "application/x-rar-compressed": "a RAR archive",
     "application/x-7z-compressed": "a 7-Zip archive",
@@ -69,6 +86,7 @@ FRIENDLY: dict[str, str] = {
     "text/html": "an HTML page",
     "image/svg+xml": "an SVG drawing (which can carry scripts)",
     "text/plain": "a plain-text file",
+    "text/csv": "a CSV table",
     "application/octet-stream": "a file of unknown type",
 }
 
@@ -94,7 +112,7 @@ DECLARED_OK_PREFIX: dict[str, tuple[str, ...]] = {
 KIND_WORDS: dict[str, str] = {
     FileKind.DOCUMENT: "documents (PDF, Word)",
     FileKind.PRESENTATION: "presentations (PowerPoint, PDF)",
-    FileKind.SPREADSHEET: "spreadsheets (Excel)",
+    FileKind.SPREADSHEET: "spreadsheets (Excel, CSV)",
     FileKind.IMAGE: "images",
     FileKind.AUDIO: "audio",
     FileKind.VIDEO: "video",
@@ -110,10 +128,21 @@ class Sniffed:
     def friendly(self) -> str:
         if self.mime in FRIENDLY:
             return FRIENDLY[self.mime]
-        kind = next(iter(self.kinds), None)
+        kind = next((kind for kind in KIND_NOUN if kind in self.kinds), None)
         if kind:
-            return f"{KIND_WORDS[kind].split(' (')[0].rstrip('s')} file ({self.mime})"
-        return f"a {self.mime} file"
+            return f"{KIND_NOUN[kind]} ({self.mime})"
+        return f"a file of type {self.mime}"
+
+
+# "The file you sent is ..." (in FileKind order, so a file of several kinds reads the same always).
+KIND_NOUN: dict[str, str] = {
+    FileKind.DOCUMENT: "a document",
+    FileKind.PRESENTATION: "a presentation",
+    FileKind.SPREADSHEET: "a spreadsheet",
+    FileKind.IMAGE: "an image",
+    FileKind.AUDIO: "an audio recording",
+    FileKind.VIDEO: "a video",
+}
 
 
 _HTML = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<script|<iframe)", re.I)
@@ -146,11 +175,18 @@ def sniff(head: bytes) -> Sniffed:
         return Sniffed("text/html", frozenset())
     guess = filetype.guess(head)
     if guess is None:
-        mime = "text/plain" if _looks_like_text(head) else "application/octet-stream"
-        return Sniffed(mime, frozenset())
+        if not _looks_like_text(head):
+            return Sniffed("application/octet-stream", frozenset())
+        if _looks_like_csv(head):
+            return Sniffed("text/csv", frozenset({FileKind.SPREADSHEET}))
+        return Sniffed("text/plain", frozenset())
     mime = guess.mime
-    if mime == "video/mp4" and b"M4A " in head[:32]:
+    if mime == "application/zip":
+        mime = _office_zip(head) or mime
+    elif mime == "video/mp4" and (b"M4A " in head[:32] or _only_sound(head, _MP4_HANDLERS)):
         mime = "audio/mp4"
+    elif mime == "video/webm" and _only_sound(head, _WEBM_CODECS):
+        mime = "audio/webm"
     kinds = set()
     if mime in KIND_BY_MIME:
         kinds.add(KIND_BY_MIME[mime])
@@ -159,11 +195,62 @@ def sniff(head: bytes) -> Sniffed:
 
 
 def _looks_like_text(head: bytes) -> bool:
+    """UTF-8 without NUL bytes (the head may end in the middle of a character)."""
     try:
-        head.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         return False
     return b"\x00" not in head
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    """At least two lines that split into the same number (two or more) of fields."""
+    text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    lines = text.splitlines()
+    if len(head) >= SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut short
+    lines = [line for line in lines if line.strip()]
+    if len(lines) < 2:
+        return False
+    for delimiter in (",", ";", "\t"):
+        counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+        if len(counts) == 1 and counts.pop() >= 2:
+            return True
+    return False
+
+
+# Office Open XML parts by the folder they live in (any order in the archive).
+_OOXML_FOLDERS: dict[bytes, str] = {
+    b"word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    b"xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    b"ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+
+
+def _office_zip(head: bytes) -> str | None:
+    """A Word, Excel or PowerPoint file whose parts are in an order ``filetype`` does not expect:
+    look at the names of every entry that starts in the first bytes."""
+    for match in re.finditer(rb"PK\x03\x04", head):
+        start = match.start()
+        if start + 30 > len(head):
+            break
+        length = int.from_bytes(head[start + 26 : start + 28], "little")
+        name = head[start + 30 : start + 30 + length]
+        for folder, mime in _OOXML_FOLDERS.items():
+            if name.startswith(folder):
+                return mime
+    return None
+
+
+# A container whose header names sound tracks and no picture tracks is an audio recording
+# (a browser's MediaRecorder makes audio-only WebM; Android recorders make audio-only MP4).
+_MP4_HANDLERS = (re.compile(rb"hdlr.{8}vide", re.S), re.compile(rb"hdlr.{8}soun", re.S))
+_WEBM_CODECS = (re.compile(rb"\x86[\x81-\xff]V_"), re.compile(rb"\x86[\x81-\xff]A_"))
+
+
+def _only_sound(head: bytes, patterns: tuple[re.Pattern[bytes], re.Pattern[bytes]]) -> bool:
+    video, audio = patterns
+    return audio.search(head) is not None and video.search(head) is None
 
 
 def describe_kinds(kinds: list[str]) -> str:

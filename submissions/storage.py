@@ -7,6 +7,7 @@ import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 from botocore.client import Config
@@ -158,7 +159,9 @@ def presigned_get(
 ) -> str:
     """A short-lived URL to view or download one object (supports Range, so video can seek)."""
     disposition = "inline" if inline else "attachment"
-    safe_name = filename.replace('"', "")
+    fallback = (
+        filename.encode("ascii", "replace").decode("ascii").replace('"', "").replace("?", "_")
+    )
     return str(
         browser_client().generate_presigned_url(
             "get_object",
@@ -166,7 +169,10 @@ def presigned_get(
                 "Bucket": bucket(),
                 "Key": key,
                 "ResponseContentType": content_type or "application/octet-stream",
-                "ResponseContentDisposition": f'{disposition}; filename="{safe_name}"',
+                "ResponseContentDisposition": (
+                    f'{disposition}; filename="{fallback}"; '
+                    f"filename*=UTF-8''{quote(filename, safe='')}"
+                ),
             },
             ExpiresIn=seconds or settings.AWS_QUERYSTRING_EXPIRE,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 from typing import Any
 
@@ -48,7 +49,13 @@ def _require_editable(application: Application) -> None:
         )
 
 
-def _require_kind(requirement: EvidenceRequirement, kind: str) -> None:
+def _require_kind(
+    requirement: EvidenceRequirement, kind: str, application: Application | None = None
+) -> None:
+    if application is not None and requirement.version_id != application.version_id:
+        raise ApplicationError(
+            "That requirement is not part of this application.", code=Code.INVALID
+        )
     if requirement.kind != kind:
         raise ApplicationError(
             f"“{requirement.title}” asks for {requirement.get_kind_display().lower()}, not this.",
@@ -61,9 +68,13 @@ def word_count(text: str) -> int:
 
 
 def _human(size: int) -> str:
+    """A size for a message, rounded up, so a file over a limit never reads as the limit itself
+    (1 MB + 1 byte is "1.1 MB", not "1.0 MB")."""
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+            if unit == "bytes":
+                return f"{size} bytes"
+            return f"{math.ceil(value * 10) / 10:.1f} {unit}"
         value /= 1024
     return f"{size} bytes"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from decimal import Decimal
 from typing import Any
@@ -26,9 +25,6 @@ from ..models import Application, EvidenceItem, QuizResponse, Submission
 from ._common import _event, _locked, word_count
 
 logger = logging.getLogger(__name__)
-
-MAX_TEXT_CHARS = 100_000
-GRACE = dt.timedelta(hours=1)
 
 
 # --- Applying ------------------------------------------------------------------------------------
@@ -57,9 +53,14 @@ def application_apply(*, credential: Credential, educator: User) -> Application:
         else:
             why = f"We have no {label} membership on record for {educator.email}."
         contact = organization.contact_email
+        if not contact:
+            ask = ""
+        elif membership is not None:
+            ask = f" To renew it, or if this is wrong, email {contact}."
+        else:
+            ask = f" If you are a member, email {contact} to have it added."
         raise ApplicationError(
-            f"“{version.title}” is open to {label} members only. {why}"
-            + (f" If you are a member, email {contact} to have it added." if contact else ""),
+            f"“{version.title}” is open to {label} members only. {why}{ask}",
             code=Code.MEMBERS_ONLY,
         )
     existing = Application.objects.filter(credential=credential, educator=educator).exclude(
@@ -223,10 +224,13 @@ def application_submit(*, application: Application, actor: User) -> Submission:
         )
     gaps = application_gaps(application=application)
     if gaps:
+        fields: dict[str, list[str]] = {}
+        for g in gaps:  # one step can have several gaps (an unfinished upload and too few files)
+            fields.setdefault(f"step_{g['step'] or 'fee'}", []).append(g["message"])
         raise ApplicationError(
             f"{len(gaps)} thing{'s' if len(gaps) != 1 else ''} to finish before you submit.",
             code=Code.INCOMPLETE,
-            fields={f"step_{g['step'] or 'fee'}": [g["message"]] for g in gaps},
+            fields=fields,
         )
     now = timezone.now()
     resubmission = application.status == Application.Status.NEEDS_REVISION
@@ -297,7 +301,9 @@ def application_return_for_revision(
     submission.feedback_summary = summary
     submission.feedback = feedback
     submission.decided_at = timezone.now()
-    submission.save()
+    submission.save(
+        update_fields=["outcome", "feedback_summary", "feedback", "decided_at", "updated_at"]
+    )
     application.status = Application.Status.NEEDS_REVISION
     application.attempt += 1
     application.save(update_fields=["status", "attempt", "updated_at"])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from botocore.exceptions import ClientError
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,13 +21,18 @@ from programs.models import (
 
 from .. import sniff, storage
 from ..errors import SubmissionErrorCode as Code
-from ..models import Application, EvidenceItem, QuizResponse
-from ._common import _event, _human, _locked, _require_editable, _require_kind
+from ..models import Application, EvidenceItem, QuizResponse, Submission
+from ._common import (
+    GRACE,
+    MAX_TEXT_CHARS,
+    _event,
+    _human,
+    _locked,
+    _require_editable,
+    _require_kind,
+)
 
 logger = logging.getLogger(__name__)
-
-MAX_TEXT_CHARS = 100_000
-GRACE = dt.timedelta(hours=1)
 
 
 # --- Written answers, links, quizzes ------------------------------------------------------------
@@ -39,7 +45,7 @@ def evidence_text_save(
     """Save a draft answer (limits are checked at submit, so a draft is never lost)."""
     application = _locked(application)
     _require_editable(application)
-    _require_kind(requirement, EvidenceRequirement.Kind.TEXT)
+    _require_kind(requirement, EvidenceRequirement.Kind.TEXT, application)
     if len(text) > MAX_TEXT_CHARS:
         raise ApplicationError(
             f"This answer is too long to save ({len(text):,} characters; the limit is "
@@ -59,10 +65,15 @@ def evidence_link_save(
 ) -> EvidenceItem:
     application = _locked(application)
     _require_editable(application)
-    _require_kind(requirement, EvidenceRequirement.Kind.LINK)
+    _require_kind(requirement, EvidenceRequirement.Kind.LINK, application)
     url = url.strip()
     parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 1000:
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or any(ch.isspace() for ch in url)
+        or len(url) > 1000
+    ):
         raise ApplicationError(
             "Enter a full web address starting with https://",
             code=Code.INVALID,
@@ -77,9 +88,15 @@ def evidence_link_save(
 def _single_item(
     application: Application, requirement: EvidenceRequirement, kind: str
 ) -> EvidenceItem:
+    """The answer being edited. An answer already sent in an earlier attempt stays as it was
+    (the record of that attempt); editing it starts a new item for this attempt."""
     item = EvidenceItem.objects.filter(
         application=application, requirement=requirement, status=EvidenceItem.Status.READY
     ).first()
+    if item is not None and Submission.objects.filter(items=item).exists():
+        item.status = EvidenceItem.Status.REMOVED
+        item.save(update_fields=["status", "updated_at"])
+        item = None
     if item is None:
         item = EvidenceItem.objects.create(
             organization_id=application.organization_id,
@@ -103,7 +120,7 @@ def quiz_answer(
     """Grade a quiz: every question must be answered; the educator may retake it until submit."""
     application = _locked(application)
     _require_editable(application)
-    _require_kind(requirement, EvidenceRequirement.Kind.QUIZ)
+    _require_kind(requirement, EvidenceRequirement.Kind.QUIZ, application)
     questions = list(
         QuizQuestion.objects.filter(requirement=requirement).prefetch_related("choices")
     )
@@ -115,7 +132,7 @@ def quiz_answer(
         choices = {choice.pk: choice for choice in question.choices.all()}
         try:
             chosen = choices[int(raw)] if raw is not None else None
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError):
             chosen = None
         if chosen is None:
             missing.append(number)
@@ -141,7 +158,8 @@ def quiz_answer(
     )
     response.answers = clean
     response.correct, response.total, response.score_percent = correct, total, percent
-    response.passed = percent >= (requirement.pass_mark_percent or 100)
+    mark = requirement.pass_mark_percent
+    response.passed = percent >= (100 if mark is None else mark)
     response.tries += 1
     response.save()
     _event(
@@ -202,7 +220,7 @@ def evidence_upload_slot(
     browser sends the bytes: a presigned POST, or a multipart upload for large files."""
     application = _locked(application)
     _require_editable(application)
-    _require_kind(requirement, EvidenceRequirement.Kind.FILE)
+    _require_kind(requirement, EvidenceRequirement.Kind.FILE, application)
     name = sniff.display_name(filename)
     limit = requirement.max_file_size_mb * 1024 * 1024
     accepted_words = sniff.describe_kinds(requirement.accepted_file_kinds)
@@ -251,8 +269,14 @@ def evidence_upload_slot(
     if multipart:
         item.upload_id = storage.multipart_create(key=key, content_type=content_type)
         item.save(update_fields=["upload_id", "updated_at"])
-        return UploadSlot(item=item, method="MULTIPART", upload_id=item.upload_id, key=key)
-    post = storage.presigned_post(key=key, content_type=content_type, max_size=limit)
+        return UploadSlot(
+            item=item,
+            method="MULTIPART",
+            upload_id=item.upload_id,
+            key=key,
+            part_size=storage.PART_SIZE,
+        )
+    post = storage.presigned_post(key=key, content_type=content_type, max_size=size)
     return UploadSlot(item=item, method="POST", url=post["url"], fields=post["fields"], key=key)
 
 
@@ -265,7 +289,7 @@ def _pending_item(item: EvidenceItem, *, actor: User) -> EvidenceItem:
     _require_editable(item.application)
     if item.status != EvidenceItem.Status.PENDING:
         raise ApplicationError("This upload is already finished.", code=Code.INVALID)
-    if item.slot_expires_at and item.slot_expires_at < timezone.now():
+    if item.slot_expires_at and item.slot_expires_at + GRACE < timezone.now():
         raise ApplicationError(
             "This upload slot has expired. Choose the file again to restart the upload.",
             code=Code.SLOT_EXPIRED,
@@ -308,11 +332,17 @@ def evidence_multipart_complete(
         ) from None
     if not clean:
         raise ApplicationError("No parts were uploaded.", code=Code.NOT_UPLOADED)
-    storage.multipart_complete(
-        key=item.storage_key,
-        upload_id=item.upload_id,
-        parts=[{"PartNumber": number, "ETag": etag} for number, etag in clean],
-    )
+    try:
+        storage.multipart_complete(
+            key=item.storage_key,
+            upload_id=item.upload_id,
+            parts=[{"PartNumber": number, "ETag": etag} for number, etag in clean],
+        )
+    except ClientError:
+        raise ApplicationError(
+            "The uploaded parts do not fit together. Choose the file again.",
+            code=Code.NOT_UPLOADED,
+        ) from None
     item.upload_id = ""
     item.save(update_fields=["upload_id", "updated_at"])
     return item
@@ -333,8 +363,23 @@ def evidence_upload_confirm(*, item: EvidenceItem, actor: User) -> EvidenceItem:
             )
         limit = requirement.max_file_size_mb * 1024 * 1024
         reason: str | None = None
-        found = sniff.sniff(storage.read_head(key=item.storage_key, length=sniff.SNIFF_BYTES))
-        if stored.size > limit:
+        head = (
+            storage.read_head(key=item.storage_key, length=sniff.SNIFF_BYTES)
+            if stored.size
+            else b""
+        )
+        found = sniff.sniff(head)
+        if item.declared_size and stored.size < item.declared_size:
+            reason = (
+                f"Only {_human(stored.size)} of “{item.display_name}” "
+                f"({_human(item.declared_size)}) arrived. Upload it again."
+            )
+        elif item.declared_size and stored.size > item.declared_size:
+            reason = (
+                f"“{item.display_name}” is {_human(stored.size)}, but "
+                f"{_human(item.declared_size)} was announced. Upload it again."
+            )
+        elif stored.size > limit:
             reason = (
                 f"“{item.display_name}” is {_human(stored.size)}; this requirement accepts files "
                 f"up to {requirement.max_size_display()}."
@@ -382,6 +427,13 @@ def evidence_item_privacy(
         .get(pk=item.pk)
     )
     _require_editable(item.application)
+    if item.kind != EvidenceItem.Kind.FILE or item.status not in (
+        EvidenceItem.Status.PENDING,
+        EvidenceItem.Status.READY,
+    ):
+        raise ApplicationError(
+            "Privacy choices apply to files you have uploaded.", code=Code.INVALID
+        )
     if visibility not in EvidenceItem.Visibility.values:
         raise ApplicationError(
             "Choose who may see this file.",
@@ -420,7 +472,8 @@ def evidence_item_remove(*, item: EvidenceItem, actor: User) -> EvidenceItem:
     item.status = EvidenceItem.Status.REMOVED
     item.save(update_fields=["status", "updated_at"])
     _event(item.application, actor=actor, kind="item_removed", message=f"Removed “{item}”")
-    if item.storage_key:
+    # A file sent with an earlier attempt stays in storage: it is part of that attempt's record.
+    if item.storage_key and not Submission.objects.filter(items=item).exists():
         transaction.on_commit(lambda: _purge_quietly(item.pk))
     return item
 

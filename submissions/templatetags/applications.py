@@ -1,0 +1,35 @@
+"""The Apply box on a credential page (programs' template), drawn by submissions, which knows
+about applications: ``{% load applications %}{% apply_box %}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from .. import dashboard
+
+register = template.Library()
+
+
+@register.inclusion_tag("submissions/_apply_box.html", takes_context=True)
+def apply_box(context: template.Context) -> dict[str, Any]:
+    request = context["request"]
+    version = context["version"]
+    credential = context["credential"]
+    box = dashboard.apply_box(
+        credential=credential,
+        version=version,
+        membership=context.get("membership"),
+        user=request.user,
+    )
+    return {
+        **box,
+        "request": request,
+        "user": request.user,
+        "version": version,
+        "credential": credential,
+        "organization": context["organization"],
+        "membership": context.get("membership"),
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,288 @@
+"""The educator's pages: apply, the application (evidence, submit, withdraw), My learning.
+
+Thin views: parse the form, call one service, redirect with a message, or render the page again
+with what was refused and what was typed. Every form works without JavaScript; static/js/
+evidence.js adds the uploader, autosave and live word counts on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from credentials_site.exceptions import ApplicationError
+from programs import selectors as program_selectors
+from programs.models import EvidenceRequirement, Organization, User
+
+from . import dashboard, forms, selectors, services, steps
+from .errors import SubmissionErrorCode as Code
+from .models import Application
+
+
+def _organization(request: HttpRequest) -> Organization:
+    return request.organization  # type: ignore[attr-defined,no-any-return]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _application(request: HttpRequest, public_id: UUID) -> Application:
+    return selectors.application_access(
+        organization=_organization(request), public_id=str(public_id), user=_user(request)
+    )
+
+
+def _page_url(application: Application, anchor: str = "") -> str:
+    url = reverse(
+        "submissions:application",
+        kwargs={"org_slug": application.organization.slug, "public_id": application.public_id},
+    )
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _requirement(application: Application, step: int) -> EvidenceRequirement:
+    requirement = steps.requirement_for_step(application=application, step=step)
+    if requirement is None:
+        raise Http404("No such step.")
+    return requirement
+
+
+def _render_page(
+    request: HttpRequest,
+    application: Application,
+    *,
+    problem: dashboard.Problem | None = None,
+    submit_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context: dict[str, Any] = dashboard.application_page(application=application, problem=problem)
+    context.update(
+        organization=application.organization, problem=problem, submit_error=submit_error
+    )
+    return render(request, "submissions/application.html", context, status=status)
+
+
+def _refused(
+    request: HttpRequest, application: Application, error: ApplicationError, **where: Any
+) -> HttpResponse:
+    """A refused form: show the page again with the message beside the form (and the input
+    kept), or, when the application cannot be changed at all, go back with the message."""
+    if error.code == Code.NOT_EDITABLE:
+        messages.error(request, error.message)
+        return redirect(_page_url(application))
+    problem = dashboard.Problem(message=error.message, fields=error.fields, **where)
+    return _render_page(request, application, problem=problem, status=400)
+
+
+# --- Apply ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, org_slug: str, credential_slug: str) -> HttpResponse:
+    version = program_selectors.credential_version_get_public(
+        organization=_organization(request), credential_slug=credential_slug
+    )
+    credential = version.credential
+    if request.method != "POST":  # e.g. back from logging in: the Apply button is on the page
+        return redirect(credential.get_absolute_url())
+    try:
+        application = services.application_apply(credential=credential, educator=_user(request))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(credential.get_absolute_url())
+    messages.success(
+        request, f"You have applied for “{version.title}”. Work through the steps below."
+    )
+    return redirect(_page_url(application))
+
+
+# --- The application page ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def application_detail(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpResponse:
+    return _render_page(request, _application(request, public_id))
+
+
+@login_required
+@require_POST
+def text_save(request: HttpRequest, org_slug: str, public_id: UUID, step: int) -> HttpResponse:
+    application = _application(request, public_id)
+    requirement = _requirement(application, step)
+    form = forms.TextAnswerForm(request.POST)
+    text = form.cleaned_data["text"] if form.is_valid() else request.POST.get("text", "")
+    try:
+        services.evidence_text_save(
+            application=application, requirement=requirement, text=text, actor=_user(request)
+        )
+    except ApplicationError as error:
+        return _refused(request, application, error, step=step, posted={"text": text})
+    messages.success(request, f"Your answer to “{requirement.title}” is saved.")
+    return redirect(_page_url(application, f"step-{step}"))
+
+
+@login_required
+@require_POST
+def link_save(request: HttpRequest, org_slug: str, public_id: UUID, step: int) -> HttpResponse:
+    application = _application(request, public_id)
+    requirement = _requirement(application, step)
+    url = request.POST.get("url", "")
+    try:
+        services.evidence_link_save(
+            application=application, requirement=requirement, url=url, actor=_user(request)
+        )
+    except ApplicationError as error:
+        return _refused(request, application, error, step=step, posted={"url": url})
+    messages.success(request, f"The link for “{requirement.title}” is saved.")
+    return redirect(_page_url(application, f"step-{step}"))
+
+
+@login_required
+@require_POST
+def quiz_check(request: HttpRequest, org_slug: str, public_id: UUID, step: int) -> HttpResponse:
+    application = _application(request, public_id)
+    requirement = _requirement(application, step)
+    answers = forms.quiz_answers(request.POST.dict())
+    try:
+        response = services.quiz_answer(
+            application=application, requirement=requirement, answers=answers, actor=_user(request)
+        )
+    except ApplicationError as error:
+        return _refused(request, application, error, step=step, posted={"answers": answers})
+    result = (
+        f"You answered {response.correct} of {response.total} questions correctly "
+        f"({response.score_percent}%). "
+    )
+    if response.passed:
+        messages.success(request, result + "You passed the quiz.")
+    else:
+        messages.warning(
+            request,
+            result + f"The pass mark is {requirement.pass_mark_percent}%: review the resources "
+            "and try again.",
+        )
+    return redirect(_page_url(application, f"step-{step}"))
+
+
+@login_required
+@require_POST
+def item_privacy(
+    request: HttpRequest, org_slug: str, public_id: UUID, item_id: UUID
+) -> HttpResponse:
+    application = _application(request, public_id)
+    item = selectors.evidence_item_access(application=application, public_id=str(item_id))
+    form = forms.PrivacyForm(request.POST)
+    posted = {
+        "identifiable": request.POST.get("identifiable", ""),
+        "consent": bool(request.POST.get("consent")),
+        "visibility": request.POST.get("visibility", ""),
+    }
+    if not form.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        problem = dashboard.Problem(
+            message="Answer the privacy questions for this file.",
+            item=str(item.public_id),
+            fields=fields,
+            posted=posted,
+        )
+        return _render_page(request, application, problem=problem, status=400)
+    data = form.cleaned_data
+    try:
+        services.evidence_item_privacy(
+            item=item,
+            students_identifiable=data["identifiable"],
+            consent_on_file=data["consent"] if data["identifiable"] else None,
+            visibility=data["visibility"],
+            actor=_user(request),
+        )
+    except ApplicationError as error:
+        return _refused(request, application, error, item=str(item.public_id), posted=posted)
+    messages.success(request, f"Privacy details for “{item.display_name}” are saved.")
+    return redirect(_page_url(application, f"item-{item.public_id}"))
+
+
+@login_required
+@require_POST
+def item_remove(
+    request: HttpRequest, org_slug: str, public_id: UUID, item_id: UUID
+) -> HttpResponse:
+    application = _application(request, public_id)
+    item = selectors.evidence_item_access(application=application, public_id=str(item_id))
+    try:
+        services.evidence_item_remove(item=item, actor=_user(request))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(_page_url(application))
+    messages.success(request, f"Removed “{item}”.")
+    step = steps.step_map(application=application).get(item.requirement_id)
+    return redirect(_page_url(application, f"step-{step}" if step else ""))
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpResponse:
+    application = _application(request, public_id)
+    try:
+        services.application_submit(application=application, actor=_user(request))
+    except ApplicationError as error:
+        if error.code == Code.INCOMPLETE:
+            return _render_page(request, application, submit_error=error.message, status=400)
+        messages.error(request, error.message)
+        return redirect(_page_url(application))
+    messages.success(
+        request,
+        "Your evidence is submitted. A reviewer will score it; you will get an e-mail when they "
+        "have decided.",
+    )
+    return redirect(_page_url(application))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpResponse:
+    application = _application(request, public_id)
+    if request.method != "POST":
+        if application.status not in Application.WITHDRAWABLE:
+            messages.error(request, "This application can no longer be withdrawn.")
+            return redirect(_page_url(application))
+        return render(
+            request,
+            "submissions/withdraw_confirm.html",
+            {"application": application, "organization": application.organization},
+        )
+    try:
+        services.application_withdraw(application=application, actor=_user(request))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(_page_url(application))
+    messages.success(request, f"You withdrew your application for “{application.version.title}”.")
+    return HttpResponseRedirect(reverse("submissions:dashboard"))
+
+
+# --- My learning ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_learning(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    groups = dashboard.dashboard_groups(user=user)
+    return render(
+        request,
+        "submissions/dashboard.html",
+        {
+            "groups": groups,
+            "has_applications": any(group.rows for group in groups),
+            "pathways": dashboard.pathway_progress(user=user),
+        },
+    )
