@@ -63,10 +63,12 @@ def presigned_post(*, key: str, content_type: str, max_size: int) -> dict[str, A
         browser_client().generate_presigned_post(
             bucket(),
             key,
-            Fields={"Content-Type": content_type},
+            # 201 + an XML body naming the object's Location, which uploaders (Uppy) read
+            Fields={"Content-Type": content_type, "success_action_status": "201"},
             Conditions=[
                 ["content-length-range", 1, max_size],
                 {"Content-Type": content_type},
+                {"success_action_status": "201"},
             ],
             ExpiresIn=SLOT_SECONDS,
         )

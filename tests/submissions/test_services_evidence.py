@@ -67,7 +67,7 @@ def upload(
         content_type=content_type,
     )
     response = upload_to_slot(slot, data)
-    assert response.status_code in (200, 204), response.text
+    assert response.status_code == 201, response.text
     return services.evidence_upload_confirm(item=slot.item, actor=actor)
 
 
@@ -482,7 +482,7 @@ class TestConfirm:
         # given a file whose bytes are not what the browser declared
         application = make_application()
         slot = slot_for(application, educator, size=len(data), content_type=content_type)
-        assert upload_to_slot(slot, data).status_code in (200, 204)
+        assert upload_to_slot(slot, data).status_code == 201
         # when it is confirmed
         error = refused(services.evidence_upload_confirm, item=slot.item, actor=educator)
         # then the educator learns what it really is
@@ -507,7 +507,7 @@ class TestConfirm:
         assert error.message == "Nothing has arrived in storage for this upload yet."
         assert EvidenceItem.objects.get(pk=slot.item.pk).status == EvidenceItem.Status.PENDING
         # and the upload can still go ahead
-        assert upload_to_slot(slot, PDF).status_code in (200, 204)
+        assert upload_to_slot(slot, PDF).status_code == 201
         item = services.evidence_upload_confirm(item=slot.item, actor=educator)
         assert item.status == EvidenceItem.Status.READY
 
@@ -521,7 +521,7 @@ class TestConfirm:
     def test_an_expired_slot_is_refused(self, make_application: Any, educator: User) -> None:
         application = make_application()
         slot = slot_for(application, educator)
-        assert upload_to_slot(slot, PDF).status_code in (200, 204)
+        assert upload_to_slot(slot, PDF).status_code == 201
         EvidenceItem.objects.filter(pk=slot.item.pk).update(
             slot_expires_at=timezone.now() - dt.timedelta(hours=2)
         )
@@ -543,7 +543,7 @@ class TestConfirm:
         assert response.status_code == 400
         assert "EntityTooLarge" in response.text
         assert storage.head(key=slot.key) is None
-        assert upload_to_slot(slot, PDF).status_code in (200, 204)
+        assert upload_to_slot(slot, PDF).status_code == 201
         item = services.evidence_upload_confirm(item=slot.item, actor=educator)
         assert item.status == EvidenceItem.Status.READY
 
