@@ -189,6 +189,12 @@ class StaffRole(TenantModel):
         related_name="+",
         help_text="Reviewers only: limit to these programs. Empty: all programs.",
     )
+    credentials = models.ManyToManyField(
+        "Credential",
+        blank=True,
+        related_name="+",
+        help_text="Reviewers only: limit to these credentials. Empty: all credentials.",
+    )
 
     class Meta:
         constraints = [
@@ -214,6 +220,12 @@ class Program(TenantModel):
     contact_email = models.EmailField(blank=True, help_text="Defaults to the organization's.")
     blind_review = models.BooleanField(
         default=False, help_text="Reviewers see an anonymous code, never the educator's identity."
+    )
+    turnaround_business_days = models.PositiveSmallIntegerField(
+        default=10, help_text="The promised time from submission to decision, in business days."
+    )
+    claim_hours = models.PositiveSmallIntegerField(
+        default=48, help_text="A reviewer's claim returns to the queue after this many hours."
     )
 
     class Meta:

@@ -1,1 +1,126 @@
-from django.db import models  # noqa: F401
+"""Claims on submitted attempts, reviews with their rubric scores, conflicts of interest."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from credentials_site.models import TenantModel
+from programs.models import RubricCriterion, User
+from submissions.models import Submission
+
+
+class Claim(TenantModel):
+    """A reviewer's reservation of one submission; it lapses back to the queue."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+        COMPLETED = "completed", "Completed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    is_adjudication = models.BooleanField(default=False)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "reviewer"],
+                condition=Q(status="active"),
+                name="one_active_claim_per_reviewer",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "expires_at"],
+                name="claim_active_expiry",
+                condition=Q(status="active"),
+            ),
+            models.Index(fields=["organization", "reviewer", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim by {self.reviewer} on {self.submission_id}"
+
+
+class Review(TenantModel):
+    """One reviewer's judgement of one submission: a score per criterion and a decision."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        NEEDS_REVISION = "needs_revision", "Needs revision"
+        NOT_AWARDED = "not_awarded", "Not awarded"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="review")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    is_adjudication = models.BooleanField(default=False)
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
+    overall_feedback = models.TextField(blank=True)
+    revision_request = models.TextField(blank=True, help_text="What to change (needs revision).")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "reviewer"],
+                condition=Q(status="submitted"),
+                name="one_submitted_review_per_reviewer",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"Review by {self.reviewer} ({self.get_status_display().lower()})"
+
+
+class CriterionScore(TenantModel):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}: {self.score}"
+
+
+class ConflictOfInterest(TenantModel):
+    """A reviewer's declaration: never give me submissions from my school, my district, or
+    this person."""
+
+    class Kind(models.TextChoices):
+        SCHOOL = "school", "Educators from my school"
+        DISTRICT = "district", "Educators from my district"
+        PERSON = "person", "A named person"
+
+    reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    person = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "conflicts of interest"
+
+    def __str__(self) -> str:
+        return f"{self.reviewer}: {self.get_kind_display()}"

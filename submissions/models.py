@@ -97,12 +97,24 @@ class Submission(TenantModel):
         help_text="Per criterion: [{criterion_id, title, requirement_id, score, label, comment}]",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    reviews_required = models.PositiveSmallIntegerField(default=1)
+    needs_adjudication = models.BooleanField(default=False)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="The program's turnaround target for a decision."
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "number"], name="one_submission_per_attempt"
             )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "submitted_at"],
+                name="submission_undecided",
+                condition=Q(outcome=""),
+            ),
         ]
         ordering = ["number"]
 

@@ -4,9 +4,12 @@ application row, checks its state, and records an event on the application's tim
 from ._common import word_count
 from .applications import (
     application_apply,
+    application_decide,
     application_fee_record,
     application_gaps,
     application_return_for_revision,
+    application_review_paused,
+    application_review_started,
     application_submit,
     application_withdraw,
 )
@@ -28,9 +31,12 @@ from .housekeeping import evidence_sweep, storage_orphans_sweep
 __all__ = [
     "UploadSlot",
     "application_apply",
+    "application_decide",
     "application_fee_record",
     "application_gaps",
     "application_return_for_revision",
+    "application_review_paused",
+    "application_review_started",
     "application_submit",
     "application_withdraw",
     "evidence_item_privacy",

@@ -78,3 +78,14 @@ def _human(size: int) -> str:
             return f"{math.ceil(value * 10) / 10:.1f} {unit}"
         value /= 1024
     return f"{size} bytes"
+
+
+def add_business_days(start: dt.datetime, days: int) -> dt.datetime:
+    """``days`` working days (Monday to Friday) after ``start``, at the same time of day."""
+    current = start
+    added = 0
+    while added < days:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            added += 1
+    return current

@@ -17,12 +17,13 @@ from programs.models import (
     Credential,
     EvidenceRequirement,
     Organization,
+    Program,
     User,
 )
 
 from ..errors import SubmissionErrorCode as Code
 from ..models import Application, EvidenceItem, QuizResponse, Submission
-from ._common import _event, _locked, word_count
+from ._common import _event, _locked, add_business_days, word_count
 
 logger = logging.getLogger(__name__)
 
@@ -237,11 +238,14 @@ def application_submit(*, application: Application, actor: User) -> Submission:
     application.status = Application.Status.SUBMITTED
     application.submitted_at = now
     application.save(update_fields=["status", "submitted_at", "updated_at"])
+    program = Program.objects.get(pk=application.credential.program_id)
     submission = Submission.objects.create(
         organization_id=application.organization_id,
         application=application,
         number=application.attempt,
         submitted_at=now,
+        reviews_required=application.version.reviewers_required,
+        due_at=add_business_days(now, program.turnaround_business_days),
     )
     submission.items.set(
         EvidenceItem.objects.filter(application=application, status=EvidenceItem.Status.READY)
@@ -320,6 +324,96 @@ def _notify_revision(application_pk: int) -> None:
         message=(
             "A reviewer has asked for changes. Open your application to see the feedback beside "
             f"each requirement; you have {left} attempt(s) left.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[application.educator.email],
+        fail_silently=True,
+    )
+
+
+# --- Review outcomes (called by the reviews app) --------------------------------------------------
+
+
+@transaction.atomic
+def application_review_started(*, application: Application, actor: User) -> Application:
+    """A reviewer claimed the current attempt: it can no longer be withdrawn or changed."""
+    application = _locked(application)
+    if application.status == Application.Status.SUBMITTED:
+        application.status = Application.Status.IN_REVIEW
+        application.save(update_fields=["status", "updated_at"])
+        _event(application, actor=None, kind="in_review", message="A reviewer started the review")
+    return application
+
+
+@transaction.atomic
+def application_review_paused(*, application: Application) -> Application:
+    """Every claim on the attempt ended without a decision: it waits in the queue again."""
+    application = _locked(application)
+    if application.status == Application.Status.IN_REVIEW:
+        application.status = Application.Status.SUBMITTED
+        application.save(update_fields=["status", "updated_at"])
+    return application
+
+
+@transaction.atomic
+def application_decide(
+    *,
+    application: Application,
+    outcome: str,
+    summary: str,
+    feedback: list[dict[str, Any]],
+    actor: User | None,
+) -> Application:
+    """Record the review's outcome on the current attempt: approve → APPROVED (the badge issue
+    listens for it), not awarded → NOT_AWARDED (closed with feedback), needs revision → the
+    educator revises (see application_return_for_revision)."""
+    if outcome == "needs_revision":
+        return application_return_for_revision(
+            application=application, summary=summary, feedback=feedback, actor=actor
+        )
+    if outcome not in ("approve", "not_awarded"):
+        raise ApplicationError("Choose approve, needs revision or not awarded.", code=Code.INVALID)
+    application = _locked(application)
+    if application.status not in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW):
+        raise ApplicationError(
+            f"This application is {application.get_status_display().lower()}; it cannot be "
+            "decided now.",
+            code=Code.NOT_EDITABLE,
+        )
+    submission = Submission.objects.select_for_update().get(
+        application=application, number=application.attempt
+    )
+    now = timezone.now()
+    submission.outcome = outcome
+    submission.feedback_summary = summary
+    submission.feedback = feedback
+    submission.decided_at = now
+    submission.save(
+        update_fields=["outcome", "feedback_summary", "feedback", "decided_at", "updated_at"]
+    )
+    approved = outcome == "approve"
+    application.status = Application.Status.APPROVED if approved else Application.Status.NOT_AWARDED
+    application.save(update_fields=["status", "updated_at"])
+    _event(
+        application,
+        actor=actor,
+        kind="approved" if approved else "not_awarded",
+        message="Approved: the badge will be issued" if approved else "Not awarded",
+    )
+    transaction.on_commit(lambda: _notify_decision(application.pk, approved=approved))
+    return application
+
+
+def _notify_decision(application_pk: int, *, approved: bool) -> None:
+    application = Application.objects.select_related("educator", "version").get(pk=application_pk)
+    title = application.version.title
+    send_mail(
+        subject=f"“{title}”: " + ("approved" if approved else "not awarded this time"),
+        message=(
+            f"A reviewer approved your evidence for “{title}”. Your badge is being issued.\n"
+            if approved
+            else f"Your evidence for “{title}” was not awarded. Open your application to read "
+            "the reviewer's feedback.\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[application.educator.email],
