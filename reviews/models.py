@@ -124,3 +124,52 @@ class ConflictOfInterest(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.reviewer}: {self.get_kind_display()}"
+
+
+class CalibrationExemplar(TenantModel):
+    """A past submission with the scores the program agreed on; new reviewers score it before
+    they may take live submissions, and their agreement is measured against it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200, help_text="Shown to reviewers instead of any name.")
+    agreed_decision = models.CharField(max_length=16, choices=Review.Decision.choices)
+    agreed_scores = models.JSONField(
+        default=dict, help_text="{criterion_id: score} as agreed by the program."
+    )
+    rationale = models.TextField(blank=True, help_text="Shown to the reviewer after they submit.")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["submission"], name="one_exemplar_per_submission")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CalibrationAttempt(TenantModel):
+    """A reviewer's scoring of one exemplar."""
+
+    exemplar = models.ForeignKey(
+        CalibrationExemplar, on_delete=models.CASCADE, related_name="attempts"
+    )
+    reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    scores = models.JSONField(default=dict, help_text="{criterion_id: score}")
+    decision = models.CharField(max_length=16, choices=Review.Decision.choices)
+    matching = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exemplar", "reviewer"], name="one_attempt_per_exemplar"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.exemplar}"

@@ -102,6 +102,7 @@ class Submission(TenantModel):
     due_at = models.DateTimeField(
         null=True, blank=True, help_text="The program's turnaround target for a decision."
     )
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
