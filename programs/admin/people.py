@@ -162,7 +162,7 @@ class StaffRoleForm(UserByEmailForm):
 
     class Meta:
         model = StaffRole
-        fields = ("organization", "role", "programs")
+        fields = ("organization", "role", "programs", "credentials")
         field_classes = safe_field_classes(StaffRole)
 
     def clean(self) -> dict[str, Any]:
@@ -185,7 +185,7 @@ class StaffRoleAdmin(TenantAdmin):
     list_filter = ("role",)
     search_fields = ("user__email", "user__full_name")
     list_select_related = ("user", "organization")
-    filter_horizontal = ("programs",)
+    filter_horizontal = ("programs", "credentials")
     exclude = ("user",)
 
     def _may_manage(self, request: HttpRequest, obj: Any) -> bool:
