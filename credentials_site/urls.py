@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("programs.api_urls")),
     path("api/v1/", include("submissions.api_urls")),
+    path("api/v1/", include("reviews.api_urls")),
     path("", include("programs.urls")),
     path("", include("submissions.urls")),
 ]

@@ -83,6 +83,7 @@ class Application(TenantModel):
 class Submission(TenantModel):
     """One numbered attempt as it was sent to review: which evidence, and what came back."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="submissions"
     )
