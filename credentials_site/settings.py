@@ -168,6 +168,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "submissions.storage_orphans_sweep",
         "schedule": 60 * 60 * 24,
     },
+    "reviews-claims-expire": {"task": "reviews.claims_expire_all", "schedule": 60 * 10},
+    "reviews-remind-claims-near-expiry": {
+        "task": "reviews.remind_claims_near_expiry_all",
+        "schedule": 60 * 60,
+    },
+    "reviews-remind-overdue": {"task": "reviews.remind_overdue_all", "schedule": 60 * 60 * 24},
 }
 
 # --- Internationalisation ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("reviews.api_urls")),
     path("", include("programs.urls")),
     path("", include("submissions.urls")),
+    path("", include("reviews.urls")),
 ]
 
 if settings.DEBUG:

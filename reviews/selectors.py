@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Now
 from django.http import Http404
 
 from programs.models import Organization, StaffRole, User
@@ -62,9 +62,14 @@ def reviewer_scope(*, organization: Organization, user: User) -> ReviewerScope |
 
 
 def _claims_count() -> Subquery:
+    """Active claims still within their time (a lapsed one is expired by the next claim-next
+    or the beat, so it does not hold the submission back in the meantime)."""
     return Subquery(
         Claim.objects.filter(
-            submission=OuterRef("pk"), status=Claim.Status.ACTIVE, is_adjudication=False
+            submission=OuterRef("pk"),
+            status=Claim.Status.ACTIVE,
+            is_adjudication=False,
+            expires_at__gt=Now(),
         )
         .order_by()
         .values("submission")
@@ -119,13 +124,16 @@ def queue_list(
         qs = qs.filter(application__credential__program__slug=program)
     if credential:
         qs = qs.filter(application__credential__slug=credential)
-    mine = Claim.objects.filter(submission=OuterRef("pk"), reviewer=user).exclude(
-        status__in=[Claim.Status.RELEASED, Claim.Status.EXPIRED]
+    mine = Claim.objects.filter(submission=OuterRef("pk"), reviewer=user).filter(
+        Q(status=Claim.Status.COMPLETED) | Q(status=Claim.Status.ACTIVE, expires_at__gt=Now())
     )
     qs = qs.exclude(Exists(mine))
     if adjudication:
         open_adjudication = Claim.objects.filter(
-            submission=OuterRef("pk"), status=Claim.Status.ACTIVE, is_adjudication=True
+            submission=OuterRef("pk"),
+            status=Claim.Status.ACTIVE,
+            is_adjudication=True,
+            expires_at__gt=Now(),
         )
         qs = qs.exclude(Exists(open_adjudication))
     else:

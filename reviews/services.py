@@ -1,21 +1,27 @@
 """State changes of reviews: claim, release, expire, save a draft, submit a decision,
-double review and adjudication. Each locks its rows and runs in one transaction; the outcome is
-applied to the application through submissions.services."""
+double review and adjudication, reminders. Each locks its rows and runs in one transaction; the
+outcome is applied to the application through submissions.services.
+
+An expired claim noticed by an action (release, save, submit) is expired in a transaction of its
+own before the action runs, so the refusal that follows does not roll the expiry back."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
-from programs.models import Organization, Program, RubricCriterion, User
+from programs.models import Organization, RubricCriterion, StaffRole, User
 from submissions import services as submission_services
-from submissions.models import Application, Submission
+from submissions.models import Application, ApplicationEvent, Submission
 
-from . import selectors
+from . import calibration, selectors
 from .errors import ReviewErrorCode as Code
 from .models import Claim, CriterionScore, Review
 
@@ -30,13 +36,18 @@ def _scope(organization: Organization, user: User) -> selectors.ReviewerScope:
 
 
 def _claim_hours(submission: Submission) -> int:
-    program_id = Application.objects.filter(pk=submission.application_id).values_list(
-        "credential__program_id", flat=True
-    )[0]
-    return int(Program.objects.filter(pk=program_id).values_list("claim_hours", flat=True)[0])
+    return int(
+        Application.objects.filter(pk=submission.application_id).values_list(
+            "credential__program__claim_hours", flat=True
+        )[0]
+    )
 
 
-@transaction.atomic
+# A few rows may turn out to be taken between finding them and locking them; past this many, the
+# caller is told the queue is empty (they can simply try again).
+_MAX_LOCK_TRIES = 20
+
+
 def review_claim_next(
     *,
     organization: Organization,
@@ -46,58 +57,194 @@ def review_claim_next(
     adjudication: bool = False,
 ) -> Claim:
     """Reserve the oldest submission this reviewer may take. Concurrent callers never get the
-    same one: the row is locked and locked rows are skipped (SELECT ... FOR UPDATE SKIP LOCKED)."""
+    same one: the row is locked and locked rows are skipped (SELECT ... FOR UPDATE SKIP LOCKED).
+
+    A claim past its time no longer holds a submission back (the queue ignores it); the one on
+    the submission taken here is expired on the way (the beat expires the others). A reviewer
+    with calibration examples still to score may only adjudicate."""
     scope = _scope(organization, reviewer)
     if adjudication and not scope.can_adjudicate:
         raise ApplicationError(
             "Only program admins and senior reviewers adjudicate.", code=Code.NOT_A_REVIEWER
         )
-    submission = (
-        selectors.queue_list(
+    if not adjudication:
+        pending = calibration.calibration_pending(
+            organization=organization, reviewer=reviewer, scope=scope
+        )
+        if pending:
+            n = len(pending)
+            raise ApplicationError(
+                f"Score the {n} calibration example{'s' if n != 1 else ''} before you take live "
+                "submissions.",
+                code=calibration.CalibrationErrorCode.NOT_CALIBRATED,
+            )
+    with transaction.atomic():
+        found = _lock_next(
             organization=organization,
             scope=scope,
             program=program,
             credential=credential,
             adjudication=adjudication,
         )
-        .select_for_update(skip_locked=True, of=("self",))
-        .first()
-    )
-    if submission is None:
-        raise ApplicationError("Nothing is waiting for you in the queue.", code=Code.QUEUE_EMPTY)
-    now = timezone.now()
-    claim = Claim.objects.create(
-        organization=organization,
-        submission=submission,
-        reviewer=reviewer,
-        is_adjudication=adjudication,
-        expires_at=now + dt.timedelta(hours=_claim_hours(submission)),
-    )
-    review = Review.objects.create(
-        organization=organization,
-        submission=submission,
-        claim=claim,
-        reviewer=reviewer,
-        is_adjudication=adjudication,
-    )
-    criteria = RubricCriterion.objects.filter(
-        version_id=submission.application.version_id
-    ).values_list("pk", flat=True)
-    CriterionScore.objects.bulk_create(
-        CriterionScore(organization=organization, review=review, criterion_id=pk) for pk in criteria
-    )
-    submission_services.application_review_started(
-        application=submission.application, actor=reviewer
-    )
+        if found is None:
+            raise ApplicationError(
+                "Nothing is waiting for you in the queue.", code=Code.QUEUE_EMPTY
+            )
+        submission, lapsed_claims = found
+        now = timezone.now()
+        if lapsed_claims:
+            for lapsed in Claim.objects.select_for_update(skip_locked=True).filter(
+                submission=submission, status=Claim.Status.ACTIVE, expires_at__lte=now
+            ):
+                _end_claim(lapsed, Claim.Status.EXPIRED)
+        claim = Claim.objects.create(
+            organization=organization,
+            submission=submission,
+            reviewer=reviewer,
+            is_adjudication=adjudication,
+            expires_at=now + dt.timedelta(hours=_claim_hours(submission)),
+        )
+        review = Review.objects.create(
+            organization=organization,
+            submission=submission,
+            claim=claim,
+            reviewer=reviewer,
+            is_adjudication=adjudication,
+        )
+        criteria = RubricCriterion.objects.filter(
+            version_id=submission.application.version_id
+        ).values_list("pk", flat=True)
+        CriterionScore.objects.bulk_create(
+            CriterionScore(organization=organization, review=review, criterion_id=pk)
+            for pk in criteria
+        )
+        submission_services.application_review_started(
+            application=submission.application, actor=reviewer
+        )
+        if adjudication:
+            _event(
+                submission.application_id,
+                organization_id=organization.pk,
+                actor_id=reviewer.pk,
+                kind="adjudication_started",
+                message="A senior reviewer started the final decision",
+            )
     return claim
+
+
+class _Taken(Exception):
+    """The locked row was claimed by someone else in the meantime (internal to _lock_next)."""
+
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+
+
+def _lock_next(
+    *,
+    organization: Organization,
+    scope: selectors.ReviewerScope,
+    program: str,
+    credential: str,
+    adjudication: bool,
+) -> tuple[Submission, int] | None:
+    """Lock the oldest eligible submission, skipping rows other reviewers hold locked. Returns
+    it with the number of lapsed claims still active on it.
+
+    Two races are handled here, on PostgreSQL's READ COMMITTED:
+
+    - The statement that finds and locks a row reads a snapshot taken when it started. When
+      another reviewer claimed the row and committed between that snapshot and our lock, the row
+      is ours to lock but no longer eligible: PostgreSQL re-checks the conditions of a row that
+      was updated meanwhile, not of one that was only locked, and never the claim subqueries.
+      So the locked row is checked again by a fresh statement, which sees every claim committed
+      before the lock was granted; a row that no longer qualifies is skipped.
+    - When every eligible row is locked by reviewers claiming it at this moment, SKIP LOCKED
+      finds nothing, yet with double review the row may still need a second reviewer once they
+      commit. Then we wait for the oldest one (a plain FOR UPDATE) and check it again.
+
+    Each try runs in a savepoint, so a row found ineligible is unlocked at once: we never wait
+    while holding another row's lock, and two claimers cannot deadlock."""
+
+    def eligible() -> QuerySet[Submission]:
+        return selectors.queue_list(
+            organization=organization,
+            scope=scope,
+            program=program,
+            credential=credential,
+            adjudication=adjudication,
+        )
+
+    skipped: list[int] = []
+    for _ in range(_MAX_LOCK_TRIES):
+        candidates = eligible().exclude(pk__in=skipped)
+        try:
+            with transaction.atomic():
+                submission = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+                if submission is None:
+                    submission = candidates.select_for_update(of=("self",)).first()
+                    if submission is None:
+                        return None
+                counts = _claim_counts(submission, scope.user)
+                if not _still_open(submission, counts, adjudication=adjudication):
+                    raise _Taken(submission.pk)
+                return submission, counts["lapsed"]
+        except _Taken as taken:
+            skipped.append(taken.pk)
+    return None
+
+
+def _claim_counts(submission: Submission, reviewer: User) -> dict[str, int]:
+    """One fresh statement over the claims on a submission (a submitted review always has a
+    completed claim): the reviewer's own, the independent reviews taken, an adjudication in
+    progress, and active claims past their time. Few rows, counted here: cheaper than the
+    ORM's filtered aggregates on this hot path."""
+    now = timezone.now()
+    counts = {"mine": 0, "taken": 0, "adjudicating": 0, "lapsed": 0}
+    for reviewer_id, status, is_adjudication, expires_at in Claim.objects.filter(
+        submission=submission, status__in=[Claim.Status.ACTIVE, Claim.Status.COMPLETED]
+    ).values_list("reviewer_id", "status", "is_adjudication", "expires_at"):
+        if status == Claim.Status.ACTIVE and expires_at <= now:
+            counts["lapsed"] += 1
+            continue
+        counts["mine"] += reviewer_id == reviewer.pk
+        if is_adjudication:
+            counts["adjudicating"] += status == Claim.Status.ACTIVE
+        else:
+            counts["taken"] += 1
+    return counts
+
+
+def _still_open(submission: Submission, counts: dict[str, int], *, adjudication: bool) -> bool:
+    """What other reviewers can change about a submission while we wait for its lock is the
+    claims on it. Changes to the row itself (decided, sent to adjudication) PostgreSQL
+    re-checks on its own; the reviewer's programs, credentials and conflicts do not race."""
+    if counts["mine"]:
+        return False
+    if adjudication:
+        return counts["adjudicating"] == 0
+    return counts["taken"] < submission.reviews_required
+
+
+def _expire_if_lapsed(claim: Claim) -> None:
+    """On access: a claim past its time is expired now, in its own transaction, so the
+    submission is back in the queue even though the action that noticed it is refused."""
+    with transaction.atomic():
+        lapsed = (
+            Claim.objects.select_for_update()
+            .filter(pk=claim.pk, status=Claim.Status.ACTIVE, expires_at__lte=timezone.now())
+            .first()
+        )
+        if lapsed is not None:
+            _end_claim(lapsed, Claim.Status.EXPIRED)
 
 
 def _active_claim(claim: Claim, reviewer: User) -> Claim:
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     if claim.reviewer_id != reviewer.pk:
         raise ApplicationError("This is another reviewer's claim.", code=Code.NOT_CLAIMED)
-    if claim.status == Claim.Status.ACTIVE and claim.expires_at <= timezone.now():
-        _end_claim(claim, Claim.Status.EXPIRED)
+    if claim.status == Claim.Status.EXPIRED or (
+        claim.status == Claim.Status.ACTIVE and claim.expires_at <= timezone.now()
+    ):
         raise ApplicationError(
             "Your claim expired and the submission went back to the queue. Claim it again to "
             "continue.",
@@ -115,12 +262,64 @@ def _active_claim(claim: Claim, reviewer: User) -> Claim:
     return claim
 
 
+def _require_role(claim: Claim, reviewer: User) -> None:
+    """The person still holds a reviewer role here (roles can be withdrawn mid-claim), and an
+    adjudication is decided only by someone who may adjudicate."""
+    organization = Organization.objects.get(pk=claim.organization_id)
+    scope = selectors.reviewer_scope(organization=organization, user=reviewer)
+    if scope is None:
+        raise ApplicationError(
+            "You are not a reviewer for this organization.", code=Code.NOT_A_REVIEWER
+        )
+    if claim.is_adjudication and not scope.can_adjudicate:
+        raise ApplicationError(
+            "Only program admins and senior reviewers adjudicate.", code=Code.NOT_A_REVIEWER
+        )
+
+
+def _event(
+    application_id: int,
+    *,
+    organization_id: int,
+    actor_id: int | None,
+    kind: str,
+    message: str,
+    **data: Any,
+) -> None:
+    """A step on the application's timeline (the educator sees the message, never the actor;
+    program admins see both)."""
+    ApplicationEvent.objects.create(
+        organization_id=organization_id,
+        application_id=application_id,
+        actor_id=actor_id,
+        kind=kind,
+        message=message[:300],
+        data=data,
+    )
+
+
 def _end_claim(claim: Claim, status: str) -> None:
     claim.status = status
     claim.ended_at = timezone.now()
     claim.save(update_fields=["status", "ended_at", "updated_at"])
+    application_id = Submission.objects.filter(pk=claim.submission_id).values_list(
+        "application_id", flat=True
+    )[0]
     if status != Claim.Status.COMPLETED:
         Review.objects.filter(claim=claim, status=Review.Status.DRAFT).delete()
+        released = status == Claim.Status.RELEASED
+        _event(
+            application_id,
+            organization_id=claim.organization_id,
+            actor_id=claim.reviewer_id,
+            kind="claim_released" if released else "claim_expired",
+            message=(
+                "A reviewer released the submission; it is back in the queue"
+                if released
+                else "A reviewer's claim expired; the submission is back in the queue"
+            ),
+            adjudication=claim.is_adjudication,
+        )
     still_reviewed = (
         Claim.objects.filter(submission_id=claim.submission_id, status=Claim.Status.ACTIVE).exists()
         or Review.objects.filter(
@@ -128,24 +327,22 @@ def _end_claim(claim: Claim, status: str) -> None:
         ).exists()
     )
     if not still_reviewed:
-        application_id = Submission.objects.filter(pk=claim.submission_id).values_list(
-            "application_id", flat=True
-        )[0]
         submission_services.application_review_paused(
             application=Application.objects.get(pk=application_id)
         )
 
 
-@transaction.atomic
 def review_claim_release(*, claim: Claim, reviewer: User) -> Claim:
     """Give the submission back to the queue (the draft review is discarded)."""
-    claim = _active_claim(claim, reviewer)
-    _end_claim(claim, Claim.Status.RELEASED)
+    _expire_if_lapsed(claim)
+    with transaction.atomic():
+        claim = _active_claim(claim, reviewer)
+        _end_claim(claim, Claim.Status.RELEASED)
     return claim
 
 
 def claims_expire(*, organization: Organization, now: dt.datetime | None = None) -> int:
-    """Beat: claims past their time go back to the queue."""
+    """Beat (and every claim-next): claims past their time go back to the queue."""
     now = now or timezone.now()
     expired = 0
     with transaction.atomic():
@@ -155,6 +352,38 @@ def claims_expire(*, organization: Organization, now: dt.datetime | None = None)
             _end_claim(claim, Claim.Status.EXPIRED)
             expired += 1
     return expired
+
+
+def _clean_scores(scores: dict[Any, Any]) -> dict[int, dict[str, Any]]:
+    """``{criterion_id: {"score": int | None, "comment": str}}`` with integer keys and scores
+    (a form's "2" becomes 2, an empty rating None); anything else is refused, not crashed on."""
+    cleaned: dict[int, dict[str, Any]] = {}
+    bad: dict[str, list[str]] = {}
+    for key, values in scores.items():
+        try:
+            criterion_id = int(key)
+        except (TypeError, ValueError):
+            bad[f"criterion_{key}"] = ["Not a criterion of this rubric."]
+            continue
+        if not isinstance(values, dict):
+            bad[f"criterion_{key}"] = ["Give a rating and a comment."]
+            continue
+        entry = dict(values)
+        if "score" in entry:
+            score = entry["score"]
+            if isinstance(score, str):
+                score = score.strip()
+                score = int(score) if score.isdigit() else (None if score == "" else score)
+            if score is not None and (isinstance(score, bool) or not isinstance(score, int)):
+                bad[f"criterion_{key}"] = ["Choose one of the criterion's levels."]
+                continue
+            entry["score"] = score
+        cleaned[criterion_id] = entry
+    if bad:
+        raise ApplicationError(
+            "Some ratings are not on the rubric's scale.", code=Code.INVALID, fields=bad
+        )
+    return cleaned
 
 
 def _write_scores(review: Review, scores: dict[int, dict[str, Any]]) -> None:
@@ -170,7 +399,6 @@ def _write_scores(review: Review, scores: dict[int, dict[str, Any]]) -> None:
         row.save(update_fields=["score", "comment", "updated_at"])
 
 
-@transaction.atomic
 def review_save_draft(
     *,
     claim: Claim,
@@ -181,14 +409,20 @@ def review_save_draft(
     decision: str = "",
 ) -> Review:
     """Save what the reviewer has so far; nothing is checked for completeness yet."""
-    claim = _active_claim(claim, reviewer)
-    review = Review.objects.select_for_update().get(claim=claim)
-    _validate_levels(review, scores)
-    _write_scores(review, scores)
-    review.overall_feedback = overall_feedback
-    review.revision_request = revision_request
-    review.decision = decision if decision in Review.Decision.values else ""
-    review.save(update_fields=["overall_feedback", "revision_request", "decision", "updated_at"])
+    scores = _clean_scores(scores)
+    _expire_if_lapsed(claim)
+    with transaction.atomic():
+        _require_role(claim, reviewer)
+        claim = _active_claim(claim, reviewer)
+        review = Review.objects.select_for_update().get(claim=claim)
+        _validate_levels(review, scores)
+        _write_scores(review, scores)
+        review.overall_feedback = overall_feedback
+        review.revision_request = revision_request
+        review.decision = decision if decision in Review.Decision.values else ""
+        review.save(
+            update_fields=["overall_feedback", "revision_request", "decision", "updated_at"]
+        )
     return review
 
 
@@ -205,10 +439,11 @@ def _validate_levels(review: Review, scores: dict[int, dict[str, Any]]) -> None:
         score = values.get("score")
         if criterion is None or score is None:
             continue
-        allowed = {level.score for level in criterion.levels.all()}
+        allowed = sorted(level.score for level in criterion.levels.all())
         if score not in allowed:
             errors[f"criterion_{criterion_id}"] = [
-                f"“{criterion.title}”: choose one of its levels."
+                f"“{criterion.title}”: choose one of its levels "
+                f"({', '.join(str(a) for a in allowed)})."
             ]
     if errors:
         raise ApplicationError(
@@ -216,7 +451,6 @@ def _validate_levels(review: Review, scores: dict[int, dict[str, Any]]) -> None:
         )
 
 
-@transaction.atomic
 def review_submit(
     *,
     claim: Claim,
@@ -229,53 +463,62 @@ def review_submit(
     """Submit the review: every criterion rated, feedback written, a decision made — or nothing
     is saved and every gap is reported. Then the outcome is applied (single review), waits for
     the second reviewer (double review), or goes to an adjudicator when the two disagree."""
-    scores = {int(k): v for k, v in scores.items()}
-    claim = _active_claim(claim, reviewer)
-    review = Review.objects.select_for_update().get(claim=claim)
-    submission = Submission.objects.select_for_update().get(pk=claim.submission_id)
-    application = Application.objects.select_related("version").get(pk=submission.application_id)
-    if application.educator_id == reviewer.pk:
-        raise ApplicationError("You cannot review your own submission.", code=Code.OWN_SUBMISSION)
-    if submission.outcome:
-        raise ApplicationError(
-            "This submission has already been decided.", code=Code.ALREADY_DECIDED
+    scores = _clean_scores(scores)
+    _expire_if_lapsed(claim)
+    with transaction.atomic():
+        _require_role(claim, reviewer)
+        claim = _active_claim(claim, reviewer)
+        review = Review.objects.select_for_update().get(claim=claim)
+        submission = Submission.objects.select_for_update().get(pk=claim.submission_id)
+        application = Application.objects.select_related("version").get(
+            pk=submission.application_id
         )
-    _validate_levels(review, scores)
-    criteria = list(
-        RubricCriterion.objects.filter(version_id=application.version_id).prefetch_related("levels")
-    )
-    errors: dict[str, list[str]] = {}
-    for criterion in criteria:
-        if scores.get(criterion.pk, {}).get("score") is None:
-            errors[f"criterion_{criterion.pk}"] = [f"Rate “{criterion.title}”."]
-    if decision not in Review.Decision.values:
-        errors["decision"] = ["Choose approve, needs revision or not awarded."]
-    if not overall_feedback.strip():
-        errors["overall_feedback"] = ["Write your overall feedback to the educator."]
-    if decision == Review.Decision.NEEDS_REVISION:
-        if not revision_request.strip():
-            errors["revision_request"] = ["Say what the educator should change."]
-        if application.attempt >= application.version.max_attempts:
-            errors["decision"] = [
-                f"This is attempt {application.attempt} of {application.version.max_attempts}: "
-                "approve or do not award."
-            ]
-    if errors:
-        raise ApplicationError(
-            f"{len(errors)} thing{'s' if len(errors) != 1 else ''} missing before you can submit "
-            "this review.",
-            code=Code.INCOMPLETE,
-            fields=errors,
+        if application.educator_id == reviewer.pk:
+            raise ApplicationError(
+                "You cannot review your own submission.", code=Code.OWN_SUBMISSION
+            )
+        if submission.outcome:
+            raise ApplicationError(
+                "This submission has already been decided.", code=Code.ALREADY_DECIDED
+            )
+        _validate_levels(review, scores)
+        criteria = list(
+            RubricCriterion.objects.filter(version_id=application.version_id).prefetch_related(
+                "levels"
+            )
         )
-    _write_scores(review, scores)
-    review.overall_feedback = overall_feedback
-    review.revision_request = revision_request
-    review.decision = decision
-    review.status = Review.Status.SUBMITTED
-    review.submitted_at = timezone.now()
-    review.save()
-    _end_claim(claim, Claim.Status.COMPLETED)
-    _resolve(submission, application, review, criteria)
+        errors: dict[str, list[str]] = {}
+        for criterion in criteria:
+            if scores.get(criterion.pk, {}).get("score") is None:
+                errors[f"criterion_{criterion.pk}"] = [f"Rate “{criterion.title}”."]
+        if decision not in Review.Decision.values:
+            errors["decision"] = ["Choose approve, needs revision or not awarded."]
+        if not overall_feedback.strip():
+            errors["overall_feedback"] = ["Write your overall feedback to the educator."]
+        if decision == Review.Decision.NEEDS_REVISION:
+            if not revision_request.strip():
+                errors["revision_request"] = ["Say what the educator should change."]
+            if application.attempt >= application.version.max_attempts:
+                errors["decision"] = [
+                    f"This is attempt {application.attempt} of "
+                    f"{application.version.max_attempts}: approve or do not award."
+                ]
+        if errors:
+            raise ApplicationError(
+                f"{len(errors)} thing{'s' if len(errors) != 1 else ''} missing before you can "
+                "submit this review.",
+                code=Code.INCOMPLETE,
+                fields=errors,
+            )
+        _write_scores(review, scores)
+        review.overall_feedback = overall_feedback
+        review.revision_request = revision_request
+        review.decision = decision
+        review.status = Review.Status.SUBMITTED
+        review.submitted_at = timezone.now()
+        review.save()
+        _end_claim(claim, Claim.Status.COMPLETED)
+        _resolve(submission, application, review, criteria)
     return review
 
 
@@ -293,6 +536,14 @@ def _resolve(
             submission=submission, status=Review.Status.SUBMITTED, is_adjudication=False
         )
     )
+    _event(
+        application.pk,
+        organization_id=application.organization_id,
+        actor_id=review.reviewer_id,
+        kind="review_submitted",
+        message=f"Review {len(reviews)} of {submission.reviews_required} submitted",
+        decision=review.decision,
+    )
     if len(reviews) < submission.reviews_required:
         return
     if len({r.decision for r in reviews}) == 1:
@@ -300,6 +551,14 @@ def _resolve(
         return
     submission.needs_adjudication = True
     submission.save(update_fields=["needs_adjudication", "updated_at"])
+    _event(
+        application.pk,
+        organization_id=application.organization_id,
+        actor_id=review.reviewer_id,
+        kind="adjudication_needed",
+        message="The reviewers disagreed; a senior reviewer will make the final decision",
+        decisions=[r.decision for r in reviews],
+    )
 
 
 def _apply(application: Application, review: Review, criteria: list[RubricCriterion]) -> None:
@@ -328,3 +587,146 @@ def _apply(application: Application, review: Review, criteria: list[RubricCriter
         feedback=feedback,
         actor=review.reviewer,
     )
+
+
+# --- Reminders (Celery beat) ---------------------------------------------------------------------
+
+REMIND_BEFORE_EXPIRY = dt.timedelta(hours=6)
+
+
+def _queue_url(organization: Organization) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/o/{organization.slug}/review/"
+
+
+def _when(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
+
+
+def _send_later(messages: list[tuple[str, str, str]]) -> None:
+    """Send (subject, body, recipient) e-mails once the transaction has committed."""
+
+    def send() -> None:
+        for subject, body, recipient in messages:
+            send_mail(
+                subject=subject,
+                message=body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[recipient],
+                fail_silently=True,
+            )
+
+    transaction.on_commit(send)
+
+
+def claims_remind(*, organization: Organization, now: dt.datetime | None = None) -> int:
+    """E-mail each reviewer whose active claims expire within six hours, once per claim (one
+    e-mail per reviewer listing them). Returns how many claims were reminded about.
+
+    The e-mail names the credential and the anonymous code only, never the educator."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claims = list(
+            Claim.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                organization=organization,
+                status=Claim.Status.ACTIVE,
+                reminded_at__isnull=True,
+                expires_at__gt=now,
+                expires_at__lte=now + REMIND_BEFORE_EXPIRY,
+            )
+            .select_related("reviewer", "submission__application__version")
+            .order_by("reviewer_id", "expires_at")
+        )
+        if not claims:
+            return 0
+        Claim.objects.filter(pk__in=[c.pk for c in claims]).update(reminded_at=now, updated_at=now)
+        by_reviewer: dict[int, list[Claim]] = {}
+        for claim in claims:
+            by_reviewer.setdefault(claim.reviewer_id, []).append(claim)
+        label = organization.short_name or organization.name
+        messages = []
+        for mine in by_reviewer.values():
+            lines = [
+                f"- “{c.submission.application.version.title}” "
+                f"({c.submission.application.anonymous_code}, attempt {c.submission.number}): "
+                f"your claim ends {_when(c.expires_at)}"
+                for c in mine
+            ]
+            n = len(mine)
+            messages.append(
+                (
+                    f"{label}: {n} review{'s' if n != 1 else ''} you claimed "
+                    f"{'go' if n != 1 else 'goes'} back to the queue soon",
+                    "Finish and submit your review, or release the claim, before it ends; "
+                    "otherwise the submission goes back to the queue and your draft is "
+                    "discarded.\n\n" + "\n".join(lines) + f"\n\n{_queue_url(organization)}\n",
+                    mine[0].reviewer.email,
+                )
+            )
+        _send_later(messages)
+    return len(claims)
+
+
+def overdue_notify(*, organization: Organization, now: dt.datetime | None = None) -> int:
+    """E-mail the organization's program admins and owners (or, if it has none, its contact
+    address) about undecided submissions past their turnaround target, once per submission:
+    one e-mail per person listing them. Returns how many submissions were reported."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        overdue = list(
+            Submission.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                organization=organization,
+                outcome="",
+                due_at__lte=now,
+                overdue_notified_at__isnull=True,
+                application__attempt=F("number"),
+                application__status__in=[
+                    Application.Status.SUBMITTED,
+                    Application.Status.IN_REVIEW,
+                ],
+            )
+            .select_related("application__version")
+            .order_by("due_at", "pk")
+        )
+        if not overdue:
+            return 0
+        recipients = sorted(
+            set(
+                StaffRole.objects.filter(
+                    organization=organization,
+                    role__in=StaffRole.ADMIN_ROLES,
+                    user__is_active=True,
+                ).values_list("user__email", flat=True)
+            )
+        )
+        if not recipients and organization.contact_email:
+            recipients = [organization.contact_email]
+        if not recipients:
+            return 0  # nobody to tell: try again on the next run
+        Submission.objects.filter(pk__in=[s.pk for s in overdue]).update(
+            overdue_notified_at=now, updated_at=now
+        )
+        lines = []
+        for submission in overdue:
+            due = submission.due_at or now  # never empty here: filtered on
+            late = (now - due).days
+            lines.append(
+                f"- “{submission.application.version.title}” "
+                f"({submission.application.anonymous_code}, attempt {submission.number}): "
+                f"submitted {submission.submitted_at:%d %b %Y}, due {due:%d %b %Y}"
+                + (f", {late} day{'s' if late != 1 else ''} late" if late >= 1 else "")
+                + (", waiting for adjudication" if submission.needs_adjudication else "")
+            )
+        n = len(overdue)
+        label = organization.short_name or organization.name
+        subject = f"{label}: {n} submission{'s' if n != 1 else ''} past the turnaround target"
+        body = (
+            f"{'These submissions have' if n != 1 else 'This submission has'} not been decided "
+            "within the program's turnaround target:\n\n"
+            + "\n".join(lines)
+            + f"\n\nThe review queue: {_queue_url(organization)}\n"
+        )
+        _send_later([(subject, body, recipient) for recipient in recipients])
+    return n

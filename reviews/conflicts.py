@@ -1,0 +1,152 @@
+"""A reviewer's own declarations of conflicts of interest: never give me submissions from my
+school, my district, or this person. Each change is checked, runs in one transaction and is
+recorded in the organization's audit trail."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from credentials_site.exceptions import ApplicationError
+from programs.models import Organization, User
+from programs.services import audit_record
+
+from . import selectors
+from .errors import ReviewErrorCode as Code
+from .models import ConflictOfInterest
+
+Kind = ConflictOfInterest.Kind
+
+
+def _require_reviewer(organization: Organization, reviewer: User) -> None:
+    if selectors.reviewer_scope(organization=organization, user=reviewer) is None:
+        raise ApplicationError(
+            "You are not a reviewer for this organization.", code=Code.NOT_A_REVIEWER
+        )
+
+
+def _person(email: str, reviewer: User) -> User:
+    email = email.strip()
+    if not email:
+        raise ApplicationError(
+            "Enter the person's e-mail address.",
+            code=Code.INVALID,
+            fields={"email": ["Enter the person's e-mail address."]},
+        )
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(
+            "That is not an e-mail address.",
+            code=Code.INVALID,
+            fields={"email": ["Enter an e-mail address like name@example.org."]},
+        ) from None
+    person = User.objects.filter(email__iexact=email).first()
+    if person is None:
+        raise ApplicationError(
+            "No one has an account with that e-mail address.",
+            code=Code.INVALID,
+            fields={
+                "email": [
+                    "No one has an account with that e-mail address; check it, or use the address "
+                    "they sign in with."
+                ]
+            },
+        )
+    if person.pk == reviewer.pk:
+        raise ApplicationError(
+            "You never get your own submissions; there is no need to declare yourself.",
+            code=Code.INVALID,
+            fields={"email": ["That is your own address."]},
+        )
+    return person
+
+
+@transaction.atomic
+def conflict_declare(
+    *, organization: Organization, reviewer: User, kind: str, email: str = "", note: str = ""
+) -> ConflictOfInterest:
+    """Declare a conflict; from now on the queue leaves those submissions out."""
+    _require_reviewer(organization, reviewer)
+    # one declaration at a time per reviewer: duplicates cannot slip in side by side
+    reviewer = User.objects.select_for_update().get(pk=reviewer.pk)
+    mine = ConflictOfInterest.objects.filter(organization=organization, reviewer=reviewer)
+    person: User | None = None
+    if kind == Kind.SCHOOL:
+        if not reviewer.school.strip():
+            raise ApplicationError(
+                "Your profile has no school, so there is nothing to match against. Ask a program "
+                "admin to record your school, or declare the people by e-mail.",
+                code=Code.INVALID,
+                fields={"kind": ["Your profile has no school."]},
+            )
+        if mine.filter(kind=Kind.SCHOOL).exists():
+            raise ApplicationError(
+                "You have already declared your school.", code=Code.INVALID, fields={}
+            )
+    elif kind == Kind.DISTRICT:
+        if not reviewer.district.strip():
+            raise ApplicationError(
+                "Your profile has no district, so there is nothing to match against. Ask a "
+                "program admin to record your district, or declare the people by e-mail.",
+                code=Code.INVALID,
+                fields={"kind": ["Your profile has no district."]},
+            )
+        if mine.filter(kind=Kind.DISTRICT).exists():
+            raise ApplicationError(
+                "You have already declared your district.", code=Code.INVALID, fields={}
+            )
+    elif kind == Kind.PERSON:
+        person = _person(email, reviewer)
+        if mine.filter(kind=Kind.PERSON, person=person).exists():
+            raise ApplicationError(
+                f"You have already declared a conflict with {person.email}.",
+                code=Code.INVALID,
+                fields={},
+            )
+    else:
+        raise ApplicationError(
+            "Choose your school, your district or a named person.",
+            code=Code.INVALID,
+            fields={"kind": ["Choose your school, your district or a named person."]},
+        )
+    conflict = ConflictOfInterest.objects.create(
+        organization=organization, reviewer=reviewer, kind=kind, person=person, note=note[:200]
+    )
+    audit_record(
+        organization=organization,
+        actor=reviewer,
+        action="conflict_declared",
+        obj=conflict,
+        summary=f"{reviewer.email} declared a conflict: "
+        + (f"with {person.email}" if person else conflict.get_kind_display().lower()),
+    )
+    return conflict
+
+
+@transaction.atomic
+def conflict_remove(
+    *, organization: Organization, reviewer: User, kind: str, email: str = ""
+) -> int:
+    """Withdraw a declaration (named by its kind and, for a person, their e-mail)."""
+    _require_reviewer(organization, reviewer)
+    mine = ConflictOfInterest.objects.select_for_update(of=("self",)).filter(
+        organization=organization, reviewer=reviewer, kind=kind
+    )
+    if kind == Kind.PERSON:
+        mine = mine.filter(person__email__iexact=email.strip())
+    conflicts = list(mine)
+    if not conflicts:
+        raise ApplicationError("There is no such declaration to remove.", code=Code.INVALID)
+    for conflict in conflicts:
+        audit_record(
+            organization=organization,
+            actor=reviewer,
+            action="conflict_removed",
+            obj=conflict,
+            summary=f"{reviewer.email} withdrew a conflict: "
+            + (f"with {email.strip()}" if kind == Kind.PERSON else conflict.get_kind_display()),
+        )
+    ConflictOfInterest.objects.filter(pk__in=[c.pk for c in conflicts]).delete()
+    return len(conflicts)

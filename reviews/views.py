@@ -1,0 +1,377 @@
+"""The reviewer's pages: the queue (claim next, my claims, adjudication), the review page
+(evidence viewed inline, the rubric, the decision; save a draft, submit, release), evidence files
+as short-lived signed links, and the reviewer's own conflicts of interest.
+
+Thin views: reviews/access.py says who may open a page (404 for anyone else, in any
+organization) and builds what it shows; reviews/forms.py parses the form; one service acts; a
+refused form is shown again with every error beside its field and nothing saved. Every form works
+without JavaScript.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from credentials_site.exceptions import ApplicationError
+from programs.models import Organization, User
+from submissions import storage
+from submissions.models import EvidenceItem
+
+from . import access, conflicts, forms, services
+from .access import QueueFilters, ReviewInput
+from .errors import ReviewErrorCode as Code
+from .models import Claim, ConflictOfInterest, Review
+
+# Refusals shown beside the form; any other (claim expired, released, already decided) sends the
+# reviewer back to the queue with the message.
+FORM_ERRORS = (Code.INCOMPLETE, Code.INVALID)
+
+
+def _organization(request: HttpRequest) -> Organization:
+    return request.organization  # type: ignore[attr-defined,no-any-return]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _queue_url(organization: Organization, filters: QueueFilters | None = None) -> str:
+    url = reverse("reviews:queue", kwargs={"org_slug": organization.slug})
+    if filters is None:
+        return url
+    query = {
+        key: value
+        for key, value in (
+            ("program", filters.program),
+            ("credential", filters.credential),
+            ("sort", "newest" if filters.newest_first else ""),
+        )
+        if value
+    }
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _review_url(organization: Organization, claim: Claim) -> str:
+    return reverse(
+        "reviews:review", kwargs={"org_slug": organization.slug, "claim_id": claim.public_id}
+    )
+
+
+def _claim(request: HttpRequest, claim_id: UUID) -> Claim:
+    return access.access_claim_by_public_id(
+        organization=_organization(request), user=_user(request), public_id=str(claim_id)
+    )
+
+
+# --- The queue ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    scope = access.access_scope_by_organization(organization=organization, user=_user(request))
+    filters = forms.queue_filters(request.GET)
+    page = access.queue_page(
+        organization=organization,
+        scope=scope,
+        filters=filters,
+        page_number=request.GET.get("page"),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "organization": organization,
+            "queue": page,
+            "filters": filters,
+            "filtered": bool(filters.program or filters.credential),
+            "querystring": query.urlencode(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def claim_next(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    access.access_scope_by_organization(organization=organization, user=_user(request))
+    filters = forms.queue_filters(request.POST)
+    adjudication = request.POST.get("adjudication") == "1"
+    try:
+        claim = services.review_claim_next(
+            organization=organization,
+            reviewer=_user(request),
+            program=filters.program,
+            credential=filters.credential,
+            adjudication=adjudication,
+        )
+    except ApplicationError as error:
+        if error.code == Code.QUEUE_EMPTY:
+            filtered = bool(filters.program or filters.credential)
+            messages.info(
+                request,
+                "Nothing is waiting for adjudication that you may take."
+                if adjudication
+                else "Nothing is waiting for you in the queue"
+                + (" with these filters." if filtered else "."),
+            )
+        else:
+            messages.error(request, error.message)
+        return redirect(_queue_url(organization, filters))
+    hours = max(1, round((claim.expires_at - claim.created_at).total_seconds() / 3600))
+    messages.success(
+        request,
+        f"You claimed {claim.submission.application.anonymous_code}"
+        + (" for adjudication" if adjudication else "")
+        + f". It is yours for {hours} hours; save a draft as you go.",
+    )
+    return redirect(_review_url(organization, claim))
+
+
+# --- The review page ----------------------------------------------------------------------------
+
+
+def _render_review(
+    request: HttpRequest,
+    claim: Claim,
+    *,
+    posted: ReviewInput | None = None,
+    error: ApplicationError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    organization = _organization(request)
+
+    def file_url(item: EvidenceItem) -> str:
+        return reverse(
+            "reviews:evidence_file",
+            kwargs={
+                "org_slug": organization.slug,
+                "claim_id": claim.public_id,
+                "item_id": item.public_id,
+            },
+        )
+
+    page = access.review_page(
+        claim=claim,
+        posted=posted,
+        errors=error.fields if error is not None else None,
+        file_url=file_url,
+    )
+    return render(
+        request,
+        "reviews/review.html",
+        {
+            "organization": organization,
+            "page": page,
+            "claim": claim,
+            "error_message": error.message if error is not None else "",
+            "decisions": Review.Decision.choices,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse:
+    claim = _claim(request, claim_id)
+    if request.method == "POST":
+        return _review_post(request, claim)
+    if not (access.claim_is_live(claim) or claim.status == Claim.Status.COMPLETED):
+        messages.error(
+            request,
+            "This claim has ended and the submission went back to the queue. Claim again to "
+            "review.",
+        )
+        return redirect(_queue_url(_organization(request)))
+    return _render_review(request, claim)
+
+
+def _review_post(request: HttpRequest, claim: Claim) -> HttpResponse:
+    organization = _organization(request)
+    posted = forms.review_input(request.POST)
+    submitting = request.POST.get("action") == "submit"
+    try:
+        if submitting:
+            review = services.review_submit(
+                claim=claim,
+                reviewer=_user(request),
+                scores=posted.scores,
+                overall_feedback=posted.overall_feedback,
+                decision=posted.decision,
+                revision_request=posted.revision_request,
+            )
+        else:
+            services.review_save_draft(
+                claim=claim,
+                reviewer=_user(request),
+                scores=posted.scores,
+                overall_feedback=posted.overall_feedback,
+                revision_request=posted.revision_request,
+                decision=posted.decision,
+            )
+    except ApplicationError as error:
+        if error.code in FORM_ERRORS:
+            return _render_review(request, claim, posted=posted, error=error, status=400)
+        messages.error(request, error.message)
+        return redirect(_queue_url(organization))
+    code = claim.submission.application.anonymous_code
+    if not submitting:
+        messages.success(request, f"Your draft review of {code} is saved.")
+        return redirect(_review_url(organization, claim))
+    decision = Review.Decision(review.decision).label.lower()
+    double = not claim.is_adjudication and claim.submission.reviews_required > 1
+    messages.success(
+        request,
+        f"Your review of {code} is submitted ({decision})."
+        + (
+            " It is one of two independent reviews: the decision stands when both agree."
+            if double
+            else ""
+        ),
+    )
+    return redirect(_queue_url(organization))
+
+
+@login_required
+@require_POST
+def release(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse:
+    claim = _claim(request, claim_id)
+    organization = _organization(request)
+    try:
+        services.review_claim_release(claim=claim, reviewer=_user(request))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(_queue_url(organization))
+    messages.success(
+        request,
+        f"You released {claim.submission.application.anonymous_code}: it is back in the queue "
+        "and your draft is discarded.",
+    )
+    return redirect(_queue_url(organization))
+
+
+@require_GET
+@xframe_options_sameorigin  # the review page shows PDFs in an <object>
+def evidence_file(
+    request: HttpRequest, org_slug: str, claim_id: UUID, item_id: UUID
+) -> HttpResponse:
+    """A short-lived signed link to one evidence file, for the reviewer holding the claim."""
+    claim, item = access.access_evidence_file_by_ids(
+        organization=_organization(request),
+        user=_user(request),
+        claim_public_id=str(claim_id),
+        item_public_id=str(item_id),
+    )
+    blind = access.is_blind(claim)
+    number = access.file_numbers(claim).get(item.pk, 1) if blind else 1
+    url = storage.presigned_get(
+        key=item.storage_key,
+        filename=access.evidence_filename(
+            item, blind=blind, code=claim.submission.application.anonymous_code, number=number
+        ),
+        content_type=item.content_type,
+        inline=access.opens_inline(item),
+        seconds=access.signed_url_seconds(item),
+    )
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Conflicts of interest ----------------------------------------------------------------------
+
+
+def _render_conflicts(
+    request: HttpRequest,
+    *,
+    error: str = "",
+    fields: dict[str, list[str]] | None = None,
+    posted: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    organization = _organization(request)
+    return render(
+        request,
+        "reviews/conflicts.html",
+        {
+            "organization": organization,
+            "conflicts": access.conflict_list(organization=organization, user=_user(request)),
+            "kinds": ConflictOfInterest.Kind.choices,
+            "error": error,
+            "fields": {key: " ".join(value) for key, value in (fields or {}).items()},
+            "posted": posted or {},
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conflict_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    access.access_scope_by_organization(organization=organization, user=_user(request))
+    if request.method != "POST":
+        return _render_conflicts(request)
+    form = forms.ConflictForm(request.POST)
+    posted = {key: request.POST.get(key, "") for key in ("kind", "email", "note")}
+    if not form.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        return _render_conflicts(
+            request,
+            error="Check the declaration.",
+            fields=fields,
+            posted=posted,
+            status=400,
+        )
+    data = form.cleaned_data
+    try:
+        conflict = conflicts.conflict_declare(
+            organization=organization,
+            reviewer=_user(request),
+            kind=data["kind"],
+            email=data["email"],
+            note=data["note"],
+        )
+    except ApplicationError as error:
+        return _render_conflicts(
+            request, error=error.message, fields=error.fields, posted=posted, status=400
+        )
+    what = (
+        f"with {conflict.person.email}" if conflict.person else conflict.get_kind_display().lower()
+    )
+    messages.success(
+        request, f"Conflict declared ({what}): those submissions no longer reach your queue."
+    )
+    return redirect(reverse("reviews:conflicts", kwargs={"org_slug": organization.slug}))
+
+
+@login_required
+@require_POST
+def conflict_remove(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    access.access_scope_by_organization(organization=organization, user=_user(request))
+    try:
+        conflicts.conflict_remove(
+            organization=organization,
+            reviewer=_user(request),
+            kind=request.POST.get("kind", ""),
+            email=request.POST.get("email", ""),
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The declaration is withdrawn.")
+    return redirect(reverse("reviews:conflicts", kwargs={"org_slug": organization.slug}))
