@@ -75,3 +75,14 @@ class TenantTask(Task):  # type: ignore[misc]
             raise TypeError(f"{self.name} must be called with organization_id=")
         with scope(organization=organization_id):
             return super().__call__(*args, **kwargs)
+
+
+def fan_out(task: Task) -> int:
+    """Queue ``task`` once per active organization (each runs in its own tenant scope); beat
+    entries call this. Returns how many were queued."""
+    from programs import selectors
+
+    ids = selectors.organization_ids_active()
+    for organization_id in ids:
+        task.delay(organization_id=organization_id)
+    return len(ids)

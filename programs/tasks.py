@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from credentials_site.tenancy import TenantTask
+from credentials_site.tenancy import TenantTask, fan_out
 
-from . import selectors, services
+from . import services
 from .models import Organization
 
 
@@ -19,7 +19,4 @@ def membership_lapse_expired(*, organization_id: int) -> int:
 @shared_task(name="programs.membership_lapse_expired_all")
 def membership_lapse_expired_all() -> int:
     """Beat, daily: one task per active organization, each in its own tenant scope."""
-    ids = selectors.organization_ids_active()
-    for organization_id in ids:
-        membership_lapse_expired.delay(organization_id=organization_id)
-    return len(ids)
+    return fan_out(membership_lapse_expired)

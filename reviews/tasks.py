@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from credentials_site.tenancy import TenantTask
-from programs import selectors as program_selectors
+from credentials_site.tenancy import TenantTask, fan_out
 from programs.models import Organization
 
 from . import services
@@ -20,10 +19,7 @@ def claims_expire(*, organization_id: int) -> int:
 @shared_task(name="reviews.claims_expire_all")
 def claims_expire_all() -> int:
     """Beat: claims past their time go back to the queue, per organization."""
-    ids = program_selectors.organization_ids_active()
-    for organization_id in ids:
-        claims_expire.delay(organization_id=organization_id)
-    return len(ids)
+    return fan_out(claims_expire)
 
 
 @shared_task(
@@ -36,10 +32,7 @@ def remind_claims_near_expiry(*, organization_id: int) -> int:
 @shared_task(name="reviews.remind_claims_near_expiry_all")
 def remind_claims_near_expiry_all() -> int:
     """Beat: e-mail reviewers whose claims end within six hours (once per claim)."""
-    ids = program_selectors.organization_ids_active()
-    for organization_id in ids:
-        remind_claims_near_expiry.delay(organization_id=organization_id)
-    return len(ids)
+    return fan_out(remind_claims_near_expiry)
 
 
 @shared_task(name="reviews.remind_overdue", base=TenantTask, max_retries=3, retry_backoff=True)
@@ -50,7 +43,4 @@ def remind_overdue(*, organization_id: int) -> int:
 @shared_task(name="reviews.remind_overdue_all")
 def remind_overdue_all() -> int:
     """Beat: e-mail program admins about submissions past the turnaround target (once each)."""
-    ids = program_selectors.organization_ids_active()
-    for organization_id in ids:
-        remind_overdue.delay(organization_id=organization_id)
-    return len(ids)
+    return fan_out(remind_overdue)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from credentials_site.tenancy import TenantTask
-from programs import selectors as program_selectors
+from credentials_site.tenancy import TenantTask, fan_out
 from programs.models import Organization
 
 from . import services
@@ -19,10 +18,7 @@ def evidence_sweep(*, organization_id: int) -> dict[str, int]:
 @shared_task(name="submissions.evidence_sweep_all")
 def evidence_sweep_all() -> int:
     """Beat, hourly: expire abandoned uploads and delete removed or rejected files, per org."""
-    ids = program_selectors.organization_ids_active()
-    for organization_id in ids:
-        evidence_sweep.delay(organization_id=organization_id)
-    return len(ids)
+    return fan_out(evidence_sweep)
 
 
 @shared_task(name="submissions.storage_orphans_sweep", max_retries=3, retry_backoff=True)
