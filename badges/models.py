@@ -1,1 +1,194 @@
-from django.db import models  # noqa: F401
+"""Issued badges (signed Open Badges 3.0 credentials), the organizations' signing keys, their
+revocation status lists, issuing failures and educators' public backpack profiles."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from credentials_site.models import TenantModel, TimeStampedModel
+from programs.models import CredentialVersion, Pathway, User
+from submissions.models import Application
+
+STATUS_LIST_SIZE = 131_072  # bits; the minimum the Bitstring Status List spec asks for privacy
+
+
+class SigningKey(TenantModel):
+    """An organization's Ed25519 key. The private half is stored encrypted (badges.keys); the
+    public half is published in the organization's DID document. Rotated keys stay published
+    so that badges they signed keep verifying."""
+
+    key_id = models.CharField(max_length=80, help_text="The fragment after # in the DID URL.")
+    public_key_multibase = models.CharField(max_length=80)
+    private_key_encrypted = models.TextField(editable=False)
+    is_active = models.BooleanField(default=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"], condition=Q(is_active=True), name="one_active_key_per_org"
+            ),
+            models.UniqueConstraint(fields=["organization", "key_id"], name="unique_key_id"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} ({'active' if self.is_active else 'retired'})"
+
+
+class StatusList(TenantModel):
+    """One ``BitstringStatusListCredential`` of an organization: a bit per badge, set when the
+    badge is revoked. Served signed at ``/o/<slug>/status/<number>``."""
+
+    number = models.PositiveIntegerField(default=1)
+    purpose = models.CharField(max_length=12, default="revocation")
+    size = models.PositiveIntegerField(default=STATUS_LIST_SIZE)
+    bits = models.BinaryField(editable=False)
+    next_index = models.PositiveIntegerField(default=0)
+    credential = models.JSONField(default=dict, blank=True, editable=False)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "purpose", "number"], name="unique_status_list"
+            )
+        ]
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} list {self.number}"
+
+
+class Badge(TenantModel):
+    """A badge issued to an educator: for an approved application, or for a completed
+    pathway. ``credential`` is the signed OpenBadgeCredential exactly as issued."""
+
+    class Kind(models.TextChoices):
+        CREDENTIAL = "credential", "Micro-credential"
+        PATHWAY = "pathway", "Pathway certificate"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREDENTIAL)
+    recipient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="badges")
+    application = models.OneToOneField(
+        Application,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="badge",
+        help_text="The approved application (one badge each, ever).",
+    )
+    version = models.ForeignKey(
+        CredentialVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    pathway = models.ForeignKey(
+        Pathway, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    issued_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="badges")
+    status_index = models.PositiveIntegerField()
+    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="badges")
+    credential = models.JSONField(editable=False)
+    salt = models.CharField(max_length=40, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=500, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_public = models.BooleanField(
+        default=True, help_text="Listed on the educator's public profile."
+    )
+    expiry_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status_list", "status_index"], name="one_badge_per_status_bit"
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "pathway"],
+                condition=Q(pathway__isnull=False),
+                name="one_certificate_per_pathway",
+            ),
+            models.CheckConstraint(
+                condition=Q(application_id__isnull=False) | Q(pathway__isnull=False),
+                name="badge_for_application_or_pathway",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-issued_at"]),
+            models.Index(fields=["organization", "-issued_at"]),
+            models.Index(
+                fields=["valid_until"],
+                name="badge_expiring",
+                condition=Q(revoked_at__isnull=True, expiry_notified_at__isnull=True),
+            ),
+        ]
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.recipient}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.valid_until is not None and self.valid_until <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        if self.is_revoked:
+            return "revoked"
+        return "expired" if self.is_expired else "valid"
+
+
+class IssueFailure(TenantModel):
+    """A failed attempt to issue a badge, kept for program admins (the task retries)."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    pathway = models.ForeignKey(
+        Pathway, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.error[:80]
+
+
+handle_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$",
+    "3 to 40 lower-case letters, digits or hyphens, not starting or ending with a hyphen.",
+)
+
+
+class BackpackProfile(TimeStampedModel):
+    """An educator's opt-in public profile at ``/u/<handle>/`` (not tenant data: it lists
+    public badges from every organization)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="backpack")
+    handle = models.CharField(max_length=40, unique=True, validators=[handle_validator])
+    is_public = models.BooleanField(default=False)
+    headline = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.handle

@@ -174,7 +174,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60 * 60,
     },
     "reviews-remind-overdue": {"task": "reviews.remind_overdue_all", "schedule": 60 * 60 * 24},
+    # approvals whose badge was never issued (a lost message, a crash): issue them
+    "badges-sweep-unissued": {"task": "badges.sweep_unissued_all", "schedule": 60 * 15},
+    "badges-remind-expiring": {"task": "badges.remind_expiring_all", "schedule": 60 * 60 * 24},
 }
+
+# --- Badges ------------------------------------------------------------------------------------
+# Secrets that encrypt the organizations' signing keys at rest (comma-separated; the first
+# encrypts, all decrypt, so the secret itself can be rotated). Required in production.
+if PRODUCTION:
+    BADGE_KEY_SECRETS = env.list("BADGE_KEY_SECRETS", default=[])
+    if not BADGE_KEY_SECRETS or any(len(s) < 32 for s in BADGE_KEY_SECRETS):
+        raise ImproperlyConfigured(
+            "BADGE_KEY_SECRETS must hold at least one secret of 32+ characters in production "
+            "(it encrypts the organizations' badge signing keys)."
+        )
+else:
+    BADGE_KEY_SECRETS = env.list(
+        "BADGE_KEY_SECRETS", default=["development-only-badge-key-" + "x" * 16]
+    )
+BADGE_STATUS_CACHE_SECONDS = env.int("BADGE_STATUS_CACHE_SECONDS", default=300)
+BADGE_EXPIRY_NOTICE_DAYS = 30
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

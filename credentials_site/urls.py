@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("programs.urls")),
     path("", include("submissions.urls")),
     path("", include("reviews.urls")),
+    path("", include("badges.urls")),
 ]
 
 if settings.DEBUG:

@@ -23,6 +23,7 @@ from programs.models import (
 
 from ..errors import SubmissionErrorCode as Code
 from ..models import Application, EvidenceItem, QuizResponse, Submission
+from ..signals import application_approved
 from ._common import _event, _locked, add_business_days, word_count
 
 logger = logging.getLogger(__name__)
@@ -401,6 +402,31 @@ def application_decide(
         message="Approved: the badge will be issued" if approved else "Not awarded",
     )
     transaction.on_commit(lambda: _notify_decision(application.pk, approved=approved))
+    if approved:
+        organization_id, application_id = application.organization_id, application.pk
+        transaction.on_commit(
+            lambda: application_approved.send(
+                sender=Application, organization_id=organization_id, application_id=application_id
+            )
+        )
+    return application
+
+
+@transaction.atomic
+def application_mark_awarded(*, application: Application) -> Application:
+    """The badge of an approved application was issued: APPROVED → AWARDED (idempotent)."""
+    application = _locked(application)
+    if application.status == Application.Status.AWARDED:
+        return application
+    if application.status != Application.Status.APPROVED:
+        raise ApplicationError(
+            f"This application is {application.get_status_display().lower()}; only an approved "
+            "application is awarded a badge.",
+            code=Code.NOT_EDITABLE,
+        )
+    application.status = Application.Status.AWARDED
+    application.save(update_fields=["status", "updated_at"])
+    _event(application, actor=None, kind="awarded", message="Badge issued")
     return application
 
 

@@ -32,10 +32,11 @@ PRODUCTION = {
     "DJANGO_ENV": "production",
     "ALLOWED_HOSTS": "tessera.example.org",
     "DATABASE_URL": "postgres://tessera:secret@db.example.org:5432/tessera",
+    "BADGE_KEY_SECRETS": secrets.token_urlsafe(48),
 }
 
 
-def test_check_deploy_passes_with_only_the_three_required_settings() -> None:
+def test_check_deploy_passes_with_only_the_required_settings() -> None:
     result = _manage(
         "check",
         "--deploy",

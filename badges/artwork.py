@@ -1,0 +1,54 @@
+"""Badge images: the image a program admin uploaded, or a generated one in the organization's
+colour (so every badge has a PNG to show, share and bake)."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+SIZE = 400
+
+
+@lru_cache(maxsize=256)
+def generated_png(title: str, organization: str, colour: str) -> bytes:
+    """A round badge: the organization's colour, a white ring, the title and the issuer."""
+    image = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, SIZE - 8, SIZE - 8), fill=colour)
+    draw.ellipse((28, 28, SIZE - 28, SIZE - 28), outline="white", width=6)
+    title_font = ImageFont.load_default(size=30)
+    small_font = ImageFont.load_default(size=18)
+    lines = textwrap.wrap(title, width=16)[:4]
+    line_height = 36
+    top = SIZE // 2 - (len(lines) * line_height) // 2 - 14
+    for number, line in enumerate(lines):
+        draw.text(
+            (SIZE // 2, top + number * line_height),
+            line,
+            fill="white",
+            font=title_font,
+            anchor="ma",
+        )
+    draw.text(
+        (SIZE // 2, SIZE - 92),
+        textwrap.shorten(organization, 30),
+        fill="white",
+        font=small_font,
+        anchor="ma",
+    )
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def as_png(data: bytes) -> bytes:
+    """An uploaded badge image converted to PNG (uploads may be JPEG or WebP)."""
+    with Image.open(io.BytesIO(data)) as image:
+        if image.format == "PNG":
+            return data
+        out = io.BytesIO()
+        image.convert("RGBA").save(out, format="PNG")
+        return out.getvalue()

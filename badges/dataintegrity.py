@@ -1,0 +1,221 @@
+"""Data Integrity proofs with the ``eddsa-rdfc-2022`` cryptosuite, offline.
+
+The signature covers sha256(canonical proof options) ‖ sha256(canonical document without its
+proof), both canonicalized with RDFC-1.0 (pyld's ``URDNA2015``), and ``proofValue`` is ``z`` +
+base58btc(Ed25519 signature). JSON-LD contexts come only from the files bundled in
+``badges/contexts/``; any other URL is refused, so canonicalizing never touches the network.
+See ``../shared/standards/SOURCES.md`` and docs/decisions/0005-open-badges-signing.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import base58
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from pyld import jsonld
+
+CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
+CRYPTOSUITE = "eddsa-rdfc-2022"
+# multicodec varint prefixes: ed25519-pub 0xed, ed25519-priv 0x1300
+ED25519_PUB_PREFIX = b"\xed\x01"
+ED25519_PRIV_PREFIX = b"\x80\x26"
+
+
+class ContextRefused(ValueError):
+    """A JSON-LD document asked for a context that is not bundled with Tessera."""
+
+
+@cache
+def _context_index() -> dict[str, str]:
+    index: dict[str, str] = json.loads((CONTEXTS_DIR / "INDEX.json").read_text())
+    return index
+
+
+@cache
+def _bundled(url: str) -> dict[str, Any]:
+    name = _context_index().get(url)
+    if name is None:
+        raise ContextRefused(f"JSON-LD context {url!r} is not bundled; refusing to fetch it.")
+    return {
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": json.loads((CONTEXTS_DIR / name).read_text()),
+    }
+
+
+def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """pyld document loader: bundled contexts only, never the network."""
+    try:
+        return _bundled(url)
+    except ContextRefused as error:
+        raise jsonld.JsonLdError(
+            str(error), "jsonld.LoadDocumentError", code="loading document failed"
+        ) from error
+
+
+def canonize(document: dict[str, Any], *, timeout_seconds: float | None = None) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document (bundled contexts only)."""
+    started = time.monotonic()
+    result: str = jsonld.normalize(
+        document,
+        {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "documentLoader": document_loader,
+        },
+    )
+    if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
+        raise TimeoutError("Canonicalization took too long.")
+    return result
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+
+def public_key_multibase(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return "z" + base58.b58encode(ED25519_PUB_PREFIX + raw).decode()
+
+
+def public_key_from_multibase(value: str) -> Ed25519PublicKey:
+    if not value.startswith("z"):
+        raise ValueError("Only base58btc ('z') multibase keys are supported.")
+    raw = base58.b58decode(value[1:])
+    if not raw.startswith(ED25519_PUB_PREFIX) or len(raw) != 34:
+        raise ValueError("Not an Ed25519 public key.")
+    return Ed25519PublicKey.from_public_bytes(raw[2:])
+
+
+# --- proofs -------------------------------------------------------------------------------
+
+
+def _hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> tuple[bytes, Timing]:
+    timing = Timing()
+    options = {**proof_options, "@context": document["@context"]}
+    options.pop("proofValue", None)
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    with timing.measure("canonicalize"):
+        canonical_options = canonize(options)
+        canonical_document = canonize(unsigned)
+    data = (
+        hashlib.sha256(canonical_options.encode()).digest()
+        + hashlib.sha256(canonical_document.encode()).digest()
+    )
+    return data, timing
+
+
+@dataclass
+class Timing:
+    """Where the time of one signing went, in seconds (for the issuing benchmark)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def measure(self, name: str) -> _Measure:
+        return _Measure(self, name)
+
+
+class _Measure:
+    def __init__(self, timing: Timing, name: str) -> None:
+        self.timing, self.name = timing, name
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.timing.seconds[self.name] = self.timing.seconds.get(self.name, 0.0) + elapsed
+
+
+def sign(
+    document: dict[str, Any],
+    *,
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    created: str,
+    timing: Timing | None = None,
+) -> dict[str, Any]:
+    """Return a copy of ``document`` with one ``DataIntegrityProof`` added to its ``proof``
+    array (an array even when it is the only proof: the OB 3.0 schema wants one)."""
+    proof = {
+        "type": "DataIntegrityProof",
+        "created": created,
+        "verificationMethod": verification_method,
+        "cryptosuite": CRYPTOSUITE,
+        "proofPurpose": "assertionMethod",
+    }
+    data, hashed = _hash_data(document, proof)
+    started = time.perf_counter()
+    signature = private_key.sign(data)
+    if timing is not None:
+        for name, seconds in hashed.seconds.items():
+            timing.seconds[name] = timing.seconds.get(name, 0.0) + seconds
+        timing.seconds["sign"] = timing.seconds.get("sign", 0.0) + time.perf_counter() - started
+    signed = copy.deepcopy(document)
+    existing = signed.get("proof") or []
+    proofs = existing if isinstance(existing, list) else [existing]
+    signed["proof"] = [*proofs, {**proof, "proofValue": "z" + base58.b58encode(signature).decode()}]
+    return signed
+
+
+@dataclass
+class Verification:
+    verified: bool
+    errors: list[str] = field(default_factory=list)
+    verification_methods: list[str] = field(default_factory=list)
+
+
+KeyResolver = Callable[[str], Ed25519PublicKey | None]
+
+
+def verify(document: dict[str, Any], *, resolve_key: KeyResolver) -> Verification:
+    """Check every ``eddsa-rdfc-2022`` proof on ``document``. ``resolve_key`` maps a
+    verification method id to a public key, or None when the method is unknown."""
+    proofs: Iterable[Any] = document.get("proof") or []
+    if isinstance(proofs, dict):
+        proofs = [proofs]
+    proofs = list(proofs)
+    if not proofs:
+        return Verification(False, ["The credential has no proof."])
+    errors: list[str] = []
+    methods: list[str] = []
+    for proof in proofs:
+        if not isinstance(proof, dict) or proof.get("type") != "DataIntegrityProof":
+            errors.append("Unsupported proof type.")
+            continue
+        if proof.get("cryptosuite") != CRYPTOSUITE:
+            errors.append(f"Unsupported cryptosuite {proof.get('cryptosuite')!r}.")
+            continue
+        if proof.get("proofPurpose") != "assertionMethod":
+            errors.append("The proof's purpose is not assertionMethod.")
+            continue
+        method = str(proof.get("verificationMethod", ""))
+        key = resolve_key(method)
+        if key is None:
+            errors.append(f"Unknown verification method {method!r}.")
+            continue
+        value = str(proof.get("proofValue", ""))
+        try:
+            if not value.startswith("z"):
+                raise ValueError
+            signature = base58.b58decode(value[1:])
+            data, _ = _hash_data(document, proof)
+            key.verify(signature, data)
+        except (ValueError, InvalidSignature):
+            errors.append("The signature does not match the credential.")
+            continue
+        except jsonld.JsonLdError as error:
+            errors.append(f"The credential could not be canonicalized: {error}")
+            continue
+        methods.append(method)
+    return Verification(not errors and bool(methods), errors, methods)

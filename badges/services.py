@@ -1,0 +1,705 @@
+"""State changes of badges: issuing (idempotent), revoking, signing keys and status lists,
+pathway certificates, the sweep for lost approvals and expiry reminders.
+
+Idempotency (STYLE 18): ``badge_issue`` locks the application row, returns the badge it already
+made, and the one-to-one ``Badge.application`` is the database's last word. A crash anywhere
+before commit leaves nothing behind; the task retries or the sweep finds the approval again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from programs import services as program_services
+from programs.models import CredentialVersion, Organization, Pathway, RubricCriterion, User
+from submissions import services as submission_services
+from submissions.models import Application, EvidenceItem, Submission
+
+from . import dataintegrity, documents, keys
+from .errors import BadgeError
+from .errors import BadgeErrorCode as Code
+from .models import STATUS_LIST_SIZE, Badge, IssueFailure, SigningKey, StatusList
+
+logger = logging.getLogger(__name__)
+
+
+# --- Signing keys ---------------------------------------------------------------------------
+
+
+def _create_key(organization: Organization) -> SigningKey:
+    _, multibase, encrypted = keys.new_key()
+    return SigningKey.objects.create(
+        organization=organization,
+        key_id=multibase,
+        public_key_multibase=multibase,
+        private_key_encrypted=encrypted,
+        is_active=True,
+    )
+
+
+def signing_key_active(*, organization: Organization) -> SigningKey:
+    """The organization's current key, created on first use (concurrency-safe: the partial
+    unique constraint lets only one active key exist)."""
+    key = SigningKey.objects.filter(organization=organization, is_active=True).first()
+    if key is not None:
+        return key
+    try:
+        with transaction.atomic():
+            return _create_key(organization)
+    except IntegrityError:
+        return SigningKey.objects.get(organization=organization, is_active=True)
+
+
+@transaction.atomic
+def signing_key_rotate(*, organization: Organization, actor: User | None) -> SigningKey:
+    """Retire the active key (it stays published, so its badges keep verifying) and make a
+    new one; the status lists are re-signed with it."""
+    now = timezone.now()
+    old = list(
+        SigningKey.objects.select_for_update().filter(organization=organization, is_active=True)
+    )
+    SigningKey.objects.filter(pk__in=[k.pk for k in old]).update(is_active=False, retired_at=now)
+    key = _create_key(organization)
+    program_services.audit_record(
+        organization=organization,
+        actor=actor,
+        action="signing_key.rotated",
+        obj=key,
+        summary=f"Signing key rotated; new key {key.key_id[:16]}…",
+        data={"retired": [k.key_id for k in old]},
+    )
+    for status_list in StatusList.objects.select_for_update().filter(organization=organization):
+        _status_list_sign(status_list, key=key)
+    return key
+
+
+def signing_key_list(*, organization: Organization) -> QuerySet[SigningKey]:
+    return SigningKey.objects.filter(organization=organization).order_by(
+        "-is_active", "-created_at"
+    )
+
+
+def _sign(
+    document: dict[str, Any],
+    *,
+    organization: Organization,
+    key: SigningKey,
+    timing: dataintegrity.Timing | None = None,
+) -> dict[str, Any]:
+    return dataintegrity.sign(
+        document,
+        private_key=keys.decrypt_private_key(key.private_key_encrypted),
+        verification_method=documents.verification_method_id(organization, key.key_id),
+        created=documents.iso(timezone.now()),
+        timing=timing,
+    )
+
+
+# --- Status lists ---------------------------------------------------------------------------
+
+
+def status_list_url(status_list: StatusList) -> str:
+    return documents.site_url(
+        reverse("badges:status_list", args=[status_list.organization.slug, status_list.number])
+    )
+
+
+def _status_list_sign(status_list: StatusList, *, key: SigningKey | None = None) -> None:
+    organization = status_list.organization
+    key = key or signing_key_active(organization=organization)
+    now = timezone.now()
+    document = documents.status_list_credential(
+        organization=organization,
+        url=status_list_url(status_list),
+        bits=bytes(status_list.bits),
+        valid_from=now,
+    )
+    status_list.credential = _sign(document, organization=organization, key=key)
+    status_list.signed_at = now
+    status_list.save(update_fields=["credential", "signed_at", "updated_at"])
+
+
+def _status_allocate(organization: Organization) -> tuple[StatusList, int]:
+    """The next free bit of the organization's newest list, under the list's row lock (held
+    to commit, so a rolled-back issue gives its bit back)."""
+    status_list = (
+        StatusList.objects.select_for_update()
+        .filter(organization=organization, purpose="revocation")
+        .order_by("-number")
+        .first()
+    )
+    if status_list is None or status_list.next_index >= status_list.size:
+        number = status_list.number + 1 if status_list else 1
+        try:
+            with transaction.atomic():
+                status_list = StatusList.objects.create(
+                    organization=organization,
+                    number=number,
+                    size=STATUS_LIST_SIZE,
+                    bits=bytes(STATUS_LIST_SIZE // 8),
+                )
+                status_list.organization = organization
+                _status_list_sign(status_list)
+        except IntegrityError:
+            pass  # another worker made it first
+        status_list = StatusList.objects.select_for_update().get(
+            organization=organization, purpose="revocation", number=number
+        )
+    index = status_list.next_index
+    status_list.next_index = index + 1
+    status_list.save(update_fields=["next_index", "updated_at"])
+    return status_list, index
+
+
+def status_list_get(*, organization: Organization, number: int) -> StatusList:
+    return StatusList.objects.select_related("organization").get(
+        organization=organization, purpose="revocation", number=number
+    )
+
+
+# --- Issuing --------------------------------------------------------------------------------
+
+
+def _valid_until(version: CredentialVersion, issued_at: dt.datetime) -> dt.datetime | None:
+    if version.expiry_policy != CredentialVersion.ExpiryPolicy.MONTHS or not version.expiry_months:
+        return None
+    months = issued_at.month - 1 + version.expiry_months
+    year, month = issued_at.year + months // 12, months % 12 + 1
+    day = min(issued_at.day, 28)
+    return issued_at.replace(year=year, month=month, day=day)
+
+
+def achievement_image_url(version: CredentialVersion) -> str:
+    return documents.site_url(
+        reverse(
+            "badges:achievement_image",
+            args=[version.organization.slug, version.credential.slug, version.number],
+        )
+    )
+
+
+def pathway_image_url(pathway: Pathway) -> str:
+    return documents.site_url(
+        reverse("badges:pathway_image", args=[pathway.organization.slug, pathway.slug])
+    )
+
+
+def badge_url(badge: Badge) -> str:
+    return documents.site_url(reverse("badges:verify", args=[badge.public_id]))
+
+
+def _evidence(application: Application, badge_public_id: Any) -> list[dict[str, Any]]:
+    """Evidence entries, only for items the educator marked public."""
+    items = (
+        EvidenceItem.objects.filter(
+            application=application,
+            visibility=EvidenceItem.Visibility.PUBLIC,
+            status=EvidenceItem.Status.READY,
+        )
+        .select_related("requirement")
+        .order_by("requirement__position", "created_at")
+    )
+    out: list[dict[str, Any]] = []
+    for item in items:
+        entry: dict[str, Any] = {"type": ["Evidence"], "name": item.requirement.title}
+        if item.kind == EvidenceItem.Kind.TEXT:
+            entry["narrative"] = item.text
+        elif item.kind == EvidenceItem.Kind.LINK:
+            entry["id"] = item.url
+        else:
+            entry["id"] = documents.site_url(
+                reverse("badges:evidence", args=[badge_public_id, item.public_id])
+            )
+            entry["description"] = item.display_name
+            if item.content_type:
+                entry["genre"] = item.content_type
+        out.append(entry)
+    return out
+
+
+def _scores(application: Application) -> dict[int, int]:
+    submission = (
+        Submission.objects.filter(application=application, number=application.attempt)
+        .only("feedback")
+        .first()
+    )
+    scores: dict[int, int] = {}
+    for row in (submission.feedback if submission else []) or []:
+        try:
+            scores[int(row["criterion_id"])] = int(row["score"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return scores
+
+
+def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = None) -> Badge:
+    """Issue the badge of an approved application, or return the one it already has."""
+    with transaction.atomic():
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related(
+                "educator", "organization", "version__credential", "version__focus_area"
+            )
+            .get(pk=application_id)
+        )
+        existing = Badge.objects.filter(application=application).first()
+        if existing is not None:
+            return existing
+        if application.status not in (Application.Status.APPROVED, Application.Status.AWARDED):
+            raise BadgeError(
+                f"The application is {application.get_status_display().lower()}; only an "
+                "approved application gets a badge.",
+                code=Code.NOT_APPROVED,
+            )
+        organization = application.organization
+        version = application.version
+        version.organization = organization
+        criteria = list(
+            RubricCriterion.objects.filter(version=version)
+            .prefetch_related("levels")
+            .order_by("position", "pk")
+        )
+        key = signing_key_active(organization=organization)
+        status_list, index = _status_allocate(organization)
+        status_list.organization = organization
+        badge = Badge(
+            organization=organization,
+            recipient=application.educator,
+            application=application,
+            version=version,
+            name=version.title,
+            status_list=status_list,
+            status_index=index,
+            signing_key=key,
+            salt=secrets.token_hex(16),
+        )
+        badge.valid_until = _valid_until(version, badge.issued_at)
+        document = documents.open_badge_credential(
+            credential_id=badge_url(badge),
+            organization=organization,
+            achievement=documents.achievement(
+                version, criteria=criteria, image_url=achievement_image_url(version)
+            ),
+            identity=application.educator.email.lower(),
+            salt=badge.salt,
+            valid_from=badge.issued_at,
+            valid_until=badge.valid_until,
+            status_list_url=status_list_url(status_list),
+            status_index=index,
+            result=documents.results(version, criteria=criteria, scores=_scores(application)),
+            evidence=_evidence(application, badge.public_id),
+        )
+        badge.credential = _sign(document, organization=organization, key=key, timing=timing)
+        badge.save()
+        submission_services.application_mark_awarded(application=application)
+        IssueFailure.objects.filter(application=application, resolved_at__isnull=True).update(
+            resolved_at=timezone.now()
+        )
+        program_services.audit_record(
+            organization=organization,
+            actor=None,
+            action="badge.issued",
+            obj=badge,
+            summary=f"Badge “{badge.name}” issued to {application.educator.email}",
+        )
+        badge_pk = badge.pk
+        transaction.on_commit(lambda: _notify_issued(badge_pk))
+        transaction.on_commit(
+            lambda: _queue_pathway_check(organization.pk, application.educator_id)
+        )
+    return badge
+
+
+def _queue_pathway_check(organization_id: int, user_id: int) -> None:
+    from . import tasks
+
+    tasks.pathways_check.delay(organization_id=organization_id, user_id=user_id)
+
+
+def issue_failure_record(
+    *,
+    organization: Organization,
+    error: str,
+    attempt: int,
+    application_id: int | None = None,
+    pathway: Pathway | None = None,
+    recipient: User | None = None,
+) -> IssueFailure:
+    return IssueFailure.objects.create(
+        organization=organization,
+        application_id=application_id,
+        pathway=pathway,
+        recipient=recipient,
+        attempt=attempt,
+        error=error[:4000],
+    )
+
+
+# --- Pathways -------------------------------------------------------------------------------
+
+
+def pathways_completed(*, organization: Organization, user: User) -> list[Pathway]:
+    """Published pathways of the organization whose every credential ``user`` holds a valid
+    badge for, and whose certificate they do not have yet."""
+    held = set(
+        Badge.objects.filter(
+            organization=organization,
+            recipient=user,
+            kind=Badge.Kind.CREDENTIAL,
+            revoked_at__isnull=True,
+        ).values_list("version__credential_id", flat=True)
+    )
+    if not held:
+        return []
+    pathways = (
+        Pathway.objects.filter(organization=organization, is_published=True)
+        .annotate(size=Count("credentials"))
+        .filter(size__gt=0)
+        .exclude(
+            pk__in=Badge.objects.filter(recipient=user, pathway__isnull=False).values("pathway")
+        )
+        .prefetch_related("credentials")
+    )
+    return [p for p in pathways if {c.pk for c in p.credentials.all()} <= held]
+
+
+def pathway_badge_issue(*, pathway: Pathway, user: User) -> Badge:
+    """Issue the pathway's certificate to ``user`` (idempotent: one per pathway and person)."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # serialises per person
+        existing = Badge.objects.filter(pathway=pathway, recipient=user).first()
+        if existing is not None:
+            return existing
+        organization = pathway.organization
+        component_badges = list(
+            Badge.objects.filter(
+                organization=organization,
+                recipient=user,
+                kind=Badge.Kind.CREDENTIAL,
+                revoked_at__isnull=True,
+                version__credential__in=pathway.credentials.all(),
+            )
+            .select_related("version__credential", "version__organization")
+            .order_by("issued_at")
+        )
+        by_credential = {b.version.credential_id: b.version for b in component_badges if b.version}
+        required = list(pathway.credentials.order_by("position", "pk"))
+        if not required or any(c.pk not in by_credential for c in required):
+            raise BadgeError("The pathway is not complete yet.", code=Code.PATHWAY_INCOMPLETE)
+        components = [by_credential[c.pk] for c in required]
+        key = signing_key_active(organization=organization)
+        status_list, index = _status_allocate(organization)
+        status_list.organization = organization
+        badge = Badge(
+            organization=organization,
+            kind=Badge.Kind.PATHWAY,
+            recipient=user,
+            pathway=pathway,
+            name=pathway.certificate_name or pathway.name,
+            status_list=status_list,
+            status_index=index,
+            signing_key=key,
+            salt=secrets.token_hex(16),
+        )
+        document = documents.open_badge_credential(
+            credential_id=badge_url(badge),
+            organization=organization,
+            achievement=documents.pathway_achievement(
+                pathway, components=components, image_url=pathway_image_url(pathway)
+            ),
+            identity=user.email.lower(),
+            salt=badge.salt,
+            valid_from=badge.issued_at,
+            valid_until=None,
+            status_list_url=status_list_url(status_list),
+            status_index=index,
+        )
+        badge.credential = _sign(document, organization=organization, key=key)
+        badge.save()
+        program_services.audit_record(
+            organization=organization,
+            actor=None,
+            action="badge.issued",
+            obj=badge,
+            summary=f"Pathway certificate “{badge.name}” issued to {user.email}",
+        )
+        badge_pk = badge.pk
+        transaction.on_commit(lambda: _notify_issued(badge_pk))
+    return badge
+
+
+def pathways_check(*, organization: Organization, user: User) -> list[Badge]:
+    return [
+        pathway_badge_issue(pathway=pathway, user=user)
+        for pathway in pathways_completed(organization=organization, user=user)
+    ]
+
+
+# --- Revocation -----------------------------------------------------------------------------
+
+
+def badge_revoke(*, badge: Badge, reason: str, actor: User | None) -> Badge:
+    """Revoke: set the badge's bit in the status list and re-sign the list; tell the educator."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadgeError(
+            "Give a reason: the educator is told why.",
+            code=Code.REASON_REQUIRED,
+            fields={"reason": ["Give a reason: the educator is told why."]},
+        )
+    with transaction.atomic():
+        badge = Badge.objects.select_for_update().select_related("organization").get(pk=badge.pk)
+        if badge.revoked_at is not None:
+            raise BadgeError("This badge is already revoked.", code=Code.ALREADY_REVOKED)
+        status_list = StatusList.objects.select_for_update().get(pk=badge.status_list_id)
+        status_list.organization = badge.organization
+        status_list.bits = documents.with_bit(bytes(status_list.bits), badge.status_index, True)
+        status_list.save(update_fields=["bits", "updated_at"])
+        _status_list_sign(status_list)
+        badge.revoked_at = timezone.now()
+        badge.revocation_reason = reason[:500]
+        badge.revoked_by = actor
+        badge.save(update_fields=["revoked_at", "revocation_reason", "revoked_by", "updated_at"])
+        program_services.audit_record(
+            organization=badge.organization,
+            actor=actor,
+            action="badge.revoked",
+            obj=badge,
+            summary=f"Badge “{badge.name}” revoked: {reason}",
+        )
+        badge_pk = badge.pk
+        transaction.on_commit(lambda: _notify_revoked(badge_pk))
+    return badge
+
+
+@transaction.atomic
+def badge_visibility_set(*, badge: Badge, user: User, is_public: bool) -> Badge:
+    badge = Badge.objects.select_for_update().get(pk=badge.pk)
+    if badge.recipient_id != user.pk:
+        raise BadgeError("Only the badge's earner can change who sees it.", code=Code.NOT_ALLOWED)
+    badge.is_public = is_public
+    badge.save(update_fields=["is_public", "updated_at"])
+    return badge
+
+
+# --- Verification -------------------------------------------------------------------------
+
+
+def _resolve_key_for(organization: Organization) -> dataintegrity.KeyResolver:
+    published = {
+        documents.verification_method_id(organization, k.key_id): k.public_key_multibase
+        for k in SigningKey.objects.filter(organization=organization)
+    }
+
+    def resolve(method: str) -> Any:
+        multibase = published.get(method)
+        return dataintegrity.public_key_from_multibase(multibase) if multibase else None
+
+    return resolve
+
+
+def credential_verify(
+    *, organization: Organization, credential: dict[str, Any], now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Re-check a credential issued by ``organization``: signature against the published keys,
+    the status bit in the signed status list, validity dates. Returns
+    ``{"verified", "status", "checks": [{"check", "ok", "message"}]}``."""
+    now = now or timezone.now()
+    checks: list[dict[str, Any]] = []
+    result = dataintegrity.verify(credential, resolve_key=_resolve_key_for(organization))
+    checks.append(
+        {
+            "check": "signature",
+            "ok": result.verified,
+            "message": "Signed by the issuer's published key."
+            if result.verified
+            else "; ".join(result.errors),
+        }
+    )
+    status = "valid"
+    entry = credential.get("credentialStatus") or {}
+    url = entry.get("statusListCredential", "")
+    prefix = documents.site_url(f"/o/{organization.slug}/status/")
+    revoked = False
+    if url.startswith(prefix) and url[len(prefix) :].isdigit():
+        try:
+            status_list = status_list_get(organization=organization, number=int(url[len(prefix) :]))
+            list_ok = dataintegrity.verify(
+                status_list.credential, resolve_key=_resolve_key_for(organization)
+            ).verified
+            bits = documents.decode_bits(status_list.credential["credentialSubject"]["encodedList"])
+            revoked = documents.bit_is_set(bits, int(entry.get("statusListIndex", -1)))
+            checks.append(
+                {
+                    "check": "status",
+                    "ok": list_ok and not revoked,
+                    "message": "Revoked by the issuer."
+                    if revoked
+                    else ("Not revoked." if list_ok else "The status list's signature is invalid."),
+                }
+            )
+        except (StatusList.DoesNotExist, KeyError, ValueError, IndexError):
+            checks.append({"check": "status", "ok": False, "message": "Status list not found."})
+    else:
+        checks.append({"check": "status", "ok": False, "message": "Unknown status list."})
+    valid_until = str(credential.get("validUntil") or "")
+    expired = bool(valid_until) and valid_until <= documents.iso(now)
+    checks.append(
+        {
+            "check": "expiry",
+            "ok": not expired,
+            "message": f"Expired on {valid_until[:10]}."
+            if expired
+            else "Within its validity dates.",
+        }
+    )
+    if revoked:
+        status = "revoked"
+    elif expired:
+        status = "expired"
+    elif not all(c["ok"] for c in checks):
+        status = "invalid"
+    return {"verified": status == "valid", "status": status, "checks": checks}
+
+
+# --- Sweeps and reminders -------------------------------------------------------------------
+
+
+def approvals_without_badge(
+    *, organization: Organization, older_than: dt.timedelta = dt.timedelta(minutes=2)
+) -> list[int]:
+    """Approved applications whose badge was never issued (a dropped message, a crash)."""
+    return list(
+        Application.objects.filter(
+            organization=organization,
+            status=Application.Status.APPROVED,
+            badge__isnull=True,
+            updated_at__lte=timezone.now() - older_than,
+        ).values_list("pk", flat=True)
+    )
+
+
+def pathway_candidates(*, organization: Organization) -> list[int]:
+    """Holders of at least one credential badge in pathways' credentials (for the sweep)."""
+    return list(
+        Badge.objects.filter(
+            organization=organization,
+            kind=Badge.Kind.CREDENTIAL,
+            revoked_at__isnull=True,
+            version__credential__pathways__is_published=True,
+        )
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+
+
+def badges_remind_expiring(*, organization: Organization) -> int:
+    """E-mail educators whose badges expire within the notice period (once per badge)."""
+    now = timezone.now()
+    soon = now + dt.timedelta(days=settings.BADGE_EXPIRY_NOTICE_DAYS)
+    sent = 0
+    candidates = Badge.objects.filter(
+        organization=organization,
+        revoked_at__isnull=True,
+        expiry_notified_at__isnull=True,
+        valid_until__isnull=False,
+        valid_until__gt=now,
+        valid_until__lte=soon,
+    ).values_list("pk", flat=True)
+    for pk in candidates:
+        with transaction.atomic():
+            badge = (
+                Badge.objects.select_for_update(of=("self",))
+                .select_related("recipient", "organization")
+                .filter(pk=pk, expiry_notified_at__isnull=True)
+                .first()
+            )
+            if badge is None:
+                continue
+            badge.expiry_notified_at = now
+            badge.save(update_fields=["expiry_notified_at", "updated_at"])
+            transaction.on_commit(partial(_notify_expiring, pk))
+            sent += 1
+    return sent
+
+
+# --- E-mail ----------------------------------------------------------------------------------
+
+
+def _badge_for_mail(pk: int) -> Badge:
+    return Badge.objects.select_related("recipient", "organization").get(pk=pk)
+
+
+def _notify_issued(pk: int) -> None:
+    badge = _badge_for_mail(pk)
+    url = badge_url(badge)
+    mine = documents.site_url(reverse("badges:backpack"))
+    send_mail(
+        subject=f"Your badge: {badge.name}",
+        message=(
+            f"Congratulations! {badge.organization.name} awarded you the badge “{badge.name}”.\n\n"
+            f"Its public verification page (share it with anyone): {url}\n"
+            f"Add it to LinkedIn, copy an e-mail signature or download it: {mine}\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[badge.recipient.email],
+        fail_silently=True,
+    )
+
+
+def _notify_revoked(pk: int) -> None:
+    badge = _badge_for_mail(pk)
+    contact = badge.organization.contact_email
+    send_mail(
+        subject=f"Your badge “{badge.name}” was revoked",
+        message=(
+            f"{badge.organization.name} revoked your badge “{badge.name}”.\n\n"
+            f"Reason: {badge.revocation_reason}\n\n"
+            + (f"Questions? Contact {contact}.\n" if contact else "")
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[badge.recipient.email],
+        fail_silently=True,
+    )
+
+
+def _notify_expiring(pk: int) -> None:
+    badge = _badge_for_mail(pk)
+    until = badge.valid_until.date().isoformat() if badge.valid_until else ""
+    send_mail(
+        subject=f"Your badge “{badge.name}” expires on {until}",
+        message=(
+            f"Your badge “{badge.name}” from {badge.organization.name} expires on {until}.\n"
+            f"See it: {badge_url(badge)}\n"
+            "To keep the credential current, apply again from the organization's catalog.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[badge.recipient.email],
+        fail_silently=True,
+    )
+
+
+__all__ = [
+    "approvals_without_badge",
+    "badge_issue",
+    "badge_revoke",
+    "badge_visibility_set",
+    "badges_remind_expiring",
+    "credential_verify",
+    "issue_failure_record",
+    "pathway_badge_issue",
+    "pathways_check",
+    "signing_key_active",
+    "signing_key_rotate",
+    "status_list_get",
+]

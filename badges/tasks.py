@@ -1,0 +1,101 @@
+"""Celery tasks of badges: thin wrappers around services. Issuing is idempotent (services), so
+it acknowledges late and is re-delivered if a worker dies mid-task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from credentials_site.tenancy import TenantTask, fan_out
+from programs.models import Organization, User
+
+from . import services
+from .errors import BadgeError
+
+
+@shared_task(
+    name="badges.badge_issue",
+    base=TenantTask,
+    bind=True,
+    max_retries=8,
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    throws=(BadgeError,),
+)
+def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
+    try:
+        return str(services.badge_issue(application_id=application_id).public_id)
+    except BadgeError:
+        raise
+    except Exception as exc:
+        services.issue_failure_record(
+            organization=Organization.objects.get(pk=organization_id),
+            application_id=application_id,
+            attempt=self.request.retries + 1,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(
+    name="badges.pathways_check",
+    base=TenantTask,
+    bind=True,
+    max_retries=8,
+    retry_backoff=5,
+    retry_backoff_max=600,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def pathways_check(self: Any, *, organization_id: int, user_id: int) -> list[str]:
+    organization = Organization.objects.get(pk=organization_id)
+    user = User.objects.get(pk=user_id)
+    try:
+        return [
+            str(b.public_id) for b in services.pathways_check(organization=organization, user=user)
+        ]
+    except Exception as exc:
+        services.issue_failure_record(
+            organization=organization,
+            recipient=user,
+            attempt=self.request.retries + 1,
+            error=f"Pathway certificate: {type(exc).__name__}: {exc}",
+        )
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(name="badges.sweep_unissued", base=TenantTask, max_retries=3, retry_backoff=True)
+def sweep_unissued(*, organization_id: int) -> int:
+    """Queue the issuing of every approval that has no badge, and every pathway certificate
+    someone completed but does not hold."""
+    organization = Organization.objects.get(pk=organization_id)
+    ids = services.approvals_without_badge(organization=organization)
+    for application_id in ids:
+        badge_issue.delay(organization_id=organization_id, application_id=application_id)
+    for user_id in services.pathway_candidates(organization=organization):
+        if services.pathways_completed(organization=organization, user=User(pk=user_id)):
+            pathways_check.delay(organization_id=organization_id, user_id=user_id)
+    return len(ids)
+
+
+@shared_task(name="badges.sweep_unissued_all")
+def sweep_unissued_all() -> int:
+    """Beat: no approval is left without its badge, even if the broker lost the message."""
+    return fan_out(sweep_unissued)
+
+
+@shared_task(name="badges.remind_expiring", base=TenantTask, max_retries=3, retry_backoff=True)
+def remind_expiring(*, organization_id: int) -> int:
+    return services.badges_remind_expiring(
+        organization=Organization.objects.get(pk=organization_id)
+    )
+
+
+@shared_task(name="badges.remind_expiring_all")
+def remind_expiring_all() -> int:
+    """Beat: e-mail educators 30 days before a badge expires (once per badge)."""
+    return fan_out(remind_expiring)

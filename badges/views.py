@@ -1,0 +1,206 @@
+"""Public badge documents and pages. Everything here is readable by anyone holding the URL
+(that is the point of a verifiable badge); nothing exposes a private key or a private badge's
+listing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+from django_scopes import scope
+
+from programs import selectors as program_selectors
+from programs.models import Organization
+from submissions import storage
+from submissions.models import EvidenceItem
+
+from . import artwork, documents, selectors, services
+from .models import Badge
+
+JSON_LD_TYPES = ("application/ld+json", "application/vc+ld+json", "application/vc")
+
+
+def _organization(request: HttpRequest) -> Organization:
+    organization: Organization = request.organization  # type: ignore[attr-defined]
+    return organization
+
+
+def _json(document: dict[str, Any], *, content_type: str = "application/json") -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(document, indent=2, ensure_ascii=False), content_type=content_type
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- Issuer documents -----------------------------------------------------------------------
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def did_document(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The organization's DID document: every signing key it ever used (public halves only)."""
+    organization = _organization(request)
+    keys = selectors.signing_key_public_list(organization=organization)
+    if not keys:
+        services.signing_key_active(organization=organization)
+        keys = selectors.signing_key_public_list(organization=organization)
+    return _json(documents.did_document(organization, keys), content_type="application/did+json")
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def issuer_profile(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    profile = {
+        "@context": documents.CONTEXT,
+        **documents.issuer_profile(organization),
+    }
+    return _json(profile, content_type="application/ld+json")
+
+
+@require_GET
+def status_list(request: HttpRequest, org_slug: str, number: int) -> HttpResponse:
+    """The signed BitstringStatusListCredential (cached briefly: revocation shows within the
+    cache time)."""
+    organization = _organization(request)
+    try:
+        status = services.status_list_get(organization=organization, number=number)
+    except Exception as error:
+        raise Http404("No such status list.") from error
+    response = _json(status.credential, content_type="application/vc+ld+json")
+    response["Cache-Control"] = f"public, max-age={settings.BADGE_STATUS_CACHE_SECONDS}"
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+def achievement_image(
+    request: HttpRequest, org_slug: str, credential_slug: str, number: int
+) -> HttpResponse:
+    organization = _organization(request)
+    version = program_selectors.credential_version_get_public(
+        organization=organization, credential_slug=credential_slug, number=number
+    )
+    if version.badge_image:
+        with version.badge_image.open("rb") as handle:
+            data = artwork.as_png(handle.read())
+    else:
+        data = artwork.generated_png(
+            version.title, organization.short_name or organization.name, organization.brand_colour
+        )
+    return HttpResponse(data, content_type="image/png")
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+def pathway_image(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    pathway = program_selectors.pathway_get_published(organization=organization, slug=pathway_slug)
+    if pathway.badge_image:
+        with pathway.badge_image.open("rb") as handle:
+            data = artwork.as_png(handle.read())
+    else:
+        data = artwork.generated_png(
+            pathway.certificate_name or pathway.name,
+            organization.short_name or organization.name,
+            organization.brand_colour,
+        )
+    return HttpResponse(data, content_type="image/png")
+
+
+# --- One badge ------------------------------------------------------------------------------
+
+
+def _wants_json_ld(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return any(kind in accept for kind in JSON_LD_TYPES) and "text/html" not in accept
+
+
+@require_GET
+def badge_verify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The public verification page; JSON-LD clients get the signed credential instead."""
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    if _wants_json_ld(request):
+        response = _json(badge.credential, content_type="application/vc+ld+json")
+        response["Vary"] = "Accept"
+        return response
+    with scope(organization=badge.organization_id):
+        check = services.credential_verify(
+            organization=badge.organization, credential=badge.credential
+        )
+        context = _badge_context(request, badge, check)
+    response = render(request, "badges/verify.html", context)
+    response["Vary"] = "Accept"
+    return response
+
+
+def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) -> dict[str, Any]:
+    credential = badge.credential
+    subject = credential.get("credentialSubject", {})
+    achievement = subject.get("achievement", {})
+    return {
+        "badge": badge,
+        "organization": badge.organization,
+        "credential": credential,
+        "achievement": achievement,
+        "evidence": credential.get("evidence", []),
+        "check": check,
+        "url": services.badge_url(badge),
+        "image_url": achievement.get("image", {}).get("id", ""),
+        "is_owner": request.user.is_authenticated and request.user.pk == badge.recipient_id,
+    }
+
+
+@require_GET
+def badge_json(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    response = _json(badge.credential, content_type="application/vc+ld+json")
+    response["Content-Disposition"] = f'inline; filename="badge-{badge.public_id}.json"'
+    return response
+
+
+@require_GET
+def badge_check(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """Re-check signature, status and dates now (the "Verify" button of the page)."""
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    with scope(organization=badge.organization_id):
+        result = services.credential_verify(
+            organization=badge.organization, credential=badge.credential
+        )
+    response = JsonResponse(result)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def badge_evidence(request: HttpRequest, public_id: uuid.UUID, item_id: uuid.UUID) -> HttpResponse:
+    """Public evidence of a badge: a short-lived signed URL, only for items the educator made
+    public, and never once the badge is revoked."""
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    if badge.is_revoked or badge.application_id is None:
+        raise Http404("No such evidence.")
+    with scope(organization=badge.organization_id):
+        item = EvidenceItem.objects.filter(
+            application_id=badge.application_id,
+            public_id=item_id,
+            visibility=EvidenceItem.Visibility.PUBLIC,
+            status=EvidenceItem.Status.READY,
+            kind=EvidenceItem.Kind.FILE,
+        ).first()
+        if item is None:
+            raise Http404("No such evidence.")
+        return redirect(
+            storage.presigned_get(
+                key=item.storage_key,
+                filename=item.display_name or "evidence",
+                content_type=item.content_type,
+                inline=True,
+            )
+        )

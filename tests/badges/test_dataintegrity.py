@@ -1,0 +1,81 @@
+"""eddsa-rdfc-2022 against 1EdTech's published test vector, byte for byte."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pyld import jsonld
+
+from badges import dataintegrity
+from tests.badges.conftest import VECTORS, assert_valid_ob3
+
+OB = VECTORS / "obv3p0"
+
+
+@pytest.fixture(scope="module")
+def vector() -> dict:
+    return json.loads((OB / "vector.json").read_text())
+
+
+def _key(vector: dict) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(vector["keyPair"]["seedHex"]))
+
+
+def test_canonical_document_matches_the_vector() -> None:
+    credential = json.loads((OB / "credential.json").read_text())
+    assert dataintegrity.canonize(credential) == (OB / "document-canon.txt").read_text()
+
+
+def test_signing_reproduces_the_signed_vector_byte_for_byte(vector: dict) -> None:
+    # given the vector's credential, key and proof options
+    credential = json.loads((OB / "credential.json").read_text())
+    # when we sign it
+    signed = dataintegrity.sign(
+        credential,
+        private_key=_key(vector),
+        verification_method=vector["proofOptions"]["verificationMethod"],
+        created=vector["proofOptions"]["created"],
+    )
+    # then the result is the published signed credential, to the byte
+    assert signed["proof"][0]["proofValue"] == vector["expected"]["proofValue"]
+    published = (OB / "signed-credential.json").read_text()
+    assert json.dumps(signed, indent=2) + "\n" == published
+
+
+def test_public_key_multibase_matches_the_vector(vector: dict) -> None:
+    public = _key(vector).public_key()
+    assert dataintegrity.public_key_multibase(public) == vector["keyPair"]["publicKeyMultibase"]
+    assert (
+        dataintegrity.public_key_from_multibase(
+            vector["keyPair"]["publicKeyMultibase"]
+        ).public_bytes_raw()
+        == public.public_bytes_raw()
+    )
+
+
+def test_verify_accepts_the_vector_and_rejects_a_tampered_copy(vector: dict) -> None:
+    signed = json.loads((OB / "signed-credential.json").read_text())
+    method = vector["proofOptions"]["verificationMethod"]
+    public = _key(vector).public_key()
+
+    def resolve(m: str):
+        return public if m == method else None
+
+    assert dataintegrity.verify(signed, resolve_key=resolve).verified
+    tampered = {**signed, "name": signed["name"] + " (edited)"}
+    result = dataintegrity.verify(tampered, resolve_key=resolve)
+    assert not result.verified
+    assert "does not match" in result.errors[0]
+    assert not dataintegrity.verify(signed, resolve_key=lambda m: None).verified
+
+
+def test_the_signed_vector_passes_the_schema_once_proof_is_an_array() -> None:
+    assert_valid_ob3(json.loads((OB / "signed-credential.json").read_text()))
+
+
+def test_the_document_loader_refuses_contexts_that_are_not_bundled() -> None:
+    document = {"@context": "https://example.org/evil-context.json", "name": "x"}
+    with pytest.raises(jsonld.JsonLdError):
+        dataintegrity.canonize(document)
