@@ -6,8 +6,14 @@ from __future__ import annotations
 import io
 import textwrap
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from programs.models import CredentialVersion, Organization, Pathway
+
+    from .models import Badge
 
 SIZE = 400
 
@@ -52,3 +58,35 @@ def as_png(data: bytes) -> bytes:
         out = io.BytesIO()
         image.convert("RGBA").save(out, format="PNG")
         return out.getvalue()
+
+
+def version_png(version: CredentialVersion, organization: Organization) -> bytes:
+    """A credential version's badge: its uploaded image, or one generated in the brand colour."""
+    if version.badge_image:
+        with version.badge_image.open("rb") as handle:
+            return as_png(handle.read())
+    return generated_png(
+        version.title, organization.short_name or organization.name, organization.brand_colour
+    )
+
+
+def pathway_png(pathway: Pathway, organization: Organization) -> bytes:
+    """A pathway certificate's badge: its uploaded image, or a generated one."""
+    if pathway.badge_image:
+        with pathway.badge_image.open("rb") as handle:
+            return as_png(handle.read())
+    return generated_png(
+        pathway.certificate_name or pathway.name,
+        organization.short_name or organization.name,
+        organization.brand_colour,
+    )
+
+
+def achievement_png(badge: Badge) -> bytes:
+    """The image of what ``badge`` was awarded for (the PNG its credential's achievement names),
+    the base of its baked images."""
+    if badge.pathway is not None:
+        return pathway_png(badge.pathway, badge.organization)
+    if badge.version is None:
+        raise ValueError("A credential badge without a credential version.")
+    return version_png(badge.version, badge.organization)

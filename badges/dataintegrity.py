@@ -23,7 +23,8 @@ import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pyld import jsonld
+from frozendict import frozendict
+from pyld import context_resolver, jsonld
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -55,13 +56,93 @@ def _bundled(url: str) -> dict[str, Any]:
 
 
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """pyld document loader: bundled contexts only, never the network."""
+    """pyld document loader: bundled contexts only, never the network. The bundled files never
+    change, so they are tagged ``static``: pyld then keeps each context resolved across calls
+    instead of resolving it again for every document."""
     try:
-        return _bundled(url)
+        return {**_bundled(url), "tag": "static"}
     except ContextRefused as error:
         raise jsonld.JsonLdError(
             str(error), "jsonld.LoadDocumentError", code="loading document failed"
         ) from error
+
+
+def _context_cache_key(context: Any) -> bytes:
+    """The key pyld files a resolved embedded context under. pyld computes it with a pure-Python
+    JSON Canonicalization (RFC 8785) every time a type-scoped context applies, a dozen times per
+    credential, which was the largest single cost of canonicalizing one. Any deterministic,
+    injective serialization is as good a key: the C JSON encoder with sorted keys is one (it
+    even tells ``1`` from ``1.0`` apart, which JCS does not). Only the cache key changes; the
+    canonical N-Quads do not (the 1EdTech vector test checks them byte for byte)."""
+    return json.dumps(
+        context, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=dict
+    ).encode()
+
+
+context_resolver.canonicalize = _context_cache_key
+
+
+# pyld caches a processed context per (resolved context, active context), the active context
+# known by its ``_uuid``. But a type-scoped context (OB 3.0 has one per class) is processed
+# against a fresh copy of the active context, with a fresh ``_uuid``, so it is processed again
+# for every typed node of every document: half of what canonicalizing a badge costs. Processed
+# contexts are immutable (frozendict) and a function of the active context, the local context
+# and the options (the base IRI and the document loader: only ours), so they are kept here by
+# those, with the same ``_uuid`` key pyld uses.
+_process_context = jsonld.JsonLdProcessor._process_context
+_processed: dict[tuple[Any, ...], Any] = {}
+_PROCESSED_MAX = 1024
+
+
+def _process_context_kept(
+    self: jsonld.JsonLdProcessor,
+    active_ctx: Any,
+    local_ctx: Any,
+    options: dict[str, Any],
+    override_protected: bool = False,
+    propagate: bool = True,
+    validate_scoped: bool = True,
+    cycles: Any = None,
+) -> Any:
+    def process() -> Any:
+        return _process_context(
+            self,
+            active_ctx,
+            local_ctx,
+            options,
+            override_protected,
+            propagate,
+            validate_scoped,
+            cycles,
+        )
+
+    uid = active_ctx.get("_uuid") if hasattr(active_ctx, "get") else None
+    if uid is None or options.get("documentLoader") is not document_loader:
+        return process()  # only our own canonicalization, with the bundled contexts
+    try:
+        local_key = _context_cache_key(local_ctx)
+    except (TypeError, ValueError):
+        return process()
+    key = (
+        uid,
+        local_key,
+        override_protected,
+        propagate,
+        validate_scoped,
+        options.get("base"),
+        options.get("processingMode"),
+    )
+    processed = _processed.get(key)
+    if processed is None:
+        processed = process()
+        if isinstance(processed, frozendict):  # never keep a context someone could change
+            if len(_processed) >= _PROCESSED_MAX:
+                _processed.clear()
+            _processed[key] = processed
+    return processed
+
+
+jsonld.JsonLdProcessor._process_context = _process_context_kept  # type: ignore[method-assign]
 
 
 def canonize(document: dict[str, Any], *, timeout_seconds: float | None = None) -> str:

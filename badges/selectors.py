@@ -5,12 +5,14 @@ badge's organization scope."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from programs.models import Organization, User
+from programs.models import Credential, Organization, Pathway, User
 
 from .models import BackpackProfile, Badge, SigningKey
 
@@ -71,3 +73,142 @@ def profile_get_public(*, handle: str) -> BackpackProfile:
     if profile is None:
         raise Http404("No such profile.")
     return profile
+
+
+# --- The backpack: pathway progress, the admin's list ---------------------------------------
+
+
+@dataclass
+class PathwayProgress:
+    """How far an educator is along one published pathway: the credentials it asks for (in
+    order), which of them they hold a valid (not revoked) badge for, and its certificate when
+    earned."""
+
+    pathway: Pathway
+    credentials: list[Credential]
+    held: set[int]
+    certificate: Badge | None = None
+
+    @property
+    def earned(self) -> int:
+        return sum(1 for c in self.credentials if c.pk in self.held)
+
+    @property
+    def total(self) -> int:
+        return len(self.credentials)
+
+    @property
+    def missing(self) -> list[Credential]:
+        return [c for c in self.credentials if c.pk not in self.held]
+
+    @property
+    def is_complete(self) -> bool:
+        return self.total > 0 and not self.missing
+
+
+def pathway_progress_for_user(*, user: User) -> list[PathwayProgress]:
+    """Each published pathway, in the organizations ``user`` holds badges in, that contains at
+    least one credential they hold a valid badge for (or whose certificate they hold). Three
+    queries, whatever the number of badges, organizations or pathways.
+
+    A pathway asks for all its credentials, as ``services.pathways_completed`` does when it
+    issues the certificate. The user's own data across tenants: scopes are disabled here and
+    every query names the organizations explicitly."""
+    if not user.is_authenticated:
+        return []
+    with scopes_disabled():
+        badges = list(
+            Badge.objects.filter(recipient=user)
+            .select_related("version")
+            .defer("credential")
+            .order_by("issued_at")
+        )
+        if not badges:
+            return []
+        organization_ids = {b.organization_id for b in badges}
+        held = {
+            b.version.credential_id
+            for b in badges
+            if b.kind == Badge.Kind.CREDENTIAL and not b.is_revoked and b.version is not None
+        }
+        certificates = {
+            b.pathway_id: b for b in badges if b.kind == Badge.Kind.PATHWAY and not b.is_revoked
+        }
+        pathways = list(
+            Pathway.objects.filter(organization_id__in=organization_ids, is_published=True)
+            .filter(Q(credentials__in=held) | Q(pk__in=certificates.keys()))
+            .distinct()
+            .select_related("organization")
+            .prefetch_related(
+                Prefetch(
+                    "credentials",
+                    queryset=Credential.objects.filter(
+                        organization_id__in=organization_ids
+                    ).select_related("organization", "current_version"),
+                )
+            )
+            .order_by("organization__name", "name", "pk")
+        )
+    progress = []
+    for pathway in pathways:
+        credentials = sorted(pathway.credentials.all(), key=lambda c: (c.position, c.pk))
+        progress.append(
+            PathwayProgress(
+                pathway=pathway,
+                credentials=credentials,
+                held={c.pk for c in credentials if c.pk in held},
+                certificate=certificates.get(pathway.pk),
+            )
+        )
+    return progress
+
+
+BADGE_STATES = ("valid", "expired", "revoked")
+
+
+def badge_list_filtered(
+    *, organization: Organization, state: str = "", credential: str = ""
+) -> QuerySet[Badge]:
+    """The organization's badges (for its program admins), optionally by state (valid,
+    expired, revoked) and by a credential's slug."""
+    badges = badge_list(organization=organization).select_related("organization")
+    now = timezone.now()
+    if state == "revoked":
+        badges = badges.filter(revoked_at__isnull=False)
+    elif state == "expired":
+        badges = badges.filter(revoked_at__isnull=True, valid_until__lte=now)
+    elif state == "valid":
+        badges = badges.filter(revoked_at__isnull=True).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+        )
+    if credential:
+        badges = badges.filter(version__credential__slug=credential)
+    return badges
+
+
+def badge_get_for_admin(*, organization: Organization, public_id: uuid.UUID | str) -> Badge:
+    """One of the organization's badges by its opaque id; another organization's is 404."""
+    badge = (
+        badge_list(organization=organization)
+        .select_related("organization")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if badge is None:
+        raise Http404("No such badge.")
+    return badge
+
+
+def badge_get_for_recipient(*, user: User, public_id: uuid.UUID | str) -> Badge:
+    """One of ``user``'s own badges (any organization); anyone else's is 404."""
+    with scopes_disabled():
+        badge = badge_list_for_recipient(user=user).filter(public_id=public_id).first()
+    if badge is None:
+        raise Http404("No such badge.")
+    return badge
+
+
+def profile_get_for_user(*, user: User) -> BackpackProfile | None:
+    if not user.is_authenticated:
+        return None
+    return BackpackProfile.objects.filter(user=user).first()

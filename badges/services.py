@@ -7,6 +7,7 @@ before commit leaves nothing behind; the task retries or the sweep finds the app
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import secrets
@@ -14,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
@@ -28,7 +30,15 @@ from submissions.models import Application, EvidenceItem, Submission
 from . import dataintegrity, documents, keys
 from .errors import BadgeError
 from .errors import BadgeErrorCode as Code
-from .models import STATUS_LIST_SIZE, Badge, IssueFailure, SigningKey, StatusList
+from .models import (
+    STATUS_LIST_SIZE,
+    BackpackProfile,
+    Badge,
+    IssueFailure,
+    SigningKey,
+    StatusList,
+    handle_validator,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -264,11 +274,7 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
         organization = application.organization
         version = application.version
         version.organization = organization
-        criteria = list(
-            RubricCriterion.objects.filter(version=version)
-            .prefetch_related("levels")
-            .order_by("position", "pk")
-        )
+        criteria, achievement = _version_parts(version)
         key = signing_key_active(organization=organization)
         status_list, index = _status_allocate(organization)
         status_list.organization = organization
@@ -287,9 +293,7 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
         document = documents.open_badge_credential(
             credential_id=badge_url(badge),
             organization=organization,
-            achievement=documents.achievement(
-                version, criteria=criteria, image_url=achievement_image_url(version)
-            ),
+            achievement=achievement,
             identity=application.educator.email.lower(),
             salt=badge.salt,
             valid_from=badge.issued_at,
@@ -314,10 +318,46 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
         )
         badge_pk = badge.pk
         transaction.on_commit(lambda: _notify_issued(badge_pk))
-        transaction.on_commit(
-            lambda: _queue_pathway_check(organization.pk, application.educator_id)
-        )
+        if Pathway.objects.filter(
+            organization=organization, is_published=True, credentials=version.credential_id
+        ).exists():  # a badge outside every pathway completes none: no task to run
+            transaction.on_commit(
+                lambda: _queue_pathway_check(organization.pk, application.educator_id)
+            )
     return badge
+
+
+# A published credential version never changes (editing one makes a new version), so a worker
+# keeps its rubric and its Achievement instead of reading and building them for every badge.
+# The key holds the version's and the organization's ``updated_at``: an edited issuer profile
+# gets a new entry. Draft versions are never kept.
+_VERSION_PARTS: dict[tuple[Any, ...], tuple[list[RubricCriterion], dict[str, Any]]] = {}
+_VERSION_PARTS_MAX = 256
+
+
+def _version_parts(version: CredentialVersion) -> tuple[list[RubricCriterion], dict[str, Any]]:
+    """The version's rubric criteria (levels prefetched) and its Achievement document."""
+    organization = version.organization
+    key = (version.pk, version.updated_at, organization.pk, organization.updated_at)
+    parts = _VERSION_PARTS.get(key)
+    if parts is None:
+        criteria = list(
+            RubricCriterion.objects.filter(version=version)
+            .prefetch_related("levels")
+            .order_by("position", "pk")
+        )
+        parts = (
+            criteria,
+            documents.achievement(
+                version, criteria=criteria, image_url=achievement_image_url(version)
+            ),
+        )
+        if not version.is_editable:
+            if len(_VERSION_PARTS) >= _VERSION_PARTS_MAX:
+                _VERSION_PARTS.clear()
+            _VERSION_PARTS[key] = parts
+    criteria, achievement = parts
+    return criteria, copy.deepcopy(achievement)
 
 
 def _queue_pathway_check(organization_id: int, user_id: int) -> None:
@@ -608,22 +648,20 @@ def badges_remind_expiring(*, organization: Organization) -> int:
     now = timezone.now()
     soon = now + dt.timedelta(days=settings.BADGE_EXPIRY_NOTICE_DAYS)
     sent = 0
-    candidates = Badge.objects.filter(
-        organization=organization,
-        revoked_at__isnull=True,
-        expiry_notified_at__isnull=True,
-        valid_until__isnull=False,
-        valid_until__gt=now,
-        valid_until__lte=soon,
-    ).values_list("pk", flat=True)
+    due = {
+        "revoked_at__isnull": True,
+        "expiry_notified_at__isnull": True,
+        "valid_until__gt": now,
+        "valid_until__lte": soon,
+    }
+    candidates = list(
+        Badge.objects.filter(organization=organization, **due).values_list("pk", flat=True)
+    )
     for pk in candidates:
         with transaction.atomic():
-            badge = (
-                Badge.objects.select_for_update(of=("self",))
-                .select_related("recipient", "organization")
-                .filter(pk=pk, expiry_notified_at__isnull=True)
-                .first()
-            )
+            # checked again under the lock: another run may have reminded it, or a program
+            # admin revoked it, since the candidates were read
+            badge = Badge.objects.select_for_update().filter(pk=pk, **due).first()
             if badge is None:
                 continue
             badge.expiry_notified_at = now
@@ -641,52 +679,131 @@ def _badge_for_mail(pk: int) -> Badge:
 
 
 def _notify_issued(pk: int) -> None:
-    badge = _badge_for_mail(pk)
+    """After commit: wherever that happens, so the badge is read outside any tenant scope; a
+    mail server that is down is logged, never raised into the request or task that committed."""
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        badge = _badge_for_mail(pk)
+    name = " ".join(badge.name.split())  # a line break in a subject is refused
     url = badge_url(badge)
     mine = documents.site_url(reverse("badges:backpack"))
-    send_mail(
-        subject=f"Your badge: {badge.name}",
-        message=(
-            f"Congratulations! {badge.organization.name} awarded you the badge “{badge.name}”.\n\n"
-            f"Its public verification page (share it with anyone): {url}\n"
-            f"Add it to LinkedIn, copy an e-mail signature or download it: {mine}\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[badge.recipient.email],
-        fail_silently=True,
+    until = (
+        f"Valid until {timezone.localdate(badge.valid_until).isoformat()}.\n"
+        if badge.valid_until
+        else ""
     )
+    try:
+        send_mail(
+            subject=f"Your badge: {name}",
+            message=(
+                f"Congratulations! {badge.organization.name} awarded you the badge “{name}”.\n"
+                f"{until}\n"
+                f"Its public verification page (share it with anyone): {url}\n"
+                f"Add it to LinkedIn, copy an e-mail signature or download it: {mine}\n"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[badge.recipient.email],
+        )
+    except Exception:
+        logger.exception("Could not e-mail badge %s issued to its recipient", pk)
 
 
 def _notify_revoked(pk: int) -> None:
-    badge = _badge_for_mail(pk)
-    contact = badge.organization.contact_email
-    send_mail(
-        subject=f"Your badge “{badge.name}” was revoked",
-        message=(
-            f"{badge.organization.name} revoked your badge “{badge.name}”.\n\n"
-            f"Reason: {badge.revocation_reason}\n\n"
-            + (f"Questions? Contact {contact}.\n" if contact else "")
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[badge.recipient.email],
-        fail_silently=True,
-    )
+    """After commit (see ``_notify_issued``)."""
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        badge = _badge_for_mail(pk)
+    name = " ".join(badge.name.split())
+    organization = badge.organization
+    contact = organization.contact_email or organization.issuer_email
+    questions = f"Questions? Contact {contact}.\n" if contact else ""
+    try:
+        send_mail(
+            subject=f"Your badge “{name}” was revoked",
+            message=(
+                f"{organization.name} revoked your badge “{name}”.\n\n"
+                f"Reason: {badge.revocation_reason}\n\n"
+                "Its verification page and every verifier now report it as revoked: "
+                f"{badge_url(badge)}\n"
+                f"{questions}"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[badge.recipient.email],
+        )
+    except Exception:
+        logger.exception("Could not e-mail badge %s revoked to its recipient", pk)
 
 
 def _notify_expiring(pk: int) -> None:
-    badge = _badge_for_mail(pk)
-    until = badge.valid_until.date().isoformat() if badge.valid_until else ""
-    send_mail(
-        subject=f"Your badge “{badge.name}” expires on {until}",
-        message=(
-            f"Your badge “{badge.name}” from {badge.organization.name} expires on {until}.\n"
-            f"See it: {badge_url(badge)}\n"
-            "To keep the credential current, apply again from the organization's catalog.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[badge.recipient.email],
-        fail_silently=True,
-    )
+    """After commit (see ``_notify_issued``); not for a badge revoked in the meantime."""
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        badge = _badge_for_mail(pk)
+    if badge.is_revoked or badge.valid_until is None:
+        return
+    name = " ".join(badge.name.split())
+    until = timezone.localdate(badge.valid_until).isoformat()
+    try:
+        send_mail(
+            subject=f"Your badge “{name}” expires on {until}",
+            message=(
+                f"Your badge “{name}” from {badge.organization.name} expires on {until}.\n"
+                f"See it: {badge_url(badge)}\n"
+                "To keep the credential current, apply again from the organization's catalog.\n"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[badge.recipient.email],
+        )
+    except Exception:
+        logger.exception("Could not e-mail badge %s expiring to its recipient", pk)
+
+
+# --- The public profile ---------------------------------------------------------------------
+
+HANDLE_TAKEN = "This handle is taken: choose another."
+HEADLINE_MAX = 200  # BackpackProfile.headline
+
+
+def profile_save(*, user: User, handle: str, headline: str, is_public: bool) -> BackpackProfile:
+    """Create or update the educator's public profile (``/u/<handle>/``). Every problem is
+    reported at once, per field, and nothing is saved while any remains."""
+    handle = (handle or "").strip().lower()
+    headline = " ".join((headline or "").split())
+    fields: dict[str, list[str]] = {}
+    if not handle:
+        fields["handle"] = ["Choose a handle: it is the address of your profile, /u/<handle>/."]
+    else:
+        try:
+            handle_validator(handle)
+        except ValidationError as error:
+            fields["handle"] = [str(message) for message in error.messages]
+    if len(headline) > HEADLINE_MAX:
+        fields["headline"] = [f"Keep it to {HEADLINE_MAX} characters (this has {len(headline)})."]
+    with transaction.atomic():
+        profile = BackpackProfile.objects.select_for_update().filter(user=user).first()
+        taken = BackpackProfile.objects.filter(handle=handle).exclude(user=user).exists()
+        if "handle" not in fields and taken:
+            fields["handle"] = [HANDLE_TAKEN]
+        if fields:
+            raise BadgeError(
+                "Nothing was saved: check the fields marked.", code=Code.INVALID, fields=fields
+            )
+        if profile is None:
+            profile = BackpackProfile(user=user)
+        profile.handle = handle
+        profile.headline = headline
+        profile.is_public = is_public
+        try:
+            with transaction.atomic():
+                profile.save()
+        except IntegrityError as error:  # someone took the handle a moment ago
+            raise BadgeError(
+                HANDLE_TAKEN, code=Code.INVALID, fields={"handle": [HANDLE_TAKEN]}
+            ) from error
+    return profile
 
 
 __all__ = [
@@ -699,6 +816,7 @@ __all__ = [
     "issue_failure_record",
     "pathway_badge_issue",
     "pathways_check",
+    "profile_save",
     "signing_key_active",
     "signing_key_rotate",
     "status_list_get",

@@ -6,12 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
 from credentials_site.tenancy import TenantTask, fan_out
 from programs.models import Organization, User
 
 from . import services
 from .errors import BadgeError
+
+
+def _backoff(task: Any) -> int:
+    """Exponential backoff with jitter for a manual retry (Celery applies ``retry_backoff``
+    only to ``autoretry_for``)."""
+    return int(
+        get_exponential_backoff_interval(
+            factor=task.retry_backoff,
+            retries=task.request.retries,
+            maximum=task.retry_backoff_max,
+            full_jitter=task.retry_jitter,
+        )
+    )
 
 
 @shared_task(
@@ -38,7 +52,7 @@ def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
             attempt=self.request.retries + 1,
             error=f"{type(exc).__name__}: {exc}",
         )
-        raise self.retry(exc=exc) from exc
+        raise self.retry(exc=exc, countdown=_backoff(self)) from exc
 
 
 @shared_task(
@@ -48,6 +62,7 @@ def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
     max_retries=8,
     retry_backoff=5,
     retry_backoff_max=600,
+    retry_jitter=True,
     acks_late=True,
     reject_on_worker_lost=True,
 )
@@ -65,7 +80,7 @@ def pathways_check(self: Any, *, organization_id: int, user_id: int) -> list[str
             attempt=self.request.retries + 1,
             error=f"Pathway certificate: {type(exc).__name__}: {exc}",
         )
-        raise self.retry(exc=exc) from exc
+        raise self.retry(exc=exc, countdown=_backoff(self)) from exc
 
 
 @shared_task(name="badges.sweep_unissued", base=TenantTask, max_retries=3, retry_backoff=True)

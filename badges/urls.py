@@ -19,9 +19,29 @@ urlpatterns = [
         views.pathway_image,
         name="pathway_image",
     ),
+    # Open Badges 2.0 hosted documents
+    path("o/<slug:org_slug>/ob2/issuer.json", views.ob2_issuer, name="ob2_issuer"),
+    path(
+        "o/<slug:org_slug>/ob2/credentials/<slug:credential_slug>/v<int:number>.json",
+        views.ob2_badgeclass,
+        name="ob2_badgeclass",
+    ),
+    path(
+        "o/<slug:org_slug>/ob2/pathways/<slug:pathway_slug>.json",
+        views.ob2_pathway_badgeclass,
+        name="ob2_pathway_badgeclass",
+    ),
     # one badge: the verification page (HTML, or the credential for JSON-LD clients)
     path("badges/<uuid:public_id>/", views.badge_verify, name="verify"),
     path("badges/<uuid:public_id>.json", views.badge_json, name="json"),
     path("badges/<uuid:public_id>/check", views.badge_check, name="check"),
+    path("badges/<uuid:public_id>/badge.png", views.badge_png, name="png"),
+    path("badges/<uuid:public_id>/badge.svg", views.badge_svg, name="svg"),
+    path("badges/<uuid:public_id>/ob2", views.ob2_assertion, name="ob2_assertion"),
     path("badges/<uuid:public_id>/evidence/<uuid:item_id>/", views.badge_evidence, name="evidence"),
+    # the educator's backpack and public profile
+    path("me/badges/", views.backpack, name="backpack"),
+    path("me/badges/profile/", views.profile_settings, name="profile_settings"),
+    path("me/badges/<uuid:public_id>/visibility", views.badge_visibility, name="visibility"),
+    path("u/<slug:handle>/", views.public_profile, name="public_profile"),
 ]

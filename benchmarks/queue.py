@@ -452,12 +452,8 @@ def explain(world: World, *, show: bool) -> list[str]:
     with scope(organization=org.pk), transaction.atomic():
         reviewer_scope = selectors.reviewer_scope(organization=org, user=reviewer)
         assert reviewer_scope is not None  # noqa: S101
-        claim_next_sql = (
-            selectors.queue_list(organization=org, scope=reviewer_scope)
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("submitted_at", "pk")[:1]
-            .query.sql_with_params()
-        )
+        # claim-next's own statement (hand-written; dictionary parameters)
+        claim_next_sql = selectors.claimable_sql(organization=org, scope=reviewer_scope)
         page_sql = selectors.queue_page(organization=org, scope=reviewer_scope)[
             :25
         ].query.sql_with_params()
@@ -467,7 +463,7 @@ def explain(world: World, *, show: bool) -> list[str]:
             .values("pk")
             .query.sql_with_params()
         )
-        statements = {
+        statements: dict[str, tuple[str, Any]] = {
             "claim-next": claim_next_sql,
             "queue page": page_sql,
             # the page's paginator counts the whole eligible queue (Django's own SQL, bound

@@ -312,6 +312,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             manage("collectstatic", "--noinput", "-v", "0", env=env)
             manage("storage_setup", env=env)
             manage("load_demo", "--base-url", f"http://127.0.0.1:{port}", env=env)
+            # one approval whose badge the worker issues through the real path
+            manage("demo_badges", env=env)
             log(f"Open http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)")
             log("Ctrl-C stops the web server, the worker, beat, SeaweedFS, Redis and PostgreSQL.")
             honcho = subprocess.Popen(

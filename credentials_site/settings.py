@@ -158,6 +158,9 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Keep a worker's database connection across tasks (Celery's Django fixup otherwise reconnects
+# around every task); CONN_MAX_AGE and health checks still apply (credentials_site/celery.py).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "memberships-lapse-expired": {
         "task": "programs.membership_lapse_expired_all",

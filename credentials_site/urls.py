@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("programs.api_urls")),
     path("api/v1/", include("submissions.api_urls")),
     path("api/v1/", include("reviews.api_urls")),
+    path("api/v1/", include("badges.api_urls")),
     path("", include("programs.urls")),
     path("", include("submissions.urls")),
     path("", include("reviews.urls")),

@@ -10,9 +10,14 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import URLPattern, URLResolver, path
+from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
 
 from . import selectors
+
+# Pages of an app's own beside its models on the admin index (and in the side bar): (app label,
+# name, URL name, the model whose view permission opens the page). The page checks that
+# permission itself; the link is only shown to those it would admit.
+EXTRA_LINKS = (("reviews", "Queue health", "admin:reviews_queue_health", "review"),)
 
 
 def administered_org_ids(request: HttpRequest) -> list[int]:
@@ -69,6 +74,36 @@ class TesseraAdminSite(admin.AdminSite):
         if not (user.is_active and user.is_authenticated):
             return False
         return bool(user.is_superuser or administered_org_ids(request))
+
+    def get_app_list(
+        self, request: HttpRequest, app_label: str | None = None
+    ) -> list[dict[str, Any]]:
+        app_list: list[dict[str, Any]] = super().get_app_list(request, app_label)
+        if app_label is not None:  # an app's own page lists its extra pages itself
+            return app_list
+        apps = {app["app_label"]: app for app in app_list}
+        for label, name, url_name, model_name in EXTRA_LINKS:
+            app = apps.get(label)
+            if app is None:
+                continue
+            gate = next((m for m in app["models"] if m["object_name"].lower() == model_name), None)
+            if gate is None or not gate["perms"].get("view"):
+                continue
+            try:
+                url = reverse(url_name, current_app=self.name)
+            except NoReverseMatch:
+                continue
+            app["models"].append(
+                {
+                    "name": name,
+                    "object_name": name.title().replace(" ", ""),
+                    "perms": {"add": False, "change": False, "delete": False, "view": True},
+                    "admin_url": url,
+                    "add_url": None,
+                    "view_only": True,
+                }
+            )
+        return app_list
 
     def get_urls(self) -> list[URLPattern | URLResolver]:
         urls = super().get_urls()

@@ -14,7 +14,12 @@ from django.db.models import QuerySet
 
 from credentials_site.exceptions import ApplicationError
 from programs import services as program_services
-from programs.models import Organization, RubricCriterion, StaffRole, User
+from programs.models import (
+    Organization,
+    RubricCriterion,
+    StaffRole,
+    User,
+)
 from submissions.models import Submission
 
 from . import selectors
@@ -269,3 +274,9 @@ def calibration_submit(
         raise ApplicationError(
             "You have already scored this calibration example.", code=Code.ALREADY_ATTEMPTED
         ) from None
+
+
+# --- The reviewer's calibration pages -----------------------------------------------------------
+# Read models for reviews/views.py, in a fixed number of queries each. Calibration is always
+# blind, whatever the program's setting: an exemplar shows its title and the anonymous code,
+# never the educator, and its files are named after the code.

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
@@ -35,14 +35,6 @@ def _scope(organization: Organization, user: User) -> selectors.ReviewerScope:
     return scope
 
 
-def _claim_hours(submission: Submission) -> int:
-    return int(
-        Application.objects.filter(pk=submission.application_id).values_list(
-            "credential__program__claim_hours", flat=True
-        )[0]
-    )
-
-
 # A few rows may turn out to be taken between finding them and locking them; past this many, the
 # caller is told the queue is empty (they can simply try again).
 _MAX_LOCK_TRIES = 20
@@ -61,13 +53,21 @@ def review_claim_next(
 
     A claim past its time no longer holds a submission back (the queue ignores it); the one on
     the submission taken here is expired on the way (the beat expires the others). A reviewer
-    with calibration examples still to score may only adjudicate."""
+    with calibration examples still to score may only adjudicate.
+
+    A fixed number of statements, whatever the size of the queue or of the reviewer's limits
+    and conflicts: the scope with the calibration gate's first look (selectors.reviewer_scope);
+    then, in one transaction, the oldest eligible row, locked, with the program's claim time and
+    the rubric's criteria (selectors.claimable_sql); the claim, its draft review and its empty
+    scores, inserted only if the claims on the row still allow it (_claim_create); and the
+    application's state (submissions.services). Those three are written in SQL because the ORM
+    alone cost claim-next three times as long (benchmarks/README.md)."""
     scope = _scope(organization, reviewer)
     if adjudication and not scope.can_adjudicate:
         raise ApplicationError(
             "Only program admins and senior reviewers adjudicate.", code=Code.NOT_A_REVIEWER
         )
-    if not adjudication:
+    if not adjudication and scope.calibration_active:
         pending = calibration.calibration_pending(
             organization=organization, reviewer=reviewer, scope=scope
         )
@@ -78,77 +78,46 @@ def review_claim_next(
                 "submissions.",
                 code=calibration.CalibrationErrorCode.NOT_CALIBRATED,
             )
-    with transaction.atomic():
-        found = _lock_next(
-            organization=organization,
-            scope=scope,
-            program=program,
-            credential=credential,
-            adjudication=adjudication,
-        )
-        if found is None:
-            raise ApplicationError(
-                "Nothing is waiting for you in the queue.", code=Code.QUEUE_EMPTY
-            )
-        submission, lapsed_claims = found
-        now = timezone.now()
-        if lapsed_claims:
-            for lapsed in Claim.objects.select_for_update(skip_locked=True).filter(
-                submission=submission, status=Claim.Status.ACTIVE, expires_at__lte=now
-            ):
-                _end_claim(lapsed, Claim.Status.EXPIRED)
-        claim = Claim.objects.create(
-            organization=organization,
-            submission=submission,
-            reviewer=reviewer,
-            is_adjudication=adjudication,
-            expires_at=now + dt.timedelta(hours=_claim_hours(submission)),
-        )
-        review = Review.objects.create(
-            organization=organization,
-            submission=submission,
-            claim=claim,
-            reviewer=reviewer,
-            is_adjudication=adjudication,
-        )
-        criteria = RubricCriterion.objects.filter(
-            version_id=submission.application.version_id
-        ).values_list("pk", flat=True)
-        CriterionScore.objects.bulk_create(
-            CriterionScore(organization=organization, review=review, criterion_id=pk)
-            for pk in criteria
-        )
-        submission_services.application_review_started(
-            application=submission.application, actor=reviewer
-        )
-        if adjudication:
-            _event(
-                submission.application_id,
-                organization_id=organization.pk,
-                actor_id=reviewer.pk,
-                kind="adjudication_started",
-                message="A senior reviewer started the final decision",
-            )
-    return claim
+    skipped: list[int] = []
+    for _ in range(_MAX_LOCK_TRIES):
+        try:
+            with transaction.atomic():
+                return _claim_oldest(
+                    organization=organization,
+                    scope=scope,
+                    program=program,
+                    credential=credential,
+                    adjudication=adjudication,
+                    skipped=skipped,
+                )
+        except _Taken as taken:  # rolled back: the row is unlocked, and nothing was written
+            skipped.append(taken.pk)
+    raise _queue_empty()
+
+
+def _queue_empty() -> ApplicationError:
+    return ApplicationError("Nothing is waiting for you in the queue.", code=Code.QUEUE_EMPTY)
 
 
 class _Taken(Exception):
-    """The locked row was claimed by someone else in the meantime (internal to _lock_next)."""
+    """The locked row was claimed by someone else in the meantime (internal to claim-next)."""
 
     def __init__(self, pk: int) -> None:
         self.pk = pk
 
 
-def _lock_next(
+def _claim_oldest(
     *,
     organization: Organization,
     scope: selectors.ReviewerScope,
     program: str,
     credential: str,
     adjudication: bool,
-) -> tuple[Submission, int] | None:
-    """Lock the oldest eligible submission, skipping rows other reviewers hold locked. Returns
-    it with the number of lapsed claims still active on it.
+    skipped: list[int],
+) -> Claim:
+    """One try, in the caller's transaction: lock the oldest eligible submission (skipping rows
+    other reviewers hold locked) and claim it, if it is still open once locked; raises _Taken
+    when it is not, and the caller rolls this try back.
 
     Two races are handled here, on PostgreSQL's READ COMMITTED:
 
@@ -156,73 +125,185 @@ def _lock_next(
       another reviewer claimed the row and committed between that snapshot and our lock, the row
       is ours to lock but no longer eligible: PostgreSQL re-checks the conditions of a row that
       was updated meanwhile, not of one that was only locked, and never the claim subqueries.
-      So the locked row is checked again by a fresh statement, which sees every claim committed
-      before the lock was granted; a row that no longer qualifies is skipped.
+      So the statement that inserts the claim asks again (selectors.claims_allow_sql): it is a
+      statement of its own, which sees every claim committed before the lock was granted, and
+      no claim can be added after that but ours, since every claimer locks the row first. When
+      it no longer qualifies, nothing is inserted, and the row is skipped.
     - When every eligible row is locked by reviewers claiming it at this moment, SKIP LOCKED
       finds nothing, yet with double review the row may still need a second reviewer once they
       commit. Then we wait for the oldest one (a plain FOR UPDATE) and check it again.
 
-    Each try runs in a savepoint, so a row found ineligible is unlocked at once: we never wait
-    while holding another row's lock, and two claimers cannot deadlock."""
+    A row found taken is unlocked at once, because the whole try is rolled back (a
+    transaction, or a savepoint inside the caller's): we never wait while holding another
+    row's lock, and two claimers cannot deadlock. The common case, the first row found is
+    still open, needs no savepoint."""
+    reviewer = scope.user
+    found = _lock_oldest(
+        organization=organization,
+        scope=scope,
+        program=program,
+        credential=credential,
+        adjudication=adjudication,
+        skipped=skipped,
+    )
+    if found is None:
+        raise _queue_empty()
+    submission = found.submission
+    now = timezone.now()
+    if found.lapsed_claims:
+        for lapsed in Claim.objects.select_for_update(skip_locked=True).filter(
+            submission=submission, status=Claim.Status.ACTIVE, expires_at__lte=now
+        ):
+            _end_claim(lapsed, Claim.Status.EXPIRED)
+    claim = _claim_create(
+        organization=organization,
+        submission=submission,
+        reviewer=reviewer,
+        adjudication=adjudication,
+        expires_at=now + dt.timedelta(hours=found.claim_hours),
+        criterion_ids=found.criterion_ids,
+    )
+    if claim is None:  # someone else's claim on it committed before we locked it
+        raise _Taken(submission.pk)
+    # the service locks the application by its key and hands back the whole row, which the
+    # caller shows (claim.submission.application): no query of our own for it
+    submission.application = submission_services.application_review_started(
+        application=Application(pk=submission.application_id, organization=organization),
+        actor=reviewer,
+    )
+    if adjudication:
+        _event(
+            submission.application_id,
+            organization_id=organization.pk,
+            actor_id=reviewer.pk,
+            kind="adjudication_started",
+            message="A senior reviewer started the final decision",
+        )
+    return claim
 
-    def eligible() -> QuerySet[Submission]:
-        return selectors.queue_list(
+
+# The claim, its draft review and the review's empty scores (one per criterion of the rubric),
+# written by one statement, and only while the claims on the locked submission still allow it
+# (see _claim_oldest): the three ORM inserts and the separate check cost claim-next about 2 ms
+# more (see benchmarks/README.md). The values not given here come from the model instances
+# built in _claim_create, so the models' defaults stay the ones that apply.
+_CLAIM_INSERT_TEMPLATE = """
+WITH claim AS (
+    INSERT INTO reviews_claim
+        (organization_id, public_id, submission_id, reviewer_id, status, is_adjudication,
+         expires_at, created_at, updated_at)
+    SELECT %(organization)s, %(claim_public_id)s, s.id, %(user)s, %(claim_status)s,
+           %(adjudication)s, %(expires_at)s, %(now)s, %(now)s
+    FROM submissions_submission s
+    WHERE s.id = %(submission)s AND {claims_allow}
+    RETURNING id
+), review AS (
+    INSERT INTO reviews_review
+        (organization_id, public_id, submission_id, claim_id, reviewer_id, status,
+         is_adjudication, decision, overall_feedback, revision_request, created_at, updated_at)
+    SELECT %(organization)s, %(review_public_id)s, %(submission)s, claim.id, %(user)s,
+           %(review_status)s, %(adjudication)s, %(decision)s, %(overall_feedback)s,
+           %(revision_request)s, %(now)s, %(now)s
+    FROM claim
+    RETURNING id
+), scores AS (
+    INSERT INTO reviews_criterionscore
+        (organization_id, review_id, criterion_id, comment, created_at, updated_at)
+    SELECT %(organization)s, review.id, criterion_id, '', %(now)s, %(now)s
+    FROM review, unnest(%(criterion_ids)s::bigint[]) AS criterion_id
+)
+SELECT claim.id FROM claim"""
+_CLAIM_INSERT_SQL = {
+    adjudication: _CLAIM_INSERT_TEMPLATE.format(
+        claims_allow=selectors.claims_allow_sql(adjudication=adjudication)
+    )
+    for adjudication in (False, True)
+}
+
+
+def _claim_create(
+    *,
+    organization: Organization,
+    submission: Submission,
+    reviewer: User,
+    adjudication: bool,
+    expires_at: dt.datetime,
+    criterion_ids: list[int],
+) -> Claim | None:
+    """Insert the claim, its draft review and the empty scores, and return the claim; or
+    nothing, and None, when the claims on the submission no longer allow it."""
+    now = timezone.now()
+    claim = Claim(
+        organization=organization,
+        submission=submission,
+        reviewer=reviewer,
+        is_adjudication=adjudication,
+        expires_at=expires_at,
+        created_at=now,
+        updated_at=now,
+    )
+    review = Review(
+        organization=organization,
+        submission=submission,
+        claim=claim,
+        reviewer=reviewer,
+        is_adjudication=adjudication,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_INSERT_SQL[adjudication],
+            {
+                "organization": organization.pk,
+                "submission": submission.pk,
+                "user": reviewer.pk,
+                "active": Claim.Status.ACTIVE.value,
+                "completed": Claim.Status.COMPLETED.value,
+                "adjudication": adjudication,
+                "expires_at": expires_at,
+                "now": now,
+                "claim_public_id": claim.public_id,
+                "claim_status": claim.status,
+                "review_public_id": review.public_id,
+                "review_status": review.status,
+                "decision": review.decision,
+                "overall_feedback": review.overall_feedback,
+                "revision_request": review.revision_request,
+                "criterion_ids": criterion_ids,
+            },
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return None
+    claim.pk = inserted[0]
+    claim._state.adding = False
+    claim._state.db = connection.alias
+    return claim
+
+
+def _lock_oldest(
+    *,
+    organization: Organization,
+    scope: selectors.ReviewerScope,
+    program: str,
+    credential: str,
+    adjudication: bool,
+    skipped: list[int],
+) -> selectors.Claimable | None:
+    """The oldest eligible row, locked: one skipping rows held by others, else the oldest held
+    one, waiting for its lock (see _claim_oldest)."""
+    for skip_locked in (True, False):
+        found = selectors.queue_oldest_locked(
             organization=organization,
             scope=scope,
             program=program,
             credential=credential,
             adjudication=adjudication,
+            skipped=skipped,
+            skip_locked=skip_locked,
         )
-
-    skipped: list[int] = []
-    for _ in range(_MAX_LOCK_TRIES):
-        candidates = eligible().exclude(pk__in=skipped)
-        try:
-            with transaction.atomic():
-                submission = candidates.select_for_update(skip_locked=True, of=("self",)).first()
-                if submission is None:
-                    submission = candidates.select_for_update(of=("self",)).first()
-                    if submission is None:
-                        return None
-                counts = _claim_counts(submission, scope.user)
-                if not _still_open(submission, counts, adjudication=adjudication):
-                    raise _Taken(submission.pk)
-                return submission, counts["lapsed"]
-        except _Taken as taken:
-            skipped.append(taken.pk)
+        if found is not None:
+            return found
     return None
-
-
-def _claim_counts(submission: Submission, reviewer: User) -> dict[str, int]:
-    """One fresh statement over the claims on a submission (a submitted review always has a
-    completed claim): the reviewer's own, the independent reviews taken, an adjudication in
-    progress, and active claims past their time. Few rows, counted here: cheaper than the
-    ORM's filtered aggregates on this hot path."""
-    now = timezone.now()
-    counts = {"mine": 0, "taken": 0, "adjudicating": 0, "lapsed": 0}
-    for reviewer_id, status, is_adjudication, expires_at in Claim.objects.filter(
-        submission=submission, status__in=[Claim.Status.ACTIVE, Claim.Status.COMPLETED]
-    ).values_list("reviewer_id", "status", "is_adjudication", "expires_at"):
-        if status == Claim.Status.ACTIVE and expires_at <= now:
-            counts["lapsed"] += 1
-            continue
-        counts["mine"] += reviewer_id == reviewer.pk
-        if is_adjudication:
-            counts["adjudicating"] += status == Claim.Status.ACTIVE
-        else:
-            counts["taken"] += 1
-    return counts
-
-
-def _still_open(submission: Submission, counts: dict[str, int], *, adjudication: bool) -> bool:
-    """What other reviewers can change about a submission while we wait for its lock is the
-    claims on it. Changes to the row itself (decided, sent to adjudication) PostgreSQL
-    re-checks on its own; the reviewer's programs, credentials and conflicts do not race."""
-    if counts["mine"]:
-        return False
-    if adjudication:
-        return counts["adjudicating"] == 0
-    return counts["taken"] < submission.reviews_required
 
 
 def _expire_if_lapsed(claim: Claim) -> None:

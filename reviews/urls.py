@@ -8,6 +8,8 @@ app_name = "reviews"
 
 REVIEW = "o/<slug:org_slug>/review/"
 CLAIM = REVIEW + "claims/<uuid:claim_id>/"
+CALIBRATION = REVIEW + "calibration/"
+EXEMPLAR = CALIBRATION + "<uuid:exemplar_id>/"
 
 urlpatterns = [
     path(REVIEW, views.queue, name="queue"),
@@ -17,4 +19,11 @@ urlpatterns = [
     path(CLAIM + "items/<uuid:item_id>/file/", views.evidence_file, name="evidence_file"),
     path(REVIEW + "conflicts/", views.conflict_list, name="conflicts"),
     path(REVIEW + "conflicts/remove/", views.conflict_remove, name="conflict_remove"),
+    path(CALIBRATION, views.calibration_list, name="calibration"),
+    path(EXEMPLAR, views.calibration_exemplar, name="calibration_exemplar"),
+    path(
+        EXEMPLAR + "items/<uuid:item_id>/file/",
+        views.calibration_evidence_file,
+        name="calibration_evidence_file",
+    ),
 ]

@@ -1,6 +1,7 @@
 """The reviewer's pages: the queue (claim next, my claims, adjudication), the review page
 (evidence viewed inline, the rubric, the decision; save a draft, submit, release), evidence files
-as short-lived signed links, and the reviewer's own conflicts of interest.
+as short-lived signed links, the reviewer's own conflicts of interest, and calibration (scoring
+the program's exemplars, blind, before taking live submissions).
 
 Thin views: reviews/access.py says who may open a page (404 for anyone else, in any
 organization) and builds what it shows; reviews/forms.py parses the form; one service acts; a
@@ -26,10 +27,11 @@ from programs.models import Organization, User
 from submissions import storage
 from submissions.models import EvidenceItem
 
-from . import access, conflicts, forms, services
+from . import access, calibration, calibration_pages, conflicts, forms, services
 from .access import QueueFilters, ReviewInput
+from .calibration import CalibrationErrorCode
 from .errors import ReviewErrorCode as Code
-from .models import Claim, ConflictOfInterest, Review
+from .models import CalibrationExemplar, Claim, ConflictOfInterest, Review
 
 # Refusals shown beside the form; any other (claim expired, released, already decided) sends the
 # reviewer back to the queue with the message.
@@ -66,6 +68,10 @@ def _review_url(organization: Organization, claim: Claim) -> str:
     )
 
 
+def _calibration_url(organization: Organization) -> str:
+    return reverse("reviews:calibration", kwargs={"org_slug": organization.slug})
+
+
 def _claim(request: HttpRequest, claim_id: UUID) -> Claim:
     return access.access_claim_by_public_id(
         organization=_organization(request), user=_user(request), public_id=str(claim_id)
@@ -89,12 +95,16 @@ def queue(request: HttpRequest, org_slug: str) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    pending = calibration.calibration_pending(
+        organization=organization, reviewer=_user(request), scope=scope
+    )
     return render(
         request,
         "reviews/queue.html",
         {
             "organization": organization,
             "queue": page,
+            "calibration_pending": len(pending),
             "filters": filters,
             "filtered": bool(filters.program or filters.credential),
             "querystring": query.urlencode(),
@@ -127,6 +137,10 @@ def claim_next(request: HttpRequest, org_slug: str) -> HttpResponse:
                 else "Nothing is waiting for you in the queue"
                 + (" with these filters." if filtered else "."),
             )
+        elif error.code == CalibrationErrorCode.NOT_CALIBRATED:
+            # straight to the examples, where the page says why
+            messages.error(request, f"{error.message} They are listed below.")
+            return redirect(_calibration_url(organization))
         else:
             messages.error(request, error.message)
         return redirect(_queue_url(organization, filters))
@@ -375,3 +389,134 @@ def conflict_remove(request: HttpRequest, org_slug: str) -> HttpResponse:
     else:
         messages.success(request, "The declaration is withdrawn.")
     return redirect(reverse("reviews:conflicts", kwargs={"org_slug": organization.slug}))
+
+
+# --- Calibration --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def calibration_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    scope = access.access_scope_by_organization(organization=organization, user=_user(request))
+    return render(
+        request,
+        "reviews/calibration.html",
+        {
+            "organization": organization,
+            "page": calibration_pages.calibration_list_page(organization=organization, scope=scope),
+        },
+    )
+
+
+def _render_exemplar(
+    request: HttpRequest,
+    exemplar: CalibrationExemplar,
+    *,
+    posted: ReviewInput | None = None,
+    error: ApplicationError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    organization = _organization(request)
+
+    def file_url(item: EvidenceItem) -> str:
+        return reverse(
+            "reviews:calibration_evidence_file",
+            kwargs={
+                "org_slug": organization.slug,
+                "exemplar_id": exemplar.public_id,
+                "item_id": item.public_id,
+            },
+        )
+
+    page = calibration_pages.exemplar_page(
+        exemplar=exemplar,
+        posted=posted,
+        errors=error.fields if error is not None else None,
+        file_url=file_url,
+    )
+    context = {
+        "organization": organization,
+        "page": page,
+        "error_message": error.message if error is not None else "",
+        "decisions": Review.Decision.choices,
+    }
+    return render(request, "reviews/calibration_exemplar.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calibration_exemplar(request: HttpRequest, org_slug: str, exemplar_id: UUID) -> HttpResponse:
+    organization = _organization(request)
+    exemplar = calibration_pages.access_exemplar_by_public_id(
+        organization=organization, user=_user(request), public_id=str(exemplar_id)
+    )
+    if calibration_pages.calibration_attempt_get(exemplar=exemplar, reviewer=_user(request)):
+        messages.info(
+            request,
+            f"You have already scored “{exemplar.title}”; how your scores compare with the "
+            "agreed ones is below.",
+        )
+        return redirect(_calibration_url(organization))
+    if request.method != "POST":
+        return _render_exemplar(request, exemplar)
+    posted = forms.review_input(request.POST)
+    try:
+        attempt = calibration.calibration_submit(
+            organization=organization,
+            exemplar=exemplar,
+            reviewer=_user(request),
+            scores=posted.scores,
+            decision=posted.decision,
+        )
+    except ApplicationError as error:
+        if error.code == CalibrationErrorCode.INCOMPLETE:
+            return _render_exemplar(request, exemplar, posted=posted, error=error, status=400)
+        messages.error(request, error.message)
+        return redirect(_calibration_url(organization))
+    percent = calibration_pages.attempt_percent(attempt)
+    labels = dict(Review.Decision.choices)
+    left = len(calibration.calibration_pending(organization=organization, reviewer=_user(request)))
+    messages.success(
+        request,
+        f"You scored “{exemplar.title}”: "
+        + (
+            f"{attempt.matching} of {attempt.total} "
+            f"{'criterion' if attempt.total == 1 else 'criteria'} scored as agreed "
+            f"({percent:g}% agreement). "
+            if percent is not None
+            else ""
+        )
+        + f"Your decision: {labels[attempt.decision].lower()}; agreed: "
+        + f"{labels[exemplar.agreed_decision].lower()}. "
+        + (
+            f"{left} calibration example{'s' if left != 1 else ''} still to score."
+            if left
+            else "You have scored every calibration example: you may claim live submissions."
+        ),
+    )
+    return redirect(_calibration_url(organization))
+
+
+@require_GET
+@xframe_options_sameorigin  # the exemplar's page shows PDFs in an <object>
+def calibration_evidence_file(
+    request: HttpRequest, org_slug: str, exemplar_id: UUID, item_id: UUID
+) -> HttpResponse:
+    """A short-lived signed link to one of an exemplar's files, named blind."""
+    exemplar, item, number = calibration_pages.access_exemplar_file_by_ids(
+        organization=_organization(request),
+        user=_user(request),
+        exemplar_public_id=str(exemplar_id),
+        item_public_id=str(item_id),
+    )
+    url = storage.presigned_get(
+        key=item.storage_key,
+        filename=calibration_pages.exemplar_filename(exemplar, item, number),
+        content_type=item.content_type,
+        inline=access.opens_inline(item),
+        seconds=access.signed_url_seconds(item),
+    )
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -40,3 +40,39 @@ def quiz_answers(data: dict[str, str]) -> dict[str, str]:
         for key, value in data.items()
         if key.startswith(QUIZ_PREFIX) and value
     }
+
+
+def _one_line(value: str) -> str:
+    """Runs of spaces (and stray line breaks) as one space: school and district names are
+    compared with other people's, ignoring case but not spacing."""
+    return " ".join(value.split())
+
+
+PROFILE_MAX = 200  # programs.models.User's full_name, school and district
+
+
+def _profile_field() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=PROFILE_MAX,
+        error_messages={
+            "max_length": "Keep it to %(limit_value)d characters (this has %(show_value)d)."
+        },
+    )
+
+
+class ProfileForm(forms.Form):
+    """The signed-in person's name, school and district (each optional)."""
+
+    full_name = _profile_field()
+    school = _profile_field()
+    district = _profile_field()
+
+    def clean_full_name(self) -> str:
+        return _one_line(self.cleaned_data["full_name"])
+
+    def clean_school(self) -> str:
+        return _one_line(self.cleaned_data["school"])
+
+    def clean_district(self) -> str:
+        return _one_line(self.cleaned_data["district"])

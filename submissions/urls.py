@@ -8,6 +8,7 @@ APPLICATION = "o/<slug:org_slug>/applications/<uuid:public_id>/"
 
 urlpatterns = [
     path("me/", views.my_learning, name="dashboard"),
+    path("me/profile/", views.profile, name="profile"),
     path(
         "o/<slug:org_slug>/credentials/<slug:credential_slug>/apply/",
         views.apply,

@@ -286,3 +286,42 @@ def my_learning(request: HttpRequest) -> HttpResponse:
             "pathways": dashboard.pathway_progress(user=user),
         },
     )
+
+
+# --- Your profile --------------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("full_name", "school", "district")
+
+
+def _render_profile(
+    request: HttpRequest, form: forms.ProfileForm, *, status: int = 200
+) -> HttpResponse:
+    errors = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+    return render(
+        request,
+        "submissions/profile.html",
+        {"form": form, "errors": errors, "max_length": forms.PROFILE_MAX},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's name, school and district: one account across organizations, so
+    one profile. Reviewers' conflicts of interest match their school and district."""
+    user = _user(request)
+    if request.method != "POST":
+        initial = {name: getattr(user, name) for name in PROFILE_FIELDS}
+        return _render_profile(request, forms.ProfileForm(initial=initial))
+    form = forms.ProfileForm(request.POST)
+    if not form.is_valid():
+        return _render_profile(request, form, status=400)
+    # one person's own row, nothing else depends on it: no service of its own
+    changed = [name for name in PROFILE_FIELDS if getattr(user, name) != form.cleaned_data[name]]
+    for name in changed:
+        setattr(user, name, form.cleaned_data[name])
+    if changed:
+        user.save(update_fields=changed)
+    messages.success(request, "Your profile is saved." if changed else "Nothing changed.")
+    return redirect(reverse("submissions:profile"))

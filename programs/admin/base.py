@@ -88,6 +88,9 @@ class ScopedChoicesMixin:
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         self._scope_choices(db_field, request, kwargs)
+        # checkboxes rather than Django's filter_horizontal widget: its script puts aria-label
+        # on a plain span (an axe-core "serious" violation), and our lists are short
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
 
 

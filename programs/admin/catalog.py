@@ -45,7 +45,6 @@ class AudienceAdmin(TenantAdmin):
 class PathwayAdmin(TenantAdmin):
     list_display = ("name", "certificate_name", "is_published", "credential_count")
     prepopulated_fields = {"slug": ("name",)}
-    filter_horizontal = ("credentials",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pathway]:
         return super().get_queryset(request).annotate(n=models.Count("credentials"))

@@ -339,7 +339,6 @@ class CredentialVersionAdmin(TenantAdmin):
     list_filter = ("state", "level", "focus_area")
     search_fields = ("title", "summary")
     list_select_related = ("focus_area", "organization", "credential")
-    filter_horizontal = ("categories", "audiences")
     readonly_fields = ("credential", "number", "state", "published_at", "publishing_checklist")
     inlines = (EvidenceRequirementInline, RubricCriterionInline, ResourceInline)
     actions = ("publish",)

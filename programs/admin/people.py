@@ -124,7 +124,6 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-    filter_horizontal = ()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
@@ -185,7 +184,6 @@ class StaffRoleAdmin(TenantAdmin):
     list_filter = ("role",)
     search_fields = ("user__email", "user__full_name")
     list_select_related = ("user", "organization")
-    filter_horizontal = ("programs", "credentials")
     exclude = ("user",)
 
     def _may_manage(self, request: HttpRequest, obj: Any) -> bool:

@@ -7,20 +7,19 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django_scopes import scopes_disabled
 
-from credentials_site.celery import app
 from programs.models import Membership
 from programs.tasks import membership_lapse_expired, membership_lapse_expired_all
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.worker import running_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.scoped]
 
 
 @pytest.fixture
 def celery_worker() -> Iterator[None]:
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with running_worker():
         yield
 
 

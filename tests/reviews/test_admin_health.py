@@ -577,3 +577,30 @@ class TestCalibrationExemplarAdd:
                 "/admin/reviews/calibrationexemplar/add/", {"submission": submission.pk}
             )
             assert response.status_code == 404
+
+
+# --- The admin index -----------------------------------------------------------------------------
+
+
+class TestAdminIndexLink:
+    def test_the_index_links_to_queue_health_under_reviews(self, admin_client: Client) -> None:
+        # when a program admin opens the admin index
+        response = admin_client.get("/admin/")
+        body = response.content.decode()
+        # then "Queue health" is listed under Reviews, and opens the page
+        assert response.status_code == 200
+        reviews = body[body.index('class="app-reviews module') :]
+        reviews = reviews[: reviews.index("</table>")]
+        assert f'<a href="{HEALTH_URL}">Queue health</a>' in reviews
+        assert admin_client.get(HEALTH_URL).status_code == 200
+        # and the Reviews app page lists it once, in its reports, not again among the models
+        app_page = admin_client.get("/admin/reviews/").content.decode()
+        main = app_page[app_page.index('id="content-main"') :]
+        assert main.count(f'href="{HEALTH_URL}"') == 1
+
+    def test_a_reviewer_without_an_admin_role_gets_no_index_and_no_link(
+        self, client: Client, org: Organization
+    ) -> None:
+        client.force_login(role(org, StaffRole.Role.REVIEWER))
+        response = client.get("/admin/")
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]

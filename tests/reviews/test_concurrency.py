@@ -11,24 +11,40 @@ from django.db import connection
 from django_scopes import scopes_disabled
 
 from credentials_site.exceptions import ApplicationError
-from programs.models import Organization, StaffRole, User
+from programs.models import Organization, Program, StaffRole, User
 from reviews import services
 from reviews.errors import ReviewErrorCode
-from reviews.models import Claim
+from reviews.models import Claim, ConflictOfInterest
 from submissions import services as submission_services
 from submissions.models import Application, Submission
-from tests.factories import MembershipFactory, StaffRoleFactory, UserFactory, make_credential
+from tests.factories import (
+    MembershipFactory,
+    ProgramFactory,
+    StaffRoleFactory,
+    UserFactory,
+    make_credential,
+)
 from tests.reviews.conftest import submit_attempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _queue(org: Organization, *, size: int, reviewers_required: int = 1) -> list[Submission]:
-    """``size`` submitted attempts of one credential, each by a different educator."""
-    version = make_credential(org, reviewers_required=reviewers_required, non_member_fee=0)
+def _queue(
+    org: Organization,
+    *,
+    size: int,
+    reviewers_required: int = 1,
+    program: Program | None = None,
+    districts: tuple[str, ...] = ("",),
+) -> list[Submission]:
+    """``size`` submitted attempts of one credential, each by a different educator (from each
+    of ``districts`` in turn)."""
+    version = make_credential(
+        org, reviewers_required=reviewers_required, non_member_fee=0, program=program
+    )
     submissions = []
-    for _ in range(size):
-        educator = UserFactory()
+    for n in range(size):
+        educator = UserFactory(district=districts[n % len(districts)])
         MembershipFactory(organization=org, user=educator, member_until=None)
         application = submission_services.application_apply(
             credential=version.credential, educator=educator
@@ -133,3 +149,47 @@ def test_two_reviewers_double_review_both_get_every_submission(org: Organization
     assert sorted(claims) == sorted(
         [(first.pk, s.pk) for s in submissions] + [(second.pk, s.pk) for s in submissions]
     )
+
+
+def test_limited_and_conflicted_reviewers_each_get_only_theirs_once(org: Organization) -> None:
+    # given 12 attempts in each of two programs, by educators of two districts
+    teaching, leading = ProgramFactory(organization=org), ProgramFactory(organization=org)
+    districts = ("North USD", "South USD")
+    in_teaching = _queue(org, size=12, program=teaching, districts=districts)
+    in_leading = _queue(org, size=12, program=leading, districts=districts)
+    # and reviewers limited to one program, and unlimited ones from the North who declared it
+    limited: dict[int, Program] = {}
+    for program in (teaching, leading, teaching, leading):
+        role = StaffRoleFactory(organization=org, role=StaffRole.Role.REVIEWER)
+        role.programs.set([program])
+        limited[role.user.pk] = program
+    northerners = [
+        StaffRoleFactory(
+            organization=org, role=StaffRole.Role.REVIEWER, user=UserFactory(district="North USD")
+        ).user
+        for _ in range(3)
+    ]
+    for person in northerners:
+        ConflictOfInterest.objects.create(
+            organization=org, reviewer=person, kind=ConflictOfInterest.Kind.DISTRICT
+        )
+    reviewers = [User.objects.get(pk=pk) for pk in limited] + northerners
+
+    # when they all claim concurrently until the queue is empty
+    claims, errors = _claim_until_empty(org, reviewers)
+
+    # then every submission was claimed exactly once
+    assert errors == []
+    assert Counter(s for _, s in claims) == Counter({s.pk: 1 for s in in_teaching + in_leading})
+    # and nobody got one outside their limits or from the district they declared
+    program_of = {s.pk: teaching.pk for s in in_teaching} | {s.pk: leading.pk for s in in_leading}
+    district_of = dict(
+        Submission.objects.filter(pk__in=program_of).values_list(
+            "pk", "application__educator__district"
+        )
+    )
+    for reviewer_id, submission_id in claims:
+        if reviewer_id in limited:
+            assert program_of[submission_id] == limited[reviewer_id].pk
+        else:
+            assert district_of[submission_id] != "North USD"

@@ -8,13 +8,21 @@ from collections.abc import Callable
 
 import pytest
 from django.utils import timezone
+from django_scopes import ScopeError, scope, scopes_disabled
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import Organization, StaffRole, User
 from reviews import selectors, services
 from reviews.errors import ReviewErrorCode as Code
-from reviews.models import Claim, ConflictOfInterest, CriterionScore, Review
+from reviews.models import (
+    CalibrationExemplar,
+    Claim,
+    ConflictOfInterest,
+    CriterionScore,
+    Review,
+)
 from submissions.models import Application, ApplicationEvent, Submission
+from tests.conftest import assert_same_query_count
 from tests.factories import (
     OrganizationFactory,
     ProgramFactory,
@@ -421,3 +429,283 @@ class TestAdjudicationClaims:
         assert claim.submission_id == submission.pk
         # and only one adjudicator holds it at a time
         assert_queue_empty(org, make_reviewer(org, role=StaffRole.Role.OWNER), adjudication=True)
+
+
+# --- The cost of claim-next ----------------------------------------------------------------
+
+
+class TestClaimNextCost:
+    # In a test, each transaction is a savepoint: the claim's own and the application's
+    # (submissions.services.application_review_started) add a SAVEPOINT and a RELEASE each.
+    STATEMENTS = [
+        "the reviewer's scope, conflicts and the calibration gate's first look",
+        "the oldest eligible submission, locked, with its claim time and rubric criteria",
+        "INSERT the claim, its draft review and its empty scores, if its claims still allow",
+        "the application: lock it",
+        "the application: in review",
+        "the application: its timeline event",
+    ]
+
+    def test_a_fixed_number_of_statements_whatever_the_queue_and_the_reviewer(
+        self, org, make_submission: MakeSubmission, count_queries
+    ) -> None:
+        # given one submission and a reviewer with one plain role
+        make_submission()
+        plain = make_reviewer(org)
+        small = count_queries(lambda: claim_next(org, plain))
+
+        # and then a busy queue: twenty submissions in two programs, one in double review, some
+        # already claimed, and a reviewer with limits to both programs and to credentials,
+        # conflicts with their school, their district and two named people, and two roles
+        program_a = ProgramFactory(organization=org, slug="a")
+        program_b = ProgramFactory(organization=org, slug="b")
+        busy = [
+            make_submission(
+                program=program_a if n % 2 else program_b, reviewers_required=2 if n == 0 else 1
+            )
+            for n in range(20)
+        ]
+        for _ in range(5):
+            claim_next(org, make_reviewer(org))
+        role = StaffRoleFactory(
+            organization=org,
+            role=StaffRole.Role.REVIEWER,
+            user=UserFactory(school="Lincoln Elementary", district="Riverside USD"),
+        )
+        role.programs.set([program_a, program_b])
+        role.credentials.set([s.application.credential for s in busy])
+        StaffRoleFactory(organization=org, role=StaffRole.Role.SENIOR_REVIEWER, user=role.user)
+        for kind in (ConflictOfInterest.Kind.SCHOOL, ConflictOfInterest.Kind.DISTRICT):
+            ConflictOfInterest.objects.create(organization=org, reviewer=role.user, kind=kind)
+        for _ in range(2):
+            ConflictOfInterest.objects.create(
+                organization=org,
+                reviewer=role.user,
+                kind=ConflictOfInterest.Kind.PERSON,
+                person=UserFactory(),
+            )
+        got: list[Claim] = []
+        large = count_queries(lambda: got.append(claim_next(org, role.user)))
+
+        # then both claims cost the same statements, and no more than these
+        assert_same_query_count(small, large)
+        assert len(large) == len(self.STATEMENTS) + 4, "\n".join(
+            q["sql"] for q in large.captured_queries
+        )
+        # and the claim comes back with what the pages show about it, without another query
+        assert len(count_queries(lambda: got[0].submission.application.anonymous_code)) == 0
+
+    def test_in_a_calibrating_organization_the_gate_looks_at_the_exemplars(
+        self, org, reviewer, make_submission: MakeSubmission, count_queries
+    ) -> None:
+        # given an organization with an active exemplar, none of it for this reviewer to score
+        # (they set its agreed scores themselves)
+        waiting = make_submission()
+        source = make_submission()
+        Submission.objects.filter(pk=source.pk).update(outcome="approve")
+        CalibrationExemplar.objects.create(
+            organization=org,
+            submission=source,
+            title="Exemplar",
+            agreed_decision="approve",
+            created_by=reviewer,
+        )
+        # when they claim
+        got: list[Claim] = []
+        ctx = count_queries(lambda: got.append(claim_next(org, reviewer)))
+        # then they get the waiting submission, the gate having asked
+        # reviews.calibration.calibration_pending (two queries) on top of the usual ones
+        assert got[0].submission_id == waiting.pk
+        assert len(ctx) == len(TestClaimNextCost.STATEMENTS) + 4 + 2
+
+
+# --- claim-next's statement and the queue agree ------------------------------------------
+
+
+def claimable_order(org: Organization, reviewer: User, **filters: object) -> list[int]:
+    """Every submission claim-next's statement would hand this reviewer, in order: each time
+    the ones it gave before are skipped (rows this test's transaction locks stay visible)."""
+    scope = selectors.reviewer_scope(organization=org, user=reviewer)
+    assert scope is not None
+    order: list[int] = []
+    while True:
+        found = selectors.queue_oldest_locked(
+            organization=org,
+            scope=scope,
+            skipped=order,
+            **filters,  # type: ignore[arg-type]
+        )
+        if found is None:
+            return order
+        order.append(found.submission.pk)
+
+
+def slug_of(submission: Submission) -> str:
+    return credential_of(submission.application.version).slug
+
+
+def queue_order(org: Organization, reviewer: User, **filters: object) -> list[int]:
+    scope = selectors.reviewer_scope(organization=org, user=reviewer)
+    assert scope is not None
+    return list(
+        selectors.queue_list(organization=org, scope=scope, **filters).values_list(  # type: ignore[arg-type]
+            "pk", flat=True
+        )
+    )
+
+
+class TestClaimableStatementMatchesTheQueue:
+    """claim-next's hand-written statement (selectors.claimable_sql) and the queue page's
+    queryset (selectors.queue_list) state the same rules: on a queue that exercises each rule,
+    they give the same submissions in the same order, for every kind of reviewer and filter."""
+
+    def test_same_submissions_same_order(self, org, make_submission: MakeSubmission) -> None:
+        # given reviewers of every kind
+        teaching = ProgramFactory(organization=org, slug="teaching")
+        leading = ProgramFactory(organization=org, slug="leading", blind_review=True)
+        friend = UserFactory()
+        conflicted = make_reviewer(org, school="Lincoln Elementary", district="Riverside USD")
+        for kind in (ConflictOfInterest.Kind.SCHOOL, ConflictOfInterest.Kind.DISTRICT):
+            ConflictOfInterest.objects.create(organization=org, reviewer=conflicted, kind=kind)
+        ConflictOfInterest.objects.create(
+            organization=org,
+            reviewer=conflicted,
+            kind=ConflictOfInterest.Kind.PERSON,
+            person=friend,
+        )
+        limited = StaffRoleFactory(organization=org, role=StaffRole.Role.REVIEWER)
+        limited.programs.set([teaching])
+        senior = make_reviewer(org, role=StaffRole.Role.SENIOR_REVIEWER)
+        other = make_reviewer(org)
+        # and a queue with a submission for each rule, submitted a day apart
+        made = [
+            make_submission(educator=conflicted, program=teaching),  # their own
+            make_submission(educator=UserFactory(school="LINCOLN elementary"), program=leading),
+            make_submission(educator=UserFactory(district="riverside usd"), program=teaching),
+            make_submission(educator=friend, program=leading),
+            make_submission(program=leading),
+            make_submission(program=teaching, reviewers_required=2),  # one of two taken
+            make_submission(program=teaching, reviewers_required=2),  # both taken
+            make_submission(program=leading, reviewers_required=2),  # held by `conflicted`
+            make_submission(program=teaching),  # held by someone else, lapsed
+            make_submission(program=teaching),  # held by someone else
+            make_submission(program=leading),  # decided
+            make_submission(program=teaching, reviewers_required=2),  # to adjudicate
+            make_submission(program=teaching),
+        ]
+        start = timezone.now() - dt.timedelta(days=30)
+        for n, submission in enumerate(made):
+            Submission.objects.filter(pk=submission.pk).update(
+                submitted_at=start + dt.timedelta(days=n)
+            )
+        one_of_two, both, held, lapsed, taken, decided, disputed = (
+            made[5],
+            made[6],
+            made[7],
+            made[8],
+            made[9],
+            made[10],
+            made[11],
+        )
+
+        def take(who: User, submission: Submission) -> Claim:
+            return claim_next(org, who, credential=slug_of(submission))
+
+        first = make_reviewer(org)
+        decide(take(first, one_of_two), first)
+        for _ in range(2):
+            take(make_reviewer(org), both)
+        take(conflicted, held)
+        lapse(take(other, lapsed))
+        take(other, taken)
+        decider = make_reviewer(org)
+        decide(take(decider, decided), decider)
+        for decision in ("approve", "not_awarded"):
+            person = make_reviewer(org)
+            decide(take(person, disputed), person, decision)
+
+        # then for every reviewer and filter, both give the same submissions in the same order
+        cases: list[tuple[User, dict[str, object]]] = []
+        for reviewer in (conflicted, limited.user, senior, other):
+            cases += [
+                (reviewer, {}),
+                (reviewer, {"program": "teaching"}),
+                (reviewer, {"program": "leading"}),
+                (reviewer, {"credential": slug_of(made[12])}),
+            ]
+        cases.append((senior, {"adjudication": True}))
+        for reviewer, filters in cases:
+            expected = queue_order(org, reviewer, **filters)
+            assert claimable_order(org, reviewer, **filters) == expected, (reviewer, filters)
+        # and the rules did apply (a queue that left nothing out would prove nothing)
+        assert claimable_order(org, conflicted) == [
+            p.pk for p in (made[4], made[5], made[8], made[12])
+        ]
+        assert claimable_order(org, limited.user) == [
+            made[0].pk,
+            made[2].pk,
+            made[5].pk,
+            made[8].pk,
+            made[12].pk,
+        ]
+        assert claimable_order(org, senior, adjudication=True) == [disputed.pk]
+
+
+# --- A row found taken after locking it ------------------------------------------------------
+
+
+class TestTakenAfterLocking:
+    def test_the_row_is_skipped_and_left_untouched(
+        self, org, reviewer, make_submission: MakeSubmission, monkeypatch
+    ) -> None:
+        # given the oldest submission claimed by another reviewer, and a newer one; and the
+        # statement that finds a row blind to claims the first time, as it is when another
+        # reviewer's claim commits between its snapshot and its lock
+        older, newer = make_submission(), make_submission()
+        other = make_reviewer(org)
+        claim_next(org, other)
+        real = selectors.claims_allow_sql
+        calls: list[bool] = []
+
+        def blind_the_first_time(*, adjudication: bool) -> str:
+            calls.append(adjudication)
+            return "TRUE" if len(calls) == 1 else real(adjudication=adjudication)
+
+        monkeypatch.setattr(selectors, "claims_allow_sql", blind_the_first_time)
+
+        # when the reviewer claims
+        claim = claim_next(org, reviewer)
+
+        # then the insert saw the other claim and wrote nothing; they got the next one
+        assert len(calls) == 2
+        assert claim.submission_id == newer.pk
+        assert list(Claim.objects.filter(submission=older).values_list("reviewer", flat=True)) == [
+            other.pk
+        ]
+        assert list(Review.objects.filter(submission=older).values_list("reviewer", flat=True)) == [
+            other.pk
+        ]
+
+
+# --- Tenancy of the hand-written statements ---------------------------------------------------
+
+
+@pytest.mark.scoped
+class TestTenancy:
+    def test_claim_next_fails_closed_outside_the_organizations_scope(
+        self, org, reviewer, make_submission: MakeSubmission
+    ) -> None:
+        # given a waiting submission
+        with scopes_disabled():
+            submission = make_submission()
+            elsewhere = OrganizationFactory()
+        # then outside any organization's scope claim-next refuses to read anything
+        with pytest.raises(ScopeError):
+            claim_next(org, reviewer)
+        # and under another organization's scope the reviewer is nobody here
+        with scope(organization=elsewhere.pk), pytest.raises(ApplicationError) as error:
+            claim_next(org, reviewer)
+        assert error.value.code == Code.NOT_A_REVIEWER
+        # while under the organization's own scope they get the submission
+        with scope(organization=org.pk):
+            assert claim_next(org, reviewer).submission_id == submission.pk

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django_scopes import scope
@@ -20,10 +20,7 @@ from programs.models import Organization
 from submissions import storage
 from submissions.models import EvidenceItem
 
-from . import artwork, documents, selectors, services
-from .models import Badge
-
-JSON_LD_TYPES = ("application/ld+json", "application/vc+ld+json", "application/vc")
+from .. import artwork, documents, selectors, services
 
 
 def _organization(request: HttpRequest) -> Organization:
@@ -31,7 +28,9 @@ def _organization(request: HttpRequest) -> Organization:
     return organization
 
 
-def _json(document: dict[str, Any], *, content_type: str = "application/json") -> HttpResponse:
+def json_response(
+    document: dict[str, Any], *, content_type: str = "application/json"
+) -> HttpResponse:
     response = HttpResponse(
         json.dumps(document, indent=2, ensure_ascii=False), content_type=content_type
     )
@@ -51,7 +50,9 @@ def did_document(request: HttpRequest, org_slug: str) -> HttpResponse:
     if not keys:
         services.signing_key_active(organization=organization)
         keys = selectors.signing_key_public_list(organization=organization)
-    return _json(documents.did_document(organization, keys), content_type="application/did+json")
+    return json_response(
+        documents.did_document(organization, keys), content_type="application/did+json"
+    )
 
 
 @require_GET
@@ -62,7 +63,7 @@ def issuer_profile(request: HttpRequest, org_slug: str) -> HttpResponse:
         "@context": documents.CONTEXT,
         **documents.issuer_profile(organization),
     }
-    return _json(profile, content_type="application/ld+json")
+    return json_response(profile, content_type="application/ld+json")
 
 
 @require_GET
@@ -74,7 +75,7 @@ def status_list(request: HttpRequest, org_slug: str, number: int) -> HttpRespons
         status = services.status_list_get(organization=organization, number=number)
     except Exception as error:
         raise Http404("No such status list.") from error
-    response = _json(status.credential, content_type="application/vc+ld+json")
+    response = json_response(status.credential, content_type="application/vc+ld+json")
     response["Cache-Control"] = f"public, max-age={settings.BADGE_STATUS_CACHE_SECONDS}"
     return response
 
@@ -88,14 +89,7 @@ def achievement_image(
     version = program_selectors.credential_version_get_public(
         organization=organization, credential_slug=credential_slug, number=number
     )
-    if version.badge_image:
-        with version.badge_image.open("rb") as handle:
-            data = artwork.as_png(handle.read())
-    else:
-        data = artwork.generated_png(
-            version.title, organization.short_name or organization.name, organization.brand_colour
-        )
-    return HttpResponse(data, content_type="image/png")
+    return HttpResponse(artwork.version_png(version, organization), content_type="image/png")
 
 
 @require_GET
@@ -103,65 +97,16 @@ def achievement_image(
 def pathway_image(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
     organization = _organization(request)
     pathway = program_selectors.pathway_get_published(organization=organization, slug=pathway_slug)
-    if pathway.badge_image:
-        with pathway.badge_image.open("rb") as handle:
-            data = artwork.as_png(handle.read())
-    else:
-        data = artwork.generated_png(
-            pathway.certificate_name or pathway.name,
-            organization.short_name or organization.name,
-            organization.brand_colour,
-        )
-    return HttpResponse(data, content_type="image/png")
+    return HttpResponse(artwork.pathway_png(pathway, organization), content_type="image/png")
 
 
 # --- One badge ------------------------------------------------------------------------------
 
 
-def _wants_json_ld(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "")
-    return any(kind in accept for kind in JSON_LD_TYPES) and "text/html" not in accept
-
-
-@require_GET
-def badge_verify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """The public verification page; JSON-LD clients get the signed credential instead."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
-    if _wants_json_ld(request):
-        response = _json(badge.credential, content_type="application/vc+ld+json")
-        response["Vary"] = "Accept"
-        return response
-    with scope(organization=badge.organization_id):
-        check = services.credential_verify(
-            organization=badge.organization, credential=badge.credential
-        )
-        context = _badge_context(request, badge, check)
-    response = render(request, "badges/verify.html", context)
-    response["Vary"] = "Accept"
-    return response
-
-
-def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) -> dict[str, Any]:
-    credential = badge.credential
-    subject = credential.get("credentialSubject", {})
-    achievement = subject.get("achievement", {})
-    return {
-        "badge": badge,
-        "organization": badge.organization,
-        "credential": credential,
-        "achievement": achievement,
-        "evidence": credential.get("evidence", []),
-        "check": check,
-        "url": services.badge_url(badge),
-        "image_url": achievement.get("image", {}).get("id", ""),
-        "is_owner": request.user.is_authenticated and request.user.pk == badge.recipient_id,
-    }
-
-
 @require_GET
 def badge_json(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     badge = selectors.badge_get_by_public_id(public_id=public_id)
-    response = _json(badge.credential, content_type="application/vc+ld+json")
+    response = json_response(badge.credential, content_type="application/vc+ld+json")
     response["Content-Disposition"] = f'inline; filename="badge-{badge.public_id}.json"'
     return response
 

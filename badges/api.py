@@ -1,0 +1,256 @@
+"""The badges API: the educator's own badges (from every organization), an organization's badges
+and revocation for its program admins, and the public issuer documents.
+
+One class per operation; each parses its input, calls one service or selector and renders.
+
+- ``me/badges/``: the signed-in person's badges only; anyone else's badge answers 404.
+- ``orgs/<slug>/badges/``: program admins and owners of that organization only; anyone else who
+  is signed in (an educator, a reviewer, another organization's admin) gets 404, as for another
+  organization's data; an anonymous caller 403. Another organization's badge is 404.
+- ``orgs/<slug>/status/<n>`` and ``orgs/<slug>/issuer``: public, as on the website
+  (``/o/<slug>/status/<n>``, ``/o/<slug>/issuer``).
+
+Signing keys never leave the server: only the signed credential (whose proof names the public
+verification method) is returned. Session authentication enforces CSRF (the browser sends
+X-CSRFToken); tokens work too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from programs import selectors as program_selectors
+from programs.models import Organization, User
+from programs.serializers import ErrorOutput
+
+from . import documents, selectors, services
+from .models import Badge, StatusList
+from .selectors import BADGE_STATES
+from .serializers import (
+    BadgeDetailOutput,
+    BadgeListFilterInput,
+    BadgeOutput,
+    BadgeRevokeInput,
+    OrganizationBadgeOutput,
+)
+
+TAG = "Badges"
+
+ORG = OpenApiParameter(
+    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The organization."
+)
+BADGE = OpenApiParameter(
+    "public_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The badge's opaque id."
+)
+
+NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description="Not signed in, or no CSRF token.")
+NOT_MINE = OpenApiResponse(ErrorOutput, description="No such badge among the caller's.")
+NOT_FOUND = OpenApiResponse(
+    ErrorOutput,
+    description="No such organization or badge, the badge is another organization's, or the "
+    "caller is not a program admin or owner of this organization.",
+)
+
+
+class _MineApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @property
+    def user(self) -> User:
+        return cast(User, self.request.user)  # IsAuthenticated: never anonymous here
+
+
+class _ProgramAdminApi(APIView):
+    """A program admin or owner of the URL's organization; 404 for anyone else signed in."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @property
+    def organization(self) -> Organization:
+        return self.request.organization  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def user(self) -> User:
+        return cast(User, self.request.user)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        administered = program_selectors.organization_ids_administered_by(user=self.user)
+        if self.organization.pk not in administered:
+            raise NotFound()
+
+
+# --- My badges -------------------------------------------------------------------------------
+
+
+class MyBadgeListApi(_MineApi, generics.ListAPIView):
+    """The caller's badges from every organization, newest first (revoked and expired ones
+    included, with their state)."""
+
+    serializer_class = BadgeOutput
+    filter_backends = ()
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="badge_mine_list",
+        responses={200: BadgeOutput(many=True), 403: NOT_AUTHENTICATED},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Badge]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: nobody signed in
+            return Badge.objects.none()
+        return selectors.badge_list_for_recipient(user=self.user)
+
+
+class MyBadgeDetailApi(_MineApi):
+    @extend_schema(
+        tags=[TAG],
+        operation_id="badge_mine_detail",
+        parameters=[BADGE],
+        description="One of the caller's badges, with the signed credential exactly as issued.",
+        responses={200: BadgeDetailOutput, 403: NOT_AUTHENTICATED, 404: NOT_MINE},
+    )
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        badge = selectors.badge_get_for_recipient(user=self.user, public_id=kwargs["public_id"])
+        return Response(BadgeDetailOutput(badge).data)
+
+
+# --- An organization's badges (program admins) ---------------------------------------------------
+
+
+class BadgeListApi(_ProgramAdminApi, generics.ListAPIView):
+    """The organization's badges, newest first, with their earners."""
+
+    serializer_class = OrganizationBadgeOutput
+    filter_backends = ()
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="badge_list",
+        parameters=[
+            ORG,
+            OpenApiParameter(
+                "state",
+                OpenApiTypes.STR,
+                enum=list(BADGE_STATES),
+                description="Only badges in this state.",
+            ),
+            OpenApiParameter("credential", OpenApiTypes.STR, description="A credential's slug."),
+        ],
+        responses={
+            200: OrganizationBadgeOutput(many=True),
+            400: OpenApiResponse(ErrorOutput, description="A query parameter is not valid."),
+            403: NOT_AUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Badge]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no organization
+            return Badge.objects.none()
+        params = BadgeListFilterInput(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.badge_list_filtered(
+            organization=self.organization,
+            state=params.validated_data["state"],
+            credential=params.validated_data["credential"],
+        )
+
+
+class BadgeRevokeApi(_ProgramAdminApi):
+    """Revoke a badge: its bit is set in the organization's signed status list (so every
+    verifier sees it), and the educator is e-mailed the reason."""
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="badge_revoke",
+        parameters=[ORG, BADGE],
+        request=BadgeRevokeInput,
+        responses={
+            200: OrganizationBadgeOutput,
+            400: OpenApiResponse(
+                ErrorOutput,
+                description="reason_required: no reason given (fields: reason); "
+                "already_revoked; invalid: the reason is too long (fields: reason).",
+            ),
+            403: NOT_AUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    )
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        badge = selectors.badge_get_for_admin(
+            organization=self.organization, public_id=kwargs["public_id"]
+        )
+        data = BadgeRevokeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.badge_revoke(badge=badge, reason=data.validated_data["reason"], actor=self.user)
+        badge = selectors.badge_get_for_admin(
+            organization=self.organization, public_id=badge.public_id
+        )
+        return Response(OrganizationBadgeOutput(badge).data)
+
+
+# --- Public issuer documents ----------------------------------------------------------------------
+
+
+class StatusListDetailApi(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="badge_status_list_detail",
+        parameters=[
+            ORG,
+            OpenApiParameter(
+                "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The list's number."
+            ),
+        ],
+        description="The organization's signed BitstringStatusListCredential (revocation): a "
+        "badge is revoked when its credentialStatus.statusListIndex bit is set.",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The signed credential."),
+            404: OpenApiResponse(ErrorOutput, description="No such organization or list."),
+        },
+    )
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        organization: Organization = request.organization  # type: ignore[attr-defined]
+        try:
+            status_list = services.status_list_get(
+                organization=organization, number=kwargs["number"]
+            )
+        except StatusList.DoesNotExist as error:
+            raise NotFound() from error
+        return Response(status_list.credential)
+
+
+class IssuerProfileDetailApi(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="badge_issuer_profile_detail",
+        parameters=[ORG],
+        description="The organization's Open Badges 3.0 issuer Profile (its id is the "
+        "organization's did:web, whose document lists the public keys).",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The issuer Profile."),
+            404: OpenApiResponse(ErrorOutput, description="No such organization."),
+        },
+    )
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        organization: Organization = request.organization  # type: ignore[attr-defined]
+        return Response({"@context": documents.CONTEXT, **documents.issuer_profile(organization)})

@@ -1,0 +1,93 @@
+"""What the educator needs to share a badge: the verification link, LinkedIn's "Add to profile"
+address, an e-mail signature snippet and the downloads. Used by the verification page (for its
+owner) and the backpack, through ``badges/_share.html``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import slugify
+
+from . import ob2, services
+from .models import Badge
+
+LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC)
+
+
+def linkedin_url(badge: Badge, *, verify_url: str | None = None) -> str:
+    """LinkedIn's certification "Add to profile" address (standards/SOURCES.md): every value
+    URL-encoded, empty ones left out, expiry only when the badge has one."""
+    issued = _utc(badge.issued_at)
+    credential = badge.credential or {}
+    organization_name = (credential.get("issuer") or {}).get("name") or badge.organization.name
+    params: list[tuple[str, str]] = [
+        ("startTask", "CERTIFICATION_NAME"),
+        ("name", badge.name),
+        ("organizationName", organization_name),
+        ("issueYear", str(issued.year)),
+        ("issueMonth", str(issued.month)),
+    ]
+    if badge.valid_until is not None:
+        until = _utc(badge.valid_until)
+        params += [("expirationYear", str(until.year)), ("expirationMonth", str(until.month))]
+    params += [
+        ("certUrl", verify_url or services.badge_url(badge)),
+        ("certId", str(badge.public_id)),
+    ]
+    query = urlencode([(key, value) for key, value in params if value], quote_via=quote)
+    return f"{LINKEDIN_ADD_TO_PROFILE}?{query}"
+
+
+def image_url(badge: Badge) -> str:
+    """The absolute address of the badge's picture (the credential's achievement image)."""
+    achievement = (badge.credential or {}).get("credentialSubject", {}).get("achievement", {})
+    image = achievement.get("image") or {}
+    return str(image.get("id", "") if isinstance(image, dict) else image)
+
+
+def signature_html(badge: Badge, *, verify_url: str, picture_url: str) -> str:
+    """An e-mail signature snippet: the badge picture linking to its verification page."""
+    issuer = badge.organization.short_name or badge.organization.name
+    return str(
+        format_html(
+            '<a href="{}" title="{}"><img src="{}" alt="{}" width="96" height="96" '
+            'style="border:0;vertical-align:middle"></a>',
+            verify_url,
+            f"Verify my {badge.name} badge",
+            picture_url,
+            f"{badge.name} — verified badge from {issuer}",
+        )
+    )
+
+
+def download_filename(badge: Badge, extension: str) -> str:
+    return f"{slugify(badge.name) or 'badge'}.{extension}"
+
+
+def share_context(badge: Badge) -> dict[str, Any]:
+    """Everything ``badges/_share.html`` shows (``badge`` with its organization loaded)."""
+    verify_url = services.badge_url(badge)
+    picture_url = image_url(badge)
+    return {
+        "verify_url": verify_url,
+        "image_url": picture_url,
+        "linkedin_url": linkedin_url(badge, verify_url=verify_url),
+        "signature_html": signature_html(badge, verify_url=verify_url, picture_url=picture_url),
+        "json_url": reverse("badges:json", args=[badge.public_id]),
+        "png_url": reverse("badges:png", args=[badge.public_id]),
+        "svg_url": reverse("badges:svg", args=[badge.public_id]),
+        "ob2_url": ob2.assertion_url(badge),
+        "png_filename": download_filename(badge, "png"),
+        "svg_filename": download_filename(badge, "svg"),
+        "json_filename": download_filename(badge, "json"),
+        "can_share": not badge.is_revoked,
+        "state": badge.state,
+    }

@@ -1,0 +1,47 @@
+"""Badge pages and documents (a package: issuer documents, the verification page and the
+backpack are separate modules)."""
+
+from .backpack import backpack, badge_visibility, profile_settings, public_profile
+from .documents import (
+    achievement_image,
+    badge_check,
+    badge_evidence,
+    badge_json,
+    did_document,
+    issuer_profile,
+    json_response,
+    pathway_image,
+    status_list,
+)
+from .verify import (
+    badge_png,
+    badge_svg,
+    badge_verify,
+    ob2_assertion,
+    ob2_badgeclass,
+    ob2_issuer,
+    ob2_pathway_badgeclass,
+)
+
+__all__ = [
+    "achievement_image",
+    "backpack",
+    "badge_check",
+    "badge_evidence",
+    "badge_json",
+    "badge_png",
+    "badge_svg",
+    "badge_verify",
+    "badge_visibility",
+    "did_document",
+    "issuer_profile",
+    "json_response",
+    "ob2_assertion",
+    "ob2_badgeclass",
+    "ob2_issuer",
+    "ob2_pathway_badgeclass",
+    "pathway_image",
+    "profile_settings",
+    "public_profile",
+    "status_list",
+]

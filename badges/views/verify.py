@@ -1,0 +1,300 @@
+"""The public verification page of one badge, its baked images, and the hosted Open Badges
+2.0 documents (for backpacks and platforms that only read 2.0).
+
+Badge pages are not under ``/o/<org>/``: the badge is found by its opaque id across
+organizations, then everything else runs inside that badge's organization scope. The OB 2.0
+class and issuer documents are under ``/o/<org>/`` and scoped by the middleware."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django_scopes import scope
+
+from programs import selectors as program_selectors
+from programs.models import CredentialVersion, Organization, Pathway
+from submissions.models import EvidenceItem
+
+from .. import artwork, baking, documents, ob2, selectors, services, sharing
+from ..models import Badge
+from .documents import json_response
+
+JSON_LD_TYPES = ("application/ld+json", "application/vc+ld+json", "application/vc")
+OB2_CONTENT_TYPE = "application/ld+json"
+# Link previews say the state too: a revoked badge must not preview as a credential.
+STATUS_PREFIX = {"revoked": "Revoked: ", "expired": "Expired: ", "invalid": "Unverified: "}
+STATUS_SENTENCE = {
+    "revoked": "This badge was revoked by {issuer}.",
+    "expired": "This badge from {issuer} has expired.",
+    "invalid": "This badge could not be verified.",
+}
+
+
+def _wants_json_ld(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return any(kind in accept for kind in JSON_LD_TYPES) and "text/html" not in accept
+
+
+# --- The verification page ------------------------------------------------------------------
+
+
+@require_GET
+def badge_verify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The public verification page; JSON-LD clients get the signed credential instead."""
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    if _wants_json_ld(request):
+        response = json_response(badge.credential, content_type="application/vc+ld+json")
+        response["Vary"] = "Accept"
+        return response
+    with scope(organization=badge.organization_id):
+        check = services.credential_verify(
+            organization=badge.organization, credential=badge.credential
+        )
+        context = _badge_context(request, badge, check)
+    response = render(request, "badges/verify.html", context)
+    response["Vary"] = "Accept, Cookie"
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _status(badge: Badge, check: dict[str, Any]) -> str:
+    """valid | expired | revoked | invalid: the check made now, and the issuer's own record."""
+    if badge.is_revoked:
+        return "revoked"
+    return str(check.get("status") or "invalid")
+
+
+def _results(achievement: dict[str, Any], subject: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rubric: each criterion with the level the educator reached and the passing level."""
+    reached = {
+        r.get("resultDescription"): r.get("achievedLevel") for r in subject.get("result") or []
+    }
+    rows = []
+    for description in achievement.get("resultDescription") or []:
+        levels = description.get("rubricCriterionLevel") or []
+        by_id = {level.get("id"): level for level in levels}
+        rows.append(
+            {
+                "name": description.get("name", ""),
+                "achieved": by_id.get(reached.get(description.get("id"))),
+                "required": by_id.get(description.get("requiredLevel")),
+                "levels": levels,
+            }
+        )
+    return rows
+
+
+def _evidence(badge: Badge, credential: dict[str, Any]) -> list[dict[str, Any]]:
+    """The credential's evidence entries; a file is linked only while the educator still shares
+    it (the redirect refuses otherwise), and nothing is shown once the badge is revoked."""
+    entries = credential.get("evidence") or []
+    if badge.is_revoked or not entries:
+        return []
+    shared: set[str] = set()
+    placeholder = uuid.UUID(int=0)
+    evidence_prefix = documents.site_url(
+        reverse("badges:evidence", args=[badge.public_id, placeholder])
+    ).removesuffix(f"{placeholder}/")
+    if badge.application_id is not None and any(
+        str(e.get("id", "")).startswith(evidence_prefix) for e in entries
+    ):
+        shared = {
+            str(public_id)
+            for public_id in EvidenceItem.objects.filter(
+                application_id=badge.application_id,
+                visibility=EvidenceItem.Visibility.PUBLIC,
+                status=EvidenceItem.Status.READY,
+                kind=EvidenceItem.Kind.FILE,
+            ).values_list("public_id", flat=True)
+        }
+    out = []
+    for entry in entries:
+        address = str(entry.get("id", ""))
+        item: dict[str, Any] = {
+            "name": entry.get("name", "Evidence"),
+            "narrative": entry.get("narrative", ""),
+            "description": entry.get("description", ""),
+            "genre": entry.get("genre", ""),
+            "url": "",
+            "kind": "text",
+        }
+        if address.startswith(evidence_prefix):
+            item["kind"] = "file"
+            item_id = address[len(evidence_prefix) :].strip("/")
+            item["url"] = address if item_id in shared else ""
+        elif address.startswith(("https://", "http://")):
+            item["kind"] = "link"
+            item["url"] = address
+        out.append(item)
+    return out
+
+
+def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) -> dict[str, Any]:
+    credential = badge.credential
+    subject = credential.get("credentialSubject", {})
+    achievement = subject.get("achievement", {})
+    organization = badge.organization
+    url = services.badge_url(badge)
+    is_owner = request.user.is_authenticated and request.user.pk == badge.recipient_id
+    identifier = (subject.get("identifier") or [{}])[0]
+    status = _status(badge, check)
+    image_url = sharing.image_url(badge)
+    description = (achievement.get("description") or "").strip()
+    earner = badge.recipient.full_name.strip()
+    issuer_name = (credential.get("issuer") or {}).get("name") or organization.name
+    return {
+        "badge": badge,
+        "organization": organization,
+        "issuer_name": issuer_name,
+        "earner": earner,
+        "credential": credential,
+        "achievement": achievement,
+        "results": _results(achievement, subject),
+        "components": (achievement.get("alignment") or []) if badge.pathway_id else [],
+        "alignments": [] if badge.pathway_id else (achievement.get("alignment") or []),
+        "evidence": _evidence(badge, credential),
+        "check": check,
+        "status": status,
+        "url": url,
+        "image_url": image_url,
+        "og_title": STATUS_PREFIX.get(status, "")
+        + (f"{badge.name} — earned by {earner}" if earner else badge.name),
+        "og_description": (
+            STATUS_SENTENCE.get(status, "A verifiable badge from {issuer}.").format(
+                issuer=issuer_name
+            )
+            + " "
+            + description[:240]
+        ).strip(),
+        "json_url": reverse("badges:json", args=[badge.public_id]),
+        "check_url": reverse("badges:check", args=[badge.public_id]),
+        "ob2_url": ob2.assertion_url(badge),
+        "catalog_url": reverse("programs:catalog", args=[organization.slug]),
+        "identity_hash": identifier.get("identityHash", ""),
+        "identity_salt": identifier.get("salt", ""),
+        "is_owner": is_owner,
+        "share": sharing.share_context(badge) if is_owner else None,
+    }
+
+
+# --- Baked images ---------------------------------------------------------------------------
+
+
+def _download(data: bytes | str, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _credential_json(badge: Badge) -> str:
+    return json.dumps(badge.credential, indent=2, ensure_ascii=False)
+
+
+@require_GET
+def badge_png(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The badge picture with the signed credential baked in (iTXt ``openbadgecredential``)."""
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    with scope(organization=badge.organization_id):
+        picture = artwork.achievement_png(badge)
+    return _download(
+        baking.bake_png(picture, _credential_json(badge)),
+        content_type="image/png",
+        filename=sharing.download_filename(badge, "png"),
+    )
+
+
+@require_GET
+def badge_svg(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """An SVG badge with the signed credential baked in (``<openbadges:credential>``)."""
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    with scope(organization=badge.organization_id):
+        picture = artwork.achievement_png(badge)
+    return _download(
+        baking.bake_svg(_credential_json(badge), picture, title=f"{badge.name} badge"),
+        content_type="image/svg+xml",
+        filename=sharing.download_filename(badge, "svg"),
+    )
+
+
+# --- Open Badges 2.0 hosted documents -------------------------------------------------------
+
+
+def _organization(request: HttpRequest) -> Organization:
+    organization: Organization = request.organization  # type: ignore[attr-defined]
+    return organization
+
+
+@require_GET
+def ob2_assertion(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The hosted OB 2.0 Assertion. A revoked badge still answers 200, with ``revoked: true``
+    (what hosted verification expects)."""
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    response = json_response(ob2.assertion(badge), content_type=OB2_CONTENT_TYPE)
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def ob2_badgeclass(
+    request: HttpRequest, org_slug: str, credential_slug: str, number: int
+) -> HttpResponse:
+    organization = _organization(request)
+    version = program_selectors.credential_version_get_public(
+        organization=organization, credential_slug=credential_slug, number=number
+    )
+    document = ob2.version_badge_class(version, image_url=services.achievement_image_url(version))
+    response = json_response(document, content_type=OB2_CONTENT_TYPE)
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _pathway(organization: Organization, slug: str) -> Pathway:
+    """A published pathway, or one that already awarded certificates (their assertions point
+    here, so its class must stay readable after the pathway is unpublished)."""
+    awarded = Badge.objects.filter(organization=organization, pathway__slug=slug)
+    pathway = (
+        Pathway.objects.filter(organization=organization, slug=slug)
+        .filter(Q(is_published=True) | Q(pk__in=awarded.values("pathway")))
+        .prefetch_related("credentials__current_version")
+        .first()
+    )
+    if pathway is None:
+        raise Http404("No such pathway.")
+    pathway.organization = organization
+    return pathway
+
+
+@require_GET
+def ob2_pathway_badgeclass(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
+    organization = _organization(request)
+    pathway = _pathway(organization, pathway_slug)
+    components: list[CredentialVersion] = []
+    for credential in sorted(pathway.credentials.all(), key=lambda c: (c.position, c.pk)):
+        version = credential.current_version
+        if version is None:
+            continue
+        version.credential = credential
+        version.organization = organization
+        components.append(version)
+    document = ob2.pathway_badge_class(
+        pathway, components=components, image_url=services.pathway_image_url(pathway)
+    )
+    response = json_response(document, content_type=OB2_CONTENT_TYPE)
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+def ob2_issuer(request: HttpRequest, org_slug: str) -> HttpResponse:
+    response = json_response(ob2.issuer(_organization(request)), content_type=OB2_CONTENT_TYPE)
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,175 @@
+"""Journey 1 in a real browser: an educator signs up, verifies the address, finds GAEL's catalog,
+applies, answers, uploads a PDF and a video through the real uploader to S3, saves, comes back to
+find it all there, and submits; and an educator takes a quiz."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from programs.models import Membership, Organization, QuizChoice, User
+from submissions.models import Application, EvidenceItem
+from tests.e2e.conftest import Journey
+from tests.e2e.data import words, write_files
+
+EMAIL = "new.educator@school.example"
+PASSWORD = "Magnolia-Springs-2026"
+REFLECTION = words(420)  # the step asks for 400 to 900 words
+
+
+def upload(page: Page, step: int, path: Path) -> None:
+    """Add a file to a step's uploader (Uppy), send it, and wait until the server checked it."""
+    uploader = page.locator(f"#step-{step}-uploader")
+    uploader.locator("input[type=file]").first.set_input_files(path)
+    uploader.get_by_role("button", name=re.compile(r"^Upload")).click()
+    status = page.locator(f"#step-{step}-upload-status")
+    expect(status).to_contain_text(f"“{path.name}” is uploaded and checked.")
+    expect(page.locator(f"#step-{step}-items")).to_contain_text(path.name)
+
+
+def declare_privacy(page: Page, filename: str) -> None:
+    item = page.locator(".item", has_text=filename)
+    item.get_by_role("radio", name="No").check()
+    item.get_by_role("button", name=re.compile("Save privacy details")).click()
+    expect(page.locator(".item", has_text=filename).locator(".privacy-todo")).to_have_count(0)
+
+
+def test_an_educator_signs_up_applies_uploads_and_submits(
+    demo: None, journey: Journey, page: Page, tmp_path: Path, video: bytes
+) -> None:
+    chosen = write_files(tmp_path, video=video)
+    plan, rehearsal = chosen["pdf"], chosen["video"]
+
+    # given a new educator who signs up
+    page.goto("/")
+    page.keyboard.press("Tab")  # the first stop is the skip link, shown when focused
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
+    journey.step(page, "home")
+    page.get_by_role("link", name="Sign up").first.click()
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
+    page.get_by_label(re.compile(r"Password \(again\)")).fill(PASSWORD)
+    journey.step(page, "sign up")
+    page.get_by_role("button", name=re.compile("Sign up", re.I)).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("verify", re.I))
+    journey.step(page, "verification sent")
+
+    # when they follow the link in the e-mail
+    assert len(mail.outbox) == 1, [m.subject for m in mail.outbox]
+    body = str(mail.outbox[0].body)
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", body)
+    assert link, body
+    page.goto(link.group(0))
+    journey.step(page, "confirm address")
+    page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    # and GAEL's office records them as a member (GAEL's credentials are for members)
+    gael = Organization.objects.get(slug="gael")
+    Membership.objects.create(
+        organization=gael, user=User.objects.get(email=EMAIL), member_number="GAEL-26-0420"
+    )
+
+    # then they find GAEL's catalog and filter it by a focus area
+    page.goto("/")
+    page.get_by_role("link", name=gael.name).click()
+    expect(page).to_have_url(re.compile(r"/o/gael/$"))
+    journey.step(page, "catalog")
+    page.get_by_role("combobox", name="Focus area").select_option("preparation-of-self")
+    page.get_by_role("button", name="Show results").click()
+    expect(page).to_have_url(re.compile(r"focus=preparation-of-self"))
+    results = page.locator(".credential-card")
+    expect(results).not_to_have_count(0)
+    for card in results.all():
+        expect(card.locator(".eyebrow")).to_have_text("Preparation of Self")
+    journey.step(page, "catalog filtered")
+
+    # and open a credential and apply
+    page.get_by_role("link", name="Crucial Conversations Training").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Crucial Conversations Training")
+    expect(page.locator(".apply-box")).to_contain_text("Free for you as a GAEL member")
+    journey.step(page, "credential")
+    page.get_by_role("button", name="Apply for this micro-credential").click()
+    expect(page.locator(".app-facts")).to_contain_text("In progress")
+    journey.step(page, "application started")
+
+    # when they upload the plan (PDF) and the rehearsal (video) through the uploader
+    upload(page, 1, plan)
+    upload(page, 2, rehearsal)
+    journey.step(page, "files uploaded")
+    declare_privacy(page, plan.name)
+    declare_privacy(page, rehearsal.name)
+
+    # and write their reflection, which saves as they type, then save the draft
+    answer = page.get_by_label("Your answer")
+    answer.fill(REFLECTION)
+    expect(page.locator("#step-3-count")).to_contain_text(f"{len(REFLECTION.split())} / 900 words")
+    expect(page.locator("#step-3-save-status")).to_have_text("Saved")
+    page.locator("#step-3").get_by_role("button", name="Save draft").click()
+    journey.step(page, "answer saved")
+
+    # and leave for their dashboard, then come back
+    page.get_by_role("link", name="My learning").first.click()
+    journey.step(page, "my learning")
+    page.get_by_role("link", name="Crucial Conversations Training").click()
+    expect(page).to_have_url(re.compile(r"/o/gael/applications/"))
+
+    # then everything they did is still there
+    expect(page.locator("#step-1-items")).to_contain_text(plan.name)
+    expect(page.locator("#step-2-items")).to_contain_text(rehearsal.name)
+    expect(page.get_by_label("Your answer")).to_have_value(REFLECTION)
+    expect(page.locator(".ready-note")).to_contain_text("Every step is done")
+    journey.step(page, "back to the application")
+    application = Application.objects.get(educator__email=EMAIL)
+    files_kept = EvidenceItem.objects.filter(
+        application=application, status=EvidenceItem.Status.READY
+    ).exclude(file_kind="")
+    assert sorted((i.file_kind, i.content_type) for i in files_kept) == [
+        ("document", "application/pdf"),
+        ("video", "video/webm"),
+    ]
+
+    # when they submit
+    page.get_by_role("button", name="Submit my evidence").click()
+
+    # then the application says it is submitted, here and on their dashboard
+    expect(page.locator(".app-facts")).to_contain_text("Submitted")
+    journey.step(page, "submitted")
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    page.get_by_role("link", name="My learning").first.click()
+    expect(page.get_by_role("main")).to_contain_text("Submitted")
+    journey.step(page, "my learning submitted")
+
+
+def test_an_educator_takes_a_quiz_and_finds_the_result_again(
+    demo: None, journey: Journey, page: Page
+) -> None:
+    # given Riverside's educator on a credential with a quiz
+    journey.login(page, "educator@riverside.demo")
+    page.goto("/o/riverside-usd/")
+    page.get_by_role("link", name=re.compile("Screencastify")).first.click()
+    page.get_by_role("button", name="Apply for this micro-credential").click()
+    quiz = page.locator(".step-quiz")
+    expect(quiz.locator(".question").first).to_be_visible()
+    journey.step(page, "quiz")
+
+    # when they answer every question (the right answer, as someone who studied would)
+    for question in quiz.locator(".question").all():
+        name = question.locator("input[type=radio]").first.get_attribute("name") or ""
+        question_id = int(name.removeprefix("question-"))
+        right = QuizChoice.objects.get(question_id=question_id, is_correct=True)
+        question.locator(f"input[value='{right.pk}']").check()
+    quiz.get_by_role("button", name="Check my answers").click()
+
+    # then they passed, and the result is still there when they come back
+    expect(page.locator(".quiz-result")).to_contain_text("Passed")
+    journey.step(page, "quiz passed")
+    page.get_by_role("link", name="My learning").first.click()
+    page.go_back()
+    page.reload()
+    expect(page.locator(".quiz-result")).to_contain_text("Passed")
