@@ -9,7 +9,6 @@ See ``../shared/standards/SOURCES.md`` and docs/decisions/0005-open-badges-signi
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -227,7 +226,8 @@ def sign(
     timing: Timing | None = None,
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with one ``DataIntegrityProof`` added to its ``proof``
-    array (an array even when it is the only proof: the OB 3.0 schema wants one)."""
+    array (an array even when it is the only proof: the OB 3.0 schema wants one). The copy is
+    shallow: ``document`` is left unchanged, and the copy shares its values except ``proof``."""
     proof = {
         "type": "DataIntegrityProof",
         "created": created,
@@ -242,11 +242,12 @@ def sign(
         for name, seconds in hashed.seconds.items():
             timing.seconds[name] = timing.seconds.get(name, 0.0) + seconds
         timing.seconds["sign"] = timing.seconds.get("sign", 0.0) + time.perf_counter() - started
-    signed = copy.deepcopy(document)
-    existing = signed.get("proof") or []
+    existing = document.get("proof") or []
     proofs = existing if isinstance(existing, list) else [existing]
-    signed["proof"] = [*proofs, {**proof, "proofValue": "z" + base58.b58encode(signature).decode()}]
-    return signed
+    return {
+        **document,
+        "proof": [*proofs, {**proof, "proofValue": "z" + base58.b58encode(signature).decode()}],
+    }
 
 
 @dataclass

@@ -99,6 +99,26 @@ def signing_key_list(*, organization: Organization) -> QuerySet[SigningKey]:
     )
 
 
+# Decrypted private keys, per signing key row and its stored ciphertext: decrypting (Fernet,
+# with a key derived from each of ``BADGE_KEY_SECRETS``) for every badge is wasted work. Only the
+# private half is kept: which key is active is still read for every badge, so a rotation (a
+# new row, the old one inactive) is seen on the next one.
+_PRIVATE_KEYS: dict[tuple[int, str], Any] = {}
+_PRIVATE_KEYS_MAX = 64
+
+
+def _private_key(key: SigningKey) -> Any:
+    cache_key = (key.pk, key.private_key_encrypted)
+    private = _PRIVATE_KEYS.get(cache_key)
+    if private is None:
+        private = keys.decrypt_private_key(key.private_key_encrypted)
+        if key.pk is not None:
+            if len(_PRIVATE_KEYS) >= _PRIVATE_KEYS_MAX:
+                _PRIVATE_KEYS.clear()
+            _PRIVATE_KEYS[cache_key] = private
+    return private
+
+
 def _sign(
     document: dict[str, Any],
     *,
@@ -108,7 +128,7 @@ def _sign(
 ) -> dict[str, Any]:
     return dataintegrity.sign(
         document,
-        private_key=keys.decrypt_private_key(key.private_key_encrypted),
+        private_key=_private_key(key),
         verification_method=documents.verification_method_id(organization, key.key_id),
         created=documents.iso(timezone.now()),
         timing=timing,
@@ -142,9 +162,12 @@ def _status_list_sign(status_list: StatusList, *, key: SigningKey | None = None)
 def _status_allocate(organization: Organization) -> tuple[StatusList, int]:
     """The next free bit of the organization's newest list, under the list's row lock (held
     to commit, so a rolled-back issue gives its bit back)."""
+    # only what allocating needs: not the 16 KiB of bits nor the signed list credential
+    columns = ("organization_id", "number", "size", "next_index")
     status_list = (
         StatusList.objects.select_for_update()
         .filter(organization=organization, purpose="revocation")
+        .only(*columns)
         .order_by("-number")
         .first()
     )
@@ -162,8 +185,10 @@ def _status_allocate(organization: Organization) -> tuple[StatusList, int]:
                 _status_list_sign(status_list)
         except IntegrityError:
             pass  # another worker made it first
-        status_list = StatusList.objects.select_for_update().get(
-            organization=organization, purpose="revocation", number=number
+        status_list = (
+            StatusList.objects.select_for_update()
+            .only(*columns)
+            .get(organization=organization, purpose="revocation", number=number)
         )
     index = status_list.next_index
     status_list.next_index = index + 1
@@ -217,6 +242,15 @@ def _evidence(application: Application, badge_public_id: Any) -> list[dict[str, 
             status=EvidenceItem.Status.READY,
         )
         .select_related("requirement")
+        .only(
+            "kind",
+            "text",
+            "url",
+            "public_id",
+            "display_name",
+            "content_type",
+            "requirement__title",
+        )
         .order_by("requirement__position", "created_at")
     )
     out: list[dict[str, Any]] = []
@@ -262,9 +296,9 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
             )
             .get(pk=application_id)
         )
-        existing = Badge.objects.filter(application=application).first()
-        if existing is not None:
-            return existing
+        existing = Badge.objects.filter(application=application).values_list("pk").first()
+        if existing is not None:  # issued already: only then is the whole badge read
+            return Badge.objects.get(pk=existing[0])
         if application.status not in (Application.Status.APPROVED, Application.Status.AWARDED):
             raise BadgeError(
                 f"The application is {application.get_status_display().lower()}; only an "
@@ -305,7 +339,8 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
         )
         badge.credential = _sign(document, organization=organization, key=key, timing=timing)
         badge.save()
-        submission_services.application_mark_awarded(application=application)
+        # under the lock taken above: no second lock, no savepoint
+        submission_services.application_mark_awarded(application=application, locked=True)
         IssueFailure.objects.filter(application=application, resolved_at__isnull=True).update(
             resolved_at=timezone.now()
         )
@@ -317,7 +352,7 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
             summary=f"Badge “{badge.name}” issued to {application.educator.email}",
         )
         badge_pk = badge.pk
-        transaction.on_commit(lambda: _notify_issued(badge_pk))
+        transaction.on_commit(lambda: _notify_issued(badge_pk, badge=badge))
         if Pathway.objects.filter(
             organization=organization, is_published=True, credentials=version.credential_id
         ).exists():  # a badge outside every pathway completes none: no task to run
@@ -474,7 +509,7 @@ def pathway_badge_issue(*, pathway: Pathway, user: User) -> Badge:
             summary=f"Pathway certificate “{badge.name}” issued to {user.email}",
         )
         badge_pk = badge.pk
-        transaction.on_commit(lambda: _notify_issued(badge_pk))
+        transaction.on_commit(lambda: _notify_issued(badge_pk, badge=badge))
     return badge
 
 
@@ -678,13 +713,16 @@ def _badge_for_mail(pk: int) -> Badge:
     return Badge.objects.select_related("recipient", "organization").get(pk=pk)
 
 
-def _notify_issued(pk: int) -> None:
+def _notify_issued(pk: int, *, badge: Badge | None = None) -> None:
     """After commit: wherever that happens, so the badge is read outside any tenant scope; a
-    mail server that is down is logged, never raised into the request or task that committed."""
+    mail server that is down is logged, never raised into the request or task that committed.
+    ``badge``: the committed row as its issuing service built it (recipient and organization
+    loaded), so it is not read again."""
     from django_scopes import scopes_disabled
 
-    with scopes_disabled():
-        badge = _badge_for_mail(pk)
+    if badge is None:
+        with scopes_disabled():
+            badge = _badge_for_mail(pk)
     name = " ".join(badge.name.split())  # a line break in a subject is refused
     url = badge_url(badge)
     mine = documents.site_url(reverse("badges:backpack"))

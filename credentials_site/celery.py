@@ -12,9 +12,11 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def _close_old_connections(**_: object) -> None:
+def _close_old_connections(task: object = None, **_: object) -> None:
     """With CELERY_DB_REUSE_MAX the connection outlives a task: drop it when it is too old or
     broken, as Django does around a request."""
+    if task is not None and getattr(getattr(task, "request", None), "is_eager", False):
+        return  # an eager task runs inside its caller's connection and transaction
     from django.db import close_old_connections
 
     close_old_connections()

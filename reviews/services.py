@@ -383,9 +383,12 @@ def _end_claim(claim: Claim, status: str) -> None:
     claim.status = status
     claim.ended_at = timezone.now()
     claim.save(update_fields=["status", "ended_at", "updated_at"])
-    application_id = Submission.objects.filter(pk=claim.submission_id).values_list(
-        "application_id", flat=True
-    )[0]
+    # the submission's lock orders this with a concurrent claim-next on it (which skips it)
+    application_id = (
+        Submission.objects.select_for_update()
+        .filter(pk=claim.submission_id)
+        .values_list("application_id", flat=True)[0]
+    )
     if status != Claim.Status.COMPLETED:
         Review.objects.filter(claim=claim, status=Review.Status.DRAFT).delete()
         released = status == Claim.Status.RELEASED

@@ -335,7 +335,7 @@ def _notify_revision(application_pk: int) -> None:
 # --- Review outcomes (called by the reviews app) --------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def application_review_started(*, application: Application, actor: User) -> Application:
     """A reviewer claimed the current attempt: it can no longer be withdrawn or changed."""
     application = _locked(application)
@@ -412,10 +412,24 @@ def application_decide(
     return application
 
 
-@transaction.atomic
-def application_mark_awarded(*, application: Application) -> Application:
-    """The badge of an approved application was issued: APPROVED → AWARDED (idempotent)."""
-    application = _locked(application)
+def application_mark_awarded(*, application: Application, locked: bool = False) -> Application:
+    """The badge of an approved application was issued: APPROVED → AWARDED (idempotent).
+
+    ``locked=True``: the caller already holds ``application``'s row lock (``select_for_update``
+    in its own transaction, as ``badges.services.badge_issue`` does), so the row is neither
+    locked nor read again and no savepoint is made."""
+    if locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise ApplicationError(
+                "Marking an application awarded under its lock needs the locking transaction.",
+                code=Code.INVALID,
+            )
+        return _mark_awarded(application)
+    with transaction.atomic():
+        return _mark_awarded(_locked(application))
+
+
+def _mark_awarded(application: Application) -> Application:
     if application.status == Application.Status.AWARDED:
         return application
     if application.status != Application.Status.APPROVED:

@@ -19,8 +19,35 @@ from programs.models import EvidenceRequirement, Organization, User
 from submissions import services
 from submissions.models import Application, EvidenceItem
 
-# A minimal PDF: what the server sniffs from the first bytes.
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + b"0" * 2000 + b"\n%%EOF\n"
+
+def one_page_pdf(line: str) -> bytes:
+    """A real one-page PDF (Helvetica, one line of text) that a PDF viewer can show."""
+    content = f"BT /F1 24 Tf 72 700 Td ({line}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
+# A small real PDF: the server sniffs its first bytes, Chromium's viewer can show it.
+PDF = one_page_pdf("Lesson plan: success criteria and a hinge question.")
 
 _RECORD = """async (ms) => {
   const canvas = document.createElement('canvas')

@@ -15,7 +15,7 @@ from programs.demo_data.people import DEMO_PASSWORD
 from programs.models import Organization, StaffRole, User
 from submissions.models import Application, EvidenceItem
 from tests.e2e.conftest import Journey
-from tests.e2e.data import PDF, submitted_attempt
+from tests.e2e.data import PDF, one_page_pdf, submitted_attempt
 
 EDUCATOR = "educator@gael.demo"  # Magnolia Springs Middle School, Pine Ridge County Schools
 REVIEWER = "a.ortiz@savannah.example"  # another school, another district: no conflict
@@ -24,32 +24,6 @@ CREDENTIAL = "Crucial Conversations Training"
 OVERALL = "A thoughtful rehearsal: you kept the conversation safe and closed with a commitment."
 CHANGE = "Rewrite the plan so it states the facts separately from your story about them."
 COMMENT = "The plan mixes what happened with what you concluded from it."
-
-
-def one_page_pdf(line: str) -> bytes:
-    """A real one-page PDF (Helvetica, one line of text) that a PDF viewer can show."""
-    content = f"BT /F1 24 Tf 72 700 Td ({line}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return out
 
 
 REVISED_PLAN = one_page_pdf("Conversation plan, revised: the facts, then my story.")
@@ -112,7 +86,8 @@ def claim_next(page: Page, journey: Journey, *, step: str = "") -> None:
 
 def signed_pdf(page: Page) -> bytes:
     """The PDF shown inline: its address answers with the PDF itself, to be shown in place.
-    (Headless Chromium has no PDF viewer, so the bytes are fetched as the <object> would.)"""
+    (What a PDF viewer draws inside an <object> cannot be read from the page, so the bytes are
+    fetched as the <object> fetches them, with the reviewer's cookies.)"""
     pdf = page.locator("object.evidence-pdf")
     expect(pdf).to_have_count(1)
     address = pdf.get_attribute("data")
@@ -147,10 +122,7 @@ def test_a_reviewer_asks_for_a_revision_then_approves(
     # then the rehearsal plays in the page
     player = page.locator("video.evidence-media")
     expect(player).to_have_count(1)
-    page.evaluate(
-        """async (video) => { video.muted = true; await video.play() }""",
-        player.element_handle(),
-    )
+    player.evaluate("async (video) => { video.muted = true; await video.play() }")
     page.wait_for_function(
         "video => video.readyState >= 2 && video.currentTime > 0", arg=player.element_handle()
     )
