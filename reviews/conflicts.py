@@ -76,8 +76,8 @@ def conflict_declare(
     if kind == Kind.SCHOOL:
         if not reviewer.school.strip():
             raise ApplicationError(
-                "Your profile has no school, so there is nothing to match against. Ask a program "
-                "admin to record your school, or declare the people by e-mail.",
+                "Your profile has no school, so there is nothing to match against. Add it at "
+                "/me/profile/ (Your profile), or declare the people by e-mail.",
                 code=Code.INVALID,
                 fields={"kind": ["Your profile has no school."]},
             )
@@ -88,8 +88,8 @@ def conflict_declare(
     elif kind == Kind.DISTRICT:
         if not reviewer.district.strip():
             raise ApplicationError(
-                "Your profile has no district, so there is nothing to match against. Ask a "
-                "program admin to record your district, or declare the people by e-mail.",
+                "Your profile has no district, so there is nothing to match against. Add it at "
+                "/me/profile/ (Your profile), or declare the people by e-mail.",
                 code=Code.INVALID,
                 fields={"kind": ["Your profile has no district."]},
             )
