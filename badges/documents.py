@@ -254,11 +254,13 @@ def open_badge_credential(
     valid_from: dt.datetime,
     valid_until: dt.datetime | None,
     status_list_url: str,
+    subject_id: str | None = None,
     status_index: int,
     result: list[dict[str, Any]] | None = None,
     evidence: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    subject: dict[str, Any] = {
+    subject: dict[str, Any] = {"id": subject_id} if subject_id else {}
+    subject |= {
         "type": ["AchievementSubject"],
         "identifier": [
             {

@@ -3,7 +3,9 @@ revocation status lists, issuing failures and educators' public backpack profile
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models
@@ -13,6 +15,27 @@ from django.utils import timezone
 from credentials_site.models import TenantModel, TimeStampedModel
 from programs.models import CredentialVersion, Pathway, User
 from submissions.models import Application
+
+
+class SignedJSONField(models.JSONField):  # type: ignore[type-arg]
+    """A signed document, kept as it was written: PostgreSQL ``json`` (not ``jsonb``, which
+    reorders keys), so it is served with ``@context`` first and its keys in the order they
+    were signed. Nothing queries inside it."""
+
+    def db_type(self, connection: Any) -> str:
+        return "json"
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        # the text itself: Django's adapter casts to jsonb (``::jsonb``), which reorders keys
+        if not prepared:
+            value = self.get_prep_value(value)
+        return None if value is None else json.dumps(value, cls=self.encoder)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return super().from_db_value(value, expression, connection)
+        return value  # psycopg2 decodes ``json`` columns itself
+
 
 STATUS_LIST_SIZE = 131_072  # bits; the minimum the Bitstring Status List spec asks for privacy
 
@@ -50,7 +73,7 @@ class StatusList(TenantModel):
     size = models.PositiveIntegerField(default=STATUS_LIST_SIZE)
     bits = models.BinaryField(editable=False)
     next_index = models.PositiveIntegerField(default=0)
-    credential = models.JSONField(default=dict, blank=True, editable=False)
+    credential = SignedJSONField(default=dict, blank=True, editable=False)
     signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -96,7 +119,7 @@ class Badge(TenantModel):
     status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="badges")
     status_index = models.PositiveIntegerField()
     signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="badges")
-    credential = models.JSONField(editable=False)
+    credential = SignedJSONField(editable=False)
     salt = models.CharField(max_length=40, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=500, blank=True)

@@ -75,6 +75,19 @@ def profile_get_public(*, handle: str) -> BackpackProfile:
     return profile
 
 
+def profile_get_public_by_user(*, public_id: uuid.UUID) -> BackpackProfile:
+    """The public profile of the educator with this permanent id (the ``id`` of the
+    credential subject in their badges); 404 unless it is public."""
+    profile = (
+        BackpackProfile.objects.select_related("user")
+        .filter(user__public_id=public_id, is_public=True)
+        .first()
+    )
+    if profile is None:
+        raise Http404("No such profile.")
+    return profile
+
+
 # --- The backpack: pathway progress, the admin's list ---------------------------------------
 
 

@@ -44,4 +44,5 @@ urlpatterns = [
     path("me/badges/profile/", views.profile_settings, name="profile_settings"),
     path("me/badges/<uuid:public_id>/visibility", views.badge_visibility, name="visibility"),
     path("u/<slug:handle>/", views.public_profile, name="public_profile"),
+    path("u/id/<uuid:public_id>/", views.public_profile_permanent, name="profile_permanent"),
 ]

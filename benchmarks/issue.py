@@ -220,10 +220,12 @@ def measure_in_process(
         try:
             return execute(statement, params, many, context)
         finally:
+            spent = time.perf_counter() - began
             sql["n"] += 1
-            sql["seconds"] += time.perf_counter() - began
+            sql["seconds"] += spent
             if show_sql and len(breakdown.totals) == 0 and sql.get("show"):
-                print(f"  SQL {sql['n']:2d}: {statement[:160]}")
+                text = " ".join(statement.split())[:150]
+                print(f"  SQL {sql['n']:2d} ({ms(spent):.2f} ms): {text}")
 
     def timed(function: Any) -> Any:
         def run(*args: Any, **kwargs: Any) -> Any:

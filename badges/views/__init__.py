@@ -1,7 +1,13 @@
 """Badge pages and documents (a package: issuer documents, the verification page and the
 backpack are separate modules)."""
 
-from .backpack import backpack, badge_visibility, profile_settings, public_profile
+from .backpack import (
+    backpack,
+    badge_visibility,
+    profile_settings,
+    public_profile,
+    public_profile_permanent,
+)
 from .documents import (
     achievement_image,
     badge_check,
@@ -43,5 +49,6 @@ __all__ = [
     "pathway_image",
     "profile_settings",
     "public_profile",
+    "public_profile_permanent",
     "status_list",
 ]

@@ -195,3 +195,12 @@ def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
             "url": documents.site_url(reverse("badges:public_profile", args=[profile.handle])),
         },
     )
+
+
+@require_GET
+def public_profile_permanent(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The permanent address of an educator's public profile, the ``id`` of the credential
+    subject in the badges issued while the profile was public: it follows handle changes to
+    ``/u/<handle>/``; 404 once the profile is no longer public."""
+    profile = selectors.profile_get_public_by_user(public_id=public_id)
+    return redirect(reverse("badges:public_profile", args=[profile.handle]))

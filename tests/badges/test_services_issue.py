@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from django.db.models import F
+from django.test import Client
+from django_scopes import scope, scopes_disabled
 
 from badges import dataintegrity, documents, services
-from badges.models import Badge, SigningKey
+from badges.models import Badge, SigningKey, StatusList
 from submissions.models import Application, EvidenceItem
 from tests.badges.conftest import assert_valid_ob3
+from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +87,73 @@ def test_a_rotated_key_still_verifies_old_badges(approve: Any) -> None:
         new.credential,
         resolve_key=lambda m: dataintegrity.public_key_from_multibase(m.split("#")[1]),
     ).verified
+
+
+def test_the_subject_has_the_educators_permanent_profile_address_once_they_opted_in(
+    approve: Any, client: Client
+) -> None:
+    # given an educator with no public profile
+    private = services.badge_issue(application_id=approve().pk)
+    assert "id" not in private.credential["credentialSubject"]
+    # when another educator made their profile public before their badge was issued
+    educator = UserFactory(email="ines@example.org")
+    services.profile_save(user=educator, handle="ines", headline="", is_public=True)
+    badge = services.badge_issue(application_id=approve(educator=educator).pk)
+    # then the credential names them by the permanent address of that profile
+    subject_id = badge.credential["credentialSubject"]["id"]
+    assert subject_id == documents.site_url(f"/u/id/{educator.public_id}/")
+    assert_valid_ob3(badge.credential)
+    assert services.credential_verify(organization=badge.organization, credential=badge.credential)[
+        "verified"
+    ]
+    # and the address leads to the profile, whatever its handle is now
+    services.profile_save(user=educator, handle="ines-ortega", headline="", is_public=True)
+    response = client.get(f"/u/id/{educator.public_id}/")
+    assert response.status_code == 302
+    assert response["Location"] == "/u/ines-ortega/"
+
+
+def test_the_credential_is_served_with_its_keys_in_the_order_they_were_signed(
+    approve: Any, client: Client
+) -> None:
+    badge = services.badge_issue(application_id=approve().pk)
+    served = client.get(f"/badges/{badge.public_id}.json").content.decode()
+    # @context first, then id and type, as issued (jsonb would have reordered them)
+    assert list(json.loads(served))[:3] == ["@context", "id", "type"]
+    badge.refresh_from_db()
+    assert list(badge.credential["credentialSubject"])[:2] == ["type", "identifier"]
+    assert services.credential_verify(organization=badge.organization, credential=badge.credential)[
+        "verified"
+    ]
+
+
+def test_a_full_status_list_is_followed_by_a_new_one(approve: Any) -> None:
+    first = services.badge_issue(application_id=approve().pk)
+    # when the organization's list has no free bit left
+    StatusList.objects.filter(pk=first.status_list_id).update(next_index=F("size"))
+    badge = services.badge_issue(application_id=approve().pk)
+    # then the badge gets the first bit of a new, signed list
+    assert (badge.status_list.number, badge.status_index) == (2, 0)
+    new_list = StatusList.objects.get(organization=badge.organization, number=2)
+    assert new_list.next_index == 1
+    assert new_list.credential["id"].endswith(f"/o/{badge.organization.slug}/status/2")
+    assert badge.credential["credentialStatus"]["statusListCredential"] == new_list.credential["id"]
+
+
+@pytest.mark.scoped
+def test_an_application_of_another_organization_is_not_issued_in_this_ones_scope(
+    approve: Any,
+) -> None:
+    with scopes_disabled():
+        other = approve(organization=OrganizationFactory(slug="elsewhere"))
+        mine = approve()
+    # when issuing runs in the first organization's scope for the other one's application
+    with scope(organization=mine.organization_id), pytest.raises(Application.DoesNotExist):
+        services.badge_issue(application_id=other.pk)
+    # then nothing was issued; in its own scope it is
+    with scope(organization=other.organization_id):
+        assert services.badge_issue(application_id=other.pk).organization_id == (
+            other.organization_id
+        )
+    with scopes_disabled():
+        assert Badge.objects.filter(application=other).count() == 1

@@ -200,3 +200,27 @@ class TestPublicProfile:
         services.profile_save(user=educator, handle="ines", headline="", is_public=True)
         page = body(Client().get("/u/ines/"))
         assert "No public badges yet." in page
+
+
+class TestPermanentAddress:
+    """/u/id/<public id>/: the ``id`` of the credential subject in badges issued while the
+    profile was public."""
+
+    def test_leads_to_the_profile_under_its_current_handle(self, educator: User) -> None:
+        services.profile_save(user=educator, handle="ines", headline="", is_public=True)
+        response = Client().get(f"/u/id/{educator.public_id}/")
+        assert response.status_code == 302
+        assert response["Location"] == "/u/ines/"
+        services.profile_save(user=educator, handle="ines-ortega", headline="", is_public=True)
+        assert Client().get(f"/u/id/{educator.public_id}/", follow=True).redirect_chain == [
+            ("/u/ines-ortega/", 302)
+        ]
+
+    def test_404_once_the_profile_is_hidden(self, educator: User) -> None:
+        services.profile_save(user=educator, handle="ines", headline="", is_public=False)
+        assert Client().get(f"/u/id/{educator.public_id}/").status_code == 404
+        assert logged_in(educator).get(f"/u/id/{educator.public_id}/").status_code == 404
+
+    def test_404_for_someone_without_a_profile(self, educator: User) -> None:
+        assert Client().get(f"/u/id/{educator.public_id}/").status_code == 404
+        assert Client().get("/u/id/not-a-uuid/").status_code == 404
