@@ -210,6 +210,7 @@ def measure_in_process(
     from django_scopes import scope
 
     from badges import dataintegrity, services
+    from badges.services import issuing
 
     breakdown = Breakdown()
     sql: dict[str, Any] = {"n": 0, "seconds": 0.0, "show": False}
@@ -248,9 +249,9 @@ def measure_in_process(
         connection.execute_wrapper(count),
     ):
         for name in ("_notify_issued", "_queue_pathway_check"):
-            original = getattr(services, name)
-            setattr(services, name, timed(original))
-            stack.callback(setattr, services, name, original)
+            original = getattr(issuing, name)
+            setattr(issuing, name, timed(original))
+            stack.callback(setattr, issuing, name, original)
         for i, application_id in enumerate(ids):
             timing = dataintegrity.Timing()
             sql.update(n=0, seconds=0.0, show=i == WARM_UP)

@@ -153,7 +153,7 @@ class TestRevokedMail:
         # when the badge is revoked
         with (
             override_settings(EMAIL_BACKEND=f"{__name__}.BrokenBackend"),
-            caplog.at_level(logging.ERROR, logger="badges.services"),
+            caplog.at_level(logging.ERROR, logger="badges.services.mail"),
             django_capture_on_commit_callbacks(execute=True),
         ):
             services.badge_revoke(badge=badge, reason="Plagiarised evidence.", actor=None)

@@ -1,0 +1,39 @@
+"""State changes of badges, one module per concern: issuing (idempotent), signing keys, status
+lists, pathway certificates, revocation, verification, the sweeps and reminders, the e-mails and
+the public profile. Callers import this package; the names below are its interface (how issuing
+stays idempotent: ``issuing``'s docstring)."""
+
+from ._urls import achievement_image_url, badge_url, pathway_image_url, status_list_url
+from .issuing import badge_issue, issue_failure_record
+from .pathways import pathway_badge_issue, pathways_check, pathways_completed
+from .profiles import HANDLE_TAKEN, HEADLINE_MAX, profile_save
+from .revocation import badge_revoke, badge_visibility_set
+from .signing import signing_key_active, signing_key_list, signing_key_rotate
+from .status import status_list_get
+from .sweeps import approvals_without_badge, badges_remind_expiring, pathway_candidates
+from .verification import credential_verify
+
+__all__ = [
+    "HANDLE_TAKEN",
+    "HEADLINE_MAX",
+    "achievement_image_url",
+    "approvals_without_badge",
+    "badge_issue",
+    "badge_revoke",
+    "badge_url",
+    "badge_visibility_set",
+    "badges_remind_expiring",
+    "credential_verify",
+    "issue_failure_record",
+    "pathway_badge_issue",
+    "pathway_candidates",
+    "pathway_image_url",
+    "pathways_check",
+    "pathways_completed",
+    "profile_save",
+    "signing_key_active",
+    "signing_key_list",
+    "signing_key_rotate",
+    "status_list_get",
+    "status_list_url",
+]
