@@ -3,6 +3,7 @@ it acknowledges late and is re-delivered if a worker dies mid-task."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
@@ -13,6 +14,8 @@ from programs.models import Organization, User
 
 from . import services
 from .errors import BadgeError
+
+logger = logging.getLogger(__name__)
 
 
 def _backoff(task: Any) -> int:
@@ -52,6 +55,29 @@ def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
             attempt=self.request.retries + 1,
             error=f"{type(exc).__name__}: {exc}",
         )
+        raise self.retry(exc=exc, countdown=_backoff(self)) from exc
+
+
+@shared_task(
+    name="badges.badge_mail",
+    base=TenantTask,
+    bind=True,
+    max_retries=8,
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def badge_mail(self: Any, *, organization_id: int, badge_id: int, kind: str) -> bool:
+    """The educator's e-mail about a badge (issued, revoked, expiring); a mail server that is
+    down is retried with backoff, for about a day, then logged."""
+    try:
+        return services.badge_mail_send(badge_id=badge_id, kind=kind)
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            logger.exception("Gave up e-mailing badge %s (%s) to its recipient", badge_id, kind)
+            return False
         raise self.retry(exc=exc, countdown=_backoff(self)) from exc
 
 

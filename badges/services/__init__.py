@@ -5,6 +5,7 @@ stays idempotent: ``issuing``'s docstring)."""
 
 from ._urls import achievement_image_url, badge_url, pathway_image_url, status_list_url
 from .issuing import badge_issue, issue_failure_record
+from .mail import badge_mail_send
 from .pathways import pathway_badge_issue, pathways_check, pathways_completed
 from .profiles import HANDLE_TAKEN, HEADLINE_MAX, profile_save
 from .revocation import badge_revoke, badge_visibility_set
@@ -19,6 +20,7 @@ __all__ = [
     "achievement_image_url",
     "approvals_without_badge",
     "badge_issue",
+    "badge_mail_send",
     "badge_revoke",
     "badge_url",
     "badge_visibility_set",

@@ -31,7 +31,7 @@ from ..models import (
     IssueFailure,
 )
 from ._urls import achievement_image_url, badge_url, status_list_url
-from .mail import _notify_issued
+from .mail import ISSUED, mail_on_commit
 from .signing import _sign, _signing_key
 from .status import _status_allocate
 
@@ -268,8 +268,7 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
             obj=badge,
             summary=f"Badge “{badge.name}” issued to {educator.email}",
         )
-        badge_pk = badge.pk
-        transaction.on_commit(lambda: _notify_issued(badge_pk, badge=badge))
+        mail_on_commit(badge, ISSUED)
         if read.in_pathway:  # a badge outside every pathway completes none: no task
             transaction.on_commit(lambda: _queue_pathway_check(organization.pk, educator.pk))
     return badge

@@ -18,7 +18,7 @@ from ..models import (
     Badge,
 )
 from ._urls import badge_url, pathway_image_url, status_list_url
-from .mail import _notify_issued
+from .mail import ISSUED, mail_on_commit
 from .signing import _sign, signing_key_active
 from .status import _status_allocate
 
@@ -108,8 +108,7 @@ def pathway_badge_issue(*, pathway: Pathway, user: User) -> Badge:
             obj=badge,
             summary=f"Pathway certificate “{badge.name}” issued to {user.email}",
         )
-        badge_pk = badge.pk
-        transaction.on_commit(lambda: _notify_issued(badge_pk, badge=badge))
+        mail_on_commit(badge, ISSUED)
     return badge
 
 

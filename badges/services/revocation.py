@@ -15,7 +15,7 @@ from ..models import (
     Badge,
     StatusList,
 )
-from .mail import _notify_revoked
+from .mail import REVOKED, mail_on_commit
 from .signing import _status_list_sign
 
 
@@ -48,8 +48,7 @@ def badge_revoke(*, badge: Badge, reason: str, actor: User | None) -> Badge:
             obj=badge,
             summary=f"Badge “{badge.name}” revoked: {reason}",
         )
-        badge_pk = badge.pk
-        transaction.on_commit(lambda: _notify_revoked(badge_pk))
+        mail_on_commit(badge, REVOKED)
     return badge
 
 

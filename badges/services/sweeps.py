@@ -4,7 +4,6 @@ but does not hold, and expiry reminders."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +15,7 @@ from submissions.models import Application
 from ..models import (
     Badge,
 )
-from .mail import _notify_expiring
+from .mail import EXPIRING, mail_on_commit
 
 
 def approvals_without_badge(
@@ -70,6 +69,6 @@ def badges_remind_expiring(*, organization: Organization) -> int:
                 continue
             badge.expiry_notified_at = now
             badge.save(update_fields=["expiry_notified_at", "updated_at"])
-            transaction.on_commit(partial(_notify_expiring, pk))
+            mail_on_commit(badge, EXPIRING)
             sent += 1
     return sent

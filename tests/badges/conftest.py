@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from credentials_site.celery import app
 from programs.models import Organization, StaffRole, User
 from reviews import services as review_services
 from submissions import services as submission_services
@@ -26,6 +27,13 @@ from tests.reviews.conftest import decide, submit_attempt
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = Path(__file__).resolve().parent / "vectors"
+
+
+@pytest.fixture
+def tasks_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``.delay()`` runs the task in the calling thread, as a worker would on receiving it (the
+    e-mails, queued as ``badges.badge_mail`` tasks on commit)."""
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
 
 
 @pytest.fixture

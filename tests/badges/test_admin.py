@@ -266,6 +266,7 @@ class TestRevoke:
         assert mailoutbox == []
         assert not AuditEvent.objects.filter(action="badge.revoked").exists()
 
+    @pytest.mark.usefixtures("tasks_run_at_once")
     def test_revoking_sets_the_bit_tells_the_educator_and_is_audited(
         self,
         admin_client: Client,
@@ -344,6 +345,7 @@ class TestRevoke:
         badge.refresh_from_db()
         assert badge.revoked_at is None
 
+    @pytest.mark.usefixtures("tasks_run_at_once")
     def test_revoke_selected_asks_for_one_reason_then_revokes_them_all(
         self,
         admin_client: Client,

@@ -249,6 +249,7 @@ class TestOrganizationBadges:
 
 
 class TestRevoke:
+    @pytest.mark.usefixtures("tasks_run_at_once")
     def test_a_program_admin_revokes_with_a_reason(
         self, educator: User, riverside: Organization, django_capture_on_commit_callbacks: Any
     ) -> None:

@@ -1,5 +1,6 @@
 """The educator's e-mails about a badge: issued (with the links to share it), revoked (with the
-reason), about to expire (once, 30 days before). Sent after commit, from the locmem outbox."""
+reason), about to expire (once, 30 days before). Each is a ``badges.badge_mail`` task queued on
+commit; here tasks run at once (eager), and the messages land in the locmem outbox."""
 
 from __future__ import annotations
 
@@ -9,18 +10,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from celery.exceptions import Retry
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import override_settings
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from badges import documents, services
+from badges import documents, services, tasks
 from badges.errors import BadgeError
 from badges.models import Badge
 from submissions.models import Application
 from tests.factories import OrganizationFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_run_at_once")]
+
 
 DAY = dt.timedelta(days=1)
 Approve = Callable[..., Application]
@@ -38,6 +41,22 @@ def expiring_in(badge: Badge, delta: dt.timedelta) -> Badge:
     """Move the badge's expiry (as if time had passed since it was issued)."""
     Badge.objects.filter(pk=badge.pk).update(valid_until=timezone.now() + delta)
     return Badge.objects.get(pk=badge.pk)
+
+
+def retries_of(task: Any, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays (seconds) of the retries ``task`` asks for."""
+    delays: list[float] = []
+    original = task.retry
+
+    def retry(*args: Any, **kwargs: Any) -> Retry:
+        try:
+            return original(*args, **kwargs)  # raises Retry (or the error, past the limit)
+        except Retry as scheduled:
+            delays.append(float(scheduled.when or 0))
+            raise
+
+    monkeypatch.setattr(task, "retry", retry)
+    return delays
 
 
 class BrokenBackend(BaseEmailBackend):
@@ -142,25 +161,67 @@ class TestRevokedMail:
             services.badge_revoke(badge=badge, reason="  ", actor=None)
         assert mailoutbox == []
 
-    def test_a_mail_server_that_is_down_does_not_undo_the_revocation(
+    def test_a_mail_server_that_is_down_is_retried_and_does_not_undo_the_revocation(
         self,
         approve: Approve,
         django_capture_on_commit_callbacks: Any,
         caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         # given an issued badge, and an SMTP server that refuses connections
         badge = issued(approve, django_capture_on_commit_callbacks)
+        delays = retries_of(tasks.badge_mail, monkeypatch)
         # when the badge is revoked
         with (
             override_settings(EMAIL_BACKEND=f"{__name__}.BrokenBackend"),
-            caplog.at_level(logging.ERROR, logger="badges.services.mail"),
+            caplog.at_level(logging.ERROR, logger="badges.tasks"),
             django_capture_on_commit_callbacks(execute=True),
         ):
             services.badge_revoke(badge=badge, reason="Plagiarised evidence.", actor=None)
-        # then the revocation stands and the failure is logged for the operators
+        # then the revocation stands, the e-mail was retried with growing delays up to the
+        # limit, and giving up is logged for the operators
         badge.refresh_from_db()
         assert badge.is_revoked
-        assert any("revoked" in r.getMessage() for r in caplog.records)
+        assert len(delays) == tasks.badge_mail.max_retries
+        assert all(delay >= 0 for delay in delays) and max(delays) > 30
+        assert any(
+            "Gave up" in r.getMessage() and "revoked" in r.getMessage() for r in caplog.records
+        )
+
+    def test_a_mail_server_back_before_the_retry_delivers_it(
+        self,
+        approve: Approve,
+        django_capture_on_commit_callbacks: Any,
+        mailoutbox: list[Any],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        badge = issued(approve, django_capture_on_commit_callbacks)
+        mailoutbox.clear()
+        delays = retries_of(tasks.badge_mail, monkeypatch)
+        # the first attempt fails, the retry finds the server back
+        attempts: list[int] = []
+        real_send = services.mail.send_mail
+
+        def flaky_send(**kwargs: Any) -> int:
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise ConnectionRefusedError("SMTP server unreachable")
+            return real_send(**kwargs)
+
+        monkeypatch.setattr(services.mail, "send_mail", flaky_send)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.badge_revoke(badge=badge, reason="Plagiarised evidence.", actor=None)
+        assert len(delays) == 1
+        assert [m.subject for m in mailoutbox] == [f"Your badge “{badge.name}” was revoked"]
+
+    def test_a_badge_gone_before_its_mail_is_not_retried(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        delays = retries_of(tasks.badge_mail, monkeypatch)
+        org = OrganizationFactory()
+        result = tasks.badge_mail.delay(organization_id=org.pk, badge_id=987654, kind="issued")
+        assert result.get() is False
+        assert delays == []
 
 
 class TestExpiryReminder:
