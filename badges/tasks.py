@@ -31,17 +31,24 @@ def _backoff(task: Any) -> int:
     )
 
 
+# Tasks that must not be lost: acknowledged once done (re-delivered if the worker dies), retried
+# by hand with _backoff's delays.
+RELIABLE: dict[str, Any] = {
+    "base": TenantTask,
+    "bind": True,
+    "max_retries": 8,
+    "retry_jitter": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
 @shared_task(
     name="badges.badge_issue",
-    base=TenantTask,
-    bind=True,
-    max_retries=8,
     retry_backoff=5,
     retry_backoff_max=600,
-    retry_jitter=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     throws=(BadgeError,),
+    **RELIABLE,
 )
 def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
     try:
@@ -58,17 +65,7 @@ def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
         raise self.retry(exc=exc, countdown=_backoff(self)) from exc
 
 
-@shared_task(
-    name="badges.badge_mail",
-    base=TenantTask,
-    bind=True,
-    max_retries=8,
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@shared_task(name="badges.badge_mail", retry_backoff=30, retry_backoff_max=3600, **RELIABLE)
 def badge_mail(self: Any, *, organization_id: int, badge_id: int, kind: str) -> bool:
     """The educator's e-mail about a badge (issued, revoked, expiring); a mail server that is
     down is retried with backoff, for about a day, then logged."""
@@ -81,17 +78,7 @@ def badge_mail(self: Any, *, organization_id: int, badge_id: int, kind: str) -> 
         raise self.retry(exc=exc, countdown=_backoff(self)) from exc
 
 
-@shared_task(
-    name="badges.pathways_check",
-    base=TenantTask,
-    bind=True,
-    max_retries=8,
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@shared_task(name="badges.pathways_check", retry_backoff=5, retry_backoff_max=600, **RELIABLE)
 def pathways_check(self: Any, *, organization_id: int, user_id: int) -> list[str]:
     organization = Organization.objects.get(pk=organization_id)
     user = User.objects.get(pk=user_id)

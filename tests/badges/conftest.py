@@ -10,6 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from celery.exceptions import Retry
 
 from credentials_site.celery import app
 from programs.models import Organization, StaffRole, User
@@ -34,6 +35,22 @@ def tasks_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """``.delay()`` runs the task in the calling thread, as a worker would on receiving it (the
     e-mails, queued as ``badges.badge_mail`` tasks on commit)."""
     monkeypatch.setattr(app.conf, "task_always_eager", True)
+
+
+def retries_of(task: Any, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays (seconds) of the retries ``task`` asks for."""
+    delays: list[float] = []
+    original = task.retry
+
+    def retry(*args: Any, **kwargs: Any) -> Retry:
+        try:
+            return original(*args, **kwargs)  # raises Retry (or the error, past the limit)
+        except Retry as scheduled:
+            delays.append(float(scheduled.when or 0))
+            raise
+
+    monkeypatch.setattr(task, "retry", retry)
+    return delays
 
 
 @pytest.fixture

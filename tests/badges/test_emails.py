@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from celery.exceptions import Retry
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import override_settings
 from django.utils import timezone
@@ -20,6 +19,7 @@ from badges import documents, services, tasks
 from badges.errors import BadgeError
 from badges.models import Badge
 from submissions.models import Application
+from tests.badges.conftest import retries_of
 from tests.factories import OrganizationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_run_at_once")]
@@ -41,22 +41,6 @@ def expiring_in(badge: Badge, delta: dt.timedelta) -> Badge:
     """Move the badge's expiry (as if time had passed since it was issued)."""
     Badge.objects.filter(pk=badge.pk).update(valid_until=timezone.now() + delta)
     return Badge.objects.get(pk=badge.pk)
-
-
-def retries_of(task: Any, monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The delays (seconds) of the retries ``task`` asks for."""
-    delays: list[float] = []
-    original = task.retry
-
-    def retry(*args: Any, **kwargs: Any) -> Retry:
-        try:
-            return original(*args, **kwargs)  # raises Retry (or the error, past the limit)
-        except Retry as scheduled:
-            delays.append(float(scheduled.when or 0))
-            raise
-
-    monkeypatch.setattr(task, "retry", retry)
-    return delays
 
 
 class BrokenBackend(BaseEmailBackend):

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from celery.exceptions import Retry
 from celery.result import allow_join_result
 from django.core import mail
 from django.db import OperationalError, connections
@@ -24,7 +23,7 @@ from badges.models import Badge, IssueFailure, SigningKey, StatusList
 from credentials_site.celery import app
 from programs.models import AuditEvent, Organization, User
 from submissions.models import Application
-from tests.badges.conftest import assert_valid_ob3
+from tests.badges.conftest import assert_valid_ob3, retries_of
 from tests.badges.test_worker import approve_committed
 from tests.factories import PathwayFactory, UserFactory
 from tests.worker import purge_queue
@@ -256,18 +255,7 @@ def test_an_approval_whose_message_was_lost_is_found_by_the_sweep(
 @pytest.fixture
 def retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The delays (seconds) of the retries the issuing task asks for."""
-    delays: list[float] = []
-    original = tasks.badge_issue.retry
-
-    def retry(*args: Any, **kwargs: Any) -> Retry:
-        try:
-            return original(*args, **kwargs)  # raises Retry (or the error, past the limit)
-        except Retry as scheduled:
-            delays.append(float(scheduled.when or 0))
-            raise
-
-    monkeypatch.setattr(tasks.badge_issue, "retry", retry)
-    return delays
+    return retries_of(tasks.badge_issue, monkeypatch)
 
 
 @pytest.mark.django_db
