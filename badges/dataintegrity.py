@@ -144,10 +144,32 @@ def _process_context_kept(
 jsonld.JsonLdProcessor._process_context = _process_context_kept  # type: ignore[method-assign]
 
 
-def canonize(document: dict[str, Any], *, timeout_seconds: float | None = None) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document (bundled contexts only)."""
+class UnsafeDocument(ValueError):
+    """JSON-LD "safe mode" refused the document: it has a property its contexts do not define,
+    which expansion drops, so a signature would not cover it. A signed credential never does."""
+
+
+class _SafeProcessor(jsonld.JsonLdProcessor):
+    """pyld has no safe mode; this processor records what expansion drops (pyld's
+    ``on_property_dropped``). An undefined type needs no check: it is resolved against the base
+    IRI and so changes the canonical form (the signature fails)."""
+
+    def __init__(self) -> None:
+        self.dropped: list[str] = []
+        super().__init__(on_property_dropped=self._dropped)
+
+    def _dropped(self, expanded_property: str | None) -> None:
+        self.dropped.append(str(expanded_property))
+
+
+def canonize(
+    document: dict[str, Any], *, timeout_seconds: float | None = None, safe: bool = True
+) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document (bundled contexts only). ``safe``:
+    refuse (UnsafeDocument) a document with terms its contexts do not define."""
     started = time.monotonic()
-    result: str = jsonld.normalize(
+    processor = _SafeProcessor()
+    result: str = processor.normalize(
         document,
         {
             "algorithm": "URDNA2015",
@@ -155,6 +177,11 @@ def canonize(document: dict[str, Any], *, timeout_seconds: float | None = None) 
             "documentLoader": document_loader,
         },
     )
+    if safe and processor.dropped:
+        terms = ", ".join(sorted(set(processor.dropped)))
+        raise UnsafeDocument(
+            f"Terms its JSON-LD contexts do not define, which no signature covers: {terms}."
+        )
     if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
         raise TimeoutError("Canonicalization took too long.")
     return result
@@ -293,6 +320,9 @@ def verify(document: dict[str, Any], *, resolve_key: KeyResolver) -> Verificatio
             signature = base58.b58decode(value[1:])
             data, _ = _hash_data(document, proof)
             key.verify(signature, data)
+        except UnsafeDocument as error:  # before ValueError, its base
+            errors.append(f"The credential is not what was signed. {error}")
+            continue
         except (ValueError, InvalidSignature):
             errors.append("The signature does not match the credential.")
             continue

@@ -79,3 +79,42 @@ def test_the_document_loader_refuses_contexts_that_are_not_bundled() -> None:
     document = {"@context": "https://example.org/evil-context.json", "name": "x"}
     with pytest.raises(jsonld.JsonLdError):
         dataintegrity.canonize(document)
+
+
+@pytest.mark.parametrize(
+    ("where", "added", "reported"),
+    [
+        # a property the contexts do not define: expansion drops it, the signature ignores it
+        ("credential", {"endorsedBy": "The Governor"}, "endorsedBy"),
+        ("subject", {"grade": "A+"}, "grade"),
+    ],
+)
+def test_a_term_the_signature_does_not_cover_fails_verification_in_safe_mode(
+    vector: dict, where: str, added: dict, reported: str
+) -> None:
+    # given the vector's signed credential, which verifies
+    signed = json.loads((OB / "signed-credential.json").read_text())
+    method = vector["proofOptions"]["verificationMethod"]
+    public = _key(vector).public_key()
+
+    def resolve(m: str):
+        return public if m == method else None
+
+    # when someone adds a claim with a term no context defines (the canonical form, and so the
+    # signature, would be unchanged without safe mode)
+    if where == "subject":
+        tampered = {**signed, "credentialSubject": {**signed["credentialSubject"], **added}}
+    else:
+        tampered = {**signed, **added}
+    unsafe = dict(tampered)
+    unsafe.pop("proof")
+    assert dataintegrity.canonize(unsafe, safe=False) == dataintegrity.canonize(
+        {k: v for k, v in signed.items() if k != "proof"}
+    )
+    # then verification fails and names the term
+    result = dataintegrity.verify(tampered, resolve_key=resolve)
+    assert not result.verified
+    assert reported in result.errors[0]
+    assert "not what was signed" in result.errors[0]
+    with pytest.raises(dataintegrity.UnsafeDocument):
+        dataintegrity.canonize(unsafe)
