@@ -1,0 +1,311 @@
+"""Issued badges: read-only, revoked with a reason (one or several at once)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_http_methods
+
+from programs.admin_site import admin_site
+
+from .. import services
+from ..errors import BadgeError
+from ..forms import RevokeForm
+from ..models import Badge
+from .base import (
+    OBJECT_ACTIONS_TEMPLATE,
+    REVOKE_TEMPLATE,
+    STATE_LABELS,
+    RecordAdmin,
+    _acting_user,
+    person,
+)
+
+
+class BadgeStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(STATE_LABELS.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Badge]) -> QuerySet[Badge]:
+        now = timezone.now()
+        value = self.value()
+        if value == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if value == "expired":
+            return queryset.filter(revoked_at__isnull=True, valid_until__lte=now)
+        if value == "valid":
+            return queryset.filter(
+                Q(valid_until__isnull=True) | Q(valid_until__gt=now), revoked_at__isnull=True
+            )
+        return queryset
+
+
+@admin.register(Badge, site=admin_site)
+class BadgeAdmin(RecordAdmin):
+    list_display = (
+        "name",
+        "recipient_email",
+        "kind",
+        "issued_at",
+        "valid_until",
+        "state_label",
+    )
+    list_filter = (
+        BadgeStateFilter,
+        "kind",
+        ("version__credential", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("recipient__email", "recipient__full_name", "name")
+    list_select_related = ("recipient", "organization")
+    date_hierarchy = "issued_at"
+    actions = ("revoke_selected",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "kind",
+                    "recipient_email",
+                    "state_label",
+                    "issued_at",
+                    "valid_until",
+                    "verification_link",
+                    "application_link",
+                    "version",
+                    "pathway",
+                    "is_public",
+                    "expiry_notified_at",
+                )
+            },
+        ),
+        ("Revocation", {"fields": ("revoked_at", "revocation_reason", "revoked_by_person")}),
+        (
+            "Signed credential",
+            {"fields": ("public_id", "status_entry", "signing_key_id", "credential_json")},
+        ),
+    )
+    readonly_fields = (
+        "name",
+        "kind",
+        "recipient_email",
+        "state_label",
+        "issued_at",
+        "valid_until",
+        "verification_link",
+        "application_link",
+        "version",
+        "pathway",
+        "is_public",
+        "expiry_notified_at",
+        "revoked_at",
+        "revocation_reason",
+        "revoked_by_person",
+        "public_id",
+        "status_entry",
+        "signing_key_id",
+        "credential_json",
+    )
+    change_form_template = OBJECT_ACTIONS_TEMPLATE
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Badge]:
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def has_revoke_permission(self, request: HttpRequest, obj: Badge | None = None) -> bool:
+        """Owners and program admins of the badge's organization (``_allowed``)."""
+        return self._allowed(request, obj)
+
+    # --- Columns and read-only fields ---
+
+    @admin.display(description="Recipient", ordering="recipient__email")
+    def recipient_email(self, obj: Badge) -> str:
+        return person(obj.recipient)
+
+    @admin.display(description="State")
+    def state_label(self, obj: Badge) -> str:
+        return STATE_LABELS[obj.state]
+
+    @admin.display(description="Verification page")
+    def verification_link(self, obj: Badge) -> str:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("badges:verify", args=[obj.public_id]),
+            services.badge_url(obj),
+        )
+
+    @admin.display(description="Application")
+    def application_link(self, obj: Badge) -> str:
+        if obj.application_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">Application and its evidence</a>',
+            reverse("admin:submissions_application_change", args=[obj.application_id]),
+        )
+
+    @admin.display(description="Revoked by")
+    def revoked_by_person(self, obj: Badge) -> str:
+        return person(obj.revoked_by) if obj.revoked_at else "—"
+
+    @admin.display(description="Status list entry")
+    def status_entry(self, obj: Badge) -> str:
+        return f"list {obj.status_list.number}, bit {obj.status_index}"
+
+    @admin.display(description="Signing key")
+    def signing_key_id(self, obj: Badge) -> str:
+        return obj.signing_key.key_id
+
+    @admin.display(description="Credential (as signed)")
+    def credential_json(self, obj: Badge) -> str:
+        text = json.dumps(obj.credential, indent=2, ensure_ascii=False, sort_keys=False)
+        return format_html(
+            '<pre class="badge-credential" tabindex="0" aria-label="The signed credential" '
+            'style="max-height: 40em; overflow: auto; white-space: pre-wrap;">{}</pre>',
+            text,
+        )
+
+    # --- The change page's buttons ---
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None:
+            actions = [
+                {
+                    "label": "Verification page",
+                    "url": reverse("badges:verify", args=[obj.public_id]),
+                }
+            ]
+            if not obj.is_revoked and self.has_revoke_permission(request, obj):
+                actions.insert(
+                    0,
+                    {
+                        "label": "Revoke this badge",
+                        "url": reverse("admin:badges_badge_revoke", args=[obj.pk]),
+                    },
+                )
+            context["object_actions"] = actions
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(require_http_methods(["GET", "POST"])(self.revoke_view))
+        return [
+            path("<path:object_id>/revoke/", view, name="badges_badge_revoke"),
+            *super().get_urls(),
+        ]
+
+    # --- Revoking ---
+
+    def _change_url(self, badge: Badge) -> str:
+        return reverse("admin:badges_badge_change", args=[badge.pk])
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: the confirmation page asking for the reason; POST: revoke."""
+        badge = self.get_object(request, unquote(object_id))
+        if badge is None or not self.has_revoke_permission(request, badge):
+            raise Http404("No such badge.")
+        if badge.is_revoked:
+            self.message_user(
+                request, f"“{badge.name}” was already revoked; nothing changed.", messages.WARNING
+            )
+            return HttpResponseRedirect(self._change_url(badge))
+        form = RevokeForm(request.POST if request.method == "POST" else None)
+        if form.is_valid() and self._revoke(request, [badge], form) == 1:
+            self.message_user(
+                request,
+                f"“{badge.name}” of {badge.recipient.email} is revoked; verification now reports "
+                "it revoked and the educator has been e-mailed the reason.",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(self._change_url(badge))
+        return self._revoke_page(request, [badge], form, bulk=False)
+
+    @admin.action(description="Revoke selected badges", permissions=["revoke"])
+    def revoke_selected(
+        self, request: HttpRequest, queryset: QuerySet[Badge]
+    ) -> HttpResponse | None:
+        """The same reason form for several badges (already revoked ones are left out)."""
+        badges = list(queryset.filter(revoked_at__isnull=True).select_related("recipient"))
+        if not badges:
+            self.message_user(request, "The selected badges are already revoked.", messages.INFO)
+            return None
+        form = RevokeForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            done = self._revoke(request, badges, form, per_badge_errors=True)
+            if done:
+                self.message_user(
+                    request,
+                    f"Revoked {done} badge(s); their holders have been e-mailed the reason.",
+                    messages.SUCCESS,
+                )
+            return None
+        return self._revoke_page(request, badges, form, bulk=True)
+
+    def _revoke(
+        self,
+        request: HttpRequest,
+        badges: list[Badge],
+        form: RevokeForm,
+        *,
+        per_badge_errors: bool = False,
+    ) -> int:
+        """Revoke each badge; a refusal becomes a form error (one badge) or a message (bulk).
+        Returns how many were revoked."""
+        done = 0
+        for badge in badges:
+            try:
+                services.badge_revoke(
+                    badge=badge,
+                    reason=form.cleaned_data["reason"],
+                    actor=_acting_user(request),
+                )
+            except BadgeError as error:
+                if per_badge_errors:
+                    self.message_user(request, f"“{badge}”: {error.message}", messages.ERROR)
+                    continue
+                if error.fields:
+                    for name, problems in error.fields.items():
+                        for problem in problems if isinstance(problems, list) else [problems]:
+                            form.add_error(name if name in form.fields else None, str(problem))
+                else:
+                    form.add_error(None, error.message)
+            else:
+                done += 1
+        return done
+
+    def _revoke_page(
+        self, request: HttpRequest, badges: list[Badge], form: RevokeForm, *, bulk: bool
+    ) -> HttpResponse:
+        title = "Revoke badges" if bulk else f"Revoke “{badges[0].name}”"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "form": form,
+            "badges": badges,
+            "bulk": bulk,
+            "action_url": "" if bulk else reverse("admin:badges_badge_revoke", args=[badges[0].pk]),
+            "back_url": reverse("admin:badges_badge_changelist")
+            if bulk
+            else self._change_url(badges[0]),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, REVOKE_TEMPLATE, context)
