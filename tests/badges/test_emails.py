@@ -172,6 +172,27 @@ class TestRevokedMail:
             "Gave up" in r.getMessage() and "revoked" in r.getMessage() for r in caplog.records
         )
 
+    def test_a_broker_that_is_down_when_the_revocation_commits_does_not_undo_it(
+        self,
+        approve: Approve,
+        django_capture_on_commit_callbacks: Any,
+        caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        badge = issued(approve, django_capture_on_commit_callbacks)
+
+        def broker_down(**kwargs: Any) -> None:
+            raise ConnectionError("Redis is unreachable")
+
+        monkeypatch.setattr(tasks.badge_mail, "delay", broker_down)
+        # when the e-mail cannot even be queued after the revocation commits
+        with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+            services.badge_revoke(badge=badge, reason="Plagiarised evidence.", actor=None)
+        # then the revocation stands and the failure is logged
+        badge.refresh_from_db()
+        assert badge.is_revoked
+        assert any("Redis is unreachable" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
     def test_a_mail_server_back_before_the_retry_delivers_it(
         self,
         approve: Approve,

@@ -27,3 +27,22 @@ def test_scope_limits_queries_to_the_organization() -> None:
         FocusAreaFactory(organization=other)
     with scope(organization=org.pk):
         assert list(FocusArea.objects.all()) == [mine]
+
+
+@pytest.mark.scoped
+def test_hand_written_statements_filter_on_the_organizations_the_scoped_managers_would() -> None:
+    from django_scopes import scopes_disabled
+
+    from credentials_site.tenancy import scope_organization_ids
+
+    # outside any scope a hand-written statement fails closed, as a scoped manager does
+    with pytest.raises(ScopeError):
+        scope_organization_ids()
+    with scope(organization=7):
+        assert scope_organization_ids() == [7]
+    with scope(organization=[3, 4]):  # the admin's scope: the organizations one administers
+        assert scope_organization_ids() == [3, 4]
+    with scope(organization=None):
+        assert scope_organization_ids() is None
+    with scopes_disabled():
+        assert scope_organization_ids() is None
