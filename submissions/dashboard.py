@@ -44,11 +44,14 @@ def attempts_left(application: Application) -> int:
     return max(0, application.version.max_attempts - application.attempt + 1)
 
 
-def status_next_step(application: Application) -> str:
-    """One short line: what the educator (or the reviewer) does next."""
+def status_next_step(application: Application, *, gaps: list[dict[str, str]] | None = None) -> str:
+    """One short line: what the educator (or the reviewer) does next. ``gaps``: what keeps the
+    application from being submitted, when known (``services.gaps_of``)."""
     status = application.status
     S = Application.Status
     if status == S.APPLIED:
+        if gaps == []:
+            return "Every step is done: submit your evidence for review"
         if application.fee_status == Application.FeeStatus.OWED:
             return "Upload your evidence and pay the fee"
         return "Upload your evidence"
@@ -440,10 +443,21 @@ class DashboardGroup:
 def dashboard_groups(*, user: User) -> list[DashboardGroup]:
     """The educator's applications in every organization, grouped by what happens next."""
     applications = list(selectors.application_list_for_educator(user=user))
+    in_progress = [a for a in applications if a.status == Application.Status.APPLIED]
+    states = selectors.evidence_state_for_applications(applications=in_progress)
+    gaps = {
+        a.pk: services.gaps_of(
+            a,
+            requirements=states[a.pk].requirements,
+            items=states[a.pk].items,
+            quizzes=states[a.pk].quizzes,
+        )
+        for a in in_progress
+    }
     groups = []
     for key, title, statuses in DASHBOARD_GROUPS:
         rows = [
-            DashboardRow(application=a, next_step=status_next_step(a))
+            DashboardRow(application=a, next_step=status_next_step(a, gaps=gaps.get(a.pk)))
             for a in applications
             if a.status in statuses
         ]

@@ -13,6 +13,7 @@ from .applications import (
     application_review_started,
     application_submit,
     application_withdraw,
+    gaps_of,
 )
 from .evidence import (
     UploadSlot,
@@ -51,6 +52,7 @@ __all__ = [
     "evidence_text_save",
     "evidence_upload_confirm",
     "evidence_upload_slot",
+    "gaps_of",
     "quiz_answer",
     "storage_orphans_sweep",
     "word_count",

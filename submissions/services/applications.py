@@ -147,7 +147,6 @@ def application_fee_record(
 
 def application_gaps(*, application: Application) -> list[dict[str, str]]:
     """Everything that keeps the application from being submitted, each tied to its step."""
-    gaps: list[dict[str, str]] = []
     requirements = list(EvidenceRequirement.objects.filter(version_id=application.version_id))
     items = list(
         EvidenceItem.objects.filter(
@@ -156,6 +155,21 @@ def application_gaps(*, application: Application) -> list[dict[str, str]]:
         )
     )
     quizzes = {q.requirement_id: q for q in QuizResponse.objects.filter(application=application)}
+    return gaps_of(application, requirements=requirements, items=items, quizzes=quizzes)
+
+
+def gaps_of(
+    application: Application,
+    *,
+    requirements: list[EvidenceRequirement],
+    items: list[EvidenceItem],
+    quizzes: dict[int, QuizResponse],
+) -> list[dict[str, str]]:
+    """application_gaps from rows already read: the version's requirements (in order), the
+    application's ready and pending evidence items, its quiz responses by requirement. The
+    educator's dashboard reads them for all their applications at once
+    (``selectors.evidence_state_for_applications``)."""
+    gaps: list[dict[str, str]] = []
     for step, requirement in enumerate(requirements, start=1):
         mine = [i for i in items if i.requirement_id == requirement.pk]
         ready = [i for i in mine if i.status == EvidenceItem.Status.READY]

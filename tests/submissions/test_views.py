@@ -594,6 +594,45 @@ class TestMyLearning:
         assert "Elsewhere" not in page and "Not mine" not in page
         assert f'href="{page_url(applied)}"' in page
 
+    def test_an_application_with_every_step_done_says_to_submit_it(
+        self, client: Client, educator
+    ) -> None:
+        with scopes_disabled():
+            org = OrganizationFactory()
+            done = apply_to(org, educator, title="Ready Credential", non_member_fee=0)
+            apply_to(org, educator, title="Started Credential", non_member_fee=0)
+            # every step of the first one is done: the lesson plan uploaded (privacy answered)
+            # and the reflection written
+            lesson = requirement(done, "Lesson plan")
+            EvidenceItem.objects.create(
+                organization=org,
+                application=done,
+                requirement=lesson,
+                kind=EvidenceItem.Kind.FILE,
+                status=EvidenceItem.Status.READY,
+                display_name="plan.pdf",
+                students_identifiable=False,
+            )
+            services.evidence_text_save(
+                application=done,
+                requirement=requirement(done, "Reflection"),
+                text="Exit tickets showed the strategy worked. " * 25,
+                actor=educator,
+            )
+            assert services.application_gaps(application=done) == []
+        client.force_login(educator)
+        page = body_of(client.get("/me/"))
+        in_progress = page.split(">In progress <")[1].split("</section>")[0]
+        cards = {
+            title: card
+            for card in in_progress.split("<li")[1:]
+            for title in ("Ready Credential", "Started Credential")
+            if title in card
+        }
+        assert "Every step is done: submit your evidence for review" in cards["Ready Credential"]
+        assert "Upload your evidence" in cards["Started Credential"]
+        assert "Every step is done" not in cards["Started Credential"]
+
     def test_query_count_does_not_grow_with_applications(
         self, client: Client, educator, count_queries
     ) -> None:
