@@ -291,9 +291,18 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     const left = Math.max(0, maxFiles())
     const dashboard = uppy.getPlugin('Dashboard')
     if (left === 0) {
-      // Uppy reads a limit of 0 as "no limit": close the uploader instead.
+      // Uppy reads a limit of 0 as "no limit". The step takes no more files: the uploader goes,
+      // as on a page loaded now (removing a file reloads the page, with the uploader back).
+      // Keyboard focus inside it moves to the step's files.
+      const hadFocus = element.contains(document.activeElement)
       if (dashboard) dashboard.setOptions({ disabled: true })
+      element.hidden = true
       say(status, 'This step has all the files it takes. Remove one to add another.')
+      const items = document.getElementById(element.dataset.items)
+      if (hadFocus && items) {
+        items.tabIndex = -1
+        items.focus()
+      }
     } else {
       if (dashboard) dashboard.setOptions({ disabled: false })
       uppy.setOptions({ restrictions: { maxNumberOfFiles: left + uppy.getFiles().length } })

@@ -100,6 +100,10 @@ def test_an_educator_signs_up_applies_uploads_and_submits(
     # when they upload the plan (PDF) and the rehearsal (video) through the uploader
     upload(page, 1, plan)
     upload(page, 2, rehearsal)
+    # each step takes one file: its uploader goes, and the step says how to change the file
+    for step in (1, 2):
+        expect(page.locator(f"#step-{step}-uploader")).to_be_hidden()
+        expect(page.locator(f"#step-{step}-items")).to_contain_text("Remove one to add another")
     journey.step(page, "files uploaded")
     declare_privacy(page, plan.name)
     declare_privacy(page, rehearsal.name)
@@ -114,6 +118,9 @@ def test_an_educator_signs_up_applies_uploads_and_submits(
 
     # and leave for their dashboard, then come back
     page.get_by_role("link", name="My learning").first.click()
+    expect(page.locator("main")).to_contain_text(
+        "Every step is done: submit your evidence for review"
+    )
     journey.step(page, "my learning")
     page.get_by_role("link", name="Crucial Conversations Training").click()
     expect(page).to_have_url(re.compile(r"/o/gael/applications/"))
