@@ -150,6 +150,19 @@ _APPLICATION_FIELDS = [
     "credential_id",
 ]
 _EDUCATOR_FIELDS = ["email", "full_name", "public_id"]
+# the statement's columns, in order
+_READ_COLUMNS = [
+    *_APPLICATION_FIELDS,
+    *_EDUCATOR_FIELDS,
+    "profile_is_public",
+    "version_stamp",
+    "organization_stamp",
+    "badge_pk",
+    "decided_feedback",
+    "active_key_pk",
+    "has_open_failure",
+    "in_pathway",
+]
 
 
 def _from_row(model: type[M], values: dict[str, Any]) -> M:
@@ -175,24 +188,18 @@ def _application_for_issue(application_id: int) -> _IssueRead:
         row = cursor.fetchone()
     if row is None:
         raise Application.DoesNotExist(f"No application {application_id} in this scope.")
-    n = len(_APPLICATION_FIELDS)
-    application = _from_row(Application, dict(zip(_APPLICATION_FIELDS, row[:n], strict=True)))
+    values = dict(zip(_READ_COLUMNS, row, strict=True))
+    application = _from_row(Application, {k: values.pop(k) for k in _APPLICATION_FIELDS})
     educator = _from_row(
-        User, {"id": row[4], **dict(zip(_EDUCATOR_FIELDS, row[n : n + 3], strict=True))}
+        User, {"id": application.educator_id} | {k: values.pop(k) for k in _EDUCATOR_FIELDS}
     )
     application.educator = educator
-    feedback = row[n + 7]
+    feedback = values.pop("decided_feedback")
     return _IssueRead(
         application=application,
         educator=educator,
-        profile_is_public=row[n + 3],
-        version_stamp=row[n + 4],
-        organization_stamp=row[n + 5],
-        badge_pk=row[n + 6],
         decided_feedback=json.loads(feedback) if isinstance(feedback, str) else feedback,
-        active_key_pk=row[n + 8],
-        has_open_failure=row[n + 9],
-        in_pathway=row[n + 10],
+        **values,
     )
 
 
