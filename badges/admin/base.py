@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from programs.admin import TenantAdmin
 from programs.models import User
@@ -26,9 +26,7 @@ def _acting_user(request: HttpRequest) -> User | None:
 
 
 class RecordAdmin(TenantAdmin):
-    """A record of the services: listed and viewed, never added, changed or deleted here; an
-    object of an organization the user does not administer answers 404 (not "doesn't exist" on
-    the index, which Django's admin would say)."""
+    """A record of the services: listed and viewed, never added, changed or deleted here."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -38,8 +36,3 @@ class RecordAdmin(TenantAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def _get_obj_does_not_exist_redirect(
-        self, request: HttpRequest, opts: Any, object_id: str
-    ) -> HttpResponse:
-        raise Http404(f"No such {opts.verbose_name}.")

@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from credentials_site.models import TenantModel
@@ -147,7 +147,18 @@ class TenantFormMixin(forms.ModelForm):
         return exclude
 
 
-class TenantAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class NotFoundMixin:
+    """An object the user may not see (another organization's) or that is gone answers 404, as
+    every other page of Tessera does, instead of Django's redirect to the admin index with
+    "… doesn't exist"."""
+
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Any, object_id: str
+    ) -> HttpResponse:
+        raise Http404(f"No such {opts.verbose_name}.")
+
+
+class TenantAdmin(NotFoundMixin, ScopedChoicesMixin, admin.ModelAdmin):
     """Base for every tenant model's admin."""
 
     form = TenantFormMixin

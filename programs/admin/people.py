@@ -14,7 +14,13 @@ from django.http import HttpRequest
 from .. import selectors
 from ..admin_site import admin_site, administered_org_ids
 from ..models import AuditEvent, Membership, Organization, StaffRole, User
-from .base import TenantAdmin, TenantFormMixin, in_constraint, safe_field_classes
+from .base import (
+    NotFoundMixin,
+    TenantAdmin,
+    TenantFormMixin,
+    in_constraint,
+    safe_field_classes,
+)
 
 URL_FIELD_OVERRIDES: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
@@ -64,7 +70,7 @@ class UserByEmailForm(TenantFormMixin):
 
 
 @admin.register(Organization, site=admin_site)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(NotFoundMixin, admin.ModelAdmin):
     """Owners edit their organization's profile; program admins read it; only platform
     operators add organizations or change their address and activity."""
 
