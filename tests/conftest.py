@@ -1,12 +1,27 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from celery.signals import task_postrun
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
+
+
+@task_postrun.connect(weak=False)
+def _worker_threads_close_their_connections(task: Any = None, **_: Any) -> None:
+    """A real worker started by a test runs in a thread and keeps its database connection
+    between tasks (CELERY_DB_REUSE_MAX); the thread ends with it open, and the test database
+    could not be dropped at the end of the run. Not for eager tasks (they run in their caller's
+    connection and transaction) nor in the main thread."""
+    if threading.current_thread() is threading.main_thread():
+        return
+    if task is not None and getattr(getattr(task, "request", None), "is_eager", False):
+        return
+    connections.close_all()
 
 
 @pytest.fixture(autouse=True)
