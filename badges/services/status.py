@@ -37,8 +37,11 @@ def _status_take(organization: Organization) -> tuple[StatusList, int] | None:
     if row is None:
         return None
     pk, number, index = row
-    status_list = StatusList(pk=pk, organization=organization, number=number)
-    status_list._state.adding = False
+    # what the badge needs of its list; the other columns are deferred (read if ever asked for)
+    status_list = StatusList.from_db(
+        "default", ["id", "organization_id", "number"], [pk, organization.pk, number]
+    )
+    status_list.organization = organization
     return status_list, index
 
 

@@ -157,3 +157,12 @@ def test_an_application_of_another_organization_is_not_issued_in_this_ones_scope
         )
     with scopes_disabled():
         assert Badge.objects.filter(application=other).count() == 1
+
+
+def test_the_issued_badge_carries_its_status_list_as_stored(approve: Any) -> None:
+    badge = services.badge_issue(application_id=approve().pk)
+    stored = StatusList.objects.get(pk=badge.status_list_id)
+    # the list the service hands back reads its columns from the database, not defaults
+    assert badge.status_list.number == stored.number
+    assert bytes(badge.status_list.bits) == bytes(stored.bits)
+    assert badge.status_list.credential == stored.credential != {}
