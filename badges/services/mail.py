@@ -40,11 +40,15 @@ def mail_on_commit(badge: Badge, kind: str) -> None:
 def badge_mail_send(*, badge_id: int, kind: str) -> bool:
     """Send the e-mail of ``kind`` about the badge (in its organization's scope); whether one
     was sent. A mail server error is raised, for the task to retry."""
+    build = _MESSAGES.get(kind)
+    if build is None:  # a message queued by another version of Tessera: no retry helps
+        logger.error("No e-mail of kind %r (badge %s)", kind, badge_id)
+        return False
     badge = Badge.objects.select_related("recipient", "organization").filter(pk=badge_id).first()
     if badge is None:  # deleted since (with its organization or educator): nobody to tell
         logger.warning("No badge %s to e-mail about (%s)", badge_id, kind)
         return False
-    message = _MESSAGES[kind](badge)
+    message = build(badge)
     if message is None:
         return False
     subject, body = message

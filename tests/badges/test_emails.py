@@ -228,6 +228,22 @@ class TestRevokedMail:
         assert result.get() is False
         assert delays == []
 
+    def test_an_unknown_kind_of_mail_is_not_retried(
+        self,
+        approve: Approve,
+        django_capture_on_commit_callbacks: Any,
+        mailoutbox: list[Any],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        badge = issued(approve, django_capture_on_commit_callbacks)
+        mailoutbox.clear()
+        delays = retries_of(tasks.badge_mail, monkeypatch)
+        result = tasks.badge_mail.delay(
+            organization_id=badge.organization_id, badge_id=badge.pk, kind="renewed"
+        )
+        assert result.get() is False
+        assert delays == [] and mailoutbox == []
+
 
 class TestExpiryReminder:
     def test_sent_once_thirty_days_before_the_expiry(
