@@ -31,3 +31,11 @@ def test_demo_badge_is_issued_and_its_verification_page_opens(client: Client) ->
     assert response.status_code == 200
     assert "Valid" in response.content.decode()
     assert badge.credential["evidence"], "the demo marked its file evidence public"
+    # and the demo educator's public profile lists it; the credential names them by its
+    # permanent address
+    assert badge.credential["credentialSubject"]["id"].endswith(
+        f"/u/id/{badge.recipient.public_id}/"
+    )
+    profile = client.get("/u/demo-educator/")
+    assert profile.status_code == 200
+    assert badge.name in profile.content.decode()

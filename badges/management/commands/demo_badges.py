@@ -23,12 +23,14 @@ from submissions import storage
 from submissions.models import Application
 
 from ... import services as badge_services
-from ...models import Badge
+from ...models import BackpackProfile, Badge
 
 ORGANIZATION = "gael"
 CREDENTIAL = "shared-leadership-best-practices"
 EDUCATOR = "educator@gael.demo"
 REVIEWER = "admin@gael.demo"  # the demo reviewer shares the educator's district (a conflict)
+HANDLE = "demo-educator"
+HEADLINE = "Assistant principal; shared leadership and coaching"
 
 PDF = (
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
@@ -62,6 +64,12 @@ class Command(BaseCommand):
                     f"Demo badge already issued: {badge_services.badge_url(existing)}"
                 )
                 return
+            if not BackpackProfile.objects.filter(user=educator).exists():
+                # a public profile, so the badge names the educator by its permanent address
+                # and /u/<handle>/ has something to show
+                badge_services.profile_save(
+                    user=educator, handle=HANDLE, headline=HEADLINE, is_public=True
+                )
             application = Application.objects.filter(
                 organization=organization, educator=educator, credential__slug=CREDENTIAL
             ).first()
@@ -76,7 +84,8 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(
                     "Demo application approved; the worker issues its badge in a moment "
-                    "(log in as educator@gael.demo and open My badges)."
+                    "(log in as educator@gael.demo and open My badges; their public profile is "
+                    f"/u/{HANDLE}/)."
                 )
 
     def _submit(self, organization: Organization, educator: User) -> Application:
