@@ -50,7 +50,9 @@ def status_next_step(application: Application, *, gaps: list[dict[str, str]] | N
     status = application.status
     S = Application.Status
     if status == S.APPLIED:
-        if gaps == []:
+        if gaps is not None and not [gap for gap in gaps if gap["step"]]:  # only the fee, if any
+            if gaps:
+                return "Every step is done: pay the fee, then submit"
             return "Every step is done: submit your evidence for review"
         if application.fee_status == Application.FeeStatus.OWED:
             return "Upload your evidence and pay the fee"

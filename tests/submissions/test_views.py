@@ -597,39 +597,46 @@ class TestMyLearning:
     def test_an_application_with_every_step_done_says_to_submit_it(
         self, client: Client, educator
     ) -> None:
-        with scopes_disabled():
-            org = OrganizationFactory()
-            done = apply_to(org, educator, title="Ready Credential", non_member_fee=0)
-            apply_to(org, educator, title="Started Credential", non_member_fee=0)
-            # every step of the first one is done: the lesson plan uploaded (privacy answered)
-            # and the reflection written
-            lesson = requirement(done, "Lesson plan")
+        def do_every_step(application: Application) -> None:
+            # the lesson plan uploaded (privacy answered) and the reflection written
             EvidenceItem.objects.create(
-                organization=org,
-                application=done,
-                requirement=lesson,
+                organization=application.organization,
+                application=application,
+                requirement=requirement(application, "Lesson plan"),
                 kind=EvidenceItem.Kind.FILE,
                 status=EvidenceItem.Status.READY,
                 display_name="plan.pdf",
                 students_identifiable=False,
             )
             services.evidence_text_save(
-                application=done,
-                requirement=requirement(done, "Reflection"),
+                application=application,
+                requirement=requirement(application, "Reflection"),
                 text="Exit tickets showed the strategy worked. " * 25,
                 actor=educator,
             )
+
+        with scopes_disabled():
+            org = OrganizationFactory()
+            done = apply_to(org, educator, title="Ready Credential", non_member_fee=0)
+            apply_to(org, educator, title="Started Credential", non_member_fee=0)
+            owed = apply_to(org, educator, title="Fee Credential", non_member_fee=Decimal("40"))
+            do_every_step(done)
+            do_every_step(owed)
             assert services.application_gaps(application=done) == []
+            assert [g["requirement"] for g in services.application_gaps(application=owed)] == [
+                "Fee"
+            ]
         client.force_login(educator)
         page = body_of(client.get("/me/"))
         in_progress = page.split(">In progress <")[1].split("</section>")[0]
         cards = {
             title: card
             for card in in_progress.split("<li")[1:]
-            for title in ("Ready Credential", "Started Credential")
+            for title in ("Ready Credential", "Started Credential", "Fee Credential")
             if title in card
         }
         assert "Every step is done: submit your evidence for review" in cards["Ready Credential"]
+        assert "Every step is done: pay the fee, then submit" in cards["Fee Credential"]
         assert "Upload your evidence" in cards["Started Credential"]
         assert "Every step is done" not in cards["Started Credential"]
 
