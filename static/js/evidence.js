@@ -102,11 +102,12 @@ async function api (method, path, body, { signal } = {}) {
   return data
 }
 
-function say (region, text, { failed = false } = {}) {
+function say (region, text, { failed = false, spokenOnly = false } = {}) {
   if (!region) return
   const line = document.createElement('p')
   line.textContent = text
   if (failed) line.className = 'failed'
+  if (spokenOnly) line.className = 'visually-hidden' // announced; the page shows it elsewhere
   region.append(line)
 }
 
@@ -297,7 +298,10 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
       const hadFocus = element.contains(document.activeElement)
       if (dashboard) dashboard.setOptions({ disabled: true })
       element.hidden = true
-      say(status, 'This step has all the files it takes. Remove one to add another.')
+      // the step's files now say so on the page; screen readers hear it here
+      say(status, 'This step has all the files it takes. Remove one to add another.', {
+        spokenOnly: true,
+      })
       const items = document.getElementById(element.dataset.items)
       if (hadFocus && items) {
         items.tabIndex = -1
