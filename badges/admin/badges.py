@@ -72,33 +72,7 @@ class BadgeAdmin(RecordAdmin):
     list_select_related = ("recipient", "organization")
     date_hierarchy = "issued_at"
     actions = ("revoke_selected",)
-    fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "name",
-                    "kind",
-                    "recipient_email",
-                    "state_label",
-                    "issued_at",
-                    "valid_until",
-                    "verification_link",
-                    "application_link",
-                    "version",
-                    "pathway",
-                    "is_public",
-                    "expiry_notified_at",
-                )
-            },
-        ),
-        ("Revocation", {"fields": ("revoked_at", "revocation_reason", "revoked_by_person")}),
-        (
-            "Signed credential",
-            {"fields": ("public_id", "status_entry", "signing_key_id", "credential_json")},
-        ),
-    )
-    readonly_fields = (
+    _details = (
         "name",
         "kind",
         "recipient_email",
@@ -111,14 +85,16 @@ class BadgeAdmin(RecordAdmin):
         "pathway",
         "is_public",
         "expiry_notified_at",
-        "revoked_at",
-        "revocation_reason",
-        "revoked_by_person",
-        "public_id",
-        "status_entry",
-        "signing_key_id",
-        "credential_json",
     )
+    _revocation = ("revoked_at", "revocation_reason", "revoked_by_person")
+    _signed = ("public_id", "status_entry", "signing_key_id", "credential_json")
+    fieldsets = (
+        (None, {"fields": _details}),
+        ("Revocation", {"fields": _revocation}),
+        ("Signed credential", {"fields": _signed}),
+    )
+    # every field is shown read-only (badges change only through the services)
+    readonly_fields = (*_details, *_revocation, *_signed)
     change_form_template = OBJECT_ACTIONS_TEMPLATE
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Badge]:
