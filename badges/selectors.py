@@ -225,3 +225,58 @@ def profile_get_for_user(*, user: User) -> BackpackProfile | None:
     if not user.is_authenticated:
         return None
     return BackpackProfile.objects.filter(user=user).first()
+
+
+@dataclass
+class BelowPassing:
+    """A badge whose approval scored a rubric criterion below its passing level (possible only
+    before approval followed the rubric): the badge and each such criterion's
+    (title, score given, passing score)."""
+
+    badge: Badge
+    criteria: list[tuple[str, int | None, int]]
+
+
+def badge_list_below_passing(*, organization: Organization) -> list[BelowPassing]:
+    """The organization's unrevoked micro-credential badges whose deciding attempt rated a
+    criterion below its passing level (``RubricCriterion.reaches_passing``), oldest first; three
+    queries whatever the number of badges."""
+    from programs.models import RubricCriterion
+    from submissions.models import Submission
+
+    badges = list(
+        Badge.objects.filter(
+            organization=organization,
+            kind=Badge.Kind.CREDENTIAL,
+            revoked_at__isnull=True,
+            application__isnull=False,
+        )
+        .select_related("recipient", "application")
+        .order_by("issued_at", "pk")
+    )
+    decided = {
+        (s.application_id, s.number): s.feedback
+        for s in Submission.objects.filter(
+            organization=organization, application_id__in=[b.application_id for b in badges]
+        ).only("application_id", "number", "feedback")
+    }
+    criteria: dict[int, list[RubricCriterion]] = {}
+    for criterion in RubricCriterion.objects.filter(
+        organization=organization, version_id__in={b.version_id for b in badges}
+    ):
+        criteria.setdefault(criterion.version_id, []).append(criterion)
+    found = []
+    for badge in badges:
+        application = badge.application
+        if application is None:  # filtered out above
+            continue
+        feedback = decided.get((application.pk, application.attempt)) or []
+        scores = {row.get("criterion_id"): row.get("score") for row in feedback}
+        below = [
+            (c.title, scores.get(c.pk), c.passing_score)
+            for c in criteria.get(badge.version_id or 0, [])
+            if not c.reaches_passing(scores.get(c.pk))
+        ]
+        if below:
+            found.append(BelowPassing(badge=badge, criteria=below))
+    return found

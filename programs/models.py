@@ -593,6 +593,11 @@ class RubricCriterion(TenantModel):
     def __str__(self) -> str:
         return self.title
 
+    def reaches_passing(self, score: int | None) -> bool:
+        """Whether a rating meets this criterion's standard: the one definition of "passing"
+        that the review service, the review form and the badge checks all use."""
+        return score is not None and score >= self.passing_score
+
 
 class RubricLevel(TenantModel):
     criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="levels")

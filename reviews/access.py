@@ -368,7 +368,8 @@ class LevelView:
     score: int
     label: str
     descriptor: str
-    passing: bool
+    passing: bool  # the criterion's passing level (tagged on the form)
+    meets: bool  # at or above it (RubricCriterion.reaches_passing)
     checked: bool
 
 
@@ -382,6 +383,10 @@ class CriterionView:
     @property
     def field(self) -> str:
         return f"criterion_{self.criterion.pk}"
+
+    @property
+    def at_passing(self) -> bool:
+        return any(level.checked and level.meets for level in self.levels)
 
 
 @dataclass
@@ -458,6 +463,17 @@ class ReviewPage:
     def criteria(self) -> list[CriterionView]:
         return [c for r in self.requirements for c in r.criteria] + self.general_criteria
 
+    @property
+    def at_passing(self) -> int:
+        """How many criteria are rated at or above their passing level (the form's summary;
+        the page's script keeps it live as ratings change)."""
+        return sum(1 for c in self.criteria if c.at_passing)
+
+    @property
+    def all_passing(self) -> bool:
+        """Approve is offered only when every criterion is at its passing level."""
+        return self.at_passing == len(self.criteria)
+
 
 def _media(item: EvidenceItem) -> str:
     content_type = item.content_type
@@ -499,6 +515,7 @@ def _criterion_view(
                 label=level.label,
                 descriptor=level.descriptor,
                 passing=level.score == criterion.passing_score,
+                meets=criterion.reaches_passing(level.score),
                 checked=chosen is not None and str(chosen) == str(level.score),
             )
             for level in criterion.levels.all()

@@ -363,7 +363,8 @@ class ReviewSubmitApi(_ReviewerApi):
                 description="incomplete: fields has one message per gap (criterion_<id>, "
                 "overall_feedback, decision, revision_request); already_decided: the claim or "
                 "the submission is decided; not_claimed / claim_expired: the claim is no longer "
-                "active; own_submission; invalid: a rating is not on the scale.",
+                "active; own_submission; invalid: a rating is not on the scale; below_passing: "
+                "approve while a criterion is below its passing level (fields names each one).",
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,

@@ -8,5 +8,6 @@ class ReviewErrorCode(StrEnum):
     CLAIM_EXPIRED = "claim_expired"
     ALREADY_DECIDED = "already_decided"
     INCOMPLETE = "incomplete"
+    BELOW_PASSING = "below_passing"
     OWN_SUBMISSION = "own_submission"
     INVALID = "invalid"

@@ -594,6 +594,8 @@ def review_submit(
                 code=Code.INCOMPLETE,
                 fields=errors,
             )
+        if decision == Review.Decision.APPROVE:
+            _require_passing(criteria, scores)
         _write_scores(review, scores)
         review.overall_feedback = overall_feedback
         review.revision_request = revision_request
@@ -604,6 +606,36 @@ def review_submit(
         _end_claim(claim, Claim.Status.COMPLETED)
         _resolve(submission, application, review, criteria)
     return review
+
+
+def _require_passing(criteria: list[RubricCriterion], scores: dict[int, dict[str, Any]]) -> None:
+    """Approval follows the rubric: every criterion must reach its passing level, in a single
+    review, each of a double review's and an adjudication alike; otherwise nothing is saved and
+    each criterion below passing is named."""
+    below: dict[str, list[str]] = {}
+    for criterion in criteria:
+        score: int = scores[criterion.pk]["score"]  # every criterion is rated by now
+        if criterion.reaches_passing(score):
+            continue
+        levels = {level.score: level.label for level in criterion.levels.all()}
+        below[f"criterion_{criterion.pk}"] = [
+            f"“{criterion.title}” is rated “{levels.get(score, score)}” ({score}); approving "
+            f"needs at least “{levels.get(criterion.passing_score, criterion.passing_score)}” "
+            f"({criterion.passing_score})."
+        ]
+    if not below:
+        return
+    count = len(below)
+    below["decision"] = [
+        f"Approve needs every criterion at its passing level; {count} "
+        f"{'is' if count == 1 else 'are'} below it. Ask for a revision or do not award."
+    ]
+    raise ApplicationError(
+        f"You cannot approve: {count} criteri{'on is' if count == 1 else 'a are'} below the "
+        "passing level.",
+        code=Code.BELOW_PASSING,
+        fields=below,
+    )
 
 
 def _resolve(

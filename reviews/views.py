@@ -35,7 +35,7 @@ from .models import CalibrationExemplar, Claim, ConflictOfInterest, Review
 
 # Refusals shown beside the form; any other (claim expired, released, already decided) sends the
 # reviewer back to the queue with the message.
-FORM_ERRORS = (Code.INCOMPLETE, Code.INVALID)
+FORM_ERRORS = (Code.INCOMPLETE, Code.INVALID, Code.BELOW_PASSING)
 
 
 def _organization(request: HttpRequest) -> Organization:

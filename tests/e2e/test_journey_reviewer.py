@@ -1,5 +1,6 @@
 """Journey 2 in a real browser: a reviewer claims GAEL's next submission, plays the video and
-opens the PDF inline, scores every criterion with the keyboard and asks for a revision; the
+opens the PDF inline, scores every criterion with the keyboard (the live summary counts those at
+passing level; Approve waits for all) and asks for a revision; the
 educator reads the feedback, replaces the plan through the uploader and resubmits; the reviewer
 claims the new attempt and approves it."""
 
@@ -143,6 +144,12 @@ def test_a_reviewer_asks_for_a_revision_then_approves(
         },
         {"Purpose and facts are clear": COMMENT},
     )
+    # then the summary counts the criteria at passing level as they are rated, names the one
+    # below it, and Approve is not offered
+    summary = page.locator("#passing-summary")
+    expect(summary).to_contain_text("4 of 5 criteria at passing level")
+    expect(summary.get_by_role("link")).to_have_text(["Purpose and facts are clear"])
+    expect(page.get_by_role("radio", name="Approve")).to_be_disabled()
     page.get_by_label("Overall feedback to the educator").fill(OVERALL)
     press_to_choose(page, page.get_by_role("radio", name="Needs revision"))
     expect(page.get_by_label(re.compile("^What to change"))).to_be_visible()
@@ -206,7 +213,9 @@ def test_a_reviewer_asks_for_a_revision_then_approves(
     assert signed_pdf(page) == REVISED_PLAN
     journey.step(page, "second attempt")
 
-    # when they approve it
+    # when they approve it: nothing is rated yet, so Approve waits for the ratings
+    expect(page.locator("#passing-summary")).to_contain_text("0 of 5 criteria at passing level")
+    expect(page.get_by_role("radio", name="Approve")).to_be_disabled()
     score(
         page,
         {
@@ -217,6 +226,8 @@ def test_a_reviewer_asks_for_a_revision_then_approves(
             "Honest, specific reflection": "Proficient",
         },
     )
+    expect(page.locator("#passing-summary")).to_contain_text("5 of 5 criteria at passing level.")
+    expect(page.get_by_role("radio", name="Approve")).to_be_enabled()
     page.get_by_label("Overall feedback to the educator").fill(
         "The revised plan separates the facts from the story. Approved."
     )

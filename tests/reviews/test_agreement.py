@@ -430,10 +430,12 @@ class TestCalibrationGate:
 
 
 def double_review(org, make_submission, first: User, second: User, a: int, b: int) -> None:  # type: ignore[no-untyped-def]
-    """One double-reviewed submission: ``first`` scores ``a``, ``second`` scores ``b``."""
+    """One double-reviewed submission: ``first`` scores ``a``, ``second`` scores ``b``; each
+    approves at the passing level (1) and does not award below it."""
     make_submission(reviewers_required=2)
-    decide(services.review_claim_next(organization=org, reviewer=first), first, score=a)
-    decide(services.review_claim_next(organization=org, reviewer=second), second, score=b)
+    for person, score in ((first, a), (second, b)):
+        claim = services.review_claim_next(organization=org, reviewer=person)
+        decide(claim, person, "approve" if score >= 1 else "not_awarded", score=score)
 
 
 class TestReviewerAgreement:
@@ -462,7 +464,7 @@ class TestReviewerAgreement:
 
     def test_adjudication_reviews_are_not_paired(self, org, reviewer, make_submission) -> None:
         other = StaffRoleFactory(organization=org, role=StaffRole.Role.REVIEWER).user
-        # given a double review where both approved (with different scores): one pair (1, 0)
+        # given a double review with different scores (approved, not awarded): one pair (1, 0)
         double_review(org, make_submission, reviewer, other, 1, 0)
         senior = StaffRoleFactory(organization=org, role=StaffRole.Role.SENIOR_REVIEWER).user
         assert reviewer_agreement(organization=org, reviewer=reviewer)["with_reviewers"]["n"] == 1

@@ -456,6 +456,38 @@ class TestRefusals:
         assert (shown["status"], shown["evidence"], shown["educator"]) == ("expired", [], None)
         assert api.get(base(org) + "claims/").json() == []
 
+    def test_approve_below_passing_is_refused(self, api, org, make_submission) -> None:
+        # given a claim whose one criterion passes at level 1
+        submission = make_submission()
+        claim = claim_next(api, org)
+        (criterion_id,) = [s["criterion_id"] for s in claim["review"]["scores"]]
+
+        # when the reviewer approves at level 0
+        response = submit(api, org, claim, review_body(claim, "approve", 0))
+
+        # then it is refused, each criterion below passing named in its field, nothing saved
+        assert response.status_code == 400
+        assert response.json() == {
+            "code": "below_passing",
+            "message": "You cannot approve: 1 criterion is below the passing level.",
+            "fields": {
+                f"criterion_{criterion_id}": [
+                    "“Plan aligns with the method” is rated “Not yet” (0); approving needs at "
+                    "least “Meets” (1)."
+                ],
+                "decision": [
+                    "Approve needs every criterion at its passing level; 1 is below it. Ask "
+                    "for a revision or do not award."
+                ],
+            },
+        }
+        assert submitted_reviews(submission) == 0
+        assert status_of(submission) == Application.Status.IN_REVIEW
+        # and the same ratings may still ask for a revision
+        revise = submit(api, org, claim, review_body(claim, "needs_revision", 0))
+        assert revise.status_code == 200, revise.content
+        assert status_of(submission) == Application.Status.NEEDS_REVISION
+
     def test_a_second_decision_is_refused(self, api, org, make_submission) -> None:
         submission = make_submission()
         claim = claim_next(api, org)

@@ -438,6 +438,92 @@ class TestDecisions:
 # --- Double review and adjudication ----------------------------------------------------------
 
 
+class TestApprovalFollowsTheRubric:
+    """No criterion below its passing level can be approved: single, double or adjudicated."""
+
+    def test_approve_below_passing_names_each_criterion(
+        self, org, reviewer, make_submission
+    ) -> None:
+        # given a rubric of two criteria (passing levels 1 and 2), one rated below passing
+        submission = make_submission()
+        second = add_criterion(submission)
+        first = RubricCriterion.objects.get(
+            version_id=submission.application.version_id, position=1
+        ).pk
+        claim = claim_next(org, reviewer)
+        scores = {first: {"score": 1}, second: {"score": 1, "comment": "Thin."}}
+        # when the reviewer approves
+        error = refused(
+            Code.BELOW_PASSING, lambda: submit(claim, reviewer, scores=scores), submission
+        )
+        # then the criterion below passing is named with its level and the level needed
+        assert error.message == "You cannot approve: 1 criterion is below the passing level."
+        assert error.fields == {
+            f"criterion_{second}": [
+                "“Students' work shows growth” is rated “Beginning” (1); approving needs at "
+                "least “Proficient” (2)."
+            ],
+            "decision": [
+                "Approve needs every criterion at its passing level; 1 is below it. Ask for a "
+                "revision or do not award."
+            ],
+        }
+        # and the claim is still the reviewer's, with nothing decided
+        assert Claim.objects.get(pk=claim.pk).status == Claim.Status.ACTIVE
+
+    def test_every_criterion_below_passing_is_listed(self, org, reviewer, make_submission) -> None:
+        submission = make_submission()
+        second = add_criterion(submission)
+        claim = claim_next(org, reviewer)
+        scores = full_scores(submission, score=0)
+        scores[second] = {"score": 1}
+        error = refused(
+            Code.BELOW_PASSING, lambda: submit(claim, reviewer, scores=scores), submission
+        )
+        assert error.message == "You cannot approve: 2 criteria are below the passing level."
+        assert f"criterion_{second}" in error.fields and len(error.fields) == 3
+
+    def test_the_same_ratings_may_ask_for_a_revision(self, org, reviewer, make_submission):
+        # given ratings below passing
+        submission = make_submission()
+        claim = claim_next(org, reviewer)
+        # when the reviewer asks for a revision instead, it is accepted
+        decide(claim, reviewer, "needs_revision", score=0)
+        assert Submission.objects.get(pk=submission.pk).outcome == "needs_revision"
+
+    def test_at_the_passing_level_approval_stands(self, org, reviewer, make_submission):
+        submission = make_submission()
+        second = add_criterion(submission)
+        claim = claim_next(org, reviewer)
+        scores = full_scores(submission)
+        scores[second] = {"score": 2}
+        submit(claim, reviewer, scores=scores)
+        assert Application.objects.get(pk=submission.application_id).status == "approved"
+
+    def test_the_second_of_a_double_review_cannot_approve_below_passing(
+        self, org, reviewer, make_submission
+    ) -> None:
+        submission = make_submission(reviewers_required=2)
+        second = make_reviewer(org)
+        first_claim, second_claim = claim_next(org, reviewer), claim_next(org, second)
+        decide(first_claim, reviewer, "approve")
+        refused(
+            Code.BELOW_PASSING, lambda: decide(second_claim, second, "approve", score=0), submission
+        )
+
+    def test_an_adjudicator_cannot_approve_below_passing(self, org, reviewer, make_submission):
+        submission = make_submission(reviewers_required=2)
+        second = make_reviewer(org)
+        decide(claim_next(org, reviewer), reviewer, "approve")
+        decide(claim_next(org, second), second, "not_awarded", score=0)
+        admin = make_reviewer(org, role=StaffRole.Role.PROGRAM_ADMIN)
+        claim = claim_next(org, admin, adjudication=True)
+        refused(Code.BELOW_PASSING, lambda: decide(claim, admin, "approve", score=0), submission)
+        # at the passing level, the adjudicator's approval is applied
+        decide(claim, admin, "approve", score=1)
+        assert Application.objects.get(pk=submission.application_id).status == "approved"
+
+
 class TestDoubleReview:
     def test_two_agreeing_reviews_decide(self, org, reviewer, make_submission) -> None:
         submission = make_submission(reviewers_required=2)

@@ -382,7 +382,7 @@ class TestReviewPage:
         # then it is saved, and shown again
         page = body(client.get(review_url(claim)))
         assert "Your draft review of" in page
-        assert f'name="score_{pk}" value="1" checked' in page
+        assert f'name="score_{pk}" value="1" data-meets checked' in page
         assert "Every component is there.</textarea>" in page
         assert "A strong plan so far.</textarea>" in page
         assert 'name="decision" value="approve" checked' in page
@@ -485,6 +485,60 @@ class TestReviewPage:
         application.refresh_from_db()
         assert application.status == Application.Status.NEEDS_REVISION
 
+    def test_approve_is_offered_only_when_every_criterion_passes(
+        self, org: Organization, reviewer: User, make_submission
+    ) -> None:
+        # given a fresh claim: nothing rated yet
+        submission = make_submission()
+        client = logged_in(reviewer)
+        claim = claim_by_post(client, org)
+        pk = criterion_pk(submission)
+        page = body(client.get(review_url(claim)))
+        # then the summary counts none at passing and Approve is not offered
+        assert "<strong>0 of 1</strong> criteria at passing level: approve is offered" in page
+        assert 'name="decision" value="approve" disabled' in page
+        assert f'<li><a href="#criterion_{pk}">Plan aligns with the method</a></li>' in page
+        # and the levels that reach passing are marked for the live summary
+        assert f'name="score_{pk}" value="1" data-meets' in page
+        assert f'name="score_{pk}" value="0" data-meets' not in page
+        # when a draft rates the criterion at its passing level, Approve is offered
+        client.post(review_url(claim), {"action": "draft", f"score_{pk}": "1"})
+        page = body(client.get(review_url(claim)))
+        assert "<strong>1 of 1</strong> criteria at passing level." in page
+        assert 'name="decision" value="approve" disabled' not in page
+
+    def test_approve_below_passing_is_refused_naming_the_criterion(
+        self, org: Organization, reviewer: User, make_submission
+    ) -> None:
+        submission = make_submission()
+        client = logged_in(reviewer)
+        claim = claim_by_post(client, org)
+        pk = criterion_pk(submission)
+        # when a reviewer posts approve with the criterion below passing (no script, or forged)
+        response = client.post(
+            review_url(claim),
+            {
+                "action": "submit",
+                f"score_{pk}": "0",
+                "overall_feedback": "Good start.",
+                "decision": "approve",
+            },
+        )
+        # then the page says why, names the criterion at its field, and nothing is decided
+        page = body(response)
+        assert response.status_code == 400
+        assert "You cannot approve: 1 criterion is below the passing level." in page
+        assert "Nothing was saved." in page
+        assert (
+            f'id="criterion_{pk}-error">“Plan aligns with the method” is rated “Not yet” (0); '
+            "approving needs at least “Meets” (1)." in page
+        )
+        assert 'id="decision-error">Approve needs every criterion at its passing level' in page
+        review = Review.objects.get(claim=claim)
+        assert review.status == Review.Status.DRAFT
+        assert CriterionScore.objects.get(review=review).score is None
+        assert Application.objects.get(pk=submission.application_id).status == "in_review"
+
     def test_at_the_last_attempt_needs_revision_is_not_offered(
         self, org: Organization, reviewer: User, make_submission
     ) -> None:
@@ -493,7 +547,7 @@ class TestReviewPage:
         page = body(logged_in(reviewer).get(review_url(claim)))
         assert 'name="decision" value="needs_revision" disabled' in page
         assert "This is the last attempt (1 of 1): approve or do not award." in page
-        assert 'aria-describedby="decision-hint"' in page
+        assert 'aria-describedby="approve-hint decision-hint"' in page
 
     def test_an_expired_claim_sends_the_reviewer_back_to_the_queue(
         self, org: Organization, reviewer: User, make_submission

@@ -327,7 +327,7 @@ class TestExemplarPage:
         assert 'id="decision-error">Choose approve, needs revision or not awarded.' in body(
             response
         )
-        assert f'name="score_{pk}" value="1" checked' in body(response)
+        assert f'name="score_{pk}" value="1" data-meets checked' in body(response)
         response = score(client, example, 7, "approve")
         assert response.status_code == 400
         assert "choose one of its levels (0, 1)" in body(response)
