@@ -371,7 +371,7 @@ def evidence_upload_confirm(*, item: EvidenceItem, actor: User) -> EvidenceItem:
         item.size, item.etag = stored.size, stored.etag
         reason = _size_problem(item, requirement, stored.size)
         if reason is None:
-            final = _copy_to_final(item, slot=slot, stored=stored)
+            final = _copy_and_sniff(item, slot=slot, stored=stored)
             found = final.sniffed
             item.storage_key, item.etag, item.content_type = final.key, final.etag, found.mime
             reason = sniff.rejection_message(list(requirement.accepted_file_kinds), found)
@@ -438,23 +438,34 @@ class _Final:
     sniffed: sniff.Sniffed
 
 
-def _copy_to_final(item: EvidenceItem, *, slot: str, stored: storage.StoredObject) -> _Final:
-    """Copy the slot's object (exactly the one ``stored`` describes) to a new final key and
-    sniff the copy. Refused, leaving nothing behind, if the slot changed since it was read."""
+def _copy_to_final(
+    item: EvidenceItem, *, source: str, etag: str, size: int
+) -> tuple[str, storage.StoredObject]:
+    """Copy ``source`` (only if it is still the object with ``etag``) to a new final key under
+    the item's application. Raises ``storage.ObjectChanged``, leaving no copy."""
     key = storage.new_key(
         organization_id=item.organization_id,
         application_public_id=item.application.public_id,
         final=True,
     )
+    return key, storage.copy_pinned(source=source, etag=etag, size=size, target=key)
+
+
+def _copy_and_sniff(item: EvidenceItem, *, slot: str, stored: storage.StoredObject) -> _Final:
+    """The slot's object (exactly the one ``stored`` describes) copied to its final key, and
+    what the copy's first bytes are. Refused, leaving nothing behind, if the slot changed since
+    it was read."""
+    key = ""
     try:
-        copied = storage.copy_pinned(source=slot, etag=stored.etag, size=stored.size, target=key)
+        key, copied = _copy_to_final(item, source=slot, etag=stored.etag, size=stored.size)
         head = (
             storage.read_head(key=key, length=sniff.SNIFF_BYTES, etag=copied.etag)
             if copied.size
             else b""
         )
     except storage.ObjectChanged:
-        _delete_quietly(key)
+        if key:
+            _delete_quietly(key)
         message = (
             "The file in storage changed while it was being checked. Wait until the upload "
             "has finished, then try again."

@@ -17,7 +17,7 @@ from programs.models import (
 from .. import storage
 from ..models import EvidenceItem
 from ._common import GRACE
-from .evidence import _delete_quietly, _purge
+from .evidence import _copy_to_final, _delete_quietly, _purge
 
 logger = logging.getLogger(__name__)
 
@@ -154,14 +154,9 @@ def evidence_legacy_finalize() -> dict[str, int]:
             )
             if item is None:
                 continue
-            final = storage.new_key(
-                organization_id=item.organization_id,
-                application_public_id=item.application.public_id,
-                final=True,
-            )
             try:
-                storage.copy_pinned(
-                    source=item.storage_key, etag=item.etag, size=item.size or 0, target=final
+                final, _ = _copy_to_final(
+                    item, source=item.storage_key, etag=item.etag, size=item.size or 0
                 )
             except storage.ObjectChanged:
                 logger.warning(
