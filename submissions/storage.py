@@ -201,8 +201,8 @@ def read_head(*, key: str, length: int, etag: str) -> bytes:
 
 def copy_pinned(*, source: str, etag: str, size: int, target: str) -> StoredObject:
     """Copy ``source`` to ``target`` inside storage, only if ``source`` still has ``etag``
-    (CopySourceIfMatch, on every part of a multipart copy), and check the copy's size (and, for a
-    single CopyObject, its ETag). The copy is stored as a download of unknown type: every URL the
+    (CopySourceIfMatch, on every part of a multipart copy), and check the copy's size (and its
+    ETag, where S3 keeps it). The copy is stored as a download of unknown type: every URL the
     app signs names the type sniffed from its bytes. Raises ``ObjectChanged``, leaving no copy."""
     try:
         client().copy(
@@ -224,8 +224,10 @@ def copy_pinned(*, source: str, etag: str, size: int, target: str) -> StoredObje
             raise ObjectChanged(source) from None
         raise
     copied = head(key=target)
-    single = size < COPY_MULTIPART_THRESHOLD  # one CopyObject keeps the ETag; parts make a new one
-    if copied is None or copied.size != size or (single and copied.etag != etag):
+    # A single-part object's ETag is the MD5 of its bytes, which one CopyObject keeps; a copy in
+    # parts, or of an object uploaded in parts, gets an ETag of its own (S3 recomputes it).
+    comparable = size < COPY_MULTIPART_THRESHOLD and "-" not in etag
+    if copied is None or copied.size != size or (comparable and copied.etag != etag):
         delete(key=target)
         raise ObjectChanged(source)
     return copied

@@ -333,8 +333,9 @@ def test_an_expired_part_url_is_refused_and_a_fresh_one_resumes_the_upload(
     # when part 2 is sent with a URL that expired
     refused = requests.put(stale, data=data[small_parts : 2 * small_parts], timeout=60)
 
-    # then storage refuses it
+    # then storage refuses it, in the words Uppy's uploader answers by asking for a fresh URL
     assert refused.status_code == 403
+    assert "<Message>Request has expired</Message>" in refused.text
     # and the uploader resumes: the parts already stored are listed, the rest signed afresh
     settings.EVIDENCE_SLOT_EXPIRE = 900
     listed = api.get(base(application) + f"uploads/{item_id}/parts/").json()
