@@ -232,6 +232,10 @@ AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="tessera")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)  # signed URLs: 5 min
+# How long an upload slot's signatures live (the presigned POST, each multipart part URL), in
+# seconds. The uploader asks for them just before it sends the bytes, and for each part as it
+# goes, so a long upload is not cut short; once a file is confirmed the slot is spent anyway.
+EVIDENCE_SLOT_EXPIRE = env.int("EVIDENCE_SLOT_EXPIRE", default=15 * 60)
 # Pages served from these origins may send files straight to the bucket (its CORS rules,
 # applied by `manage.py storage_setup`).
 EVIDENCE_CORS_ORIGINS = env.list(

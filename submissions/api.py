@@ -88,9 +88,6 @@ REFUSED = OpenApiResponse(
 )
 NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description="Not signed in, or no CSRF token.")
 
-# Shown inline in the browser; anything else is downloaded.
-INLINE_PREFIXES = ("image/", "audio/", "video/", "application/pdf")
-
 UPLOAD_SLOT = PolymorphicProxySerializer(
     component_name="UploadSlot",
     serializers={"POST": UploadPostSlotOutput, "MULTIPART": UploadMultipartSlotOutput},
@@ -414,7 +411,7 @@ class EvidenceFileApi(_EducatorApi):
             key=item.storage_key,
             filename=item.display_name,
             content_type=item.content_type,
-            inline=item.content_type.startswith(INLINE_PREFIXES),
+            inline=storage.opens_inline(item.content_type),
         )
         return Response(
             status=status.HTTP_302_FOUND,

@@ -152,7 +152,18 @@ class EvidenceItem(TenantModel):
     text = models.TextField(blank=True)
     url = models.URLField(max_length=1000, blank=True)
 
-    storage_key = models.CharField(max_length=300, blank=True)
+    storage_key = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The object the item refers to: its upload slot while it is uploading; once "
+        "confirmed, the app's own copy of the checked bytes, which no browser can write.",
+    )
+    slot_key = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Where the browser was allowed to upload (signatures valid for minutes). "
+        "Files confirmed before final keys existed still live there (storage_key = slot_key).",
+    )
     upload_id = models.CharField(max_length=300, blank=True, help_text="Open multipart upload.")
     slot_expires_at = models.DateTimeField(null=True, blank=True)
     display_name = models.CharField(max_length=200, blank=True)

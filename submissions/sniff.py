@@ -276,9 +276,35 @@ def rejection_message(accepted: list[str], found: Sniffed) -> str | None:
 
 _UNSAFE = re.compile(r"[^\w.\- ()+,&'\[\]]+", re.UNICODE)
 
+# Extensions that run code when the file is opened, or render as a web page that runs scripts.
+# Evidence never needs them.
+_RISKY_BY_GROUP = {
+    "programs, installers, libraries": "exe com scr pif cpl msi msp msc dll sys drv ocx gadget "
+    "app run bin elf appimage deb rpm dmg pkg apk xapk dex jar class",
+    "scripts and shortcuts": "bat cmd js jse mjs vbs vbe wsf wsh ws hta ps1 psm1 psd1 ps2 sh "
+    "bash zsh csh ksh command tool py pyw pl rb php lnk url reg inf",
+    "web pages and drawings": "html htm xhtml xht shtml mht mhtml svg svgz xml xsl xslt swf",
+    "macro-enabled Office files": "docm dotm xlsm xltm xlam pptm potm ppam sldm",
+}
+RISKY_EXTENSIONS = frozenset(
+    extension for group in _RISKY_BY_GROUP.values() for extension in group.split()
+)
+
+
+def neutralise_name(name: str) -> str:
+    """A file name that cannot run when opened: every extension of a program, script or web page
+    loses its dot (``report.pdf.exe`` → ``report.pdf_exe``, ``page.html`` → ``page_html``), so
+    no system opens it as one. Every other name is left exactly as it was."""
+    stem, *extensions = name.split(".")
+    return stem + "".join(
+        ("_" if extension.lower() in RISKY_EXTENSIONS else ".") + extension
+        for extension in extensions
+    )
+
 
 def display_name(raw: str) -> str:
-    """A filename safe to show: no path, no control characters, at most 120 characters."""
+    """A filename safe to show: no path, no control characters, no extension that runs code
+    (``neutralise_name``), at most 120 characters."""
     name = unicodedata.normalize("NFC", raw or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
@@ -289,4 +315,4 @@ def display_name(raw: str) -> str:
     if len(name) > 120:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 110 - len(ext)] + dot + ext) if dot and len(ext) <= 8 else name[:120]
-    return name
+    return neutralise_name(name)

@@ -1,5 +1,15 @@
 """Evidence in S3-compatible object storage. Bytes go from the browser straight to storage; this
-module only signs requests and reads metadata (HEAD, a ranged GET of the first bytes)."""
+module signs requests, reads metadata (HEAD, a ranged GET of the first bytes) and copies objects
+inside storage.
+
+Two kinds of key, both under the application's prefix:
+
+- an upload slot, ``org-<id>/app-<uuid>/<hex>``: the browser gets a short-lived signature to write
+  it (a presigned POST, or presigned parts of a multipart upload). Items confirmed before final
+  keys existed still live at their slot key.
+- a final key, ``org-<id>/app-<uuid>/final/<hex>``: written only by the app's own server-side copy
+  at confirm; no browser ever holds a signature for it, so its bytes are the ones that were checked.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +20,39 @@ from typing import Any
 from urllib.parse import quote
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 from botocore.client import Config
 from botocore.exceptions import ClientError
 from django.conf import settings
 
+from . import sniff
+
 # Uploads above this size use S3 multipart (resumable); below it, one presigned POST.
 MULTIPART_THRESHOLD = 100 * 1024 * 1024
 PART_SIZE = 64 * 1024 * 1024
-SLOT_SECONDS = 15 * 60  # a presigned POST or part URL is valid this long
 MULTIPART_SLOT_SECONDS = 24 * 60 * 60  # a multipart upload may be resumed for a day
 MAX_PARTS = 10_000
+# A single CopyObject copies at most 5 GB; larger objects are copied in parts (UploadPartCopy).
+COPY_MULTIPART_THRESHOLD = 5 * 1024 * 1024 * 1024
+COPY_PART_SIZE = 512 * 1024 * 1024
+
+# Opened in the browser (the reviewer's page embeds them); anything else is downloaded. SVG is an
+# image that can run scripts: never inline (it is never accepted as evidence either).
+INLINE_PREFIXES = ("image/", "audio/", "video/", "application/pdf")
+NEVER_INLINE = ("image/svg+xml",)
+
+# Error codes of a precondition that failed or an object that is not there (HEAD and ranged GETs
+# answer with the bare status code).
+_CHANGED = {"PreconditionFailed", "412", "NoSuchKey", "404", "NotFound"}
+
+
+def slot_seconds() -> int:
+    """How long a presigned POST or part URL is valid (``EVIDENCE_SLOT_EXPIRE``)."""
+    return int(settings.EVIDENCE_SLOT_EXPIRE)
+
+
+def opens_inline(content_type: str) -> bool:
+    return content_type.startswith(INLINE_PREFIXES) and not content_type.startswith(NEVER_INLINE)
 
 
 def client() -> Any:
@@ -52,9 +85,11 @@ def bucket() -> str:
     return str(settings.AWS_STORAGE_BUCKET_NAME)
 
 
-def new_key(*, organization_id: int, application_public_id: uuid.UUID) -> str:
-    """Random, tenant-prefixed; the educator's filename never enters the key."""
-    return f"org-{organization_id}/app-{application_public_id}/{uuid.uuid4().hex}"
+def new_key(*, organization_id: int, application_public_id: uuid.UUID, final: bool = False) -> str:
+    """Random, tenant-prefixed; the educator's filename never enters the key. An upload slot's
+    key, or (``final``) a key only the app's own copy writes."""
+    folder = "final/" if final else ""
+    return f"org-{organization_id}/app-{application_public_id}/{folder}{uuid.uuid4().hex}"
 
 
 def presigned_post(*, key: str, content_type: str, max_size: int) -> dict[str, Any]:
@@ -70,7 +105,7 @@ def presigned_post(*, key: str, content_type: str, max_size: int) -> dict[str, A
                 {"Content-Type": content_type},
                 {"success_action_status": "201"},
             ],
-            ExpiresIn=SLOT_SECONDS,
+            ExpiresIn=slot_seconds(),
         )
     )
 
@@ -90,7 +125,7 @@ def multipart_sign_part(*, key: str, upload_id: str, part_number: int) -> str:
                 "UploadId": upload_id,
                 "PartNumber": part_number,
             },
-            ExpiresIn=SLOT_SECONDS,
+            ExpiresIn=slot_seconds(),
         )
     )
 
@@ -136,6 +171,10 @@ class StoredObject:
     etag: str
 
 
+class ObjectChanged(Exception):
+    """The object is gone, or is no longer the one that was looked at (its ETag moved)."""
+
+
 def head(*, key: str) -> StoredObject | None:
     try:
         response = client().head_object(Bucket=bucket(), Key=key)
@@ -146,10 +185,52 @@ def head(*, key: str) -> StoredObject | None:
     return StoredObject(size=int(response["ContentLength"]), etag=str(response["ETag"]).strip('"'))
 
 
-def read_head(*, key: str, length: int) -> bytes:
-    """The first ``length`` bytes only (a ranged GET): the web process never reads a whole file."""
-    response = client().get_object(Bucket=bucket(), Key=key, Range=f"bytes=0-{length - 1}")
+def read_head(*, key: str, length: int, etag: str) -> bytes:
+    """The first ``length`` bytes only (a ranged GET): the web process never reads a whole file.
+    Pinned to ``etag`` (If-Match): other bytes raise ``ObjectChanged``."""
+    try:
+        response = client().get_object(
+            Bucket=bucket(), Key=key, Range=f"bytes=0-{length - 1}", IfMatch=f'"{etag}"'
+        )
+    except ClientError as error:
+        if _code(error) in _CHANGED:
+            raise ObjectChanged(key) from None
+        raise
     return bytes(response["Body"].read(length))
+
+
+def copy_pinned(*, source: str, etag: str, size: int, target: str) -> StoredObject:
+    """Copy ``source`` to ``target`` inside storage, only if ``source`` still has ``etag``
+    (CopySourceIfMatch, on every part of a multipart copy), and check the copy's size (and its
+    ETag, where S3 keeps it). The copy is stored as a download of unknown type: every URL the
+    app signs names the type sniffed from its bytes. Raises ``ObjectChanged``, leaving no copy."""
+    try:
+        client().copy(
+            {"Bucket": bucket(), "Key": source},
+            bucket(),
+            target,
+            ExtraArgs={
+                "CopySourceIfMatch": f'"{etag}"',
+                "MetadataDirective": "REPLACE",
+                "ContentType": "application/octet-stream",
+                "ContentDisposition": "attachment",
+            },
+            Config=TransferConfig(
+                multipart_threshold=COPY_MULTIPART_THRESHOLD, multipart_chunksize=COPY_PART_SIZE
+            ),
+        )
+    except ClientError as error:
+        if _code(error) in _CHANGED:
+            raise ObjectChanged(source) from None
+        raise
+    copied = head(key=target)
+    # A single-part object's ETag is the MD5 of its bytes, which one CopyObject keeps; a copy in
+    # parts, or of an object uploaded in parts, gets an ETag of its own (S3 recomputes it).
+    comparable = size < COPY_MULTIPART_THRESHOLD and "-" not in etag
+    if copied is None or copied.size != size or (comparable and copied.etag != etag):
+        delete(key=target)
+        raise ObjectChanged(source)
+    return copied
 
 
 def delete(*, key: str) -> None:
@@ -159,8 +240,17 @@ def delete(*, key: str) -> None:
 def presigned_get(
     *, key: str, filename: str, content_type: str, inline: bool, seconds: int | None = None
 ) -> str:
-    """A short-lived URL to view or download one object (supports Range, so video can seek)."""
-    disposition = "inline" if inline else "attachment"
+    """A short-lived URL to view or download one object (supports Range, so video can seek).
+
+    The response carries ``content_type`` (the type sniffed at confirm, never the browser's claim)
+    and opens inline only for media the browser shows (``opens_inline``); anything else is an
+    attachment, under a name with no extension that runs code (``sniff.neutralise_name``).
+    A browser cannot be pinned to an ETag: a signed If-Match is a header the browser would have to
+    send (SeaweedFS and S3 answer 403 without it), so the pinning is the key, which only the app
+    writes (see the module's docstring).
+    """
+    filename = sniff.neutralise_name(filename)
+    disposition = "inline" if inline and opens_inline(content_type) else "attachment"
     fallback = (
         filename.encode("ascii", "replace").decode("ascii").replace('"', "").replace("?", "_")
     )

@@ -28,7 +28,7 @@ from .evidence import (
     evidence_upload_slot,
     quiz_answer,
 )
-from .housekeeping import evidence_sweep, storage_orphans_sweep
+from .housekeeping import evidence_legacy_finalize, evidence_sweep, storage_orphans_sweep
 
 __all__ = [
     "UploadSlot",
@@ -44,6 +44,7 @@ __all__ = [
     "application_withdraw",
     "evidence_item_privacy",
     "evidence_item_remove",
+    "evidence_legacy_finalize",
     "evidence_link_save",
     "evidence_multipart_complete",
     "evidence_multipart_parts",

@@ -252,7 +252,9 @@ def evidence_upload_slot(
         organization_id=application.organization_id, application_public_id=application.public_id
     )
     multipart = size > storage.MULTIPART_THRESHOLD
-    seconds = storage.MULTIPART_SLOT_SECONDS if multipart else storage.SLOT_SECONDS
+    # A POST must arrive before its signature expires; a multipart upload may be resumed for a
+    # day, with each part's URL signed for minutes as the uploader goes.
+    seconds = storage.MULTIPART_SLOT_SECONDS if multipart else storage.slot_seconds()
     item = EvidenceItem.objects.create(
         organization_id=application.organization_id,
         application=application,
@@ -261,6 +263,7 @@ def evidence_upload_slot(
         status=EvidenceItem.Status.PENDING,
         attempt_added=application.attempt,
         storage_key=key,
+        slot_key=key,
         display_name=name,
         declared_size=size,
         declared_type=content_type[:120],
@@ -349,47 +352,32 @@ def evidence_multipart_complete(
 
 
 def evidence_upload_confirm(*, item: EvidenceItem, actor: User) -> EvidenceItem:
-    """Check the stored object itself: its real size (HEAD) and its type from its first bytes
-    (a ranged GET). A file that fails is deleted and the reason recorded for the educator."""
+    """Accept a file as a copy that nobody but the app can write. The slot the browser uploaded
+    to stays writable while its signature lives, so its bytes are copied inside storage to a
+    final key, pinned to the ETag just read (a file changed in between is refused, and nothing
+    changes), and the checks — real size (HEAD), type from the first bytes (a ranged GET) — run on
+    that copy. Every later read (the educator's, reviewers', the public badge page's) is of the
+    copy, so it is exactly the bytes that were checked; the slot is deleted. A file that fails
+    is deleted and the reason recorded for the educator."""
     with transaction.atomic():
         item = _pending_item(item, actor=actor)
         requirement = EvidenceRequirement.objects.get(pk=item.requirement_id)
         if item.upload_id:
             raise ApplicationError("The upload has not finished yet.", code=Code.NOT_UPLOADED)
-        stored = storage.head(key=item.storage_key)
+        slot = item.slot_key or item.storage_key
+        stored = storage.head(key=slot)
         if stored is None:
-            raise ApplicationError(
-                "Nothing has arrived in storage for this upload yet.", code=Code.NOT_UPLOADED
-            )
-        limit = requirement.max_file_size_mb * 1024 * 1024
-        reason: str | None = None
-        head = (
-            storage.read_head(key=item.storage_key, length=sniff.SNIFF_BYTES)
-            if stored.size
-            else b""
-        )
-        found = sniff.sniff(head)
-        if item.declared_size and stored.size < item.declared_size:
-            reason = (
-                f"Only {_human(stored.size)} of “{item.display_name}” "
-                f"({_human(item.declared_size)}) arrived. Upload it again."
-            )
-        elif item.declared_size and stored.size > item.declared_size:
-            reason = (
-                f"“{item.display_name}” is {_human(stored.size)}, but "
-                f"{_human(item.declared_size)} was announced. Upload it again."
-            )
-        elif stored.size > limit:
-            reason = (
-                f"“{item.display_name}” is {_human(stored.size)}; this requirement accepts files "
-                f"up to {requirement.max_size_display()}."
-            )
-        else:
-            reason = sniff.rejection_message(list(requirement.accepted_file_kinds), found)
-        item.size, item.etag, item.content_type = stored.size, stored.etag, found.mime
+            raise _nothing_arrived(item)
+        item.size, item.etag = stored.size, stored.etag
+        reason = _size_problem(item, requirement, stored.size)
         if reason is None:
+            final = _copy_and_sniff(item, slot=slot, stored=stored)
+            found = final.sniffed
+            item.storage_key, item.etag, item.content_type = final.key, final.etag, found.mime
+            reason = sniff.rejection_message(list(requirement.accepted_file_kinds), found)
             accepted = [k for k in requirement.accepted_file_kinds if k in found.kinds]
-            item.file_kind = accepted[0] if accepted else ""
+            item.file_kind = accepted[0] if accepted and reason is None else ""
+        if reason is None:
             item.status = EvidenceItem.Status.READY
             item.slot_expires_at = None
         else:
@@ -409,7 +397,82 @@ def evidence_upload_confirm(*, item: EvidenceItem, actor: User) -> EvidenceItem:
     if reason is not None:
         _purge(item)
         raise ApplicationError(reason, code=Code.REJECTED, fields={"file": [reason]})
+    _delete_quietly(slot)  # spent; if this fails, the orphan sweep deletes it
     return item
+
+
+def _nothing_arrived(item: EvidenceItem) -> ApplicationError:
+    if not item.upload_id and item.slot_expires_at and item.slot_expires_at < timezone.now():
+        message = (
+            "The upload link expired before the file arrived. Choose the file again to "
+            "restart the upload."
+        )
+        return ApplicationError(message, code=Code.SLOT_EXPIRED, fields={"file": [message]})
+    message = "Nothing has arrived in storage for this upload yet."
+    return ApplicationError(message, code=Code.NOT_UPLOADED, fields={"file": [message]})
+
+
+def _size_problem(item: EvidenceItem, requirement: EvidenceRequirement, size: int) -> str | None:
+    if item.declared_size and size < item.declared_size:
+        return (
+            f"Only {_human(size)} of “{item.display_name}” "
+            f"({_human(item.declared_size)}) arrived. Upload it again."
+        )
+    if item.declared_size and size > item.declared_size:
+        return (
+            f"“{item.display_name}” is {_human(size)}, but "
+            f"{_human(item.declared_size)} was announced. Upload it again."
+        )
+    if size > requirement.max_file_size_mb * 1024 * 1024:
+        return (
+            f"“{item.display_name}” is {_human(size)}; this requirement accepts files "
+            f"up to {requirement.max_size_display()}."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class _Final:
+    key: str
+    etag: str
+    sniffed: sniff.Sniffed
+
+
+def _copy_to_final(
+    item: EvidenceItem, *, source: str, etag: str, size: int
+) -> tuple[str, storage.StoredObject]:
+    """Copy ``source`` (only if it is still the object with ``etag``) to a new final key under
+    the item's application. Raises ``storage.ObjectChanged``, leaving no copy."""
+    key = storage.new_key(
+        organization_id=item.organization_id,
+        application_public_id=item.application.public_id,
+        final=True,
+    )
+    return key, storage.copy_pinned(source=source, etag=etag, size=size, target=key)
+
+
+def _copy_and_sniff(item: EvidenceItem, *, slot: str, stored: storage.StoredObject) -> _Final:
+    """The slot's object (exactly the one ``stored`` describes) copied to its final key, and
+    what the copy's first bytes are. Refused, leaving nothing behind, if the slot changed since
+    it was read."""
+    key = ""
+    try:
+        key, copied = _copy_to_final(item, source=slot, etag=stored.etag, size=stored.size)
+        head = (
+            storage.read_head(key=key, length=sniff.SNIFF_BYTES, etag=copied.etag)
+            if copied.size
+            else b""
+        )
+    except storage.ObjectChanged:
+        if key:
+            _delete_quietly(key)
+        message = (
+            "The file in storage changed while it was being checked. Wait until the upload "
+            "has finished, then try again."
+        )
+        fields = {"file": [message]}
+        raise ApplicationError(message, code=Code.NOT_UPLOADED, fields=fields) from None
+    return _Final(key=key, etag=copied.etag, sniffed=sniff.sniff(head))
 
 
 @transaction.atomic
@@ -479,13 +542,23 @@ def evidence_item_remove(*, item: EvidenceItem, actor: User) -> EvidenceItem:
 
 
 def _purge(item: EvidenceItem) -> None:
-    """Delete an item's object (and abort its multipart upload); the sweep retries failures."""
+    """Delete an item's objects, its copy and its upload slot (and abort its multipart upload);
+    the sweep retries failures."""
+    slot = item.slot_key or item.storage_key
     if item.upload_id:
-        storage.multipart_abort(key=item.storage_key, upload_id=item.upload_id)
-    storage.delete(key=item.storage_key)
+        storage.multipart_abort(key=slot, upload_id=item.upload_id)
+    for key in dict.fromkeys(key for key in (item.storage_key, slot) if key):
+        storage.delete(key=key)
     EvidenceItem.objects.filter(pk=item.pk).update(
         purged_at=timezone.now(), upload_id="", updated_at=timezone.now()
     )
+
+
+def _delete_quietly(key: str) -> None:
+    try:
+        storage.delete(key=key)
+    except Exception:  # the orphan sweep will retry
+        logger.warning("could not delete %s now; the orphan sweep will", key, exc_info=True)
 
 
 def _purge_quietly(item_pk: int) -> None:

@@ -7,6 +7,7 @@ import logging
 import re
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from programs.models import (
@@ -16,13 +17,14 @@ from programs.models import (
 from .. import storage
 from ..models import EvidenceItem
 from ._common import GRACE
-from .evidence import _purge
+from .evidence import _copy_to_final, _delete_quietly, _purge
 
 logger = logging.getLogger(__name__)
 
-# The keys storage.new_key() makes. The orphan sweep deletes nothing else, whatever else the
-# bucket may hold (a shared bucket, files put there by hand, another feature's prefix).
-EVIDENCE_KEY = re.compile(r"org-\d+/app-[0-9a-f-]{36}/[0-9a-f]{32}")
+# The keys storage.new_key() makes: upload slots, and (final/) the app's copies of confirmed
+# files. The orphan sweep deletes nothing else, whatever else the bucket may hold (a shared
+# bucket, files put there by hand, another feature's prefix).
+EVIDENCE_KEY = re.compile(r"org-\d+/app-[0-9a-f-]{36}/(final/)?[0-9a-f]{32}")
 
 
 # --- Housekeeping (Celery beat) -------------------------------------------------------------------
@@ -71,7 +73,14 @@ def evidence_sweep(*, organization: Organization, now: dt.datetime | None = None
 
 def storage_orphans_sweep(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> dict[str, int]:
     """Delete evidence objects and abort multipart uploads that no live item refers to
-    (platform-wide). Only keys shaped like evidence keys are touched."""
+    (platform-wide). Only keys shaped like evidence keys are touched.
+
+    An object a live item or a submitted attempt refers to (its final copy, or the slot of an
+    upload in progress or of a file confirmed before final keys existed) is never deleted. Other
+    objects are deleted once older than ``older_than`` (one may be between "slot created" and
+    "item committed"); the slot of a confirmed file at once, whatever its age, since no upload
+    may go there any more (bytes posted there after the confirm, with a signature still valid,
+    are nobody's evidence)."""
     cutoff = timezone.now() - older_than
     items = (
         EvidenceItem.objects.with_scopes_disabled()  # a platform sweep over every tenant's keys
@@ -87,6 +96,13 @@ def storage_orphans_sweep(*, older_than: dt.timedelta = dt.timedelta(days=1)) ->
     live = set(items.values_list("storage_key", flat=True)) | set(
         kept_for_record.values_list("storage_key", flat=True)
     )
+    spent_slots = set(
+        EvidenceItem.objects.with_scopes_disabled()
+        .exclude(status=EvidenceItem.Status.PENDING)
+        .exclude(slot_key="")
+        .exclude(slot_key=F("storage_key"))
+        .values_list("slot_key", flat=True)
+    )
     live_uploads = set(
         items.filter(status=EvidenceItem.Status.PENDING)
         .exclude(upload_id="")
@@ -94,7 +110,11 @@ def storage_orphans_sweep(*, older_than: dt.timedelta = dt.timedelta(days=1)) ->
     )
     counts = {"objects": 0, "uploads": 0}
     for key, modified in storage.list_keys():
-        if EVIDENCE_KEY.fullmatch(key) and key not in live and modified < cutoff:
+        if (
+            EVIDENCE_KEY.fullmatch(key)
+            and key not in live
+            and (modified < cutoff or key in spent_slots)
+        ):
             storage.delete(key=key)
             counts["objects"] += 1
     for key, upload_id, initiated in storage.list_multipart_uploads():
@@ -105,4 +125,51 @@ def storage_orphans_sweep(*, older_than: dt.timedelta = dt.timedelta(days=1)) ->
         ):
             storage.multipart_abort(key=key, upload_id=upload_id)
             counts["uploads"] += 1
+    return counts
+
+
+def evidence_legacy_finalize() -> dict[str, int]:
+    """Move files confirmed before final keys existed (still at the slot key the browser had a
+    signature for) to final keys, like a confirm does today (platform-wide, idempotent): each is
+    copied only if its bytes still have the ETag recorded when it was checked. One whose bytes
+    changed since, or that is missing, is left as it is and logged, for an administrator to look
+    at; until it is moved, every read still goes to its storage_key, as before."""
+    counts = {"moved": 0, "changed": 0}
+    legacy = (
+        EvidenceItem.objects.with_scopes_disabled()
+        .filter(kind=EvidenceItem.Kind.FILE, purged_at__isnull=True, storage_key=F("slot_key"))
+        .filter(Q(status=EvidenceItem.Status.READY) | Q(submissions__isnull=False))
+        .exclude(storage_key="")
+        .exclude(status=EvidenceItem.Status.PENDING)
+        .distinct()
+    )
+    for pk in list(legacy.values_list("pk", flat=True)):
+        with transaction.atomic():
+            item = (
+                EvidenceItem.objects.with_scopes_disabled()
+                .select_for_update(of=("self",), skip_locked=True)
+                .select_related("application")
+                .filter(pk=pk, storage_key=F("slot_key"))
+                .first()
+            )
+            if item is None:
+                continue
+            try:
+                final, _ = _copy_to_final(
+                    item, source=item.storage_key, etag=item.etag, size=item.size or 0
+                )
+            except storage.ObjectChanged:
+                logger.warning(
+                    "evidence item %s (%s) changed in storage after it was checked, or is "
+                    "missing; left at %s",
+                    item.pk,
+                    item.public_id,
+                    item.storage_key,
+                )
+                counts["changed"] += 1
+                continue
+            item.storage_key = final
+            item.save(update_fields=["storage_key", "updated_at"])
+        _delete_quietly(item.slot_key)
+        counts["moved"] += 1
     return counts

@@ -188,7 +188,7 @@ class TestDisplayName:
             ("report\x00.pdf", "report.pdf"),
             ("two\nlines\r.pdf", "twolines.pdf"),
             # the right-to-left override would show "invoice_fdp.exe" as "invoice_exe.pdf"
-            ("invoice_\u202efdp.exe", "invoice_fdp.exe"),
+            ("invoice_\u202efdp.exe", "invoice_fdp_exe"),
             ("<b>Plan</b> & notes.png", "b_ & notes.png"),  # "/" ends a folder name
             ("<img src=x onerror=alert(1)>.png", "_img src_x onerror_alert(1)_.png"),
             ("Réflexion été.pdf", "Réflexion été.pdf"),
