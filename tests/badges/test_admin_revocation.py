@@ -12,11 +12,11 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from badges import services
 from badges.models import Badge
 from programs.models import Organization, StaffRole, User
+from tests.badges.test_services_revocation import earn_pathway, fresh
 from tests.badges.test_views_backpack import earn
-from tests.factories import OrganizationFactory, PathwayFactory, StaffRoleFactory, UserFactory
+from tests.factories import OrganizationFactory, StaffRoleFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_run_at_once")]
 
@@ -36,10 +36,6 @@ def change_url(badge: Badge) -> str:
 
 def html(response: Any) -> str:
     return response.content.decode()
-
-
-def fresh(badge: Badge) -> Badge:
-    return Badge.objects.get(pk=badge.pk)
 
 
 @pytest.fixture
@@ -63,14 +59,8 @@ def educator() -> User:
 
 @pytest.fixture
 def parts(educator: User, riverside: Organization) -> tuple[Badge, Badge, Badge]:
-    """Two badges of the educator and the certificate of the pathway they complete."""
-    one = earn(educator, riverside, title="Questioning Strategies")
-    two = earn(educator, riverside, title="Formative Assessment")
-    pathway = PathwayFactory(organization=riverside, certificate_name="Inquiry Certificate")
-    assert one.version is not None and two.version is not None
-    pathway.credentials.set([one.version.credential_id, two.version.credential_id])
-    [certificate] = services.pathways_check(organization=riverside, user=educator)
-    return one, two, certificate
+    earned = earn_pathway(educator, riverside)
+    return earned.one, earned.two, earned.certificate
 
 
 class TestThePage:

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from badges import services
 from badges.models import Badge
 from programs.models import Organization, StaffRole, User
-from tests.badges.test_views_backpack import earn
-from tests.factories import OrganizationFactory, PathwayFactory, StaffRoleFactory, UserFactory
+from tests.badges.test_services_revocation import earn_pathway, fresh
+from tests.factories import OrganizationFactory, StaffRoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +35,6 @@ def revoke_url(org: Organization, badge: Badge) -> str:
     return f"/api/v1/orgs/{org.slug}/badges/{badge.public_id}/revoke"
 
 
-def fresh(badge: Badge) -> Badge:
-    return Badge.objects.get(pk=badge.pk)
-
-
 @pytest.fixture
 def riverside() -> Organization:
     return OrganizationFactory(name="Riverside Unified", slug="riverside")
@@ -52,14 +47,8 @@ def educator() -> User:
 
 @pytest.fixture
 def parts(educator: User, riverside: Organization) -> tuple[Badge, Badge]:
-    """A badge of the educator and the certificate of the pathway it completes with another."""
-    one = earn(educator, riverside, title="Questioning Strategies")
-    two = earn(educator, riverside, title="Formative Assessment")
-    pathway = PathwayFactory(organization=riverside, certificate_name="Inquiry Certificate")
-    assert one.version is not None and two.version is not None
-    pathway.credentials.set([one.version.credential_id, two.version.credential_id])
-    [certificate] = services.pathways_check(organization=riverside, user=educator)
-    return one, certificate
+    earned = earn_pathway(educator, riverside)
+    return earned.one, earned.certificate
 
 
 def test_the_certificates_revoked_with_the_badge_are_listed(

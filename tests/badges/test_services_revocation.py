@@ -7,6 +7,7 @@ page, Open Badges 2.0 assertion), and once by Digital Bazaar's independent verif
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,23 +57,32 @@ def admin(riverside: Organization) -> User:
     return UserFactory(email="admin@riverside.example")
 
 
+@dataclass
 class Earned:
     """Two badges of an educator and the certificate of the pathway they complete."""
 
-    def __init__(self, one: Badge, two: Badge, pathway: Pathway, certificate: Badge) -> None:
-        self.one, self.two, self.pathway, self.certificate = one, two, pathway, certificate
+    one: Badge
+    two: Badge
+    pathway: Pathway
+    certificate: Badge
+
+
+def earn_pathway(educator: User, organization: Organization) -> Earned:
+    """Two badges ("Questioning Strategies", "Formative Assessment") earned through the real
+    path, and the "Inquiry Certificate" of the published pathway they complete."""
+    one = earn(educator, organization, title="Questioning Strategies")
+    two = earn(educator, organization, title="Formative Assessment")
+    pathway = PathwayFactory(organization=organization, certificate_name="Inquiry Certificate")
+    assert one.version is not None and two.version is not None
+    pathway.credentials.set([one.version.credential_id, two.version.credential_id])
+    [certificate] = services.pathways_check(organization=organization, user=educator)
+    assert certificate.kind == Badge.Kind.PATHWAY and not certificate.is_revoked
+    return Earned(one, two, pathway, certificate)
 
 
 @pytest.fixture
 def earned(educator: User, riverside: Organization) -> Earned:
-    one = earn(educator, riverside, title="Questioning Strategies")
-    two = earn(educator, riverside, title="Formative Assessment")
-    pathway = PathwayFactory(organization=riverside, certificate_name="Inquiry Certificate")
-    assert one.version is not None and two.version is not None
-    pathway.credentials.set([one.version.credential_id, two.version.credential_id])
-    [certificate] = services.pathways_check(organization=riverside, user=educator)
-    assert certificate.kind == Badge.Kind.PATHWAY and not certificate.is_revoked
-    return Earned(one, two, pathway, certificate)
+    return earn_pathway(educator, riverside)
 
 
 def revoke(badge: Badge, captured: Any, **kwargs: Any) -> services.Revocation:
