@@ -188,12 +188,12 @@ def badge_revoke(
             action="badge.revoked",
             obj=badge,
             summary=f"Badge “{badge.name}” revoked: {reason}"
-            + (f" — private note: {private_note}" if private_note else "")
             + (
                 f" — kept valid: {', '.join(f'“{c.name}”' for c in dependent)}"
                 if keep_certificates and dependent
                 else ""
-            ),
+            )
+            + (f" — private note: {private_note}" if private_note else ""),
             data=audit_data,
         )
         mail_on_commit(badge, REVOKED)
