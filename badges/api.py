@@ -41,6 +41,7 @@ from .serializers import (
     BadgeListFilterInput,
     BadgeOutput,
     BadgeRevokeInput,
+    BadgeRevokeOutput,
     OrganizationBadgeOutput,
 )
 
@@ -173,7 +174,9 @@ class BadgeListApi(_ProgramAdminApi, generics.ListAPIView):
 
 class BadgeRevokeApi(_ProgramAdminApi):
     """Revoke a badge: its bit is set in the organization's signed status list (so every
-    verifier sees it), and the educator is e-mailed the reason."""
+    verifier sees it), and the educator is e-mailed the public reason and the private note. The
+    educator's pathway certificates that require the badge are revoked with it (each with its
+    own public reason and e-mail) unless ``keep_certificates``."""
 
     @extend_schema(
         tags=[TAG],
@@ -181,11 +184,12 @@ class BadgeRevokeApi(_ProgramAdminApi):
         parameters=[ORG, BADGE],
         request=BadgeRevokeInput,
         responses={
-            200: OrganizationBadgeOutput,
+            200: BadgeRevokeOutput,
             400: OpenApiResponse(
                 ErrorOutput,
-                description="reason_required: no reason given (fields: reason); "
-                "already_revoked; invalid: the reason is too long (fields: reason).",
+                description="reason_required: no public reason given (fields: reason); "
+                "already_revoked; invalid: the reason or the private note is too long "
+                "(fields: reason, private_note).",
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,
@@ -197,11 +201,26 @@ class BadgeRevokeApi(_ProgramAdminApi):
         )
         data = BadgeRevokeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.badge_revoke(badge=badge, reason=data.validated_data["reason"], actor=self.user)
-        badge = selectors.badge_get_for_admin(
-            organization=self.organization, public_id=badge.public_id
+        revocation = services.badge_revoke(
+            badge=badge,
+            reason=data.validated_data["reason"],
+            private_note=data.validated_data["private_note"],
+            keep_certificates=data.validated_data["keep_certificates"],
+            actor=self.user,
         )
-        return Response(OrganizationBadgeOutput(badge).data)
+        rows = {
+            b.pk: b
+            for b in selectors.badge_list_filtered(organization=self.organization).filter(
+                pk__in=[badge.pk, *(c.pk for c in revocation.certificates)]
+            )
+        }
+        certificates = [rows[c.pk] for c in revocation.certificates]
+        return Response(
+            {
+                **OrganizationBadgeOutput(rows[badge.pk]).data,
+                "certificates_revoked": [OrganizationBadgeOutput(c).data for c in certificates],
+            }
+        )
 
 
 # --- Public issuer documents ----------------------------------------------------------------------

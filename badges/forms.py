@@ -1,4 +1,5 @@
-"""Forms of the badges admin: the reason for a revocation, the organization whose key rotates.
+"""Forms of the badges admin: a revocation's public reason and private note, the organization
+whose key rotates.
 
 They only parse input; the services decide (``badge_revoke``, ``signing_key_rotate``)."""
 
@@ -11,19 +12,47 @@ from django.db.models import QuerySet
 
 from programs.models import Organization
 
-REASON_REQUIRED = "Give a reason: the educator is told why their badge was revoked."
+from .services.revocation import NOTE_MAX, REASON_MAX, REASON_REQUIRED
+
+PUBLIC_HELP = (
+    "Shown to anyone who checks this badge: its verification page, its Open Badges 2.0 "
+    "assertion and the API. The educator is e-mailed it too (up to 500 characters)."
+)
+PRIVATE_HELP = (
+    "Only the educator (by e-mail) and your organization's admins see this: it is kept in the "
+    "audit trail and never shown on a public page (optional, up to 2,000 characters)."
+)
+KEEP_HELP = (
+    "Leave unticked to revoke them too (each gets its own public reason naming this badge, and "
+    "the educator an e-mail). Tick only if they should stay valid without this badge."
+)
 
 
 class RevokeForm(forms.Form):
-    """Why the badge(s) are revoked; the educator receives this text by e-mail."""
+    """Why the badge(s) are revoked: a public reason, a private note, and whether the pathway
+    certificates that require them stay valid. The services check the texts again."""
 
     reason = forms.CharField(
-        label="Reason",
-        max_length=500,
+        label="Public reason",
+        max_length=REASON_MAX,
         strip=True,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text="Sent to the educator and kept in the audit trail (up to 500 characters).",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=PUBLIC_HELP,
         error_messages={"required": REASON_REQUIRED},
+    )
+    private_note = forms.CharField(
+        label="Private note",
+        required=False,
+        max_length=NOTE_MAX,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=PRIVATE_HELP,
+    )
+    keep_certificates = forms.BooleanField(
+        label="Keep these certificates valid",
+        required=False,
+        initial=False,
+        help_text=KEEP_HELP,
     )
 
 

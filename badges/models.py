@@ -122,7 +122,20 @@ class Badge(TenantModel):
     credential = SignedJSONField(editable=False)
     salt = models.CharField(max_length=40, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revocation_reason = models.CharField(max_length=500, blank=True)
+    revocation_reason = models.CharField(
+        "public reason",
+        max_length=500,
+        blank=True,
+        help_text="Why the badge was revoked, shown to anyone who checks it (the verification "
+        "page, the Open Badges 2.0 assertion, the API).",
+    )
+    revocation_note = models.TextField(
+        "private note",
+        max_length=2000,
+        blank=True,
+        help_text="Only the educator (by e-mail) and the organization's admins see this: never "
+        "on a public page or public document.",
+    )
     revoked_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -136,10 +149,12 @@ class Badge(TenantModel):
             models.UniqueConstraint(
                 fields=["status_list", "status_index"], name="one_badge_per_status_bit"
             ),
+            # one valid certificate per pathway and person; revoked ones stay as the record
+            # (a new one may follow when the educator re-earns what was revoked: pathways.py)
             models.UniqueConstraint(
                 fields=["recipient", "pathway"],
-                condition=Q(pathway__isnull=False),
-                name="one_certificate_per_pathway",
+                condition=Q(pathway__isnull=False, revoked_at__isnull=True),
+                name="one_valid_certificate_per_pathway",
             ),
             models.CheckConstraint(
                 condition=Q(application_id__isnull=False) | Q(pathway__isnull=False),

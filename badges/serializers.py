@@ -50,7 +50,23 @@ class BadgeRevokeInput(serializers.Serializer[dict[str, Any]]):
         allow_blank=True,
         default="",
         max_length=500,
-        help_text="Why the badge is revoked (required): the educator receives it by e-mail.",
+        help_text="The public reason (required). Shown to anyone who checks this badge: its "
+        "verification page, its Open Badges 2.0 assertion and this API; the educator is "
+        "e-mailed it too.",
+    )
+    private_note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Optional. Only the educator (by e-mail) and your organization's admins see "
+        "this: it is kept in the audit trail and never shown on a public page or document.",
+    )
+    keep_certificates = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Keep the pathway certificates that require this badge valid. By default "
+        "(false) they are revoked too, each with its own public reason naming this badge.",
     )
 
 
@@ -80,7 +96,9 @@ class BadgeOutput(serializers.Serializer[Badge]):
     valid_until = serializers.DateTimeField(allow_null=True, help_text="Null: never expires.")
     state = serializers.SerializerMethodField(help_text="valid, expired or revoked.")
     revoked_at = serializers.DateTimeField(allow_null=True)
-    revocation_reason = serializers.CharField(help_text="Empty unless revoked.")
+    revocation_reason = serializers.CharField(
+        help_text="The public reason of the revocation; empty unless revoked."
+    )
     is_public = serializers.BooleanField(
         help_text="Listed on the earner's public profile (the verification page works anyway)."
     )
@@ -133,6 +151,21 @@ class BadgeRecipientOutput(serializers.Serializer[Any]):
 
 
 class OrganizationBadgeOutput(BadgeOutput):
-    """One of the organization's badges, as its program admins see it: with its earner."""
+    """One of the organization's badges, as its program admins see it: with its earner and the
+    revocation's private note."""
 
     recipient = BadgeRecipientOutput()
+    revocation_note = serializers.CharField(
+        help_text="The revocation's private note: only the educator (by e-mail) and the "
+        "organization's admins see it. Empty unless revoked with one."
+    )
+
+
+class BadgeRevokeOutput(OrganizationBadgeOutput):
+    """The revoked badge, and the pathway certificates revoked with it."""
+
+    certificates_revoked = OrganizationBadgeOutput(
+        many=True,
+        help_text="The pathway certificates of the same educator that required this badge, "
+        "revoked with it (empty when kept valid, or when none did).",
+    )

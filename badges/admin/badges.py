@@ -86,7 +86,7 @@ class BadgeAdmin(RecordAdmin):
         "is_public",
         "expiry_notified_at",
     )
-    _revocation = ("revoked_at", "revocation_reason", "revoked_by_person")
+    _revocation = ("revoked_at", "revocation_reason", "revocation_note", "revoked_by_person")
     _signed = ("public_id", "status_entry", "signing_key_id", "credential_json")
     fieldsets = (
         (None, {"fields": _details}),
@@ -194,7 +194,8 @@ class BadgeAdmin(RecordAdmin):
         return reverse("admin:badges_badge_change", args=[badge.pk])
 
     def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """GET: the confirmation page asking for the reason; POST: revoke."""
+        """GET: the confirmation page (the public reason, the private note, and the pathway
+        certificates that require the badge); POST: revoke."""
         badge = self.get_object(request, unquote(object_id))
         if badge is None or not self.has_revoke_permission(request, badge):
             raise Http404("No such badge.")
@@ -204,11 +205,13 @@ class BadgeAdmin(RecordAdmin):
             )
             return HttpResponseRedirect(self._change_url(badge))
         form = RevokeForm(request.POST if request.method == "POST" else None)
-        if form.is_valid() and self._revoke(request, [badge], form) == 1:
+        done = self._revoke(request, [badge], form) if form.is_valid() else []
+        if done:
             self.message_user(
                 request,
                 f"“{badge.name}” of {badge.recipient.email} is revoked; verification now reports "
-                "it revoked and the educator has been e-mailed the reason.",
+                "it revoked and the educator has been e-mailed the reason."
+                + _certificates_said(done),
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(self._change_url(badge))
@@ -219,7 +222,9 @@ class BadgeAdmin(RecordAdmin):
         self, request: HttpRequest, queryset: QuerySet[Badge]
     ) -> HttpResponse | None:
         """The same reason form for several badges (already revoked ones are left out)."""
-        badges = list(queryset.filter(revoked_at__isnull=True).select_related("recipient"))
+        badges = list(
+            queryset.filter(revoked_at__isnull=True).select_related("recipient", "organization")
+        )
         if not badges:
             self.message_user(request, "The selected badges are already revoked.", messages.INFO)
             return None
@@ -229,7 +234,8 @@ class BadgeAdmin(RecordAdmin):
             if done:
                 self.message_user(
                     request,
-                    f"Revoked {done} badge(s); their holders have been e-mailed the reason.",
+                    f"Revoked {len(done)} badge(s); their holders have been e-mailed the reason."
+                    + _certificates_said(done),
                     messages.SUCCESS,
                 )
             return None
@@ -242,15 +248,21 @@ class BadgeAdmin(RecordAdmin):
         form: RevokeForm,
         *,
         per_badge_errors: bool = False,
-    ) -> int:
-        """Revoke each badge; a refusal becomes a form error (one badge) or a message (bulk).
-        Returns how many were revoked."""
-        done = 0
-        for badge in badges:
+    ) -> list[services.Revocation]:
+        """Revoke each badge (selected certificates first, with the admin's own reason; then
+        the badges, whose other certificates follow unless kept); a refusal becomes a form
+        error (one badge) or a message (bulk). Returns what was revoked."""
+        done: list[services.Revocation] = []
+        followed: set[int] = set()  # certificates already revoked with a badge of this batch
+        for badge in sorted(badges, key=lambda b: b.kind != Badge.Kind.PATHWAY):
+            if badge.pk in followed:
+                continue
             try:
-                services.badge_revoke(
+                revocation = services.badge_revoke(
                     badge=badge,
                     reason=form.cleaned_data["reason"],
+                    private_note=form.cleaned_data["private_note"],
+                    keep_certificates=form.cleaned_data["keep_certificates"],
                     actor=_acting_user(request),
                 )
             except BadgeError as error:
@@ -264,19 +276,33 @@ class BadgeAdmin(RecordAdmin):
                 else:
                     form.add_error(None, error.message)
             else:
-                done += 1
+                followed.update(c.pk for c in revocation.certificates)
+                done.append(revocation)
         return done
 
     def _revoke_page(
         self, request: HttpRequest, badges: list[Badge], form: RevokeForm, *, bulk: bool
     ) -> HttpResponse:
         title = "Revoke badges" if bulk else f"Revoke “{badges[0].name}”"
+        selected = {b.pk for b in badges}
+        by_badge = {b.pk: b for b in badges}
+        certificates: dict[int, dict[str, Any]] = {}
+        for badge_pk, required_by in services.certificates_requiring(badges=badges).items():
+            for certificate in required_by:
+                if certificate.pk in selected:
+                    continue  # revoked as selected, with the admin's own reason
+                row = certificates.setdefault(
+                    certificate.pk,
+                    {"badge": certificate, "url": self._change_url(certificate), "requires": []},
+                )
+                row["requires"].append(by_badge[badge_pk].name)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": title,
             "form": form,
             "badges": badges,
+            "certificates": list(certificates.values()),
             "bulk": bulk,
             "action_url": "" if bulk else reverse("admin:badges_badge_revoke", args=[badges[0].pk]),
             "back_url": reverse("admin:badges_badge_changelist")
@@ -285,3 +311,18 @@ class BadgeAdmin(RecordAdmin):
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, REVOKE_TEMPLATE, context)
+
+
+def _certificates_said(revocations: list[services.Revocation]) -> str:
+    """What happened to the pathway certificates that required the revoked badges."""
+    revoked = [f"“{c.name}”" for r in revocations for c in r.certificates]
+    kept = [f"“{c.name}”" for r in revocations for c in r.kept]
+    said = ""
+    if revoked:
+        said += (
+            " The pathway certificate(s) that required it were revoked too, and the educator "
+            f"e-mailed: {', '.join(revoked)}."
+        )
+    if kept:
+        said += f" Kept valid, as you asked: {', '.join(kept)}."
+    return said

@@ -8,7 +8,12 @@ from .issuing import badge_issue, issue_failure_record
 from .mail import badge_mail_send
 from .pathways import pathway_badge_issue, pathways_check, pathways_completed
 from .profiles import HANDLE_TAKEN, HEADLINE_MAX, profile_save
-from .revocation import badge_revoke, badge_visibility_set
+from .revocation import (
+    Revocation,
+    badge_revoke,
+    badge_visibility_set,
+    certificates_requiring,
+)
 from .signing import signing_key_active, signing_key_list, signing_key_rotate
 from .status import status_list_get
 from .sweeps import approvals_without_badge, badges_remind_expiring, pathway_candidates
@@ -17,6 +22,7 @@ from .verification import credential_verify
 __all__ = [
     "HANDLE_TAKEN",
     "HEADLINE_MAX",
+    "Revocation",
     "achievement_image_url",
     "approvals_without_badge",
     "badge_issue",
@@ -25,6 +31,7 @@ __all__ = [
     "badge_url",
     "badge_visibility_set",
     "badges_remind_expiring",
+    "certificates_requiring",
     "credential_verify",
     "issue_failure_record",
     "pathway_badge_issue",

@@ -87,10 +87,17 @@ def _revoked(badge: Badge) -> tuple[str, str]:
     organization = badge.organization
     contact = organization.contact_email or organization.issuer_email
     questions = f"Questions? Contact {contact}.\n" if contact else ""
+    note = (
+        f"A note for you only (not shown publicly): {badge.revocation_note}\n\n"
+        if badge.revocation_note
+        else ""
+    )
     return (
         f"Your badge “{name}” was revoked",
         f"{organization.name} revoked your badge “{name}”.\n\n"
-        f"Reason: {badge.revocation_reason}\n\n"
+        f"Reason: {badge.revocation_reason}\n"
+        "(This reason is shown to anyone who checks the badge.)\n\n"
+        f"{note}"
         "Its verification page and every verifier now report it as revoked: "
         f"{badge_url(badge)}\n"
         f"{questions}",

@@ -30,6 +30,7 @@ KEYS = "/admin/badges/signingkey/"
 ROTATE = "/admin/badges/signingkey/rotate/"
 FAILURES = "/admin/badges/issuefailure/"
 REASON = "The lesson plan was copied from a published source."
+PRIVATE_NOTE = "Found by comparing it with the district handbook, page 12."
 
 
 def role(org: Organization, kind: str, email: str | None = None) -> User:
@@ -276,9 +277,11 @@ class TestRevoke:
         mailoutbox: list[Any],
     ) -> None:
         mailoutbox.clear()
-        # when the program admin revokes the badge with a reason
+        # when the program admin revokes the badge with a public reason and a private note
         with django_capture_on_commit_callbacks(execute=True):
-            response = admin_client.post(revoke_url(badge), {"reason": REASON})
+            response = admin_client.post(
+                revoke_url(badge), {"reason": REASON, "private_note": PRIVATE_NOTE}
+            )
         # then they are back on the badge's page, which says so
         assert response.status_code == 302
         assert response["Location"] == change_url(badge)
@@ -297,9 +300,13 @@ class TestRevoke:
             organization=badge.organization, credential=badge.credential
         )
         assert check["status"] == "revoked"
-        # and the educator is e-mailed the reason
+        # and the educator is e-mailed the reason and the note; the public page shows the
+        # reason only
         assert [m.to for m in mailoutbox] == [[badge.recipient.email]]
-        assert REASON in mailoutbox[0].body
+        assert REASON in mailoutbox[0].body and PRIVATE_NOTE in mailoutbox[0].body
+        assert badge.revocation_note == PRIVATE_NOTE
+        public = html(Client().get(f"/badges/{badge.public_id}/"))
+        assert "Revoked" in public and PRIVATE_NOTE not in public
         # and the audit trail records who did it
         event = AuditEvent.objects.get(action="badge.revoked", object_id=str(badge.pk))
         assert event.actor == admin_user

@@ -258,12 +258,16 @@ class TestRevoke:
         url = org_url(riverside, f"badges/{badge.public_id}/revoke")
         # when
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(admin).post(url, {"reason": "Not original."}, format="json")
+            response = client_for(admin).post(
+                url, {"reason": "Not original.", "private_note": "See the handbook."}, format="json"
+            )
         # then the badge is revoked, its status bit set, and the educator told
         assert response.status_code == 200, response.content
         body = response.json()
         assert body["state"] == "revoked"
         assert body["revocation_reason"] == "Not original."
+        assert body["revocation_note"] == "See the handbook."
+        assert body["certificates_revoked"] == []
         badge.refresh_from_db()
         assert badge.revoked_by == admin
         badge.status_list.refresh_from_db()

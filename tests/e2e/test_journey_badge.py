@@ -1,7 +1,7 @@
 """Journey 3 in a real browser: a reviewer's approval reaches the real Celery worker, which issues
 the badge; the educator finds it in "My badges", a stranger verifies it on its public page, the
 educator downloads the baked image and shares it on LinkedIn; GAEL's program admin revokes it in
-the admin, and the public page says so."""
+the admin with a public reason and a private note, and the public page gives the reason only."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ EDUCATOR = "educator@gael.demo"
 PROGRAM_ADMIN = "admin@gael.demo"  # GAEL's office: no school or district to conflict with
 CREDENTIAL = "Crucial Conversations Training"
 REASON = "The recording was found to be another educator's work."
+PRIVATE_NOTE = "We matched it to a 2022 conference video; call the office before re-applying."
 
 
 def approved(application: Application, *, reviewer: str) -> None:
@@ -153,15 +154,22 @@ def test_the_worker_issues_a_badge_that_is_verified_shared_and_revoked(
     journey.step(admin, "badges")
     admin.locator("#result_list").get_by_role("link", name=CREDENTIAL).click()
 
-    # and revokes it, first forgetting the reason
+    # and revokes it, first forgetting the public reason (a private note typed)
     expect(admin.locator(".field-state_label")).to_contain_text("Valid")
     admin.get_by_role("link", name="Revoke this badge").click()
     expect(admin.get_by_role("heading", level=1)).to_contain_text(f"Revoke “{CREDENTIAL}”")
+    reason = admin.get_by_label("Public reason")
+    note = admin.get_by_label("Private note")
+    expect(reason).to_have_accessible_description(re.compile("Shown to anyone who checks"))
+    expect(note).to_have_accessible_description(
+        re.compile("Only the educator \\(by e-mail\\) and your organization's admins see this")
+    )
+    note.fill(PRIVATE_NOTE)
     admin.get_by_role("button", name="Yes, revoke this badge").click()
     expect(admin.locator(".errornote")).to_be_visible()
-    reason = admin.get_by_label("Reason")
     expect(reason).to_have_attribute("aria-invalid", "true")
     expect(reason).to_have_accessible_description(re.compile("Give a reason"))
+    expect(note).to_have_value(PRIVATE_NOTE)
     journey.step(admin, "revoke without a reason")
     assert Badge.objects.get(pk=badge.pk).revoked_at is None
     reason.fill(REASON)
@@ -169,12 +177,14 @@ def test_the_worker_issues_a_badge_that_is_verified_shared_and_revoked(
     expect(admin.locator(".messagelist")).to_contain_text("is revoked")
     expect(admin.locator(".field-state_label")).to_contain_text("Revoked")
     expect(admin.locator(".field-revocation_reason")).to_contain_text(REASON)
+    expect(admin.locator(".field-revocation_note")).to_contain_text(PRIVATE_NOTE)
     journey.step(admin, "revoked")
 
-    # then the public page, loaded again, says it is revoked and why
+    # then the public page, loaded again, says it is revoked and why, never the private note
     stranger.reload()
     expect(stranger.locator("#state-heading")).to_contain_text("Revoked")
     expect(stranger.locator(".badge-state")).to_contain_text(f"Reason: {REASON}")
+    expect(stranger.locator("body")).not_to_contain_text(PRIVATE_NOTE)
     stranger.get_by_role("button", name="Verify now").click()
     expect(announced).to_contain_text("Result: Revoked.")
     journey.step(stranger, "verification page revoked")
