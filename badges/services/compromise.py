@@ -222,9 +222,10 @@ def key_compromises_unfinished(
     being marked)."""
     signed = _to_resign(organization, OuterRef("key"))  # type: ignore[arg-type]
     stalled = ~Q(state=State.DONE) & Q(updated_at__lte=timezone.now() - older_than)
+    reopened = Q(state=State.DONE) & Exists(signed)
     return list(
         KeyCompromise.objects.filter(organization=organization)
-        .filter(stalled | Exists(signed))
+        .filter(stalled | reopened)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
