@@ -30,17 +30,7 @@ class StatusListAdmin(RecordAdmin):
         "valid_until",
         "signed_with",
     )
-    fields = (
-        "number",
-        "purpose",
-        "size",
-        "used_bits",
-        "revoked_count",
-        "signed_at",
-        "valid_until",
-        "signed_with",
-        "public_url",
-    )
+    fields = (*list_display, "public_url")
     readonly_fields = fields
     list_select_related = ("organization", "signing_key")
     actions = None

@@ -23,10 +23,10 @@ from django.utils import timezone
 from badges import dataintegrity, documents, services, tasks
 from badges.models import Badge, SigningKey, StatusList
 from badges.services import signing
-from programs.models import Organization
+from programs.models import Organization, StaffRole
 from submissions.models import Application
 from tests.badges.test_independent_verifier import documents_for, verify_independently
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, StaffRoleFactory
 from tests.worker import running_worker, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -271,3 +271,19 @@ class TestDigitalBazaar:
         fresh = documents_for(client, badge.credential)
         assert parse(fresh[status_url]["validUntil"]) > timezone.now()
         assert verify_independently(badge.credential, fresh, tmp_path)["verified"] is True
+
+
+def test_program_admins_see_each_lists_validity_and_key(
+    org: Organization, status_list: StatusList, client: Client
+) -> None:
+    # given a program admin of the organization
+    admin = StaffRoleFactory(organization=org, role=StaffRole.Role.PROGRAM_ADMIN).user
+    client.force_login(admin)
+    key = SigningKey.objects.get(organization=org, is_active=True)
+    # when they open the status lists and the list's page
+    listing = client.get("/admin/badges/statuslist/").content.decode()
+    page = client.get(f"/admin/badges/statuslist/{status_list.pk}/change/").content.decode()
+    # then both say until when the list is valid and which key signed it
+    for body in (listing, page):
+        assert "Valid until" in body
+        assert f"{key.key_id[:16]}… (active)" in body
