@@ -328,18 +328,29 @@ def with_bit(bits: bytes, index: int, value: bool) -> bytes:
 
 
 def status_list_credential(
-    *, organization: Organization, url: str, bits: bytes, valid_from: dt.datetime
+    *,
+    organization: Organization,
+    url: str,
+    bits: bytes,
+    valid_from: dt.datetime,
+    valid_until: dt.datetime,
+    ttl_seconds: int,
 ) -> dict[str, Any]:
+    """The unsigned list. ``validUntil`` bounds how long any copy of it may be trusted (it is
+    re-signed well before); ``ttl`` (milliseconds, Bitstring Status List §2.2) tells a verifier
+    holding a copy when to fetch it again, and matches the HTTP cache time it is served with."""
     return {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer_did(organization),
         "validFrom": iso(valid_from),
+        "validUntil": iso(valid_until),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
             "statusPurpose": "revocation",
             "encodedList": encode_bits(bits),
+            "ttl": ttl_seconds * 1000,
         },
     }

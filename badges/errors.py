@@ -12,6 +12,7 @@ class BadgeErrorCode(StrEnum):
     NOT_ALLOWED = "not_allowed"
     INVALID = "invalid"
     PATHWAY_INCOMPLETE = "pathway_incomplete"
+    ALREADY_COMPROMISED = "already_compromised"
 
 
 class BadgeError(ApplicationError):

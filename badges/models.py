@@ -42,14 +42,20 @@ STATUS_LIST_SIZE = 131_072  # bits; the minimum the Bitstring Status List spec a
 
 class SigningKey(TenantModel):
     """An organization's Ed25519 key. The private half is stored encrypted (badges.keys); the
-    public half is published in the organization's DID document. Rotated keys stay published
-    so that badges they signed keep verifying."""
+    public half is published in the organization's DID document. Rotated (retired) keys stay
+    published so that badges they signed keep verifying; a key marked compromised leaves the
+    document at once, and the badges it signed are re-signed (``KeyCompromise``)."""
 
     key_id = models.CharField(max_length=80, help_text="The fragment after # in the DID URL.")
     public_key_multibase = models.CharField(max_length=80)
     private_key_encrypted = models.TextField(editable=False)
     is_active = models.BooleanField(default=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    compromised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Marked compromised: no longer published, nothing it signed verifies.",
+    )
 
     class Meta:
         constraints = [
@@ -57,16 +63,28 @@ class SigningKey(TenantModel):
                 fields=["organization"], condition=Q(is_active=True), name="one_active_key_per_org"
             ),
             models.UniqueConstraint(fields=["organization", "key_id"], name="unique_key_id"),
+            models.CheckConstraint(
+                condition=Q(compromised_at__isnull=True) | Q(is_active=False),
+                name="compromised_key_is_not_active",
+            ),
         ]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.key_id} ({'active' if self.is_active else 'retired'})"
+        return f"{self.key_id} ({self.state})"
+
+    @property
+    def state(self) -> str:
+        if self.compromised_at is not None:
+            return "compromised"
+        return "active" if self.is_active else "retired"
 
 
 class StatusList(TenantModel):
     """One ``BitstringStatusListCredential`` of an organization: a bit per badge, set when the
-    badge is revoked. Served signed at ``/o/<slug>/status/<number>``."""
+    badge is revoked. Served signed at ``/o/<slug>/status/<number>``, valid until
+    ``valid_until`` (``BADGE_STATUS_LIST_VALID_DAYS`` after it was signed) and re-signed before
+    then."""
 
     number = models.PositiveIntegerField(default=1)
     purpose = models.CharField(max_length=12, default="revocation")
@@ -75,6 +93,17 @@ class StatusList(TenantModel):
     next_index = models.PositiveIntegerField(default=0)
     credential = SignedJSONField(default=dict, blank=True, editable=False)
     signed_at = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(
+        null=True, blank=True, help_text="The signed list's validUntil (re-signed before)."
+    )
+    signing_key = models.ForeignKey(
+        SigningKey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="status_lists",
+        help_text="The key whose proof the signed list carries.",
+    )
 
     class Meta:
         constraints = [
@@ -188,6 +217,42 @@ class Badge(TenantModel):
         if self.is_revoked:
             return "revoked"
         return "expired" if self.is_expired else "valid"
+
+
+class KeyCompromise(TenantModel):
+    """A signing key marked compromised, and the job that re-signs, with the organization's
+    active key, every still-valid badge it signed (``services.signing_key_compromise``; the
+    ``badges.key_compromise_resign`` task, a batch at a time). One per key, ever: the natural
+    key of the job, so marking twice or running the job twice does nothing more."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Re-signing"
+        DONE = "done", "Done"
+
+    key = models.OneToOneField(SigningKey, on_delete=models.PROTECT, related_name="compromise")
+    replacement = models.ForeignKey(
+        SigningKey,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The organization's active key when the key was marked.",
+    )
+    marked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0, help_text="Badges to re-sign, all told.")
+    done = models.PositiveIntegerField(default=0, help_text="Badges re-signed so far.")
+    status_lists_resigned = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.key.key_id[:16]}… compromised: {self.done} of {self.total} re-signed"
 
 
 class IssueFailure(TenantModel):

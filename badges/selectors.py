@@ -58,9 +58,10 @@ def badge_list(*, organization: Organization) -> QuerySet[Badge]:
 
 
 def signing_key_public_list(*, organization: Organization) -> list[tuple[str, str]]:
-    """``(key_id, publicKeyMultibase)`` of every key the organization ever had, newest first."""
+    """``(key_id, publicKeyMultibase)`` of every key the organization ever had, newest first,
+    except keys marked compromised: what the DID document publishes and verification trusts."""
     return list(
-        SigningKey.objects.filter(organization=organization)
+        SigningKey.objects.filter(organization=organization, compromised_at__isnull=True)
         .order_by("-is_active", "-created_at")
         .values_list("key_id", "public_key_multibase")
     )

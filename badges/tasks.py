@@ -8,12 +8,14 @@ from typing import Any
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 
 from credentials_site.tenancy import TenantTask, fan_out
 from programs.models import Organization, User
 
 from . import services
 from .errors import BadgeError
+from .models import KeyCompromise
 
 logger = logging.getLogger(__name__)
 
@@ -127,3 +129,56 @@ def remind_expiring(*, organization_id: int) -> int:
 def remind_expiring_all() -> int:
     """Beat: e-mail educators 30 days before a badge expires (once per badge)."""
     return fan_out(remind_expiring)
+
+
+@shared_task(
+    name="badges.key_compromise_resign", retry_backoff=5, retry_backoff_max=600, **RELIABLE
+)
+def key_compromise_resign(self: Any, *, organization_id: int, compromise_id: int) -> int:
+    """One batch of re-signing a compromised key's badges (``BADGE_RESIGN_BATCH_SIZE``), then
+    the next batch is queued until none is left. Idempotent (services), so it acknowledges
+    late; how many badges the job has re-signed so far."""
+    try:
+        compromise = services.key_compromise_resign(
+            compromise_id=compromise_id, batch_size=settings.BADGE_RESIGN_BATCH_SIZE
+        )
+    except KeyCompromise.DoesNotExist:  # gone with its organization: nothing to do
+        logger.warning("No key compromise %s to re-sign badges of", compromise_id)
+        return 0
+    except Exception as exc:
+        services.key_compromise_failure_record(
+            compromise_id=compromise_id, error=f"{type(exc).__name__}: {exc}"
+        )
+        raise self.retry(exc=exc, countdown=_backoff(self)) from exc
+    if compromise.state != KeyCompromise.State.DONE:
+        key_compromise_resign.delay(organization_id=organization_id, compromise_id=compromise_id)
+    return compromise.done
+
+
+@shared_task(
+    name="badges.key_compromises_resume", base=TenantTask, max_retries=3, retry_backoff=True
+)
+def key_compromises_resume(*, organization_id: int) -> int:
+    ids = services.key_compromises_unfinished(
+        organization=Organization.objects.get(pk=organization_id)
+    )
+    for compromise_id in ids:
+        key_compromise_resign.delay(organization_id=organization_id, compromise_id=compromise_id)
+    return len(ids)
+
+
+@shared_task(name="badges.key_compromises_resume_all")
+def key_compromises_resume_all() -> int:
+    """Beat: no compromised key's re-signing is left half done, even if a message was lost."""
+    return fan_out(key_compromises_resume)
+
+
+@shared_task(name="badges.status_lists_renew", base=TenantTask, max_retries=3, retry_backoff=True)
+def status_lists_renew(*, organization_id: int) -> int:
+    return services.status_lists_renew(organization=Organization.objects.get(pk=organization_id))
+
+
+@shared_task(name="badges.status_lists_renew_all")
+def status_lists_renew_all() -> int:
+    """Beat: re-sign every status list with less than half its validity left."""
+    return fan_out(status_lists_renew)

@@ -180,6 +180,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # approvals whose badge was never issued (a lost message, a crash): issue them
     "badges-sweep-unissued": {"task": "badges.sweep_unissued_all", "schedule": 60 * 15},
     "badges-remind-expiring": {"task": "badges.remind_expiring_all", "schedule": 60 * 60 * 24},
+    # status lists re-signed when less than half their validity is left (idempotent)
+    "badges-status-lists-renew": {"task": "badges.status_lists_renew_all", "schedule": 60 * 60},
+    # a compromised key's re-signing whose message was lost, or that gave up: start it again
+    "badges-key-compromises-resume": {
+        "task": "badges.key_compromises_resume_all",
+        "schedule": 60 * 15,
+    },
 }
 
 # --- Badges ------------------------------------------------------------------------------------
@@ -197,6 +204,11 @@ else:
         "BADGE_KEY_SECRETS", default=["development-only-badge-key-" + "x" * 16]
     )
 BADGE_STATUS_CACHE_SECONDS = env.int("BADGE_STATUS_CACHE_SECONDS", default=300)
+# How long a signed status list is valid (its validUntil); beat re-signs it when less than half
+# is left, and a list read after it lapsed is re-signed first.
+BADGE_STATUS_LIST_VALID_DAYS = env.int("BADGE_STATUS_LIST_VALID_DAYS", default=7)
+# Badges re-signed per task when a signing key is marked compromised.
+BADGE_RESIGN_BATCH_SIZE = env.int("BADGE_RESIGN_BATCH_SIZE", default=100)
 BADGE_EXPIRY_NOTICE_DAYS = 30
 
 # --- Internationalisation ----------------------------------------------------------------------

@@ -1,24 +1,42 @@
-"""The organization's signing keys: public halves only, rotated with a button."""
+"""The organization's signing keys: public halves only, rotated with a button, and one that may
+have leaked marked compromised (its page then shows the re-signing of its badges)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from programs.admin_site import admin_site, administered_org_ids
 from programs.models import Organization
 
 from .. import documents, services
+from ..errors import BadgeError
 from ..forms import RotateKeyForm
-from ..models import SigningKey
-from .base import ROTATE_TEMPLATE, RecordAdmin, _acting_user
+from ..models import KeyCompromise, SigningKey
+from .base import OBJECT_ACTIONS_TEMPLATE, ROTATE_TEMPLATE, RecordAdmin, _acting_user, person
+
+COMPROMISE_TEMPLATE = "admin/badges/signingkey/compromise.html"
+
+
+def _when(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def resign_progress(compromise: KeyCompromise) -> str:
+    """“Re-signing: 120 of 450 badges”, or how it ended."""
+    if compromise.state == KeyCompromise.State.DONE:
+        return f"Done: {compromise.done} of {compromise.total} badges re-signed"
+    label = "Re-signing" if compromise.state == KeyCompromise.State.RUNNING else "Queued"
+    return f"{label}: {compromise.done} of {compromise.total} badges"
 
 
 @admin.register(SigningKey, site=admin_site)
@@ -27,7 +45,7 @@ class SigningKeyAdmin(RecordAdmin):
 
     list_display = ("key_short", "key_state", "created_at", "retired_at")
     list_filter = ("is_active",)
-    fields = (
+    _key = (
         "key_id",
         "public_key_multibase",
         "key_state",
@@ -35,16 +53,32 @@ class SigningKeyAdmin(RecordAdmin):
         "retired_at",
         "verification_method",
     )
-    readonly_fields = fields
+    _compromise = (
+        "compromised_at",
+        "compromise_marked_by",
+        "resign_state",
+        "resign_started_at",
+        "resign_finished_at",
+        "resign_status_lists",
+        "resign_last_error",
+    )
+    readonly_fields = (*_key, *_compromise)
     exclude = ("private_key_encrypted",)
-    list_select_related = ("organization",)
+    list_select_related = ("organization", "compromise")
     actions = None
+    change_form_template = OBJECT_ACTIONS_TEMPLATE
+
+    def get_fieldsets(self, request: HttpRequest, obj: SigningKey | None = None) -> Any:
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": self._key})]
+        if obj is not None and obj.compromised_at is not None:
+            fieldsets.append(("Compromised: its badges re-signed", {"fields": self._compromise}))
+        return fieldsets
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SigningKey]:
         return (
             super()
             .get_queryset(request)
-            .select_related("organization")
+            .select_related("organization", "compromise__marked_by")
             .defer("private_key_encrypted")
             .order_by("-is_active", "-created_at")
         )
@@ -52,24 +86,148 @@ class SigningKeyAdmin(RecordAdmin):
     def has_rotate_permission(self, request: HttpRequest) -> bool:
         return bool(administered_org_ids(request))
 
+    def has_compromise_permission(self, request: HttpRequest, obj: SigningKey) -> bool:
+        """Owners and program admins of the key's organization (``_allowed``)."""
+        return self._allowed(request, obj)
+
     @admin.display(description="Key", ordering="key_id")
     def key_short(self, obj: SigningKey) -> str:
         return f"{obj.key_id[:16]}…"
 
     @admin.display(description="State", ordering="-is_active")
     def key_state(self, obj: SigningKey) -> str:
+        if obj.compromised_at is not None:
+            compromise = self._compromise_of(obj)
+            progress = f"; {resign_progress(compromise)}" if compromise else ""
+            return f"Compromised (no longer published{progress})"
         return "Active (signs new badges)" if obj.is_active else "Retired (still verifies)"
+
+    @staticmethod
+    def _compromise_of(obj: SigningKey) -> KeyCompromise | None:
+        try:
+            return obj.compromise
+        except KeyCompromise.DoesNotExist:
+            return None
+
+    def _job_field(self, obj: SigningKey, name: str) -> Any:
+        compromise = self._compromise_of(obj)
+        return getattr(compromise, name) if compromise else None
+
+    @admin.display(description="Marked by")
+    def compromise_marked_by(self, obj: SigningKey) -> str:
+        return person(self._job_field(obj, "marked_by"))
+
+    @admin.display(description="Re-signing its badges")
+    def resign_state(self, obj: SigningKey) -> str:
+        compromise = self._compromise_of(obj)
+        return resign_progress(compromise) if compromise else "—"
+
+    @admin.display(description="Started")
+    def resign_started_at(self, obj: SigningKey) -> str:
+        return _when(self._job_field(obj, "started_at"))
+
+    @admin.display(description="Finished")
+    def resign_finished_at(self, obj: SigningKey) -> str:
+        return _when(self._job_field(obj, "finished_at"))
+
+    @admin.display(description="Status lists re-signed")
+    def resign_status_lists(self, obj: SigningKey) -> Any:
+        return self._job_field(obj, "status_lists_resigned")
+
+    @admin.display(description="Last error (retried)")
+    def resign_last_error(self, obj: SigningKey) -> str:
+        return self._job_field(obj, "last_error") or "—"
 
     @admin.display(description="Verification method")
     def verification_method(self, obj: SigningKey) -> str:
         return documents.verification_method_id(obj.organization, obj.key_id)
 
     def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(require_http_methods(["GET", "POST"])(self.rotate_view))
+        methods = require_http_methods(["GET", "POST"])
+        rotate = self.admin_site.admin_view(methods(self.rotate_view))
+        compromise = self.admin_site.admin_view(methods(self.compromise_view))
         return [
-            path("rotate/", view, name="badges_signingkey_rotate"),
+            path("rotate/", rotate, name="badges_signingkey_rotate"),
+            path("<path:object_id>/compromise/", compromise, name="badges_signingkey_compromise"),
             *super().get_urls(),
         ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None:
+            context["object_actions"] = [
+                {
+                    "label": "DID document",
+                    "url": reverse("badges:did_document", args=[obj.organization.slug]),
+                }
+            ]
+            if obj.compromised_at is None and self.has_compromise_permission(request, obj):
+                context["object_actions"].insert(
+                    0,
+                    {
+                        "label": "Mark compromised",
+                        "url": reverse("admin:badges_signingkey_compromise", args=[obj.pk]),
+                    },
+                )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _change_url(self, key: SigningKey) -> str:
+        return reverse("admin:badges_signingkey_change", args=[key.pk])
+
+    def compromise_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: what marking the key compromised does, and to how many badges; POST: mark it."""
+        key = self.get_object(request, unquote(object_id))
+        if key is None or not self.has_compromise_permission(request, key):
+            raise Http404("No such signing key.")
+        if key.compromised_at is not None:
+            self.message_user(
+                request,
+                f"Key {key.key_id[:16]}… was already marked compromised on "
+                f"{_when(key.compromised_at)}; nothing changed.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(self._change_url(key))
+        if request.method == "POST":
+            try:
+                compromise = services.signing_key_compromise(key=key, actor=_acting_user(request))
+            except BadgeError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return HttpResponseRedirect(self._change_url(key))
+            self.message_user(
+                request,
+                f"Key {key.key_id[:16]}… is marked compromised and no longer published. "
+                f"{compromise.organization.name} now signs with key "
+                f"{compromise.replacement.key_id[:16]}…; {compromise.total} badge(s) are being "
+                "re-signed with it, and their educators e-mailed. Progress is shown below.",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(self._change_url(key))
+        active = (
+            SigningKey.objects.filter(organization=key.organization, is_active=True)
+            .exclude(pk=key.pk)
+            .values_list("key_id", flat=True)
+            .first()
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Mark key {key.key_id[:16]}… compromised",
+            "key": key,
+            "organization": key.organization,
+            "badges_to_resign": services.signing_key_resign_count(key=key),
+            "makes_new_key": key.is_active or active is None,
+            "active_key": active or "",
+            "did_url": reverse("badges:did_document", args=[key.organization.slug]),
+            "back_url": self._change_url(key),
+        }
+        return TemplateResponse(request, COMPROMISE_TEMPLATE, context)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

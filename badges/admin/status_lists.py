@@ -20,26 +20,27 @@ class StatusListAdmin(RecordAdmin):
     """The organization's revocation lists, without their bits (the signed list is public at its
     URL)."""
 
-    list_display = ("number", "purpose", "size", "used_bits", "revoked_count", "signed_at")
-    fields = (
+    list_display = (
         "number",
         "purpose",
         "size",
         "used_bits",
         "revoked_count",
         "signed_at",
-        "public_url",
+        "valid_until",
+        "signed_with",
     )
+    fields = (*list_display, "public_url")
     readonly_fields = fields
-    list_select_related = ("organization",)
+    list_select_related = ("organization", "signing_key")
     actions = None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatusList]:
         return (
             super()
             .get_queryset(request)
-            .select_related("organization")
-            .defer("bits", "credential")
+            .select_related("organization", "signing_key")
+            .defer("bits", "credential", "signing_key__private_key_encrypted")
             .annotate(revoked=Count("badges", filter=Q(badges__revoked_at__isnull=False)))
         )
 
@@ -50,6 +51,11 @@ class StatusListAdmin(RecordAdmin):
     @admin.display(description="Revoked badges", ordering="revoked")
     def revoked_count(self, obj: StatusList) -> int:
         return int(getattr(obj, "revoked", 0))
+
+    @admin.display(description="Signed with key")
+    def signed_with(self, obj: StatusList) -> str:
+        key = obj.signing_key
+        return f"{key.key_id[:16]}… ({key.state})" if key else "—"
 
     @admin.display(description="Public URL")
     def public_url(self, obj: StatusList) -> str:

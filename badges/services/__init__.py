@@ -1,9 +1,17 @@
-"""State changes of badges, one module per concern: issuing (idempotent), signing keys, status
-lists, pathway certificates, revocation, verification, the sweeps and reminders, the e-mails and
-the public profile. Callers import this package; the names below are its interface (how issuing
-stays idempotent: ``issuing``'s docstring)."""
+"""State changes of badges, one module per concern: issuing (idempotent), signing keys (and a
+compromised key's badges re-signed), status lists, pathway certificates, revocation,
+verification, the sweeps and reminders, the e-mails and the public profile. Callers import this
+package; the names below are its interface (how issuing stays idempotent: ``issuing``'s
+docstring; how re-signing does: ``compromise``'s)."""
 
 from ._urls import achievement_image_url, badge_url, pathway_image_url, status_list_url
+from .compromise import (
+    key_compromise_failure_record,
+    key_compromise_resign,
+    key_compromises_unfinished,
+    signing_key_compromise,
+    signing_key_resign_count,
+)
 from .issuing import badge_issue, issue_failure_record
 from .mail import badge_mail_send
 from .pathways import pathway_badge_issue, pathways_check, pathways_completed
@@ -14,8 +22,13 @@ from .revocation import (
     badge_visibility_set,
     certificates_requiring,
 )
-from .signing import signing_key_active, signing_key_list, signing_key_rotate
-from .status import status_list_get
+from .signing import (
+    signing_key_active,
+    signing_key_list,
+    signing_key_rotate,
+    status_list_validity,
+)
+from .status import status_list_get, status_lists_renew
 from .sweeps import approvals_without_badge, badges_remind_expiring, pathway_candidates
 from .verification import credential_verify
 
@@ -34,6 +47,9 @@ __all__ = [
     "certificates_requiring",
     "credential_verify",
     "issue_failure_record",
+    "key_compromise_failure_record",
+    "key_compromise_resign",
+    "key_compromises_unfinished",
     "pathway_badge_issue",
     "pathway_candidates",
     "pathway_image_url",
@@ -41,8 +57,12 @@ __all__ = [
     "pathways_completed",
     "profile_save",
     "signing_key_active",
+    "signing_key_compromise",
     "signing_key_list",
+    "signing_key_resign_count",
     "signing_key_rotate",
     "status_list_get",
     "status_list_url",
+    "status_list_validity",
+    "status_lists_renew",
 ]

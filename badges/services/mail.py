@@ -1,4 +1,5 @@
-"""The educator's e-mails about a badge: issued, revoked, about to expire.
+"""The educator's e-mails about a badge: issued, revoked, about to expire, re-signed (its
+organization's signing key was compromised).
 
 Each is its own Celery task (``badges.badge_mail``), queued when the change commits: issuing
 does not wait for the mail server, and a mail server that is down is retried with backoff
@@ -21,7 +22,7 @@ from ._urls import badge_url
 
 logger = logging.getLogger(__name__)
 
-ISSUED, REVOKED, EXPIRING = "issued", "revoked", "expiring"
+ISSUED, REVOKED, EXPIRING, RESIGNED = "issued", "revoked", "expiring", "resigned"
 
 
 def mail_on_commit(badge: Badge, kind: str) -> None:
@@ -118,8 +119,31 @@ def _expiring(badge: Badge) -> tuple[str, str] | None:
     )
 
 
+def _resigned(badge: Badge) -> tuple[str, str] | None:
+    """Not for a badge revoked in the meantime (its verification page says so)."""
+    if badge.is_revoked:
+        return None
+    name = _name(badge)
+    organization = badge.organization
+    mine = documents.site_url(reverse("badges:backpack"))
+    contact = organization.contact_email or organization.issuer_email
+    questions = f"Questions? Contact {contact}.\n" if contact else ""
+    return (
+        f"Your badge “{name}” was re-signed: download it again",
+        f"{organization.name} replaced a signing key that may have been exposed, and signed "
+        f"your badge “{name}” again with its new key. Nothing else about the badge changed.\n\n"
+        "Copies saved before now (a downloaded image or JSON file, a copy in a digital "
+        "wallet) were signed with the old key and no longer verify. Download the badge again "
+        f"and replace them: {mine}\n\n"
+        f"Its verification page already shows the new copy: {badge_url(badge)}\n"
+        "Links to the verification page, LinkedIn and your e-mail signature keep working.\n"
+        f"{questions}",
+    )
+
+
 _MESSAGES: dict[str, Callable[[Badge], tuple[str, str] | None]] = {
     ISSUED: _issued,
     REVOKED: _revoked,
     EXPIRING: _expiring,
+    RESIGNED: _resigned,
 }

@@ -3,8 +3,10 @@ signing a document with the active one."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -68,12 +70,14 @@ def _signing_key(organization: Organization, active_pk: int | None) -> SigningKe
 @transaction.atomic
 def signing_key_rotate(*, organization: Organization, actor: User | None) -> SigningKey:
     """Retire the active key (it stays published, so its badges keep verifying) and make a
-    new one; the status lists are re-signed with it."""
+    new one; the status lists are re-signed with it. (A key that may have leaked is marked
+    compromised instead: ``signing_key_compromise``.)"""
     now = timezone.now()
-    old = list(
-        SigningKey.objects.select_for_update().filter(organization=organization, is_active=True)
-    )
-    SigningKey.objects.filter(pk__in=[k.pk for k in old]).update(is_active=False, retired_at=now)
+    list(SigningKey.objects.select_for_update().filter(organization=organization, is_active=True))
+    # read again after the lock: a marking that committed meanwhile may have made a new key
+    active = SigningKey.objects.filter(organization=organization, is_active=True)
+    old = list(active)
+    active.update(is_active=False, retired_at=now)
     key = _create_key(organization)
     program_services.audit_record(
         organization=organization,
@@ -83,7 +87,8 @@ def signing_key_rotate(*, organization: Organization, actor: User | None) -> Sig
         summary=f"Signing key rotated; new key {key.key_id[:16]}…",
         data={"retired": [k.key_id for k in old]},
     )
-    for status_list in StatusList.objects.select_for_update().filter(organization=organization):
+    lists = StatusList.objects.select_for_update(of=("self",)).select_related("organization")
+    for status_list in lists.filter(organization=organization).order_by("pk"):
         _status_list_sign(status_list, key=key)
     return key
 
@@ -130,16 +135,32 @@ def _sign(
     )
 
 
+def status_list_validity() -> dt.timedelta:
+    """How long a signed status list is valid (``BADGE_STATUS_LIST_VALID_DAYS``)."""
+    return dt.timedelta(days=settings.BADGE_STATUS_LIST_VALID_DAYS)
+
+
 def _status_list_sign(status_list: StatusList, *, key: SigningKey | None = None) -> None:
+    """Sign the list as it is now with ``key`` (default: the active key), valid from now for
+    ``status_list_validity()``, and save it. The caller holds the row's lock."""
     organization = status_list.organization
     key = key or signing_key_active(organization=organization)
-    now = timezone.now()
+    now = timezone.now().replace(microsecond=0)  # as the document says it
+    valid_until = now + status_list_validity()
     document = documents.status_list_credential(
         organization=organization,
         url=status_list_url(status_list),
         bits=bytes(status_list.bits),
         valid_from=now,
+        valid_until=valid_until,
+        ttl_seconds=min(
+            settings.BADGE_STATUS_CACHE_SECONDS, int(status_list_validity().total_seconds())
+        ),
     )
     status_list.credential = _sign(document, organization=organization, key=key)
     status_list.signed_at = now
-    status_list.save(update_fields=["credential", "signed_at", "updated_at"])
+    status_list.valid_until = valid_until
+    status_list.signing_key = key
+    status_list.save(
+        update_fields=["credential", "signed_at", "valid_until", "signing_key", "updated_at"]
+    )

@@ -1,9 +1,18 @@
 """The organizations' revocation status lists (BitstringStatusListCredential): taking a bit for a
-new badge, re-signing a list."""
+new badge, serving a list, and signing it again before it lapses.
+
+A signed list is valid for ``BADGE_STATUS_LIST_VALID_DAYS`` (its ``validUntil``). Beat re-signs
+every list that has less than half of that left (``status_lists_renew``); and a list read after
+it lapsed anyway (beat stopped, an inactive organization) is re-signed on that read
+(``status_list_get``), so a lapsed list is never served. A list signed with a key that was since
+marked compromised, or before lists had a validity, counts as lapsed."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from programs.models import Organization
@@ -12,7 +21,7 @@ from ..models import (
     STATUS_LIST_SIZE,
     StatusList,
 )
-from .signing import _status_list_sign
+from .signing import _status_list_sign, status_list_validity
 
 # One statement takes the next bit of the organization's newest list and holds the row's lock
 # to commit (a rolled-back issue gives its bit back). The tenant scope is in the statement.
@@ -75,7 +84,53 @@ def _status_allocate(organization: Organization) -> tuple[StatusList, int]:
     return taken
 
 
+def _due(before: dt.datetime) -> Q:
+    """Lists to sign again: they lapse at or before ``before``, or carry no usable signature
+    (signed before lists had a validity, or with a key since marked compromised)."""
+    return (
+        Q(valid_until__isnull=True)
+        | Q(valid_until__lte=before)
+        | Q(signing_key__isnull=True)
+        | Q(signing_key__compromised_at__isnull=False)
+    )
+
+
+def _status_list_renew(pk: int, *, before: dt.datetime) -> bool:
+    """Re-sign the list if it is still due under its lock (another worker or request may have
+    just done it); whether it was."""
+    with transaction.atomic():
+        status_list = (
+            StatusList.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .filter(_due(before), pk=pk)
+            .first()
+        )
+        if status_list is None:
+            return False
+        _status_list_sign(status_list)
+    return True
+
+
 def status_list_get(*, organization: Organization, number: int) -> StatusList:
-    return StatusList.objects.select_related("organization").get(
+    """The organization's list ``number``, never lapsed: one that lapsed (or was signed with a
+    key since marked compromised) is re-signed first."""
+    lists = StatusList.objects.select_related("organization").filter(
         organization=organization, purpose="revocation", number=number
+    )
+    now = timezone.now()
+    read = lists.annotate(lapsed=ExpressionWrapper(_due(now), output_field=BooleanField())).get()
+    if not read.lapsed:
+        return read
+    _status_list_renew(read.pk, before=now)
+    return lists.get()
+
+
+def status_lists_renew(*, organization: Organization) -> int:
+    """Beat: re-sign the organization's lists that have less than half their validity left;
+    how many were."""
+    before = timezone.now() + status_list_validity() / 2
+    due = StatusList.objects.filter(_due(before), organization=organization)
+    return sum(
+        _status_list_renew(pk, before=before)
+        for pk in due.order_by("pk").values_list("pk", flat=True)
     )

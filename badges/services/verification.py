@@ -9,18 +9,15 @@ from django.utils import timezone
 
 from programs.models import Organization
 
-from .. import dataintegrity, documents
-from ..models import (
-    SigningKey,
-    StatusList,
-)
+from .. import dataintegrity, documents, selectors
+from ..models import StatusList
 from .status import status_list_get
 
 
 def _resolve_key_for(organization: Organization) -> dataintegrity.KeyResolver:
     published = {
-        documents.verification_method_id(organization, k.key_id): k.public_key_multibase
-        for k in SigningKey.objects.filter(organization=organization)
+        documents.verification_method_id(organization, key_id): multibase
+        for key_id, multibase in selectors.signing_key_public_list(organization=organization)
     }
 
     def resolve(method: str) -> Any:

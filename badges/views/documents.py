@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django_scopes import scope
@@ -21,6 +22,7 @@ from submissions import storage
 from submissions.models import EvidenceItem
 
 from .. import artwork, documents, selectors, services
+from ..models import StatusList
 
 
 def _organization(request: HttpRequest) -> Organization:
@@ -42,17 +44,20 @@ def json_response(
 
 
 @require_GET
-@cache_control(public=True, max_age=300)
 def did_document(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """The organization's DID document: every signing key it ever used (public halves only)."""
+    """The organization's DID document: every signing key it ever used (public halves only)
+    except those marked compromised. Cached as briefly as the status lists, so a compromised
+    key is gone from every cache within ``BADGE_STATUS_CACHE_SECONDS``."""
     organization = _organization(request)
     keys = selectors.signing_key_public_list(organization=organization)
     if not keys:
         services.signing_key_active(organization=organization)
         keys = selectors.signing_key_public_list(organization=organization)
-    return json_response(
+    response = json_response(
         documents.did_document(organization, keys), content_type="application/did+json"
     )
+    response["Cache-Control"] = f"public, max-age={settings.BADGE_STATUS_CACHE_SECONDS}"
+    return response
 
 
 @require_GET
@@ -68,15 +73,18 @@ def issuer_profile(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_GET
 def status_list(request: HttpRequest, org_slug: str, number: int) -> HttpResponse:
-    """The signed BitstringStatusListCredential (cached briefly: revocation shows within the
-    cache time)."""
+    """The signed BitstringStatusListCredential, never lapsed (``services.status_list_get``).
+    Cached publicly for ``BADGE_STATUS_CACHE_SECONDS`` (its ``ttl``: revocation shows within
+    that time), and never past the list's own ``validUntil``."""
     organization = _organization(request)
     try:
         status = services.status_list_get(organization=organization, number=number)
-    except Exception as error:
+    except StatusList.DoesNotExist as error:
         raise Http404("No such status list.") from error
     response = json_response(status.credential, content_type="application/vc+ld+json")
-    response["Cache-Control"] = f"public, max-age={settings.BADGE_STATUS_CACHE_SECONDS}"
+    left = int((status.valid_until - timezone.now()).total_seconds()) if status.valid_until else 0
+    max_age = max(0, min(settings.BADGE_STATUS_CACHE_SECONDS, left))
+    response["Cache-Control"] = f"public, max-age={max_age}"
     return response
 
 
