@@ -156,6 +156,18 @@ def test_an_educator_signs_up_applies_uploads_and_submits(
     expect(page.get_by_role("main")).to_contain_text("Submitted")
     journey.step(page, "my learning submitted")
 
+    # when they decide their badges should not name them publicly
+    page.goto("/me/badges/profile/")
+    expect(page.get_by_label("Your name as it will appear on your badges")).to_have_value(NAME)
+    journey.step(page, "name on badges")
+    page.get_by_label("Show my name on my badges").uncheck()
+    page.get_by_role("button", name="Save the name on my badges").click()
+    # then they are told what that means, and the choice is kept
+    expect(page.locator(".notice-success")).to_contain_text("will not carry your name")
+    expect(page.get_by_label("Show my name on my badges")).not_to_be_checked()
+    educator.refresh_from_db()
+    assert educator.name_for_badges == ""
+
 
 def test_an_educator_takes_a_quiz_and_finds_the_result_again(
     demo: None, journey: Journey, page: Page
