@@ -105,9 +105,8 @@ def credential_media_type(request: HttpRequest) -> str:
     return VC
 
 
-def credential_response(
-    request: HttpRequest, document: dict[str, Any], media_type: str
-) -> HttpResponse:
+def credential_response(document: dict[str, Any], media_type: str) -> HttpResponse:
+    """A signed credential labelled ``media_type``, chosen from the Accept header."""
     response = json_response(document, content_type=media_type)
     response["Vary"] = "Accept"
     return response
@@ -192,7 +191,7 @@ def pathway_image(request: HttpRequest, org_slug: str, pathway_slug: str) -> Htt
 def badge_json(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The signed credential, as a file (``credential_media_type`` says how it is labelled)."""
     badge = selectors.badge_get_by_public_id(public_id=public_id)
-    response = credential_response(request, badge.credential, credential_media_type(request))
+    response = credential_response(badge.credential, credential_media_type(request))
     response["Content-Disposition"] = f'inline; filename="badge-{badge.public_id}.json"'
     return response
 

@@ -49,7 +49,7 @@ def badge_verify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     badge = selectors.badge_get_by_public_id(public_id=public_id)
     media_type = negotiate(request, PAGE_OR_CREDENTIAL)
     if media_type in CREDENTIAL_TYPES:
-        return credential_response(request, badge.credential, str(media_type))
+        return credential_response(badge.credential, str(media_type))
     with scope(organization=badge.organization_id):
         check = services.credential_verify(
             organization=badge.organization, credential=badge.credential
