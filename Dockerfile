@@ -19,7 +19,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
     && rm -rf node_modules
 
 # collectstatic needs settings but no database or secrets of the deployment
-RUN SECRET_KEY=build-only-$(python -c 'print("x"*60)') ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
+RUN SECRET_KEY=build-only-$(python -c 'print("x"*60)') ALLOWED_HOSTS=build SITE_URL=https://build \
+    BADGE_KEY_SECRETS=build-only-$(python -c 'print("x"*40)') DATABASE_URL=postgres://build@localhost/build \
     python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 1000 tessera && mkdir -p /app/var/media && chown -R tessera /app/var

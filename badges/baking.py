@@ -5,6 +5,8 @@ educator downloads is itself verifiable (Open Badges 3.0 §5.3, "Baking").
   credential JSON. Any chunk of that keyword already in the image is dropped first.
 - SVG: ``xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"`` on the root and
   ``<openbadges:credential>`` as its first child, the JSON in a CDATA section.
+- PNG for Open Badges 2.0 backpacks (OB 2.0 "Baking"): the same kind of chunk with the keyword
+  ``openbadges``, whose text is the hosted Assertion's URL (``OB2_KEYWORD``).
 
 Chunks are written by hand (length, type, data, CRC-32) rather than through Pillow, so the
 image data is copied byte for byte and never re-encoded.
@@ -23,6 +25,7 @@ from PIL import Image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYWORD = b"openbadgecredential"
+OB2_KEYWORD = b"openbadges"
 OB3_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 _TEXT_CHUNKS = (b"iTXt", b"tEXt", b"zTXt")
 
@@ -83,15 +86,16 @@ def _itxt_text(data: bytes) -> str:
     return text.decode("utf-8")
 
 
-def bake_png(png_bytes: bytes, credential_json_str: str) -> bytes:
+def bake_png(png_bytes: bytes, credential_json_str: str, *, keyword: bytes = KEYWORD) -> bytes:
     """``png_bytes`` with the credential in one uncompressed ``iTXt openbadgecredential`` chunk
-    (placed before ``IEND``; an earlier credential in the image is replaced)."""
+    (placed before ``IEND``; an earlier credential in the image is replaced). With
+    ``keyword=OB2_KEYWORD``, the text is an OB 2.0 hosted Assertion's URL."""
     chunks = [
         (kind, data)
         for kind, data in _chunks(png_bytes)
-        if not (kind in _TEXT_CHUNKS and _keyword(data) == KEYWORD)
+        if not (kind in _TEXT_CHUNKS and _keyword(data) == keyword)
     ]
-    itxt = KEYWORD + b"\x00" + b"\x00\x00" + b"\x00" + b"\x00" + credential_json_str.encode()
+    itxt = keyword + b"\x00" + b"\x00\x00" + b"\x00" + b"\x00" + credential_json_str.encode()
     out = bytearray(PNG_SIGNATURE)
     for kind, data in chunks[:-1]:
         out += _chunk(kind, data)
@@ -100,12 +104,13 @@ def bake_png(png_bytes: bytes, credential_json_str: str) -> bytes:
     return bytes(out)
 
 
-def unbake_png(png_bytes: bytes) -> str | None:
-    """The credential baked into a PNG image, or ``None`` when there is none."""
+def unbake_png(png_bytes: bytes, *, keyword: bytes = KEYWORD) -> str | None:
+    """The credential baked into a PNG image, or ``None`` when there is none (``keyword=
+    OB2_KEYWORD``: what an OB 2.0 baker put there, an Assertion URL or JSON)."""
     for kind, data in _chunks(png_bytes):
-        if kind == b"iTXt" and _keyword(data) == KEYWORD:
+        if kind == b"iTXt" and _keyword(data) == keyword:
             return _itxt_text(data)
-        if kind == b"tEXt" and _keyword(data) == KEYWORD:  # lenient: a few bakers use tEXt
+        if kind == b"tEXt" and _keyword(data) == keyword:  # lenient: a few bakers use tEXt
             return data.split(b"\x00", 1)[1].decode("latin-1")
     return None
 

@@ -53,6 +53,41 @@ def identity_hash(identity: str, salt: str) -> str:
     return "sha256$" + hashlib.sha256((identity + salt).encode()).hexdigest()
 
 
+def email_identity(email: str, salt: str) -> dict[str, Any]:
+    """The earner's e-mail address as a salted hash (who holds the address can check it)."""
+    return {
+        "type": "IdentityObject",
+        "hashed": True,
+        "identityType": "emailAddress",
+        "identityHash": identity_hash(email, salt),
+        "salt": salt,
+    }
+
+
+def name_identity(name: str) -> dict[str, Any]:
+    """The earner's name as they chose it, in plain text (OB 3.0 IdentityObject, identityType
+    ``name``, ``hashed`` false: a hashed name could not be shown to anyone)."""
+    return {"type": "IdentityObject", "identityHash": name, "identityType": "name", "hashed": False}
+
+
+def subject_identity(credential: dict[str, Any], identity_type: str) -> dict[str, Any] | None:
+    """The credential subject's IdentityObject of ``identity_type`` (``emailAddress``, ``name``),
+    or ``None``."""
+    subject = credential.get("credentialSubject") or {}
+    for identifier in subject.get("identifier") or []:
+        if isinstance(identifier, dict) and identifier.get("identityType") == identity_type:
+            return identifier
+    return None
+
+
+def subject_name(credential: dict[str, Any]) -> str:
+    """The earner's name as the signed credential carries it ("" when it carries none)."""
+    identifier = subject_identity(credential, "name")
+    if identifier is None or identifier.get("hashed"):
+        return ""
+    return str(identifier.get("identityHash") or "").strip()
+
+
 def issuer_profile(organization: Organization) -> dict[str, Any]:
     profile: dict[str, Any] = {
         "id": issuer_did(organization),
@@ -255,22 +290,20 @@ def open_badge_credential(
     valid_until: dt.datetime | None,
     status_list_url: str,
     subject_id: str | None = None,
+    name: str = "",
     status_index: int,
     result: list[dict[str, Any]] | None = None,
     evidence: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """``identity``: the earner's e-mail address (carried hashed with ``salt``); ``name``: the
+    name they chose to be named by, carried as it is beside it ("" for none)."""
     subject: dict[str, Any] = {"id": subject_id} if subject_id else {}
+    identifiers = [email_identity(identity, salt)]  # first: OB 2.0 copies it (ob2.assertion)
+    if name.strip():
+        identifiers.append(name_identity(name.strip()))
     subject |= {
         "type": ["AchievementSubject"],
-        "identifier": [
-            {
-                "type": "IdentityObject",
-                "hashed": True,
-                "identityType": "emailAddress",
-                "identityHash": identity_hash(identity, salt),
-                "salt": salt,
-            }
-        ],
+        "identifier": identifiers,
         "achievement": achievement,
     }
     if result:

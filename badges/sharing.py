@@ -68,8 +68,8 @@ def signature_html(badge: Badge, *, verify_url: str, picture_url: str) -> str:
     )
 
 
-def download_filename(badge: Badge, extension: str) -> str:
-    return f"{slugify(badge.name) or 'badge'}.{extension}"
+def download_filename(badge: Badge, extension: str, *, suffix: str = "") -> str:
+    return f"{slugify(badge.name) or 'badge'}{suffix}.{extension}"
 
 
 def share_context(badge: Badge) -> dict[str, Any]:
@@ -84,6 +84,8 @@ def share_context(badge: Badge) -> dict[str, Any]:
         "json_url": reverse("badges:json", args=[badge.public_id]),
         "png_url": reverse("badges:png", args=[badge.public_id]),
         "svg_url": reverse("badges:svg", args=[badge.public_id]),
+        "png_ob2_url": reverse("badges:png_ob2", args=[badge.public_id]),
+        "png_ob2_filename": download_filename(badge, "png", suffix="-ob2"),
         "ob2_url": ob2.assertion_url(badge),
         "png_filename": download_filename(badge, "png"),
         "svg_filename": download_filename(badge, "svg"),

@@ -31,12 +31,13 @@ urlpatterns = [
         views.ob2_pathway_badgeclass,
         name="ob2_pathway_badgeclass",
     ),
-    # one badge: the verification page (HTML, or the credential for JSON-LD clients)
+    # one badge: the verification page (HTML, or the credential for JSON clients)
     path("badges/<uuid:public_id>/", views.badge_verify, name="verify"),
     path("badges/<uuid:public_id>.json", views.badge_json, name="json"),
     path("badges/<uuid:public_id>/check", views.badge_check, name="check"),
     path("badges/<uuid:public_id>/badge.png", views.badge_png, name="png"),
     path("badges/<uuid:public_id>/badge.svg", views.badge_svg, name="svg"),
+    path("badges/<uuid:public_id>/badge-ob2.png", views.badge_png_ob2, name="png_ob2"),
     path("badges/<uuid:public_id>/ob2", views.ob2_assertion, name="ob2_assertion"),
     path("badges/<uuid:public_id>/evidence/<uuid:item_id>/", views.badge_evidence, name="evidence"),
     # the educator's backpack and public profile

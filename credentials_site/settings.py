@@ -6,10 +6,11 @@ The same code paths run in all three; only configuration differs.
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.http.request import validate_host
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,7 +47,28 @@ ALLOWED_HOSTS = env.list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's host names in production.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The public address of the site. Every badge is signed by its organization's did:web:<host>,
+# taken from this address, and that identity is part of the signed credential: changing the host
+# later breaks every badge already issued. So production refuses to start without a sound one.
+SITE_URL = env.str("SITE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000")
+if PRODUCTION:
+    _site = urlsplit(SITE_URL)
+    _site_problem = ""
+    if not SITE_URL:
+        _site_problem = "it is not set"
+    elif _site.scheme != "https" or not _site.hostname:
+        _site_problem = f"{SITE_URL!r} is not an https:// address"
+    elif _site.path.strip("/") or _site.query or _site.fragment or _site.username:
+        _site_problem = f"{SITE_URL!r} is more than an origin (did:web names a host, no path)"
+    elif not validate_host(_site.hostname, ALLOWED_HOSTS):
+        _site_problem = f"its host {_site.hostname!r} is not one of ALLOWED_HOSTS {ALLOWED_HOSTS}"
+    if _site_problem:
+        raise ImproperlyConfigured(
+            "SITE_URL must be set in production to the site's public https:// address (e.g. "
+            f"https://tessera.example.org), whose host is in ALLOWED_HOSTS: {_site_problem}. "
+            "Why: badges are bound forever to did:web:<host> of SITE_URL, the issuer identity "
+            "signed into every credential, so it cannot be left to a default or changed later."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,6 +146,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# adds the (required) name the educator's badges will carry, asked first
+ACCOUNT_SIGNUP_FORM_CLASS = "programs.accounts.SignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True

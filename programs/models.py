@@ -45,6 +45,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField("e-mail address", unique=True)
     full_name = models.CharField(max_length=200, blank=True)
+    name_on_badges_public = models.BooleanField(
+        "name on badges",
+        default=True,
+        help_text="Badges issued from now on carry the full name; untick to issue them without it "
+        "(badges already issued keep what they carry).",
+    )
     school = models.CharField(max_length=200, blank=True)
     district = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
@@ -70,6 +76,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def needs_badge_name(self) -> bool:
+        """No name on record yet: asked before their next submission and on My badges."""
+        return not self.full_name.strip()
+
+    @property
+    def name_for_badges(self) -> str:
+        """The name a badge issued now carries in its signed credential: the full name, or ""
+        when they chose not to be named publicly (or have no name yet)."""
+        return self.full_name.strip() if self.name_on_badges_public else ""
 
 
 # --- Organizations ----------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import accounts, views
 
 app_name = "programs"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("me/name/", accounts.badge_name, name="badge_name"),
     path("o/<slug:org_slug>/", views.catalog, name="catalog"),
     path(
         "o/<slug:org_slug>/credentials/<slug:credential_slug>/",

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credentials_site.exceptions import ApplicationError
+from programs import accounts
 from programs import selectors as program_selectors
 from programs.models import EvidenceRequirement, Organization, User
 
@@ -232,6 +233,9 @@ def item_remove(
 @require_POST
 def submit(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpResponse:
     application = _application(request, public_id)
+    if _user(request).needs_badge_name:  # the badge this may earn names its earner: ask first
+        messages.info(request, "Before you submit: tell us the name your badge will carry.")
+        return redirect(accounts.name_prompt_url(next_url=_page_url(application, "submit")))
     try:
         services.application_submit(application=application, actor=_user(request))
     except ApplicationError as error:

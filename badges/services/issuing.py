@@ -101,7 +101,7 @@ class _IssueRead:
     """What issuing reads about an application, under its row lock, in one statement."""
 
     application: Application  # id, organization, status, attempt, educator, version, credential
-    educator: User  # id, email, full name, public id
+    educator: User  # id, email, full name and whether badges carry it, public id
     profile_is_public: bool
     version_stamp: dt.datetime  # the version's and the organization's ``updated_at``: the
     organization_stamp: dt.datetime  # key of the worker's copy of the two (_version_parts)
@@ -118,7 +118,8 @@ class _IssueRead:
 _ISSUE_READ_SQL = """
     SELECT a.id, a.organization_id, a.status, a.attempt, a.educator_id, a.version_id,
            a.credential_id,
-           u.email, u.full_name, u.public_id, coalesce(p.is_public, false),
+           u.email, u.full_name, u.name_on_badges_public, u.public_id,
+           coalesce(p.is_public, false),
            v.updated_at, o.updated_at,
            (SELECT b.id FROM badges_badge b WHERE b.application_id = a.id),
            (SELECT s.feedback FROM submissions_submission s
@@ -149,7 +150,7 @@ _APPLICATION_FIELDS = [
     "version_id",
     "credential_id",
 ]
-_EDUCATOR_FIELDS = ["email", "full_name", "public_id"]
+_EDUCATOR_FIELDS = ["email", "full_name", "name_on_badges_public", "public_id"]
 # the statement's columns, in order
 _READ_COLUMNS = [
     *_APPLICATION_FIELDS,
@@ -251,6 +252,7 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
             identity=educator.email.lower(),
             salt=badge.salt,
             subject_id=_subject_id(educator, profile_is_public=read.profile_is_public),
+            name=educator.name_for_badges,  # as they chose it now; the badge keeps it
             valid_from=badge.issued_at,
             valid_until=badge.valid_until,
             status_list_url=status_list_url(status_list),

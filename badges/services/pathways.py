@@ -137,6 +137,7 @@ def pathway_badge_issue(*, pathway: Pathway, user: User) -> Badge:
                 pathway, components=components, image_url=pathway_image_url(pathway)
             ),
             identity=user.email.lower(),
+            name=user.name_for_badges,
             salt=badge.salt,
             valid_from=badge.issued_at,
             valid_until=None,

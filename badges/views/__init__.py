@@ -21,6 +21,7 @@ from .documents import (
 )
 from .verify import (
     badge_png,
+    badge_png_ob2,
     badge_svg,
     badge_verify,
     ob2_assertion,
@@ -36,6 +37,7 @@ __all__ = [
     "badge_evidence",
     "badge_json",
     "badge_png",
+    "badge_png_ob2",
     "badge_svg",
     "badge_verify",
     "badge_visibility",

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope
 
+from programs import accounts
 from programs.models import User
 
 from .. import documents, selectors, services, sharing
@@ -58,8 +59,11 @@ def _row(badge: Badge, *, with_share: bool = False) -> BadgeRow:
 @login_required
 @require_GET
 def backpack(request: HttpRequest) -> HttpResponse:
-    """Every badge of the signed-in educator, from every organization, with pathway progress."""
+    """Every badge of the signed-in educator, from every organization, with pathway progress.
+    An account without a name is asked for one first (its badges name their earner)."""
     user = _user(request)
+    if user.needs_badge_name:
+        return redirect(accounts.name_prompt_url(next_url=reverse("badges:backpack")))
     rows = [_row(b, with_share=True) for b in selectors.badge_list_for_recipient(user=user)]
     return render(
         request,
@@ -133,6 +137,11 @@ def _render_settings(
             "profile": profile,
             "errors": errors or {},
             "headline_max": services.HEADLINE_MAX,
+            # the name on their badges: its own form, saved by /me/name/ (programs.accounts)
+            "badge_name": _user(request).full_name,
+            "badge_name_public": _user(request).name_on_badges_public,
+            "badge_name_max": accounts.NAME_MAX,
+            "badge_name_next": reverse("badges:profile_settings"),
         },
         status=status,
     )
@@ -141,7 +150,8 @@ def _render_settings(
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_settings(request: HttpRequest) -> HttpResponse:
-    """Opt in to a public profile at /u/<handle>/: the handle, a headline, public or not."""
+    """Opt in to a public profile at /u/<handle>/: the handle, a headline, public or not; and,
+    in a form of its own, the name on the educator's badges."""
     user = _user(request)
     profile = selectors.profile_get_for_user(user=user)
     values: dict[str, Any]
@@ -190,7 +200,8 @@ def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
         "badges/public_profile.html",
         {
             "profile": profile,
-            "name": profile.user.full_name or profile.handle,
+            # an educator who chose not to be named on their badges is not named here either
+            "name": profile.user.name_for_badges or profile.handle,
             "rows": rows,
             "url": documents.site_url(reverse("badges:public_profile", args=[profile.handle])),
         },

@@ -30,6 +30,90 @@ def _organization(request: HttpRequest) -> Organization:
     return organization
 
 
+# --- Media types -----------------------------------------------------------------------------
+# A signed credential is served as the media types VC Data Model 2.0 registers (§ "Media Types"):
+# ``application/vc`` for a verifiable credential (IANA, 2024), or, to a client that asks for it,
+# as the JSON-LD (``application/ld+json``) or JSON (``application/json``) it also is. Before its
+# registration the type was drafted as ``application/vc+ld+json``; a client still asking for that
+# gets ``application/vc``.
+VC = "application/vc"
+JSON_LD = "application/ld+json"
+JSON = "application/json"
+HTML = "text/html"
+CREDENTIAL_TYPES = (VC, JSON_LD, JSON)
+_ALIASES = {"application/vc+ld+json": VC}
+
+
+def _accepted(request: HttpRequest) -> list[tuple[str, float]]:
+    """The ranges of the Accept header with their quality (no header: anything)."""
+    ranges: list[tuple[str, float]] = []
+    for part in (request.headers.get("Accept") or "*/*").split(","):
+        kind, *params = (piece.strip() for piece in part.split(";"))
+        if not kind:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    quality = 0.0
+        kind = kind.lower()
+        ranges.append((_ALIASES.get(kind, kind), quality))
+    return ranges
+
+
+def _quality(offer: str, ranges: list[tuple[str, float]]) -> tuple[float, bool]:
+    """The quality the client gives ``offer`` (from its most specific matching range), and
+    whether it named the type itself rather than through ``*/*`` or ``application/*``."""
+    major = offer.split("/")[0]
+    best: tuple[int, float] = (-1, 0.0)
+    for kind, quality in ranges:
+        if kind == offer:
+            specificity = 2
+        elif kind == f"{major}/*":
+            specificity = 1
+        elif kind == "*/*":
+            specificity = 0
+        else:
+            continue
+        if specificity > best[0]:
+            best = (specificity, quality)
+    return best[1], best[0] == 2
+
+
+def negotiate(request: HttpRequest, offers: tuple[str, ...]) -> str | None:
+    """The offer the client prefers (``offers`` in the server's order of preference, which breaks
+    ties), or ``None`` when it accepts none of them."""
+    ranges = _accepted(request)
+    scored = [
+        (_quality(offer, ranges)[0], -position, offer) for position, offer in enumerate(offers)
+    ]
+    quality, _, offer = max(scored)
+    return offer if quality > 0 else None
+
+
+def credential_media_type(request: HttpRequest) -> str:
+    """How the credential file is labelled for this client: what it asks for by name, else
+    ``application/vc``; a browser (which names only ``text/html``) gets ``application/json``,
+    which it shows instead of downloading."""
+    ranges = _accepted(request)
+    named = [offer for offer in CREDENTIAL_TYPES if _quality(offer, ranges)[1]]
+    if named:
+        return negotiate(request, tuple(named)) or VC
+    if _quality(HTML, ranges)[1] and _quality(JSON, ranges)[0] > 0:
+        return JSON
+    return VC
+
+
+def credential_response(document: dict[str, Any], media_type: str) -> HttpResponse:
+    """A signed credential labelled ``media_type``, chosen from the Accept header."""
+    response = json_response(document, content_type=media_type)
+    response["Vary"] = "Accept"
+    return response
+
+
 def json_response(
     document: dict[str, Any], *, content_type: str = "application/json"
 ) -> HttpResponse:
@@ -113,8 +197,9 @@ def pathway_image(request: HttpRequest, org_slug: str, pathway_slug: str) -> Htt
 
 @require_GET
 def badge_json(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The signed credential, as a file (``credential_media_type`` says how it is labelled)."""
     badge = selectors.badge_get_by_public_id(public_id=public_id)
-    response = json_response(badge.credential, content_type="application/vc+ld+json")
+    response = credential_response(badge.credential, credential_media_type(request))
     response["Content-Disposition"] = f'inline; filename="badge-{badge.public_id}.json"'
     return response
 

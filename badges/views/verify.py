@@ -24,10 +24,12 @@ from submissions.models import EvidenceItem
 
 from .. import artwork, baking, documents, ob2, selectors, services, sharing
 from ..models import Badge
-from .documents import json_response
+from .documents import CREDENTIAL_TYPES, HTML, credential_response, json_response, negotiate
 
-JSON_LD_TYPES = ("application/ld+json", "application/vc+ld+json", "application/vc")
 OB2_CONTENT_TYPE = "application/ld+json"
+# the badge's address answers with its page or its credential, as the client prefers; a tie
+# (``*/*``, or no Accept header) gets the page
+PAGE_OR_CREDENTIAL = (HTML, *CREDENTIAL_TYPES)
 # Link previews say the state too: a revoked badge must not preview as a credential.
 STATUS_PREFIX = {"revoked": "Revoked: ", "expired": "Expired: ", "invalid": "Unverified: "}
 STATUS_SENTENCE = {
@@ -37,22 +39,17 @@ STATUS_SENTENCE = {
 }
 
 
-def _wants_json_ld(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "")
-    return any(kind in accept for kind in JSON_LD_TYPES) and "text/html" not in accept
-
-
 # --- The verification page ------------------------------------------------------------------
 
 
 @require_GET
 def badge_verify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """The public verification page; JSON-LD clients get the signed credential instead."""
+    """The public verification page; a client that prefers JSON (``application/vc``,
+    ``application/ld+json`` or ``application/json``) gets the signed credential instead."""
     badge = selectors.badge_get_by_public_id(public_id=public_id)
-    if _wants_json_ld(request):
-        response = json_response(badge.credential, content_type="application/vc+ld+json")
-        response["Vary"] = "Accept"
-        return response
+    media_type = negotiate(request, PAGE_OR_CREDENTIAL)
+    if media_type in CREDENTIAL_TYPES:
+        return credential_response(badge.credential, str(media_type))
     with scope(organization=badge.organization_id):
         check = services.credential_verify(
             organization=badge.organization, credential=badge.credential
@@ -143,17 +140,21 @@ def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) ->
     organization = badge.organization
     url = services.badge_url(badge)
     is_owner = request.user.is_authenticated and request.user.pk == badge.recipient_id
-    identifier = (subject.get("identifier") or [{}])[0]
+    email_identity = documents.subject_identity(credential, "emailAddress") or {}
     status = _status(badge, check)
     image_url = sharing.image_url(badge)
     description = (achievement.get("description") or "").strip()
-    earner = badge.recipient.full_name.strip()
+    # the name the signed credential carries, never the live profile: renaming oneself later
+    # does not change a badge already issued
+    earner = documents.subject_name(credential)
     issuer_name = (credential.get("issuer") or {}).get("name") or organization.name
     return {
         "badge": badge,
         "organization": organization,
         "issuer_name": issuer_name,
         "earner": earner,
+        # a badge without a name: said plainly why, as far as the issuer knows it now
+        "earner_unnamed_by_choice": not earner and not badge.recipient.name_on_badges_public,
         "credential": credential,
         "achievement": achievement,
         "results": _results(achievement, subject),
@@ -177,8 +178,8 @@ def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) ->
         "check_url": reverse("badges:check", args=[badge.public_id]),
         "ob2_url": ob2.assertion_url(badge),
         "catalog_url": reverse("programs:catalog", args=[organization.slug]),
-        "identity_hash": identifier.get("identityHash", ""),
-        "identity_salt": identifier.get("salt", ""),
+        "identity_hash": email_identity.get("identityHash", ""),
+        "identity_salt": email_identity.get("salt", ""),
         "is_owner": is_owner,
         "share": sharing.share_context(badge) if is_owner else None,
     }
@@ -213,6 +214,20 @@ def badge_png(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
+def badge_png_ob2(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The badge picture baked for Open Badges 2.0 backpacks: iTXt ``openbadges`` holding the
+    hosted Assertion's URL (which such a backpack fetches and verifies)."""
+    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    with scope(organization=badge.organization_id):
+        picture = artwork.achievement_png(badge)
+    return _download(
+        baking.bake_png(picture, ob2.assertion_url(badge), keyword=baking.OB2_KEYWORD),
+        content_type="image/png",
+        filename=sharing.download_filename(badge, "png", suffix="-ob2"),
+    )
+
+
+@require_GET
 def badge_svg(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """An SVG badge with the signed credential baked in (``<openbadges:credential>``)."""
     badge = selectors.badge_get_by_public_id(public_id=public_id)
@@ -235,10 +250,11 @@ def _organization(request: HttpRequest) -> Organization:
 
 @require_GET
 def ob2_assertion(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """The hosted OB 2.0 Assertion. A revoked badge still answers 200, with ``revoked: true``
-    (what hosted verification expects)."""
+    """The hosted OB 2.0 Assertion; a revoked badge's answers 410 Gone, its body the Assertion
+    with ``revoked: true`` and the reason (``ob2.assertion_status`` says why both)."""
     badge = selectors.badge_get_by_public_id(public_id=public_id)
     response = json_response(ob2.assertion(badge), content_type=OB2_CONTENT_TYPE)
+    response.status_code = ob2.assertion_status(badge)
     response["Cache-Control"] = "no-cache"
     return response
 

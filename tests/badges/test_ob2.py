@@ -97,11 +97,41 @@ class TestAssertion:
     ) -> None:
         # given a revoked badge
         services.badge_revoke(badge=badge, reason="Plagiarised evidence.", actor=None)
+        url = ob2.assertion_url(badge)
         # when its hosted assertion is fetched
-        assertion = _get(client, reverse("badges:ob2_assertion", args=[badge.public_id]))
-        # then it still answers (hosted verification reads the flag) and says revoked
+        response = client.get(urlsplit(url).path)
+        # then it answers 410 Gone (the status readers: Mozilla's Backpack, 1EdTech's
+        # validator-core) with the assertion itself, revoked, and the reason (the body readers)
+        assert response.status_code == 410
+        assert response["Content-Type"] == "application/ld+json"
+        assertion = json.loads(response.content)
         assert assertion["revoked"] is True
         assert assertion["revocationReason"] == "Plagiarised evidence."
+        assert (assertion["id"], assertion["type"]) == (url, "Assertion")
+
+    def test_validator_core_reads_a_revoked_badge_as_revoked_and_a_valid_one_as_valid(
+        self, client: Client, approve: Any
+    ) -> None:
+        # given a revoked badge and a valid one
+        revoked = services.badge_issue(application_id=approve().pk)
+        services.badge_revoke(badge=revoked, reason="Issued in error.", actor=None)
+        valid = services.badge_issue(application_id=approve().pk)
+        # then openbadges-validator-core's hosted check (tasks/graph.py: it parses the body
+        # whatever the status; a 410 whose body is the Assertion with the fetched id is
+        # "revoked"; the body's revoked flag alone it does not read) and a reader of the body's
+        # revoked flag both see the revoked one revoked, and only that one
+        for badge, expected in ((revoked, True), (valid, False)):
+            url = ob2.assertion_url(badge)
+            response = client.get(urlsplit(url).path)
+            body = json.loads(response.content)
+            status_reading = (
+                response.status_code == 410
+                and "Assertion" in [body.get("type")]
+                and body.get("id") == url
+            )
+            body_reading = body.get("revoked") is True
+            assert (status_reading, body_reading) == (expected, expected), badge
+            assert response.status_code == (410 if expected else 200)
 
     def test_a_badge_that_does_not_expire_has_no_expiry(self, client: Client, approve: Any) -> None:
         badge = services.badge_issue(application_id=approve().pk)

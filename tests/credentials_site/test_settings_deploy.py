@@ -31,12 +31,14 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 PRODUCTION = {
     "DJANGO_ENV": "production",
     "ALLOWED_HOSTS": "tessera.example.org",
+    "SITE_URL": "https://tessera.example.org",
     "DATABASE_URL": "postgres://tessera:secret@db.example.org:5432/tessera",
     "BADGE_KEY_SECRETS": secrets.token_urlsafe(48),
 }
 
 
 def test_check_deploy_passes_with_only_the_required_settings() -> None:
+    # given production with its required settings, SITE_URL an https address of an allowed host
     result = _manage(
         "check",
         "--deploy",
@@ -84,3 +86,58 @@ def test_compose_file_runs_the_stack_with_the_settings_the_app_reads() -> None:
         assert not unknown, f"{name} sets variables the settings never read: {unknown}"
         assert environment["DATABASE_URL"].startswith("postgres://")
         assert environment["REDIS_URL"].startswith("redis://redis:")
+
+
+class TestTheIssuerIdentityCannotBeWrong:
+    """Badges are bound forever to did:web:<host> of SITE_URL: production refuses to start on a
+    SITE_URL that is missing, not https, or not a host the site serves."""
+
+    def _check(self, **env: str | None) -> subprocess.CompletedProcess[str]:
+        settings = {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(64), **env}
+        return _manage("check", env={k: v for k, v in settings.items() if v is not None})
+
+    @pytest.mark.parametrize(
+        ("site_url", "why"),
+        [
+            (None, "it is not set"),
+            ("http://tessera.example.org", "is not an https:// address"),
+            ("https://elsewhere.example.org", "is not one of ALLOWED_HOSTS"),
+            ("https://tessera.example.org/badges", "is more than an origin"),
+        ],
+    )
+    def test_a_wrong_site_url_stops_production_and_says_why(
+        self, site_url: str | None, why: str
+    ) -> None:
+        # when production starts with that SITE_URL
+        result = self._check(SITE_URL=site_url)
+        # then it refuses, naming SITE_URL, what is wrong, and why it matters
+        assert result.returncode != 0
+        assert "ImproperlyConfigured: SITE_URL must be set" in result.stderr
+        assert why in result.stderr
+        assert "badges are bound forever to did:web:<host>" in result.stderr
+
+    def test_an_allowed_https_host_passes_the_deploy_checks(self) -> None:
+        result = _manage(
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+            env={
+                **PRODUCTION,
+                "SECRET_KEY": secrets.token_urlsafe(64),
+                "ALLOWED_HOSTS": "www.tessera.example.org,badges.example.org",
+                "SITE_URL": "https://badges.example.org",
+            },
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "no issues" in result.stdout
+
+    def test_development_keeps_its_local_default(self) -> None:
+        code = "from django.conf import settings; print(settings.SITE_URL)"
+        result = _manage("shell", "-c", code, env={"DATABASE_URL": PRODUCTION["DATABASE_URL"]})
+        assert result.stdout.split()[-1] == "http://127.0.0.1:8000", result.stderr
+
+    def test_compose_requires_site_url(self) -> None:
+        compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+        site_url = compose["services"]["web"]["environment"]["SITE_URL"]
+        assert site_url.startswith("${SITE_URL:?"), site_url

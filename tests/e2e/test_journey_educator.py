@@ -15,6 +15,7 @@ from submissions.models import Application, EvidenceItem
 from tests.e2e.conftest import Journey
 from tests.e2e.data import words, write_files
 
+NAME = "Jamie Rivera"
 EMAIL = "new.educator@school.example"
 PASSWORD = "Magnolia-Springs-2026"
 REFLECTION = words(420)  # the step asks for 400 to 900 words
@@ -50,6 +51,7 @@ def test_an_educator_signs_up_applies_uploads_and_submits(
     expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
     journey.step(page, "home")
     page.get_by_role("link", name="Sign up").first.click()
+    page.get_by_label("Your name as it will appear on your badges").fill(NAME)
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_label(re.compile(r"Password \(again\)")).fill(PASSWORD)
@@ -68,11 +70,13 @@ def test_an_educator_signs_up_applies_uploads_and_submits(
     page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
+    # and their badges will carry the name they gave
+    educator = User.objects.get(email=EMAIL)
+    assert educator.name_for_badges == NAME
+
     # and GAEL's office records them as a member (GAEL's credentials are for members)
     gael = Organization.objects.get(slug="gael")
-    Membership.objects.create(
-        organization=gael, user=User.objects.get(email=EMAIL), member_number="GAEL-26-0420"
-    )
+    Membership.objects.create(organization=gael, user=educator, member_number="GAEL-26-0420")
 
     # then they find GAEL's catalog and filter it by a focus area
     page.goto("/")
@@ -151,6 +155,18 @@ def test_an_educator_signs_up_applies_uploads_and_submits(
     page.get_by_role("link", name="My learning").first.click()
     expect(page.get_by_role("main")).to_contain_text("Submitted")
     journey.step(page, "my learning submitted")
+
+    # when they decide their badges should not name them publicly
+    page.goto("/me/badges/profile/")
+    expect(page.get_by_label("Your name as it will appear on your badges")).to_have_value(NAME)
+    journey.step(page, "name on badges")
+    page.get_by_label("Show my name on my badges").uncheck()
+    page.get_by_role("button", name="Save the name on my badges").click()
+    # then they are told what that means, and the choice is kept
+    expect(page.locator(".notice-success")).to_contain_text("will not carry your name")
+    expect(page.get_by_label("Show my name on my badges")).not_to_be_checked()
+    educator.refresh_from_db()
+    assert educator.name_for_badges == ""
 
 
 def test_an_educator_takes_a_quiz_and_finds_the_result_again(

@@ -27,7 +27,12 @@ def test_signup_requires_email_verification_then_logs_in(client: Client) -> None
     # given a visitor signing up
     response = client.post(
         "/accounts/signup/",
-        {"email": "Teacher@School.example", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "full_name": "Maria Lopez",
+            "email": "Teacher@School.example",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     # then they are asked to confirm their address and are not logged in yet
     assert response.status_code == 302
@@ -44,15 +49,23 @@ def test_signup_requires_email_verification_then_logs_in(client: Client) -> None
     assert response.status_code == 302
     assert user.emailaddress_set.get().verified
     assert client.get("/accounts/email/").status_code == 200
+    # and their badges will carry the name they gave
+    user.refresh_from_db()
+    assert (user.full_name, user.name_for_badges) == ("Maria Lopez", "Maria Lopez")
 
 
 def test_signup_with_a_taken_email_creates_nothing_and_tells_the_owner(client: Client) -> None:
     # given an existing account
-    UserFactory(email="taken@example.org")
+    owner_name = UserFactory(email="taken@example.org").full_name
     # when someone signs up with the same address
     response = client.post(
         "/accounts/signup/",
-        {"email": "taken@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "full_name": "Someone Else",
+            "email": "taken@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     # then the page does not reveal that the account exists (no enumeration), no second
     # account is made, and the owner is told by e-mail
@@ -61,12 +74,67 @@ def test_signup_with_a_taken_email_creates_nothing_and_tells_the_owner(client: C
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["taken@example.org"]
     assert "already" in mail.outbox[0].body.lower()
+    # and the owner's name is not touched by the stranger's form
+    assert User.objects.get(email__iexact="taken@example.org").full_name == owner_name
+
+
+class TestTheNameOnBadges:
+    """Sign-up asks for the name the educator's badges will carry, first, and requires it."""
+
+    def test_the_form_asks_for_it_first_with_a_label_that_says_what_it_is_for(
+        self, client: Client
+    ) -> None:
+        html = client.get("/accounts/signup/").content.decode()
+        label = '<label for="id_full_name">Your name as it will appear on your badges'
+        assert label in html
+        assert html.index(label) < html.index('<label for="id_email">')
+        field = re.search(r"<input[^>]*name=\"full_name\"[^>]*>", html)
+        assert field, html
+        assert "required" in field.group(0) and 'autocomplete="name"' in field.group(0)
+
+    @pytest.mark.parametrize("blank", ["", "    ", None])
+    def test_a_blank_name_is_refused_beside_its_field_and_creates_nothing(
+        self, client: Client, blank: str | None
+    ) -> None:
+        # when a visitor signs up without a name
+        data = {"email": "noname@example.org", "password1": PASSWORD, "password2": PASSWORD}
+        if blank is not None:
+            data["full_name"] = blank
+        response = client.post("/accounts/signup/", data)
+        # then the form comes back with the error on the name field, and nothing is made
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert re.search(
+            r'<ul class="errorlist" id="id_full_name_error"><li>Enter your name: it is the name '
+            r"your badges will carry.</li></ul>",
+            html,
+        ), html
+        assert 'aria-describedby="id_full_name_helptext id_full_name_error"' in html
+        assert not User.objects.filter(email="noname@example.org").exists()
+        assert mail.outbox == []
+
+    def test_the_name_is_tidied(self, client: Client) -> None:
+        client.post(
+            "/accounts/signup/",
+            {
+                "full_name": "  Maria \n  Lopez ",
+                "email": "tidy@example.org",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
+        assert User.objects.get(email="tidy@example.org").full_name == "Maria Lopez"
 
 
 def test_weak_password_is_refused_and_creates_nothing(client: Client) -> None:
     response = client.post(
         "/accounts/signup/",
-        {"email": "new@example.org", "password1": "12345678", "password2": "12345678"},
+        {
+            "full_name": "Ada Park",
+            "email": "new@example.org",
+            "password1": "12345678",
+            "password2": "12345678",
+        },
     )
     assert response.status_code == 200
     assert (
