@@ -6,7 +6,7 @@ is the only place that enters scopes for requests and tasks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery import Task
@@ -67,6 +67,34 @@ def scope_organization_ids() -> list[int] | None:
     if value is None:
         return None
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def scoped_sql(
+    sql: str, params: Mapping[str, Any] | None = None, **tenant_columns: str
+) -> tuple[str, dict[str, Any]]:
+    """A hand-written statement with the tenant filter applied here, never by the statement's
+    author: each ``{name}`` in ``sql`` becomes the current scope's filter on the column
+    ``tenant_columns[name]`` (``TRUE`` when scopes are disabled), exactly as the scoped managers
+    filter. Outside any organization scope it raises ScopeError, as they do (fail closed).
+
+        sql, params = scoped_sql(
+            "SELECT ... FROM submissions_application a WHERE a.id = %(id)s AND {tenant}",
+            {"id": application_id},
+            tenant="a.organization_id",
+        )
+        cursor.execute(sql, params)
+    """
+    if not tenant_columns:
+        raise ValueError("A scoped statement filters at least one tenant column.")
+    for name in tenant_columns:
+        if "{" + name + "}" not in sql:
+            raise ValueError(f"The statement has no {{{name}}} for its tenant filter.")
+    organizations = scope_organization_ids()
+    conditions = {
+        name: "TRUE" if organizations is None else f"{column} = ANY(%(_tenant_organizations)s)"
+        for name, column in tenant_columns.items()
+    }
+    return sql.format(**conditions), {**(params or {}), "_tenant_organizations": organizations}
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:

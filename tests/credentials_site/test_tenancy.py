@@ -46,3 +46,38 @@ def test_hand_written_statements_filter_on_the_organizations_the_scoped_managers
         assert scope_organization_ids() is None
     with scopes_disabled():
         assert scope_organization_ids() is None
+
+
+@pytest.mark.scoped
+def test_a_scoped_statement_reads_only_the_scopes_organizations() -> None:
+    from django.db import connection
+    from django_scopes import scopes_disabled
+
+    from credentials_site.tenancy import scoped_sql
+
+    with scopes_disabled():
+        org, other = OrganizationFactory(), OrganizationFactory()
+        mine = FocusAreaFactory(organization=org)
+        theirs = FocusAreaFactory(organization=other)
+    statement = "SELECT f.id FROM programs_focusarea f WHERE {tenant} ORDER BY f.id"
+
+    def read() -> list[int]:
+        sql, params = scoped_sql(statement, tenant="f.organization_id")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    # outside any scope it fails closed, as the scoped managers do
+    with pytest.raises(ScopeError):
+        read()
+    # in an organization's scope only its rows; in the admin's list scope, those organizations'
+    with scope(organization=org.pk):
+        assert read() == [mine.pk]
+    with scope(organization=[org.pk, other.pk]):
+        assert read() == [mine.pk, theirs.pk]
+    # an explicit, named bypass reads everything
+    with scopes_disabled():
+        assert read() == [mine.pk, theirs.pk]
+    # a statement without its placeholder is a mistake, not an unfiltered read
+    with scope(organization=org.pk), pytest.raises(ValueError, match=r"no \{tenant\}"):
+        scoped_sql("SELECT 1", tenant="f.organization_id")
