@@ -32,12 +32,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with scopes_disabled():
-            organizations = Organization.objects.order_by("slug")
+            chosen = Organization.objects.order_by("slug")
             if options["organization"]:
-                organizations = organizations.filter(slug=options["organization"])
-                if not organizations.exists():
+                chosen = chosen.filter(slug=options["organization"])
+                if not chosen.exists():
                     raise CommandError(f"No organization “{options['organization']}”.")
-            organizations = list(organizations)
+            organizations = list(chosen)
         total = 0
         for organization in organizations:
             with scope(organization=organization):
