@@ -2,6 +2,7 @@
 application row, checks its state, and records an event on the application's timeline."""
 
 from ._common import word_count
+from .answers import evidence_link_save, evidence_text_save, quiz_answer
 from .applications import (
     application_apply,
     application_decide,
@@ -19,14 +20,11 @@ from .evidence import (
     UploadSlot,
     evidence_item_privacy,
     evidence_item_remove,
-    evidence_link_save,
     evidence_multipart_complete,
     evidence_multipart_parts,
     evidence_multipart_sign,
-    evidence_text_save,
     evidence_upload_confirm,
     evidence_upload_slot,
-    quiz_answer,
 )
 from .housekeeping import evidence_legacy_finalize, evidence_sweep, storage_orphans_sweep
 

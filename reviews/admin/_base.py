@@ -1,0 +1,82 @@
+"""Shared pieces of the reviews admin: read-only bases and the submission columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from programs.admin import TenantAdmin, TenantInline
+from programs.models import User
+from submissions.models import Submission
+
+from ..models import CalibrationExemplar, Claim, Review
+
+OBJECT_ACTIONS_TEMPLATE = "admin/programs/change_form_object_actions.html"
+CANDIDATES_SHOWN = 200
+OUTCOME_LABELS = dict(Review.Decision.choices)
+
+
+def submission_label(submission: Submission) -> str:
+    """“<credential title> — <anonymous code> attempt n” (needs application__version loaded)."""
+    application = submission.application
+    return f"{application.version.title} — {application.anonymous_code} attempt {submission.number}"
+
+
+def person(user: User) -> str:
+    return f"{user.full_name} <{user.email}>" if user.full_name else user.email
+
+
+def history_url(submission_id: int) -> str:
+    return reverse("admin:reviews_submission_history", args=[submission_id])
+
+
+class ReadOnlyTenantAdmin(TenantAdmin):
+    """A record: listed and viewed, never added, changed or deleted here."""
+
+    change_list_template = "admin/reviews/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(TenantInline):
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SubmissionColumnsMixin:
+    """Columns naming the submission without the educator (the anonymous code), with a link to
+    its review history."""
+
+    @admin.display(description="Submission", ordering="submission__submitted_at")
+    def submission_title(self, obj: Claim | Review | CalibrationExemplar) -> str:
+        return submission_label(obj.submission)
+
+    @admin.display(description="History")
+    def history(self, obj: Claim | Review) -> str:
+        return format_html('<a href="{}">Review history</a>', history_url(obj.submission_id))
+
+    @admin.display(description="Reviewer", ordering="reviewer__email")
+    def reviewer_email(self, obj: Claim | Review) -> str:
+        return person(obj.reviewer)
+
+
+# --- Claims, reviews, conflicts of interest ------------------------------------------------------
