@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.urls import reverse
@@ -280,6 +283,7 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
         mail_on_commit(badge, ISSUED)
         if read.in_pathway:  # a badge outside every pathway completes none: no task
             transaction.on_commit(lambda: _queue_pathway_check(organization.pk, educator.pk))
+        _fault_point(BEFORE_COMMIT)  # tests only: the worker is killed here (see _fault_point)
     return badge
 
 
@@ -353,3 +357,26 @@ def issue_failure_record(
         attempt=attempt,
         error=error[:4000],
     )
+
+
+# --- Fault injection, for tests only --------------------------------------------------------------
+
+BEFORE_COMMIT = "badge_issue.before_commit"  # signed, saved, awarded, audited; not committed
+FAULT_PAUSE_SECONDS = 60
+
+
+def _fault_point(name: str) -> None:
+    """A place where tests/badges/test_faults_processes.py kills a real worker process. Only
+    with ``DJANGO_ENV=test`` and the environment variable ``TESSERA_FAULT_PAUSE`` naming this
+    point: the first process to get here creates the file ``TESSERA_FAULT_MARKER`` (its process
+    id inside) and waits, its transaction open, to be killed; a later one (the redelivery) goes
+    on. Otherwise it does nothing."""
+    if os.environ.get("TESSERA_FAULT_PAUSE") != name or settings.DJANGO_ENV != "test":
+        return
+    try:
+        marker = os.open(os.environ["TESSERA_FAULT_MARKER"], os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    os.write(marker, f"{os.getpid()}\n".encode())
+    os.close(marker)
+    time.sleep(FAULT_PAUSE_SECONDS)

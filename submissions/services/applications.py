@@ -418,10 +418,13 @@ def application_decide(
     transaction.on_commit(lambda: _notify_decision(application.pk, approved=approved))
     if approved:
         organization_id, application_id = application.organization_id, application.pk
+        # a listener that fails (the broker is down) is logged, not the reviewer's error: the
+        # approval is committed and beat's sweep issues its badge (robust)
         transaction.on_commit(
             lambda: application_approved.send(
                 sender=Application, organization_id=organization_id, application_id=application_id
-            )
+            ),
+            robust=True,
         )
     return application
 
