@@ -13,9 +13,11 @@ import datetime as dt
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -157,6 +159,24 @@ def test_a_worker_killed_while_issuing_and_restarted_makes_exactly_one_badge(
     # taken again
     assert badge.status_index == 1
     assert StatusList.objects.get(organization=org).next_index == 2
+
+
+def test_the_fault_point_does_nothing_outside_the_test_profile(
+    approve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    # given an approval, and a production worker whose environment names the fault point
+    application = approve()
+    marker = tmp_path / "paused-before-commit"
+    monkeypatch.setenv("TESSERA_FAULT_PAUSE", issuing.BEFORE_COMMIT)
+    monkeypatch.setenv("TESSERA_FAULT_MARKER", str(marker))
+    settings.DJANGO_ENV = "production"
+    # when it issues the badge
+    started = time.monotonic()
+    badge = services.badge_issue(application_id=application.pk)
+    # then it neither waited nor left a trace
+    assert time.monotonic() - started < issuing.FAULT_PAUSE_SECONDS / 2
+    assert not marker.exists()
+    assert Badge.objects.get(application_id=application.pk) == badge
 
 
 # --- the broker down when a reviewer approves -----------------------------------------------
