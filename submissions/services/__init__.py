@@ -15,6 +15,8 @@ from .applications import (
     application_submit,
     application_withdraw,
     gaps_of,
+    withdrawal_evidence_note,
+    withdrawn_evidence_delete_after,
 )
 from .evidence import (
     UploadSlot,
@@ -25,6 +27,7 @@ from .evidence import (
     evidence_multipart_sign,
     evidence_upload_confirm,
     evidence_upload_slot,
+    holds_a_place,
 )
 from .housekeeping import evidence_legacy_finalize, evidence_sweep, storage_orphans_sweep
 
@@ -52,7 +55,10 @@ __all__ = [
     "evidence_upload_confirm",
     "evidence_upload_slot",
     "gaps_of",
+    "holds_a_place",
     "quiz_answer",
     "storage_orphans_sweep",
+    "withdrawal_evidence_note",
+    "withdrawn_evidence_delete_after",
     "word_count",
 ]
