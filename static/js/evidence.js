@@ -296,7 +296,7 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     if (!file) return
     event.preventDefault()
     say(status, `Sending “${file.name}” again…`)
-    uppy.retryUpload(file.id)
+    uppy.retryUpload(file.id).then(afterUpload, afterUpload)
   })
   uppy.on('restriction-failed', (file, error) => {
     say(status, error.message, { failed: true })
@@ -306,7 +306,8 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     const itemId = itemOf(file)
     if (itemId && !settled.has(file.id)) api('DELETE', `items/${itemId}/`).catch(() => {})
   })
-  uppy.on('complete', async () => {
+  // After an upload (Uppy's 'complete'), or the retry of one file (which has no 'complete').
+  const afterUpload = async () => {
     const waiting = confirmations
     confirmations = []
     await Promise.allSettled(waiting)
@@ -338,7 +339,8 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
       if (dashboard) dashboard.setOptions({ disabled: false })
       uppy.setOptions({ restrictions: { maxNumberOfFiles: left + uppy.getFiles().length } })
     }
-  })
+  }
+  uppy.on('complete', afterUpload)
 }
 
 async function mountUploaders () {

@@ -13,10 +13,7 @@ from .applications import (
     application_review_paused,
     application_review_started,
     application_submit,
-    application_withdraw,
     gaps_of,
-    withdrawal_evidence_note,
-    withdrawn_evidence_delete_after,
 )
 from .evidence import (
     UploadSlot,
@@ -30,6 +27,11 @@ from .evidence import (
     holds_a_place,
 )
 from .housekeeping import evidence_legacy_finalize, evidence_sweep, storage_orphans_sweep
+from .withdrawal import (
+    application_withdraw,
+    withdrawal_evidence_note,
+    withdrawn_evidence_delete_after,
+)
 
 __all__ = [
     "UploadSlot",
