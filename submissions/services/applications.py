@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from decimal import Decimal
 from typing import Any
@@ -254,7 +255,7 @@ def application_submit(*, application: Application, actor: User) -> Submission:
         status=EvidenceItem.Status.REMOVED, updated_at=now
     )
     for item in unfinished:
-        transaction.on_commit(lambda pk=item.pk: _purge_quietly(pk))
+        transaction.on_commit(functools.partial(_purge_quietly, item.pk))
     resubmission = application.status == Application.Status.NEEDS_REVISION
     application.status = Application.Status.SUBMITTED
     application.submitted_at = now

@@ -50,6 +50,14 @@ def item(pk: int) -> EvidenceItem:
     return EvidenceItem.objects.get(pk=pk)
 
 
+def press(client: Client, failed: EvidenceItem, callbacks: Any, **data: str) -> Any:
+    """Press Remove (or, with ``retry="1"``, Retry) beside the item, without the page's script."""
+    with callbacks(execute=True):
+        return client.post(
+            page_url(failed.application, f"items/{failed.public_id}/remove/"), data, follow=True
+        )
+
+
 class TestSubmit:
     @pytest.mark.parametrize("unfinished", [refused_by_storage, never_confirmed])
     def test_an_upload_that_never_arrived_does_not_block_submit_and_is_left_out(
@@ -142,12 +150,7 @@ class TestThePage:
         failed = never_confirmed(application, educator)
         client.force_login(educator)
         # when the educator presses Retry (without the page's script holding the file)
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                page_url(application, f"items/{failed.public_id}/remove/"),
-                {"retry": "1"},
-                follow=True,
-            )
+        response = press(client, failed, django_capture_on_commit_callbacks, retry="1")
         # then it is gone, from the list and from storage, and the step asks for the file
         assert response.redirect_chain[-1][0] == page_url(application) + "#step-1"
         page = body_of(response)
@@ -166,10 +169,7 @@ class TestThePage:
         application = make_application()
         failed = refused_by_storage(application, educator)
         client.force_login(educator)
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                page_url(application, f"items/{failed.public_id}/remove/"), follow=True
-            )
+        response = press(client, failed, django_capture_on_commit_callbacks)
         assert "Removed “Unit plan.pdf”." in body_of(response)
         assert item(failed.pk).status == EvidenceItem.Status.REMOVED
         assert item(failed.pk).purged_at is not None
