@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "programs.membership_lapse_expired_all",
         "schedule": 60 * 60 * 6,  # every six hours; idempotent
     },
+    # abandoned uploads, removed and rejected files, and the evidence of applications withdrawn
+    # before a decision once EVIDENCE_WITHDRAWN_RETENTION_DAYS have passed
     "evidence-sweep": {"task": "submissions.evidence_sweep_all", "schedule": 60 * 60},
     "storage-orphans-sweep": {
         "task": "submissions.storage_orphans_sweep",
@@ -272,6 +274,9 @@ AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)  # signe
 # seconds. The uploader asks for them just before it sends the bytes, and for each part as it
 # goes, so a long upload is not cut short; once a file is confirmed the slot is spent anyway.
 EVIDENCE_SLOT_EXPIRE = env.int("EVIDENCE_SLOT_EXPIRE", default=15 * 60)
+# An application withdrawn while its attempt waited for review keeps that evidence this many days
+# (the educator is told the date, and may download it), then the hourly evidence sweep deletes it.
+EVIDENCE_WITHDRAWN_RETENTION_DAYS = env.int("EVIDENCE_WITHDRAWN_RETENTION_DAYS", default=30)
 # Pages served from these origins may send files straight to the bucket (its CORS rules,
 # applied by `manage.py storage_setup`).
 EVIDENCE_CORS_ORIGINS = env.list(

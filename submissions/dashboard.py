@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.utils import timezone
 
 from programs.models import (
     Credential,
@@ -267,6 +268,7 @@ def application_page(*, application: Application, problem: Problem | None = None
     submissions: list[Submission] = workspace["submissions"]  # type: ignore[assignment]
     editable = application.is_editable
     gaps = services.application_gaps(application=application) if editable else []
+    now = timezone.now()
 
     requirements = list(version.requirements.all())
     criteria = list(version.criteria.all())
@@ -309,11 +311,7 @@ def application_page(*, application: Application, problem: Problem | None = None
         )
         if requirement.kind == EvidenceRequirement.Kind.FILE:
             step.items = [_item_view(i, problem) for i in mine if i.kind == EvidenceItem.Kind.FILE]
-            step.open_files = sum(
-                1
-                for i in mine
-                if i.status in (EvidenceItem.Status.PENDING, EvidenceItem.Status.READY)
-            )
+            step.open_files = sum(1 for i in mine if services.holds_a_place(i, now=now))
         elif requirement.kind == EvidenceRequirement.Kind.TEXT:
             step.text = ready[0].text if ready else ""
         elif requirement.kind == EvidenceRequirement.Kind.LINK:
@@ -361,6 +359,12 @@ def application_page(*, application: Application, problem: Problem | None = None
         "has_uploader": editable and any(s.kind == EvidenceRequirement.Kind.FILE for s in steps),
         "api_base": api_base(application),
         "status_explanation": status_explanation(application),
+        "evidence_note": services.withdrawal_evidence_note(
+            application=application,
+            decided_attempts=any(s.decided_at for s in submissions),
+        )
+        if application.status == Application.Status.WITHDRAWN
+        else "",
         "fee_text": fee_text(application),
         "attempts_left": attempts_left(application),
         "multipart_threshold": storage.MULTIPART_THRESHOLD,

@@ -57,6 +57,15 @@ class Application(TenantModel):
     fee_status = models.CharField(max_length=8, choices=FeeStatus.choices, default=FeeStatus.NONE)
     fee_note = models.CharField(max_length=300, blank=True)
     fee_updated_at = models.DateTimeField(null=True, blank=True)
+    evidence_delete_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Withdrawn while an attempt waited for review: when the evidence sweep deletes "
+        "its files (the date the educator was told).",
+    )
+    evidence_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the evidence sweep deleted those files."
+    )
 
     class Meta:
         constraints = [
@@ -69,6 +78,11 @@ class Application(TenantModel):
         indexes = [
             models.Index(fields=["organization", "status", "submitted_at"]),
             models.Index(fields=["educator", "-updated_at"]),
+            models.Index(
+                fields=["evidence_delete_after"],
+                name="application_evidence_due",
+                condition=Q(evidence_delete_after__isnull=False, evidence_deleted_at__isnull=True),
+            ),
         ]
         ordering = ["-updated_at"]
 

@@ -17,11 +17,14 @@ def evidence_sweep(*, organization_id: int) -> dict[str, int]:
 
 @shared_task(name="submissions.evidence_sweep_all")
 def evidence_sweep_all() -> int:
-    """Beat, hourly: expire abandoned uploads and delete removed or rejected files, per org."""
+    """Beat, hourly, per organization: expire abandoned uploads; delete removed or rejected files
+    (never those of a decided attempt) and, once their grace period is over, the evidence of
+    applications withdrawn before a decision (see services.evidence_sweep)."""
     return fan_out(evidence_sweep)
 
 
 @shared_task(name="submissions.storage_orphans_sweep", max_retries=3, retry_backoff=True)
 def storage_orphans_sweep() -> dict[str, int]:
-    """Beat, daily: objects and multipart uploads that no evidence item refers to."""
+    """Beat, daily: evidence objects and multipart uploads that no live item or submitted
+    attempt refers to, and spent upload slots (see services.storage_orphans_sweep)."""
     return services.storage_orphans_sweep()

@@ -217,6 +217,8 @@ def item_privacy(
 def item_remove(
     request: HttpRequest, org_slug: str, public_id: UUID, item_id: UUID
 ) -> HttpResponse:
+    """Remove an item; "Retry" on an upload that did not finish removes it too, and asks for the
+    file again (the uploader in the page retries it by itself when it still holds the file)."""
     application = _application(request, public_id)
     item = selectors.evidence_item_access(application=application, public_id=str(item_id))
     try:
@@ -224,7 +226,10 @@ def item_remove(
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(_page_url(application))
-    messages.success(request, f"Removed “{item}”.")
+    if request.POST.get("retry"):
+        messages.info(request, f"Choose “{item}” again below to upload it.")
+    else:
+        messages.success(request, f"Removed “{item}”.")
     step = steps.step_map(application=application).get(item.requirement_id)
     return redirect(_page_url(application, f"step-{step}" if step else ""))
 
@@ -262,14 +267,24 @@ def withdraw(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpRespon
         return render(
             request,
             "submissions/withdraw_confirm.html",
-            {"application": application, "organization": application.organization},
+            {
+                "application": application,
+                "organization": application.organization,
+                "evidence_note": services.withdrawal_evidence_note(application=application),
+            },
         )
     try:
-        services.application_withdraw(application=application, actor=_user(request))
+        withdrawn = services.application_withdraw(application=application, actor=_user(request))
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(_page_url(application))
-    messages.success(request, f"You withdrew your application for “{application.version.title}”.")
+    messages.success(
+        request,
+        f"You withdrew your application for “{application.version.title}”. "
+        + services.withdrawal_evidence_note(application=withdrawn),
+    )
+    if withdrawn.evidence_delete_after is not None:  # its files can be downloaded until then
+        return redirect(_page_url(application))
     return HttpResponseRedirect(reverse("submissions:dashboard"))
 
 

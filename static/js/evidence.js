@@ -133,6 +133,9 @@ async function refreshRegions (ids) {
 
 // --- The uploader ----------------------------------------------------------------------------
 
+// Each uploader's busy(): the names of its files still uploading or being checked (submit waits).
+const uploaders = []
+
 function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
   const step = Number(element.dataset.step)
   const status = document.getElementById(element.dataset.status)
@@ -164,7 +167,15 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     if (uppy.getFile(file.id)) uppy.setFileMeta(file.id, { itemId })
   }
   const settled = new Set() // confirmed or rejected by the server: never deleted on removal
+  const confirming = new Set()
   let confirmations = []
+  uploaders.push({
+    busy: () =>
+      uppy
+        .getFiles()
+        .filter((file) => confirming.has(file.id) || (file.progress.uploadStarted && !file.progress.uploadComplete && !file.error))
+        .map((file) => file.name),
+  })
 
   const slot = (file) =>
     api('POST', 'uploads/', {
@@ -253,6 +264,7 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
 
   const confirm = async (file) => {
     const itemId = itemOf(file)
+    confirming.add(file.id)
     try {
       await api('POST', `uploads/${itemId}/confirm/`)
       settled.add(file.id)
@@ -262,6 +274,8 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
       const message = (error.body && error.body.fields && error.body.fields.file && error.body.fields.file.join(' ')) || error.message
       if (uppy.getFile(file.id)) uppy.setFileState(file.id, { error: message })
       say(status, `“${file.name}” was not accepted: ${message}`, { failed: true })
+    } finally {
+      confirming.delete(file.id)
     }
   }
 
@@ -269,7 +283,20 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     confirmations.push(confirm(file))
   })
   uppy.on('upload-error', (file, error) => {
-    if (file) say(status, `“${file.name}” was not uploaded: ${error.message}`, { failed: true })
+    // Storage refused it (an expired signature, a dropped connection): it is not evidence; the
+    // list below the uploader shows it with Retry and Remove.
+    if (file) say(status, `“${file.name}” did not finish uploading (${error.message}). Retry it, or remove it.`, { failed: true })
+  })
+  // Retry of an upload that did not finish, in the list below: this uploader still holds the
+  // file, so it sends it again (its earlier slot is given back first). Otherwise the button's
+  // form removes the item and the page asks for the file again.
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest('[data-retry-item]')
+    const file = button && uppy.getFiles().find((f) => itemOf(f) === button.dataset.retryItem)
+    if (!file) return
+    event.preventDefault()
+    say(status, `Sending “${file.name}” again…`)
+    uppy.retryUpload(file.id).then(afterUpload, afterUpload)
   })
   uppy.on('restriction-failed', (file, error) => {
     say(status, error.message, { failed: true })
@@ -279,7 +306,8 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     const itemId = itemOf(file)
     if (itemId && !settled.has(file.id)) api('DELETE', `items/${itemId}/`).catch(() => {})
   })
-  uppy.on('complete', async () => {
+  // After an upload (Uppy's 'complete'), or the retry of one file (which has no 'complete').
+  const afterUpload = async () => {
     const waiting = confirmations
     confirmations = []
     await Promise.allSettled(waiting)
@@ -311,7 +339,8 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
       if (dashboard) dashboard.setOptions({ disabled: false })
       uppy.setOptions({ restrictions: { maxNumberOfFiles: left + uppy.getFiles().length } })
     }
-  })
+  }
+  uppy.on('complete', afterUpload)
 }
 
 async function mountUploaders () {
@@ -417,6 +446,21 @@ function setupAnswer (textarea) {
 // --- Start -------------------------------------------------------------------------------------
 
 for (const textarea of document.querySelectorAll('textarea[data-autosave]')) setupAnswer(textarea)
+
+// Submitting while a file is still on its way would leave it out: say so, and wait.
+const submitForm = document.getElementById('submit-form')
+if (submitForm) {
+  submitForm.addEventListener('submit', (event) => {
+    const names = uploaders.flatMap((uploader) => uploader.busy())
+    if (!names.length) return
+    event.preventDefault()
+    const status = document.getElementById('submit-status')
+    const list = names.map((name) => `“${name}”`).join(', ')
+    if (!status) return
+    status.className = 'field-error'
+    status.textContent = `Wait until ${list} ${names.length === 1 ? 'has' : 'have'} finished uploading, then submit.`
+  })
+}
 
 // Submitting with gaps: bring the list of what is missing into view and focus.
 const errors = document.getElementById('submit-errors')

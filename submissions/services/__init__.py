@@ -13,7 +13,6 @@ from .applications import (
     application_review_paused,
     application_review_started,
     application_submit,
-    application_withdraw,
     gaps_of,
 )
 from .evidence import (
@@ -25,8 +24,14 @@ from .evidence import (
     evidence_multipart_sign,
     evidence_upload_confirm,
     evidence_upload_slot,
+    holds_a_place,
 )
 from .housekeeping import evidence_legacy_finalize, evidence_sweep, storage_orphans_sweep
+from .withdrawal import (
+    application_withdraw,
+    withdrawal_evidence_note,
+    withdrawn_evidence_delete_after,
+)
 
 __all__ = [
     "UploadSlot",
@@ -52,7 +57,10 @@ __all__ = [
     "evidence_upload_confirm",
     "evidence_upload_slot",
     "gaps_of",
+    "holds_a_place",
     "quiz_answer",
     "storage_orphans_sweep",
+    "withdrawal_evidence_note",
+    "withdrawn_evidence_delete_after",
     "word_count",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from ..errors import SubmissionErrorCode as Code
 from ..models import Application, EvidenceItem, QuizResponse, Submission
 from ..signals import application_approved
 from ._common import _event, _locked, add_business_days, word_count
+from .evidence import _purge_quietly
 
 logger = logging.getLogger(__name__)
 
@@ -101,24 +103,6 @@ def application_apply(*, credential: Credential, educator: User) -> Application:
 
 
 @transaction.atomic
-def application_withdraw(*, application: Application, actor: User) -> Application:
-    application = _locked(application)
-    if application.status not in Application.WITHDRAWABLE:
-        raise ApplicationError(
-            "A review has started, so this application can no longer be withdrawn.",
-            code=Code.NOT_EDITABLE,
-        )
-    application.status = Application.Status.WITHDRAWN
-    application.save(update_fields=["status", "updated_at"])
-    # Evidence of a withdrawn application is removed from storage by the sweep.
-    EvidenceItem.objects.filter(
-        application=application, status__in=[EvidenceItem.Status.PENDING, EvidenceItem.Status.READY]
-    ).update(status=EvidenceItem.Status.REMOVED, updated_at=timezone.now())
-    _event(application, actor=actor, kind="withdrawn", message="Application withdrawn")
-    return application
-
-
-@transaction.atomic
 def application_fee_record(
     *, application: Application, status: str, actor: User | None, note: str = ""
 ) -> Application:
@@ -166,8 +150,9 @@ def gaps_of(
     quizzes: dict[int, QuizResponse],
 ) -> list[dict[str, str]]:
     """application_gaps from rows already read: the version's requirements (in order), the
-    application's ready and pending evidence items, its quiz responses by requirement. The
-    educator's dashboard reads them for all their applications at once
+    application's ready and pending evidence items (a pending one, an upload that never arrived,
+    is no evidence: it only explains why a required step is still empty), its quiz responses by
+    requirement. The educator's dashboard reads them for all their applications at once
     (``selectors.evidence_state_for_applications``)."""
     gaps: list[dict[str, str]] = []
     for step, requirement in enumerate(requirements, start=1):
@@ -179,12 +164,13 @@ def gaps_of(
         ) -> None:
             gaps.append({"step": str(step), "requirement": requirement.title, "message": message})
 
-        if any(i.status == EvidenceItem.Status.PENDING for i in mine):
-            gap("An upload has not finished. Wait for it, or remove it.")
         kind = requirement.kind
         if kind == EvidenceRequirement.Kind.FILE:
+            # An upload that never arrived (refused by storage, or the page left mid-upload) is
+            # no evidence: it only says why a required step is still empty.
+            unfinished = [i for i in mine if i.status == EvidenceItem.Status.PENDING]
             if requirement.required and not ready:
-                gap("Upload at least one file.")
+                gap(_unfinished_message(unfinished) if unfinished else "Upload at least one file.")
             for item in ready:
                 if not item.privacy_complete:
                     gap(
@@ -227,6 +213,16 @@ def gaps_of(
     return gaps
 
 
+def _unfinished_names(items: list[EvidenceItem]) -> str:
+    names = [f"“{item.display_name}”" for item in items]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _unfinished_message(items: list[EvidenceItem]) -> str:
+    again = "it" if len(items) == 1 else "them"
+    return f"{_unfinished_names(items)} did not finish uploading: upload {again} again."
+
+
 @transaction.atomic
 def application_submit(*, application: Application, actor: User) -> Submission:
     """Submit (or resubmit) for review: every gap is reported at once, nothing changes if any."""
@@ -249,6 +245,17 @@ def application_submit(*, application: Application, actor: User) -> Submission:
             fields=fields,
         )
     now = timezone.now()
+    # Uploads that never arrived are not part of the attempt: given up, their slots deleted.
+    unfinished = list(
+        EvidenceItem.objects.select_for_update(of=("self",)).filter(
+            application=application, status=EvidenceItem.Status.PENDING
+        )
+    )
+    EvidenceItem.objects.filter(pk__in=[item.pk for item in unfinished]).update(
+        status=EvidenceItem.Status.REMOVED, updated_at=now
+    )
+    for item in unfinished:
+        transaction.on_commit(functools.partial(_purge_quietly, item.pk))
     resubmission = application.status == Application.Status.NEEDS_REVISION
     application.status = Application.Status.SUBMITTED
     application.submitted_at = now
@@ -270,7 +277,12 @@ def application_submit(*, application: Application, actor: User) -> Submission:
         actor=actor,
         kind="resubmitted" if resubmission else "submitted",
         message=f"{'Resubmitted' if resubmission else 'Submitted'} for review "
-        f"(attempt {application.attempt} of {application.version.max_attempts})",
+        f"(attempt {application.attempt} of {application.version.max_attempts})"
+        + (
+            f"; left out {_unfinished_names(unfinished)}, which did not finish uploading"
+            if unfinished
+            else ""
+        ),
     )
     transaction.on_commit(lambda: _notify_submitted(application.pk))
     return submission

@@ -58,13 +58,26 @@ def _declared_kind_ok(requirement: EvidenceRequirement, content_type: str) -> bo
     return bool(kinds & accepted)
 
 
+def holds_a_place(item: EvidenceItem, *, now: dt.datetime) -> bool:
+    """Whether a file counts against the number its step takes: a ready one, or an upload whose
+    slot is still open. One that never arrived (storage refused it, or the page was left
+    mid-upload) stops counting when its slot expires; the educator may remove it at once."""
+    if item.status == EvidenceItem.Status.READY:
+        return True
+    return item.status == EvidenceItem.Status.PENDING and (
+        item.slot_expires_at is None or item.slot_expires_at > now
+    )
+
+
 def _open_file_items(application: Application, requirement: EvidenceRequirement) -> int:
-    return EvidenceItem.objects.filter(
+    now = timezone.now()
+    items = EvidenceItem.objects.filter(
         application=application,
         requirement=requirement,
         kind=EvidenceItem.Kind.FILE,
         status__in=[EvidenceItem.Status.PENDING, EvidenceItem.Status.READY],
-    ).count()
+    ).only("status", "slot_expires_at")
+    return sum(1 for item in items if holds_a_place(item, now=now))
 
 
 @transaction.atomic

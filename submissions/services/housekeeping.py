@@ -15,8 +15,8 @@ from programs.models import (
 )
 
 from .. import storage
-from ..models import EvidenceItem
-from ._common import GRACE
+from ..models import Application, EvidenceItem
+from ._common import GRACE, _event
 from .evidence import _copy_to_final, _delete_quietly, _purge
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,14 @@ EVIDENCE_KEY = re.compile(r"org-\d+/app-[0-9a-f-]{36}/(final/)?[0-9a-f]{32}")
 
 
 def evidence_sweep(*, organization: Organization, now: dt.datetime | None = None) -> dict[str, int]:
-    """Expire abandoned uploads and delete objects no item should keep, for one organization.
+    """Hourly, for one organization: expire abandoned uploads (an hour after their slot), delete
+    the files of removed and rejected items, and delete the evidence of applications withdrawn
+    while an attempt waited for review once their grace period is over
+    (``EVIDENCE_WITHDRAWN_RETENTION_DAYS``, see ``application_withdraw``). Counts: uploads
+    expired, items whose files were deleted, deletions that failed.
+
+    A file sent with an attempt a reviewer decided is never deleted here: it is that decision's
+    record (reviewers' and program admins' pages show it), even once removed or withdrawn.
 
     An object that cannot be deleted now is logged and left for the next run; it does not stop
     the others.
@@ -58,17 +65,72 @@ def evidence_sweep(*, organization: Organization, now: dt.datetime | None = None
             purged_at__isnull=True,
         )
         .exclude(storage_key="")
-        .filter(submissions__isnull=True)  # files of a submitted attempt are its record
+        # files of a submitted attempt are its record (or, withdrawn undecided, deleted below)
+        .filter(submissions__isnull=True)
     )
     for item in to_purge.iterator():
-        try:
-            _purge(item)
-        except Exception:  # storage unreachable or refusing: the next run retries
-            logger.warning("could not purge evidence item %s", item.pk, exc_info=True)
-            counts["failed"] += 1
-        else:
-            counts["purged"] += 1
+        _purge_counted(item, counts)
+    due = Application.objects.filter(
+        organization=organization,
+        status=Application.Status.WITHDRAWN,
+        evidence_delete_after__lte=now,
+        evidence_deleted_at__isnull=True,
+    )
+    for application_pk in list(due.values_list("pk", flat=True)):
+        _withdrawn_evidence_delete(application_pk, now=now, counts=counts)
     return counts
+
+
+def _purge_counted(item: EvidenceItem, counts: dict[str, int]) -> bool:
+    try:
+        _purge(item)
+    except Exception:  # storage unreachable or refusing: the next run retries
+        logger.warning("could not purge evidence item %s", item.pk, exc_info=True)
+        counts["failed"] += 1
+        return False
+    counts["purged"] += 1
+    return True
+
+
+def _withdrawn_evidence_delete(
+    application_pk: int, *, now: dt.datetime, counts: dict[str, int]
+) -> None:
+    """The grace period of an application withdrawn while an attempt waited for review is over:
+    every item is removed, its objects deleted (final copy, upload slot, open multipart upload)
+    and its written answer or link erased, except the evidence of an attempt a reviewer decided
+    (an earlier one, before a revision). Once nothing is left, the application records when, and
+    its timeline says so; until then the next run retries."""
+    with transaction.atomic():
+        application = (
+            Application.objects.select_for_update(skip_locked=True)
+            .filter(pk=application_pk, evidence_deleted_at__isnull=True)
+            .first()
+        )
+        if application is None:  # done meanwhile, or another run holds it
+            return
+        items = EvidenceItem.objects.filter(application=application)
+        items.filter(status__in=[EvidenceItem.Status.PENDING, EvidenceItem.Status.READY]).update(
+            status=EvidenceItem.Status.REMOVED, updated_at=now
+        )
+        decided = Q(submissions__decided_at__isnull=False)
+        # written answers and links of the undecided attempt go too
+        items.exclude(decided).exclude(kind=EvidenceItem.Kind.FILE).update(text="", url="")
+        files = list(items.filter(purged_at__isnull=True).exclude(storage_key="").exclude(decided))
+        deleted = sum(_purge_counted(item, counts) for item in files)
+        if deleted < len(files):
+            return
+        kept = items.filter(decided, purged_at__isnull=True).exclude(storage_key="").distinct()
+        application.evidence_deleted_at = now
+        application.save(update_fields=["evidence_deleted_at", "updated_at"])
+        _event(
+            application,
+            actor=None,
+            kind="evidence_deleted",
+            message="Evidence deleted from storage, as announced when the application was "
+            "withdrawn"
+            + ("; files of a decided attempt are kept as its record" if kept.exists() else ""),
+            files=deleted,
+        )
 
 
 def storage_orphans_sweep(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> dict[str, int]:

@@ -1,14 +1,16 @@
 """Journey 1 in a real browser: an educator signs up, verifies the address, finds GAEL's catalog,
 applies, answers, uploads a PDF and a video through the real uploader to S3, saves, comes back to
-find it all there, and submits; and an educator takes a quiz."""
+find it all there, and submits; an educator takes a quiz; and an upload storage refused is shown
+as not finished and retried."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from django.conf import settings
 from django.core import mail
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from programs.models import Membership, Organization, QuizChoice, User
 from submissions.models import Application, EvidenceItem
@@ -196,3 +198,82 @@ def test_an_educator_takes_a_quiz_and_finds_the_result_again(
     page.go_back()
     page.reload()
     expect(page.locator(".quiz-result")).to_contain_text("Passed")
+
+
+def test_an_upload_storage_refused_is_shown_as_not_finished_and_retried(
+    demo: None, journey: Journey, page: Page, tmp_path: Path, video: bytes
+) -> None:
+    plan = write_files(tmp_path, video=video)["pdf"]
+    # given a GAEL member on a credential whose first step takes one file
+    journey.login(page, "educator@gael.demo")
+    page.goto("/o/gael/")
+    page.get_by_role("link", name="Crucial Conversations Training").click()
+    page.get_by_role("button", name="Apply for this micro-credential").click()
+    expect(page.locator(".app-facts")).to_contain_text("In progress")
+    # and storage that refuses the first upload, as it does a POST whose signature expired
+    endpoint = settings.AWS_S3_PUBLIC_ENDPOINT_URL or settings.AWS_S3_ENDPOINT_URL
+    refused: list[str] = []
+    held: list[Route] = []
+
+    def refuse_once(route: Route) -> None:
+        if route.request.method == "POST" and refused and not held:
+            held.append(route)  # the retry: held until the test lets it through
+        elif route.request.method == "POST" and not refused:
+            refused.append(route.request.url)
+            origin = route.request.header_value("origin") or "*"
+            route.fulfill(
+                status=403,
+                headers={"Access-Control-Allow-Origin": origin},
+                content_type="application/xml",
+                body="<Error><Code>AccessDenied</Code><Message>Request has expired</Message>"
+                "</Error>",
+            )
+        else:
+            route.continue_()
+
+    page.route(re.compile(re.escape(endpoint.rstrip("/")) + "/.*"), refuse_once)
+
+    # when they upload the plan
+    uploader = page.locator("#step-1-uploader")
+    uploader.locator("input[type=file]").first.set_input_files(plan)
+    uploader.get_by_role("button", name=re.compile(r"^Upload")).click()
+
+    # then they are told it did not finish, and the step's files say so, with Retry and Remove
+    status = page.locator("#step-1-upload-status")
+    expect(status).to_contain_text(f"“{plan.name}” did not finish uploading")
+    items = page.locator("#step-1-items")
+    expect(items).to_contain_text("This upload did not finish, so it is not part of your evidence.")
+    expect(items.get_by_role("button", name=re.compile("^Remove"))).to_be_visible()
+    # and the list of what is left says exactly what to do
+    expect(page.locator("#progress")).to_contain_text(
+        f"“{plan.name}” did not finish uploading: upload it again."
+    )
+    journey.step(page, "upload refused")
+    assert refused
+
+    # when they press Retry, and Submit while the file is on its way
+    with page.expect_request(lambda r: r.method == "POST" and r.url.startswith(endpoint)):
+        items.get_by_role("button", name=re.compile("^Retry")).click()
+    expect(status).to_contain_text(f"Sending “{plan.name}” again…")
+    page.get_by_role("button", name="Submit my evidence").click()
+
+    # then submitting waits, and says why
+    expect(page.locator("#submit-status")).to_have_text(
+        f"Wait until “{plan.name}” has finished uploading, then submit."
+    )
+    assert Application.objects.get(educator__email="educator@gael.demo").status == "applied"
+
+    # and once it has arrived, the file is checked and the failed attempt is gone
+    assert len(held) == 1
+    held[0].continue_()
+    expect(status).to_contain_text(f"“{plan.name}” is uploaded and checked.")
+    expect(page.locator("#step-1-items")).not_to_contain_text("Did not finish")
+    expect(page.locator("#step-1-items")).to_contain_text("Ready")
+    journey.step(page, "upload retried")
+    application = Application.objects.get(educator__email="educator@gael.demo")
+    statuses = sorted(
+        EvidenceItem.objects.filter(application=application, kind="file").values_list(
+            "status", flat=True
+        )
+    )
+    assert statuses == [EvidenceItem.Status.READY, EvidenceItem.Status.REMOVED]

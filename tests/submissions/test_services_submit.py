@@ -85,7 +85,7 @@ class TestGaps:
             max_file_size_mb=5,
         )
         # and: no lesson plan; 5 words of reflection; the quiz failed; 20 words of summary;
-        # one photo without its privacy declaration and another still uploading
+        # one photo without its privacy declaration and another that never arrived (no gap)
         say = services.evidence_text_save
         reflection = requirement(application, "Reflection")
         say(application=application, requirement=reflection, text=words(5), actor=educator)
@@ -111,16 +111,13 @@ class TestGaps:
         error = refused(services.application_submit, application=application, actor=educator)
         # then every gap is listed, each under its step
         assert error.code == "incomplete"
-        assert error.message == "7 things to finish before you submit."
+        assert error.message == "6 things to finish before you submit."
         assert error.fields == {
             "step_1": ["Upload at least one file."],
             "step_2": ["Your answer has 5 words; write at least 100."],
             "step_3": ["Pass the quiz (at least 75%). Your best so far: 50%."],
             "step_4": ["Your answer has 20 words; the limit is 10."],
-            "step_5": [
-                "An upload has not finished. Wait for it, or remove it.",
-                "“board.png”: say whether students can be identified.",
-            ],
+            "step_5": ["“board.png”: say whether students can be identified."],
             "step_fee": [
                 "The fee of 49.00 USD is not yet recorded as paid. Your work is saved; contact "
                 "the program to pay."
@@ -286,12 +283,15 @@ class TestWithdraw:
         services.application_withdraw(application=application, actor=educator)
         application.refresh_from_db()
         assert application.status == Application.Status.WITHDRAWN
-        # its evidence is marked for deletion by the sweep
+        # its evidence stays, dated for deletion by the sweep (tests/submissions/test_retention.py)
         assert set(
             EvidenceItem.objects.filter(application=application).values_list("status", flat=True)
-        ) == {EvidenceItem.Status.REMOVED}
+        ) == {EvidenceItem.Status.READY}
+        assert application.evidence_delete_after is not None
         event = ApplicationEvent.objects.filter(application=application).last()
-        assert event is not None and event.message == "Application withdrawn"
+        assert event is not None and event.message.startswith(
+            "Application withdrawn; its evidence will be deleted on "
+        )
 
     @pytest.mark.parametrize("status", ["in_review", "approved", "awarded", "withdrawn"])
     def test_withdrawing_once_a_review_has_started_is_refused(
