@@ -85,7 +85,8 @@ class TenantScopeMiddleware:
 def scope_organization_ids() -> list[int] | None:
     """The organizations the current scope allows, for a hand-written statement to filter on
     as the scoped managers do: ``None`` when scopes are disabled; ScopeError (as a scoped
-    manager raises) outside any organization scope."""
+    manager raises) outside any organization scope. (The one place that reads django-scopes'
+    private ``_enabled``: ``scope_allows`` and ``scoped_sql`` ask this.)"""
     current = get_scope()
     if not current.get("_enabled", True):
         return None

@@ -127,6 +127,25 @@ def _already_granted(user: User, role: str) -> ApplicationError:
     )
 
 
+def _locked_to_take(staff_role: StaffRole, actor: User | None) -> StaffRole:
+    """The role under its lock, once ``actor`` may change it or take it away."""
+    staff_role = (
+        StaffRole.objects.select_for_update(of=("self",))
+        .select_related("organization", "user")
+        .get(pk=staff_role.pk)
+    )
+    _refuse_unless_administers(actor, staff_role.organization)
+    refusal = staff_role_refusal(
+        actor=actor,
+        organization_id=staff_role.organization_id,
+        role=staff_role.role,
+        taking_away=True,
+    )
+    if refusal is not None:
+        raise refusal
+    return staff_role
+
+
 def _staff_role_data(staff_role: StaffRole) -> dict[str, Any]:
     return {
         "user": staff_role.user.email,
@@ -187,19 +206,7 @@ def staff_role_change(
 ) -> StaffRole:
     """Change who holds a role, which role it is, and its limits. Changing an owner's role, or
     making one, takes an owner."""
-    staff_role = (
-        StaffRole.objects.select_for_update(of=("self",))
-        .select_related("organization", "user")
-        .get(pk=staff_role.pk)
-    )
-    refusal = staff_role_refusal(
-        actor=actor,
-        organization_id=staff_role.organization_id,
-        role=staff_role.role,
-        taking_away=True,
-    )
-    if refusal is not None:
-        raise refusal
+    staff_role = _locked_to_take(staff_role, actor)
     programs, credentials = list(programs), list(credentials)
     _staff_role_check(
         actor=actor,
@@ -229,22 +236,11 @@ def staff_role_change(
 @transaction.atomic
 def staff_role_revoke(*, staff_role: StaffRole, actor: User | None) -> None:
     """Take a role away. Taking away an owner's takes an owner."""
-    staff_role = (
-        StaffRole.objects.select_for_update(of=("self",))
-        .select_related("organization", "user")
-        .get(pk=staff_role.pk)
-    )
-    organization = staff_role.organization
-    _refuse_unless_administers(actor, organization)
-    refusal = staff_role_refusal(
-        actor=actor, organization_id=organization.pk, role=staff_role.role, taking_away=True
-    )
-    if refusal is not None:
-        raise refusal
+    staff_role = _locked_to_take(staff_role, actor)
     data = _staff_role_data(staff_role)
     summary = f"{staff_role.user.email} is no longer {staff_role.get_role_display().lower()}"
     audit_record(
-        organization=organization,
+        organization=staff_role.organization,
         actor=actor,
         action="staff_role.revoked",
         obj=staff_role,
