@@ -1,6 +1,12 @@
 """Reads of badges. Badge pages live at ``/badges/<public id>/`` (no organization in the URL):
-a badge is found by its opaque id across organizations, and the caller then works inside that
-badge's organization scope."""
+the tenancy middleware finds the badge's organization by its opaque id
+(``badge_organization_get``, named in ``settings.TENANCY_OBJECT_URL_KWARGS``) and enters its
+scope, and the page reads the badge in that scope (``badge_get_by_public_id``).
+
+The reads that are meant to cross organizations, each a function of its own: the organization
+of a badge by its opaque id (``badge_organization_get``), and an educator's own badges from
+every organization (``badge_list_for_recipient``, ``badge_get_for_recipient``,
+``badge_list_public_for_profile``, ``pathway_progress_for_user``)."""
 
 from __future__ import annotations
 
@@ -17,16 +23,24 @@ from programs.models import Credential, Organization, Pathway, User
 from .models import BackpackProfile, Badge, SigningKey
 
 
+def badge_organization_get(*, public_id: uuid.UUID | str) -> Organization | None:
+    """The organization of the badge with this opaque id, whichever it is (None when there is
+    no such badge): the one read across organizations that badge pages need, made by the
+    tenancy middleware before it enters that organization's scope. One query."""
+    badge = Badge.objects.with_scopes_disabled().filter(public_id=public_id)
+    return Organization.objects.filter(pk__in=badge.values("organization_id")).first()
+
+
 def badge_get_by_public_id(*, public_id: uuid.UUID | str) -> Badge:
-    """Any organization's badge by its opaque id (404 when there is none)."""
-    with scopes_disabled():
-        badge = (
-            Badge.objects.select_related(
-                "organization", "recipient", "version__credential", "pathway", "status_list"
-            )
-            .filter(public_id=public_id)
-            .first()
+    """The badge with this opaque id in the current organization scope (entered from its
+    ``/badges/<id>/`` URL by the tenancy middleware); 404 when there is none."""
+    badge = (
+        Badge.objects.select_related(
+            "organization", "recipient", "version__credential", "pathway", "status_list"
         )
+        .filter(public_id=public_id)
+        .first()
+    )
     if badge is None:
         raise Http404("No such badge.")
     return badge

@@ -4,6 +4,7 @@ it acknowledges late and is re-delivered if a worker dies mid-task."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from celery import shared_task
@@ -20,38 +21,40 @@ from .models import KeyCompromise
 logger = logging.getLogger(__name__)
 
 
-def _backoff(task: Any) -> int:
-    """Exponential backoff with jitter for a manual retry (Celery applies ``retry_backoff``
-    only to ``autoretry_for``)."""
-    return int(
-        get_exponential_backoff_interval(
-            factor=task.retry_backoff,
-            retries=task.request.retries,
-            maximum=task.retry_backoff_max,
-            full_jitter=task.retry_jitter,
+@dataclass(frozen=True)
+class Backoff:
+    """The delays of a task's manual retries: exponential from ``first`` seconds up to
+    ``maximum``, with full jitter. (Celery's own ``retry_backoff`` applies only to
+    ``autoretry_for``, which these tasks do not use: they record each failure, then retry.)"""
+
+    first: int
+    maximum: int
+
+    def countdown(self, task: Any) -> int:
+        return int(
+            get_exponential_backoff_interval(
+                factor=self.first,
+                retries=task.request.retries,
+                maximum=self.maximum,
+                full_jitter=True,
+            )
         )
-    )
 
 
 # Tasks that must not be lost: acknowledged once done (re-delivered if the worker dies), retried
-# by hand with _backoff's delays.
+# by hand after a Backoff's delays.
 RELIABLE: dict[str, Any] = {
     "base": TenantTask,
     "bind": True,
     "max_retries": 8,
-    "retry_jitter": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
 }
+BACKOFF = Backoff(first=5, maximum=600)  # issuing, pathway certificates, re-signing
+MAIL_BACKOFF = Backoff(first=30, maximum=3600)  # a mail server down: about a day in all
 
 
-@shared_task(
-    name="badges.badge_issue",
-    retry_backoff=5,
-    retry_backoff_max=600,
-    throws=(BadgeError,),
-    **RELIABLE,
-)
+@shared_task(name="badges.badge_issue", throws=(BadgeError,), **RELIABLE)
 def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
     try:
         return str(services.badge_issue(application_id=application_id).public_id)
@@ -64,10 +67,10 @@ def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
             attempt=self.request.retries + 1,
             error=f"{type(exc).__name__}: {exc}",
         )
-        raise self.retry(exc=exc, countdown=_backoff(self)) from exc
+        raise self.retry(exc=exc, countdown=BACKOFF.countdown(self)) from exc
 
 
-@shared_task(name="badges.badge_mail", retry_backoff=30, retry_backoff_max=3600, **RELIABLE)
+@shared_task(name="badges.badge_mail", **RELIABLE)
 def badge_mail(self: Any, *, organization_id: int, badge_id: int, kind: str) -> bool:
     """The educator's e-mail about a badge (issued, revoked, expiring); a mail server that is
     down is retried with backoff, for about a day, then logged."""
@@ -77,10 +80,10 @@ def badge_mail(self: Any, *, organization_id: int, badge_id: int, kind: str) -> 
         if self.request.retries >= self.max_retries:
             logger.exception("Gave up e-mailing badge %s (%s) to its recipient", badge_id, kind)
             return False
-        raise self.retry(exc=exc, countdown=_backoff(self)) from exc
+        raise self.retry(exc=exc, countdown=MAIL_BACKOFF.countdown(self)) from exc
 
 
-@shared_task(name="badges.pathways_check", retry_backoff=5, retry_backoff_max=600, **RELIABLE)
+@shared_task(name="badges.pathways_check", **RELIABLE)
 def pathways_check(self: Any, *, organization_id: int, user_id: int) -> list[str]:
     organization = Organization.objects.get(pk=organization_id)
     user = User.objects.get(pk=user_id)
@@ -95,10 +98,10 @@ def pathways_check(self: Any, *, organization_id: int, user_id: int) -> list[str
             attempt=self.request.retries + 1,
             error=f"Pathway certificate: {type(exc).__name__}: {exc}",
         )
-        raise self.retry(exc=exc, countdown=_backoff(self)) from exc
+        raise self.retry(exc=exc, countdown=BACKOFF.countdown(self)) from exc
 
 
-@shared_task(name="badges.sweep_unissued", base=TenantTask, max_retries=3, retry_backoff=True)
+@shared_task(name="badges.sweep_unissued", base=TenantTask, max_retries=3)
 def sweep_unissued(*, organization_id: int) -> int:
     """Queue the issuing of every approval that has no badge, and every pathway certificate
     someone completed but does not hold."""
@@ -118,7 +121,7 @@ def sweep_unissued_all() -> int:
     return fan_out(sweep_unissued)
 
 
-@shared_task(name="badges.remind_expiring", base=TenantTask, max_retries=3, retry_backoff=True)
+@shared_task(name="badges.remind_expiring", base=TenantTask, max_retries=3)
 def remind_expiring(*, organization_id: int) -> int:
     return services.badges_remind_expiring(
         organization=Organization.objects.get(pk=organization_id)
@@ -131,9 +134,7 @@ def remind_expiring_all() -> int:
     return fan_out(remind_expiring)
 
 
-@shared_task(
-    name="badges.key_compromise_resign", retry_backoff=5, retry_backoff_max=600, **RELIABLE
-)
+@shared_task(name="badges.key_compromise_resign", **RELIABLE)
 def key_compromise_resign(self: Any, *, organization_id: int, compromise_id: int) -> int:
     """One batch of re-signing a compromised key's badges (``BADGE_RESIGN_BATCH_SIZE``), then
     the next batch is queued until none is left. Idempotent (services), so it acknowledges
@@ -149,15 +150,13 @@ def key_compromise_resign(self: Any, *, organization_id: int, compromise_id: int
         services.key_compromise_failure_record(
             compromise_id=compromise_id, error=f"{type(exc).__name__}: {exc}"
         )
-        raise self.retry(exc=exc, countdown=_backoff(self)) from exc
+        raise self.retry(exc=exc, countdown=BACKOFF.countdown(self)) from exc
     if compromise.state != KeyCompromise.State.DONE:
         key_compromise_resign.delay(organization_id=organization_id, compromise_id=compromise_id)
     return compromise.done
 
 
-@shared_task(
-    name="badges.key_compromises_resume", base=TenantTask, max_retries=3, retry_backoff=True
-)
+@shared_task(name="badges.key_compromises_resume", base=TenantTask, max_retries=3)
 def key_compromises_resume(*, organization_id: int) -> int:
     ids = services.key_compromises_unfinished(
         organization=Organization.objects.get(pk=organization_id)
@@ -173,7 +172,7 @@ def key_compromises_resume_all() -> int:
     return fan_out(key_compromises_resume)
 
 
-@shared_task(name="badges.status_lists_renew", base=TenantTask, max_retries=3, retry_backoff=True)
+@shared_task(name="badges.status_lists_renew", base=TenantTask, max_retries=3)
 def status_lists_renew(*, organization_id: int) -> int:
     return services.status_lists_renew(organization=Organization.objects.get(pk=organization_id))
 

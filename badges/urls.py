@@ -31,19 +31,25 @@ urlpatterns = [
         views.ob2_pathway_badgeclass,
         name="ob2_pathway_badgeclass",
     ),
-    # one badge: the verification page (HTML, or the credential for JSON clients)
-    path("badges/<uuid:public_id>/", views.badge_verify, name="verify"),
-    path("badges/<uuid:public_id>.json", views.badge_json, name="json"),
-    path("badges/<uuid:public_id>/check", views.badge_check, name="check"),
-    path("badges/<uuid:public_id>/badge.png", views.badge_png, name="png"),
-    path("badges/<uuid:public_id>/badge.svg", views.badge_svg, name="svg"),
-    path("badges/<uuid:public_id>/badge-ob2.png", views.badge_png_ob2, name="png_ob2"),
-    path("badges/<uuid:public_id>/ob2", views.ob2_assertion, name="ob2_assertion"),
-    path("badges/<uuid:public_id>/evidence/<uuid:item_id>/", views.badge_evidence, name="evidence"),
+    # one badge: the verification page (HTML, or the credential for JSON clients). The tenancy
+    # middleware enters the badge's organization scope from ``badge_public_id``
+    # (settings.TENANCY_OBJECT_URL_KWARGS): these views read the badge in that scope.
+    path("badges/<uuid:badge_public_id>/", views.badge_verify, name="verify"),
+    path("badges/<uuid:badge_public_id>.json", views.badge_json, name="json"),
+    path("badges/<uuid:badge_public_id>/check", views.badge_check, name="check"),
+    path("badges/<uuid:badge_public_id>/badge.png", views.badge_png, name="png"),
+    path("badges/<uuid:badge_public_id>/badge.svg", views.badge_svg, name="svg"),
+    path("badges/<uuid:badge_public_id>/badge-ob2.png", views.badge_png_ob2, name="png_ob2"),
+    path("badges/<uuid:badge_public_id>/ob2", views.ob2_assertion, name="ob2_assertion"),
+    path(
+        "badges/<uuid:badge_public_id>/evidence/<uuid:item_id>/",
+        views.badge_evidence,
+        name="evidence",
+    ),
     # the educator's backpack and public profile
     path("me/badges/", views.backpack, name="backpack"),
     path("me/badges/profile/", views.profile_settings, name="profile_settings"),
-    path("me/badges/<uuid:public_id>/visibility", views.badge_visibility, name="visibility"),
+    path("me/badges/<uuid:badge_public_id>/visibility", views.badge_visibility, name="visibility"),
     path("u/<slug:handle>/", views.public_profile, name="public_profile"),
     path("u/id/<uuid:public_id>/", views.public_profile_permanent, name="profile_permanent"),
 ]

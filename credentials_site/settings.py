@@ -124,6 +124,21 @@ TEMPLATES = [
     },
 ]
 
+# --- Tenancy (credentials_site/tenancy.py) ---------------------------------------------------
+# What the tenancy middleware and beat's fan-out look up in the apps, by dotted path:
+# credentials_site imports no app (import-linter), so the apps are named here.
+TENANCY_LOOKUPS = {
+    # /o/<org_slug>/... and /api/v1/orgs/<org_slug>/...: the active organization (or None)
+    "ORGANIZATION_BY_SLUG": "programs.selectors.organization_get_public",
+    # the admin's scope: the organizations a user administers
+    "ORGANIZATION_IDS_ADMINISTERED_BY": "programs.selectors.organization_ids_administered_by",
+    # beat's fan_out: every active organization
+    "ORGANIZATION_IDS_ACTIVE": "programs.selectors.organization_ids_active",
+}
+# URL keywords that name one tenant object by its opaque id (outside /o/<org>/), and the look-up
+# of its organization (called with public_id=; None when there is no such object)
+TENANCY_OBJECT_URL_KWARGS = {"badge_public_id": "badges.selectors.badge_organization_get"}
+
 # --- Database: PostgreSQL everywhere (embedded on a bare machine, see devstack.py) -------------
 if "DATABASE_URL" not in env:
     raise ImproperlyConfigured(

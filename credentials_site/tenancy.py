@@ -1,24 +1,45 @@
 """Tenancy: which organization a request, a task or an admin page works in.
 
 Every tenant model's manager is scoped (django-scopes) and raises outside a scope. This module
-is the only place that enters scopes for requests and tasks.
+is the only place that enters scopes for requests and tasks, and the only one that reads what
+the current scope allows (``scope_organization_ids``, ``scope_allows``, ``scoped_sql``).
+
+It imports no app (import-linter forbids the arrow): the look-ups it needs from the apps are
+named by dotted path in ``settings.TENANCY_LOOKUPS`` and ``TENANCY_OBJECT_URL_KWARGS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from celery import Task
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.module_loading import import_string
 from django_scopes import ScopeError, get_scope, scope
 
 ORG_URL_KWARG = "org_slug"
 
 
+@cache
+def _imported(path: str) -> Callable[..., Any]:
+    return import_string(path)  # type: ignore[no-any-return]
+
+
+def _lookup(name: str) -> Callable[..., Any]:
+    """The apps' look-up ``settings.TENANCY_LOOKUPS[name]``."""
+    return _imported(settings.TENANCY_LOOKUPS[name])
+
+
 class TenantScopeMiddleware:
-    """Enter the organization's scope for ``/o/<slug>/...`` and ``/api/v1/orgs/<slug>/...``.
+    """Enter the organization's scope for ``/o/<slug>/...`` and ``/api/v1/orgs/<slug>/...``,
+    and for a URL that names one tenant object by its opaque id (a URL keyword of
+    ``settings.TENANCY_OBJECT_URL_KWARGS``, such as a badge's ``/badges/<id>/...``): that
+    object's organization, which ``request.organization`` then holds. An organization or object
+    that does not exist answers 404.
 
     Any other URL runs with no organization scope, except the admin, which is scoped to the
     organizations its user administers (all of them for a superuser).
@@ -28,8 +49,6 @@ class TenantScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from programs import selectors
-
         try:
             match = resolve(request.path_info)
         except Resolver404:
@@ -37,27 +56,37 @@ class TenantScopeMiddleware:
 
         slug = match.kwargs.get(ORG_URL_KWARG)
         if slug is not None:
-            organization = selectors.organization_get_public(slug=slug)
-            if organization is None:
-                # rendered by the normal 404 machinery
-                return _not_found(request)
-            request.organization = organization  # type: ignore[attr-defined]
-            with scope(organization=organization.pk):
-                return self.get_response(request)
+            organization = _lookup("ORGANIZATION_BY_SLUG")(slug=slug)
+            return self._in_organization(request, organization, "No such organization.")
+
+        for kwarg, path in settings.TENANCY_OBJECT_URL_KWARGS.items():
+            if kwarg in match.kwargs:
+                organization = _imported(path)(public_id=match.kwargs[kwarg])
+                return self._in_organization(request, organization, "Not found.")
 
         if match.app_name == "admin" or match.namespace == "admin":
-            user = request.user
-            org_ids = selectors.organization_ids_administered_by(user=user)
+            org_ids = _lookup("ORGANIZATION_IDS_ADMINISTERED_BY")(user=request.user)
             with scope(organization=list(org_ids)):
                 return self.get_response(request)
 
         return self.get_response(request)
 
+    def _in_organization(
+        self, request: HttpRequest, organization: Any, not_found: str
+    ) -> HttpResponse:
+        if organization is None:
+            # rendered by the normal 404 machinery
+            return _not_found(request, not_found)
+        request.organization = organization  # type: ignore[attr-defined]
+        with scope(organization=organization.pk):
+            return self.get_response(request)
+
 
 def scope_organization_ids() -> list[int] | None:
     """The organizations the current scope allows, for a hand-written statement to filter on
     as the scoped managers do: ``None`` when scopes are disabled; ScopeError (as a scoped
-    manager raises) outside any organization scope."""
+    manager raises) outside any organization scope. (The one place that reads django-scopes'
+    private ``_enabled``: ``scope_allows`` and ``scoped_sql`` ask this.)"""
     current = get_scope()
     if not current.get("_enabled", True):
         return None
@@ -66,7 +95,15 @@ def scope_organization_ids() -> list[int] | None:
     value = current["organization"]
     if value is None:
         return None
-    return list(value) if isinstance(value, list | tuple) else [value]
+    return list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+
+
+def scope_allows(organization_id: int) -> bool:
+    """Whether the current scope admits the organization's rows, as the scoped managers would:
+    True when scopes are disabled or the scope is every organization; ScopeError outside any
+    organization scope (fail closed)."""
+    organizations = scope_organization_ids()
+    return organizations is None or organization_id in organizations
 
 
 def scoped_sql(
@@ -97,14 +134,12 @@ def scoped_sql(
     return sql.format(**conditions), {**(params or {}), "_tenant_organizations": organizations}
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
+def _not_found(request: HttpRequest, message: str) -> HttpResponse:
     if request.path_info.startswith("/api/"):
-        return JsonResponse(
-            {"code": "not_found", "message": "No such organization.", "fields": {}}, status=404
-        )
+        return JsonResponse({"code": "not_found", "message": message, "fields": {}}, status=404)
     from django.views.defaults import page_not_found
 
-    return page_not_found(request, Http404("No such organization."))
+    return page_not_found(request, Http404(message))
 
 
 class TenantTask(Task):  # type: ignore[misc]
@@ -122,10 +157,9 @@ class TenantTask(Task):  # type: ignore[misc]
 
 def fan_out(task: Task) -> int:
     """Queue ``task`` once per active organization (each runs in its own tenant scope); beat
-    entries call this. Returns how many were queued."""
-    from programs import selectors
-
-    ids = selectors.organization_ids_active()
+    entries call this. Returns how many were queued. (A platform sweep: the one read of every
+    organization, ``settings.TENANCY_LOOKUPS["ORGANIZATION_IDS_ACTIVE"]``.)"""
+    ids = _lookup("ORGANIZATION_IDS_ACTIVE")()
     for organization_id in ids:
         task.delay(organization_id=organization_id)
     return len(ids)

@@ -7,3 +7,7 @@ class ProgramErrorCode(StrEnum):
     INCOMPLETE = "incomplete"
     WRONG_ORGANIZATION = "wrong_organization"
     ALREADY_RETIRED = "already_retired"
+    INVALID = "invalid"
+    INVALID_EMAIL = "invalid_email"
+    NOT_ALLOWED = "not_allowed"
+    ALREADY_GRANTED = "already_granted"

@@ -10,7 +10,7 @@ from programs.models import Organization
 from . import services
 
 
-@shared_task(name="submissions.evidence_sweep", base=TenantTask, max_retries=3, retry_backoff=True)
+@shared_task(name="submissions.evidence_sweep", base=TenantTask, max_retries=3)
 def evidence_sweep(*, organization_id: int) -> dict[str, int]:
     return services.evidence_sweep(organization=Organization.objects.get(pk=organization_id))
 
@@ -23,7 +23,7 @@ def evidence_sweep_all() -> int:
     return fan_out(evidence_sweep)
 
 
-@shared_task(name="submissions.storage_orphans_sweep", max_retries=3, retry_backoff=True)
+@shared_task(name="submissions.storage_orphans_sweep", max_retries=3)
 def storage_orphans_sweep() -> dict[str, int]:
     """Beat, daily: evidence objects and multipart uploads that no live item or submitted
     attempt refers to, and spent upload slots (see services.storage_orphans_sweep)."""

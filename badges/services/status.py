@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
+from credentials_site.tenancy import scoped_sql
 from programs.models import Organization
 
 from ..models import (
@@ -24,14 +25,15 @@ from ..models import (
 from .signing import _status_list_sign, status_list_validity
 
 # One statement takes the next bit of the organization's newest list and holds the row's lock
-# to commit (a rolled-back issue gives its bit back). The tenant scope is in the statement.
+# to commit (a rolled-back issue gives its bit back). ``{tenant}`` is the tenant scope's filter,
+# applied by scoped_sql.
 _STATUS_TAKE_SQL = """
     UPDATE badges_statuslist
        SET next_index = next_index + 1, updated_at = %(now)s
      WHERE id = (SELECT id FROM badges_statuslist
                   WHERE organization_id = %(organization)s AND purpose = 'revocation'
                   ORDER BY number DESC LIMIT 1)
-       AND organization_id = %(organization)s
+       AND organization_id = %(organization)s AND {tenant}
        AND next_index < size
  RETURNING id, number, next_index - 1
 """
@@ -40,8 +42,13 @@ _STATUS_TAKE_SQL = """
 def _status_take(organization: Organization) -> tuple[StatusList, int] | None:
     """The next free bit of the newest list, or ``None`` when there is no list or it is
     full."""
+    sql, params = scoped_sql(
+        _STATUS_TAKE_SQL,
+        {"now": timezone.now(), "organization": organization.pk},
+        tenant="organization_id",
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_STATUS_TAKE_SQL, {"now": timezone.now(), "organization": organization.pk})
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None

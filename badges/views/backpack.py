@@ -1,8 +1,9 @@
 """The educator's backpack ("My badges"), badge visibility, and the opt-in public profile.
 
-These pages are not under ``/o/<org>/``: a backpack holds badges from every organization, so the
-selectors disable scopes themselves and name the user; a change to one badge runs inside that
-badge's organization scope. Thin views: a small form parses what was posted, one service acts,
+These pages are not under ``/o/<org>/``: a backpack holds badges from every organization, so its
+selectors are the named reads across organizations, by user; a change to one badge runs inside
+that badge's organization scope, which the tenancy middleware enters from ``badge_public_id`` in
+the URL. Thin views: a small form parses what was posted, one service acts,
 a refused form is shown again with every error beside its field and nothing saved. Every form
 works without JavaScript.
 """
@@ -20,7 +21,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_scopes import scope
 
 from programs import accounts
 from programs.models import User
@@ -82,11 +82,11 @@ class VisibilityForm(forms.Form):
 
 @login_required
 @require_POST
-def badge_visibility(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def badge_visibility(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """Show a badge on the public profile, or hide it; only its earner may (404 for anyone
     else). A private badge's verification page still works for whoever holds its link."""
     user = _user(request)
-    badge = selectors.badge_get_for_recipient(user=user, public_id=public_id)
+    badge = selectors.badge_get_for_recipient(user=user, public_id=badge_public_id)
     back = reverse("badges:backpack") + f"#badge-{badge.public_id}"
     form = VisibilityForm(request.POST)
     if not form.is_valid():
@@ -94,8 +94,7 @@ def badge_visibility(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         return redirect(back)
     is_public = form.cleaned_data["visibility"] == "public"
     try:
-        with scope(organization=badge.organization_id):
-            services.badge_visibility_set(badge=badge, user=user, is_public=is_public)
+        services.badge_visibility_set(badge=badge, user=user, is_public=is_public)
     except BadgeError as error:
         messages.error(request, error.message)
         return redirect(back)

@@ -14,7 +14,6 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
-from django_scopes import scope
 
 from programs import selectors as program_selectors
 from programs.models import Organization
@@ -196,49 +195,49 @@ def pathway_image(request: HttpRequest, org_slug: str, pathway_slug: str) -> Htt
 
 
 @require_GET
-def badge_json(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def badge_json(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The signed credential, as a file (``credential_media_type`` says how it is labelled)."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
     response = credential_response(badge.credential, credential_media_type(request))
     response["Content-Disposition"] = f'inline; filename="badge-{badge.public_id}.json"'
     return response
 
 
 @require_GET
-def badge_check(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+def badge_check(request: HttpRequest, badge_public_id: uuid.UUID) -> JsonResponse:
     """Re-check signature, status and dates now (the "Verify" button of the page)."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
-    with scope(organization=badge.organization_id):
-        result = services.credential_verify(
-            organization=badge.organization, credential=badge.credential
-        )
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
+    result = services.credential_verify(
+        organization=badge.organization, credential=badge.credential
+    )
     response = JsonResponse(result)
     response["Cache-Control"] = "no-store"
     return response
 
 
 @require_GET
-def badge_evidence(request: HttpRequest, public_id: uuid.UUID, item_id: uuid.UUID) -> HttpResponse:
+def badge_evidence(
+    request: HttpRequest, badge_public_id: uuid.UUID, item_id: uuid.UUID
+) -> HttpResponse:
     """Public evidence of a badge: a short-lived signed URL, only for items the educator made
     public, and never once the badge is revoked."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
     if badge.is_revoked or badge.application_id is None:
         raise Http404("No such evidence.")
-    with scope(organization=badge.organization_id):
-        item = EvidenceItem.objects.filter(
-            application_id=badge.application_id,
-            public_id=item_id,
-            visibility=EvidenceItem.Visibility.PUBLIC,
-            status=EvidenceItem.Status.READY,
-            kind=EvidenceItem.Kind.FILE,
-        ).first()
-        if item is None:
-            raise Http404("No such evidence.")
-        return redirect(
-            storage.presigned_get(
-                key=item.storage_key,
-                filename=item.display_name or "evidence",
-                content_type=item.content_type,
-                inline=True,
-            )
+    item = EvidenceItem.objects.filter(
+        application_id=badge.application_id,
+        public_id=item_id,
+        visibility=EvidenceItem.Visibility.PUBLIC,
+        status=EvidenceItem.Status.READY,
+        kind=EvidenceItem.Kind.FILE,
+    ).first()
+    if item is None:
+        raise Http404("No such evidence.")
+    return redirect(
+        storage.presigned_get(
+            key=item.storage_key,
+            filename=item.display_name or "evidence",
+            content_type=item.content_type,
+            inline=True,
         )
+    )

@@ -1,9 +1,10 @@
 """The public verification page of one badge, its baked images, and the hosted Open Badges
 2.0 documents (for backpacks and platforms that only read 2.0).
 
-Badge pages are not under ``/o/<org>/``: the badge is found by its opaque id across
-organizations, then everything else runs inside that badge's organization scope. The OB 2.0
-class and issuer documents are under ``/o/<org>/`` and scoped by the middleware."""
+Badge pages are not under ``/o/<org>/``: the tenancy middleware finds the badge's organization
+by its opaque id (``badge_public_id`` in the URL) and enters that scope, in which these views
+read the badge. The OB 2.0 class and issuer documents are under ``/o/<org>/`` and scoped by the
+middleware too."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django_scopes import scope
 
 from programs import selectors as program_selectors
 from programs.models import CredentialVersion, Organization, Pathway
@@ -43,18 +43,15 @@ STATUS_SENTENCE = {
 
 
 @require_GET
-def badge_verify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def badge_verify(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The public verification page; a client that prefers JSON (``application/vc``,
     ``application/ld+json`` or ``application/json``) gets the signed credential instead."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
     media_type = negotiate(request, PAGE_OR_CREDENTIAL)
     if media_type in CREDENTIAL_TYPES:
         return credential_response(badge.credential, str(media_type))
-    with scope(organization=badge.organization_id):
-        check = services.credential_verify(
-            organization=badge.organization, credential=badge.credential
-        )
-        context = _badge_context(request, badge, check)
+    check = services.credential_verify(organization=badge.organization, credential=badge.credential)
+    context = _badge_context(request, badge, check)
     response = render(request, "badges/verify.html", context)
     response["Vary"] = "Accept, Cookie"
     response["Cache-Control"] = "private, no-cache"
@@ -201,11 +198,10 @@ def _credential_json(badge: Badge) -> str:
 
 
 @require_GET
-def badge_png(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def badge_png(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The badge picture with the signed credential baked in (iTXt ``openbadgecredential``)."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
-    with scope(organization=badge.organization_id):
-        picture = artwork.achievement_png(badge)
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
+    picture = artwork.achievement_png(badge)
     return _download(
         baking.bake_png(picture, _credential_json(badge)),
         content_type="image/png",
@@ -214,12 +210,11 @@ def badge_png(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-def badge_png_ob2(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def badge_png_ob2(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The badge picture baked for Open Badges 2.0 backpacks: iTXt ``openbadges`` holding the
     hosted Assertion's URL (which such a backpack fetches and verifies)."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
-    with scope(organization=badge.organization_id):
-        picture = artwork.achievement_png(badge)
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
+    picture = artwork.achievement_png(badge)
     return _download(
         baking.bake_png(picture, ob2.assertion_url(badge), keyword=baking.OB2_KEYWORD),
         content_type="image/png",
@@ -228,11 +223,10 @@ def badge_png_ob2(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-def badge_svg(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def badge_svg(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """An SVG badge with the signed credential baked in (``<openbadges:credential>``)."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
-    with scope(organization=badge.organization_id):
-        picture = artwork.achievement_png(badge)
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
+    picture = artwork.achievement_png(badge)
     return _download(
         baking.bake_svg(_credential_json(badge), picture, title=f"{badge.name} badge"),
         content_type="image/svg+xml",
@@ -249,10 +243,10 @@ def _organization(request: HttpRequest) -> Organization:
 
 
 @require_GET
-def ob2_assertion(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def ob2_assertion(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The hosted OB 2.0 Assertion; a revoked badge's answers 410 Gone, its body the Assertion
     with ``revoked: true`` and the reason (``ob2.assertion_status`` says why both)."""
-    badge = selectors.badge_get_by_public_id(public_id=public_id)
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
     response = json_response(ob2.assertion(badge), content_type=OB2_CONTENT_TYPE)
     response.status_code = ob2.assertion_status(badge)
     response["Cache-Control"] = "no-cache"

@@ -21,6 +21,7 @@ from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceFie
 
 from credentials_site.models import TenantModel
 
+from .. import services
 from ..admin_site import administered_org_ids
 from ..models import (
     CredentialVersion,
@@ -31,9 +32,7 @@ from ..models import (
     RubricCriterion,
 )
 
-CROSS_ORGANIZATION_ERROR = (
-    "This belongs to another organization: choose one of this organization's own."
-)
+CROSS_ORGANIZATION_ERROR = services.CROSS_ORGANIZATION
 
 
 def safe_field_classes(model: type[models.Model]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .. import selectors
+from .. import selectors, services
 from ..admin_site import admin_site, administered_org_ids
 from ..models import AuditEvent, Membership, Organization, StaffRole, User
 from .base import (
@@ -20,13 +20,16 @@ from .base import (
     TenantFormMixin,
     in_constraint,
     safe_field_classes,
+    single_org_id,
 )
 
 URL_FIELD_OVERRIDES: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 class UserByEmailForm(TenantFormMixin):
-    """Pick a person by e-mail instead of from a list of every account on the site."""
+    """Pick a person by e-mail instead of from a list of every account on the site. The form only
+    parses: the admin's ``save_model`` finds or creates the account
+    (``services.user_get_or_invite``)."""
 
     user_email = forms.EmailField(
         label="E-mail",
@@ -57,13 +60,22 @@ class UserByEmailForm(TenantFormMixin):
             exclude.discard("user")
         return exclude
 
-    def save(self, commit: bool = True) -> Any:
-        email = self.cleaned_data["user_email"]
-        user = User.objects.filter(email__iexact=email).first()
-        if user is None:
-            user = User.objects.create_user(email=email, password=None)
-        self.instance.user = user
-        return super().save(commit)
+
+def _organization(request: HttpRequest, obj: Any) -> Organization:
+    """The organization a person is being added to or changed in."""
+    organization_id: int | None = obj.organization_id or single_org_id(request)
+    if organization_id is None:  # the form requires one whenever there is a choice
+        raise ValueError("A person is added to an organization.")
+    return Organization.objects.get(pk=organization_id)
+
+
+def _person(request: HttpRequest, obj: Any, form: Any) -> User:
+    """The account the form names by e-mail, made if there is none yet."""
+    return services.user_get_or_invite(
+        email=form.cleaned_data["user_email"],
+        organization=_organization(request, obj),
+        actor=request.user,  # type: ignore[arg-type]
+    )
 
 
 # --- Organization and users ---------------------------------------------------------------------
@@ -161,9 +173,13 @@ class MembershipAdmin(TenantAdmin):
     def membership(self, obj: Membership) -> str:
         return obj.describe()
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.user = _person(request, obj, form)
+        super().save_model(request, obj, form, change)
+
 
 class StaffRoleForm(UserByEmailForm):
-    owned_org_ids: list[int] = []  # set per request by StaffRoleAdmin.get_form
+    actor: User  # set per request by StaffRoleAdmin.get_form
 
     class Meta:
         model = StaffRole
@@ -172,18 +188,24 @@ class StaffRoleForm(UserByEmailForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        organization_id = self._organization_id()
-        if cleaned.get("role") == StaffRole.Role.OWNER and organization_id not in (
-            self.owned_org_ids
-        ):
-            self.add_error("role", "Only an owner of the organization can make someone an owner.")
+        organization_id, role = self._organization_id(), cleaned.get("role")
+        if organization_id is not None and role:
+            # the services' rule, asked before saving so that a refusal is a form error
+            refusal = services.staff_role_refusal(
+                actor=self.actor, organization_id=organization_id, role=role
+            )
+            for field, errors in (refusal.fields if refusal else {}).items():
+                for error in errors:
+                    self.add_error(field, error)
         return cleaned
 
 
 @admin.register(StaffRole, site=admin_site)
 class StaffRoleAdmin(TenantAdmin):
     """Program admins manage reviewers and other program admins; only owners (and platform
-    operators) grant or take away the owner role."""
+    operators) grant or take away the owner role. Granting, changing and taking away are the
+    services' (``staff_role_grant``, ``staff_role_change``, ``staff_role_revoke``), each
+    audited."""
 
     form = StaffRoleForm
     list_display = ("user", "role")
@@ -193,10 +215,11 @@ class StaffRoleAdmin(TenantAdmin):
     exclude = ("user",)
 
     def _may_manage(self, request: HttpRequest, obj: Any) -> bool:
-        return (
-            obj is None
-            or obj.role != StaffRole.Role.OWNER
-            or obj.organization_id in selectors.organization_ids_owned_by(user=request.user)
+        return obj is None or not services.staff_role_refusal(
+            actor=request.user,  # type: ignore[arg-type]
+            organization_id=obj.organization_id,
+            role=obj.role,
+            taking_away=True,
         )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -209,8 +232,36 @@ class StaffRoleAdmin(TenantAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
-        form.owned_org_ids = selectors.organization_ids_owned_by(user=request.user)
+        form.actor = request.user
         return form
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        values = {
+            "user": _person(request, obj, form),
+            "role": data["role"],
+            "programs": data.get("programs") or (),
+            "credentials": data.get("credentials") or (),
+            "actor": request.user,
+        }
+        if change:
+            role = services.staff_role_change(staff_role=obj, **values)
+        else:
+            role = services.staff_role_grant(organization=_organization(request, obj), **values)
+        # the admin logs and redirects with ``obj``: make it the role the service saved
+        obj.pk, obj.user, obj.role = role.pk, role.user, role.role
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Nothing more to save: the service set the role's programs and credentials (and
+        there are no inlines)."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.staff_role_revoke(staff_role=obj, actor=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for staff_role in queryset:
+            services.staff_role_revoke(staff_role=staff_role, actor=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(AuditEvent, site=admin_site)

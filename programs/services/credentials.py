@@ -1,9 +1,7 @@
-"""State changes of programs: credential versions (draft → published → superseded), retirement,
-roles and memberships. Each runs in one transaction and writes an audit event."""
+"""Credentials and their versions (draft → published → superseded), and retirement."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -12,36 +10,16 @@ from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
 
-from .errors import ProgramErrorCode
-from .models import (
-    AuditEvent,
+from ..errors import ProgramErrorCode
+from ..models import (
     Credential,
     CredentialVersion,
     EvidenceRequirement,
-    Membership,
     Organization,
+    Program,
     User,
 )
-
-
-def audit_record(
-    *,
-    organization: Organization,
-    actor: User | None,
-    action: str,
-    obj: Any,
-    summary: str,
-    data: dict[str, Any] | None = None,
-) -> AuditEvent:
-    return AuditEvent.objects.create(
-        organization=organization,
-        actor=actor,
-        action=action,
-        object_type=type(obj).__name__,
-        object_id=str(obj.pk),
-        summary=summary[:300],
-        data=data or {},
-    )
+from .audit import audit_record
 
 
 def _copy_version(source: CredentialVersion, *, number: int) -> CredentialVersion:
@@ -262,8 +240,6 @@ def credential_create(
     **version_fields: Any,
 ) -> CredentialVersion:
     """A new credential with its first draft version (not yet in the catalog)."""
-    from .models import Program
-
     program = Program.objects.get(pk=program_id, organization=organization)
     position = (
         Credential.objects.filter(organization=organization).aggregate(m=Max("position"))["m"] or 0
@@ -288,27 +264,3 @@ def credential_create(
         summary=f"Credential “{title}” created as a draft",
     )
     return version
-
-
-@transaction.atomic
-def membership_lapse_expired(*, organization: Organization, today: dt.date | None = None) -> int:
-    """Mark active memberships whose end date has passed as lapsed; returns how many changed."""
-    today = today or timezone.localdate()
-    expired = list(
-        Membership.objects.select_for_update(skip_locked=True).filter(
-            organization=organization,
-            status=Membership.Status.ACTIVE,
-            member_until__lt=today,
-        )
-    )
-    for membership in expired:
-        membership.status = Membership.Status.LAPSED
-        membership.save(update_fields=["status", "updated_at"])
-        audit_record(
-            organization=organization,
-            actor=None,
-            action="membership.lapsed",
-            obj=membership,
-            summary=f"Membership of {membership.user.email} lapsed on {membership.member_until}",
-        )
-    return len(expired)

@@ -1,0 +1,42 @@
+"""State changes of programs: credential versions (draft → published → superseded), retirement,
+accounts, staff roles and memberships. Each runs in one transaction and writes an audit event.
+
+A package by concern; callers use ``programs.services.<name>`` as before."""
+
+from .audit import audit_record
+from .credentials import (
+    credential_create,
+    credential_retire,
+    credential_version_create_draft,
+    credential_version_problems,
+    credential_version_publish,
+)
+from .people import (
+    CROSS_ORGANIZATION,
+    OWNER_ONLY_GIVES,
+    OWNER_ONLY_TAKES,
+    membership_lapse_expired,
+    staff_role_change,
+    staff_role_grant,
+    staff_role_refusal,
+    staff_role_revoke,
+    user_get_or_invite,
+)
+
+__all__ = [
+    "CROSS_ORGANIZATION",
+    "OWNER_ONLY_GIVES",
+    "OWNER_ONLY_TAKES",
+    "audit_record",
+    "credential_create",
+    "credential_retire",
+    "credential_version_create_draft",
+    "credential_version_problems",
+    "credential_version_publish",
+    "membership_lapse_expired",
+    "staff_role_change",
+    "staff_role_grant",
+    "staff_role_refusal",
+    "staff_role_revoke",
+    "user_get_or_invite",
+]

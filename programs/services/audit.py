@@ -1,0 +1,27 @@
+"""The audit trail: every service that changes state records who did what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import AuditEvent, Organization, User
+
+
+def audit_record(
+    *,
+    organization: Organization,
+    actor: User | None,
+    action: str,
+    obj: Any,
+    summary: str,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor=actor,
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(obj.pk),
+        summary=summary[:300],
+        data=data or {},
+    )
