@@ -35,9 +35,12 @@ from allauth.core.internal import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -46,9 +49,10 @@ from . import selectors
 
 LOCKED_CODE = "too_many_login_attempts"  # allauth's code for a refused sign-in
 
-# Session keys: when the session last made a request (epoch seconds) and the idle limit then.
+# Session keys: when the session last made a request (epoch seconds), and whether its user was
+# staff then.
 SEEN_KEY = "_idle_seen"
-LIMIT_KEY = "_idle_limit"
+STAFF_KEY = "_idle_staff"
 
 
 def _now() -> float:
@@ -131,13 +135,27 @@ class LoginForm(allauth_forms.LoginForm):
 # --- Idle sessions -----------------------------------------------------------------------------
 
 
-def idle_limit(request: HttpRequest) -> int:
-    """Seconds of inactivity after which this request's session is signed out."""
-    if selectors.user_has_staff_role(user=request.user):
+def record_activity(request: HttpRequest, user: Any) -> None:
+    """Note a request now, and whether the user is staff (asked again at each note, so a role
+    given or taken away counts within a minute). Also run at sign-in (``user_logged_in``), so
+    the first pages after it neither query nor write."""
+    request.session[SEEN_KEY] = _now()
+    request.session[STAFF_KEY] = selectors.user_has_staff_role(user=user)
+
+
+def idle_limit(session: SessionBase) -> int:
+    """Seconds without a request after which this session is signed out."""
+    if session.get(STAFF_KEY):
         return int(settings.SESSION_IDLE_STAFF_SECONDS)
-    if request.session.get_expire_at_browser_close():
+    if session.get_expire_at_browser_close():  # "Remember me" left unticked
         return int(settings.SESSION_IDLE_SECONDS)
     return int(settings.SESSION_IDLE_REMEMBERED_SECONDS)
+
+
+@receiver(user_logged_in)
+def _signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        record_activity(request, user)
 
 
 def _is_page_request(request: HttpRequest) -> bool:
@@ -166,14 +184,17 @@ class IdleSessionMiddleware:
 
     def _touch(self, request: HttpRequest) -> HttpResponse | None:
         session = request.session
-        now = _now()
-        seen, limit = session.get(SEEN_KEY), session.get(LIMIT_KEY)
-        if seen is not None and limit is not None and now - seen > limit:
+        seen = session.get(SEEN_KEY)
+        if seen is None or session.get(STAFF_KEY) is None:  # a session from before this check
+            record_activity(request, request.user)
+            return None
+        limit = idle_limit(session)
+        idle = _now() - seen
+        if idle > limit:
             return self._expire(request, limit)
-        if seen is None or limit is None or now - seen >= settings.SESSION_IDLE_REFRESH_SECONDS:
-            limit = idle_limit(request)
+        if idle >= settings.SESSION_IDLE_REFRESH_SECONDS:
             # saving the session also renews its cookie and stored copy (SESSION_COOKIE_AGE)
-            session[SEEN_KEY], session[LIMIT_KEY] = now, limit
+            record_activity(request, request.user)
         return None
 
     def _expire(self, request: HttpRequest, limit: int) -> HttpResponse | None:
