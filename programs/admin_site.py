@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import get_adapter
 from allauth.decorators import rate_limit
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -53,8 +54,6 @@ class AdminLoginForm(AdminAuthenticationForm):
         """As Django's, but through allauth's adapter, so that a wrong password counts against
         the address and the account in the one limiter ``/accounts/login/`` uses, and a
         lockout refuses here too (programs.security)."""
-        from allauth.account.adapter import get_adapter
-
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if username is not None and password:
