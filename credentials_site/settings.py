@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "programs.security.IdleSessionMiddleware",
     "credentials_site.tenancy.TenantScopeMiddleware",
 ]
 
@@ -171,12 +172,45 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
+# Sign-up, password change and reset (and the admin's user forms) all validate with these.
+PASSWORD_MIN_LENGTH = 12
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed sign-ins are counted by allauth in the cache (Redis, shared by all web processes),
+# for /accounts/login/ and /admin/login/ alike: per address, and per e-mail typed
+# (programs/security.py). A locked-out person is told when to try again.
+ACCOUNT_ADAPTER = "programs.security.AccountAdapter"
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# How many proxies in front of the app add to X-Forwarded-For (the address limits count by the
+# client's address, not the proxy's). 0: the app is reached directly.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Sessions: signed out after a time without any request (programs/security.py) -------------
+# Platform staff and anyone with a staff role (reviewer, program admin, owner) in any organization.
+SESSION_IDLE_STAFF_SECONDS = env.int("SESSION_IDLE_STAFF_SECONDS", default=2 * 60 * 60)
+# Educators who ticked "Remember me" at sign-in; their cookie lasts as long (SESSION_COOKIE_AGE).
+SESSION_IDLE_REMEMBERED_SECONDS = env.int(
+    "SESSION_IDLE_REMEMBERED_SECONDS", default=14 * 24 * 60 * 60
+)
+# Educators who did not: their cookie also ends when the browser closes.
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=2 * 60 * 60)
+# Activity is written to the session at most this often (each write is a database write).
+SESSION_IDLE_REFRESH_SECONDS = 60
+SESSION_COOKIE_AGE = max(
+    SESSION_IDLE_REMEMBERED_SECONDS, SESSION_IDLE_STAFF_SECONDS, SESSION_IDLE_SECONDS
+)
+ACCOUNT_SESSION_REMEMBER = None  # the login form asks "Remember me", saying for how long
+ACCOUNT_FORMS = {"login": "programs.security.LoginForm"}
 
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -19,6 +19,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import password_validation
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -63,6 +64,21 @@ class SignupForm(forms.Form):
 
     def clean_full_name(self) -> str:
         return _one_line(self.cleaned_data["full_name"])
+
+    def clean(self) -> dict[str, Any]:
+        """allauth checks the password against the e-mail address; the name is only known here,
+        so the same similarity rule is applied to it (``password1``'s message, like the rest)."""
+        super().clean()
+        cleaned = self.cleaned_data
+        name, password = cleaned.get("full_name"), cleaned.get("password1")
+        if name and password:
+            for validator in password_validation.get_default_password_validators():
+                if isinstance(validator, password_validation.UserAttributeSimilarityValidator):
+                    try:
+                        validator.validate(password, User(full_name=name))
+                    except forms.ValidationError as error:
+                        self.add_error("password1", error)
+        return cleaned
 
     def signup(self, request: HttpRequest, user: User) -> None:
         """Called by allauth once the new account is saved (never for an address that already

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import get_adapter
+from allauth.decorators import rate_limit
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from . import selectors
 
@@ -45,6 +50,21 @@ class AdminLoginForm(AdminAuthenticationForm):
         ),
     }
 
+    def clean(self) -> dict[str, Any]:
+        """As Django's, but through allauth's adapter, so that a wrong password counts against
+        the address and the account in the one limiter ``/accounts/login/`` uses, and a
+        lockout refuses here too (programs.security)."""
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            self.user_cache = get_adapter(self.request).authenticate(
+                self.request, email=username, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
     def confirm_login_allowed(self, user: Any) -> None:
         AuthenticationForm.confirm_login_allowed(self, user)  # refuses inactive accounts
         if user.is_staff or user.is_superuser:
@@ -68,6 +88,14 @@ class TesseraAdminSite(admin.AdminSite):
     site_title = "Tessera admin"
     index_title = "Your organization's programs"
     login_form = AdminLoginForm
+
+    @method_decorator(rate_limit(action="login"))
+    @method_decorator(never_cache)
+    @method_decorator(login_not_required)
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """Sign-in posts are limited per address as on ``/accounts/login/`` (allauth's
+        ``login`` rate, in the shared cache)."""
+        return super().login(request, extra_context)
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -79,6 +79,16 @@ def organization_ids_owned_by(*, user: User | AnonymousUser) -> list[int]:
     )
 
 
+def user_has_staff_role(*, user: User | AnonymousUser) -> bool:
+    """Platform staff, or any staff role (reviewer, program admin, owner …) in any organization:
+    such a session times out sooner when idle (programs.security)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return StaffRole.objects.with_scopes_disabled().filter(user=user).exists()  # across orgs
+
+
 def membership_get(*, organization: Organization, user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None

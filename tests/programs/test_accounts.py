@@ -186,3 +186,90 @@ def test_one_account_across_organizations(client: Client) -> None:
     assert user.email in at_gael.content.decode() and user.email in at_district.content.decode()
     assert "GAEL Member" in at_gael.content.decode()
     assert "RUSD Member" not in at_district.content.decode()
+
+
+# --- Password rules: 12 characters at least, not common, not like the name or the address -------
+
+
+def _signup(client: Client, password: str, **fields: str) -> str:
+    data = {
+        "full_name": "Maria Lopez",
+        "email": "maria.lopez@school.example",
+        "password1": password,
+        "password2": password,
+        **fields,
+    }
+    response = client.post("/accounts/signup/", data)
+    return response.content.decode() if response.status_code == 200 else ""
+
+
+class TestPasswordRules:
+    @pytest.mark.parametrize(
+        ("password", "message"),
+        [
+            ("Maple-tree7", "This password is too short. It must contain at least 12 characters."),
+            ("qwertyqwerty", "This password is too common."),
+            ("MariaLopez2026", "The password is too similar to the full name."),
+            ("maria.lopez.school", "The password is too similar to the e-mail address."),
+        ],
+    )
+    def test_a_weak_password_is_refused_beside_its_field_and_creates_nothing(
+        self, client: Client, password: str, message: str
+    ) -> None:
+        # when someone signs up with it
+        page = _signup(client, password)
+        # then the password field says what is wrong, and no account is made
+        assert f'<ul class="errorlist" id="id_password1_error"><li>{message}</li>' in page
+        assert not User.objects.filter(email="maria.lopez@school.example").exists()
+        assert not mail.outbox
+
+    def test_a_long_enough_password_like_the_demo_ones_is_accepted(self, client: Client) -> None:
+        # when someone signs up with a 17-character password shaped like the demo ones
+        response = client.post(
+            "/accounts/signup/",
+            {
+                "full_name": "Maria Lopez",
+                "email": "maria.lopez@school.example",
+                "password1": "tessera-demo-2026",
+                "password2": "tessera-demo-2026",
+            },
+        )
+        # then the account is made and the address must be confirmed
+        assert response.status_code == 302
+        assert User.objects.filter(email="maria.lopez@school.example").exists()
+
+    def test_a_password_change_to_a_short_one_is_refused(self, client: Client) -> None:
+        # given a signed-in educator
+        user = UserFactory(email="changer@example.org")
+        client.force_login(user)
+        # when they change their password to an 11-character one
+        response = client.post(
+            "/accounts/password/change/",
+            {
+                "oldpassword": "correct horse battery staple",
+                "password1": "Maple-tree7",
+                "password2": "Maple-tree7",
+            },
+        )
+        # then it is refused beside the field and the old password still works
+        assert response.status_code == 200
+        assert "It must contain at least 12 characters." in response.content.decode()
+        user.refresh_from_db()
+        assert user.check_password("correct horse battery staple")
+
+    def test_a_reset_to_a_common_password_is_refused(self, client: Client) -> None:
+        # given an educator who asked for a reset link
+        user = UserFactory(email="forgetful@example.org")
+        client.post("/accounts/password/reset/", {"email": "forgetful@example.org"})
+        reset_path = _link(mail.outbox[0].body)
+        response = client.get(reset_path, follow=True)
+        form_path = response.redirect_chain[-1][0] if response.redirect_chain else reset_path
+        # when they choose a common password
+        response = client.post(
+            form_path, {"password1": "qwerty123456", "password2": "qwerty123456"}
+        )
+        # then it is refused and nothing changed
+        assert response.status_code == 200
+        assert "This password is too common." in response.content.decode()
+        user.refresh_from_db()
+        assert user.check_password("correct horse battery staple")
