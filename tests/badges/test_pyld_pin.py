@@ -1,6 +1,9 @@
 """pyld is pinned because badges/dataintegrity.py overrides and calls some of its internals (on
 our own subclasses, never on pyld's module or classes: STYLE.md rule 26). These tests fail
-loudly when an upgrade changes any of them, and say what to re-check before moving the pin."""
+loudly when an upgrade changes any of them, and say what to re-check before moving the pin.
+That ``normalize`` still takes our resolver from its ``contextResolver`` option is checked by
+behaviour instead: tests/badges/test_dataintegrity.py's isolation test fails if pyld used its
+own process-wide cache for our contexts."""
 
 from __future__ import annotations
 
