@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from frozendict import frozendict
 from pyld import context_resolver, jsonld
+from pyld.resolved_context import ResolvedContext
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -56,8 +59,8 @@ def _bundled(url: str) -> dict[str, Any]:
 
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """pyld document loader: bundled contexts only, never the network. The bundled files never
-    change, so they are tagged ``static``: pyld then keeps each context resolved across calls
-    instead of resolving it again for every document."""
+    change, so they are tagged ``static``: our resolver (``_BundledContextResolver``) then keeps
+    each context resolved across calls instead of resolving it again for every document."""
     try:
         return {**_bundled(url), "tag": "static"}
     except ContextRefused as error:
@@ -66,8 +69,33 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
         ) from error
 
 
-def _context_cache_key(context: Any) -> bytes:
-    """The key pyld files a resolved embedded context under. pyld computes it with a pure-Python
+class _Recent(OrderedDict[Any, Any]):
+    """A mapping that keeps its ``maxsize`` most recently used entries (pyld only calls ``get``
+    and ``[key] = value`` on the resolver's shared cache). A concurrent eviction between two
+    steps is a miss, never an error."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            value = self[key]
+            self.move_to_end(key)
+        except KeyError:
+            return default
+        return value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        with suppress(KeyError):
+            self.move_to_end(key)
+            while len(self) > self.maxsize:
+                self.popitem(last=False)
+
+
+def _context_cache_key(context: Any) -> str:
+    """The key a resolved embedded context is filed under. pyld computes it with a pure-Python
     JSON Canonicalization (RFC 8785) every time a type-scoped context applies, a dozen times per
     credential, which was the largest single cost of canonicalizing one. Any deterministic,
     injective serialization is as good a key: the C JSON encoder with sorted keys is one (it
@@ -75,10 +103,44 @@ def _context_cache_key(context: Any) -> bytes:
     canonical N-Quads do not (the 1EdTech vector test checks them byte for byte)."""
     return json.dumps(
         context, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=dict
-    ).encode()
+    )
 
 
-context_resolver.canonicalize = _context_cache_key
+# Resolved contexts of our canonicalization only, never pyld's process-wide cache: the bundled
+# contexts (tagged ``static``) stay resolved across calls, and no other pyld caller is served
+# a context our loader produced. ~35 entries after OB 3.0, CLR 2.0 and the validator's
+# complete.json; room for the embedded contexts of documents other people send.
+_resolved_contexts = _Recent(maxsize=256)
+
+
+class _BundledContextResolver(context_resolver.ContextResolver):
+    """pyld's resolver with ``_context_cache_key`` for embedded contexts. Overrides
+    ``ContextResolver.resolve`` (pyld 3.3.0; tests/badges/test_pyld_pin.py fails when an
+    upgrade changes it): an embedded context is looked up with the fast key, everything else
+    (URLs, ``null``, errors) is pyld's own code."""
+
+    def __init__(self) -> None:
+        super().__init__(_resolved_contexts, document_loader)
+
+    def resolve(
+        self, active_ctx: Any, context: Any, base: Any, cycles: set[str] | None = None
+    ) -> list[Any]:
+        if cycles is None:
+            cycles = set()  # one set for the whole call, as pyld's own loop shares it
+        if isinstance(context, dict | frozendict) and "@context" in context:
+            context = context["@context"]
+        resolved: list[Any] = []
+        for ctx in context if isinstance(context, list) else [context]:
+            if not isinstance(ctx, dict | frozendict):
+                resolved.extend(super().resolve(active_ctx, [ctx], base, cycles))
+                continue
+            key = _context_cache_key(ctx)
+            found = self._get(key)
+            if not found:
+                found = ResolvedContext(ctx)
+                self._cache_resolved_context(key, found, "static")
+            resolved.append(found)
+        return resolved
 
 
 # pyld caches a processed context per (resolved context, active context), the active context
@@ -88,60 +150,7 @@ context_resolver.canonicalize = _context_cache_key
 # contexts are immutable (frozendict) and a function of the active context, the local context
 # and the options (the base IRI and the document loader: only ours), so they are kept here by
 # those, with the same ``_uuid`` key pyld uses.
-_process_context = jsonld.JsonLdProcessor._process_context
-_processed: dict[tuple[Any, ...], Any] = {}
-_PROCESSED_MAX = 1024
-
-
-def _process_context_kept(
-    self: jsonld.JsonLdProcessor,
-    active_ctx: Any,
-    local_ctx: Any,
-    options: dict[str, Any],
-    override_protected: bool = False,
-    propagate: bool = True,
-    validate_scoped: bool = True,
-    cycles: Any = None,
-) -> Any:
-    def process() -> Any:
-        return _process_context(
-            self,
-            active_ctx,
-            local_ctx,
-            options,
-            override_protected,
-            propagate,
-            validate_scoped,
-            cycles,
-        )
-
-    uid = active_ctx.get("_uuid") if hasattr(active_ctx, "get") else None
-    if uid is None or options.get("documentLoader") is not document_loader:
-        return process()  # only our own canonicalization, with the bundled contexts
-    try:
-        local_key = _context_cache_key(local_ctx)
-    except (TypeError, ValueError):
-        return process()
-    key = (
-        uid,
-        local_key,
-        override_protected,
-        propagate,
-        validate_scoped,
-        options.get("base"),
-        options.get("processingMode"),
-    )
-    processed = _processed.get(key)
-    if processed is None:
-        processed = process()
-        if isinstance(processed, frozendict):  # never keep a context someone could change
-            if len(_processed) >= _PROCESSED_MAX:
-                _processed.clear()
-            _processed[key] = processed
-    return processed
-
-
-jsonld.JsonLdProcessor._process_context = _process_context_kept  # type: ignore[method-assign]
+_processed_contexts = _Recent(maxsize=1024)
 
 
 class UnsafeDocument(ValueError):
@@ -150,9 +159,15 @@ class UnsafeDocument(ValueError):
 
 
 class _SafeProcessor(jsonld.JsonLdProcessor):
-    """pyld has no safe mode; this processor records what expansion drops (pyld's
-    ``on_property_dropped``). An undefined type needs no check: it is resolved against the base
-    IRI and so changes the canonical form (the signature fails)."""
+    """The processor of our canonicalization, and only of ours (pyld's own module and classes
+    are left as they are):
+
+    - Safe mode. pyld has none; this processor records what expansion drops (pyld's
+      ``on_property_dropped``). An undefined type needs no check: it is resolved against the
+      base IRI and so changes the canonical form (the signature fails).
+    - Processed contexts kept across documents: overrides ``JsonLdProcessor._process_context``
+      (pyld 3.3.0; tests/badges/test_pyld_pin.py fails when an upgrade changes it).
+    """
 
     def __init__(self) -> None:
         self.dropped: list[str] = []
@@ -160,6 +175,41 @@ class _SafeProcessor(jsonld.JsonLdProcessor):
 
     def _dropped(self, expanded_property: str | None) -> None:
         self.dropped.append(str(expanded_property))
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: dict[str, Any],
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        stock = super()._process_context
+        args = (active_ctx, local_ctx, options, override_protected, propagate, validate_scoped)
+        uid = active_ctx.get("_uuid") if hasattr(active_ctx, "get") else None
+        if uid is None or options.get("documentLoader") is not document_loader:
+            return stock(*args, cycles)  # only with the bundled contexts
+        try:
+            local_key = _context_cache_key(local_ctx)
+        except (TypeError, ValueError):
+            return stock(*args, cycles)
+        key = (
+            uid,
+            local_key,
+            override_protected,
+            propagate,
+            validate_scoped,
+            options.get("base"),
+            options.get("processingMode"),
+        )
+        processed = _processed_contexts.get(key)
+        if processed is None:
+            processed = stock(*args, cycles)
+            if isinstance(processed, frozendict):  # never keep a context someone could change
+                _processed_contexts[key] = processed
+        return processed
 
 
 def canonize(
@@ -175,6 +225,9 @@ def canonize(
             "algorithm": "URDNA2015",
             "format": "application/n-quads",
             "documentLoader": document_loader,
+            # pyld's documented option (its docstrings say "internal use"): our resolver, so
+            # the faster keys and the kept contexts are ours alone
+            "contextResolver": _BundledContextResolver(),
         },
     )
     if safe and processor.dropped:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
+from c14n import Canonicalize
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pyld import jsonld
+from pyld import context_resolver, jsonld, resolved_context
 
 from badges import dataintegrity
 from tests.badges.conftest import VECTORS, assert_valid_ob3
 
 OB = VECTORS / "obv3p0"
+CLR = VECTORS / "clrv2p0"
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +124,86 @@ def test_a_term_the_signature_does_not_cover_fails_verification_in_safe_mode(
     assert "not what was signed" in result.errors[0]
     with pytest.raises(dataintegrity.UnsafeDocument):
         dataintegrity.canonize(unsafe)
+
+
+def test_the_clr_vector_canonicalizes_and_signs_byte_for_byte() -> None:
+    # given 1EdTech's CLR 2.0 vector: a credential with four contexts, CLR's among them
+    vector = json.loads((CLR / "vector.json").read_text())
+    credential = json.loads((CLR / "credential.json").read_text())
+    proof_options = {**vector["proofOptions"], "@context": credential["@context"]}
+    # when we canonicalize its document and proof options, and sign it
+    document_canon = dataintegrity.canonize(credential)
+    proof_canon = dataintegrity.canonize(proof_options)
+    signed = dataintegrity.sign(
+        credential,
+        private_key=_key(vector),
+        verification_method=vector["proofOptions"]["verificationMethod"],
+        created=vector["proofOptions"]["created"],
+    )
+    # then each is the published one, to the byte
+    assert document_canon == (CLR / "document-canon.txt").read_text()
+    assert proof_canon == (CLR / "proof-canon.txt").read_text()
+    assert signed["proof"][0]["proofValue"] == vector["expected"]["proofValue"]
+    assert json.dumps(signed, indent=2) + "\n" == (CLR / "signed-credential.json").read_text()
+
+
+def _code_of_ours(module: ModuleType) -> list[str]:
+    """Names in a pyld module, or methods of its classes, whose code is not pyld's (or the
+    libraries pyld imports) but Tessera's."""
+    found = [
+        name
+        for name, value in vars(module).items()
+        if str(getattr(value, "__module__", "")).startswith(("badges", "tests"))
+    ]
+    for name, cls in inspect.getmembers(module, inspect.isclass):
+        if cls.__module__.startswith("pyld"):
+            found += [
+                f"{name}.{attr}"
+                for attr, value in vars(cls).items()
+                if str(getattr(value, "__module__", "pyld")).startswith(("badges", "tests"))
+            ]
+    return found
+
+
+def _their_loader(asked: list[str]) -> Any:
+    """Another caller's document loader: the same context files, read afresh, no ``static``
+    tag, and a record of every URL pyld asks it for."""
+
+    def load(url: str, options: Any = None) -> dict[str, Any]:
+        asked.append(url)
+        name = dataintegrity._context_index()[url]
+        document = json.loads(Path(dataintegrity.CONTEXTS_DIR / name).read_text())
+        return {"contextUrl": None, "documentUrl": url, "document": document}
+
+    return load
+
+
+def test_our_canonicalization_leaves_pyld_as_every_other_caller_finds_it() -> None:
+    # given our canonicalization has run, with its speed-ups, on a credential with 4 contexts
+    credential = json.loads((CLR / "credential.json").read_text())
+    ours = dataintegrity.canonize(credential)
+    kept = len(dataintegrity._processed_contexts)
+    # when another caller canonicalizes the same credential with plain pyld and its own loader
+    asked: list[str] = []
+    theirs = jsonld.normalize(
+        credential,
+        {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "documentLoader": _their_loader(asked),
+        },
+    )
+    # then they get the same N-Quads from pyld as pyld ships it: its own functions and cache
+    # key, its own context resolution (their loader is asked for every context: none of the
+    # contexts our loader produced is served to them), and our caches are not used for them
+    assert theirs == ours
+    assert set(credential["@context"]) <= set(asked)
+    assert len(dataintegrity._processed_contexts) == kept
+    assert jsonld.JsonLdProcessor._process_context.__module__ == "pyld.jsonld"
+    assert jsonld.JsonLdProcessor._process_context.__qualname__ == (
+        "JsonLdProcessor._process_context"
+    )
+    assert context_resolver.canonicalize is Canonicalize.canonicalize
+    assert context_resolver.ContextResolver.resolve.__module__ == "pyld.context_resolver"
+    for module in (jsonld, context_resolver, resolved_context):
+        assert _code_of_ours(module) == [], f"Tessera code assigned into {module.__name__}"
