@@ -124,8 +124,9 @@ def var(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # short: PostgreSQL's socket path must stay under 107 bytes
     path = Path(tmp_path_factory.mktemp("ds", numbered=True)) / "var"
     yield path
-    for line in leftovers(path):  # a failed test must not leave servers behind either
-        pid = int(line.split(":", 1)[0])
+    # a failed test must not leave servers behind either (Redis is found by its pid file only)
+    pids = [int(line.split(":", 1)[0]) for line in leftovers(path)]
+    for pid in [*pids, *alive(server_pids(path)).values()]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
