@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 
-from . import ob2, services
+from . import documents, ob2, services
 from .models import Badge
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
@@ -68,6 +68,20 @@ def signature_html(badge: Badge, *, verify_url: str, picture_url: str) -> str:
     )
 
 
+def embed_html(badge: Badge) -> str:
+    """A snippet for a portfolio or a school site: the badge's card (``/badges/<id>/card``, a
+    page that may be framed anywhere) in an iframe."""
+    card_url = documents.site_url(reverse("badges:card", args=[badge.public_id]))
+    return str(
+        format_html(
+            '<iframe src="{}" title="{}" width="360" height="180" '
+            'style="border:0;max-width:100%" loading="lazy"></iframe>',
+            card_url,
+            f"{badge.name}: a verified badge",
+        )
+    )
+
+
 def download_filename(badge: Badge, extension: str, *, suffix: str = "") -> str:
     return f"{slugify(badge.name) or 'badge'}{suffix}.{extension}"
 
@@ -81,6 +95,7 @@ def share_context(badge: Badge) -> dict[str, Any]:
         "image_url": picture_url,
         "linkedin_url": linkedin_url(badge, verify_url=verify_url),
         "signature_html": signature_html(badge, verify_url=verify_url, picture_url=picture_url),
+        "embed_html": embed_html(badge),
         "json_url": reverse("badges:json", args=[badge.public_id]),
         "png_url": reverse("badges:png", args=[badge.public_id]),
         "svg_url": reverse("badges:svg", args=[badge.public_id]),

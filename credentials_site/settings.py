@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.http.request import validate_host
 
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
+    "csp",
     "django_scopes",
     "rest_framework",
     "rest_framework.authtoken",
@@ -96,6 +98,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -374,6 +378,46 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security ----------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp) on every response: scripts only from this site (or with
+# the request's nonce), evidence media and uploads only to the evidence store's origin, and no
+# framing, except where a view says so (badges.views: the verification page and its card).
+# Styles allow inline attributes: the admin's templates and the uploader (Uppy) set them.
+_EVIDENCE_ORIGIN = "{0.scheme}://{0.netloc}".format(
+    urlsplit(AWS_S3_PUBLIC_ENDPOINT_URL or AWS_S3_ENDPOINT_URL)
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", _EVIDENCE_ORIGIN],
+        "media-src": [SELF, "blob:", _EVIDENCE_ORIGIN],
+        "object-src": [SELF, _EVIDENCE_ORIGIN],
+        "frame-src": [SELF, _EVIDENCE_ORIGIN],
+        "connect-src": [SELF, _EVIDENCE_ORIGIN],
+        "font-src": [SELF, "data:"],
+        "worker-src": [SELF, "blob:"],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Powerful browser features the site never uses are off for it and anything it embeds.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "interest-cohort",
+        "browsing-topics",
+    )
+}
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

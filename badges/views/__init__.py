@@ -20,6 +20,7 @@ from .documents import (
     status_list,
 )
 from .verify import (
+    badge_card,
     badge_png,
     badge_png_ob2,
     badge_svg,
@@ -33,6 +34,7 @@ from .verify import (
 __all__ = [
     "achievement_image",
     "backpack",
+    "badge_card",
     "badge_check",
     "badge_evidence",
     "badge_json",

@@ -12,10 +12,12 @@ import json
 import uuid
 from typing import Any
 
+from csp.decorators import csp_replace
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from programs import selectors as program_selectors
@@ -41,7 +43,13 @@ STATUS_SENTENCE = {
 
 # --- The verification page ------------------------------------------------------------------
 
+# Sharing a badge means showing it on other sites: its page and its card may be framed by any
+# site (every other page of Tessera may not: CONTENT_SECURITY_POLICY's frame-ancestors 'none').
+_frame_anywhere = csp_replace({"frame-ancestors": ["*"]})
 
+
+@_frame_anywhere
+@xframe_options_exempt
 @require_GET
 def badge_verify(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The public verification page; a client that prefers JSON (``application/vc``,
@@ -55,6 +63,32 @@ def badge_verify(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRespon
     response = render(request, "badges/verify.html", context)
     response["Vary"] = "Accept, Cookie"
     response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@_frame_anywhere
+@xframe_options_exempt
+@require_GET
+def badge_card(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
+    """A small card for other sites to embed (``sharing.embed_html``): the badge, its earner
+    (as the signed credential names them), its issuer and its status checked now, linked to the
+    verification page."""
+    badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
+    check = services.credential_verify(organization=badge.organization, credential=badge.credential)
+    credential = badge.credential
+    response = render(
+        request,
+        "badges/card.html",
+        {
+            "badge": badge,
+            "earner": documents.subject_name(credential),
+            "issuer_name": (credential.get("issuer") or {}).get("name") or badge.organization.name,
+            "status": _status(badge, check),
+            "url": services.badge_url(badge),
+            "image_url": sharing.image_url(badge),
+        },
+    )
+    response["Cache-Control"] = "public, max-age=300"
     return response
 
 

@@ -11,7 +11,8 @@ Each journey module gets a ``journey`` (one per module): ``journey.step(page, "n
 page with axe-core (WCAG 2.1 A and AA rules; any serious or critical violation fails the test with
 a readable list) and saves full-page screenshots at a desktop and a phone width to
 ``tests/e2e/artifacts/<journey>/<nn>-<name>-{desktop,phone}.png`` (git-ignored; CI keeps them).
-A step also fails on JavaScript errors and on any request that leaves this machine (no CDN).
+A step also fails on JavaScript errors, on anything the Content-Security-Policy refused (the
+browser reports it on the console), and on any request that leaves this machine (no CDN).
 ``journey.login(page, email)`` logs in through the real form with the demo password;
 ``journey.new_page()`` opens a fresh, logged-out browser context. ``E2E_AXE_COLLECT=1`` lists
 every step's violations at the end of the test instead of stopping at the first (for fixing
@@ -222,6 +223,7 @@ class Journey:
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("request", lambda request: self._note_request(request.url, errors))
+        page.on("console", lambda message: self._note_console(message.text, errors))
         page.js_errors = errors  # type: ignore[attr-defined]
         return page
 
@@ -231,6 +233,12 @@ class Journey:
         host = urlsplit(url).hostname
         if urlsplit(url).scheme in {"http", "https"} and host not in LOCAL_HOSTS:
             errors.append(f"a request left the machine: {url}")
+
+    @staticmethod
+    def _note_console(text: str, errors: list[str]) -> None:
+        """Anything the Content-Security-Policy refused (the browser says so on the console)."""
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            errors.append(f"CSP violation: {text}")
 
     def login(self, page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
         """Log in through the site's own login form."""
