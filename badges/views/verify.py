@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from csp.decorators import csp_replace
 from django.db.models import Q
@@ -45,11 +46,15 @@ STATUS_SENTENCE = {
 
 # Sharing a badge means showing it on other sites: its page and its card may be framed by any
 # site (every other page of Tessera may not: CONTENT_SECURITY_POLICY's frame-ancestors 'none').
-_frame_anywhere = csp_replace({"frame-ancestors": ["*"]})
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def _frame_anywhere(view: View) -> View:
+    framable = csp_replace({"frame-ancestors": ["*"]})(xframe_options_exempt(view))
+    return cast(View, framable)
 
 
 @_frame_anywhere
-@xframe_options_exempt
 @require_GET
 def badge_verify(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The public verification page; a client that prefers JSON (``application/vc``,
@@ -67,7 +72,6 @@ def badge_verify(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRespon
 
 
 @_frame_anywhere
-@xframe_options_exempt
 @require_GET
 def badge_card(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """A small card for other sites to embed (``sharing.embed_html``): the badge, its earner
