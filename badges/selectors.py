@@ -213,10 +213,10 @@ def badge_get_for_admin(*, organization: Organization, public_id: uuid.UUID | st
     return badge
 
 
-def badge_get_for_recipient(*, user: User, public_id: uuid.UUID | str) -> Badge:
-    """One of ``user``'s own badges (any organization); anyone else's is 404."""
+def access_badge_by_public_id(*, actor: User, public_id: uuid.UUID | str) -> Badge:
+    """One of the actor's own badges (any organization); anyone else's is 404."""
     with scopes_disabled():
-        badge = badge_list_for_recipient(user=user).filter(public_id=public_id).first()
+        badge = badge_list_for_recipient(user=actor).filter(public_id=public_id).first()
     if badge is None:
         raise Http404("No such badge.")
     return badge

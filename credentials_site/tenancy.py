@@ -7,12 +7,17 @@ is the only place that enters scopes for requests and tasks.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django_scopes import ScopeError, get_scope, scope
+
+if TYPE_CHECKING:  # credentials_site never imports the apps at module level
+    from rest_framework.request import Request
+
+    from programs.models import Organization
 
 ORG_URL_KWARG = "org_slug"
 
@@ -52,6 +57,16 @@ class TenantScopeMiddleware:
                 return self.get_response(request)
 
         return self.get_response(request)
+
+
+def request_organization(request: HttpRequest | Request) -> Organization:
+    """The organization of a request to ``/o/<slug>/...`` or ``/api/v1/orgs/<slug>/...``, as
+    ``TenantScopeMiddleware`` set it (``request.organization``), for views and API classes
+    alike. Any other URL has none: asking for it there is a programming error, not a 404."""
+    organization: Organization | None = getattr(request, "organization", None)
+    if organization is None:
+        raise LookupError(f"{request.path} is not under an organization's URL.")
+    return organization
 
 
 def scope_organization_ids() -> list[int] | None:
