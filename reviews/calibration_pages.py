@@ -160,13 +160,12 @@ class ExemplarPage:
 def exemplar_page(
     *,
     exemplar: CalibrationExemplar,
-    posted: access.ReviewInput | None = None,
-    errors: dict[str, list[str]] | None = None,
     file_url: Callable[[EvidenceItem], str] | None = None,
+    refusal: access.Refusal | None = None,
 ) -> ExemplarPage:
     """The exemplar's evidence, step by step with the criteria scoring each, in four queries
-    (the exemplar comes with its application, version and program). ``posted``: what a refused
-    form sent. ``file_url(item)``: the address of an evidence file."""
+    (the exemplar comes with its application, version and program). ``file_url(item)``: the
+    address of an evidence file; ``refusal``: a refused form, shown again."""
     application = exemplar.submission.application
     return ExemplarPage(
         exemplar=exemplar,
@@ -176,8 +175,8 @@ def exemplar_page(
         form=access.rubric_form(
             submission=exemplar.submission,
             criteria=access.rubric_criteria(version_id=application.version_id),
-            values=posted or access.ReviewInput(),
-            errors=access.flat_errors(errors),
+            saved=access.ReviewInput(),
+            refusal=refusal,
             editable=True,
             blind=True,
             file_url=file_url,

@@ -31,7 +31,7 @@ from submissions import storage
 from submissions.models import EvidenceItem
 
 from . import access, calibration, calibration_pages, conflicts, forms, services
-from .access import QueueFilters, ReviewInput
+from .access import QueueFilters, Refusal
 from .calibration import CalibrationErrorCode
 from .errors import ReviewErrorCode as Code
 from .models import CalibrationExemplar, Claim, ConflictOfInterest, Review
@@ -71,41 +71,36 @@ def _calibration_url(organization: Organization) -> str:
     return reverse("reviews:calibration", kwargs={"org_slug": organization.slug})
 
 
-def _file_urls(route: str, **kwargs: Any) -> Callable[[EvidenceItem], str]:
+def _file_urls(request: HttpRequest, route: str, **ids: Any) -> Callable[[EvidenceItem], str]:
     """``file_url(item)`` for a page's evidence: the reviewer's own address of each file, which
-    checks access again and redirects to a short-lived signed link (``_signed_file``)."""
-    return lambda item: reverse(route, kwargs={**kwargs, "item_id": item.public_id})
+    checks access again and redirects to a short-lived signed link (``evidence_file``)."""
+    org_slug = request_organization(request).slug
+    return lambda item: reverse(
+        route, kwargs={"org_slug": org_slug, **ids, "item_id": item.public_id}
+    )
 
 
 def _render_scoring(
     request: HttpRequest,
     template: str,
     page: access.ReviewPage | calibration_pages.ExemplarPage,
-    *,
-    error: ApplicationError | None,
-    status: int,
+    refusal: access.Refusal | None,
     **context: Any,
 ) -> HttpResponse:
     """The review page or an exemplar's: the evidence and the rubric step by step
-    (templates/reviews/_steps.html), with a refused form's message and errors."""
+    (templates/reviews/_steps.html); a refused form answers 400 with its message and errors."""
     return render(
         request,
         template,
         {
             "organization": request_organization(request),
             "page": page,
-            "error_message": error.message if error is not None else "",
+            "error_message": refusal.error.message if refusal is not None else "",
             "decisions": Review.Decision.choices,
             **context,
         },
-        status=status,
+        status=400 if refusal is not None else 200,
     )
-
-
-def _signed_file(file: access.EvidenceFile) -> HttpResponse:
-    response = HttpResponseRedirect(storage.evidence_file_url(file.item, filename=file.name))
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- The queue ----------------------------------------------------------------------------------
@@ -188,26 +183,11 @@ def claim_next(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def _render_review(
-    request: HttpRequest,
-    claim: Claim,
-    *,
-    posted: ReviewInput | None = None,
-    error: ApplicationError | None = None,
-    status: int = 200,
+    request: HttpRequest, claim: Claim, refusal: Refusal | None = None
 ) -> HttpResponse:
-    page = access.review_page(
-        claim=claim,
-        posted=posted,
-        errors=error.fields if error is not None else None,
-        file_url=_file_urls(
-            "reviews:evidence_file",
-            org_slug=request_organization(request).slug,
-            claim_id=claim.public_id,
-        ),
-    )
-    return _render_scoring(
-        request, "reviews/review.html", page, error=error, status=status, claim=claim
-    )
+    file_url = _file_urls(request, "reviews:evidence_file", claim_id=claim.public_id)
+    page = access.review_page(claim=claim, file_url=file_url, refusal=refusal)
+    return _render_scoring(request, "reviews/review.html", page, refusal, claim=claim)
 
 
 @login_required
@@ -232,28 +212,19 @@ def _review_post(request: HttpRequest, claim: Claim) -> HttpResponse:
     organization = request_organization(request)
     posted = forms.review_input(request.POST)
     submitting = request.POST.get("action") == "submit"
+    save = services.review_submit if submitting else services.review_save_draft
     try:
-        if submitting:
-            review = services.review_submit(
-                claim=claim,
-                reviewer=_user(request),
-                scores=posted.scores,
-                overall_feedback=posted.overall_feedback,
-                decision=posted.decision,
-                revision_request=posted.revision_request,
-            )
-        else:
-            services.review_save_draft(
-                claim=claim,
-                reviewer=_user(request),
-                scores=posted.scores,
-                overall_feedback=posted.overall_feedback,
-                revision_request=posted.revision_request,
-                decision=posted.decision,
-            )
+        review = save(
+            claim=claim,
+            reviewer=_user(request),
+            scores=posted.scores,
+            overall_feedback=posted.overall_feedback,
+            decision=posted.decision,
+            revision_request=posted.revision_request,
+        )
     except ApplicationError as error:
         if error.code in FORM_ERRORS:
-            return _render_review(request, claim, posted=posted, error=error, status=400)
+            return _render_review(request, claim, Refusal(posted, error))
         messages.error(request, error.message)
         return redirect(_queue_url(organization))
     code = claim.submission.application.anonymous_code
@@ -295,19 +266,30 @@ def release(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse
 
 
 @require_GET
-@xframe_options_sameorigin  # the review page shows PDFs in an <object>
+@xframe_options_sameorigin  # the review and exemplar pages show PDFs in an <object>
 def evidence_file(
-    request: HttpRequest, org_slug: str, claim_id: UUID, item_id: UUID
+    request: HttpRequest,
+    org_slug: str,
+    item_id: UUID,
+    claim_id: UUID | None = None,
+    exemplar_id: UUID | None = None,
 ) -> HttpResponse:
-    """A short-lived signed link to one evidence file, for the reviewer holding the claim."""
-    return _signed_file(
-        access.access_claim_file_by_public_id(
-            actor=_user(request),
-            organization=request_organization(request),
-            claim_public_id=str(claim_id),
-            item_public_id=str(item_id),
-        )
+    """A short-lived signed link to one evidence file: of a claim, for the reviewer holding it,
+    or of a calibration exemplar (named blind), for a reviewer asked to score it."""
+    access_file = (
+        access.access_claim_file_by_public_id
+        if exemplar_id is None
+        else access.access_exemplar_file_by_public_id
     )
+    file = access_file(
+        actor=_user(request),
+        organization=request_organization(request),
+        public_id=str(exemplar_id or claim_id),
+        item_public_id=str(item_id),
+    )
+    response = HttpResponseRedirect(storage.evidence_file_url(file.item, filename=file.name))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- Conflicts of interest ----------------------------------------------------------------------
@@ -415,26 +397,13 @@ def calibration_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def _render_exemplar(
-    request: HttpRequest,
-    exemplar: CalibrationExemplar,
-    *,
-    posted: ReviewInput | None = None,
-    error: ApplicationError | None = None,
-    status: int = 200,
+    request: HttpRequest, exemplar: CalibrationExemplar, refusal: Refusal | None = None
 ) -> HttpResponse:
-    page = calibration_pages.exemplar_page(
-        exemplar=exemplar,
-        posted=posted,
-        errors=error.fields if error is not None else None,
-        file_url=_file_urls(
-            "reviews:calibration_evidence_file",
-            org_slug=request_organization(request).slug,
-            exemplar_id=exemplar.public_id,
-        ),
+    file_url = _file_urls(
+        request, "reviews:calibration_evidence_file", exemplar_id=exemplar.public_id
     )
-    return _render_scoring(
-        request, "reviews/calibration_exemplar.html", page, error=error, status=status
-    )
+    page = calibration_pages.exemplar_page(exemplar=exemplar, file_url=file_url, refusal=refusal)
+    return _render_scoring(request, "reviews/calibration_exemplar.html", page, refusal)
 
 
 @login_required
@@ -464,7 +433,7 @@ def calibration_exemplar(request: HttpRequest, org_slug: str, exemplar_id: UUID)
         )
     except ApplicationError as error:
         if error.code == CalibrationErrorCode.INCOMPLETE:
-            return _render_exemplar(request, exemplar, posted=posted, error=error, status=400)
+            return _render_exemplar(request, exemplar, Refusal(posted, error))
         messages.error(request, error.message)
         return redirect(_calibration_url(organization))
     percent = calibration_pages.attempt_percent(attempt)
@@ -489,19 +458,3 @@ def calibration_exemplar(request: HttpRequest, org_slug: str, exemplar_id: UUID)
         ),
     )
     return redirect(_calibration_url(organization))
-
-
-@require_GET
-@xframe_options_sameorigin  # the exemplar's page shows PDFs in an <object>
-def calibration_evidence_file(
-    request: HttpRequest, org_slug: str, exemplar_id: UUID, item_id: UUID
-) -> HttpResponse:
-    """A short-lived signed link to one of an exemplar's files, named blind."""
-    return _signed_file(
-        access.access_exemplar_file_by_public_id(
-            actor=_user(request),
-            organization=request_organization(request),
-            exemplar_public_id=str(exemplar_id),
-            item_public_id=str(item_id),
-        )
-    )

@@ -15,7 +15,7 @@ items.
 """
 
 from .due import Due, age_text, business_days_between, due_text, time_left_text
-from .inputs import QueueFilters, ReviewInput
+from .inputs import QueueFilters, Refusal, ReviewInput
 from .pages import (
     ADJUDICATION_LIST_SIZE,
     QUEUE_PAGE_SIZE,
@@ -48,7 +48,6 @@ from .rubric import (
     RequirementView,
     RubricForm,
     criterion_view,
-    flat_errors,
     rubric_criteria,
     rubric_form,
 )
@@ -67,6 +66,7 @@ __all__ = [
     "QueueFilters",
     "QueuePage",
     "QueueRow",
+    "Refusal",
     "RequirementView",
     "ReviewInput",
     "ReviewPage",
@@ -84,7 +84,6 @@ __all__ = [
     "due_text",
     "evidence_filename",
     "filter_choices",
-    "flat_errors",
     "queue_page",
     "review_page",
     "reviewing_organizations",

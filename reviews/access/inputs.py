@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from credentials_site.exceptions import ApplicationError
+
 
 @dataclass(frozen=True)
 class QueueFilters:
@@ -27,3 +29,12 @@ class ReviewInput:
     overall_feedback: str = ""
     decision: str = ""
     revision_request: str = ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused review or calibration form, shown again: what it sent, and the refusal (its
+    message above the form, its ``fields`` beside theirs)."""
+
+    posted: ReviewInput
+    error: ApplicationError

@@ -28,9 +28,9 @@ from .. import selectors
 from ..models import Claim, ConflictOfInterest, CriterionScore, Review
 from ..selectors import ReviewerScope
 from .due import Due, age_text, due_text, time_left_text
-from .inputs import QueueFilters, ReviewInput
+from .inputs import QueueFilters, Refusal, ReviewInput
 from .permissions import claim_is_live
-from .rubric import RubricForm, flat_errors, rubric_criteria, rubric_form
+from .rubric import RubricForm, rubric_criteria, rubric_form
 
 QUEUE_PAGE_SIZE = 25
 ADJUDICATION_LIST_SIZE = 25
@@ -266,14 +266,13 @@ def _earlier_reviews(
 def review_page(
     *,
     claim: Claim,
-    posted: ReviewInput | None = None,
-    errors: dict[str, list[str]] | None = None,
     file_url: Callable[[EvidenceItem], str] | None = None,
+    refusal: Refusal | None = None,
 ) -> ReviewPage:
     """Everything the review page shows, in a fixed number of queries.
 
-    ``posted``: what a refused form sent, shown again instead of the saved draft.
     ``file_url(item)``: the address of an evidence file (the view builds it from its URLs).
+    ``refusal``: a refused form, shown again instead of the saved draft.
     """
     now = timezone.now()
     submission = claim.submission
@@ -291,8 +290,8 @@ def review_page(
     form = rubric_form(
         submission=submission,
         criteria=criteria,
-        values=posted if posted is not None else _saved_input(review),
-        errors=flat_errors(errors),
+        saved=_saved_input(review),
+        refusal=refusal,
         editable=claim_is_live(claim, now),
         blind=blind,
         file_url=file_url,

@@ -106,15 +106,14 @@ def access_exemplar_by_public_id(
 
 
 def access_claim_file_by_public_id(
-    *, actor: User, organization: Organization, claim_public_id: str, item_public_id: str
+    *, actor: User, organization: Organization, public_id: str, item_public_id: str
 ) -> EvidenceFile:
-    """A file of the claimed submission, for the reviewer holding the claim (live) or who
-    decided with it (completed); 404 for anyone else, another organization or a removed file."""
+    """A file (``item_public_id``) of the claimed submission, for the reviewer holding the claim
+    (live) or who decided with it (completed); 404 for anyone else, another organization or a
+    removed file."""
     if not actor.is_authenticated:
         raise Http404("No such file.")
-    claim = access_claim_by_public_id(
-        actor=actor, organization=organization, public_id=claim_public_id
-    )
+    claim = access_claim_by_public_id(actor=actor, organization=organization, public_id=public_id)
     if not (claim_is_live(claim) or claim.status == Claim.Status.COMPLETED):
         raise Http404("No such file.")
     application = claim.submission.application
@@ -128,12 +127,12 @@ def access_claim_file_by_public_id(
 
 
 def access_exemplar_file_by_public_id(
-    *, actor: User, organization: Organization, exemplar_public_id: str, item_public_id: str
+    *, actor: User, organization: Organization, public_id: str, item_public_id: str
 ) -> EvidenceFile:
-    """A file of an exemplar (named blind, always), for a reviewer asked to score it; 404 for
-    anyone else, another organization or a removed file."""
+    """A file (``item_public_id``) of an exemplar, named blind (always), for a reviewer asked to
+    score it; 404 for anyone else, another organization or a removed file."""
     exemplar = access_exemplar_by_public_id(
-        actor=actor, organization=organization, public_id=exemplar_public_id
+        actor=actor, organization=organization, public_id=public_id
     )
     return _file_of(
         organization=organization,

@@ -16,7 +16,7 @@ from programs.models import EvidenceRequirement, RubricCriterion
 from submissions import storage
 from submissions.models import EvidenceItem, QuizResponse, Submission
 
-from .inputs import ReviewInput
+from .inputs import Refusal, ReviewInput
 from .permissions import evidence_filename
 
 
@@ -101,11 +101,6 @@ class RubricForm:
         return self.at_passing == len(self.criteria)
 
 
-def flat_errors(errors: dict[str, list[str]] | None) -> dict[str, str]:
-    """A refusal's ``fields`` as one message per field."""
-    return {key: " ".join(messages) for key, messages in (errors or {}).items()}
-
-
 def criterion_view(
     criterion: RubricCriterion, values: ReviewInput, errors: dict[str, str]
 ) -> CriterionView:
@@ -138,16 +133,22 @@ def rubric_form(
     *,
     submission: Submission,
     criteria: list[RubricCriterion],
-    values: ReviewInput,
-    errors: dict[str, str],
+    saved: ReviewInput,
+    refusal: Refusal | None,
     editable: bool,
     blind: bool,
     file_url: Callable[[EvidenceItem], str] | None = None,
 ) -> RubricForm:
     """The submission's evidence step by step with the ``criteria`` scoring each, in two
-    queries (the requirements, the evidence) and one more when a step is a quiz.
+    queries (the requirements, the evidence) and one more when a step is a quiz. It shows what
+    was ``saved``, or what a refused form sent with the refusal's errors beside their fields.
     ``file_url(item)``: the address the page links an evidence file to."""
     application = submission.application
+    values = refusal.posted if refusal is not None else saved
+    errors = {
+        key: " ".join(messages)
+        for key, messages in (refusal.error.fields if refusal is not None else {}).items()
+    }
     requirements = list(EvidenceRequirement.objects.filter(version_id=application.version_id))
     items = list(
         EvidenceItem.objects.filter(submissions=submission.pk).order_by("created_at", "pk")
