@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from credentials_site.tenancy import request_organization
 from programs import selectors as program_selectors
 from programs.models import Organization, User
 from programs.serializers import ErrorOutput
@@ -78,7 +79,7 @@ class _ProgramAdminApi(APIView):
 
     @property
     def organization(self) -> Organization:
-        return self.request.organization  # type: ignore[attr-defined, no-any-return]
+        return request_organization(self.request)
 
     @property
     def user(self) -> User:
@@ -124,7 +125,7 @@ class MyBadgeDetailApi(_MineApi):
         responses={200: BadgeDetailOutput, 403: NOT_AUTHENTICATED, 404: NOT_MINE},
     )
     def get(self, request: Request, **kwargs: Any) -> Response:
-        badge = selectors.badge_get_for_recipient(user=self.user, public_id=kwargs["public_id"])
+        badge = selectors.access_badge_by_public_id(actor=self.user, public_id=kwargs["public_id"])
         return Response(BadgeDetailOutput(badge).data)
 
 
@@ -246,7 +247,7 @@ class StatusListDetailApi(APIView):
         },
     )
     def get(self, request: Request, **kwargs: Any) -> Response:
-        organization: Organization = request.organization  # type: ignore[attr-defined]
+        organization = request_organization(request)
         try:
             status_list = services.status_list_get(
                 organization=organization, number=kwargs["number"]
@@ -271,5 +272,5 @@ class IssuerProfileDetailApi(APIView):
         },
     )
     def get(self, request: Request, **kwargs: Any) -> Response:
-        organization: Organization = request.organization  # type: ignore[attr-defined]
+        organization = request_organization(request)
         return Response({"@context": documents.CONTEXT, **documents.issuer_profile(organization)})

@@ -5,7 +5,7 @@ scope, and the page reads the badge in that scope (``badge_get_by_public_id``).
 
 The reads that are meant to cross organizations, each a function of its own: the organization
 of a badge by its opaque id (``badge_organization_get``), and an educator's own badges from
-every organization (``badge_list_for_recipient``, ``badge_get_for_recipient``,
+every organization (``badge_list_for_recipient``, ``access_badge_by_public_id``,
 ``badge_list_public_for_profile``, ``pathway_progress_for_user``)."""
 
 from __future__ import annotations
@@ -227,10 +227,10 @@ def badge_get_for_admin(*, organization: Organization, public_id: uuid.UUID | st
     return badge
 
 
-def badge_get_for_recipient(*, user: User, public_id: uuid.UUID | str) -> Badge:
-    """One of ``user``'s own badges (any organization); anyone else's is 404."""
+def access_badge_by_public_id(*, actor: User, public_id: uuid.UUID | str) -> Badge:
+    """One of the actor's own badges (any organization); anyone else's is 404."""
     with scopes_disabled():
-        badge = badge_list_for_recipient(user=user).filter(public_id=public_id).first()
+        badge = badge_list_for_recipient(user=actor).filter(public_id=public_id).first()
     if badge is None:
         raise Http404("No such badge.")
     return badge

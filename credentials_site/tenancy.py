@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from django.conf import settings
@@ -20,6 +20,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
 from django_scopes import ScopeError, get_scope, scope
+
+if TYPE_CHECKING:  # credentials_site never imports the apps at module level
+    from rest_framework.request import Request
+
+    from programs.models import Organization
 
 ORG_URL_KWARG = "org_slug"
 
@@ -80,6 +85,16 @@ class TenantScopeMiddleware:
         request.organization = organization  # type: ignore[attr-defined]
         with scope(organization=organization.pk):
             return self.get_response(request)
+
+
+def request_organization(request: HttpRequest | Request) -> Organization:
+    """The organization of a request to ``/o/<slug>/...`` or ``/api/v1/orgs/<slug>/...``, as
+    ``TenantScopeMiddleware`` set it (``request.organization``), for views and API classes
+    alike. Any other URL has none: asking for it there is a programming error, not a 404."""
+    organization: Organization | None = getattr(request, "organization", None)
+    if organization is None:
+        raise LookupError(f"{request.path} is not under an organization's URL.")
+    return organization
 
 
 def scope_organization_ids() -> list[int] | None:

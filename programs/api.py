@@ -17,6 +17,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from credentials_site.tenancy import request_organization
+
 from . import selectors
 from .models import Credential, CredentialVersion, FocusArea, Organization, Pathway
 from .serializers import (
@@ -58,7 +60,7 @@ class _PublicReadApi(generics.GenericAPIView):
 
     @property
     def organization(self) -> Organization:
-        return self.request.organization  # type: ignore[attr-defined]
+        return request_organization(self.request)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()

@@ -6,14 +6,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from credentials_site.tenancy import request_organization
+
 from . import selectors
-from .models import CredentialVersion, Organization
+from .models import CredentialVersion
 
 CATALOG_PAGE_SIZE = 12
-
-
-def _organization(request: HttpRequest) -> Organization:
-    return request.organization  # type: ignore[attr-defined,no-any-return]
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     filters = selectors.CatalogFilters(
         focus_area=request.GET.get("focus", "").strip(),
         category=request.GET.get("category", "").strip(),
@@ -55,7 +53,7 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
 def credential_detail(
     request: HttpRequest, org_slug: str, credential_slug: str, number: int | None = None
 ) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     version = selectors.credential_version_get_public(
         organization=organization, credential_slug=credential_slug, number=number
     )
@@ -73,7 +71,7 @@ def credential_detail(
 
 
 def pathway_detail(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     pathway = selectors.pathway_get_published(organization=organization, slug=pathway_slug)
     return render(
         request, "programs/pathway_detail.html", {"organization": organization, "pathway": pathway}

@@ -22,18 +22,18 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from credentials_site.tenancy import request_organization
 from programs.models import Organization, User
 from programs.serializers import ErrorOutput
 from submissions import steps
 from submissions.models import Application, EvidenceItem, QuizResponse, Submission
 
-from . import selectors, services
+from . import access, selectors, services
 from .models import Claim, CriterionScore, Review
 from .serializers import (
     ClaimCreateInput,
@@ -76,7 +76,7 @@ class _ReviewerApi(APIView):
 
     @property
     def organization(self) -> Organization:
-        return self.request.organization  # type: ignore[attr-defined, no-any-return]
+        return request_organization(self.request)
 
     @property
     def user(self) -> User:
@@ -84,14 +84,17 @@ class _ReviewerApi(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        scope = selectors.reviewer_scope(organization=self.organization, user=self.user)
-        if scope is None:
-            raise NotFound()
-        self.scope = scope
+        self.scope = access.access_scope_by_organization(
+            actor=self.user, organization=self.organization
+        )
 
-    def claim(self) -> Claim:
-        return selectors.claim_access(
-            organization=self.organization, public_id=self.kwargs["claim_id"], user=self.user
+    def claim(self, public_id: str | None = None) -> Claim:
+        """The caller's claim from the URL (or ``public_id``), or 404."""
+        return access.access_claim_by_public_id(
+            actor=self.user,
+            organization=self.organization,
+            public_id=public_id or self.kwargs["claim_id"],
+            scope=self.scope,
         )
 
     # --- What a claim shows (a fixed number of queries, whatever the size of the rubric) ---
@@ -163,9 +166,7 @@ class _ReviewerApi(APIView):
         self, claim: Claim, status_code: int = status.HTTP_200_OK, *, reload: bool = True
     ) -> Response:
         if reload:  # a service returns the bare row; the claim page needs its related rows
-            claim = selectors.claim_access(
-                organization=self.organization, public_id=str(claim.public_id), user=self.user
-            )
+            claim = self.claim(str(claim.public_id))
         body = ClaimEnvelopeOutput({"claim": claim}, context=self.claim_context(claim))
         return Response(body.data, status=status_code)
 

@@ -156,7 +156,7 @@ def exemplar_create(
     program_services.audit_record(
         organization=organization,
         actor=actor,
-        action="calibration.exemplar_created",
+        action="calibration_exemplar.created",
         obj=exemplar,
         summary=f"Calibration exemplar “{exemplar.title}” created",
         data={"submission_id": submission.pk, "agreed_decision": agreed_decision},

@@ -1,6 +1,7 @@
-"""Pages of calibration for reviewers: the list of exemplars to score and scored, one exemplar
-with its evidence (always blind) and the rubric, and access to the exemplar's files. The rules
-(what must be scored, agreement) live in reviews.calibration."""
+"""Pages of calibration for reviewers: the list of exemplars to score and scored, and one
+exemplar with its evidence (always blind) and the rubric, built as the review page's (see
+reviews.access.rubric). Who may open them: reviews.access. The rules (what must be scored,
+agreement) live in reviews.calibration."""
 
 from __future__ import annotations
 
@@ -9,90 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
-from django.http import Http404
-
-from programs.models import (
-    EvidenceRequirement,
-    Organization,
-    Program,
-    RubricCriterion,
-    User,
-)
-from submissions.models import EvidenceItem, QuizResponse
+from programs.models import Organization, Program, RubricCriterion, User
+from submissions.models import EvidenceItem
 
 from . import access, selectors
+from .access.permissions import EXEMPLAR_RELATED
 from .calibration import _exemplars_for
 from .models import CalibrationAttempt, CalibrationExemplar, Review
-
-_EXEMPLAR_RELATED = (
-    "submission__application__version",
-    "submission__application__credential__program",
-)
-
-
-def access_exemplar_by_public_id(
-    *, organization: Organization, user: User, public_id: str
-) -> CalibrationExemplar:
-    """An active exemplar this reviewer is asked to score (scored already or not), or 404: for
-    someone who is not a reviewer here, another organization's exemplar, one outside their
-    programs, of their own work, that they agreed the scores of, or no longer in use."""
-    scope = selectors.reviewer_scope(organization=organization, user=user)
-    if scope is None:
-        raise Http404("No such page.")
-    exemplar = (
-        _exemplars_for(organization=organization, reviewer=user, scope=scope)
-        .filter(public_id=public_id)
-        .select_related(*_EXEMPLAR_RELATED)
-        .first()
-    )
-    if exemplar is None:
-        raise Http404("No such calibration example.")
-    return exemplar
 
 
 def calibration_attempt_get(
     *, exemplar: CalibrationExemplar, reviewer: User
 ) -> CalibrationAttempt | None:
     return CalibrationAttempt.objects.filter(exemplar=exemplar, reviewer=reviewer).first()
-
-
-def _file_items(submission_id: int) -> QuerySet[EvidenceItem]:
-    return EvidenceItem.objects.filter(
-        submissions=submission_id, kind=EvidenceItem.Kind.FILE
-    ).order_by("created_at", "pk")
-
-
-def access_exemplar_file_by_ids(
-    *, organization: Organization, user: User, exemplar_public_id: str, item_public_id: str
-) -> tuple[CalibrationExemplar, EvidenceItem, int]:
-    """A file of an exemplar, for a reviewer asked to score it, with its number on the page;
-    404 for anyone else, another organization or a removed file."""
-    exemplar = access_exemplar_by_public_id(
-        organization=organization, user=user, public_id=exemplar_public_id
-    )
-    numbers = {
-        pk: n
-        for n, pk in enumerate(
-            _file_items(exemplar.submission_id).values_list("pk", flat=True), start=1
-        )
-    }
-    item = (
-        _file_items(exemplar.submission_id)
-        .filter(organization=organization, public_id=item_public_id, purged_at__isnull=True)
-        .exclude(storage_key="")
-        .first()
-    )
-    if item is None:
-        raise Http404("No such file.")
-    return exemplar, item, numbers.get(item.pk, 1)
-
-
-def exemplar_filename(exemplar: CalibrationExemplar, item: EvidenceItem, number: int) -> str:
-    """The blind name of an exemplar's file (its own name may carry its author's)."""
-    return access.evidence_filename(
-        item, blind=True, code=exemplar.submission.application.anonymous_code, number=number
-    )
 
 
 @dataclass
@@ -150,7 +80,7 @@ def calibration_list_page(
     pending = (
         _exemplars_for(organization=organization, reviewer=reviewer, scope=scope)
         .exclude(attempts__reviewer=reviewer)
-        .select_related(*_EXEMPLAR_RELATED)
+        .select_related(*EXEMPLAR_RELATED)
         .order_by("created_at", "pk")
     )
     attempts = list(
@@ -217,113 +147,38 @@ def attempt_percent(attempt: CalibrationAttempt) -> float | None:
 
 @dataclass
 class ExemplarPage:
-    """What the exemplar's page shows: the evidence as on the review page, blind, and the
-    rubric (``editable`` for the review page's criterion partial)."""
+    """What the exemplar's page shows: the evidence and the rubric as on the review page (always
+    blind, no comments to write), with what a refused form sent."""
 
     exemplar: CalibrationExemplar
     code: str
     title: str
     program: Program
-    requirements: list[access.RequirementView]
-    general_criteria: list[access.CriterionView]
-    values: access.ReviewInput
-    errors: dict[str, str]
-    editable: bool = True
-
-    @property
-    def criteria(self) -> list[access.CriterionView]:
-        return [c for r in self.requirements for c in r.criteria] + self.general_criteria
+    form: access.RubricForm
 
 
 def exemplar_page(
     *,
     exemplar: CalibrationExemplar,
-    posted: access.ReviewInput | None = None,
-    errors: dict[str, list[str]] | None = None,
     file_url: Callable[[EvidenceItem], str] | None = None,
+    refusal: access.Refusal | None = None,
 ) -> ExemplarPage:
     """The exemplar's evidence, step by step with the criteria scoring each, in four queries
-    (the exemplar comes with its application, version and program). ``posted``: what a refused
-    form sent. ``file_url(item)``: the address of an evidence file."""
-    submission = exemplar.submission
-    application = submission.application
-    version = application.version
-    code = application.anonymous_code
-    flat_errors = {key: " ".join(messages) for key, messages in (errors or {}).items()}
-    values = posted or access.ReviewInput()
-
-    requirements = list(
-        EvidenceRequirement.objects.filter(version_id=version.pk).order_by("position", "pk")
-    )
-    criteria = list(
-        RubricCriterion.objects.filter(version_id=version.pk)
-        .prefetch_related("levels")
-        .order_by("position", "pk")
-    )
-    items = list(_all_items(submission.pk))
-    quiz_requirements = [r.pk for r in requirements if r.kind == EvidenceRequirement.Kind.QUIZ]
-    quizzes = (
-        {
-            q.requirement_id: q
-            for q in QuizResponse.objects.filter(
-                application_id=application.pk, requirement__in=quiz_requirements
-            )
-        }
-        if quiz_requirements
-        else {}
-    )
-
-    by_requirement: dict[int | None, list[access.CriterionView]] = defaultdict(list)
-    for criterion in criteria:
-        # the review page's own builder: the same levels, checks and errors
-        by_requirement[criterion.requirement_id].append(
-            access._criterion_view(criterion, values, flat_errors)
-        )
-    files: dict[int, list[access.EvidenceView]] = defaultdict(list)
-    texts: dict[int, list[str]] = defaultdict(list)
-    links: dict[int, list[str]] = defaultdict(list)
-    number = 0
-    for item in items:
-        if item.kind == EvidenceItem.Kind.FILE:
-            number += 1
-            if item.purged_at is not None or not item.storage_key:
-                continue
-            files[item.requirement_id].append(
-                access.EvidenceView(
-                    item=item,
-                    number=number,
-                    name=access.evidence_filename(item, blind=True, code=code, number=number),
-                    media=access._media(item),
-                    url=file_url(item) if file_url else "",
-                )
-            )
-        elif item.kind == EvidenceItem.Kind.TEXT and item.text:
-            texts[item.requirement_id].append(item.text)
-        elif item.kind == EvidenceItem.Kind.LINK and item.url:
-            links[item.requirement_id].append(item.url)
-
+    (the exemplar comes with its application, version and program). ``file_url(item)``: the
+    address of an evidence file; ``refusal``: a refused form, shown again."""
+    application = exemplar.submission.application
     return ExemplarPage(
         exemplar=exemplar,
-        code=code,
-        title=version.title,
+        code=application.anonymous_code,
+        title=application.version.title,
         program=application.credential.program,
-        requirements=[
-            access.RequirementView(
-                number=n,
-                requirement=requirement,
-                files=files.get(requirement.pk, []),
-                texts=texts.get(requirement.pk, []),
-                links=links.get(requirement.pk, []),
-                quiz=quizzes.get(requirement.pk),
-                criteria=by_requirement.get(requirement.pk, []),
-            )
-            for n, requirement in enumerate(requirements, start=1)
-        ],
-        general_criteria=by_requirement.get(None, []),
-        values=values,
-        errors=flat_errors,
+        form=access.rubric_form(
+            submission=exemplar.submission,
+            criteria=access.rubric_criteria(version_id=application.version_id),
+            saved=access.ReviewInput(),
+            refusal=refusal,
+            editable=True,
+            blind=True,
+            file_url=file_url,
+        ),
     )
-
-
-def _all_items(submission_id: int) -> QuerySet[EvidenceItem]:
-    return EvidenceItem.objects.filter(submissions=submission_id).order_by("created_at", "pk")

@@ -117,7 +117,7 @@ def conflict_declare(
     audit_record(
         organization=organization,
         actor=reviewer,
-        action="conflict_declared",
+        action="conflict.declared",
         obj=conflict,
         summary=f"{reviewer.email} declared a conflict: "
         + (f"with {person.email}" if person else conflict.get_kind_display().lower()),
@@ -143,7 +143,7 @@ def conflict_remove(
         audit_record(
             organization=organization,
             actor=reviewer,
-            action="conflict_removed",
+            action="conflict.removed",
             obj=conflict,
             summary=f"{reviewer.email} withdrew a conflict: "
             + (f"with {email.strip()}" if kind == Kind.PERSON else conflict.get_kind_display()),

@@ -23,7 +23,7 @@ urlpatterns = [
     path(EXEMPLAR, views.calibration_exemplar, name="calibration_exemplar"),
     path(
         EXEMPLAR + "items/<uuid:item_id>/file/",
-        views.calibration_evidence_file,
+        views.evidence_file,
         name="calibration_evidence_file",
     ),
 ]

@@ -3,7 +3,7 @@
 as short-lived signed links, the reviewer's own conflicts of interest, and calibration (scoring
 the program's exemplars, blind, before taking live submissions).
 
-Thin views: reviews/access.py says who may open a page (404 for anyone else, in any
+Thin views: reviews.access says who may open a page (404 for anyone else, in any
 organization) and builds what it shows; reviews/forms.py parses the form; one service acts; a
 refused form is shown again with every error beside its field and nothing saved. Every form works
 without JavaScript.
@@ -11,6 +11,8 @@ without JavaScript.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -23,12 +25,13 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import request_organization
 from programs.models import Organization, User
 from submissions import storage
 from submissions.models import EvidenceItem
 
 from . import access, calibration, calibration_pages, conflicts, forms, services
-from .access import QueueFilters, ReviewInput
+from .access import QueueFilters, Refusal
 from .calibration import CalibrationErrorCode
 from .errors import ReviewErrorCode as Code
 from .models import CalibrationExemplar, Claim, ConflictOfInterest, Review
@@ -36,10 +39,6 @@ from .models import CalibrationExemplar, Claim, ConflictOfInterest, Review
 # Refusals shown beside the form; any other (claim expired, released, already decided) sends the
 # reviewer back to the queue with the message.
 FORM_ERRORS = (Code.INCOMPLETE, Code.INVALID, Code.BELOW_PASSING)
-
-
-def _organization(request: HttpRequest) -> Organization:
-    return request.organization  # type: ignore[attr-defined,no-any-return]
 
 
 def _user(request: HttpRequest) -> User:
@@ -72,9 +71,35 @@ def _calibration_url(organization: Organization) -> str:
     return reverse("reviews:calibration", kwargs={"org_slug": organization.slug})
 
 
-def _claim(request: HttpRequest, claim_id: UUID) -> Claim:
-    return access.access_claim_by_public_id(
-        organization=_organization(request), user=_user(request), public_id=str(claim_id)
+def _file_urls(request: HttpRequest, route: str, **ids: Any) -> Callable[[EvidenceItem], str]:
+    """``file_url(item)`` for a page's evidence: the reviewer's own address of each file, which
+    checks access again and redirects to a short-lived signed link (``evidence_file``)."""
+    org_slug = request_organization(request).slug
+    return lambda item: reverse(
+        route, kwargs={"org_slug": org_slug, **ids, "item_id": item.public_id}
+    )
+
+
+def _render_scoring(
+    request: HttpRequest,
+    template: str,
+    page: access.ReviewPage | calibration_pages.ExemplarPage,
+    refusal: access.Refusal | None,
+    **context: Any,
+) -> HttpResponse:
+    """The review page or an exemplar's: the evidence and the rubric step by step
+    (templates/reviews/_steps.html); a refused form answers 400 with its message and errors."""
+    return render(
+        request,
+        template,
+        {
+            "organization": request_organization(request),
+            "page": page,
+            "error_message": refusal.error.message if refusal is not None else "",
+            "decisions": Review.Decision.choices,
+            **context,
+        },
+        status=400 if refusal is not None else 200,
     )
 
 
@@ -84,8 +109,8 @@ def _claim(request: HttpRequest, claim_id: UUID) -> Claim:
 @login_required
 @require_GET
 def queue(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization = _organization(request)
-    scope = access.access_scope_by_organization(organization=organization, user=_user(request))
+    organization = request_organization(request)
+    scope = access.access_scope_by_organization(actor=_user(request), organization=organization)
     filters = forms.queue_filters(request.GET)
     page = access.queue_page(
         organization=organization,
@@ -115,8 +140,8 @@ def queue(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def claim_next(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization = _organization(request)
-    access.access_scope_by_organization(organization=organization, user=_user(request))
+    organization = request_organization(request)
+    access.access_scope_by_organization(actor=_user(request), organization=organization)
     filters = forms.queue_filters(request.POST)
     adjudication = request.POST.get("adjudication") == "1"
     try:
@@ -158,49 +183,19 @@ def claim_next(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def _render_review(
-    request: HttpRequest,
-    claim: Claim,
-    *,
-    posted: ReviewInput | None = None,
-    error: ApplicationError | None = None,
-    status: int = 200,
+    request: HttpRequest, claim: Claim, refusal: Refusal | None = None
 ) -> HttpResponse:
-    organization = _organization(request)
-
-    def file_url(item: EvidenceItem) -> str:
-        return reverse(
-            "reviews:evidence_file",
-            kwargs={
-                "org_slug": organization.slug,
-                "claim_id": claim.public_id,
-                "item_id": item.public_id,
-            },
-        )
-
-    page = access.review_page(
-        claim=claim,
-        posted=posted,
-        errors=error.fields if error is not None else None,
-        file_url=file_url,
-    )
-    return render(
-        request,
-        "reviews/review.html",
-        {
-            "organization": organization,
-            "page": page,
-            "claim": claim,
-            "error_message": error.message if error is not None else "",
-            "decisions": Review.Decision.choices,
-        },
-        status=status,
-    )
+    file_url = _file_urls(request, "reviews:evidence_file", claim_id=claim.public_id)
+    page = access.review_page(claim=claim, file_url=file_url, refusal=refusal)
+    return _render_scoring(request, "reviews/review.html", page, refusal, claim=claim)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse:
-    claim = _claim(request, claim_id)
+    claim = access.access_claim_by_public_id(
+        actor=_user(request), organization=request_organization(request), public_id=str(claim_id)
+    )
     if request.method == "POST":
         return _review_post(request, claim)
     if not (access.claim_is_live(claim) or claim.status == Claim.Status.COMPLETED):
@@ -209,36 +204,27 @@ def review(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse:
             "This claim has ended and the submission went back to the queue. Claim again to "
             "review.",
         )
-        return redirect(_queue_url(_organization(request)))
+        return redirect(_queue_url(request_organization(request)))
     return _render_review(request, claim)
 
 
 def _review_post(request: HttpRequest, claim: Claim) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     posted = forms.review_input(request.POST)
     submitting = request.POST.get("action") == "submit"
+    save = services.review_submit if submitting else services.review_save_draft
     try:
-        if submitting:
-            review = services.review_submit(
-                claim=claim,
-                reviewer=_user(request),
-                scores=posted.scores,
-                overall_feedback=posted.overall_feedback,
-                decision=posted.decision,
-                revision_request=posted.revision_request,
-            )
-        else:
-            services.review_save_draft(
-                claim=claim,
-                reviewer=_user(request),
-                scores=posted.scores,
-                overall_feedback=posted.overall_feedback,
-                revision_request=posted.revision_request,
-                decision=posted.decision,
-            )
+        review = save(
+            claim=claim,
+            reviewer=_user(request),
+            scores=posted.scores,
+            overall_feedback=posted.overall_feedback,
+            decision=posted.decision,
+            revision_request=posted.revision_request,
+        )
     except ApplicationError as error:
         if error.code in FORM_ERRORS:
-            return _render_review(request, claim, posted=posted, error=error, status=400)
+            return _render_review(request, claim, Refusal(posted, error))
         messages.error(request, error.message)
         return redirect(_queue_url(organization))
     code = claim.submission.application.anonymous_code
@@ -262,8 +248,10 @@ def _review_post(request: HttpRequest, claim: Claim) -> HttpResponse:
 @login_required
 @require_POST
 def release(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse:
-    claim = _claim(request, claim_id)
-    organization = _organization(request)
+    organization = request_organization(request)
+    claim = access.access_claim_by_public_id(
+        actor=_user(request), organization=organization, public_id=str(claim_id)
+    )
     try:
         services.review_claim_release(claim=claim, reviewer=_user(request))
     except ApplicationError as error:
@@ -278,29 +266,28 @@ def release(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse
 
 
 @require_GET
-@xframe_options_sameorigin  # the review page shows PDFs in an <object>
+@xframe_options_sameorigin  # the review and exemplar pages show PDFs in an <object>
 def evidence_file(
-    request: HttpRequest, org_slug: str, claim_id: UUID, item_id: UUID
+    request: HttpRequest,
+    org_slug: str,
+    item_id: UUID,
+    claim_id: UUID | None = None,
+    exemplar_id: UUID | None = None,
 ) -> HttpResponse:
-    """A short-lived signed link to one evidence file, for the reviewer holding the claim."""
-    claim, item = access.access_evidence_file_by_ids(
-        organization=_organization(request),
-        user=_user(request),
-        claim_public_id=str(claim_id),
+    """A short-lived signed link to one evidence file: of a claim, for the reviewer holding it,
+    or of a calibration exemplar (named blind), for a reviewer asked to score it."""
+    access_file = (
+        access.access_claim_file_by_public_id
+        if exemplar_id is None
+        else access.access_exemplar_file_by_public_id
+    )
+    file = access_file(
+        actor=_user(request),
+        organization=request_organization(request),
+        public_id=str(exemplar_id or claim_id),
         item_public_id=str(item_id),
     )
-    blind = access.is_blind(claim)
-    number = access.file_numbers(claim).get(item.pk, 1) if blind else 1
-    url = storage.presigned_get(
-        key=item.storage_key,
-        filename=access.evidence_filename(
-            item, blind=blind, code=claim.submission.application.anonymous_code, number=number
-        ),
-        content_type=item.content_type,
-        inline=access.opens_inline(item),
-        seconds=access.signed_url_seconds(item),
-    )
-    response = HttpResponseRedirect(url)
+    response = HttpResponseRedirect(storage.evidence_file_url(file.item, filename=file.name))
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -316,7 +303,7 @@ def _render_conflicts(
     posted: dict[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     return render(
         request,
         "reviews/conflicts.html",
@@ -335,8 +322,8 @@ def _render_conflicts(
 @login_required
 @require_http_methods(["GET", "POST"])
 def conflict_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization = _organization(request)
-    access.access_scope_by_organization(organization=organization, user=_user(request))
+    organization = request_organization(request)
+    access.access_scope_by_organization(actor=_user(request), organization=organization)
     if request.method != "POST":
         return _render_conflicts(request)
     form = forms.ConflictForm(request.POST)
@@ -375,8 +362,8 @@ def conflict_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def conflict_remove(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization = _organization(request)
-    access.access_scope_by_organization(organization=organization, user=_user(request))
+    organization = request_organization(request)
+    access.access_scope_by_organization(actor=_user(request), organization=organization)
     try:
         conflicts.conflict_remove(
             organization=organization,
@@ -397,8 +384,8 @@ def conflict_remove(request: HttpRequest, org_slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def calibration_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization = _organization(request)
-    scope = access.access_scope_by_organization(organization=organization, user=_user(request))
+    organization = request_organization(request)
+    scope = access.access_scope_by_organization(actor=_user(request), organization=organization)
     return render(
         request,
         "reviews/calibration.html",
@@ -410,46 +397,21 @@ def calibration_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def _render_exemplar(
-    request: HttpRequest,
-    exemplar: CalibrationExemplar,
-    *,
-    posted: ReviewInput | None = None,
-    error: ApplicationError | None = None,
-    status: int = 200,
+    request: HttpRequest, exemplar: CalibrationExemplar, refusal: Refusal | None = None
 ) -> HttpResponse:
-    organization = _organization(request)
-
-    def file_url(item: EvidenceItem) -> str:
-        return reverse(
-            "reviews:calibration_evidence_file",
-            kwargs={
-                "org_slug": organization.slug,
-                "exemplar_id": exemplar.public_id,
-                "item_id": item.public_id,
-            },
-        )
-
-    page = calibration_pages.exemplar_page(
-        exemplar=exemplar,
-        posted=posted,
-        errors=error.fields if error is not None else None,
-        file_url=file_url,
+    file_url = _file_urls(
+        request, "reviews:calibration_evidence_file", exemplar_id=exemplar.public_id
     )
-    context = {
-        "organization": organization,
-        "page": page,
-        "error_message": error.message if error is not None else "",
-        "decisions": Review.Decision.choices,
-    }
-    return render(request, "reviews/calibration_exemplar.html", context, status=status)
+    page = calibration_pages.exemplar_page(exemplar=exemplar, file_url=file_url, refusal=refusal)
+    return _render_scoring(request, "reviews/calibration_exemplar.html", page, refusal)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def calibration_exemplar(request: HttpRequest, org_slug: str, exemplar_id: UUID) -> HttpResponse:
-    organization = _organization(request)
-    exemplar = calibration_pages.access_exemplar_by_public_id(
-        organization=organization, user=_user(request), public_id=str(exemplar_id)
+    organization = request_organization(request)
+    exemplar = access.access_exemplar_by_public_id(
+        actor=_user(request), organization=organization, public_id=str(exemplar_id)
     )
     if calibration_pages.calibration_attempt_get(exemplar=exemplar, reviewer=_user(request)):
         messages.info(
@@ -471,7 +433,7 @@ def calibration_exemplar(request: HttpRequest, org_slug: str, exemplar_id: UUID)
         )
     except ApplicationError as error:
         if error.code == CalibrationErrorCode.INCOMPLETE:
-            return _render_exemplar(request, exemplar, posted=posted, error=error, status=400)
+            return _render_exemplar(request, exemplar, Refusal(posted, error))
         messages.error(request, error.message)
         return redirect(_calibration_url(organization))
     percent = calibration_pages.attempt_percent(attempt)
@@ -496,27 +458,3 @@ def calibration_exemplar(request: HttpRequest, org_slug: str, exemplar_id: UUID)
         ),
     )
     return redirect(_calibration_url(organization))
-
-
-@require_GET
-@xframe_options_sameorigin  # the exemplar's page shows PDFs in an <object>
-def calibration_evidence_file(
-    request: HttpRequest, org_slug: str, exemplar_id: UUID, item_id: UUID
-) -> HttpResponse:
-    """A short-lived signed link to one of an exemplar's files, named blind."""
-    exemplar, item, number = calibration_pages.access_exemplar_file_by_ids(
-        organization=_organization(request),
-        user=_user(request),
-        exemplar_public_id=str(exemplar_id),
-        item_public_id=str(item_id),
-    )
-    url = storage.presigned_get(
-        key=item.storage_key,
-        filename=calibration_pages.exemplar_filename(exemplar, item, number),
-        content_type=item.content_type,
-        inline=access.opens_inline(item),
-        seconds=access.signed_url_seconds(item),
-    )
-    response = HttpResponseRedirect(url)
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -2,7 +2,8 @@
 written answers, links, the quiz, and submitting.
 
 One class per operation; each parses its input, calls one service or selector and renders. Only
-the application's educator may use it: anyone else gets 404 (``selectors.application_access``),
+the application's educator may use it: anyone else gets 404
+(``selectors.access_application_by_public_id``),
 an anonymous caller 403. Session authentication enforces CSRF (the browser sends X-CSRFToken).
 
 Files never pass through Django: a slot says where the browser sends the bytes (a presigned POST,
@@ -29,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import request_organization
 from programs.models import EvidenceRequirement, Organization, User
 from programs.serializers import ErrorOutput
 
@@ -102,21 +104,21 @@ class _EducatorApi(APIView):
 
     @property
     def organization(self) -> Organization:
-        return self.request.organization  # type: ignore[attr-defined, no-any-return]
+        return request_organization(self.request)
 
     @property
     def user(self) -> User:
         return cast(User, self.request.user)  # IsAuthenticated: never anonymous here
 
     def application(self) -> Application:
-        return selectors.application_access(
+        return selectors.access_application_by_public_id(
+            actor=self.user,
             organization=self.organization,
             public_id=self.kwargs["application_id"],
-            user=self.user,
         )
 
     def item(self, application: Application) -> EvidenceItem:
-        return selectors.evidence_item_access(
+        return selectors.access_evidence_item_by_public_id(
             application=application, public_id=self.kwargs["item_id"]
         )
 
@@ -407,12 +409,7 @@ class EvidenceFileApi(_EducatorApi):
                 {"code": "not_found", "message": "This file is not available.", "fields": {}},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        url = storage.presigned_get(
-            key=item.storage_key,
-            filename=item.display_name,
-            content_type=item.content_type,
-            inline=storage.opens_inline(item.content_type),
-        )
+        url = storage.evidence_file_url(item)
         return Response(
             status=status.HTTP_302_FOUND,
             headers={"Location": url, "Cache-Control": "private, no-store"},

@@ -12,13 +12,15 @@ from programs.models import EvidenceRequirement, Organization, User
 from .models import Application, ApplicationEvent, EvidenceItem, QuizResponse, Submission
 
 
-def application_access(*, organization: Organization, public_id: str, user: User) -> Application:
-    """The educator's own application in this organization, or 404 (never 403)."""
+def access_application_by_public_id(
+    *, actor: User, organization: Organization, public_id: str
+) -> Application:
+    """The actor's own application in this organization, or 404 (never 403)."""
     application = (
-        Application.objects.filter(organization=organization, public_id=public_id, educator=user)
+        Application.objects.filter(organization=organization, public_id=public_id, educator=actor)
         .select_related("organization", "credential", "version", "version__focus_area")
         .first()
-        if user.is_authenticated
+        if actor.is_authenticated
         else None
     )
     if application is None:
@@ -26,7 +28,9 @@ def application_access(*, organization: Organization, public_id: str, user: User
     return application
 
 
-def evidence_item_access(*, application: Application, public_id: str) -> EvidenceItem:
+def access_evidence_item_by_public_id(*, application: Application, public_id: str) -> EvidenceItem:
+    """An item of an application the caller may open (``access_application_by_public_id``), or
+    404: another application's item answers as one that does not exist."""
     item = (
         EvidenceItem.objects.filter(application=application, public_id=public_id)
         .select_related("requirement")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import boto3
@@ -26,6 +26,9 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 
 from . import sniff
+
+if TYPE_CHECKING:
+    from .models import EvidenceItem
 
 # Uploads above this size use S3 multipart (resumable); below it, one presigned POST.
 MULTIPART_THRESHOLD = 100 * 1024 * 1024
@@ -40,6 +43,10 @@ COPY_PART_SIZE = 512 * 1024 * 1024
 # image that can run scripts: never inline (it is never accepted as evidence either).
 INLINE_PREFIXES = ("image/", "audio/", "video/", "application/pdf")
 NEVER_INLINE = ("image/svg+xml",)
+# A classroom video is watched and sought through for much longer than a signed link's default
+# life, and a browser keeps requesting the address the first redirect gave it: audio and video
+# links live hours.
+MEDIA_URL_SECONDS = 4 * 60 * 60
 
 # Error codes of a precondition that failed or an object that is not there (HEAD and ranged GETs
 # answer with the bare status code).
@@ -268,6 +275,34 @@ def presigned_get(
             },
             ExpiresIn=seconds or settings.AWS_QUERYSTRING_EXPIRE,
         )
+    )
+
+
+def evidence_media_kind(item: EvidenceItem) -> str:
+    """How a page shows an evidence file: ``video``, ``audio``, ``image`` or ``pdf`` (opened in
+    the browser), or ``download`` (anything else, and any type that never opens inline)."""
+    content_type = item.content_type
+    if not opens_inline(content_type):
+        return "download"
+    if content_type.startswith("application/pdf"):
+        return "pdf"
+    return content_type.split("/", 1)[0]
+
+
+def evidence_file_url(item: EvidenceItem, *, filename: str = "", public: bool = False) -> str:
+    """The signed link to an evidence file, for every page that serves one (the reviewer's, the
+    calibration exemplar's, the educator's, a badge's public evidence): opened in the browser
+    when ``evidence_media_kind`` says the browser shows it, downloaded otherwise, under
+    ``filename`` (the item's own name unless told). Audio and video links live
+    ``MEDIA_URL_SECONDS``, except a ``public`` one (a badge's evidence), which keeps the short
+    default so that revoking the badge ends access within minutes."""
+    kind = evidence_media_kind(item)
+    return presigned_get(
+        key=item.storage_key,
+        filename=filename or item.display_name or "evidence",
+        content_type=item.content_type,
+        inline=kind != "download",
+        seconds=MEDIA_URL_SECONDS if kind in ("video", "audio") and not public else None,
     )
 
 

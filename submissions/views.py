@@ -18,17 +18,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import request_organization
 from programs import accounts
 from programs import selectors as program_selectors
-from programs.models import EvidenceRequirement, Organization, User
+from programs.models import EvidenceRequirement, User
 
 from . import dashboard, forms, selectors, services, steps
 from .errors import SubmissionErrorCode as Code
 from .models import Application
-
-
-def _organization(request: HttpRequest) -> Organization:
-    return request.organization  # type: ignore[attr-defined,no-any-return]
 
 
 def _user(request: HttpRequest) -> User:
@@ -36,8 +33,8 @@ def _user(request: HttpRequest) -> User:
 
 
 def _application(request: HttpRequest, public_id: UUID) -> Application:
-    return selectors.application_access(
-        organization=_organization(request), public_id=str(public_id), user=_user(request)
+    return selectors.access_application_by_public_id(
+        actor=_user(request), organization=request_organization(request), public_id=str(public_id)
     )
 
 
@@ -90,7 +87,7 @@ def _refused(
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest, org_slug: str, credential_slug: str) -> HttpResponse:
     version = program_selectors.credential_version_get_public(
-        organization=_organization(request), credential_slug=credential_slug
+        organization=request_organization(request), credential_slug=credential_slug
     )
     credential = version.credential
     if request.method != "POST":  # e.g. back from logging in: the Apply button is on the page
@@ -181,7 +178,9 @@ def item_privacy(
     request: HttpRequest, org_slug: str, public_id: UUID, item_id: UUID
 ) -> HttpResponse:
     application = _application(request, public_id)
-    item = selectors.evidence_item_access(application=application, public_id=str(item_id))
+    item = selectors.access_evidence_item_by_public_id(
+        application=application, public_id=str(item_id)
+    )
     form = forms.PrivacyForm(request.POST)
     posted = {
         "identifiable": request.POST.get("identifiable", ""),
@@ -220,7 +219,9 @@ def item_remove(
     """Remove an item; "Retry" on an upload that did not finish removes it too, and asks for the
     file again (the uploader in the page retries it by itself when it still holds the file)."""
     application = _application(request, public_id)
-    item = selectors.evidence_item_access(application=application, public_id=str(item_id))
+    item = selectors.access_evidence_item_by_public_id(
+        application=application, public_id=str(item_id)
+    )
     try:
         services.evidence_item_remove(item=item, actor=_user(request))
     except ApplicationError as error:

@@ -86,7 +86,7 @@ def badge_visibility(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRe
     """Show a badge on the public profile, or hide it; only its earner may (404 for anyone
     else). A private badge's verification page still works for whoever holds its link."""
     user = _user(request)
-    badge = selectors.badge_get_for_recipient(user=user, public_id=badge_public_id)
+    badge = selectors.access_badge_by_public_id(actor=user, public_id=badge_public_id)
     back = reverse("badges:backpack") + f"#badge-{badge.public_id}"
     form = VisibilityForm(request.POST)
     if not form.is_valid():

@@ -15,19 +15,13 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from credentials_site.tenancy import request_organization
 from programs import selectors as program_selectors
-from programs.models import Organization
 from submissions import storage
 from submissions.models import EvidenceItem
 
 from .. import artwork, documents, selectors, services
 from ..models import StatusList
-
-
-def _organization(request: HttpRequest) -> Organization:
-    organization: Organization = request.organization  # type: ignore[attr-defined]
-    return organization
-
 
 # --- Media types -----------------------------------------------------------------------------
 # A signed credential is served as the media types VC Data Model 2.0 registers (§ "Media Types"):
@@ -131,7 +125,7 @@ def did_document(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The organization's DID document: every signing key it ever used (public halves only)
     except those marked compromised. Cached as briefly as the status lists, so a compromised
     key is gone from every cache within ``BADGE_STATUS_CACHE_SECONDS``."""
-    organization = _organization(request)
+    organization = request_organization(request)
     keys = selectors.signing_key_public_list(organization=organization)
     if not keys:
         services.signing_key_active(organization=organization)
@@ -146,7 +140,7 @@ def did_document(request: HttpRequest, org_slug: str) -> HttpResponse:
 @require_GET
 @cache_control(public=True, max_age=300)
 def issuer_profile(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     profile = {
         "@context": documents.CONTEXT,
         **documents.issuer_profile(organization),
@@ -159,7 +153,7 @@ def status_list(request: HttpRequest, org_slug: str, number: int) -> HttpRespons
     """The signed BitstringStatusListCredential, never lapsed (``services.status_list_get``).
     Cached publicly for ``BADGE_STATUS_CACHE_SECONDS`` (its ``ttl``: revocation shows within
     that time), and never past the list's own ``validUntil``."""
-    organization = _organization(request)
+    organization = request_organization(request)
     try:
         status = services.status_list_get(organization=organization, number=number)
     except StatusList.DoesNotExist as error:
@@ -176,7 +170,7 @@ def status_list(request: HttpRequest, org_slug: str, number: int) -> HttpRespons
 def achievement_image(
     request: HttpRequest, org_slug: str, credential_slug: str, number: int
 ) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     version = program_selectors.credential_version_get_public(
         organization=organization, credential_slug=credential_slug, number=number
     )
@@ -186,7 +180,7 @@ def achievement_image(
 @require_GET
 @cache_control(public=True, max_age=3600)
 def pathway_image(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     pathway = program_selectors.pathway_get_published(organization=organization, slug=pathway_slug)
     return HttpResponse(artwork.pathway_png(pathway, organization), content_type="image/png")
 
@@ -233,11 +227,4 @@ def badge_evidence(
     ).first()
     if item is None:
         raise Http404("No such evidence.")
-    return redirect(
-        storage.presigned_get(
-            key=item.storage_key,
-            filename=item.display_name or "evidence",
-            content_type=item.content_type,
-            inline=True,
-        )
-    )
+    return redirect(storage.evidence_file_url(item, public=True))

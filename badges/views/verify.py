@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from credentials_site.tenancy import request_organization
 from programs import selectors as program_selectors
 from programs.models import CredentialVersion, Organization, Pathway
 from submissions.models import EvidenceItem
@@ -275,11 +276,6 @@ def badge_svg(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
 # --- Open Badges 2.0 hosted documents -------------------------------------------------------
 
 
-def _organization(request: HttpRequest) -> Organization:
-    organization: Organization = request.organization  # type: ignore[attr-defined]
-    return organization
-
-
 @require_GET
 def ob2_assertion(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The hosted OB 2.0 Assertion; a revoked badge's answers 410 Gone, its body the Assertion
@@ -295,7 +291,7 @@ def ob2_assertion(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRespo
 def ob2_badgeclass(
     request: HttpRequest, org_slug: str, credential_slug: str, number: int
 ) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     version = program_selectors.credential_version_get_public(
         organization=organization, credential_slug=credential_slug, number=number
     )
@@ -323,7 +319,7 @@ def _pathway(organization: Organization, slug: str) -> Pathway:
 
 @require_GET
 def ob2_pathway_badgeclass(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
-    organization = _organization(request)
+    organization = request_organization(request)
     pathway = _pathway(organization, pathway_slug)
     components: list[CredentialVersion] = []
     for credential in sorted(pathway.credentials.all(), key=lambda c: (c.position, c.pk)):
@@ -343,6 +339,7 @@ def ob2_pathway_badgeclass(request: HttpRequest, org_slug: str, pathway_slug: st
 
 @require_GET
 def ob2_issuer(request: HttpRequest, org_slug: str) -> HttpResponse:
-    response = json_response(ob2.issuer(_organization(request)), content_type=OB2_CONTENT_TYPE)
+    organization = request_organization(request)
+    response = json_response(ob2.issuer(organization), content_type=OB2_CONTENT_TYPE)
     response["Cache-Control"] = "public, max-age=300"
     return response

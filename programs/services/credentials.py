@@ -105,7 +105,7 @@ def credential_version_create_draft(
     audit_record(
         organization=credential.organization,
         actor=actor,
-        action="credential.draft_created",
+        action="credential.drafted",
         obj=credential,
         summary=(
             f"Draft version {draft.number} of “{draft.title}” created from version {latest.number}"

@@ -170,7 +170,7 @@ class TestExemplarCreate:
         assert made.is_active
         assert made.created_by == admin
         assert AuditEvent.objects.filter(
-            organization=org, action="calibration.exemplar_created", object_id=str(made.pk)
+            organization=org, action="calibration_exemplar.created", object_id=str(made.pk)
         ).exists()
 
     def test_undecided_submission_is_refused(self, org, admin, make_submission) -> None:

@@ -850,7 +850,7 @@ class TestConflicts:
         queue = body(client.get(queue_url(org)))
         assert code_of(stranger) in queue
         assert code_of(colleague) not in queue and code_of(friend) not in queue
-        assert AuditEvent.objects.filter(action="conflict_declared").count() == 2
+        assert AuditEvent.objects.filter(action="conflict.declared").count() == 2
         # and removing the person brings theirs back
         response = client.post(
             url + "remove/", {"kind": "person", "email": "friend@example.org"}, follow=True
