@@ -56,7 +56,8 @@ class Run:
 
     def wait_ready(self, seconds: float = 240) -> None:
         deadline = time.monotonic() + seconds
-        while READY not in self.log.read_bytes():
+        # ready: the servers up, and honcho (web, worker, beat) started after the message
+        while READY not in self.log.read_bytes() or not (self.var / "honcho.pid").exists():
             assert self.proc.poll() is None, f"devstack stopped while starting:\n{self.output}"
             assert time.monotonic() < deadline, f"devstack not ready:\n{self.output}"
             time.sleep(0.25)
