@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Now
+from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import Http404
-from django_scopes import ScopeError, get_scope
 
+from credentials_site.tenancy import scoped_sql
 from programs.models import Organization, StaffRole, User
 from submissions.models import Application, Submission
 
@@ -28,6 +31,8 @@ ADJUDICATOR_ROLES = (
     StaffRole.Role.OWNER,
 )
 OPEN_STATUSES = (Application.Status.SUBMITTED, Application.Status.IN_REVIEW)
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -48,23 +53,6 @@ class ReviewerScope:
     calibration_active: bool
 
 
-def _tenant_allows(organization: Organization) -> bool:
-    """The statements written by hand here bypass the tenant models' scoped managers, so they
-    check as those do: outside any organization's scope a ScopeError (fail closed), and under
-    another organization's scope nothing to read (False)."""
-    current = get_scope()
-    if not current.get("_enabled", True):  # scopes_disabled()
-        return True
-    if "organization" not in current:
-        raise ScopeError("A scope on dimension(s) organization needs to be active for this query.")
-    allowed = current["organization"]
-    if allowed is None:
-        return True
-    if isinstance(allowed, list | tuple | set | frozenset):
-        return organization.pk in allowed
-    return bool(organization.pk == allowed)
-
-
 # One statement: a row per reviewer role here, each with the role's program and credential
 # limits; the conflicts and the calibration flag are the same on every row. (Hand-written: it
 # runs on every reviewer page and every claim-next, and the ORM's version of these sub-queries
@@ -83,24 +71,28 @@ SELECT r.role,
     EXISTS(SELECT 1 FROM reviews_calibrationexemplar e
            WHERE e.organization_id = %(organization)s AND e.is_active)
 FROM programs_staffrole r
-WHERE r.organization_id = %(organization)s AND r.user_id = %(user)s AND r.role = ANY(%(roles)s)
+WHERE {tenant} AND r.organization_id = %(organization)s AND r.user_id = %(user)s
+  AND r.role = ANY(%(roles)s)
 """
 
 
 def reviewer_scope(*, organization: Organization, user: User) -> ReviewerScope | None:
-    """The person's reviewer scope here, or None when they hold no reviewer role: one query."""
-    if not user.is_authenticated or not _tenant_allows(organization):
+    """The person's reviewer scope here, or None when they hold no reviewer role (or the tenant
+    scope is another organization's): one query."""
+    if not user.is_authenticated:
         return None
+    sql, params = scoped_sql(
+        _SCOPE_SQL,
+        {
+            "organization": organization.pk,
+            "user": user.pk,
+            "person": ConflictOfInterest.Kind.PERSON.value,
+            "roles": [role.value for role in REVIEWER_ROLES],
+        },
+        tenant="r.organization_id",
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SCOPE_SQL,
-            {
-                "organization": organization.pk,
-                "user": user.pk,
-                "person": ConflictOfInterest.Kind.PERSON.value,
-                "roles": [role.value for role in REVIEWER_ROLES],
-            },
-        )
+        cursor.execute(sql, params)
         roles = cursor.fetchall()
     if not roles:
         return None
@@ -124,24 +116,6 @@ def reviewer_scope(*, organization: Organization, user: User) -> ReviewerScope |
     )
 
 
-def _taken_count() -> Subquery:
-    """Independent reviews taken: claims still within their time, and completed ones (a
-    submitted review always comes with a completed claim, and only submitting completes one).
-    A lapsed claim is expired by the next claim-next or the beat, so it does not hold the
-    submission back in the meantime."""
-    return Subquery(
-        Claim.objects.filter(submission=OuterRef("pk"), is_adjudication=False)
-        .filter(
-            Q(status=Claim.Status.COMPLETED) | Q(status=Claim.Status.ACTIVE, expires_at__gt=Now())
-        )
-        .order_by()
-        .values("submission")
-        .annotate(n=Count("pk"))
-        .values("n"),
-        output_field=IntegerField(),
-    )
-
-
 def _reviews_count() -> Subquery:
     return Subquery(
         Review.objects.filter(
@@ -155,87 +129,26 @@ def _reviews_count() -> Subquery:
     )
 
 
-def queue_list(
-    *,
-    organization: Organization,
-    scope: ReviewerScope,
-    program: str = "",
-    credential: str = "",
-    adjudication: bool = False,
-) -> QuerySet[Submission]:
-    """Undecided attempts this reviewer may take, oldest first.
-
-    Never their own, never one they already reviewed or hold, never a conflicted one, and only
-    while it still needs a reviewer (double review needs two). claim-next takes the first row
-    of the same rules written as one statement (claimable_sql): change both together.
-    """
-    user = scope.user
-    qs = Submission.objects.filter(
-        organization=organization,
-        outcome="",
-        needs_adjudication=adjudication,
-        # redundant with the submission's organization, but it lets PostgreSQL read the
-        # organization's open applications by index instead of every organization's
-        application__organization=organization,
-        application__attempt=F("number"),
-        application__status__in=OPEN_STATUSES,
-    ).exclude(application__educator=user)
-    if scope.program_ids:
-        qs = qs.filter(application__credential__program_id__in=scope.program_ids)
-    if scope.credential_ids:
-        qs = qs.filter(application__credential_id__in=scope.credential_ids)
-    if program:
-        qs = qs.filter(application__credential__program__slug=program)
-    if credential:
-        qs = qs.filter(application__credential__slug=credential)
-    if scope.conflict_person_ids:
-        qs = qs.exclude(application__educator_id__in=scope.conflict_person_ids)
-    if scope.conflict_school and user.school:
-        qs = qs.exclude(application__educator__school__iexact=user.school)
-    if scope.conflict_district and user.district:
-        qs = qs.exclude(application__educator__district__iexact=user.district)
-    mine = Claim.objects.filter(submission=OuterRef("pk"), reviewer=user).filter(
-        Q(status=Claim.Status.COMPLETED) | Q(status=Claim.Status.ACTIVE, expires_at__gt=Now())
-    )
-    qs = qs.exclude(Exists(mine))
-    if adjudication:
-        open_adjudication = Claim.objects.filter(
-            submission=OuterRef("pk"),
-            status=Claim.Status.ACTIVE,
-            is_adjudication=True,
-            expires_at__gt=Now(),
-        )
-        qs = qs.exclude(Exists(open_adjudication))
-    else:
-        qs = qs.alias(taken=Coalesce(_taken_count(), 0)).filter(reviews_required__gt=F("taken"))
-    return qs.order_by("submitted_at", "pk")
-
-
-# claim-next reads the submission's columns itself (queue_oldest_locked); Any, as django-stubs
-# leaves out Field.get_db_converters
-_SUBMISSION_FIELDS: list[Any] = list(Submission._meta.concrete_fields)
-_SUBMISSION_COLUMNS = ", ".join(f"s.{field.column}" for field in _SUBMISSION_FIELDS)
-_SUBMISSION_ATTNAMES = [field.attname for field in _SUBMISSION_FIELDS]
-
-
-@dataclass(frozen=True)
-class Claimable:
-    """The submission claim-next locked, with what its claim needs."""
-
-    submission: Submission
-    claim_hours: int  # the program's
-    criterion_ids: list[int]  # the rubric's, for the draft review's empty scores
-    lapsed_claims: bool  # active claims past their time are on it, to expire first
+# --- The queue's rule, written once ---------------------------------------------------------------
+#
+# Which submissions a reviewer may take is one statement, built by queue_sql. The queue page and
+# the API read it as a queryset (queue_list, queue_page: ``id IN (...)``); claim-next locks its
+# oldest row (claimable_sql, run by queue_oldest_locked); the claim's insert asks its claims
+# condition (claims_allow_sql) again once the row is locked (reviews.services). It is SQL, not a
+# queryset, because claim-next runs it on every click and the ORM took longer to build it than
+# PostgreSQL takes to answer it (benchmarks/README.md); its tenant filter comes from
+# credentials_site.tenancy.scoped_sql, so it fails closed outside a scope as the managers do.
 
 
 def claims_allow_sql(*, adjudication: bool) -> str:
     """SQL condition on the submission ``s``: the claims on it still let the reviewer take it.
     Of the claims that count (completed, or active and within their time) none is theirs, and
     it has fewer independent ones than it needs (or, for adjudication, no adjudicator yet).
-    Bound parameters: ``user``, ``active`` and ``completed`` (as claimable_sql's).
+    Bound parameters: ``user``, ``active`` and ``completed`` (as queue_sql's).
 
-    claimable_sql looks with it for a row; review_claim_next's insert asks it again once the
-    row is locked, in a statement of its own, which sees every claim committed before then."""
+    A lapsed claim is expired by the next claim-next or the beat; it does not hold the
+    submission back in the meantime. A submitted review always comes with a completed claim
+    (only submitting completes one), so the claims alone say how many reviews are taken."""
     still_open = (
         "NOT coalesce(bool_or(t.is_adjudication AND t.status = %(active)s), false)"
         if adjudication
@@ -248,44 +161,55 @@ def claims_allow_sql(*, adjudication: bool) -> str:
                OR (t.status = %(active)s AND t.expires_at > statement_timestamp())))"""  # noqa: S608
 
 
-def claimable_sql(
+def claim_params(*, user: User) -> dict[str, Any]:
+    """The bound parameters of claims_allow_sql."""
+    return {
+        "user": user.pk,
+        "active": Claim.Status.ACTIVE.value,
+        "completed": Claim.Status.COMPLETED.value,
+    }
+
+
+def queue_sql(
     *,
     organization: Organization,
     scope: ReviewerScope,
     program: str = "",
     credential: str = "",
     adjudication: bool = False,
+    columns: str = "s.id",
     skipped: list[int] | None = None,
-    skip_locked: bool = True,
+    whole_queue: bool = False,
 ) -> tuple[str, dict[str, Any]]:
-    """claim-next's statement: the first row of queue_list(...) locked FOR UPDATE (SKIP
-    LOCKED unless told to wait), with what the claim needs besides the submission: the
-    program's claim time, the rubric's criteria, and whether active claims past their time
-    are on it. queue_oldest_locked runs it.
+    """``SELECT <columns>`` of the undecided attempts this reviewer may take, as one statement
+    over ``submissions_submission s`` joined to its ``submissions_application a``, with its
+    bound parameters (and the tenant filter applied); unordered.
 
-    The same rules as queue_list, written by hand: at 100,000 submissions the ORM took several
-    times longer to build and compile this statement than PostgreSQL takes to plan and run it
-    (see benchmarks/README.md). tests/reviews/test_services_claims.py checks that both give the
-    same submissions in the same order, for every rule.
+    Never their own, never one they already reviewed or hold, never a conflicted one, never one
+    outside their program and credential limits or the filters, and only while it still needs
+    a reviewer (double review needs two) or, with ``adjudication``, an adjudicator. ``skipped``:
+    submissions to leave out (claim-next's, taken by others after it found them).
 
-    One difference: submissions sent at the very same microsecond come in either order, where
-    queue_list orders them by key. Ordering by ``submitted_at`` alone is what the partial index
-    ``submission_undecided`` (organization, submitted_at) gives as it is read, so PostgreSQL
-    stops at the first eligible row; adding the key made it sort batches of 32 eligible rows
-    first (an incremental sort), each with its joins and sub-queries."""
+    ``whole_queue``: the caller reads every eligible row (the page counts them), so the
+    organization is repeated on the applications, for PostgreSQL to read only its open ones by
+    index (without it, it hashed every organization's: four times as long at 20 organizations,
+    and growing with them). claim-next stops at the first eligible row in the oldest-first
+    index, and there the same condition made the planner expect twenty times fewer rows and
+    sort the organization's whole queue for a reviewer with limits or a filter; it is a hint to
+    the planner, not a rule: an application and its submissions are always of one organization."""
     user = scope.user
     params: dict[str, Any] = {
         "organization": organization.pk,
-        "user": user.pk,
         "adjudication": adjudication,
         "open": [status.value for status in OPEN_STATUSES],
-        "active": Claim.Status.ACTIVE.value,
-        "completed": Claim.Status.COMPLETED.value,
+        **claim_params(user=user),
     }
     where = [
+        "{tenant}",
         "s.organization_id = %(organization)s",
         "s.outcome = ''",
         "s.needs_adjudication = %(adjudication)s",
+        *(["a.organization_id = %(organization)s"] if whole_queue else []),
         "a.attempt = s.number",
         "a.status = ANY(%(open)s)",
         "a.educator_id <> %(user)s",
@@ -335,64 +259,54 @@ def claimable_sql(
         where.append("s.id <> ALL(%(skipped)s)")
     conditions = "\n  AND ".join(where)
     educator = "\nJOIN programs_user u ON u.id = a.educator_id" if joins_educator else ""
-    lock = "FOR UPDATE OF s SKIP LOCKED" if skip_locked else "FOR UPDATE OF s"
-    sql = f"""
-SELECT {_SUBMISSION_COLUMNS},
-    (SELECT p.claim_hours FROM programs_credential c JOIN programs_program p ON p.id = c.program_id
-     WHERE c.id = a.credential_id) AS claim_hours,
-    ARRAY(SELECT r.id FROM programs_rubriccriterion r WHERE r.version_id = a.version_id
-          ORDER BY r.position, r.id) AS criterion_ids,
-    EXISTS(SELECT 1 FROM reviews_claim l WHERE l.submission_id = s.id
-           AND l.status = %(active)s AND l.expires_at <= statement_timestamp()) AS lapsed_claims
+    sql = f"""SELECT {columns}
 FROM submissions_submission s
 JOIN submissions_application a ON a.id = s.application_id{educator}
-WHERE {conditions}
-ORDER BY s.submitted_at
-LIMIT 1
-{lock}"""  # noqa: S608 - every value is a bound parameter; only fixed clauses are joined
-    return sql, params
+WHERE {conditions}"""  # noqa: S608 - every value is a bound parameter; only fixed clauses are joined
+    # Every row read is the organization's (s.organization_id, and through it the rest), so the
+    # tenant filter applies to the organization itself: a condition PostgreSQL checks once.
+    # On the column it would repeat the organization's and halve the planner's row estimate
+    # again, enough for it to trade the page's hash joins for nested loops.
+    return scoped_sql(sql, params, tenant="%(organization)s")
 
 
-def queue_oldest_locked(
+_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """A statement with ``%(name)s`` parameters as the ORM embeds raw SQL: ``%s`` and a list."""
+    values: list[Any] = []
+
+    def take(match: re.Match[str]) -> str:
+        values.append(params[match.group(1)])
+        return "%s"
+
+    return _NAMED_PARAMETER.sub(take, sql), values
+
+
+def queue_list(
     *,
     organization: Organization,
     scope: ReviewerScope,
     program: str = "",
     credential: str = "",
     adjudication: bool = False,
-    skipped: list[int] | None = None,
-    skip_locked: bool = True,
-) -> Claimable | None:
-    """The first submission of queue_list(...), locked until the end of the caller's
-    transaction (claimable_sql), or None."""
-    if not _tenant_allows(organization):
-        return None
-    sql, params = claimable_sql(
-        organization=organization,
-        scope=scope,
-        program=program,
-        credential=credential,
-        adjudication=adjudication,
-        skipped=skipped,
-        skip_locked=skip_locked,
+) -> QuerySet[Submission]:
+    """Undecided attempts this reviewer may take (queue_sql), oldest first."""
+    eligible = RawSQL(  # noqa: S611 - queue_sql binds every value
+        *_positional(
+            *queue_sql(
+                organization=organization,
+                scope=scope,
+                program=program,
+                credential=credential,
+                adjudication=adjudication,
+                whole_queue=True,
+            )
+        )
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    n = len(_SUBMISSION_FIELDS)
-    values = list(row[:n])
-    for i, field in enumerate(_SUBMISSION_FIELDS):  # as the ORM would (JSON text to objects)
-        for convert in field.get_db_converters(connection):
-            values[i] = convert(values[i], field, connection)
-    submission = Submission.from_db(connection.alias, _SUBMISSION_ATTNAMES, values)
-    claim_hours, criterion_ids, lapsed_claims = row[n:]
-    return Claimable(
-        submission=submission,
-        claim_hours=claim_hours,
-        criterion_ids=list(criterion_ids),
-        lapsed_claims=lapsed_claims,
+    return Submission.objects.filter(organization=organization, pk__in=eligible).order_by(
+        "submitted_at", "pk"
     )
 
 
@@ -414,13 +328,115 @@ def queue_page(
             credential=credential,
             adjudication=adjudication,
         )
-        .select_related(
-            "application",
-            "application__version",
-            "application__credential",
-            "application__credential__program",
-        )
+        .select_related("application")
+        .prefetch_related("application__version", "application__credential__program")
         .annotate(submitted_reviews=Coalesce(_reviews_count(), 0))
+    )
+
+
+# --- claim-next's read ----------------------------------------------------------------------------
+
+
+def from_row(model: type[M], fields: list[Any], values: Sequence[Any]) -> M:
+    """A ``model`` instance from the ``fields`` (concrete fields) a hand-written statement
+    read, as the ORM loads one: each field's database converters applied (JSON text to
+    objects), and the instance counts as saved."""
+    converted = list(values)
+    for i, field in enumerate(fields):
+        for convert in field.get_db_converters(connection):
+            converted[i] = convert(converted[i], field, connection)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+# the submission's columns, read by claimable_sql; Any, as django-stubs leaves out
+# Field.get_db_converters
+_SUBMISSION_FIELDS: list[Any] = list(Submission._meta.concrete_fields)
+_SUBMISSION_COLUMNS = ", ".join(f"s.{field.column}" for field in _SUBMISSION_FIELDS)
+# what claim-next reads: the submission, and what its claim needs
+_CLAIMABLE_COLUMNS = f"""{_SUBMISSION_COLUMNS},
+    (SELECT p.claim_hours FROM programs_credential c JOIN programs_program p ON p.id = c.program_id
+     WHERE c.id = a.credential_id) AS claim_hours,
+    ARRAY(SELECT r.id FROM programs_rubriccriterion r WHERE r.version_id = a.version_id
+          ORDER BY r.position, r.id) AS criterion_ids,
+    EXISTS(SELECT 1 FROM reviews_claim l WHERE l.submission_id = s.id
+           AND l.status = %(active)s AND l.expires_at <= statement_timestamp()) AS lapsed_claims"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Claimable:
+    """The submission claim-next locked, with what its claim needs."""
+
+    submission: Submission
+    claim_hours: int  # the program's
+    criterion_ids: list[int]  # the rubric's, for the draft review's empty scores
+    lapsed_claims: bool  # active claims past their time are on it, to expire first
+
+
+def claimable_sql(
+    *,
+    organization: Organization,
+    scope: ReviewerScope,
+    program: str = "",
+    credential: str = "",
+    adjudication: bool = False,
+    skipped: list[int] | None = None,
+    skip_locked: bool = True,
+) -> tuple[str, dict[str, Any]]:
+    """claim-next's statement: the oldest row of queue_sql locked FOR UPDATE (SKIP LOCKED
+    unless told to wait), with what the claim needs besides the submission: the program's claim
+    time, the rubric's criteria, and whether active claims past their time are on it.
+
+    Submissions sent at the very same microsecond come in either order, where queue_list
+    orders them by key. Ordering by ``submitted_at`` alone is what the partial index
+    ``submission_undecided`` (organization, submitted_at) gives as it is read, so PostgreSQL
+    stops at the first eligible row; adding the key made it sort batches of 32 eligible rows
+    first (an incremental sort), each with its joins and sub-queries."""
+    sql, params = queue_sql(
+        organization=organization,
+        scope=scope,
+        program=program,
+        credential=credential,
+        adjudication=adjudication,
+        columns=_CLAIMABLE_COLUMNS,
+        skipped=skipped,
+    )
+    lock = "FOR UPDATE OF s SKIP LOCKED" if skip_locked else "FOR UPDATE OF s"
+    return f"{sql}\nORDER BY s.submitted_at\nLIMIT 1\n{lock}", params
+
+
+def queue_oldest_locked(
+    *,
+    organization: Organization,
+    scope: ReviewerScope,
+    program: str = "",
+    credential: str = "",
+    adjudication: bool = False,
+    skipped: list[int] | None = None,
+    skip_locked: bool = True,
+) -> Claimable | None:
+    """The first submission of queue_list(...), locked until the end of the caller's
+    transaction (claimable_sql), or None."""
+    sql, params = claimable_sql(
+        organization=organization,
+        scope=scope,
+        program=program,
+        credential=credential,
+        adjudication=adjudication,
+        skipped=skipped,
+        skip_locked=skip_locked,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(_SUBMISSION_FIELDS)
+    claim_hours, criterion_ids, lapsed_claims = row[n:]
+    return Claimable(
+        submission=from_row(Submission, _SUBMISSION_FIELDS, row[:n]),
+        claim_hours=claim_hours,
+        criterion_ids=list(criterion_ids),
+        lapsed_claims=lapsed_claims,
     )
 
 

@@ -17,9 +17,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import scoped_sql
 from programs.models import Organization, RubricCriterion, StaffRole, User
 from submissions import services as submission_services
-from submissions.models import Application, ApplicationEvent, Submission
+from submissions.decisions import DecidedCriterion
+from submissions.models import Application, Submission
 
 from . import calibration, selectors
 from .errors import ReviewErrorCode as Code
@@ -58,10 +60,11 @@ def review_claim_next(
     A fixed number of statements, whatever the size of the queue or of the reviewer's limits
     and conflicts: the scope with the calibration gate's first look (selectors.reviewer_scope);
     then, in one transaction, the oldest eligible row, locked, with the program's claim time and
-    the rubric's criteria (selectors.claimable_sql); the claim, its draft review and its empty
-    scores, inserted only if the claims on the row still allow it (_claim_create); and the
-    application's state (submissions.services). Those three are written in SQL because the ORM
-    alone cost claim-next three times as long (benchmarks/README.md)."""
+    the rubric's criteria (selectors.claimable_sql: the queue's one rule, selectors.queue_sql);
+    the claim, its draft review and its empty scores, inserted only if the claims on the row
+    still allow it (claim_insert); and the application's state (submissions.services). Those
+    three are written in SQL because the ORM alone cost claim-next three times as long
+    (benchmarks/README.md)."""
     scope = _scope(organization, reviewer)
     if adjudication and not scope.can_adjudicate:
         raise ApplicationError(
@@ -155,7 +158,7 @@ def _claim_oldest(
             submission=submission, status=Claim.Status.ACTIVE, expires_at__lte=now
         ):
             _end_claim(lapsed, Claim.Status.EXPIRED)
-    claim = _claim_create(
+    claim = claim_insert(
         organization=organization,
         submission=submission,
         reviewer=reviewer,
@@ -172,9 +175,8 @@ def _claim_oldest(
         actor=reviewer,
     )
     if adjudication:
-        _event(
-            submission.application_id,
-            organization_id=organization.pk,
+        submission_services.application_event_record(
+            application=submission.application,
             actor_id=reviewer.pk,
             kind="adjudication_started",
             message="A senior reviewer started the final decision",
@@ -186,7 +188,9 @@ def _claim_oldest(
 # written by one statement, and only while the claims on the locked submission still allow it
 # (see _claim_oldest): the three ORM inserts and the separate check cost claim-next about 2 ms
 # more (see benchmarks/README.md). The values not given here come from the model instances
-# built in _claim_create, so the models' defaults stay the ones that apply.
+# built in claim_insert, so the models' defaults stay the ones that apply.
+_CLAIM_FIELDS: list[Any] = list(Claim._meta.concrete_fields)  # Any: see selectors.from_row
+_CLAIM_COLUMNS = ", ".join(field.column for field in _CLAIM_FIELDS)
 _CLAIM_INSERT_TEMPLATE = """
 WITH claim AS (
     INSERT INTO reviews_claim
@@ -195,8 +199,8 @@ WITH claim AS (
     SELECT %(organization)s, %(claim_public_id)s, s.id, %(user)s, %(claim_status)s,
            %(adjudication)s, %(expires_at)s, %(now)s, %(now)s
     FROM submissions_submission s
-    WHERE s.id = %(submission)s AND {claims_allow}
-    RETURNING id
+    WHERE s.id = %(submission)s AND {{tenant}} AND {claims_allow}
+    RETURNING {columns}
 ), review AS (
     INSERT INTO reviews_review
         (organization_id, public_id, submission_id, claim_id, reviewer_id, status,
@@ -212,16 +216,17 @@ WITH claim AS (
     SELECT %(organization)s, review.id, criterion_id, '', %(now)s, %(now)s
     FROM review, unnest(%(criterion_ids)s::bigint[]) AS criterion_id
 )
-SELECT claim.id FROM claim"""
+SELECT {columns} FROM claim"""
 _CLAIM_INSERT_SQL = {
     adjudication: _CLAIM_INSERT_TEMPLATE.format(
-        claims_allow=selectors.claims_allow_sql(adjudication=adjudication)
+        claims_allow=selectors.claims_allow_sql(adjudication=adjudication),
+        columns=_CLAIM_COLUMNS,
     )
     for adjudication in (False, True)
 }
 
 
-def _claim_create(
+def claim_insert(
     *,
     organization: Organization,
     submission: Submission,
@@ -230,53 +235,40 @@ def _claim_create(
     expires_at: dt.datetime,
     criterion_ids: list[int],
 ) -> Claim | None:
-    """Insert the claim, its draft review and the empty scores, and return the claim; or
-    nothing, and None, when the claims on the submission no longer allow it."""
+    """Insert the claim, its draft review and the review's empty scores, and return the claim;
+    or insert nothing and return None when the claims on the submission no longer let this
+    reviewer take it (selectors.claims_allow_sql). One statement; the caller holds the
+    submission's row lock (claim-next). The tenant scope must allow the organization."""
     now = timezone.now()
-    claim = Claim(
-        organization=organization,
-        submission=submission,
-        reviewer=reviewer,
-        is_adjudication=adjudication,
-        expires_at=expires_at,
-        created_at=now,
-        updated_at=now,
-    )
-    review = Review(
-        organization=organization,
-        submission=submission,
-        claim=claim,
-        reviewer=reviewer,
-        is_adjudication=adjudication,
+    claim = Claim(organization=organization, reviewer=reviewer, is_adjudication=adjudication)
+    review = Review(organization=organization, reviewer=reviewer, is_adjudication=adjudication)
+    sql, params = scoped_sql(
+        _CLAIM_INSERT_SQL[adjudication],
+        {
+            "organization": organization.pk,
+            "submission": submission.pk,
+            **selectors.claim_params(user=reviewer),
+            "adjudication": adjudication,
+            "expires_at": expires_at,
+            "now": now,
+            "claim_public_id": claim.public_id,
+            "claim_status": claim.status,
+            "review_public_id": review.public_id,
+            "review_status": review.status,
+            "decision": review.decision,
+            "overall_feedback": review.overall_feedback,
+            "revision_request": review.revision_request,
+            "criterion_ids": criterion_ids,
+        },
+        tenant="s.organization_id",
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM_INSERT_SQL[adjudication],
-            {
-                "organization": organization.pk,
-                "submission": submission.pk,
-                "user": reviewer.pk,
-                "active": Claim.Status.ACTIVE.value,
-                "completed": Claim.Status.COMPLETED.value,
-                "adjudication": adjudication,
-                "expires_at": expires_at,
-                "now": now,
-                "claim_public_id": claim.public_id,
-                "claim_status": claim.status,
-                "review_public_id": review.public_id,
-                "review_status": review.status,
-                "decision": review.decision,
-                "overall_feedback": review.overall_feedback,
-                "revision_request": review.revision_request,
-                "criterion_ids": criterion_ids,
-            },
-        )
+        cursor.execute(sql, params)
         inserted = cursor.fetchone()
     if inserted is None:
         return None
-    claim.pk = inserted[0]
-    claim._state.adding = False
-    claim._state.db = connection.alias
+    claim = selectors.from_row(Claim, _CLAIM_FIELDS, inserted)
+    claim.organization, claim.submission, claim.reviewer = organization, submission, reviewer
     return claim
 
 
@@ -358,27 +350,6 @@ def _require_role(claim: Claim, reviewer: User) -> None:
         )
 
 
-def _event(
-    application_id: int,
-    *,
-    organization_id: int,
-    actor_id: int | None,
-    kind: str,
-    message: str,
-    **data: Any,
-) -> None:
-    """A step on the application's timeline (the educator sees the message, never the actor;
-    program admins see both)."""
-    ApplicationEvent.objects.create(
-        organization_id=organization_id,
-        application_id=application_id,
-        actor_id=actor_id,
-        kind=kind,
-        message=message[:300],
-        data=data,
-    )
-
-
 def _end_claim(claim: Claim, status: str) -> None:
     claim.status = status
     claim.ended_at = timezone.now()
@@ -392,9 +363,8 @@ def _end_claim(claim: Claim, status: str) -> None:
     if status != Claim.Status.COMPLETED:
         Review.objects.filter(claim=claim, status=Review.Status.DRAFT).delete()
         released = status == Claim.Status.RELEASED
-        _event(
-            application_id,
-            organization_id=claim.organization_id,
+        submission_services.application_event_record(
+            application=Application(pk=application_id, organization_id=claim.organization_id),
             actor_id=claim.reviewer_id,
             kind="claim_released" if released else "claim_expired",
             message=(
@@ -402,7 +372,7 @@ def _end_claim(claim: Claim, status: str) -> None:
                 if released
                 else "A reviewer's claim expired; the submission is back in the queue"
             ),
-            adjudication=claim.is_adjudication,
+            data={"adjudication": claim.is_adjudication},
         )
     still_reviewed = (
         Claim.objects.filter(submission_id=claim.submission_id, status=Claim.Status.ACTIVE).exists()
@@ -652,27 +622,21 @@ def _resolve(
             submission=submission, status=Review.Status.SUBMITTED, is_adjudication=False
         )
     )
-    _event(
-        application.pk,
-        organization_id=application.organization_id,
+    submission_services.application_event_record(
+        application=application,
         actor_id=review.reviewer_id,
         kind="review_submitted",
         message=f"Review {len(reviews)} of {submission.reviews_required} submitted",
-        decision=review.decision,
+        data={"decision": review.decision},
     )
     if len(reviews) < submission.reviews_required:
         return
     if len({r.decision for r in reviews}) == 1:
         _apply(application, review, criteria)
         return
-    submission.needs_adjudication = True
-    submission.save(update_fields=["needs_adjudication", "updated_at"])
-    _event(
-        application.pk,
-        organization_id=application.organization_id,
+    submission_services.submission_mark_for_adjudication(
+        submission=submission,
         actor_id=review.reviewer_id,
-        kind="adjudication_needed",
-        message="The reviewers disagreed; a senior reviewer will make the final decision",
         decisions=[r.decision for r in reviews],
     )
 
@@ -683,14 +647,14 @@ def _apply(application: Application, review: Review, criteria: list[RubricCriter
     }
     scores = {s.criterion_id: s for s in CriterionScore.objects.filter(review=review)}
     feedback = [
-        {
-            "criterion_id": c.pk,
-            "title": c.title,
-            "requirement_id": c.requirement_id,
-            "score": scores[c.pk].score if c.pk in scores else None,
-            "label": levels.get((c.pk, scores[c.pk].score), "") if c.pk in scores else "",
-            "comment": scores[c.pk].comment if c.pk in scores else "",
-        }
+        DecidedCriterion(
+            criterion_id=c.pk,
+            title=c.title,
+            requirement_id=c.requirement_id,
+            score=scores[c.pk].score if c.pk in scores else None,
+            label=levels.get((c.pk, scores[c.pk].score), "") if c.pk in scores else "",
+            comment=scores[c.pk].comment if c.pk in scores else "",
+        )
         for c in criteria
     ]
     summary = review.overall_feedback

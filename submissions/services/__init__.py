@@ -29,11 +29,13 @@ from .evidence import (
     quiz_answer,
 )
 from .housekeeping import evidence_legacy_finalize, evidence_sweep, storage_orphans_sweep
+from .reviewing import application_event_record, submission_mark_for_adjudication
 
 __all__ = [
     "UploadSlot",
     "application_apply",
     "application_decide",
+    "application_event_record",
     "application_fee_record",
     "application_gaps",
     "application_mark_awarded",
@@ -56,5 +58,6 @@ __all__ = [
     "gaps_of",
     "quiz_answer",
     "storage_orphans_sweep",
+    "submission_mark_for_adjudication",
     "word_count",
 ]
