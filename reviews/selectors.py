@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -131,34 +140,40 @@ def _reviews_count() -> Subquery:
 
 # --- The queue's rule, written once ---------------------------------------------------------------
 #
-# Which submissions a reviewer may take is one statement, built by queue_sql. The queue page and
-# the API read it as a queryset (queue_list, queue_page: ``id IN (...)``); claim-next locks its
-# oldest row (claimable_sql, run by queue_oldest_locked); the claim's insert asks its claims
-# condition (claims_allow_sql) again once the row is locked (reviews.services). It is SQL, not a
-# queryset, because claim-next runs it on every click and the ORM took longer to build it than
-# PostgreSQL takes to answer it (benchmarks/README.md); its tenant filter comes from
-# credentials_site.tenancy.scoped_sql, so it fails closed outside a scope as the managers do.
+# Which submissions a reviewer may take is one set of SQL conditions, built by _queue_rule over a
+# submission, its application and (for school and district conflicts) its educator. claim-next
+# runs them in its own statement, over aliases s, a and u (queue_sql, claimable_sql), and locks
+# the oldest row; the queue page and the API apply them to a queryset, over the aliases Django
+# gives those tables (queue_list, through QueueRule); the claim's insert asks the claims
+# condition (claims_allow_sql) again once the row is locked (reviews.services). The conditions
+# are SQL, not ORM lookups, because claim-next runs them on every click and the ORM took longer to
+# build its statement than PostgreSQL takes to answer it (benchmarks/README.md); their tenant
+# filter comes from credentials_site.tenancy.scoped_sql, failing closed outside a scope.
+
+
+def _claims_allow(*, adjudication: bool, submission: str) -> str:
+    still_open = (
+        "NOT coalesce(bool_or(t.is_adjudication AND t.status = %(active)s), false)"
+        if adjudication
+        else f"count(*) FILTER (WHERE NOT t.is_adjudication) < {submission}.reviews_required"
+    )
+    return f"""(SELECT {still_open} AND NOT coalesce(bool_or(t.reviewer_id = %(user)s), false)
+        FROM reviews_claim t
+        WHERE t.submission_id = {submission}.id
+          AND (t.status = %(completed)s
+               OR (t.status = %(active)s AND t.expires_at > statement_timestamp())))"""  # noqa: S608
 
 
 def claims_allow_sql(*, adjudication: bool) -> str:
     """SQL condition on the submission ``s``: the claims on it still let the reviewer take it.
     Of the claims that count (completed, or active and within their time) none is theirs, and
     it has fewer independent ones than it needs (or, for adjudication, no adjudicator yet).
-    Bound parameters: ``user``, ``active`` and ``completed`` (as queue_sql's).
+    Bound parameters: ``user``, ``active`` and ``completed`` (claim_params).
 
     A lapsed claim is expired by the next claim-next or the beat; it does not hold the
     submission back in the meantime. A submitted review always comes with a completed claim
     (only submitting completes one), so the claims alone say how many reviews are taken."""
-    still_open = (
-        "NOT coalesce(bool_or(t.is_adjudication AND t.status = %(active)s), false)"
-        if adjudication
-        else "count(*) FILTER (WHERE NOT t.is_adjudication) < s.reviews_required"
-    )
-    return f"""(SELECT {still_open} AND NOT coalesce(bool_or(t.reviewer_id = %(user)s), false)
-        FROM reviews_claim t
-        WHERE t.submission_id = s.id
-          AND (t.status = %(completed)s
-               OR (t.status = %(active)s AND t.expires_at > statement_timestamp())))"""  # noqa: S608
+    return _claims_allow(adjudication=adjudication, submission="s")
 
 
 def claim_params(*, user: User) -> dict[str, Any]:
@@ -170,33 +185,44 @@ def claim_params(*, user: User) -> dict[str, Any]:
     }
 
 
-def queue_sql(
+def _joins_educator(scope: ReviewerScope) -> bool:
+    """The rule reads the educator's row: their school or district is a declared conflict."""
+    user = scope.user
+    return bool(
+        (scope.conflict_school and user.school) or (scope.conflict_district and user.district)
+    )
+
+
+def _queue_rule(
     *,
     organization: Organization,
     scope: ReviewerScope,
-    program: str = "",
-    credential: str = "",
-    adjudication: bool = False,
-    columns: str = "s.id",
-    skipped: list[int] | None = None,
-    whole_queue: bool = False,
+    program: str,
+    credential: str,
+    adjudication: bool,
+    skipped: list[int] | None,
+    whole_queue: bool,
+    s: str,
+    a: str,
+    u: str,
 ) -> tuple[str, dict[str, Any]]:
-    """``SELECT <columns>`` of the undecided attempts this reviewer may take, as one statement
-    over ``submissions_submission s`` joined to its ``submissions_application a``, with its
-    bound parameters (and the tenant filter applied); unordered.
+    """The conditions (one SQL expression, tenant filter applied, and its bound parameters) that
+    a submission ``s`` with its application ``a`` and, when _joins_educator, its educator ``u``
+    meet when this reviewer may take it.
 
     Never their own, never one they already reviewed or hold, never a conflicted one, never one
     outside their program and credential limits or the filters, and only while it still needs
     a reviewer (double review needs two) or, with ``adjudication``, an adjudicator. ``skipped``:
     submissions to leave out (claim-next's, taken by others after it found them).
 
-    ``whole_queue``: the caller reads every eligible row (the page counts them), so the
+    ``whole_queue``: the caller reads every eligible row (the page's count), so the
     organization is repeated on the applications, for PostgreSQL to read only its open ones by
     index (without it, it hashed every organization's: four times as long at 20 organizations,
-    and growing with them). claim-next stops at the first eligible row in the oldest-first
-    index, and there the same condition made the planner expect twenty times fewer rows and
-    sort the organization's whole queue for a reviewer with limits or a filter; it is a hint to
-    the planner, not a rule: an application and its submissions are always of one organization."""
+    and growing with them). A caller that reads the first rows (claim-next, a page of the
+    queue) leaves it out: it stops at them in the oldest-first index, and there the same
+    condition made the planner expect as many times fewer rows as there are organizations and
+    sort the organization's whole queue instead. It is a hint to the planner, not a rule: an
+    application and its submissions are always of one organization."""
     user = scope.user
     params: dict[str, Any] = {
         "organization": organization.pk,
@@ -204,16 +230,21 @@ def queue_sql(
         "open": [status.value for status in OPEN_STATUSES],
         **claim_params(user=user),
     }
+    claims_allow = (
+        claims_allow_sql(adjudication=adjudication)
+        if s == "s"
+        else _claims_allow(adjudication=adjudication, submission=s)
+    )
     where = [
         "{tenant}",
-        "s.organization_id = %(organization)s",
-        "s.outcome = ''",
-        "s.needs_adjudication = %(adjudication)s",
-        *(["a.organization_id = %(organization)s"] if whole_queue else []),
-        "a.attempt = s.number",
-        "a.status = ANY(%(open)s)",
-        "a.educator_id <> %(user)s",
-        claims_allow_sql(adjudication=adjudication),
+        f"{s}.organization_id = %(organization)s",
+        f"{s}.outcome = ''",
+        f"{s}.needs_adjudication = %(adjudication)s",
+        *([f"{a}.organization_id = %(organization)s"] if whole_queue else []),
+        f"{a}.attempt = {s}.number",
+        f"{a}.status = ANY(%(open)s)",
+        f"{a}.educator_id <> %(user)s",
+        claims_allow,
     ]
     # The reviewer's limits and the filters all narrow which credentials the claim may come
     # from: one list of them (of this organization, as an application's credential always is),
@@ -241,33 +272,58 @@ def queue_sql(
         narrowed = " AND ".join(["c.organization_id = %(organization)s", *credential_conditions])
         credentials = f"SELECT c.id FROM programs_credential c WHERE {narrowed}"  # noqa: S608
         where.append(f"EXISTS ({credentials})")  # evaluated once, before any row is read
-        where.append(f"a.credential_id = ANY(ARRAY({credentials}))")
+        where.append(f"{a}.credential_id = ANY(ARRAY({credentials}))")
     if scope.conflict_person_ids:
         params["people"] = sorted(scope.conflict_person_ids)
-        where.append("a.educator_id <> ALL(%(people)s)")
-    joins_educator = False  # their school or district: a join of the educator's row
+        where.append(f"{a}.educator_id <> ALL(%(people)s)")
     if scope.conflict_school and user.school:
         params["school"] = user.school
-        where.append("UPPER(u.school) <> UPPER(%(school)s)")
-        joins_educator = True
+        where.append(f"UPPER({u}.school) <> UPPER(%(school)s)")
     if scope.conflict_district and user.district:
         params["district"] = user.district
-        where.append("UPPER(u.district) <> UPPER(%(district)s)")
-        joins_educator = True
+        where.append(f"UPPER({u}.district) <> UPPER(%(district)s)")
     if skipped:
         params["skipped"] = list(skipped)
-        where.append("s.id <> ALL(%(skipped)s)")
-    conditions = "\n  AND ".join(where)
-    educator = "\nJOIN programs_user u ON u.id = a.educator_id" if joins_educator else ""
-    sql = f"""SELECT {columns}
-FROM submissions_submission s
-JOIN submissions_application a ON a.id = s.application_id{educator}
-WHERE {conditions}"""  # noqa: S608 - every value is a bound parameter; only fixed clauses are joined
+        where.append(f"{s}.id <> ALL(%(skipped)s)")
     # Every row read is the organization's (s.organization_id, and through it the rest), so the
     # tenant filter applies to the organization itself: a condition PostgreSQL checks once.
     # On the column it would repeat the organization's and halve the planner's row estimate
     # again, enough for it to trade the page's hash joins for nested loops.
-    return scoped_sql(sql, params, tenant="%(organization)s")
+    return scoped_sql("(" + "\n  AND ".join(where) + ")", params, tenant="%(organization)s")
+
+
+def queue_sql(
+    *,
+    organization: Organization,
+    scope: ReviewerScope,
+    program: str = "",
+    credential: str = "",
+    adjudication: bool = False,
+    columns: str = "s.id",
+    skipped: list[int] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """``SELECT <columns>`` of the undecided attempts this reviewer may take (_queue_rule), as
+    one statement over ``submissions_submission s`` joined to its ``submissions_application
+    a`` (and its educator ``programs_user u`` when the rule reads it), with its bound parameters;
+    unordered."""
+    conditions, params = _queue_rule(
+        organization=organization,
+        scope=scope,
+        program=program,
+        credential=credential,
+        adjudication=adjudication,
+        skipped=skipped,
+        whole_queue=False,
+        s="s",
+        a="a",
+        u="u",
+    )
+    educator = "\nJOIN programs_user u ON u.id = a.educator_id" if _joins_educator(scope) else ""
+    sql = f"""SELECT {columns}
+FROM submissions_submission s
+JOIN submissions_application a ON a.id = s.application_id{educator}
+WHERE {conditions}"""  # noqa: S608 - every value is a bound parameter; only fixed clauses are joined
+    return sql, params
 
 
 _NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
@@ -284,6 +340,41 @@ def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
     return _NAMED_PARAMETER.sub(take, sql), values
 
 
+class QueueRule(Expression):
+    """_queue_rule as a condition of a queryset of submissions, over the aliases Django gives
+    the submission, its application and its educator in that query (so it stays right when the
+    query is relabelled, as a subquery is): ``Submission.objects.filter(QueueRule(...))``.
+    A query that reads a slice (a page) is planned to stop at its rows, one that reads them all
+    (the count) to read the organization's applications by index (``whole_queue``).
+
+    Three columns, one of each table, are resolved as ``F()`` references, which also adds the
+    joins; their aliases are what the rule is written over."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(
+        self, rule: Callable[[str, str, str, bool], tuple[str, dict[str, Any]]], educator: bool
+    ) -> None:
+        super().__init__(output_field=BooleanField())
+        self.rule = rule
+        # not the related keys: Django reads those from the referring row, without the join
+        self.columns: list[Any] = [F("pk"), F("application__attempt")]
+        if educator:
+            self.columns.append(F("application__educator__school"))
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.columns
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        aliases = [compiler.compile(column)[0].rsplit(".", 1)[0] for column in self.columns]
+        s, a, u = (*aliases, "u")[:3]
+        return _positional(*self.rule(s, a, u, not compiler.query.is_sliced))
+
+
 def queue_list(
     *,
     organization: Organization,
@@ -292,22 +383,25 @@ def queue_list(
     credential: str = "",
     adjudication: bool = False,
 ) -> QuerySet[Submission]:
-    """Undecided attempts this reviewer may take (queue_sql), oldest first."""
-    eligible = RawSQL(  # noqa: S611 - queue_sql binds every value
-        *_positional(
-            *queue_sql(
-                organization=organization,
-                scope=scope,
-                program=program,
-                credential=credential,
-                adjudication=adjudication,
-                whole_queue=True,
-            )
+    """Undecided attempts this reviewer may take (_queue_rule), oldest first."""
+
+    def rule(s: str, a: str, u: str, whole_queue: bool) -> tuple[str, dict[str, Any]]:
+        return _queue_rule(
+            organization=organization,
+            scope=scope,
+            program=program,
+            credential=credential,
+            adjudication=adjudication,
+            skipped=None,
+            whole_queue=whole_queue,
+            s=s,
+            a=a,
+            u=u,
         )
-    )
-    return Submission.objects.filter(organization=organization, pk__in=eligible).order_by(
-        "submitted_at", "pk"
-    )
+
+    return Submission.objects.filter(
+        QueueRule(rule, educator=_joins_educator(scope)), organization=organization
+    ).order_by("submitted_at", "pk")
 
 
 def queue_page(
@@ -319,7 +413,12 @@ def queue_page(
     adjudication: bool = False,
 ) -> QuerySet[Submission]:
     """The queue with what its rows show, in a fixed number of queries: ``submitted_reviews``
-    counts the reviews submitted so far (double review)."""
+    counts the reviews submitted so far (double review).
+
+    The rows' versions, credentials and programs come by key for the page's rows only
+    (prefetched), not joined: PostgreSQL expects a handful of eligible rows where there are
+    hundreds, and joined every one of them against every organization's catalog, so the page
+    slowed down as other organizations published credentials (benchmarks/README.md)."""
     return (
         queue_list(
             organization=organization,
