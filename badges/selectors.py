@@ -257,6 +257,7 @@ def badge_list_below_passing(*, organization: Organization) -> list[BelowPassing
     criterion below its passing level (``RubricCriterion.reaches_passing``), oldest first; three
     queries whatever the number of badges."""
     from programs.models import RubricCriterion
+    from submissions.decisions import decided_scores
     from submissions.models import Submission
 
     badges = list(
@@ -285,8 +286,7 @@ def badge_list_below_passing(*, organization: Organization) -> list[BelowPassing
         application = badge.application
         if application is None:  # filtered out above
             continue
-        feedback = decided.get((application.pk, application.attempt)) or []
-        scores = {row.get("criterion_id"): row.get("score") for row in feedback}
+        scores = decided_scores(decided.get((application.pk, application.attempt)) or [])
         below = [
             (c.title, scores.get(c.pk), c.passing_score)
             for c in criteria.get(badge.version_id or 0, [])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import Organization, User
@@ -63,15 +63,24 @@ def _person(email: str, reviewer: User) -> User:
     return person
 
 
+def _already_declared(kind: str, person: User | None) -> ApplicationError:
+    if kind == Kind.SCHOOL:
+        what = "your school"
+    elif kind == Kind.DISTRICT:
+        what = "your district"
+    else:
+        what = f"a conflict with {person.email if person else 'this person'}"
+    return ApplicationError(f"You have already declared {what}.", code=Code.INVALID, fields={})
+
+
 @transaction.atomic
 def conflict_declare(
     *, organization: Organization, reviewer: User, kind: str, email: str = "", note: str = ""
 ) -> ConflictOfInterest:
-    """Declare a conflict; from now on the queue leaves those submissions out."""
+    """Declare a conflict; from now on the queue leaves those submissions out. Each is
+    declared once (the constraint ``one_conflict_declaration``, whoever declares it at the same
+    moment)."""
     _require_reviewer(organization, reviewer)
-    # one declaration at a time per reviewer: duplicates cannot slip in side by side
-    reviewer = User.objects.select_for_update().get(pk=reviewer.pk)
-    mine = ConflictOfInterest.objects.filter(organization=organization, reviewer=reviewer)
     person: User | None = None
     if kind == Kind.SCHOOL:
         if not reviewer.school.strip():
@@ -81,10 +90,6 @@ def conflict_declare(
                 code=Code.INVALID,
                 fields={"kind": ["Your profile has no school."]},
             )
-        if mine.filter(kind=Kind.SCHOOL).exists():
-            raise ApplicationError(
-                "You have already declared your school.", code=Code.INVALID, fields={}
-            )
     elif kind == Kind.DISTRICT:
         if not reviewer.district.strip():
             raise ApplicationError(
@@ -93,27 +98,28 @@ def conflict_declare(
                 code=Code.INVALID,
                 fields={"kind": ["Your profile has no district."]},
             )
-        if mine.filter(kind=Kind.DISTRICT).exists():
-            raise ApplicationError(
-                "You have already declared your district.", code=Code.INVALID, fields={}
-            )
     elif kind == Kind.PERSON:
         person = _person(email, reviewer)
-        if mine.filter(kind=Kind.PERSON, person=person).exists():
-            raise ApplicationError(
-                f"You have already declared a conflict with {person.email}.",
-                code=Code.INVALID,
-                fields={},
-            )
     else:
         raise ApplicationError(
             "Choose your school, your district or a named person.",
             code=Code.INVALID,
             fields={"kind": ["Choose your school, your district or a named person."]},
         )
-    conflict = ConflictOfInterest.objects.create(
-        organization=organization, reviewer=reviewer, kind=kind, person=person, note=note[:200]
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate leaves the transaction usable
+            conflict = ConflictOfInterest.objects.create(
+                organization=organization,
+                reviewer=reviewer,
+                kind=kind,
+                person=person,
+                note=note[:200],
+            )
+    except IntegrityError as error:
+        diagnostics = getattr(error.__cause__, "diag", None)
+        if getattr(diagnostics, "constraint_name", None) == "one_conflict_declaration":
+            raise _already_declared(kind, person) from None
+        raise
     audit_record(
         organization=organization,
         actor=reviewer,

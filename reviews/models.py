@@ -121,6 +121,15 @@ class ConflictOfInterest(TenantModel):
 
     class Meta:
         verbose_name_plural = "conflicts of interest"
+        constraints = [
+            # one declaration of each: a school, a district, a person (NULL for the first two,
+            # where NULLs count as equal)
+            models.UniqueConstraint(
+                fields=["organization", "reviewer", "kind", "person"],
+                nulls_distinct=False,
+                name="one_conflict_declaration",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.reviewer}: {self.get_kind_display()}"

@@ -24,6 +24,7 @@ from credentials_site.tenancy import scoped_sql
 from programs import services as program_services
 from programs.models import CredentialVersion, Organization, Pathway, RubricCriterion, User
 from submissions import services as submission_services
+from submissions.decisions import decided_scores
 from submissions.models import Application, EvidenceItem
 
 from .. import dataintegrity, documents
@@ -89,14 +90,11 @@ def _evidence(application: Application, badge_public_id: Any) -> list[dict[str, 
 
 
 def _scores(feedback: Any) -> dict[int, int]:
-    """Criterion id → score, from a decided attempt's ``feedback`` rows."""
-    scores: dict[int, int] = {}
-    for row in feedback or []:
-        try:
-            scores[int(row["criterion_id"])] = int(row["score"])
-        except (KeyError, TypeError, ValueError):
-            continue
-    return scores
+    """Criterion id → score of each rated criterion, from a decided attempt's ``feedback``
+    rows (none without one); a malformed row raises (submissions.decisions)."""
+    if feedback is None:
+        return {}
+    return {c: score for c, score in decided_scores(feedback).items() if score is not None}
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .evidence import (
     holds_a_place,
 )
 from .housekeeping import evidence_legacy_finalize, evidence_sweep, storage_orphans_sweep
+from .reviewing import application_event_record, submission_mark_for_adjudication
 from .withdrawal import (
     application_withdraw,
     withdrawal_evidence_note,
@@ -37,6 +38,7 @@ __all__ = [
     "UploadSlot",
     "application_apply",
     "application_decide",
+    "application_event_record",
     "application_fee_record",
     "application_gaps",
     "application_mark_awarded",
@@ -60,6 +62,7 @@ __all__ = [
     "holds_a_place",
     "quiz_answer",
     "storage_orphans_sweep",
+    "submission_mark_for_adjudication",
     "withdrawal_evidence_note",
     "withdrawn_evidence_delete_after",
     "word_count",

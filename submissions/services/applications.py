@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from programs.models import (
     User,
 )
 
+from ..decisions import DecidedCriterion, decided_criteria_json
 from ..errors import SubmissionErrorCode as Code
 from ..models import Application, EvidenceItem, QuizResponse, Submission
 from ..signals import application_approved
@@ -307,13 +309,14 @@ def application_return_for_revision(
     *,
     application: Application,
     summary: str,
-    feedback: list[dict[str, Any]],
+    feedback: Sequence[DecidedCriterion | Mapping[str, Any]],
     actor: User | None,
 ) -> Application:
     """Called by the review decision: the educator revises and resubmits, evidence carries over.
 
     At the last allowed attempt the reviewer must decide instead (approve or not awarded).
     """
+    rows = decided_criteria_json(feedback)
     application = _locked(application)
     if application.status not in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW):
         raise ApplicationError(
@@ -330,7 +333,7 @@ def application_return_for_revision(
     )
     submission.outcome = "needs_revision"
     submission.feedback_summary = summary
-    submission.feedback = feedback
+    submission.feedback = rows
     submission.decided_at = timezone.now()
     submission.save(
         update_fields=["outcome", "feedback_summary", "feedback", "decided_at", "updated_at"]
@@ -388,18 +391,20 @@ def application_decide(
     application: Application,
     outcome: str,
     summary: str,
-    feedback: list[dict[str, Any]],
+    feedback: Sequence[DecidedCriterion | Mapping[str, Any]],
     actor: User | None,
 ) -> Application:
     """Record the review's outcome on the current attempt: approve → APPROVED (the badge issue
     listens for it), not awarded → NOT_AWARDED (closed with feedback), needs revision → the
-    educator revises (see application_return_for_revision)."""
+    educator revises (see application_return_for_revision). ``feedback`` is the rubric's
+    criteria as decided (submissions.decisions), stored as ``Submission.feedback``."""
     if outcome == "needs_revision":
         return application_return_for_revision(
             application=application, summary=summary, feedback=feedback, actor=actor
         )
     if outcome not in ("approve", "not_awarded"):
         raise ApplicationError("Choose approve, needs revision or not awarded.", code=Code.INVALID)
+    rows = decided_criteria_json(feedback)
     application = _locked(application)
     if application.status not in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW):
         raise ApplicationError(
@@ -413,7 +418,7 @@ def application_decide(
     now = timezone.now()
     submission.outcome = outcome
     submission.feedback_summary = summary
-    submission.feedback = feedback
+    submission.feedback = rows
     submission.decided_at = now
     submission.save(
         update_fields=["outcome", "feedback_summary", "feedback", "decided_at", "updated_at"]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
+from django.db import OperationalError
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -19,6 +20,7 @@ from programs.models import Organization, StaffRole, User
 from reviews import services, tasks
 from reviews.models import Claim
 from submissions.models import Application, Submission
+from tests.badges.conftest import retries_of
 from tests.factories import OrganizationFactory, StaffRoleFactory, UserFactory
 from tests.reviews.conftest import decide
 
@@ -198,6 +200,42 @@ class TestOverdueNotify:
         elsewhere = overdue(make_submission(organization=other))
         assert services.overdue_notify(organization=org) == 0
         assert Submission.objects.get(pk=elsewhere.pk).overdue_notified_at is None
+
+    def test_a_database_that_drops_the_connection_is_tried_again_with_backoff(
+        self, org, make_submission, monkeypatch, django_capture_on_commit_callbacks
+    ) -> None:
+        # given an overdue submission, and a database that fails the first run's statement
+        admins(org)
+        overdue(make_submission())
+        delays = retries_of(tasks.remind_overdue, monkeypatch)
+        real = services.overdue_notify
+        runs: list[int] = []
+
+        def flaky(**kwargs: object) -> int:
+            runs.append(1)
+            if len(runs) == 1:
+                raise OperationalError("server closed the connection unexpectedly")
+            return real(**kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(services, "overdue_notify", flaky)
+        # when the day's task runs
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.remind_overdue.apply(kwargs={"organization_id": org.pk})
+        # then it was tried again after a delay, and the admins were told once
+        assert len(runs) == 2
+        assert len(delays) == 1 and delays[0] >= 0
+        assert len([m for m in mail.outbox if "turnaround" in m.subject]) == 2  # admin, owner
+
+    def test_a_bug_is_not_retried(self, org, monkeypatch) -> None:
+        delays = retries_of(tasks.remind_overdue, monkeypatch)
+
+        def broken(**kwargs: object) -> int:
+            raise ValueError("a bug, not the database")
+
+        monkeypatch.setattr(services, "overdue_notify", broken)
+        result = tasks.remind_overdue.apply(kwargs={"organization_id": org.pk})
+        assert isinstance(result.result, ValueError)
+        assert delays == []
 
 
 # --- Through a real worker --------------------------------------------------------------------
