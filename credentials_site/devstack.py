@@ -435,7 +435,7 @@ def _run_honcho(env: dict[str, str], port: str) -> int:
         children = psutil.Process(honcho.pid).children(recursive=True)
         with contextlib.suppress(ProcessLookupError):
             honcho.send_signal(signal.SIGINT)
-        if not _wait_gone(honcho.pid, 20):
+        if not _wait_gone(honcho.pid, 10):  # honcho can fail to stop what it is still starting
             for process in [*children, psutil.Process(honcho.pid)]:
                 with contextlib.suppress(psutil.NoSuchProcess):
                     process.kill()

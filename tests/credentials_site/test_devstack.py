@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,9 +35,10 @@ class Run:
             for key, value in os.environ.items()
             if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"} and not key.startswith("AWS_")
         }
+        self.port = free_port()
         env.update(
             TESSERA_VAR_DIR=str(var),
-            PORT=str(free_port()),
+            PORT=str(self.port),
             MEDIA_ROOT=str(var / "media"),
             STATIC_ROOT=str(var / "static"),
         )
@@ -56,11 +58,19 @@ class Run:
 
     def wait_ready(self, seconds: float = 240) -> None:
         deadline = time.monotonic() + seconds
-        # ready: the servers up, and honcho (web, worker, beat) started after the message
-        while READY not in self.log.read_bytes() or not (self.var / "honcho.pid").exists():
+        # ready as a developer sees it: the message printed and the web server answering
+        while READY not in self.log.read_bytes() or not self._web_answers():
             assert self.proc.poll() is None, f"devstack stopped while starting:\n{self.output}"
             assert time.monotonic() < deadline, f"devstack not ready:\n{self.output}"
             time.sleep(0.25)
+
+    def _web_answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
+                return sock.recv(12).startswith(b"HTTP/")
+        except OSError:
+            return False
 
     def ctrl_c(self, times: int = 1) -> None:
         """What a terminal does on Ctrl-C: SIGINT to every process of the foreground group."""
