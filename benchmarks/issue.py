@@ -207,10 +207,10 @@ def measure_in_process(
 ) -> Breakdown:
     """Issue ``ids`` in this process; the first WARM_UP are not counted."""
     from django.db import connection
-    from django_scopes import scope
 
     from badges import dataintegrity, services, tasks
     from badges.services import issuing
+    from credentials_site.tenancy import tenant_scope
 
     breakdown = Breakdown()
     sql: dict[str, Any] = {"n": 0, "seconds": 0.0, "show": False}
@@ -245,7 +245,7 @@ def measure_in_process(
     profiler = cProfile.Profile() if profile is not None else None
     with (
         contextlib.ExitStack() as stack,
-        scope(organization=world.organization.pk),
+        tenant_scope(world.organization),
         connection.execute_wrapper(count),
     ):
         # what runs on commit: queuing the e-mail task (and the pathway check, when asked)
@@ -348,10 +348,10 @@ def worker_cpu_seconds(pid: int) -> float:
 
 def through_worker(world: World, ids: list[int], *, timeout: float) -> float:
     """Queue one issuing task per application; seconds until the last badge is committed."""
-    from django_scopes import scope
+    from credentials_site.tenancy import tenant_scope
 
     organization_id = world.organization.pk
-    with scope(organization=organization_id):
+    with tenant_scope(organization_id):
         return _through_worker(organization_id, ids, timeout=timeout)
 
 
@@ -443,14 +443,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with django_stack() as env, tempfile.TemporaryDirectory(prefix="tessera-bench-") as tmp:
-            from django_scopes import scopes_disabled
-
+            from credentials_site.tenancy import cross_organization
             from tests.worker import purge_queue
 
             in_process = WARM_UP + args.samples
             say(f"seeding {in_process + args.badges} approved applications")
             began = time.perf_counter()
-            with scopes_disabled():
+            with cross_organization("benchmark set-up"):
                 world = build(in_process + args.badges)
             say(f"seeded in {time.perf_counter() - began:.1f} s")
 

@@ -348,7 +348,8 @@ def timed_runs(
 ) -> Runs:
     """Run ``call(org, reviewer)`` for random pairs; measure the runs after the warm-up ones."""
     from django.db import connection
-    from django_scopes import scope
+
+    from credentials_site.tenancy import tenant_scope
 
     rng = random.Random(seed)  # noqa: S311 - sampling, not security
     runs = Runs()
@@ -366,7 +367,7 @@ def timed_runs(
         org = rng.choice(world.organizations)
         reviewer = rng.choice(world.reviewers[org.pk])
         sql.update(n=0, seconds=0.0)
-        with scope(organization=org.pk), connection.execute_wrapper(count):
+        with tenant_scope(org), connection.execute_wrapper(count):
             began = time.perf_counter()
             call(org, reviewer)
             elapsed = time.perf_counter() - began
@@ -397,8 +398,8 @@ def queue_page_measure(world: World) -> QueuePage:
     """The reviewer's queue page through the test client when it is wired, else the selector."""
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
-    from django_scopes import scope
 
+    from credentials_site.tenancy import tenant_scope
     from reviews import selectors
 
     try:
@@ -419,7 +420,7 @@ def queue_page_measure(world: World) -> QueuePage:
                 raise BenchmarkError(f"GET /o/{org.slug}/review/: {response.status_code}")
 
         org, reviewer = world.organizations[0], world.reviewers[world.organizations[0].pk][0]
-        with scope(organization=org.pk):
+        with tenant_scope(org):
             page(org, reviewer)
         return QueuePage("GET /o/<org>/review/ (django.test.Client, signed in)", page)
 
@@ -441,15 +442,15 @@ def explain(world: World, *, show: bool) -> list[str]:
     """EXPLAIN ANALYZE the claim-next query and the queue page's query for one reviewer; return
     the findings about indexes (printed whatever ``show`` says)."""
     from django.db import connection, transaction
-    from django_scopes import scope
 
+    from credentials_site.tenancy import tenant_scope
     from reviews import selectors
 
     org = world.organizations[len(world.organizations) // 2]
     reviewer = world.reviewers[org.pk][0]
     findings: list[str] = []
     # one transaction, rolled back: FOR UPDATE needs one, and EXPLAIN ANALYZE really locks
-    with scope(organization=org.pk), transaction.atomic():
+    with tenant_scope(org), transaction.atomic():
         reviewer_scope = selectors.reviewer_scope(organization=org, user=reviewer)
         assert reviewer_scope is not None  # noqa: S101
         # claim-next's own statement (hand-written; dictionary parameters)
@@ -569,10 +570,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with django_stack(synchronous_commit=args.synchronous_commit):
-            from django_scopes import scopes_disabled
+            from credentials_site.tenancy import cross_organization
 
             say(f"building {args.submissions} submissions over {args.orgs} organizations")
-            with scopes_disabled():
+            with cross_organization("benchmark set-up"):
                 world = build(
                     submissions=args.submissions,
                     orgs=args.orgs,
