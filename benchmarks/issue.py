@@ -464,7 +464,9 @@ def main(argv: list[str] | None = None) -> int:
 
             log = args.worker_log or Path(tmp) / "worker.log"
             say(f"starting a worker process (log: {log})")
-            with worker_process(env, log, loglevel=args.worker_loglevel) as pid:
+            # the worker logs in as the app role (RLS on), as in production: no owner login
+            worker_env = {k: v for k, v in env.items() if k != "DATABASE_OWNER_URL"}
+            with worker_process(worker_env, log, loglevel=args.worker_loglevel) as pid:
                 ids = world.application_ids[in_process:]
                 cpu_before = worker_cpu_seconds(pid)
                 seconds = through_worker(world, ids, timeout=max(120.0, args.badges / 2))

@@ -9,6 +9,10 @@ from __future__ import annotations
 import ast
 import importlib
 import io
+import os
+import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +36,7 @@ from submissions import dashboard
 from submissions import selectors as submission_selectors
 from submissions.models import QuizResponse, Submission
 from tests.factories import FocusAreaFactory, MembershipFactory, OrganizationFactory, PathwayFactory
+from tests.worker import database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +156,41 @@ class TestTheAppRole:
             "The app's database role 'postgres' is a superuser: it ignores row-level security."
             in problems
         )
+
+    @pytest.mark.parametrize("with_owner", [False, True])
+    def test_production_migrates_only_when_the_app_cannot_pass_the_wall(
+        self, with_owner: bool
+    ) -> None:
+        # given production settings for this database: the app's login alone, or with the owner's
+        env = {
+            **{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}},
+            "DJANGO_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ALLOWED_HOSTS": "tessera.example.org",
+            "SITE_URL": "https://tessera.example.org",
+            "BADGE_KEY_SECRETS": secrets.token_urlsafe(48),
+            "DATABASE_URL": database_url(settings.DATABASE_LOGINS["app"]),
+        }
+        if with_owner:
+            env["DATABASE_OWNER_URL"] = database_url(settings.DATABASE_LOGINS["owner"])
+        # when the checks that migrate runs first are run
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "check", "--database", "default"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+        # then one role doing everything is refused, saying why; two roles pass
+        if with_owner:
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert "no issues" in result.stdout
+        else:
+            assert result.returncode != 0
+            assert "credentials_site.E001" in result.stderr
+            assert "DATABASE_OWNER_URL is not set" in result.stderr
 
 
 # --- Only the current organization's rows ------------------------------------------------------
