@@ -5,16 +5,15 @@ the tables' owner nor ``BYPASSRLS``. Migrations run as the owner (``DATABASE_OWN
 ``migrate`` command logs the connection in as it (``as_owner``), and after every migrate
 (post_migrate) ``secure_tenant_tables`` makes sure, as the owner, that
 
-- the policy's two functions exist (they read ``tessera.tenant``, which the database backend
-  sets from the code path's tenant scope: ``credentials_site/db/base.py``);
 - every tenant table (``tenant_tables``: of a concrete model with an ``organization_id``
   column, so a new model gets it too) has row-level security enabled and forced (the owner
-  too is held to it) with the policy ``tenant_isolation`` on reads and writes;
+  too is held to it) with the policy ``POLICY`` on reads and writes: it reads
+  ``tessera.tenant``, which the database backend sets from the code path's tenant scope
+  (``credentials_site/db/base.py``);
 - the app role may read and write every table and use every sequence, and nothing more (not
   TRUNCATE, which ignores row-level security; no DDL).
 
 Only what is missing is changed, so a migrate on a live database takes no lock it need not.
-The policy's text never changes: its logic lives in the two functions (``CREATE OR REPLACE``).
 """
 
 from __future__ import annotations
@@ -31,30 +30,23 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TENANT_COLUMN = "organization_id"
-POLICY_NAME = "tenant_isolation"
+# The policy's name carries its version: a new expression gets a new name, and the policies of
+# older names are dropped when it is applied.
+POLICY_PREFIX = "tenant_isolation"
+POLICY_NAME = f"{POLICY_PREFIX}_v1"
 # what a login is made of: DATABASE_URL and DATABASE_OWNER_URL name the same database
 LOGIN_KEYS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
 
 # ``tessera.tenant`` holds "" (no tenant row), "3" or "3,4" (those organizations' rows) or
 # "bypass:<why>" (every row: credentials_site.tenancy.cross_organization). Unset, as in a
-# session that never set it, it admits nothing.
-FUNCTIONS = """
-CREATE OR REPLACE FUNCTION tessera_tenant_bypass() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT coalesce(starts_with(current_setting('tessera.tenant', true), 'bypass:'),
-                          false) $$;
-CREATE OR REPLACE FUNCTION tessera_tenant_organizations() RETURNS bigint[]
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT CASE
-            WHEN starts_with(current_setting('tessera.tenant', true), 'bypass:')
-            THEN '{}'::bigint[]
-            ELSE string_to_array(nullif(current_setting('tessera.tenant', true), ''), ',')::bigint[]
-          END $$;
-"""
-# Each function in a scalar subquery: evaluated once per statement, not once per row.
+# session that never set it, it admits nothing. Each half is a scalar subquery, evaluated once
+# per statement (an InitPlan), not once per row; written out rather than as SQL functions,
+# which cost planning time on every statement (docs/decisions/0010).
+_SETTING = "current_setting('tessera.tenant', true)"
+_BYPASS = f"starts_with({_SETTING}, 'bypass:')"
 POLICY = (
-    "(SELECT tessera_tenant_bypass()) "
-    f"OR {TENANT_COLUMN} = ANY ((SELECT tessera_tenant_organizations())::bigint[])"
+    f"(SELECT {_BYPASS}) OR {TENANT_COLUMN} = ANY ((SELECT CASE WHEN {_BYPASS} THEN '{{}}' "
+    f"ELSE string_to_array(nullif({_SETTING}, ''), ',') END)::bigint[])"
 )
 
 
@@ -114,15 +106,17 @@ def _logged_in(connection: BaseDatabaseWrapper, login: dict[str, Any]) -> Iterat
 
 _TABLE_STATE = """
 SELECT t.name, c.relrowsecurity, c.relforcerowsecurity,
-       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = %s)
+       coalesce(array_agg(p.polname) FILTER (WHERE p.polname IS NOT NULL), '{}')
 FROM unnest(%s::text[]) AS t(name)
 JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name))
+LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname LIKE %s
+GROUP BY t.name, c.relrowsecurity, c.relforcerowsecurity
 """
 
 
 def secure_tenant_tables(connection: BaseDatabaseWrapper) -> list[str]:
-    """As the tables' owner: the functions, RLS enabled and forced with the policy on each
-    tenant table, and the app role's privileges. Returns what it changed. Run as anyone else
+    """As the tables' owner: RLS enabled and forced with the policy on each tenant table, and
+    the app role's privileges. Returns what it changed. Run as anyone else
     (the app role, when a test empties the tables) it does nothing."""
     changed: list[str] = []
     with connection.cursor() as cursor:
@@ -134,19 +128,20 @@ def secure_tenant_tables(connection: BaseDatabaseWrapper) -> list[str]:
         if row is None or not row[1]:
             return changed
         current_user = row[0]
-        cursor.execute(FUNCTIONS)
-        cursor.execute(_TABLE_STATE, [POLICY_NAME, tenant_tables()])
-        for name, enabled, forced, has_policy in cursor.fetchall():
+        cursor.execute(_TABLE_STATE, [tenant_tables(), POLICY_PREFIX + "%"])
+        for name, enabled, forced, policies in cursor.fetchall():
             table = connection.ops.quote_name(name)
             if not enabled:
                 cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
             if not forced:
                 cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-            if not has_policy:
+            if POLICY_NAME not in policies:
                 cursor.execute(
                     f"CREATE POLICY {POLICY_NAME} ON {table} USING ({POLICY}) WITH CHECK ({POLICY})"
                 )
-            if not (enabled and forced and has_policy):
+            for older in set(policies) - {POLICY_NAME}:
+                cursor.execute(f"DROP POLICY {connection.ops.quote_name(older)} ON {table}")
+            if not (enabled and forced) or policies != [POLICY_NAME]:
                 changed.append(name)
         app = app_role()
         if "owner" in settings.DATABASE_LOGINS and app and app != current_user:

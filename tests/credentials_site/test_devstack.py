@@ -106,6 +106,32 @@ def server_pids(var: Path) -> dict[str, int]:
     return {name: int(f.read_text().split()[0]) for name, f in files.items() if f.exists()}
 
 
+@contextlib.contextmanager
+def db_cursor(url: str, *, as_user: str | None = None) -> Iterator[Any]:
+    """A cursor on the devstack's database by ``url`` (its user, or ``as_user``)."""
+    import psycopg2
+
+    user, host = url.removeprefix("postgres://").split("/", 1)[0].split("@")
+    conn = psycopg2.connect(dbname="tessera", user=as_user or user, host=unquote(host))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
+
+
+def app_role_of(var: Path) -> tuple[str, bool, bool]:
+    """The role the run's web server, worker and beat log in as (its ``devstack.env``), and
+    whether it is a superuser or bypasses row-level security."""
+    env = dict(line.split("=", 1) for line in (var / "devstack.env").read_text().splitlines())
+    with db_cursor(env["DATABASE_URL"]) as cur:
+        cur.execute(
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        return cur.fetchone()  # type: ignore[no-any-return]
+
+
 def alive(pids: dict[str, int]) -> dict[str, int]:
     return {
         name: pid
@@ -138,6 +164,8 @@ def test_ctrl_c_stops_everything_within_seconds(var: Path) -> None:
     run.wait_ready()
     servers = server_pids(var)
     assert set(alive(servers)) == {"postgres", "redis", "seaweedfs", "honcho"}, run.output
+    # whose web server, worker and beat log in as a role held to row-level security
+    assert app_role_of(var) == ("tessera_app", False, False)
 
     # when the developer presses Ctrl-C once
     started = time.monotonic()
@@ -194,28 +222,17 @@ def test_the_database_belongs_to_the_owner_and_the_app_role_cannot_pass_its_wall
 
     from credentials_site.devstack import APP_ROLE, DATABASE_NAME, OWNER_ROLE, postgres
 
-    @contextlib.contextmanager
-    def cursor(url: str, *, as_user: str | None = None) -> Iterator[Any]:
-        user, host = url.removeprefix("postgres://").split("/", 1)[0].split("@")
-        conn = psycopg2.connect(dbname=DATABASE_NAME, user=as_user or user, host=unquote(host))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                yield cur
-        finally:
-            conn.close()
-
     # given a data directory whose database and tables the server's superuser owns (as every
     # run made them before)
     with (
         postgres(var / "postgres", throwaway=False) as urls,
-        cursor(urls["DATABASE_URL"], as_user="postgres") as cur,
+        db_cursor(urls["DATABASE_URL"], as_user="postgres") as cur,
     ):
         cur.execute(f"ALTER DATABASE {DATABASE_NAME} OWNER TO postgres")
         cur.execute("CREATE TABLE made_before (id int)")
     # when make run starts on it again
     with postgres(var / "postgres", throwaway=False) as urls:
-        with cursor(urls["DATABASE_URL"]) as cur:
+        with db_cursor(urls["DATABASE_URL"]) as cur:
             # then the app logs in as its role: neither superuser nor BYPASSRLS, owner of nothing
             cur.execute(
                 "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles "
@@ -231,7 +248,7 @@ def test_the_database_belongs_to_the_owner_and_the_app_role_cannot_pass_its_wall
             # and it may not change the schema
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cur.execute("CREATE TABLE mine (id int)")
-        with cursor(urls["DATABASE_OWNER_URL"]) as cur:
+        with db_cursor(urls["DATABASE_OWNER_URL"]) as cur:
             cur.execute(
                 "SELECT current_user, rolsuper, rolcreatedb FROM pg_roles "
                 "WHERE rolname = current_user"
