@@ -403,29 +403,29 @@ class TestTheNamedBypasses:
 # --- The setting follows transactions ------------------------------------------------------------
 
 
+def rows_seen_after_a_rollback() -> tuple[int, set[int]]:
+    """Focus areas in two organizations; in one's scope (scoped managers off), an atomic block
+    reads (the organization is sent inside it) and rolls back: the organizations the next
+    statement sees. Inside a test's transaction the block is a savepoint, in a transactional
+    test the transaction itself."""
+    mine, theirs = OrganizationFactory(), OrganizationFactory()
+    FocusAreaFactory(organization=mine)
+    FocusAreaFactory(organization=theirs)
+    with tenant_scope(mine), scopes_disabled():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            assert set(rows_by_organization("programs_focusarea")) == {mine.pk}
+            raise RuntimeError
+        return mine.pk, set(rows_by_organization("programs_focusarea"))
+
+
 class TestTheSettingFollowsTransactions:
     """A rollback undoes a set_config made inside it: the backend sends the value again."""
 
     def test_after_a_savepoint_rolled_back(self) -> None:
-        # given a focus area in each of two organizations
-        mine, theirs = OrganizationFactory(), OrganizationFactory()
-        FocusAreaFactory(organization=mine)
-        FocusAreaFactory(organization=theirs)
-        with tenant_scope(mine), scopes_disabled():
-            # when a savepoint in which the organization was sent is rolled back
-            with pytest.raises(RuntimeError), transaction.atomic():
-                assert set(rows_by_organization("programs_focusarea")) == {mine.pk}
-                raise RuntimeError
-            # then the next statement still sees only that organization's rows
-            assert set(rows_by_organization("programs_focusarea")) == {mine.pk}
+        mine, seen = rows_seen_after_a_rollback()
+        assert seen == {mine}
 
     @pytest.mark.django_db(transaction=True)
     def test_after_a_transaction_rolled_back(self) -> None:
-        mine, theirs = OrganizationFactory(), OrganizationFactory()
-        FocusAreaFactory(organization=mine)
-        FocusAreaFactory(organization=theirs)
-        with tenant_scope(mine), scopes_disabled():
-            with pytest.raises(RuntimeError), transaction.atomic():
-                assert set(rows_by_organization("programs_focusarea")) == {mine.pk}
-                raise RuntimeError
-            assert set(rows_by_organization("programs_focusarea")) == {mine.pk}
+        mine, seen = rows_seen_after_a_rollback()
+        assert seen == {mine}
