@@ -3,7 +3,7 @@
 Before a statement, when ``credentials_site.tenancy.database_tenant()`` differs from what this
 session last got, one ``SELECT set_config('tessera.tenant', …, false)`` goes first: one small
 statement per change of scope on a connection, not per query. The row-level security policies
-(``credentials_site.db.secure_tenant_tables``) read that setting.
+(``credentials_site.db.rls``) read that setting.
 
 A rollback (of the transaction, or to a savepoint) undoes a set_config made inside it, so the
 value is sent again after one; a new connection starts with nothing sent.
