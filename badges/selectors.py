@@ -3,10 +3,12 @@ the tenancy middleware finds the badge's organization by its opaque id
 (``badge_organization_get``, named in ``settings.TENANCY_OBJECT_URL_KWARGS``) and enters its
 scope, and the page reads the badge in that scope (``badge_get_by_public_id``).
 
-The reads that are meant to cross organizations, each a function of its own: the organization
-of a badge by its opaque id (``badge_organization_get``), and an educator's own badges from
-every organization (``badge_list_for_recipient``, ``access_badge_by_public_id``,
-``badge_list_public_for_profile``, ``pathway_progress_for_user``)."""
+The reads that are meant to cross organizations, each a function of its own, inside the named
+bypass ``cross_organization`` (both walls: the scoped managers and row-level security), each
+evaluated before it returns: the organization of a badge by its opaque id
+(``badge_organization_get``), and an educator's own badges from every organization
+(``badge_list_for_recipient``, ``access_badge_by_public_id``, ``badge_list_public_for_profile``,
+``pathway_progress_for_user``)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
+from credentials_site.tenancy import cross_organization
 from programs.models import Credential, Organization, Pathway, User
 
 from .models import BackpackProfile, Badge, SigningKey
@@ -27,8 +29,9 @@ def badge_organization_get(*, public_id: uuid.UUID | str) -> Organization | None
     """The organization of the badge with this opaque id, whichever it is (None when there is
     no such badge): the one read across organizations that badge pages need, made by the
     tenancy middleware before it enters that organization's scope. One query."""
-    badge = Badge.objects.with_scopes_disabled().filter(public_id=public_id)
-    return Organization.objects.filter(pk__in=badge.values("organization_id")).first()
+    with cross_organization("a badge's organization, found by the badge's opaque id"):
+        badge = Badge.objects.filter(public_id=public_id)
+        return Organization.objects.filter(pk__in=badge.values("organization_id")).first()
 
 
 def badge_get_by_public_id(*, public_id: uuid.UUID | str) -> Badge:
@@ -46,21 +49,26 @@ def badge_get_by_public_id(*, public_id: uuid.UUID | str) -> Badge:
     return badge
 
 
-def badge_list_for_recipient(*, user: User) -> QuerySet[Badge]:
+MINE = "an educator's own badges, from every organization"
+
+
+def _badges_of(user: User) -> QuerySet[Badge]:
+    return (
+        Badge.objects.filter(recipient=user)
+        .select_related("organization", "version__credential", "pathway")
+        .order_by("-issued_at")
+    )
+
+
+def badge_list_for_recipient(*, user: User) -> list[Badge]:
     """Every badge of ``user`` from every organization (their backpack), newest first."""
-    with scopes_disabled():
-        return (
-            Badge.objects.filter(recipient=user)
-            .select_related("organization", "version__credential", "pathway")
-            .order_by("-issued_at")
-        )
+    with cross_organization(MINE):
+        return list(_badges_of(user))
 
 
-def badge_list_public_for_profile(*, profile: BackpackProfile) -> QuerySet[Badge]:
-    with scopes_disabled():
-        return badge_list_for_recipient(user=profile.user).filter(
-            is_public=True, revoked_at__isnull=True
-        )
+def badge_list_public_for_profile(*, profile: BackpackProfile) -> list[Badge]:
+    with cross_organization(MINE):
+        return list(_badges_of(profile.user).filter(is_public=True, revoked_at__isnull=True))
 
 
 def badge_list(*, organization: Organization) -> QuerySet[Badge]:
@@ -144,7 +152,7 @@ def pathway_progress_for_user(*, user: User) -> list[PathwayProgress]:
     every query names the organizations explicitly."""
     if not user.is_authenticated:
         return []
-    with scopes_disabled():
+    with cross_organization(MINE):
         badges = list(
             Badge.objects.filter(recipient=user)
             .select_related("version")
@@ -229,8 +237,8 @@ def badge_get_for_admin(*, organization: Organization, public_id: uuid.UUID | st
 
 def access_badge_by_public_id(*, actor: User, public_id: uuid.UUID | str) -> Badge:
     """One of the actor's own badges (any organization); anyone else's is 404."""
-    with scopes_disabled():
-        badge = badge_list_for_recipient(user=actor).filter(public_id=public_id).first()
+    with cross_organization(MINE):
+        badge = _badges_of(actor).filter(public_id=public_id).first()
     if badge is None:
         raise Http404("No such badge.")
     return badge

@@ -304,7 +304,11 @@ def build(*, submissions: int, orgs: int, rng: random.Random, world: World | Non
     )
     say(f"  {len(claims)} claims and reviews ({time.perf_counter() - started:.0f} s)")
 
-    with connection.cursor() as cursor:
+    from credentials_site.db.rls import as_owner
+
+    # statistics are the tables' owner's to gather: the app's role may not ANALYZE (in
+    # production autovacuum does it)
+    with as_owner(), connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     waiting = sum(1 for r in rows if not r.outcome)
     world.organizations.extend(new_organizations)
@@ -358,7 +362,8 @@ def timed_runs(
     """Run ``call(org, reviewer)`` for random pairs (of ``organizations``, by default all of
     the world's); measure the runs after the warm-up ones."""
     from django.db import connection
-    from django_scopes import scope
+
+    from credentials_site.tenancy import tenant_scope
 
     rng = random.Random(seed)  # noqa: S311 - sampling, not security
     runs = Runs()
@@ -376,7 +381,7 @@ def timed_runs(
         org = rng.choice(organizations or world.organizations)
         reviewer = rng.choice(world.reviewers[org.pk])
         sql.update(n=0, seconds=0.0)
-        with scope(organization=org.pk), connection.execute_wrapper(count):
+        with tenant_scope(org), connection.execute_wrapper(count):
             began = time.perf_counter()
             call(org, reviewer)
             elapsed = time.perf_counter() - began
@@ -407,8 +412,8 @@ def queue_page_measure(world: World) -> QueuePage:
     """The reviewer's queue page through the test client when it is wired, else the selector."""
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
-    from django_scopes import scope
 
+    from credentials_site.tenancy import tenant_scope
     from reviews import selectors
 
     try:
@@ -429,7 +434,7 @@ def queue_page_measure(world: World) -> QueuePage:
                 raise BenchmarkError(f"GET /o/{org.slug}/review/: {response.status_code}")
 
         for org in world.organizations:  # sign every reviewer in before anything is timed
-            with scope(organization=org.pk):
+            with tenant_scope(org):
                 for reviewer in world.reviewers[org.pk]:
                     page(org, reviewer)
         return QueuePage("GET /o/<org>/review/ (django.test.Client, signed in)", page)
@@ -452,15 +457,15 @@ def explain(world: World, *, show: bool, org: Any = None) -> list[str]:
     """EXPLAIN ANALYZE the claim-next query and the queue page's query for one reviewer; return
     the findings about indexes (printed whatever ``show`` says)."""
     from django.db import connection, transaction
-    from django_scopes import scope
 
+    from credentials_site.tenancy import tenant_scope
     from reviews import selectors
 
     org = org or world.organizations[len(world.organizations) // 2]
     reviewer = world.reviewers[org.pk][0]
     findings: list[str] = []
     # one transaction, rolled back: FOR UPDATE needs one, and EXPLAIN ANALYZE really locks
-    with scope(organization=org.pk), transaction.atomic():
+    with tenant_scope(org), transaction.atomic():
         reviewer_scope = selectors.reviewer_scope(organization=org, user=reviewer)
         assert reviewer_scope is not None  # noqa: S101
         # claim-next's own statement (hand-written; dictionary parameters)
@@ -587,10 +592,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with django_stack(synchronous_commit=args.synchronous_commit):
-            from django_scopes import scopes_disabled
+            from credentials_site.tenancy import cross_organization
 
             say(f"building {args.submissions} submissions over {args.orgs} organizations")
-            with scopes_disabled():
+            with cross_organization("benchmark set-up"):
                 world = build(
                     submissions=args.submissions,
                     orgs=args.orgs,
@@ -609,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.double_orgs:
                 first = list(world.organizations)
                 say(f"doubling: {args.submissions} more submissions over {args.orgs} more orgs")
-                with scopes_disabled():
+                with cross_organization("benchmark set-up"):
                     build(
                         submissions=args.submissions,
                         orgs=args.orgs,

@@ -66,13 +66,13 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 # published credential whose first step takes one video (inputs and output as JSON).
 SETUP_SCRIPT = """
 import json, os
-from django_scopes import scopes_disabled
+from credentials_site.tenancy import cross_organization
 from programs import services as program_services
 from programs.models import EvidenceRequirement
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_credential
 
 given = json.loads(os.environ["BENCHMARK_SETUP"])
-with scopes_disabled():
+with cross_organization("benchmark set-up"):
     org = OrganizationFactory(slug=given["org"], name="Benchmark District", short_name="BENCH")
     educator = UserFactory(email=given["email"])
     educator.set_password(given["password"])
@@ -94,13 +94,13 @@ with scopes_disabled():
 # Fallback when the website's apply answer names no application: the service the view calls.
 APPLY_SCRIPT = """
 import json, os
-from django_scopes import scopes_disabled
+from credentials_site.tenancy import cross_organization
 from programs.models import Credential, User
 from submissions.models import Application
 from submissions.services import application_apply
 
 given = json.loads(os.environ["BENCHMARK_SETUP"])
-with scopes_disabled():
+with cross_organization("benchmark set-up"):
     educator = User.objects.get(email=given["email"])
     credential = Credential.objects.get(organization__slug=given["org"], slug=given["credential"])
     application = Application.objects.filter(educator=educator, credential=credential).first()

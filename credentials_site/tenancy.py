@@ -1,8 +1,18 @@
 """Tenancy: which organization a request, a task or an admin page works in.
 
-Every tenant model's manager is scoped (django-scopes) and raises outside a scope. This module
-is the only place that enters scopes for requests and tasks, and the only one that reads what
-the current scope allows (``scope_organization_ids``, ``scope_allows``, ``scoped_sql``).
+Two walls. Every tenant model's manager is scoped (django-scopes) and raises outside a scope;
+and PostgreSQL row-level security admits only the rows of the organizations this code path is
+in (``credentials_site/db``: the database backend sends ``database_tenant()`` to the server as
+the session setting ``tessera.tenant`` before a statement, whenever it changed). This module is
+the only place that enters scopes for requests and tasks, and the only one that reads what the
+current scope allows (``scope_organization_ids``, ``scope_allows``, ``scoped_sql``).
+
+- ``tenant_scope(organization)`` enters both walls for one organization (or a list of them).
+- ``cross_organization("why")`` is the explicit, named bypass of both, for the reads that are
+  meant to cross organizations (a badge found by its opaque id, an educator's own data across
+  organizations, staff roles by user, platform sweeps, migrations, the demo data). Each reason
+  is listed and tested (tests/credentials_site/test_rls.py).
+- Anything else sees no tenant row: outside both, the database admits nothing (fail closed).
 
 It imports no app (import-linter forbids the arrow): the look-ups it needs from the apps are
 named by dotted path in ``settings.TENANCY_LOOKUPS`` and ``TENANCY_OBJECT_URL_KWARGS``.
@@ -10,7 +20,9 @@ named by dotted path in ``settings.TENANCY_LOOKUPS`` and ``TENANCY_OBJECT_URL_KW
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +31,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
-from django_scopes import ScopeError, get_scope, scope
+from django_scopes import ScopeError, get_scope, scope, scopes_disabled
 
 if TYPE_CHECKING:  # credentials_site never imports the apps at module level
     from rest_framework.request import Request
@@ -27,6 +39,56 @@ if TYPE_CHECKING:  # credentials_site never imports the apps at module level
     from programs.models import Organization
 
 ORG_URL_KWARG = "org_slug"
+
+# What row-level security admits on the current code path, as the database session setting
+# ``tessera.tenant`` holds it: "" nothing (the default: fail closed), "3" or "3,4" those
+# organizations' rows, "bypass:<why>" every row (the named bypass). See credentials_site/db.
+BYPASS_PREFIX = "bypass:"
+_database_tenant: ContextVar[str] = ContextVar("tessera_database_tenant", default="")
+
+
+def database_tenant() -> str:
+    """The value of ``tessera.tenant`` that the next statement on this code path runs with."""
+    return _database_tenant.get()
+
+
+@contextmanager
+def _database_tenant_set(value: str) -> Iterator[None]:
+    token = _database_tenant.set(value)
+    try:
+        yield
+    finally:
+        _database_tenant.reset(token)
+
+
+_SEVERAL = (list, tuple, set, frozenset)
+
+
+@contextmanager
+def tenant_scope(organization: Any) -> Iterator[None]:
+    """Work in one organization (an Organization or its id) or several (a list of ids, as the
+    admin does): the scoped managers filter on them and row-level security admits only their
+    rows."""
+    several = isinstance(organization, _SEVERAL)
+    ids = sorted({int(getattr(o, "pk", o)) for o in (organization if several else [organization])})
+    with (
+        scope(organization=ids if several else ids[0]),
+        _database_tenant_set(",".join(map(str, ids))),
+    ):
+        yield
+
+
+@contextmanager
+def cross_organization(reason: str) -> Iterator[None]:
+    """The explicit, named bypass of both walls, for a read (or a platform job) that is meant
+    to cross organizations: scopes disabled, and row-level security told ``bypass:<reason>``.
+    Keep the block to the statements that need it: querysets are lazy, so evaluate inside it
+    (a queryset read after the block ends sees no tenant row). Every reason is listed in
+    tests/credentials_site/test_rls.py."""
+    if not reason.strip():
+        raise ValueError("A bypass of tenancy says why.")
+    with scopes_disabled(), _database_tenant_set(BYPASS_PREFIX + reason):
+        yield
 
 
 @cache
@@ -47,7 +109,9 @@ class TenantScopeMiddleware:
     that does not exist answers 404.
 
     Any other URL runs with no organization scope, except the admin, which is scoped to the
-    organizations its user administers (all of them for a superuser).
+    organizations its user administers (all of them for a superuser). There the database admits
+    no tenant row, whatever the caller's context held, unless a named ``cross_organization``
+    read asks.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -57,7 +121,8 @@ class TenantScopeMiddleware:
         try:
             match = resolve(request.path_info)
         except Resolver404:
-            return self.get_response(request)
+            with _database_tenant_set(""):
+                return self.get_response(request)
 
         slug = match.kwargs.get(ORG_URL_KWARG)
         if slug is not None:
@@ -71,10 +136,11 @@ class TenantScopeMiddleware:
 
         if match.app_name == "admin" or match.namespace == "admin":
             org_ids = _lookup("ORGANIZATION_IDS_ADMINISTERED_BY")(user=request.user)
-            with scope(organization=list(org_ids)):
+            with tenant_scope(list(org_ids)):
                 return self.get_response(request)
 
-        return self.get_response(request)
+        with _database_tenant_set(""):
+            return self.get_response(request)
 
     def _in_organization(
         self, request: HttpRequest, organization: Any, not_found: str
@@ -83,7 +149,7 @@ class TenantScopeMiddleware:
             # rendered by the normal 404 machinery
             return _not_found(request, not_found)
         request.organization = organization  # type: ignore[attr-defined]
-        with scope(organization=organization.pk):
+        with tenant_scope(organization.pk):
             return self.get_response(request)
 
 
@@ -158,7 +224,8 @@ def _not_found(request: HttpRequest, message: str) -> HttpResponse:
 
 
 class TenantTask(Task):  # type: ignore[misc]
-    """Base for Celery tasks on tenant data: re-enters the scope from ``organization_id``."""
+    """Base for Celery tasks on tenant data: re-enters the scope (both walls) from
+    ``organization_id``."""
 
     abstract = True
 
@@ -166,7 +233,7 @@ class TenantTask(Task):  # type: ignore[misc]
         organization_id = kwargs.get("organization_id")
         if organization_id is None:
             raise TypeError(f"{self.name} must be called with organization_id=")
-        with scope(organization=organization_id):
+        with tenant_scope(organization_id):
             return super().__call__(*args, **kwargs)
 
 

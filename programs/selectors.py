@@ -11,6 +11,8 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from credentials_site.tenancy import cross_organization
+
 from .models import (
     Audience,
     Category,
@@ -35,22 +37,28 @@ def organization_get_public(*, slug: str) -> Organization | None:
     return Organization.objects.filter(slug=slug, is_active=True).first()
 
 
-def organization_list_public() -> QuerySet[Organization]:
+def organization_list_public() -> list[Organization]:
     """Organizations that publish a catalog, with the number of published credentials."""
     # A public count across organizations, read per organization by the subquery.
-    published = (
-        Credential.objects.with_scopes_disabled()
-        .filter(organization=OuterRef("pk"), status=Credential.Status.PUBLISHED)
-        .order_by()
-        .values("organization")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return (
-        Organization.objects.filter(is_active=True, publishes_catalog=True)
-        .annotate(published_count=Coalesce(Subquery(published), 0))
-        .order_by("name")
-    )
+    with cross_organization("the public catalogs' credential counts"):
+        published = (
+            Credential.objects.filter(
+                organization=OuterRef("pk"), status=Credential.Status.PUBLISHED
+            )
+            .order_by()
+            .values("organization")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return list(
+            Organization.objects.filter(is_active=True, publishes_catalog=True)
+            .annotate(published_count=Coalesce(Subquery(published), 0))
+            .order_by("name")
+        )
+
+
+# a user's staff roles, in every organization (the admin's scope, the menus)
+STAFF_ROLES_BY_USER = "a user's staff roles, looked up by user across organizations"
 
 
 def organization_ids_administered_by(*, user: User | AnonymousUser) -> list[int]:
@@ -59,12 +67,15 @@ def organization_ids_administered_by(*, user: User | AnonymousUser) -> list[int]
         return []
     if user.is_superuser:
         return list(Organization.objects.values_list("pk", flat=True))
-    return list(
-        StaffRole.objects.with_scopes_disabled()  # roles are looked up by user, across orgs
-        .filter(user=user, role__in=StaffRole.ADMIN_ROLES, organization__is_active=True)
-        .values_list("organization_id", flat=True)
-        .distinct()
-    )
+    with cross_organization(STAFF_ROLES_BY_USER):
+        return list(
+            StaffRole.objects.filter(
+                user=user, role__in=StaffRole.ADMIN_ROLES, organization__is_active=True
+            )
+            .order_by()  # the model's ordering would make DISTINCT keep one row per role
+            .values_list("organization_id", flat=True)
+            .distinct()
+        )
 
 
 def organization_ids_owned_by(*, user: User | AnonymousUser) -> list[int]:
@@ -72,11 +83,12 @@ def organization_ids_owned_by(*, user: User | AnonymousUser) -> list[int]:
         return []
     if user.is_superuser:
         return list(Organization.objects.values_list("pk", flat=True))
-    return list(
-        StaffRole.objects.with_scopes_disabled()
-        .filter(user=user, role=StaffRole.Role.OWNER, organization__is_active=True)
-        .values_list("organization_id", flat=True)
-    )
+    with cross_organization(STAFF_ROLES_BY_USER):
+        return list(
+            StaffRole.objects.filter(
+                user=user, role=StaffRole.Role.OWNER, organization__is_active=True
+            ).values_list("organization_id", flat=True)
+        )
 
 
 def user_has_staff_role(*, user: User | AnonymousUser) -> bool:
@@ -86,7 +98,8 @@ def user_has_staff_role(*, user: User | AnonymousUser) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return StaffRole.objects.with_scopes_disabled().filter(user=user).exists()  # across orgs
+    with cross_organization(STAFF_ROLES_BY_USER):
+        return StaffRole.objects.filter(user=user).exists()
 
 
 def membership_get(*, organization: Organization, user: User | AnonymousUser) -> Membership | None:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
+from credentials_site.tenancy import cross_organization
 from programs.models import (
     Credential,
     CredentialVersion,
@@ -487,31 +488,31 @@ def pathway_progress(*, user: User) -> list[PathwayProgress]:
     its credentials the user has earned (approved or awarded). Two queries.
 
     A pathway counts its published credentials, and also a retired one the user has earned.
-    The user's own data across tenants, so scopes are disabled explicitly here, as in
-    ``selectors.application_list_for_educator``.
+    The user's own data across tenants, read in the named bypass, as
+    ``selectors.application_list_for_educator`` is.
     """
     if not user.is_authenticated:
         return []
-    mine = list(
-        Application.objects.with_scopes_disabled()
-        .filter(educator=user)
-        .values_list("organization_id", "credential_id", "status")
-    )
-    if not mine:
-        return []
-    organization_ids = {organization_id for organization_id, _, _ in mine}
-    earned = {credential_id for _, credential_id, status in mine if status in EARNED}
-    counted = Q(credentials__status=Credential.Status.PUBLISHED) | Q(credentials__in=earned)
-    pathways = (
-        Pathway.objects.with_scopes_disabled()
-        .filter(organization_id__in=organization_ids, is_published=True)
-        .select_related("organization")
-        .annotate(
-            total=Count("credentials", filter=counted, distinct=True),
-            earned=Count("credentials", filter=Q(credentials__in=earned), distinct=True),
+    with cross_organization(selectors.MINE):
+        mine = list(
+            Application.objects.filter(educator=user).values_list(
+                "organization_id", "credential_id", "status"
+            )
         )
-        .order_by("organization__name", "name")
-    )
+        if not mine:
+            return []
+        organization_ids = {organization_id for organization_id, _, _ in mine}
+        earned = {credential_id for _, credential_id, status in mine if status in EARNED}
+        counted = Q(credentials__status=Credential.Status.PUBLISHED) | Q(credentials__in=earned)
+        pathways = list(
+            Pathway.objects.filter(organization_id__in=organization_ids, is_published=True)
+            .select_related("organization")
+            .annotate(
+                total=Count("credentials", filter=counted, distinct=True),
+                earned=Count("credentials", filter=Q(credentials__in=earned), distinct=True),
+            )
+            .order_by("organization__name", "name")
+        )
     return [
         PathwayProgress(pathway=p, earned=p.earned, total=p.total)  # type: ignore[attr-defined]
         for p in pathways

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import Http404
 
+from credentials_site.tenancy import cross_organization
 from programs.models import EvidenceRequirement, Organization, User
 
 from .models import Application, ApplicationEvent, EvidenceItem, QuizResponse, Submission
@@ -72,6 +73,10 @@ class EvidenceState:
     quizzes: dict[int, QuizResponse] = field(default_factory=dict)
 
 
+# an educator's own applications (My learning), read in every organization
+MINE = "an educator's own applications, from every organization"
+
+
 def evidence_state_for_applications(*, applications: list[Application]) -> dict[int, EvidenceState]:
     """The evidence state of several applications of one educator, across organizations (their
     own data), in three queries whatever their number: for the dashboard's next steps."""
@@ -79,34 +84,33 @@ def evidence_state_for_applications(*, applications: list[Application]) -> dict[
         return {}
     ids = [a.pk for a in applications]
     by_version: dict[int, list[EvidenceRequirement]] = {}
-    for requirement in EvidenceRequirement.objects.with_scopes_disabled().filter(
-        version_id__in={a.version_id for a in applications}
-    ):
-        by_version.setdefault(requirement.version_id, []).append(requirement)
-    states = {
-        a.pk: EvidenceState(requirements=by_version.get(a.version_id, [])) for a in applications
-    }
-    for item in EvidenceItem.objects.with_scopes_disabled().filter(
-        application_id__in=ids,
-        status__in=[EvidenceItem.Status.READY, EvidenceItem.Status.PENDING],
-    ):
-        states[item.application_id].items.append(item)
-    for response in QuizResponse.objects.with_scopes_disabled().filter(application_id__in=ids):
-        states[response.application_id].quizzes[response.requirement_id] = response
+    states = {a.pk: EvidenceState() for a in applications}
+    with cross_organization(MINE):
+        for requirement in EvidenceRequirement.objects.filter(
+            version_id__in={a.version_id for a in applications}
+        ):
+            by_version.setdefault(requirement.version_id, []).append(requirement)
+        for item in EvidenceItem.objects.filter(
+            application_id__in=ids,
+            status__in=[EvidenceItem.Status.READY, EvidenceItem.Status.PENDING],
+        ):
+            states[item.application_id].items.append(item)
+        for response in QuizResponse.objects.filter(application_id__in=ids):
+            states[response.application_id].quizzes[response.requirement_id] = response
+    for application in applications:
+        states[application.pk].requirements = by_version.get(application.version_id, [])
     return states
 
 
-def application_list_for_educator(*, user: User) -> QuerySet[Application]:
-    """An educator's applications in every organization (their own data, across tenants)."""
-    return (
-        Application.objects.with_scopes_disabled()
-        .filter(educator=user)
-        .select_related("organization", "credential", "version", "version__focus_area")
-        .prefetch_related(
-            Prefetch(
-                "submissions",
-                queryset=Submission.objects.with_scopes_disabled().order_by("number"),
+def application_list_for_educator(*, user: User) -> list[Application]:
+    """An educator's applications in every organization (their own data, across tenants),
+    most recently changed first, with their attempts."""
+    with cross_organization(MINE):
+        return list(
+            Application.objects.filter(educator=user)
+            .select_related("organization", "credential", "version", "version__focus_area")
+            .prefetch_related(
+                Prefetch("submissions", queryset=Submission.objects.order_by("number"))
             )
+            .order_by("-updated_at")
         )
-        .order_by("-updated_at")
-    )

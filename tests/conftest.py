@@ -6,9 +6,15 @@ from typing import Any
 
 import pytest
 from celery.signals import task_postrun
+from django.conf import settings
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
-from django_scopes import scopes_disabled
+from django_scopes import scope
+
+from credentials_site.db.rls import app_role, as_app, as_owner
+from credentials_site.tenancy import cross_organization
+
+TESTS_BYPASS = "tests set up data across organizations"
 
 
 @task_postrun.connect(weak=False)
@@ -24,18 +30,46 @@ def _worker_threads_close_their_connections(task: Any = None, **_: Any) -> None:
     connections.close_all()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+) -> Iterator[None]:
+    """The test database is created, migrated and dropped by the owner role, as production's
+    migrate runs (``DATABASE_OWNER_URL``); the tests run as the app role (below)."""
+    with as_owner():
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The tests, the live server and the workers they start connect as the app role, held to
+    row-level security, as the web, worker and beat do. It may also TRUNCATE, which Django uses
+    to empty the tables after a test that commits (never granted in production: TRUNCATE
+    ignores row-level security)."""
+    if "owner" in settings.DATABASE_LOGINS and app_role():
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            role = connection.ops.quote_name(app_role())
+            cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {role}")
+    with as_app():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _tenant_scopes_disabled(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Tests set up data across organizations, so they opt out of tenant scopes explicitly.
+    """Tests set up data across organizations, so they opt out of both walls explicitly: the
+    named bypass ``cross_organization(TESTS_BYPASS)``.
 
-    Requests still run scoped: the middleware enters the organization's scope, which re-enables
-    the check inside. A test that needs the fail-closed behaviour marks itself ``scoped``.
+    Requests still run scoped: the middleware enters the organization's scope (or, for a URL
+    of no organization, none), which re-enables both walls inside. A test that needs the
+    scoped managers' fail-closed behaviour marks itself ``scoped`` (the database still admits
+    its set-up; tests/credentials_site/test_rls.py sets the database tenant itself).
     """
-    if request.node.get_closest_marker("scoped"):
-        yield
-        return
-    with scopes_disabled():
-        yield
+    with cross_organization(TESTS_BYPASS):
+        if request.node.get_closest_marker("scoped"):
+            with scope():
+                yield
+        else:
+            yield
 
 
 def pytest_configure(config: pytest.Config) -> None:

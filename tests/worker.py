@@ -79,9 +79,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 FILE_MAIL = "django.core.mail.backends.filebased.EmailBackend"
 
 
-def database_url() -> str:
-    """A DATABASE_URL for the database this test process uses (pytest-django's test database)."""
-    config = connections["default"].settings_dict
+def database_url(login: dict[str, Any] | None = None) -> str:
+    """A DATABASE_URL for the database this test process uses (pytest-django's test database),
+    logging in as it does (the app role), or as ``login`` (settings.DATABASE_LOGINS)."""
+    config = {**connections["default"].settings_dict, **(login or {})}
     user = quote(config["USER"] or "", safe="")
     password = f":{quote(config['PASSWORD'], safe='')}" if config["PASSWORD"] else ""
     port = f":{config['PORT']}" if config["PORT"] else ""
@@ -152,7 +153,9 @@ def worker_process(
     second (production: one hour, checked every ~100 s). ``env``: more environment variables."""
     hostname = f"processes-{uuid.uuid4().hex[:8]}@localhost"
     log = work_dir / f"{hostname.split('@')[0]}.log"
-    environment = {**os.environ, "DATABASE_URL": database_url(), **(env or {})}
+    # the app role on the test database, as production's workers: no owner login
+    inherited = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
+    environment = {**inherited, "DATABASE_URL": database_url(), **(env or {})}
     if broker_url:
         environment |= {"CELERY_BROKER_URL": broker_url, "CELERY_RESULT_BACKEND": broker_url}
     options = ["--mail-dir", str(mail_dir)]

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
-from django_scopes import scopes_disabled
 
+from credentials_site.tenancy import cross_organization
 from programs import services
 from programs.models import (
     Audience,
@@ -95,7 +95,7 @@ def load_demo(stdout: Writer | None = None) -> DemoResult:
         if stdout is not None:
             stdout.write(message + "\n")
 
-    with scopes_disabled(), transaction.atomic():
+    with cross_organization("the demo data, in several organizations"), transaction.atomic():
         for spec in ORGANIZATIONS:
             _load_organization(spec, result=result, say=say)
         _load_people(result=result, say=say)

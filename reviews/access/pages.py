@@ -14,6 +14,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from credentials_site.tenancy import cross_organization
 from programs.models import (
     Credential,
     Organization,
@@ -22,6 +23,7 @@ from programs.models import (
     StaffRole,
     User,
 )
+from programs.selectors import STAFF_ROLES_BY_USER
 from submissions.models import Application, EvidenceItem, Submission
 
 from .. import selectors
@@ -348,17 +350,15 @@ _CACHE_ATTRIBUTE = "_reviewing_organizations"
 def reviewing_organizations(*, request: HttpRequest) -> list[Organization]:
     """The organizations whose review queue the signed-in user may open: one query, once per
     request, none for anonymous visitors. The user's own roles, across organizations (like
-    their own applications on My learning), hence scopes disabled explicitly."""
+    their own applications on My learning), hence the named bypass of tenancy."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
     cached: list[Organization] | None = getattr(request, _CACHE_ATTRIBUTE, None)
     if cached is None:
-        roles = (
-            StaffRole.objects.with_scopes_disabled()
-            .filter(user=user, role__in=selectors.REVIEWER_ROLES)
-            .values("organization_id")
-        )
-        cached = list(Organization.objects.filter(pk__in=roles, is_active=True).order_by("name"))
+        with cross_organization(STAFF_ROLES_BY_USER):
+            roles = StaffRole.objects.filter(user=user, role__in=selectors.REVIEWER_ROLES)
+            ids = roles.values("organization_id")
+            cached = list(Organization.objects.filter(pk__in=ids, is_active=True).order_by("name"))
         setattr(request, _CACHE_ATTRIBUTE, cached)
     return cached

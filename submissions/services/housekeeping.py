@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from credentials_site.tenancy import cross_organization
 from programs.models import (
     Organization,
 )
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 # files. The orphan sweep deletes nothing else, whatever else the bucket may hold (a shared
 # bucket, files put there by hand, another feature's prefix).
 EVIDENCE_KEY = re.compile(r"org-\d+/app-[0-9a-f-]{36}/(final/)?[0-9a-f]{32}")
+# The platform's own sweeps read every organization's evidence (the named bypass of tenancy)
+PLATFORM_SWEEP = "a platform sweep of every organization's evidence in storage"
 
 
 # --- Housekeeping (Celery beat) -------------------------------------------------------------------
@@ -133,6 +136,7 @@ def _withdrawn_evidence_delete(
         )
 
 
+@cross_organization(PLATFORM_SWEEP)
 def storage_orphans_sweep(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> dict[str, int]:
     """Delete evidence objects and abort multipart uploads that no live item refers to
     (platform-wide). Only keys shaped like evidence keys are touched.
@@ -145,22 +149,20 @@ def storage_orphans_sweep(*, older_than: dt.timedelta = dt.timedelta(days=1)) ->
     are nobody's evidence)."""
     cutoff = timezone.now() - older_than
     items = (
-        EvidenceItem.objects.with_scopes_disabled()  # a platform sweep over every tenant's keys
-        .filter(purged_at__isnull=True)
+        EvidenceItem.objects.filter(  # a platform sweep over every tenant's keys
+            purged_at__isnull=True
+        )
         .exclude(storage_key="")
         .exclude(status__in=[EvidenceItem.Status.REJECTED, EvidenceItem.Status.REMOVED])
     )
-    kept_for_record = (
-        EvidenceItem.objects.with_scopes_disabled()
-        .filter(purged_at__isnull=True, submissions__isnull=False)
-        .exclude(storage_key="")
-    )
+    kept_for_record = EvidenceItem.objects.filter(
+        purged_at__isnull=True, submissions__isnull=False
+    ).exclude(storage_key="")
     live = set(items.values_list("storage_key", flat=True)) | set(
         kept_for_record.values_list("storage_key", flat=True)
     )
     spent_slots = set(
-        EvidenceItem.objects.with_scopes_disabled()
-        .exclude(status=EvidenceItem.Status.PENDING)
+        EvidenceItem.objects.exclude(status=EvidenceItem.Status.PENDING)
         .exclude(slot_key="")
         .exclude(slot_key=F("storage_key"))
         .values_list("slot_key", flat=True)
@@ -190,6 +192,7 @@ def storage_orphans_sweep(*, older_than: dt.timedelta = dt.timedelta(days=1)) ->
     return counts
 
 
+@cross_organization(PLATFORM_SWEEP)
 def evidence_legacy_finalize() -> dict[str, int]:
     """Move files confirmed before final keys existed (still at the slot key the browser had a
     signature for) to final keys, like a confirm does today (platform-wide, idempotent): each is
@@ -198,8 +201,9 @@ def evidence_legacy_finalize() -> dict[str, int]:
     at; until it is moved, every read still goes to its storage_key, as before."""
     counts = {"moved": 0, "changed": 0}
     legacy = (
-        EvidenceItem.objects.with_scopes_disabled()
-        .filter(kind=EvidenceItem.Kind.FILE, purged_at__isnull=True, storage_key=F("slot_key"))
+        EvidenceItem.objects.filter(
+            kind=EvidenceItem.Kind.FILE, purged_at__isnull=True, storage_key=F("slot_key")
+        )
         .filter(Q(status=EvidenceItem.Status.READY) | Q(submissions__isnull=False))
         .exclude(storage_key="")
         .exclude(status=EvidenceItem.Status.PENDING)
@@ -208,8 +212,7 @@ def evidence_legacy_finalize() -> dict[str, int]:
     for pk in list(legacy.values_list("pk", flat=True)):
         with transaction.atomic():
             item = (
-                EvidenceItem.objects.with_scopes_disabled()
-                .select_for_update(of=("self",), skip_locked=True)
+                EvidenceItem.objects.select_for_update(of=("self",), skip_locked=True)
                 .select_related("application")
                 .filter(pk=pk, storage_key=F("slot_key"))
                 .first()

@@ -14,6 +14,8 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import psutil
 import pytest
@@ -115,6 +117,32 @@ def server_pids(var: Path) -> dict[str, int]:
     return {name: int(f.read_text().split()[0]) for name, f in files.items() if f.exists()}
 
 
+@contextlib.contextmanager
+def db_cursor(url: str, *, as_user: str | None = None) -> Iterator[Any]:
+    """A cursor on the devstack's database by ``url`` (its user, or ``as_user``)."""
+    import psycopg2
+
+    user, host = url.removeprefix("postgres://").split("/", 1)[0].split("@")
+    conn = psycopg2.connect(dbname="tessera", user=as_user or user, host=unquote(host))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
+
+
+def app_role_of(var: Path) -> tuple[str, bool, bool]:
+    """The role the run's web server, worker and beat log in as (its ``devstack.env``), and
+    whether it is a superuser or bypasses row-level security."""
+    env = dict(line.split("=", 1) for line in (var / "devstack.env").read_text().splitlines())
+    with db_cursor(env["DATABASE_URL"]) as cur:
+        cur.execute(
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        return cur.fetchone()  # type: ignore[no-any-return]
+
+
 def alive(pids: dict[str, int]) -> dict[str, int]:
     return {
         name: pid
@@ -148,6 +176,8 @@ def test_ctrl_c_stops_everything_within_seconds(var: Path) -> None:
     run.wait_ready()
     servers = server_pids(var)
     assert set(alive(servers)) == {"postgres", "redis", "seaweedfs", "honcho"}, run.output
+    # whose web server, worker and beat log in as a role held to row-level security
+    assert app_role_of(var) == ("tessera_app", False, False)
 
     # when the developer presses Ctrl-C once
     started = time.monotonic()
@@ -192,3 +222,47 @@ def test_a_second_ctrl_c_and_a_killed_run_leave_nothing_behind(var: Path) -> Non
     second.proc.wait(60)
     assert gone_within(var, second.proc.pid, 5) == []
     assert alive(servers) == {}
+
+
+def test_the_database_belongs_to_the_owner_and_the_app_role_cannot_pass_its_wall(
+    var: Path,
+) -> None:
+    """``make run`` and ``make test`` get two roles: the app's (DATABASE_URL), held to row-level
+    security, and the owner's (DATABASE_OWNER_URL), which owns the database; data of a run made
+    before there were two roles is handed to the owner."""
+    import psycopg2
+
+    from credentials_site.devstack import APP_ROLE, DATABASE_NAME, OWNER_ROLE, postgres
+
+    # given a data directory whose database and tables the server's superuser owns (as every
+    # run made them before)
+    with (
+        postgres(var / "postgres", throwaway=False) as urls,
+        db_cursor(urls["DATABASE_URL"], as_user="postgres") as cur,
+    ):
+        cur.execute(f"ALTER DATABASE {DATABASE_NAME} OWNER TO postgres")
+        cur.execute("CREATE TABLE made_before (id int)")
+    # when make run starts on it again
+    with postgres(var / "postgres", throwaway=False) as urls:
+        with db_cursor(urls["DATABASE_URL"]) as cur:
+            # then the app logs in as its role: neither superuser nor BYPASSRLS, owner of nothing
+            cur.execute(
+                "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles "
+                "WHERE rolname = current_user"
+            )
+            assert cur.fetchone() == (APP_ROLE, False, False)
+            cur.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+            )
+            assert cur.fetchone() == (OWNER_ROLE,)
+            cur.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'made_before'")
+            assert cur.fetchone() == (OWNER_ROLE,)
+            # and it may not change the schema
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute("CREATE TABLE mine (id int)")
+        with db_cursor(urls["DATABASE_OWNER_URL"]) as cur:
+            cur.execute(
+                "SELECT current_user, rolsuper, rolcreatedb FROM pg_roles "
+                "WHERE rolname = current_user"
+            )
+            assert cur.fetchone() == (OWNER_ROLE, False, True)  # it makes the test databases

@@ -88,6 +88,35 @@ def test_compose_file_runs_the_stack_with_the_settings_the_app_reads() -> None:
         assert environment["REDIS_URL"].startswith("redis://redis:")
 
 
+def _login(url: str) -> tuple[str, str]:
+    """The user and the database of a compose DATABASE_URL (its password is a ${...})."""
+    match = re.fullmatch(r"postgres://([^:@]+):\$\{[^}]+\}@db:5432/(\w+)", url)
+    assert match is not None, url
+    return match[1], match[2]
+
+
+def test_compose_runs_the_app_as_its_own_role_and_migrates_as_the_owner() -> None:
+    # given the compose file
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    owner = services["db"]["environment"]["POSTGRES_USER"]
+    # then the web app, worker and beat log in as the app role, and know no owner login
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert _login(environment["DATABASE_URL"]) == ("tessera_app", "tessera"), name
+        assert "DATABASE_OWNER_URL" not in environment, name
+    # and migrate logs in as the owner (the database's POSTGRES_USER), on the same database
+    migrate = services["migrate"]["environment"]
+    assert _login(migrate["DATABASE_OWNER_URL"]) == (owner, "tessera")
+    assert _login(migrate["DATABASE_URL"]) == ("tessera_app", "tessera")
+    assert owner != "tessera_app"
+    # and the database, when first created, makes the app role: no superuser, no BYPASSRLS
+    assert "./deploy/postgres-init:/docker-entrypoint-initdb.d:ro" in services["db"]["volumes"]
+    script = (ROOT / "deploy" / "postgres-init" / "10-app-role.sh").read_text()
+    assert "CREATE ROLE tessera_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS" in script
+    assert "POSTGRES_APP_PASSWORD" in services["db"]["environment"]
+
+
 class TestTheIssuerIdentityCannotBeWrong:
     """Badges are bound forever to did:web:<host> of SITE_URL: production refuses to start on a
     SITE_URL that is missing, not https, or not a host the site serves."""

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 from django.db import connection
-from django_scopes import scopes_disabled
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import tenant_scope
 from programs.models import Organization, Program, StaffRole, User
 from reviews import services
 from reviews.errors import ReviewErrorCode
@@ -71,7 +71,7 @@ def _claim_until_empty(
 
     def work(reviewer: User) -> None:
         try:
-            with scopes_disabled():  # a new thread starts without the test's scope state
+            with tenant_scope(org):  # the middleware's, for the reviewer's request
                 start.wait(timeout=30)
                 while True:
                     try:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django_scopes import scope
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import tenant_scope
 from programs import services as program_services
 from programs.models import Credential, Organization, User
 from submissions import services
@@ -220,7 +220,7 @@ def test_two_simultaneous_applications_make_one(org: Organization, educator: Use
 
     def apply() -> None:
         try:
-            with scope(organization=org.pk):  # what the middleware does for the request
+            with tenant_scope(org):  # what the middleware does for the request
                 barrier.wait(timeout=10)
                 services.application_apply(credential=credential, educator=educator)
             outcomes.append("applied")

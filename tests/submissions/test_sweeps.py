@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from credentials_site.celery import app as celery_app
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import tenant_scope
 from programs.models import Organization, User
 from submissions import services, storage, tasks
 from submissions.models import Application, EvidenceItem
@@ -183,6 +184,20 @@ class TestOrphanSweep:
             assert storage.head(key=not_evidence) is not None
         finally:
             storage.delete(key=not_evidence)
+
+    def test_run_in_no_organization_as_beat_runs_it_it_keeps_every_organizations_files(
+        self, make_application: Any, educator: User
+    ) -> None:
+        # given ready files in two organizations
+        mine = upload(make_application(), educator)
+        theirs = upload(make_application(organization=OrganizationFactory()), educator)
+        # when the sweep runs where beat's task runs: in no organization, so the database
+        # admits no evidence item but through the sweep's own named bypass
+        with tenant_scope([]):
+            services.storage_orphans_sweep(older_than=dt.timedelta(seconds=-60))
+        # then the files of both are still there
+        assert storage.head(key=mine.storage_key) is not None
+        assert storage.head(key=theirs.storage_key) is not None
 
     def test_a_stale_upload_of_a_live_key_is_aborted(
         self, make_application: Any, educator: User, small_multipart: None

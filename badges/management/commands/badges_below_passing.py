@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
-from django_scopes import scope, scopes_disabled
 
+from credentials_site.tenancy import tenant_scope
 from programs.models import Organization
 
 from ...documents import site_url
@@ -31,16 +31,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with scopes_disabled():
-            chosen = Organization.objects.order_by("slug")
-            if options["organization"]:
-                chosen = chosen.filter(slug=options["organization"])
-                if not chosen.exists():
-                    raise CommandError(f"No organization “{options['organization']}”.")
-            organizations = list(chosen)
+        chosen = Organization.objects.order_by("slug")
+        if options["organization"]:
+            chosen = chosen.filter(slug=options["organization"])
+            if not chosen.exists():
+                raise CommandError(f"No organization “{options['organization']}”.")
+        organizations = list(chosen)
         total = 0
         for organization in organizations:
-            with scope(organization=organization):
+            with tenant_scope(organization):
                 found = badge_list_below_passing(organization=organization)
             if not found:
                 continue

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django_scopes import scope, scopes_disabled
 
+from credentials_site.tenancy import tenant_scope
 from programs.models import (
     Credential,
     EvidenceRequirement,
@@ -51,13 +51,12 @@ class Command(BaseCommand):
         parser.add_argument("--sync", action="store_true", help="Issue now, without a worker.")
 
     def handle(self, *args: Any, sync: bool = False, **options: Any) -> None:
-        with scopes_disabled():
-            organization = Organization.objects.filter(slug=ORGANIZATION).first()
-            educator = User.objects.filter(email=EDUCATOR).first()
-            reviewer = User.objects.filter(email=REVIEWER).first()
+        organization = Organization.objects.filter(slug=ORGANIZATION).first()
+        educator = User.objects.filter(email=EDUCATOR).first()
+        reviewer = User.objects.filter(email=REVIEWER).first()
         if organization is None or educator is None or reviewer is None:
             raise CommandError("Load the demo data first (manage.py load_demo).")
-        with scope(organization=organization.pk):
+        with tenant_scope(organization):
             existing = Badge.objects.filter(organization=organization, recipient=educator).first()
             if existing is not None:
                 self.stdout.write(

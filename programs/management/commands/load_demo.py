@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.urls import reverse
-from django_scopes import scopes_disabled
 
 from programs.demo_data import DemoResult, load_demo
 
@@ -25,9 +24,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, base_url: str, **options: Any) -> None:
-        # Commands opt out of tenant scopes explicitly: this one sets up several organizations.
-        with scopes_disabled():
-            result = load_demo(stdout=self.stdout)
+        # sets up several organizations: load_demo works in the named bypass of tenancy
+        result = load_demo(stdout=self.stdout)
         self._print_summary(result, base_url=base_url.rstrip("/"))
 
     def _print_summary(self, result: DemoResult, *, base_url: str) -> None:
