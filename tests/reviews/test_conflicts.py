@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django_scopes import scopes_disabled
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import tenant_scope
 from programs.models import AuditEvent, Organization, StaffRole, User
 from reviews.conflicts import conflict_declare
 from reviews.models import ConflictOfInterest
@@ -102,7 +102,7 @@ def test_two_declarations_at_the_same_moment_make_one(org: Organization) -> None
 
     def first() -> None:
         try:
-            with scopes_disabled(), transaction.atomic():
+            with tenant_scope(org), transaction.atomic():
                 conflict_declare(organization=org, reviewer=reviewer, kind="school")
                 declared.set()
                 commit.wait(30)
@@ -111,7 +111,7 @@ def test_two_declarations_at_the_same_moment_make_one(org: Organization) -> None
 
     def second() -> None:
         try:
-            with scopes_disabled():
+            with tenant_scope(org):
                 conflict_declare(organization=org, reviewer=reviewer, kind="school")
             outcome["second"] = "declared"
         except ApplicationError as error:
