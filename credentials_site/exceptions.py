@@ -44,16 +44,24 @@ class NotFoundError(drf_exceptions.NotFound):
         self.fields = fields
 
 
+def _text(value: Any) -> str:
+    """``value`` as text that can be encoded: a field name or message may quote the request,
+    and a lone surrogate from a JSON string ("\\ud800") would fail the response."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _flatten(detail: Any, path: str = "") -> list[str]:
     """A field's messages as text, nested ones prefixed with where they are:
     ``{0: {"score": ["Must be a whole number."]}}`` → ``["item 1: score: Must be ..."]``."""
     if isinstance(detail, dict):
-        parts = [(f"item {k + 1}" if isinstance(k, int) else str(k), v) for k, v in detail.items()]
+        parts = [
+            (f"item {k + 1}" if isinstance(k, int) else _text(k), v) for k, v in detail.items()
+        ]
     elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
         parts = [(f"item {n}", item) for n, item in enumerate(detail, start=1) if item]
     else:
         messages = detail if isinstance(detail, list) else [detail]
-        return [f"{path}: {message}" if path else str(message) for message in messages]
+        return [f"{path}: {_text(message)}" if path else _text(message) for message in messages]
     flat: list[str] = []
     for label, value in parts:
         flat += _flatten(value, f"{path}: {label}" if path else label)
@@ -86,8 +94,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     _errors_as_json(context)
 
     if isinstance(exc, ApplicationError):
+        fields = {_text(key): _flatten(value) for key, value in exc.fields.items()}
         return Response(
-            {"code": exc.code, "message": exc.message, "fields": exc.fields}, status=400
+            {"code": exc.code, "message": _text(exc.message), "fields": fields}, status=400
         )
     if isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(
@@ -106,7 +115,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, drf_exceptions.ValidationError):
         message = "Some fields are not valid."
         if isinstance(exc.detail, dict):
-            fields = {key: _flatten(value) for key, value in exc.detail.items()}
+            fields = {_text(key): _flatten(value) for key, value in exc.detail.items()}
         else:
             fields = {"non_field_errors": _flatten(exc.detail)}
         code = "invalid"
@@ -116,7 +125,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
         fields = getattr(exc, "fields", fields)
-    response.data = {"code": code, "message": str(message), "fields": fields}
+    response.data = {"code": code, "message": _text(message), "fields": fields}
     return response
 
 

@@ -1,6 +1,6 @@
 """A world for the whole API to act on: the demo organizations and logins, and for GAEL's demo
-people an open application with evidence (a ready file, a multipart upload in progress, a
-written answer), a badge, a waiting queue and a live claim; committed, as the live server sees it.
+people an open application with evidence (a ready file, a multipart upload under way, a written
+answer, a link), a badge, a waiting queue and a live claim; committed, as the live server sees it.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ class World:
 
     tokens: dict[str, str]
     path_values: dict[str, list[Any]] = field(default_factory=dict)
-    upload_item: str = ""  # the multipart upload in progress (uploads/{item_id}/...)
+    upload_item: str = ""  # the multipart upload under way, for uploads/{item_id}/...
+    spare_item: str = ""  # for DELETE, so that the other operations keep the ready file
 
     def headers(self, role: str) -> dict[str, str]:
         token = self.tokens.get(role)
@@ -80,13 +81,13 @@ def build_world() -> World:
     # a badge of the educator's (issued through the review services and badge_issue)
     badge: Badge = earn(educator, organization)
 
-    # the educator's open application: a ready file, a multipart upload under way, an answer
+    # the educator's open application: a ready file, a multipart upload under way, a written
+    # answer and a link (the one DELETE removes)
     application = _open_application(organization, educator)
-    lesson, reflection = (
-        EvidenceRequirement.objects.filter(version_id=application.version_id)
-        .order_by("position")
-        .filter(position__in=[1, 2])
-    )
+    step = {
+        r.position: r for r in EvidenceRequirement.objects.filter(version_id=application.version_id)
+    }
+    lesson, reflection, website = step[1], step[2], step[4]
     slot = submission_services.evidence_upload_slot(
         application=application,
         requirement=lesson,
@@ -114,6 +115,12 @@ def build_world() -> World:
         text="My students explained their thinking to each other. " * 20,
         actor=educator,
     )
+    spare = submission_services.evidence_link_save(
+        application=application,
+        requirement=website,
+        url="https://class.example.org/lesson",
+        actor=educator,
+    )
 
     # the queue: two attempts by other educators; the reviewer holds a claim on one
     for _ in range(2):
@@ -134,7 +141,7 @@ def build_world() -> World:
         path_values={
             "org_slug": [ORG],
             "application_id": [str(application.public_id)],
-            "item_id": [str(ready.public_id), str(big.item.public_id)],
+            "item_id": [str(ready.public_id)],
             "claim_id": [str(claim.public_id)],
             "public_id": [str(badge.public_id)],
             "credential_slug": sorted(
@@ -145,6 +152,7 @@ def build_world() -> World:
             "part_number": [1, 2],
         },
         upload_item=str(big.item.public_id),
+        spare_item=str(spare.public_id),
     )
 
 

@@ -172,3 +172,78 @@ class TestOtherInputs:
         # then the form is refused as a type the operation does not take
         assert response.status_code == 415
         assert response.json()["code"] == "unsupported_media_type"
+
+
+class TestEdgesOfTheWire:
+    @pytest.fixture
+    def application(self, org: Organization) -> tuple[APIClient, str]:
+        educator = UserFactory()
+        version = make_credential(org, non_member_fee=0)
+        MembershipFactory(organization=org, user=educator, member_until=None)
+        application = submission_services.application_apply(
+            credential=version.credential, educator=educator
+        )
+        api = APIClient()
+        api.force_login(educator)
+        return api, f"/api/v1/orgs/riverside/applications/{application.public_id}/"
+
+    HUGE = 10**25  # past PostgreSQL's bigint
+
+    def test_a_step_number_past_any_database_integer_is_no_step(self, application) -> None:
+        api, url = application
+
+        # when a written answer or an upload names a step no integer column could hold
+        answer = api.put(url + f"answers/{self.HUGE}/", {"text": "Hi."}, format="json")
+        slot = api.post(
+            url + "uploads/",
+            {"step": self.HUGE, "filename": "a.pdf", "size": 10, "content_type": "application/pdf"},
+            format="json",
+        )
+
+        # then each is told there is no such step (not a server error)
+        for response in (answer, slot):
+            assert response.status_code == 400, response.content
+            assert response.json()["fields"] == {"step": [f"No step {self.HUGE}."]}
+
+    def test_a_field_name_that_is_not_valid_text_is_named_not_a_crash(self, api, waiting) -> None:
+        # when a JSON body names a field with a lone surrogate (valid JSON, invalid UTF-8)
+        response = api.post(CLAIMS, '{"\\ud800": 1}', content_type="application/json")
+
+        # then it is an unknown field, its name escaped
+        assert response.status_code == 400
+        assert response.json()["fields"] == {"\\ud800": ["Unknown field."]}
+        assert not Claim.objects.exists()
+
+
+class TestTheSchemaSays:
+    @pytest.fixture
+    def schema(self) -> dict[str, Any]:
+        response = APIClient().get("/api/schema/", {"format": "json"})
+        assert response.status_code == 200
+        return response.json()  # type: ignore[no-any-return]
+
+    def test_bodies_take_no_other_fields_and_a_patch_requires_what_it_needs(self, schema) -> None:
+        components = schema["components"]["schemas"]
+        claim = components["ClaimCreateInputRequest"]
+        privacy = components["PatchedEvidenceItemPrivacyInputRequest"]
+
+        assert claim["additionalProperties"] is False
+        assert "required" not in claim  # every field has a default: an empty body is valid
+        assert privacy["additionalProperties"] is False
+        assert privacy["required"] == ["students_identifiable"]
+        claims = schema["paths"]["/api/v1/orgs/{org_slug}/review/claims/"]["post"]
+        assert claims["requestBody"].get("required", False) is False
+
+    def test_every_list_documents_its_page_and_the_answers_to_a_bad_one(self, schema) -> None:
+        lists = [
+            (path, operation)
+            for path, operations in schema["paths"].items()
+            for method, operation in operations.items()
+            if any(p["name"] == "page" for p in operation.get("parameters", []))
+        ]
+
+        assert len(lists) == 7
+        for path, operation in lists:
+            page = next(p for p in operation["parameters"] if p["name"] == "page")
+            assert page["schema"] == {"type": "integer", "minimum": 1}, path
+            assert {"400", "404"} <= set(operation["responses"]), path
