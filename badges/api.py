@@ -36,7 +36,6 @@ from programs.serializers import ErrorOutput
 
 from . import documents, selectors, services
 from .models import Badge, StatusList
-from .selectors import BADGE_STATES
 from .serializers import (
     BadgeDetailOutput,
     BadgeListFilterInput,
@@ -56,6 +55,9 @@ BADGE = OpenApiParameter(
 )
 
 NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description="Not signed in, or no CSRF token.")
+INVALID_QUERY = OpenApiResponse(
+    ErrorOutput, description="A query parameter is not valid (fields names it, e.g. page)."
+)
 NOT_MINE = OpenApiResponse(ErrorOutput, description="No such badge among the caller's.")
 NOT_FOUND = OpenApiResponse(
     ErrorOutput,
@@ -105,7 +107,12 @@ class MyBadgeListApi(_MineApi, generics.ListAPIView):
     @extend_schema(
         tags=[TAG],
         operation_id="badge_mine_list",
-        responses={200: BadgeOutput(many=True), 403: NOT_AUTHENTICATED},
+        responses={
+            200: BadgeOutput(many=True),
+            400: INVALID_QUERY,
+            403: NOT_AUTHENTICATED,
+            404: OpenApiResponse(ErrorOutput, description="A page past the last (fields: page)."),
+        },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -142,21 +149,16 @@ class BadgeListApi(_ProgramAdminApi, generics.ListAPIView):
     @extend_schema(
         tags=[TAG],
         operation_id="badge_list",
-        parameters=[
-            ORG,
-            OpenApiParameter(
-                "state",
-                OpenApiTypes.STR,
-                enum=list(BADGE_STATES),
-                description="Only badges in this state.",
-            ),
-            OpenApiParameter("credential", OpenApiTypes.STR, description="A credential's slug."),
-        ],
+        parameters=[ORG, BadgeListFilterInput],
         responses={
             200: OrganizationBadgeOutput(many=True),
-            400: OpenApiResponse(ErrorOutput, description="A query parameter is not valid."),
+            400: INVALID_QUERY,
             403: NOT_AUTHENTICATED,
-            404: NOT_FOUND,
+            404: OpenApiResponse(
+                ErrorOutput,
+                description="No such organization, the caller is not a program admin or owner "
+                "of it, or a page past the last (fields: page).",
+            ),
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -18,6 +18,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from credentials_site.inputs import QueryInput, StrictInput
+
 from . import documents, services, sharing
 from .models import Badge
 from .selectors import BADGE_STATES
@@ -25,7 +27,7 @@ from .selectors import BADGE_STATES
 # --- Inputs --------------------------------------------------------------------------------
 
 
-class BadgeListFilterInput(serializers.Serializer[dict[str, Any]]):
+class BadgeListFilterInput(QueryInput):
     """The program admin's filters of an organization's badges."""
 
     state = serializers.ChoiceField(
@@ -44,7 +46,7 @@ class BadgeListFilterInput(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class BadgeRevokeInput(serializers.Serializer[dict[str, Any]]):
+class BadgeRevokeInput(StrictInput):
     reason = serializers.CharField(
         required=False,
         allow_blank=True,

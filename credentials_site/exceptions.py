@@ -1,4 +1,11 @@
-"""One error family and one API rendering: ``{"code", "message", "fields"}``."""
+"""One error family and one API rendering: ``{"code", "message", "fields"}``.
+
+Everything under ``/api/`` answers an error in that shape, as JSON: DRF's errors (through
+``api_exception_handler``) and a URL that matches no view, such as a malformed id
+(``page_not_found``, the root URLconf's ``handler404``). A method the URL does not support
+answers 405 with ``Allow``, whoever asks (before authentication or an access check could answer
+403 or 404).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+API_PREFIX = "/api/"
 
 
 class ApplicationError(Exception):
@@ -24,18 +35,68 @@ class ApplicationError(Exception):
         self.fields = fields or {}
 
 
-def _flatten(detail: Any) -> list[str]:
-    if isinstance(detail, list):
-        return [str(item) for item in detail]
+class NotFoundError(drf_exceptions.NotFound):
+    """404 that names the parameter that points nowhere (``fields``), e.g. a page past the
+    last one."""
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+def _text(value: Any) -> str:
+    """``value`` as text that can be encoded: a field name or message may quote the request,
+    and a lone surrogate from a JSON string ("\\ud800") would fail the response."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _flatten(detail: Any, path: str = "") -> list[str]:
+    """A field's messages as text, nested ones prefixed with where they are:
+    ``{0: {"score": ["Must be a whole number."]}}`` → ``["item 1: score: Must be ..."]``."""
     if isinstance(detail, dict):
-        return [f"{key}: {value}" for key, value in detail.items()]
-    return [str(detail)]
+        parts = [
+            (f"item {k + 1}" if isinstance(k, int) else _text(k), v) for k, v in detail.items()
+        ]
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        parts = [(f"item {n}", item) for n, item in enumerate(detail, start=1) if item]
+    else:
+        messages = detail if isinstance(detail, list) else [detail]
+        return [f"{path}: {_text(message)}" if path else _text(message) for message in messages]
+    flat: list[str] = []
+    for label, value in parts:
+        flat += _flatten(value, f"{path}: {label}" if path else label)
+    return flat
+
+
+def _unsupported_method(context: dict[str, Any]) -> str | None:
+    """The request's method when its view does not implement it, else None."""
+    view, request = context.get("view"), context.get("request")
+    if view is None or request is None or request.method is None:
+        return None
+    method: str = request.method.upper()
+    return None if method in view.allowed_methods else method
+
+
+def _errors_as_json(context: dict[str, Any]) -> None:
+    """A view that renders something else (the OpenAPI document is YAML) still answers its
+    errors as JSON; the browsable API (outside production) keeps its HTML page."""
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if request is not None and not isinstance(renderer, JSONRenderer | BrowsableAPIRenderer):
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    method = _unsupported_method(context)
+    if method is not None and not isinstance(exc, drf_exceptions.MethodNotAllowed):
+        exc = drf_exceptions.MethodNotAllowed(method)
+    _errors_as_json(context)
+
     if isinstance(exc, ApplicationError):
+        problems = {_text(key): _flatten(value) for key, value in exc.fields.items()}
         return Response(
-            {"code": exc.code, "message": exc.message, "fields": exc.fields}, status=400
+            {"code": exc.code, "message": _text(exc.message), "fields": problems}, status=400
         )
     if isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(
@@ -54,7 +115,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, drf_exceptions.ValidationError):
         message = "Some fields are not valid."
         if isinstance(exc.detail, dict):
-            fields = {key: _flatten(value) for key, value in exc.detail.items()}
+            fields = {_text(key): _flatten(value) for key, value in exc.detail.items()}
         else:
             fields = {"non_field_errors": _flatten(exc.detail)}
         code = "invalid"
@@ -63,5 +124,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         message = str(detail if not isinstance(detail, list | dict) else exc.default_detail)
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
-    response.data = {"code": code, "message": str(message), "fields": fields}
+        fields = getattr(exc, "fields", fields)
+    response.data = {"code": code, "message": _text(message), "fields": fields}
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: under ``/api/`` (a URL that matches nothing, or an id that is not one,
+    such as ``claims/not-a-uuid/``) the API's JSON error; elsewhere the site's page."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse(
+            {"code": "not_found", "message": "Not found.", "fields": {}}, status=404
+        )
+    return defaults.page_not_found(request, exception or Http404())

@@ -21,5 +21,8 @@ urlpatterns = [
     path("", include("badges.urls")),
 ]
 
+# Under /api/, a URL that matches no view (a malformed id among them) answers the API's JSON 404.
+handler404 = "credentials_site.exceptions.page_not_found"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from credentials_site.tenancy import request_organization
 
 from . import selectors
-from .models import Credential, CredentialVersion, FocusArea, Organization, Pathway
+from .models import Credential, FocusArea, Organization, Pathway
 from .serializers import (
     CredentialDetailFilterInput,
     CredentialDetailOutput,
@@ -48,7 +48,12 @@ CREDENTIAL_SLUG = OpenApiParameter(
     description="The credential's slug within its organization.",
 )
 NOT_FOUND = OpenApiResponse(ErrorOutput, description="No such organization or credential.")
-INVALID = OpenApiResponse(ErrorOutput, description="A query parameter is not valid.")
+INVALID = OpenApiResponse(
+    ErrorOutput, description="A query parameter is not valid (fields names it, e.g. page)."
+)
+NOT_FOUND_OR_PAGE = OpenApiResponse(
+    ErrorOutput, description="No such organization, or a page past the last (fields: page)."
+)
 
 
 class _PublicReadApi(generics.GenericAPIView):
@@ -69,7 +74,14 @@ class _PublicReadApi(generics.GenericAPIView):
         return context
 
 
-@extend_schema(tags=[TAG])
+@extend_schema(
+    tags=[TAG],
+    responses={
+        200: OrganizationOutput(many=True),
+        400: INVALID,
+        404: OpenApiResponse(ErrorOutput, description="A page past the last (fields: page)."),
+    },
+)
 class OrganizationListApi(_PublicReadApi, generics.ListAPIView):
     """Organizations that publish a catalog."""
 
@@ -99,7 +111,7 @@ class OrganizationDetailApi(_PublicReadApi):
 @extend_schema(
     tags=[TAG],
     parameters=[ORG_SLUG],
-    responses={200: FocusAreaOutput(many=True), 404: NOT_FOUND},
+    responses={200: FocusAreaOutput(many=True), 400: INVALID, 404: NOT_FOUND_OR_PAGE},
 )
 class FocusAreaListApi(_PublicReadApi, generics.ListAPIView):
     """The organization's focus areas, with how many published credentials each has."""
@@ -118,24 +130,8 @@ class FocusAreaListApi(_PublicReadApi, generics.ListAPIView):
 
 @extend_schema(
     tags=[TAG],
-    parameters=[
-        ORG_SLUG,
-        OpenApiParameter("focus_area", OpenApiTypes.STR, description="A focus area's slug."),
-        OpenApiParameter("category", OpenApiTypes.STR, description="A category's slug."),
-        OpenApiParameter(
-            "level",
-            OpenApiTypes.STR,
-            enum=CredentialVersion.Level.values,
-            description="The credential level.",
-        ),
-        OpenApiParameter("audience", OpenApiTypes.STR, description="An audience's slug."),
-        OpenApiParameter(
-            "q",
-            OpenApiTypes.STR,
-            description="Full-text search of title, summary and competency (web-search syntax).",
-        ),
-    ],
-    responses={200: CredentialListOutput(many=True), 400: INVALID, 404: NOT_FOUND},
+    parameters=[ORG_SLUG, CredentialListFilterInput],
+    responses={200: CredentialListOutput(many=True), 400: INVALID, 404: NOT_FOUND_OR_PAGE},
 )
 class CredentialListApi(_PublicReadApi, generics.ListAPIView):
     """The organization's published credentials, filtered and paginated."""
@@ -153,15 +149,7 @@ class CredentialListApi(_PublicReadApi, generics.ListAPIView):
 
 @extend_schema(
     tags=[TAG],
-    parameters=[
-        ORG_SLUG,
-        CREDENTIAL_SLUG,
-        OpenApiParameter(
-            "version",
-            OpenApiTypes.INT,
-            description="An earlier published version's number; the current version if absent.",
-        ),
-    ],
+    parameters=[ORG_SLUG, CREDENTIAL_SLUG, CredentialDetailFilterInput],
     responses={200: CredentialDetailOutput, 400: INVALID, 404: NOT_FOUND},
 )
 class CredentialDetailApi(_PublicReadApi):
@@ -185,7 +173,7 @@ class CredentialDetailApi(_PublicReadApi):
 @extend_schema(
     tags=[TAG],
     parameters=[ORG_SLUG],
-    responses={200: PathwayOutput(many=True), 404: NOT_FOUND},
+    responses={200: PathwayOutput(many=True), 400: INVALID, 404: NOT_FOUND_OR_PAGE},
 )
 class PathwayListApi(_PublicReadApi, generics.ListAPIView):
     """The organization's published pathways and the credentials each stacks."""

@@ -13,6 +13,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from credentials_site.inputs import QueryInput
+
 from .models import (
     Audience,
     Category,
@@ -72,20 +74,38 @@ class ErrorOutput(serializers.Serializer[dict[str, Any]]):
 # --- Query parameters ----------------------------------------------------------------------
 
 
-class CredentialListFilterInput(serializers.Serializer[dict[str, Any]]):
+class CredentialListFilterInput(QueryInput):
     """The catalog filters, as ``selectors.CatalogFilters`` takes them."""
 
-    focus_area = serializers.SlugField(required=False, allow_blank=True, max_length=50)
-    category = serializers.SlugField(required=False, allow_blank=True, max_length=50)
-    level = serializers.ChoiceField(
-        choices=CredentialVersion.Level.choices, required=False, allow_blank=True
+    focus_area = serializers.SlugField(
+        required=False, allow_blank=True, max_length=50, help_text="A focus area's slug."
     )
-    audience = serializers.SlugField(required=False, allow_blank=True, max_length=50)
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    category = serializers.SlugField(
+        required=False, allow_blank=True, max_length=50, help_text="A category's slug."
+    )
+    level = serializers.ChoiceField(
+        choices=CredentialVersion.Level.choices,
+        required=False,
+        allow_blank=True,
+        help_text="The credential level.",
+    )
+    audience = serializers.SlugField(
+        required=False, allow_blank=True, max_length=50, help_text="An audience's slug."
+    )
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Full-text search of title, summary and competency (web-search syntax).",
+    )
 
 
-class CredentialDetailFilterInput(serializers.Serializer[dict[str, Any]]):
-    version = serializers.IntegerField(required=False, min_value=1)
+class CredentialDetailFilterInput(QueryInput):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="An earlier published version's number; the current version if absent.",
+    )
 
 
 # --- Organizations -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -59,6 +60,11 @@ NOT_FOUND = OpenApiResponse(
     ErrorOutput,
     description="No such organization or claim, the claim is another reviewer's, or the caller "
     "has no reviewer role in this organization.",
+)
+NOT_FOUND_OR_PAGE = OpenApiResponse(
+    ErrorOutput,
+    description="No such organization, the caller has no reviewer role in it, or a page past "
+    "the last (fields: page).",
 )
 NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description="Not signed in, or no CSRF token.")
 CLAIM_REFUSED = OpenApiResponse(
@@ -184,22 +190,14 @@ class QueueListApi(_ReviewerApi, generics.ListAPIView):
     @extend_schema(
         tags=[TAG],
         operation_id="review_queue_list",
-        parameters=[
-            ORG,
-            OpenApiParameter("program", OpenApiTypes.STR, description="A program's slug."),
-            OpenApiParameter("credential", OpenApiTypes.STR, description="A credential's slug."),
-            OpenApiParameter(
-                "order",
-                OpenApiTypes.STR,
-                enum=["oldest", "newest"],
-                description="By submission time; oldest first unless told.",
-            ),
-        ],
+        parameters=[ORG, QueueFilterInput],
         responses={
             200: QueueItemOutput(many=True),
-            400: OpenApiResponse(ErrorOutput, description="A query parameter is not valid."),
+            400: OpenApiResponse(
+                ErrorOutput, description="A query parameter is not valid (fields names it)."
+            ),
             403: NOT_AUTHENTICATED,
-            404: NOT_FOUND,
+            404: NOT_FOUND_OR_PAGE,
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -319,6 +317,8 @@ class ClaimReleaseApi(_ReviewerApi):
 class ReviewSaveApi(_ReviewerApi):
     """Save the review as a draft: ratings may be missing; those given must be on the scale."""
 
+    parser_classes = (JSONParser,)  # lists and objects have no form encoding
+
     @extend_schema(
         tags=[TAG],
         operation_id="review_save_draft",
@@ -351,6 +351,8 @@ class ReviewSubmitApi(_ReviewerApi):
     """Submit the review and its decision. Every gap is reported at once and nothing is saved
     while any remains. A single review decides the application; in double review it waits for
     the second, and two that disagree go to an adjudicator."""
+
+    parser_classes = (JSONParser,)  # lists and objects have no form encoding
 
     @extend_schema(
         tags=[TAG],

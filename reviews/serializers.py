@@ -20,6 +20,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from credentials_site.inputs import QueryInput, StrictInput
 from programs.models import EvidenceRequirement
 from submissions.models import Application, EvidenceItem, QuizResponse, Submission
 
@@ -34,15 +35,30 @@ def submission_code(submission: Submission) -> str:
 # --- Inputs --------------------------------------------------------------------------------
 
 
-class QueueFilterInput(serializers.Serializer[dict[str, Any]]):
-    program = serializers.SlugField(required=False, allow_blank=True, max_length=50, default="")
-    credential = serializers.SlugField(required=False, allow_blank=True, max_length=50, default="")
+class QueueFilterInput(QueryInput):
+    program = serializers.SlugField(
+        required=False,
+        allow_blank=True,
+        max_length=50,
+        default="",
+        help_text="A program's slug.",
+    )
+    credential = serializers.SlugField(
+        required=False,
+        allow_blank=True,
+        max_length=50,
+        default="",
+        help_text="A credential's slug.",
+    )
     order = serializers.ChoiceField(
-        choices=[("oldest", "oldest"), ("newest", "newest")], required=False, default="oldest"
+        choices=[("oldest", "oldest"), ("newest", "newest")],
+        required=False,
+        default="oldest",
+        help_text="By submission time; oldest first unless told.",
     )
 
 
-class ClaimCreateInput(serializers.Serializer[dict[str, Any]]):
+class ClaimCreateInput(StrictInput):
     program = serializers.SlugField(
         required=False,
         allow_blank=True,
@@ -65,7 +81,7 @@ class ClaimCreateInput(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class ScoreInput(serializers.Serializer[dict[str, Any]]):
+class ScoreInput(StrictInput):
     criterion_id = serializers.IntegerField(
         min_value=1, help_text="The criterion's id, from the claim's review.scores."
     )
@@ -85,7 +101,7 @@ class ScoreInput(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class ReviewInput(serializers.Serializer[dict[str, Any]]):
+class ReviewInput(StrictInput):
     """A draft may leave anything out; a submitted review needs every criterion rated, overall
     feedback, a decision and, for needs revision, what to change."""
 

@@ -24,6 +24,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -298,6 +299,8 @@ class UploadPartsListApi(_EducatorApi):
 class UploadCompleteApi(_EducatorApi):
     """Join the uploaded parts into one object (then ``confirm`` it)."""
 
+    parser_classes = (JSONParser,)  # lists and objects have no form encoding
+
     @extend_schema(
         tags=[EVIDENCE_TAG],
         parameters=[*PATH, ITEM],
@@ -472,6 +475,8 @@ class LinkSaveApi(_EducatorApi):
 class QuizAnswerApi(_EducatorApi):
     """Grade the quiz of a step. Only the score is returned, never which answers were right;
     it may be retaken until the application is submitted."""
+
+    parser_classes = (JSONParser,)  # lists and objects have no form encoding
 
     @extend_schema(
         tags=[EVIDENCE_TAG],

@@ -14,6 +14,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from credentials_site.inputs import StrictInput
 from programs.models import EvidenceRequirement, FileKind
 
 from .models import Application, EvidenceItem, QuizResponse
@@ -24,7 +25,7 @@ MAX_DECLARED_SIZE = 2**63 - 1
 # --- Inputs --------------------------------------------------------------------------------
 
 
-class UploadSlotInput(serializers.Serializer[dict[str, Any]]):
+class UploadSlotInput(StrictInput):
     step = serializers.IntegerField(
         min_value=1, help_text="The requirement's 1-based position among the steps."
     )
@@ -39,16 +40,16 @@ class UploadSlotInput(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class UploadPartInput(serializers.Serializer[dict[str, Any]]):
+class UploadPartInput(StrictInput):
     PartNumber = serializers.IntegerField(min_value=1, max_value=10_000)
     ETag = serializers.CharField(max_length=200)
 
 
-class UploadCompleteInput(serializers.Serializer[dict[str, Any]]):
+class UploadCompleteInput(StrictInput):
     parts = UploadPartInput(many=True, allow_empty=True)
 
 
-class EvidenceItemPrivacyInput(serializers.Serializer[dict[str, Any]]):
+class EvidenceItemPrivacyInput(StrictInput):
     students_identifiable = serializers.BooleanField(
         help_text="Whether students can be identified in this file."
     )
@@ -65,19 +66,19 @@ class EvidenceItemPrivacyInput(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class TextAnswerInput(serializers.Serializer[dict[str, Any]]):
+class TextAnswerInput(StrictInput):
     # Length and word limits are the service's (a draft is saved even when outside them).
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
-class LinkInput(serializers.Serializer[dict[str, Any]]):
+class LinkInput(StrictInput):
     # Checked by the service, which says what a valid address looks like.
     url = serializers.CharField(allow_blank=True)
 
 
-class QuizAnswerInput(serializers.Serializer[dict[str, Any]]):
+class QuizAnswerInput(StrictInput):
     answers = serializers.DictField(
-        child=serializers.CharField(),
+        child=serializers.IntegerField(min_value=1),
         help_text="{question id: chosen choice id} for every question.",
     )
 

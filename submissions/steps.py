@@ -15,13 +15,10 @@ def requirement_list(*, application: Application) -> list[EvidenceRequirement]:
 
 
 def requirement_for_step(*, application: Application, step: int) -> EvidenceRequirement | None:
-    """The requirement at 1-based ``step``, or None when there is no such step."""
-    if step < 1:
-        return None
-    found = list(
-        EvidenceRequirement.objects.filter(version_id=application.version_id)[step - 1 : step]
-    )
-    return found[0] if found else None
+    """The requirement at 1-based ``step``, or None when there is no such step (however large
+    the number: it never reaches the database as an OFFSET, which takes 64 bits at most)."""
+    requirements = requirement_list(application=application)
+    return requirements[step - 1] if 1 <= step <= len(requirements) else None
 
 
 def step_map(*, application: Application) -> dict[int, int]:
