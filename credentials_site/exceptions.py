@@ -129,11 +129,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def page_not_found(
+    request: HttpRequest, exception: Exception | None = None, *, message: str = "Not found."
+) -> HttpResponse:
     """``handler404``: under ``/api/`` (a URL that matches nothing, or an id that is not one,
-    such as ``claims/not-a-uuid/``) the API's JSON error; elsewhere the site's page."""
+    such as ``claims/not-a-uuid/``) the API's JSON error saying ``message``; elsewhere the
+    site's page."""
     if request.path_info.startswith(API_PREFIX):
-        return JsonResponse(
-            {"code": "not_found", "message": "Not found.", "fields": {}}, status=404
-        )
-    return defaults.page_not_found(request, exception or Http404())
+        return JsonResponse({"code": "not_found", "message": message, "fields": {}}, status=404)
+    return defaults.page_not_found(request, exception or Http404(message))

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
 from django_scopes import ScopeError, get_scope, scope, scopes_disabled
@@ -216,11 +216,9 @@ def scoped_sql(
 
 
 def _not_found(request: HttpRequest, message: str) -> HttpResponse:
-    if request.path_info.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "message": message, "fields": {}}, status=404)
-    from django.views.defaults import page_not_found
+    from .exceptions import page_not_found
 
-    return page_not_found(request, Http404(message))
+    return page_not_found(request, Http404(message), message=message)
 
 
 class TenantTask(Task):  # type: ignore[misc]
