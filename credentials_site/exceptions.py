@@ -2,7 +2,8 @@
 
 Everything under ``/api/`` answers an error in that shape, as JSON: DRF's errors (through
 ``api_exception_handler``) and a URL that matches no view, such as a malformed id
-(``page_not_found``, the root URLconf's ``handler404``). A method the URL does not support
+(``page_not_found``, the root URLconf's ``handler404``) and a failure of ours (``server_error``,
+``handler500``). A method the URL does not support
 answers 405 with ``Allow``, whoever asks (before authentication or an access check could answer
 403 or 404).
 """
@@ -138,3 +139,18 @@ def page_not_found(
     if request.path_info.startswith(API_PREFIX):
         return JsonResponse({"code": "not_found", "message": message, "fields": {}}, status=404)
     return defaults.page_not_found(request, exception or Http404(message))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: an API client reads the API's JSON error (it cannot parse a page); a
+    person reads the site's page. Nothing about the failure is said beyond that it happened."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse(
+            {
+                "code": "server_error",
+                "message": "Something went wrong on our side. Nothing was changed; try again.",
+                "fields": {},
+            },
+            status=500,
+        )
+    return defaults.server_error(request)

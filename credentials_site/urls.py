@@ -23,6 +23,7 @@ urlpatterns = [
 
 # Under /api/, a URL that matches no view (a malformed id among them) answers the API's JSON 404.
 handler404 = "credentials_site.exceptions.page_not_found"
+handler500 = "credentials_site.exceptions.server_error"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -199,7 +199,8 @@ class ApplicationSubmitApi(_EducatorApi):
             400: OpenApiResponse(
                 ErrorOutput,
                 description="incomplete: fields has one message per unfinished step (step_<n>, "
-                "step_fee); not_editable: already submitted.",
+                "step_fee); not_editable: already submitted; name_required: the account has "
+                "no name for the badge yet (fields.full_name).",
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,

@@ -15,5 +15,6 @@ class SubmissionErrorCode(StrEnum):
     SLOT_EXPIRED = "slot_expired"
     REJECTED = "rejected"
     INCOMPLETE = "incomplete"
+    NAME_REQUIRED = "name_required"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     INVALID = "invalid"

@@ -236,6 +236,12 @@ def application_submit(*, application: Application, actor: User) -> Submission:
             f"This application is already {application.get_status_display().lower()}.",
             code=Code.NOT_EDITABLE,
         )
+    if actor.needs_badge_name:  # the badge this may earn names its earner (programs.accounts)
+        raise ApplicationError(
+            "Tell us the name your badge will carry before you submit (My badges → Profile).",
+            code=Code.NAME_REQUIRED,
+            fields={"full_name": ["Your name as it will appear on your badges is required."]},
+        )
     gaps = application_gaps(application=application)
     if gaps:
         fields: dict[str, list[str]] = {}

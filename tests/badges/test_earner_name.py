@@ -204,8 +204,23 @@ class TestTheVerificationPage:
     ) -> None:
         # given a badge issued while its earner had no name on record (as every badge issued
         # before names were carried), who has a name now
-        educator = UserFactory(full_name="")
-        badge = earn(educator, riverside)
+        # (submitting now asks for a name first: the account lost it after submitting)
+        educator = UserFactory(full_name="Submitted Name")
+        version = make_credential(riverside, non_member_fee=0)
+        MembershipFactory(organization=riverside, user=educator, member_until=None)
+        application = submission_services.application_apply(
+            credential=version.credential, educator=educator
+        )
+        submit_attempt(application, educator)
+        User.objects.filter(pk=educator.pk).update(full_name="")
+        reviewer = StaffRoleFactory(organization=riverside, role=StaffRole.Role.REVIEWER).user
+        decide(
+            review_services.review_claim_next(organization=riverside, reviewer=reviewer),
+            reviewer,
+            "approve",
+        )
+        badge = services.badge_issue(application_id=application.pk)
+        educator.refresh_from_db()
         assert [i["identityType"] for i in identifiers(badge)] == ["emailAddress"]
         educator.full_name = "Maria Lopez"
         educator.save(update_fields=["full_name"])
@@ -278,7 +293,7 @@ class TestAskingForTheName:
     def test_submitting_evidence_asks_first_then_continues(self, riverside: Organization) -> None:
         # given an account without a name, whose evidence came back for revision: every step
         # is done, ready to resubmit
-        educator = UserFactory(full_name="")
+        educator = UserFactory(full_name="Earlier Name")  # lost after the first attempt
         version = make_credential(riverside, non_member_fee=0)
         MembershipFactory(organization=riverside, user=educator, member_until=None)
         application = submission_services.application_apply(
@@ -288,6 +303,8 @@ class TestAskingForTheName:
         reviewer = StaffRoleFactory(organization=riverside, role=StaffRole.Role.REVIEWER).user
         claim = review_services.review_claim_next(organization=riverside, reviewer=reviewer)
         decide(claim, reviewer, "needs_revision")
+        User.objects.filter(pk=educator.pk).update(full_name="")
+        educator.refresh_from_db()
         application.refresh_from_db()
         assert application.status == Application.Status.NEEDS_REVISION
         submit_url = reverse(
@@ -305,6 +322,41 @@ class TestAskingForTheName:
         response = client.post(NAME_URL, {"full_name": "Maria Lopez", "next": back})
         assert response["Location"] == back
         assert client.post(submit_url).status_code == 302
+        application.refresh_from_db()
+        assert application.status == Application.Status.SUBMITTED
+
+    def test_the_api_refuses_to_submit_without_a_name_and_says_which_field(
+        self, riverside: Organization
+    ) -> None:
+        # given a nameless account whose evidence came back for revision (every step done)
+        educator = UserFactory(full_name="Earlier Name")  # lost after the first attempt
+        version = make_credential(riverside, non_member_fee=0)
+        MembershipFactory(organization=riverside, user=educator, member_until=None)
+        application = submission_services.application_apply(
+            credential=version.credential, educator=educator
+        )
+        submit_attempt(application, educator)
+        reviewer = StaffRoleFactory(organization=riverside, role=StaffRole.Role.REVIEWER).user
+        decide(
+            review_services.review_claim_next(organization=riverside, reviewer=reviewer),
+            reviewer,
+            "needs_revision",
+        )
+        User.objects.filter(pk=educator.pk).update(full_name="")
+        educator.refresh_from_db()
+        url = f"/api/v1/orgs/{riverside.slug}/applications/{application.public_id}/submit/"
+        # when it resubmits through the API
+        response = logged_in(educator).post(url)
+        # then it is told the name is missing, and nothing was submitted
+        assert response.status_code == 400
+        assert response.json()["code"] == "name_required"
+        assert list(response.json()["fields"]) == ["full_name"]
+        application.refresh_from_db()
+        assert application.status == Application.Status.NEEDS_REVISION
+        # and once it has a name, the same request submits
+        educator.full_name = "Maria Lopez"
+        educator.save(update_fields=["full_name"])
+        assert logged_in(educator).post(url).status_code == 200
         application.refresh_from_db()
         assert application.status == Application.Status.SUBMITTED
 
