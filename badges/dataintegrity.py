@@ -260,18 +260,35 @@ def public_key_from_multibase(value: str) -> Ed25519PublicKey:
 # --- proofs -------------------------------------------------------------------------------
 
 
+# sha256 of the canonical proof options, by the options' JSON (``_context_cache_key``). The
+# options of the badges one key signs in the same second are the same document (type,
+# created, verificationMethod, cryptosuite, proofPurpose and the credential's @context), and
+# canonicalizing it is a pure function of it (the contexts are the bundled files, which never
+# change): a batch, which gives its proofs one ``created``, canonicalizes them once.
+_options_digests = _Recent(maxsize=64)
+
+
+def _options_digest(options: dict[str, Any]) -> bytes:
+    try:
+        key = _context_cache_key(options)
+    except (TypeError, ValueError):
+        return hashlib.sha256(canonize(options).encode()).digest()
+    digest: bytes | None = _options_digests.get(key)
+    if digest is None:
+        digest = hashlib.sha256(canonize(options).encode()).digest()
+        _options_digests[key] = digest
+    return digest
+
+
 def _hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> tuple[bytes, Timing]:
     timing = Timing()
     options = {**proof_options, "@context": document["@context"]}
     options.pop("proofValue", None)
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     with timing.measure("canonicalize"):
-        canonical_options = canonize(options)
+        options_digest = _options_digest(options)
         canonical_document = canonize(unsigned)
-    data = (
-        hashlib.sha256(canonical_options.encode()).digest()
-        + hashlib.sha256(canonical_document.encode()).digest()
-    )
+    data = options_digest + hashlib.sha256(canonical_document.encode()).digest()
     return data, timing
 
 

@@ -25,7 +25,7 @@ from programs.models import (
 
 from ..decisions import DecidedCriterion, decided_criteria_json
 from ..errors import SubmissionErrorCode as Code
-from ..models import Application, EvidenceItem, QuizResponse, Submission
+from ..models import Application, ApplicationEvent, EvidenceItem, QuizResponse, Submission
 from ..signals import application_approved
 from ._common import _event, _locked, add_business_days, word_count
 from .evidence import _purge_quietly
@@ -476,6 +476,44 @@ def _mark_awarded(application: Application) -> Application:
     application.save(update_fields=["status", "updated_at"])
     _event(application, actor=None, kind="awarded", message="Badge issued")
     return application
+
+
+def applications_mark_awarded(*, applications: Sequence[Application]) -> None:
+    """``application_mark_awarded(locked=True)`` for many at once (``badges`` issuing a batch):
+    the caller holds every row's lock in its own transaction. The same state check (each
+    APPROVED or AWARDED already, else nothing changes), then one UPDATE and one INSERT of the
+    events for those still APPROVED."""
+    if not transaction.get_connection().in_atomic_block:
+        raise ApplicationError(
+            "Marking applications awarded under their locks needs the locking transaction.",
+            code=Code.INVALID,
+        )
+    for application in applications:
+        if application.status not in (Application.Status.APPROVED, Application.Status.AWARDED):
+            raise ApplicationError(
+                f"This application is {application.get_status_display().lower()}; only an "
+                "approved application is awarded a badge.",
+                code=Code.NOT_EDITABLE,
+            )
+    approved = [a for a in applications if a.status == Application.Status.APPROVED]
+    if not approved:
+        return
+    Application.objects.filter(pk__in=[a.pk for a in approved]).update(
+        status=Application.Status.AWARDED, updated_at=timezone.now()
+    )
+    ApplicationEvent.objects.bulk_create(
+        ApplicationEvent(
+            organization_id=a.organization_id,
+            application=a,
+            actor=None,
+            kind="awarded",
+            message="Badge issued",
+            data={},
+        )
+        for a in approved
+    )
+    for application in approved:
+        application.status = Application.Status.AWARDED
 
 
 def _notify_decision(application_pk: int, *, approved: bool) -> None:
