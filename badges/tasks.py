@@ -70,7 +70,17 @@ def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
         raise self.retry(exc=exc, countdown=BACKOFF.countdown(self)) from exc
 
 
-@shared_task(name="badges.badge_mail", **RELIABLE)
+def badge_issue_queue(*, organization_id: int, application_id: int) -> None:
+    """Queue the issuing of an approval. Its result (the badge's public id) is not stored:
+    nobody who queues it this way reads it, and storing it was one more round trip to Redis
+    for every badge. (``badge_issue.delay`` still stores it, for who waits on it.)"""
+    badge_issue.apply_async(
+        kwargs={"organization_id": organization_id, "application_id": application_id},
+        ignore_result=True,
+    )
+
+
+@shared_task(name="badges.badge_mail", ignore_result=True, **RELIABLE)
 def badge_mail(self: Any, *, organization_id: int, badge_id: int, kind: str) -> bool:
     """The educator's e-mail about a badge (issued, revoked, expiring); a mail server that is
     down is retried with backoff, for about a day, then logged."""
@@ -145,7 +155,7 @@ def sweep_unissued(*, organization_id: int) -> int:
     organization = Organization.objects.get(pk=organization_id)
     ids = services.approvals_without_badge(organization=organization)
     for application_id in ids:
-        badge_issue.delay(organization_id=organization_id, application_id=application_id)
+        badge_issue_queue(organization_id=organization_id, application_id=application_id)
     for user_id in services.pathway_candidates(organization=organization):
         if services.pathways_completed(organization=organization, user=User(pk=user_id)):
             pathways_check.delay(organization_id=organization_id, user_id=user_id)

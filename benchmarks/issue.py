@@ -1,6 +1,7 @@
 """Issuing benchmark: 1,000 badges through a real Celery worker process.
 
     .venv/bin/python benchmarks/issue.py [--badges 1000] [--samples 200]
+                                         [--reference] [--batch]
                                          [--profile [cumulative|tottime]] [--show-sql]
                                          [--worker-log FILE] [--worker-loglevel INFO]
 
@@ -25,10 +26,18 @@ Then:
    ``badges.badge_issue`` tasks (as approvals do), and measures the wall time from the first
    message queued to the last badge committed (polling the database every 0.1 s), and the CPU
    time the worker's processes used meanwhile.
+3. ``--batch``: then ``--badges`` more approvals through the same worker as one
+   ``badges.badge_issue_batch`` task (a chunk of ``BADGE_ISSUE_BATCH_SIZE`` per transaction).
+4. ``--reference``: before step 2 and after the last worker run, the reference signer
+   (``node benchmarks/bench-issue.mjs``: Digital Bazaar's eddsa-rdfc-2022 stack, one process,
+   signing alone) signs ``--badges`` copies of one of this run's credentials without its proof.
 
 The last lines are the results (see benchmarks/README.md):
 
     badges per second per worker process: N
+    ratio to reference signer: N                           (--reference)
+    batch badges per second per worker process: N          (--batch)
+    batch ratio to reference signer: N                     (--batch --reference)
     worker CPU per badge: N ms
     in-process issue median: N ms
     canonicalization: N % | signing: N % | database: N % | on commit: N % | other: N %
@@ -374,7 +383,7 @@ def _through_worker(
         say(f"queued one batch of {len(ids)} approvals")
     else:
         for application_id in ids:
-            tasks.badge_issue.delay(organization_id=organization_id, application_id=application_id)
+            tasks.badge_issue_queue(organization_id=organization_id, application_id=application_id)
         queued = time.perf_counter() - began
         say(f"queued {len(ids)} tasks in {queued:.2f} s")
     done = 0

@@ -43,7 +43,8 @@ from .signing import _signing_key
 from .status import _status_allocate_many
 
 CHUNK_SIZE = 100  # badges per transaction
-BATCH_BEFORE_COMMIT = "badge_issue_batch.before_commit"  # a chunk signed and saved, not committed
+# a chunk that issued badges: signed, saved, awarded, audited; not committed
+BATCH_BEFORE_COMMIT = "badge_issue_batch.before_commit"
 
 
 @dataclass
@@ -92,7 +93,7 @@ def _issue_chunk(
         )
         if issuable:
             _issue_reads(issuable, bits, timing=timing)
-        _fault_point(BATCH_BEFORE_COMMIT)  # tests only: a worker is killed here
+            _fault_point(BATCH_BEFORE_COMMIT)  # tests only: a worker is killed here
     result.issued += chunk.issued
     result.existing += chunk.existing
     result.refused += chunk.refused
