@@ -10,10 +10,13 @@ are canonicalized once per chunk.
 
 Idempotency is ``badge_issue``'s: one badge per application, ever. An application that has its
 badge is counted and skipped; a crash or an error in a chunk rolls the whole chunk back (its
-status bits too), and running the list again issues what is missing and nothing twice."""
+status bits too), and running the list again issues what is missing and nothing twice. After
+an error (not a crash) the chunk's approvals are issued one by one with ``badge_issue``, so one
+that cannot be issued is recorded for the admins and does not hold back the others."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +25,7 @@ from django.utils import timezone
 
 from programs import services as program_services
 from submissions import services as submission_services
+from submissions.models import Application
 
 from .. import dataintegrity
 from ..errors import BadgeError
@@ -37,10 +41,14 @@ from .issuing import (
     _parts_of,
     _queue_pathway_check,
     _status_list_of,
+    badge_issue,
+    issue_failure_record,
 )
 from .mail import ISSUED, mail_many_on_commit
 from .signing import _signing_key
 from .status import _status_allocate_many
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 100  # badges per transaction
 # a chunk that issued badges: signed, saved, awarded, audited; not committed
@@ -55,6 +63,7 @@ class BatchIssued:
     existing: list[int] = field(default_factory=list)  # had their badge already
     refused: list[int] = field(default_factory=list)  # not approved
     missing: list[int] = field(default_factory=list)  # not in this organization (or gone)
+    failed: list[int] = field(default_factory=list)  # an error: recorded, left for the sweep
 
 
 def badge_issue_batch(
@@ -70,8 +79,44 @@ def badge_issue_batch(
     ids = sorted(set(application_ids))
     result = BatchIssued()
     for start in range(0, len(ids), chunk_size):
-        _issue_chunk(ids[start : start + chunk_size], result, timing=timing)
+        chunk = ids[start : start + chunk_size]
+        try:
+            _issue_chunk(chunk, result, timing=timing)
+        except BadgeError:
+            raise
+        except Exception:
+            # rolled back whole; one approval that cannot be issued must not hold back the
+            # others: each is tried on its own
+            logger.warning(
+                "A chunk of %s failed; issuing them one by one", len(chunk), exc_info=True
+            )
+            _issue_one_by_one(chunk, result)
     return result
+
+
+def _issue_one_by_one(ids: list[int], result: BatchIssued) -> None:
+    """``badge_issue`` for each; one that fails is recorded (``IssueFailure``, for the admins)
+    and left for the sweep, which retries it as any approval."""
+    for application_id in ids:
+        try:
+            with transaction.atomic():
+                existing = Badge.objects.filter(application_id=application_id).exists()
+                badge_issue(application_id=application_id)
+        except Application.DoesNotExist:
+            result.missing.append(application_id)
+        except BadgeError:
+            result.refused.append(application_id)
+        except Exception as error:
+            logger.warning("Approval %s could not be issued", application_id, exc_info=True)
+            issue_failure_record(
+                organization=Application.objects.get(pk=application_id).organization,
+                application_id=application_id,
+                attempt=1,
+                error=f"{type(error).__name__}: {error}",
+            )
+            result.failed.append(application_id)
+        else:
+            (result.existing if existing else result.issued).append(application_id)
 
 
 def _issue_chunk(

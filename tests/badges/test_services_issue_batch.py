@@ -13,10 +13,10 @@ from django.test import Client
 from django_scopes import scope, scopes_disabled
 
 from badges import services
-from badges.models import Badge, StatusList
+from badges.models import Badge, IssueFailure, StatusList
 from badges.services import batch
 from programs.models import AuditEvent
-from submissions.models import Application, ApplicationEvent
+from submissions.models import Application, ApplicationEvent, Submission
 from tests.badges.conftest import assert_valid_ob3
 from tests.badges.test_independent_verifier import documents_for, verify_independently
 from tests.factories import OrganizationFactory
@@ -92,20 +92,24 @@ def test_running_a_batch_again_issues_nothing_twice(approve: Any) -> None:
 def test_a_chunk_that_fails_is_rolled_back_whole_and_the_rerun_completes(
     approve: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given four approvals, and signing that fails on the third badge (the second chunk)
+    # given four approvals, and a batch that stops (as a killed worker) on the third badge,
+    # in the second chunk
     applications = [approve() for _ in range(4)]
     ids = [a.pk for a in applications]
     signed = batch._badge_signed
     calls = {"n": 0}
 
-    def failing(*args: Any, **kwargs: Any) -> Badge:
+    class Killed(BaseException):  # not an Exception: nothing in the batch handles it
+        pass
+
+    def dying(*args: Any, **kwargs: Any) -> Badge:
         calls["n"] += 1
         if calls["n"] == 3:
-            raise RuntimeError("the worker died here")
+            raise Killed
         return signed(*args, **kwargs)
 
-    monkeypatch.setattr(batch, "_badge_signed", failing)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(batch, "_badge_signed", dying)
+    with pytest.raises(Killed):
         services.badge_issue_batch(application_ids=ids, chunk_size=2)
     # then the first chunk is committed and nothing of the second is left: no badge, no
     # award, no status bit taken
@@ -113,7 +117,7 @@ def test_a_chunk_that_fails_is_rolled_back_whole_and_the_rerun_completes(
     assert Badge.objects.filter(application_id__in=ids).count() == 2
     assert Application.objects.filter(pk__in=ids[2:], status="approved").count() == 2
     assert StatusList.objects.get(organization=organization).next_index == 2
-    # when the batch runs again
+    # when the batch runs again (the message redelivered)
     monkeypatch.setattr(batch, "_badge_signed", signed)
     again = services.badge_issue_batch(application_ids=ids, chunk_size=2)
     # then the rest is issued, nothing twice, nothing lost
@@ -121,6 +125,24 @@ def test_a_chunk_that_fails_is_rolled_back_whole_and_the_rerun_completes(
     assert sorted(again.issued) == ids[2:]
     issued_once(applications)
     assert StatusList.objects.get(organization=organization).next_index == 4
+
+
+def test_an_approval_that_cannot_be_issued_does_not_hold_back_its_chunk(approve: Any) -> None:
+    # given four approvals, the third with a decision whose scores are malformed
+    applications = [approve() for _ in range(4)]
+    ids = [a.pk for a in applications]
+    Submission.objects.filter(application=applications[2]).update(feedback=[{"score": 1}])
+    # when they are issued in chunks of two
+    result = services.badge_issue_batch(application_ids=ids, chunk_size=2)
+    # then its chunk is rolled back and issued one by one: the others get their badge, it is
+    # recorded for the admins (the sweep retries it), and no status bit is lost
+    assert (sorted(result.issued), result.failed) == ([ids[0], ids[1], ids[3]], [ids[2]])
+    issued_once([applications[i] for i in (0, 1, 3)])
+    assert not Badge.objects.filter(application=applications[2]).exists()
+    [failure] = IssueFailure.objects.filter(application=applications[2])
+    assert "MalformedDecision" in failure.error
+    organization = applications[0].organization
+    assert StatusList.objects.get(organization=organization).next_index == 3
 
 
 def test_a_batch_continues_on_a_new_status_list_when_the_newest_fills(approve: Any) -> None:
