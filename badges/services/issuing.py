@@ -414,7 +414,11 @@ def _badge_signed(
     document = documents.open_badge_credential(
         credential_id=badge_url(badge),
         organization=organization,
-        achievement=json.loads(parts.achievement_json),  # the badge's own copy
+        # the badge's own copy; the same in every badge of the version, so canonicalizing
+        # keeps its expansion (dataintegrity.Constant)
+        achievement=dataintegrity.Constant(
+            json.loads(parts.achievement_json), key=parts.achievement_key
+        ),
         identity=educator.email.lower(),
         salt=badge.salt,
         subject_id=_subject_id(educator, profile_is_public=read.profile_is_public),
@@ -440,6 +444,7 @@ class _VersionParts:
     organization: Organization
     criteria: list[RubricCriterion]  # levels prefetched
     achievement_json: str  # the Achievement document; each badge decodes its own copy
+    achievement_key: str  # its digest
 
 
 # A published credential version never changes (editing one makes a new version), so a worker
@@ -473,6 +478,7 @@ def _version_parts(version_id: int, *, stamps: tuple[Any, ...]) -> _VersionParts
         organization=version.organization,
         criteria=criteria,
         achievement_json=json.dumps(achievement),
+        achievement_key=hashlib.sha256(json.dumps(achievement).encode()).hexdigest(),
     )
     if not version.is_editable:
         if len(_VERSION_PARTS) >= _VERSION_PARTS_MAX:
