@@ -186,7 +186,10 @@ def _issue_reads(
     users = sorted({read.educator.pk for read in issuable if read.in_pathway})
     if users:
         organization_id = organization.pk
-        transaction.on_commit(
-            lambda: [_queue_pathway_check(organization_id, user) for user in users]
-        )
+
+        def queue() -> None:
+            for user in users:
+                _queue_pathway_check(organization_id, user)
+
+        transaction.on_commit(queue)
     return badges
