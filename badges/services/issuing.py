@@ -331,8 +331,8 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
             read, parts, key=key, status_list=status_list, index=index, timing=timing
         )
         badge.save()
-        # under the lock taken above: no second lock, no savepoint
-        submission_services.application_mark_awarded(application=application, locked=True)
+        # under the lock taken above: no second lock, no savepoint; one statement
+        submission_services.applications_mark_awarded(applications=[application])
         if read.has_open_failure:
             IssueFailure.objects.filter(application=application, resolved_at__isnull=True).update(
                 resolved_at=timezone.now()

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import scoped_sql
 from programs import selectors as program_selectors
 from programs.models import (
     Credential,
@@ -25,7 +26,7 @@ from programs.models import (
 
 from ..decisions import DecidedCriterion, decided_criteria_json
 from ..errors import SubmissionErrorCode as Code
-from ..models import Application, ApplicationEvent, EvidenceItem, QuizResponse, Submission
+from ..models import Application, EvidenceItem, QuizResponse, Submission
 from ..signals import application_approved
 from ._common import _event, _locked, add_business_days, word_count
 from .evidence import _purge_quietly
@@ -478,11 +479,29 @@ def _mark_awarded(application: Application) -> Application:
     return application
 
 
+# Marking approved applications awarded, in one statement: the UPDATE and their "awarded"
+# events (as ``_mark_awarded`` and ``_event`` make them). ``{tenant}`` is the tenant scope's
+# filter, applied by scoped_sql.
+_MARK_AWARDED_SQL = """
+    WITH awarded AS (
+        UPDATE submissions_application
+           SET status = %(awarded)s, updated_at = %(now)s
+         WHERE id = ANY(%(applications)s) AND status = %(approved)s AND {tenant}
+     RETURNING id, organization_id
+    )
+    INSERT INTO submissions_applicationevent
+           (created_at, updated_at, organization_id, application_id, actor_id, kind, message,
+            data)
+    SELECT %(now)s, %(now)s, organization_id, id, NULL, 'awarded', 'Badge issued', '{{}}'::jsonb
+      FROM awarded
+"""
+
+
 def applications_mark_awarded(*, applications: Sequence[Application]) -> None:
-    """``application_mark_awarded(locked=True)`` for many at once (``badges`` issuing a batch):
+    """``application_mark_awarded(locked=True)`` for one or many at once (``badges`` issuing):
     the caller holds every row's lock in its own transaction. The same state check (each
-    APPROVED or AWARDED already, else nothing changes), then one UPDATE and one INSERT of the
-    events for those still APPROVED."""
+    APPROVED, or AWARDED already, else nothing changes), then one statement marks those still
+    APPROVED awarded and records their events."""
     if not transaction.get_connection().in_atomic_block:
         raise ApplicationError(
             "Marking applications awarded under their locks needs the locking transaction.",
@@ -498,20 +517,18 @@ def applications_mark_awarded(*, applications: Sequence[Application]) -> None:
     approved = [a for a in applications if a.status == Application.Status.APPROVED]
     if not approved:
         return
-    Application.objects.filter(pk__in=[a.pk for a in approved]).update(
-        status=Application.Status.AWARDED, updated_at=timezone.now()
+    sql, params = scoped_sql(
+        _MARK_AWARDED_SQL,
+        {
+            "awarded": Application.Status.AWARDED,
+            "approved": Application.Status.APPROVED,
+            "applications": [a.pk for a in approved],
+            "now": timezone.now(),
+        },
+        tenant="organization_id",
     )
-    ApplicationEvent.objects.bulk_create(
-        ApplicationEvent(
-            organization_id=a.organization_id,
-            application=a,
-            actor=None,
-            kind="awarded",
-            message="Badge issued",
-            data={},
-        )
-        for a in approved
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
     for application in approved:
         application.status = Application.Status.AWARDED
 
