@@ -10,14 +10,13 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +32,7 @@ from .. import dataintegrity, documents
 from ..errors import BadgeError
 from ..errors import BadgeErrorCode as Code
 from ..models import Badge, IssueFailure, SigningKey, StatusList
+from ._prepared import execute_prepared
 from ._urls import achievement_image_url, badge_url, status_list_url
 from .mail import ISSUED, mail_on_commit
 from .signing import _sign, _signing_key
@@ -219,39 +219,6 @@ _ISSUE_READ_TYPES = {
     "now": "timestamptz",
     "_tenant_organizations": "bigint[]",
 }
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
-
-def _execute_prepared(
-    cursor: Any, sql: str, params: dict[str, Any], *, types: dict[str, str]
-) -> None:
-    """Run ``sql`` as a statement PostgreSQL planned once on this connection (``PREPARE``,
-    then ``EXECUTE`` with the parameters): the issuing statement took ~1.5 ms to plan and
-    ~0.4 ms to run (benchmarks/issue.py), and Django (psycopg2) sends every statement as text,
-    planned anew. The name is the text's digest (the tenant filter, ``TRUE`` without a scope,
-    makes another text); the statements prepared are remembered per database session (a new
-    connection prepares again; a rollback keeps them: PREPARE is not transactional)."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    body = _PLACEHOLDER.sub(number, sql)
-    name = "tessera_" + hashlib.sha256(body.encode()).hexdigest()[:16]
-    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's, not the module-level proxy
-    session = wrapper.connection
-    held: tuple[Any, set[str]] | None = getattr(wrapper, "_tessera_prepared", None)
-    if held is None or held[0] is not session:
-        held = (session, set())
-        wrapper._tessera_prepared = held  # type: ignore[attr-defined]
-    if name not in held[1]:
-        declared = ", ".join(types[n] for n in names)
-        cursor.execute(f"PREPARE {name} ({declared}) AS {body}")
-        held[1].add(name)
-    arguments = ", ".join(f"%({n})s" for n in names)
-    cursor.execute(f"EXECUTE {name} ({arguments})", params)
 
 
 def _json(value: Any) -> Any:
@@ -275,7 +242,7 @@ def _applications_for_issue(application_ids: list[int]) -> tuple[list[_IssueRead
         status_tenant="s.organization_id",
     )
     with connection.cursor() as cursor:
-        _execute_prepared(cursor, sql, params, types=_ISSUE_READ_TYPES)
+        execute_prepared(cursor, sql, params, types=_ISSUE_READ_TYPES)
         rows = cursor.fetchall()
     reads: list[_IssueRead] = []
     bits: _Bits | None = None
