@@ -153,6 +153,33 @@ class _BundledContextResolver(context_resolver.ContextResolver):
 _processed_contexts = _Recent(maxsize=1024)
 
 
+class Constant(dict[str, Any]):
+    """A part of a document that many documents carry unchanged (the Achievement of every badge
+    of a credential version): canonicalizing keeps its JSON-LD expansion, by ``key`` (what
+    identifies its content, e.g. its JSON text's digest) and by everything else expansion
+    depends on, the active context and property above all; the next document with the same
+    part at the same place gets a copy instead of expanding it again. It is a plain ``dict``
+    otherwise (JSON, equality, the stored credential)."""
+
+    def __init__(self, value: dict[str, Any], *, key: str) -> None:
+        super().__init__(value)
+        self.key = key
+
+
+def _json_copy(value: Any) -> Any:
+    """A copy of an expanded JSON-LD value (only lists, dicts and scalars)."""
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _json_copy(item) for name, item in value.items()}
+    return value
+
+
+# Expanded ``Constant`` parts (see there), by their key, the active context's ``_uuid``, the
+# active property and the options.
+_expanded_constants = _Recent(maxsize=256)
+
+
 class UnsafeDocument(ValueError):
     """JSON-LD "safe mode" refused the document: it has a property its contexts do not define,
     which expansion drops, so a signature would not cover it. A signed credential never does."""
@@ -175,6 +202,52 @@ class _SafeProcessor(jsonld.JsonLdProcessor):
 
     def _dropped(self, expanded_property: str | None) -> None:
         self.dropped.append(str(expanded_property))
+
+    def _expand(
+        self,
+        active_ctx: Any,
+        active_property: Any,
+        element: Any,
+        options: dict[str, Any],
+        inside_list: bool = False,
+        inside_index: Any = False,
+        type_scoped_ctx: Any = None,
+    ) -> Any:
+        """pyld's ``_expand`` (pyld 3.3.0; tests/badges/test_pyld_pin.py), its result kept for
+        a ``Constant`` element: expansion is a function of the element, the active context
+        (known by its ``_uuid``, never changed once made), the active property, the
+        type-scoped context, whether inside a list or index, and the options (the base IRI,
+        the processing mode, our document loader). Kept only when safe mode dropped nothing
+        there, so a document with an undefined term is refused every time."""
+        args = (active_ctx, active_property, element, options, inside_list, inside_index)
+        stock = super()._expand
+        if (
+            not isinstance(element, Constant)
+            or options.get("documentLoader") is not document_loader
+        ):
+            return stock(*args, type_scoped_ctx)
+        uid = active_ctx.get("_uuid") if hasattr(active_ctx, "get") else None
+        scoped = None if type_scoped_ctx is None else type_scoped_ctx.get("_uuid")
+        if uid is None or (type_scoped_ctx is not None and scoped is None):
+            return stock(*args, type_scoped_ctx)
+        key = (
+            element.key,
+            uid,
+            active_property,
+            scoped,
+            inside_list,
+            inside_index,
+            options.get("base"),
+            options.get("processingMode"),
+        )
+        expanded = _expanded_constants.get(key)
+        if expanded is None:
+            dropped = len(self.dropped)
+            expanded = stock(*args, type_scoped_ctx)
+            if len(self.dropped) != dropped:
+                return expanded
+            _expanded_constants[key] = expanded
+        return _json_copy(expanded)  # the node map may share and relabel what it is given
 
     def _process_context(
         self,
@@ -260,18 +333,35 @@ def public_key_from_multibase(value: str) -> Ed25519PublicKey:
 # --- proofs -------------------------------------------------------------------------------
 
 
+# sha256 of the canonical proof options, by the options' JSON (``_context_cache_key``). The
+# options of the badges one key signs in the same second are the same document (type,
+# created, verificationMethod, cryptosuite, proofPurpose and the credential's @context), and
+# canonicalizing it is a pure function of it (the contexts are the bundled files, which never
+# change): a batch, which gives its proofs one ``created``, canonicalizes them once.
+_options_digests = _Recent(maxsize=64)
+
+
+def _options_digest(options: dict[str, Any]) -> bytes:
+    try:
+        key = _context_cache_key(options)
+    except (TypeError, ValueError):
+        return hashlib.sha256(canonize(options).encode()).digest()
+    digest: bytes | None = _options_digests.get(key)
+    if digest is None:
+        digest = hashlib.sha256(canonize(options).encode()).digest()
+        _options_digests[key] = digest
+    return digest
+
+
 def _hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> tuple[bytes, Timing]:
     timing = Timing()
     options = {**proof_options, "@context": document["@context"]}
     options.pop("proofValue", None)
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     with timing.measure("canonicalize"):
-        canonical_options = canonize(options)
+        options_digest = _options_digest(options)
         canonical_document = canonize(unsigned)
-    data = (
-        hashlib.sha256(canonical_options.encode()).digest()
-        + hashlib.sha256(canonical_document.encode()).digest()
-    )
+    data = options_digest + hashlib.sha256(canonical_document.encode()).digest()
     return data, timing
 
 

@@ -8,4 +8,4 @@ from typing import Any
 def queue_badge_issue(*, organization_id: int, application_id: int, **_: Any) -> None:
     from . import tasks
 
-    tasks.badge_issue.delay(organization_id=organization_id, application_id=application_id)
+    tasks.badge_issue_queue(organization_id=organization_id, application_id=application_id)

@@ -70,7 +70,17 @@ def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
         raise self.retry(exc=exc, countdown=BACKOFF.countdown(self)) from exc
 
 
-@shared_task(name="badges.badge_mail", **RELIABLE)
+def badge_issue_queue(*, organization_id: int, application_id: int) -> None:
+    """Queue the issuing of an approval. Its result (the badge's public id) is not stored:
+    nobody who queues it this way reads it, and storing it was one more round trip to Redis
+    for every badge. (``badge_issue.delay`` still stores it, for who waits on it.)"""
+    badge_issue.apply_async(
+        kwargs={"organization_id": organization_id, "application_id": application_id},
+        ignore_result=True,
+    )
+
+
+@shared_task(name="badges.badge_mail", ignore_result=True, **RELIABLE)
 def badge_mail(self: Any, *, organization_id: int, badge_id: int, kind: str) -> bool:
     """The educator's e-mail about a badge (issued, revoked, expiring); a mail server that is
     down is retried with backoff, for about a day, then logged."""
@@ -81,6 +91,43 @@ def badge_mail(self: Any, *, organization_id: int, badge_id: int, kind: str) -> 
             logger.exception("Gave up e-mailing badge %s (%s) to its recipient", badge_id, kind)
             return False
         raise self.retry(exc=exc, countdown=MAIL_BACKOFF.countdown(self)) from exc
+
+
+@shared_task(name="badges.badge_mail_many", ignore_result=True, **RELIABLE)
+def badge_mail_many(self: Any, *, organization_id: int, badge_ids: list[int], kind: str) -> None:
+    """The e-mails of a batch (``badge_mail``'s, in one message). A mail server that is down
+    is retried with the e-mails not sent yet; after the last retry they are logged."""
+    for done, badge_id in enumerate(badge_ids):
+        try:
+            services.badge_mail_send(badge_id=badge_id, kind=kind)
+        except Exception as exc:
+            rest = badge_ids[done:]
+            if self.request.retries >= self.max_retries:
+                logger.exception("Gave up e-mailing %s badges (%s)", len(rest), kind)
+                return
+            raise self.retry(
+                exc=exc,
+                countdown=MAIL_BACKOFF.countdown(self),
+                kwargs={"organization_id": organization_id, "badge_ids": rest, "kind": kind},
+            ) from exc
+
+
+@shared_task(name="badges.badge_issue_batch", throws=(BadgeError,), ignore_result=True, **RELIABLE)
+def badge_issue_batch(self: Any, *, organization_id: int, application_ids: list[int]) -> None:
+    """Issue the badges of many approvals (``services.badge_issue_batch``, a chunk per
+    transaction). Idempotent, so it acknowledges late; after an error the whole list runs
+    again, finding the chunks already committed issued."""
+    try:
+        services.badge_issue_batch(
+            application_ids=application_ids, chunk_size=settings.BADGE_ISSUE_BATCH_SIZE
+        )
+    except BadgeError:
+        raise
+    except Exception as exc:
+        # no IssueFailure row: nothing would resolve one without its application; an approval
+        # still without its badge when the retries are spent is the sweep's (badge_issue)
+        logger.warning("Batch of %s approvals failed, retrying: %s", len(application_ids), exc)
+        raise self.retry(exc=exc, countdown=BACKOFF.countdown(self)) from exc
 
 
 @shared_task(name="badges.pathways_check", **RELIABLE)
@@ -108,7 +155,7 @@ def sweep_unissued(*, organization_id: int) -> int:
     organization = Organization.objects.get(pk=organization_id)
     ids = services.approvals_without_badge(organization=organization)
     for application_id in ids:
-        badge_issue.delay(organization_id=organization_id, application_id=application_id)
+        badge_issue_queue(organization_id=organization_id, application_id=application_id)
     for user_id in services.pathway_candidates(organization=organization):
         if services.pathways_completed(organization=organization, user=User(pk=user_id)):
             pathways_check.delay(organization_id=organization_id, user_id=user_id)

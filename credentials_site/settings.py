@@ -314,6 +314,8 @@ BADGE_STATUS_CACHE_SECONDS = env.int("BADGE_STATUS_CACHE_SECONDS", default=300)
 BADGE_STATUS_LIST_VALID_DAYS = env.int("BADGE_STATUS_LIST_VALID_DAYS", default=7)
 # Badges re-signed per task when a signing key is marked compromised.
 BADGE_RESIGN_BATCH_SIZE = env.int("BADGE_RESIGN_BATCH_SIZE", default=100)
+# Badges issued per transaction by the batch path (badges.badge_issue_batch).
+BADGE_ISSUE_BATCH_SIZE = env.int("BADGE_ISSUE_BATCH_SIZE", default=100)
 BADGE_EXPIRY_NOTICE_DAYS = 30
 
 # --- Internationalisation ----------------------------------------------------------------------

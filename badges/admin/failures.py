@@ -37,7 +37,7 @@ class ResolvedFilter(admin.SimpleListFilter):
 
 
 def _queue_issue(organization_id: int, application_id: int) -> None:
-    tasks.badge_issue.delay(organization_id=organization_id, application_id=application_id)
+    tasks.badge_issue_queue(organization_id=organization_id, application_id=application_id)
 
 
 def _queue_pathways(organization_id: int, user_id: int) -> None:

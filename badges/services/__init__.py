@@ -5,6 +5,7 @@ package; the names below are its interface (how issuing stays idempotent: ``issu
 docstring; how re-signing does: ``compromise``'s)."""
 
 from ._urls import achievement_image_url, badge_url, pathway_image_url, status_list_url
+from .batch import BatchIssued, badge_issue_batch
 from .compromise import (
     key_compromise_failure_record,
     key_compromise_resign,
@@ -35,10 +36,12 @@ from .verification import credential_verify
 __all__ = [
     "HANDLE_TAKEN",
     "HEADLINE_MAX",
+    "BatchIssued",
     "Revocation",
     "achievement_image_url",
     "approvals_without_badge",
     "badge_issue",
+    "badge_issue_batch",
     "badge_mail_send",
     "badge_revoke",
     "badge_url",

@@ -33,7 +33,7 @@ from .. import selectors
 from ..errors import BadgeError
 from ..errors import BadgeErrorCode as Code
 from ..models import Badge, KeyCompromise, SigningKey, StatusList
-from .mail import RESIGNED, mail_on_commit
+from .mail import RESIGNED, mail_many_on_commit
 from .signing import _create_key, _sign, _status_list_sign, signing_key_active
 
 State = KeyCompromise.State
@@ -139,12 +139,16 @@ def _queue(organization_id: int, compromise_id: int) -> None:
 
 
 def _resign(
-    credential: dict[str, Any], *, organization: Organization, key: SigningKey
+    credential: dict[str, Any],
+    *,
+    organization: Organization,
+    key: SigningKey,
+    created: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The same credential (same id, same content) with a new proof by ``key`` instead of its
     old one."""
     unsigned = {name: value for name, value in credential.items() if name != "proof"}
-    return _sign(unsigned, organization=organization, key=key)
+    return _sign(unsigned, organization=organization, key=key, created=created)
 
 
 def key_compromise_resign(*, compromise_id: int, batch_size: int) -> KeyCompromise:
@@ -166,18 +170,21 @@ def key_compromise_resign(*, compromise_id: int, batch_size: int) -> KeyCompromi
         ) or signing_key_active(organization=organization)
         due = _to_resign(organization, compromise.key_id)
         pks = list(due.order_by("pk").values_list("pk", flat=True)[:batch_size])
-        resigned = 0
         badges = Badge.objects.select_for_update().filter(pk__in=pks, signing_key=compromise.key)
-        for badge in badges.order_by("pk"):
-            if badge.state != "valid":  # revoked or expired since it was listed
-                continue
-            badge.credential = _resign(badge.credential, organization=organization, key=key)
-            badge.signing_key = key
-            badge.save(update_fields=["credential", "signing_key", "updated_at"])
-            mail_on_commit(badge, RESIGNED)
-            resigned += 1
-        remaining = due.count()
         now = timezone.now()
+        created = now.replace(microsecond=0)  # one proof time: options canonicalized once
+        changed = [badge for badge in badges.order_by("pk") if badge.state == "valid"]
+        for badge in changed:  # (one revoked or expired since it was listed is left)
+            badge.credential = _resign(
+                badge.credential, organization=organization, key=key, created=created
+            )
+            badge.signing_key = key
+            badge.updated_at = now
+        # one UPDATE for the batch, one message for its e-mails
+        Badge.objects.bulk_update(changed, ["credential", "signing_key", "updated_at"])
+        mail_many_on_commit(changed, RESIGNED)
+        resigned = len(changed)
+        remaining = due.count()
         finishing = remaining == 0 and compromise.state != State.DONE
         compromise.done += resigned
         compromise.total = compromise.done + remaining

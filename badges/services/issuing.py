@@ -7,6 +7,7 @@ before commit leaves nothing behind; the task retries or the sweep finds the app
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
@@ -30,10 +31,8 @@ from submissions.models import Application, EvidenceItem
 from .. import dataintegrity, documents
 from ..errors import BadgeError
 from ..errors import BadgeErrorCode as Code
-from ..models import (
-    Badge,
-    IssueFailure,
-)
+from ..models import Badge, IssueFailure, SigningKey, StatusList
+from ._prepared import execute_prepared
 from ._urls import achievement_image_url, badge_url, status_list_url
 from .mail import ISSUED, mail_on_commit
 from .signing import _sign, _signing_key
@@ -51,40 +50,23 @@ def _valid_until(version: CredentialVersion, issued_at: dt.datetime) -> dt.datet
     return issued_at.replace(year=year, month=month, day=day)
 
 
-def _evidence(application: Application, badge_public_id: Any) -> list[dict[str, Any]]:
-    """Evidence entries, only for items the educator marked public."""
-    items = (
-        EvidenceItem.objects.filter(
-            application=application,
-            visibility=EvidenceItem.Visibility.PUBLIC,
-            status=EvidenceItem.Status.READY,
-        )
-        .select_related("requirement")
-        .only(
-            "kind",
-            "text",
-            "url",
-            "public_id",
-            "display_name",
-            "content_type",
-            "requirement__title",
-        )
-        .order_by("requirement__position", "created_at")
-    )
+def _evidence(rows: list[list[Any]], badge_public_id: Any) -> list[dict[str, Any]]:
+    """Evidence entries of the items the educator marked public (``evidence`` of the issuing
+    statement: kind, text, url, public id, file name, content type, requirement title)."""
     out: list[dict[str, Any]] = []
-    for item in items:
-        entry: dict[str, Any] = {"type": ["Evidence"], "name": item.requirement.title}
-        if item.kind == EvidenceItem.Kind.TEXT:
-            entry["narrative"] = item.text
-        elif item.kind == EvidenceItem.Kind.LINK:
-            entry["id"] = item.url
+    for kind, text, url, public_id, display_name, content_type, title in rows:
+        entry: dict[str, Any] = {"type": ["Evidence"], "name": title}
+        if kind == EvidenceItem.Kind.TEXT:
+            entry["narrative"] = text
+        elif kind == EvidenceItem.Kind.LINK:
+            entry["id"] = url
         else:
             entry["id"] = documents.site_url(
-                reverse("badges:evidence", args=[badge_public_id, item.public_id])
+                reverse("badges:evidence", args=[badge_public_id, public_id])
             )
-            entry["description"] = item.display_name
-            if item.content_type:
-                entry["genre"] = item.content_type
+            entry["description"] = display_name
+            if content_type:
+                entry["genre"] = content_type
         out.append(entry)
     return out
 
@@ -95,6 +77,12 @@ def _scores(feedback: Any) -> dict[int, int]:
     if feedback is None:
         return {}
     return {c: score for c, score in decided_scores(feedback).items() if score is not None}
+
+
+# The statuses an application gets a badge in: APPROVED, and AWARDED (a badge issued, then
+# lost with its transaction, may be issued again). Both the locked read below and
+# ``badge_issue`` use them.
+_ISSUABLE = (Application.Status.APPROVED, Application.Status.AWARDED)
 
 
 @dataclass
@@ -111,35 +99,83 @@ class _IssueRead:
     active_key_pk: int | None
     has_open_failure: bool  # a failure of an earlier try is still open
     in_pathway: bool  # a published pathway of the organization contains the credential
+    evidence: list[list[Any]]  # its public evidence items (_evidence)
+
+    @property
+    def issuable(self) -> bool:
+        return self.badge_pk is None and self.application.status in _ISSUABLE
+
+
+@dataclass
+class _Bits:
+    """Status bits the issuing statement took: ``first`` up to ``stop`` (excluded) of a list."""
+
+    status_list_id: int
+    number: int
+    first: int
+    stop: int
 
 
 # Written by hand: at ~15 ms an issue, the ORM took ~3 ms to build and compile this statement
 # with its sub-queries, and PostgreSQL ~1.3 ms to plan the seven-table join of select_related
-# (benchmarks/issue.py). ``{tenant}`` is the tenant scope's filter, applied by scoped_sql.
+# (benchmarks/issue.py). One statement, one round trip, for one application (badge_issue) or
+# a chunk of them (badge_issue_batch): the applications locked in id order (``FOR UPDATE OF
+# a``) with everything issuing reads about each, and, when some still need a badge, as many
+# bits as they need taken from the organization's newest status list (its row locked, after
+# the applications, to commit: a rolled-back issue gives its bits back). Each ``{...}`` is the
+# tenant scope's filter, applied by scoped_sql.
 _ISSUE_READ_SQL = """
-    SELECT a.id, a.organization_id, a.status, a.attempt, a.educator_id, a.version_id,
-           a.credential_id,
-           u.email, u.full_name, u.name_on_badges_public, u.public_id,
-           coalesce(p.is_public, false),
-           v.updated_at, o.updated_at,
-           (SELECT b.id FROM badges_badge b WHERE b.application_id = a.id),
-           (SELECT s.feedback FROM submissions_submission s
-             WHERE s.application_id = a.id AND s.number = a.attempt),
-           (SELECT k.id FROM badges_signingkey k
-             WHERE k.organization_id = a.organization_id AND k.is_active),
-           EXISTS (SELECT FROM badges_issuefailure f
-                    WHERE f.application_id = a.id AND f.resolved_at IS NULL),
-           EXISTS (SELECT FROM programs_pathway_credentials pc
-                     JOIN programs_pathway pw ON pw.id = pc.pathway_id
-                    WHERE pw.organization_id = a.organization_id AND pw.is_published
-                      AND pc.credential_id = a.credential_id)
-      FROM submissions_application a
-      JOIN programs_user u ON u.id = a.educator_id
-      JOIN programs_credentialversion v ON v.id = a.version_id
-      JOIN programs_organization o ON o.id = a.organization_id
-      LEFT JOIN badges_backpackprofile p ON p.user_id = a.educator_id
-     WHERE a.id = %(application)s AND {tenant}
-       FOR UPDATE OF a
+    WITH app AS MATERIALIZED (
+        SELECT a.id, a.organization_id, a.status, a.attempt, a.educator_id, a.version_id,
+               a.credential_id,
+               u.email, u.full_name, u.name_on_badges_public, u.public_id,
+               coalesce(p.is_public, false) AS profile_is_public,
+               v.updated_at AS version_stamp, o.updated_at AS organization_stamp,
+               (SELECT b.id FROM badges_badge b WHERE b.application_id = a.id) AS badge_pk,
+               (SELECT s.feedback FROM submissions_submission s
+                 WHERE s.application_id = a.id AND s.number = a.attempt) AS feedback,
+               (SELECT k.id FROM badges_signingkey k
+                 WHERE k.organization_id = a.organization_id AND k.is_active) AS active_key,
+               EXISTS (SELECT FROM badges_issuefailure f
+                        WHERE f.application_id = a.id AND f.resolved_at IS NULL) AS open_failure,
+               EXISTS (SELECT FROM programs_pathway_credentials pc
+                         JOIN programs_pathway pw ON pw.id = pc.pathway_id
+                        WHERE pw.organization_id = a.organization_id AND pw.is_published
+                          AND pc.credential_id = a.credential_id) AS in_pathway,
+               (SELECT coalesce(json_agg(json_build_array(e.kind, e.text, e.url, e.public_id,
+                                                          e.display_name, e.content_type,
+                                                          r.title)
+                                         ORDER BY r.position, e.created_at, e.id), '[]')
+                  FROM submissions_evidenceitem e
+                  JOIN programs_evidencerequirement r ON r.id = e.requirement_id
+                 WHERE e.application_id = a.id AND e.visibility = %(public)s
+                   AND e.status = %(ready)s) AS evidence
+          FROM submissions_application a
+          JOIN programs_user u ON u.id = a.educator_id
+          JOIN programs_credentialversion v ON v.id = a.version_id
+          JOIN programs_organization o ON o.id = a.organization_id
+          LEFT JOIN badges_backpackprofile p ON p.user_id = a.educator_id
+         WHERE a.id = ANY(%(applications)s) AND {tenant}
+         ORDER BY a.id
+           FOR UPDATE OF a
+    ), wanted AS (
+        SELECT count(*) AS n, min(organization_id) AS organization_id FROM app
+         WHERE badge_pk IS NULL AND status = ANY(%(issuable)s)
+    ), newest AS (
+        SELECT s.id, s.number, s.next_index, s.size FROM badges_statuslist s, wanted
+         WHERE wanted.n > 0 AND s.organization_id = wanted.organization_id
+           AND s.purpose = 'revocation' AND {status_tenant}
+         ORDER BY s.number DESC LIMIT 1
+           FOR UPDATE OF s
+    ), bits AS (
+        UPDATE badges_statuslist s
+           SET next_index = least(newest.size, newest.next_index + wanted.n),
+               updated_at = %(now)s
+          FROM newest, wanted
+         WHERE s.id = newest.id AND newest.next_index < newest.size
+     RETURNING s.id, s.number, newest.next_index, s.next_index
+    )
+    SELECT app.*, bits.* FROM app LEFT JOIN bits ON true ORDER BY app.id
 """
 _APPLICATION_FIELDS = [
     "id",
@@ -163,6 +199,7 @@ _READ_COLUMNS = [
     "active_key_pk",
     "has_open_failure",
     "in_pathway",
+    "evidence",
 ]
 
 
@@ -173,30 +210,62 @@ def _from_row(model: type[M], values: dict[str, Any]) -> M:
     return model.from_db("default", names, [values[name] for name in names])
 
 
-def _application_for_issue(application_id: int) -> _IssueRead:
-    """The application under its row lock, with everything issuing reads about it; an
-    application outside the tenant scope does not exist (Application.DoesNotExist)."""
+# The types of the issuing statement's parameters, for PREPARE.
+_ISSUE_READ_TYPES = {
+    "applications": "bigint[]",
+    "issuable": "text[]",
+    "public": "text",
+    "ready": "text",
+    "now": "timestamptz",
+    "_tenant_organizations": "bigint[]",
+}
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _applications_for_issue(application_ids: list[int]) -> tuple[list[_IssueRead], _Bits | None]:
+    """The applications in the tenant scope (others do not exist), locked, in id order, with
+    everything issuing reads about them; and the status bits taken for those that are
+    issuable (``None``: none needed, or the organization has no list with a free bit)."""
     sql, params = scoped_sql(
-        _ISSUE_READ_SQL, {"application": application_id}, tenant="a.organization_id"
+        _ISSUE_READ_SQL,
+        {
+            "applications": list(application_ids),
+            "issuable": list(_ISSUABLE),
+            "public": EvidenceItem.Visibility.PUBLIC,
+            "ready": EvidenceItem.Status.READY,
+            "now": timezone.now(),
+        },
+        tenant="a.organization_id",
+        status_tenant="s.organization_id",
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise Application.DoesNotExist(f"No application {application_id} in this scope.")
-    values = dict(zip(_READ_COLUMNS, row, strict=True))
-    application = _from_row(Application, {k: values.pop(k) for k in _APPLICATION_FIELDS})
-    educator = _from_row(
-        User, {"id": application.educator_id} | {k: values.pop(k) for k in _EDUCATOR_FIELDS}
-    )
-    application.educator = educator
-    feedback = values.pop("decided_feedback")
-    return _IssueRead(
-        application=application,
-        educator=educator,
-        decided_feedback=json.loads(feedback) if isinstance(feedback, str) else feedback,
-        **values,
-    )
+        execute_prepared(cursor, sql, params, types=_ISSUE_READ_TYPES)
+        rows = cursor.fetchall()
+    reads: list[_IssueRead] = []
+    bits: _Bits | None = None
+    for row in rows:
+        values = dict(zip(_READ_COLUMNS, row[: len(_READ_COLUMNS)], strict=True))
+        if row[len(_READ_COLUMNS)] is not None:
+            bits = _Bits(*row[len(_READ_COLUMNS) :])
+        application = _from_row(Application, {k: values.pop(k) for k in _APPLICATION_FIELDS})
+        educator = _from_row(
+            User, {"id": application.educator_id} | {k: values.pop(k) for k in _EDUCATOR_FIELDS}
+        )
+        application.educator = educator
+        feedback, evidence = values.pop("decided_feedback"), values.pop("evidence")
+        reads.append(
+            _IssueRead(
+                application=application,
+                educator=educator,
+                decided_feedback=_json(feedback),
+                evidence=_json(evidence),
+                **values,
+            )
+        )
+    return reads, bits
 
 
 def _subject_id(educator: User, *, profile_is_public: bool) -> str | None:
@@ -210,57 +279,27 @@ def _subject_id(educator: User, *, profile_is_public: bool) -> str | None:
 def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = None) -> Badge:
     """Issue the badge of an approved application, or return the one it already has."""
     with transaction.atomic():
-        read = _application_for_issue(application_id)
+        reads, bits = _applications_for_issue([application_id])
+        if not reads:
+            raise Application.DoesNotExist(f"No application {application_id} in this scope.")
+        [read] = reads
         application, educator = read.application, read.educator
         if read.badge_pk is not None:  # issued already: only then is the badge read
             return Badge.objects.get(pk=read.badge_pk)
-        if application.status not in (Application.Status.APPROVED, Application.Status.AWARDED):
-            raise BadgeError(
-                f"The application is {application.get_status_display().lower()}; only an "
-                "approved application gets a badge.",
-                code=Code.NOT_APPROVED,
-            )
-        parts = _version_parts(
-            application.version_id,
-            stamps=(read.version_stamp, application.organization_id, read.organization_stamp),
-        )
-        version, organization, criteria = parts.version, parts.organization, parts.criteria
-        achievement = json.loads(parts.achievement_json)  # the badge's own copy
+        _refuse_unless_issuable(application)
+        parts = _parts_of(read)
+        organization = parts.organization
         key = _signing_key(organization, read.active_key_pk)
-        status_list, index = _status_allocate(organization)
-        badge = Badge(
-            organization=organization,
-            recipient=educator,
-            application=application,
-            version=version,
-            name=version.title,
-            status_list=status_list,
-            status_index=index,
-            signing_key=key,
-            salt=secrets.token_hex(16),
+        if bits is not None:
+            status_list, index = _status_list_of(bits, organization), bits.first
+        else:  # no list yet, or the newest is full
+            status_list, index = _status_allocate(organization)
+        badge = _badge_signed(
+            read, parts, key=key, status_list=status_list, index=index, timing=timing
         )
-        badge.valid_until = _valid_until(version, badge.issued_at)
-        document = documents.open_badge_credential(
-            credential_id=badge_url(badge),
-            organization=organization,
-            achievement=achievement,
-            identity=educator.email.lower(),
-            salt=badge.salt,
-            subject_id=_subject_id(educator, profile_is_public=read.profile_is_public),
-            name=educator.name_for_badges,  # as they chose it now; the badge keeps it
-            valid_from=badge.issued_at,
-            valid_until=badge.valid_until,
-            status_list_url=status_list_url(status_list),
-            status_index=index,
-            result=documents.results(
-                version, criteria=criteria, scores=_scores(read.decided_feedback)
-            ),
-            evidence=_evidence(application, badge.public_id),
-        )
-        badge.credential = _sign(document, organization=organization, key=key, timing=timing)
         badge.save()
-        # under the lock taken above: no second lock, no savepoint
-        submission_services.application_mark_awarded(application=application, locked=True)
+        # under the lock taken above: no second lock, no savepoint; one statement
+        submission_services.applications_mark_awarded(applications=[application])
         if read.has_open_failure:
             IssueFailure.objects.filter(application=application, resolved_at__isnull=True).update(
                 resolved_at=timezone.now()
@@ -270,12 +309,99 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
             actor=None,
             action="badge.issued",
             obj=badge,
-            summary=f"Badge “{badge.name}” issued to {educator.email}",
+            summary=_issued_summary(badge, educator),
         )
         mail_on_commit(badge, ISSUED)
         if read.in_pathway:  # a badge outside every pathway completes none: no task
             transaction.on_commit(lambda: _queue_pathway_check(organization.pk, educator.pk))
         _fault_point(BEFORE_COMMIT)  # tests only: the worker is killed here (see _fault_point)
+    return badge
+
+
+def _refuse_unless_issuable(application: Application) -> None:
+    if application.status not in _ISSUABLE:
+        raise BadgeError(
+            f"The application is {application.get_status_display().lower()}; only an "
+            "approved application gets a badge.",
+            code=Code.NOT_APPROVED,
+        )
+
+
+def _issued_summary(badge: Badge, educator: User) -> str:
+    return f"Badge “{badge.name}” issued to {educator.email}"
+
+
+def _parts_of(read: _IssueRead) -> _VersionParts:
+    application = read.application
+    return _version_parts(
+        application.version_id,
+        stamps=(read.version_stamp, application.organization_id, read.organization_stamp),
+    )
+
+
+def _status_list_of(bits: _Bits, organization: Organization) -> StatusList:
+    """What a badge needs of the list its bits were taken from; the other columns are
+    deferred (read if ever asked for)."""
+    status_list = StatusList.from_db(
+        "default",
+        ["id", "organization_id", "number"],
+        [bits.status_list_id, organization.pk, bits.number],
+    )
+    status_list.organization = organization
+    return status_list
+
+
+def _badge_signed(
+    read: _IssueRead,
+    parts: _VersionParts,
+    *,
+    key: SigningKey,
+    status_list: StatusList,
+    index: int,
+    created: dt.datetime | None = None,
+    timing: dataintegrity.Timing | None = None,
+) -> Badge:
+    """The badge of ``read``'s application, signed, not saved."""
+    application, educator = read.application, read.educator
+    version, organization = parts.version, parts.organization
+    badge = Badge(
+        organization=organization,
+        recipient=educator,
+        application=application,
+        version=version,
+        name=version.title,
+        status_list=status_list,
+        status_index=index,
+        signing_key=key,
+        salt=secrets.token_hex(16),
+    )
+    if created is not None:
+        badge.issued_at = created
+    badge.valid_until = _valid_until(version, badge.issued_at)
+    document = documents.open_badge_credential(
+        credential_id=badge_url(badge),
+        organization=organization,
+        # the badge's own copy; the same in every badge of the version, so canonicalizing
+        # keeps its expansion (dataintegrity.Constant)
+        achievement=dataintegrity.Constant(
+            json.loads(parts.achievement_json), key=parts.achievement_key
+        ),
+        identity=educator.email.lower(),
+        salt=badge.salt,
+        subject_id=_subject_id(educator, profile_is_public=read.profile_is_public),
+        name=educator.name_for_badges,  # as they chose it now; the badge keeps it
+        valid_from=badge.issued_at,
+        valid_until=badge.valid_until,
+        status_list_url=status_list_url(status_list),
+        status_index=index,
+        result=documents.results(
+            version, criteria=parts.criteria, scores=_scores(read.decided_feedback)
+        ),
+        evidence=_evidence(read.evidence, badge.public_id),
+    )
+    badge.credential = _sign(
+        document, organization=organization, key=key, timing=timing, created=created
+    )
     return badge
 
 
@@ -285,6 +411,7 @@ class _VersionParts:
     organization: Organization
     criteria: list[RubricCriterion]  # levels prefetched
     achievement_json: str  # the Achievement document; each badge decodes its own copy
+    achievement_key: str  # its digest
 
 
 # A published credential version never changes (editing one makes a new version), so a worker
@@ -318,6 +445,7 @@ def _version_parts(version_id: int, *, stamps: tuple[Any, ...]) -> _VersionParts
         organization=version.organization,
         criteria=criteria,
         achievement_json=json.dumps(achievement),
+        achievement_key=hashlib.sha256(json.dumps(achievement).encode()).hexdigest(),
     )
     if not version.is_editable:
         if len(_VERSION_PARTS) >= _VERSION_PARTS_MAX:

@@ -38,6 +38,21 @@ def mail_on_commit(badge: Badge, kind: str) -> None:
     transaction.on_commit(queue, robust=True)
 
 
+def mail_many_on_commit(badges: list[Badge], kind: str) -> None:
+    """``mail_on_commit`` for many badges of one organization: one message
+    (``badges.badge_mail_many``) instead of one per badge."""
+    if not badges:
+        return
+    organization_id, badge_ids = badges[0].organization_id, [badge.pk for badge in badges]
+
+    def queue() -> None:
+        from .. import tasks
+
+        tasks.badge_mail_many.delay(organization_id=organization_id, badge_ids=badge_ids, kind=kind)
+
+    transaction.on_commit(queue, robust=True)
+
+
 def badge_mail_send(*, badge_id: int, kind: str) -> bool:
     """Send the e-mail of ``kind`` about the badge (in its organization's scope); whether one
     was sent. A mail server error is raised, for the task to retry."""

@@ -24,27 +24,30 @@ from ..models import (
 )
 from .signing import _status_list_sign, status_list_validity
 
-# One statement takes the next bit of the organization's newest list and holds the row's lock
-# to commit (a rolled-back issue gives its bit back). ``{tenant}`` is the tenant scope's filter,
-# applied by scoped_sql.
+# One statement takes the next ``count`` bits (as many as are left) of the organization's
+# newest list and holds the row's lock to commit (a rolled-back issue gives its bits back).
+# ``{tenant}`` is the tenant scope's filter, applied by scoped_sql.
 _STATUS_TAKE_SQL = """
-    UPDATE badges_statuslist
-       SET next_index = next_index + 1, updated_at = %(now)s
-     WHERE id = (SELECT id FROM badges_statuslist
-                  WHERE organization_id = %(organization)s AND purpose = 'revocation'
-                  ORDER BY number DESC LIMIT 1)
-       AND organization_id = %(organization)s AND {tenant}
-       AND next_index < size
- RETURNING id, number, next_index - 1
+    WITH newest AS (
+        SELECT id, number, next_index, size FROM badges_statuslist
+         WHERE organization_id = %(organization)s AND purpose = 'revocation' AND {tenant}
+         ORDER BY number DESC LIMIT 1
+           FOR UPDATE
+    )
+    UPDATE badges_statuslist s
+       SET next_index = least(newest.size, newest.next_index + %(count)s), updated_at = %(now)s
+      FROM newest
+     WHERE s.id = newest.id AND newest.next_index < newest.size
+ RETURNING s.id, s.number, newest.next_index, s.next_index
 """
 
 
-def _status_take(organization: Organization) -> tuple[StatusList, int] | None:
-    """The next free bit of the newest list, or ``None`` when there is no list or it is
-    full."""
+def _status_take(organization: Organization, count: int = 1) -> tuple[StatusList, int, int] | None:
+    """The next free bits of the newest list, up to ``count``: the list, the first bit and
+    the one after the last; ``None`` when there is no list or it is full."""
     sql, params = scoped_sql(
         _STATUS_TAKE_SQL,
-        {"now": timezone.now(), "organization": organization.pk},
+        {"now": timezone.now(), "organization": organization.pk, "count": count},
         tenant="organization_id",
     )
     with connection.cursor() as cursor:
@@ -52,20 +55,17 @@ def _status_take(organization: Organization) -> tuple[StatusList, int] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, number, index = row
+    pk, number, first, stop = row
     # what the badge needs of its list; the other columns are deferred (read if ever asked for)
     status_list = StatusList.from_db(
         "default", ["id", "organization_id", "number"], [pk, organization.pk, number]
     )
     status_list.organization = organization
-    return status_list, index
+    return status_list, first, stop
 
 
-def _status_allocate(organization: Organization) -> tuple[StatusList, int]:
-    """The next free bit of the organization's newest list (a new list when it is full)."""
-    taken = _status_take(organization)
-    if taken is not None:
-        return taken
+def _status_list_new(organization: Organization) -> None:
+    """The organization's next list, signed (unless another worker made it first)."""
     newest = (
         StatusList.objects.filter(organization=organization, purpose="revocation")
         .order_by("-number")
@@ -85,10 +85,25 @@ def _status_allocate(organization: Organization) -> tuple[StatusList, int]:
             _status_list_sign(status_list)
     except IntegrityError:
         pass  # another worker made it first
-    taken = _status_take(organization)
-    if taken is None:  # filled by others between the two statements: rare, try again
-        return _status_allocate(organization)
-    return taken
+
+
+def _status_allocate_many(organization: Organization, count: int) -> list[tuple[StatusList, int]]:
+    """The next ``count`` free bits, from the newest list and then new ones as lists fill."""
+    bits: list[tuple[StatusList, int]] = []
+    while len(bits) < count:
+        taken = _status_take(organization, count - len(bits))
+        if taken is None:  # no list, or the newest is full (or filled by others meanwhile)
+            _status_list_new(organization)
+            continue
+        status_list, first, stop = taken
+        bits.extend((status_list, index) for index in range(first, stop))
+    return bits
+
+
+def _status_allocate(organization: Organization) -> tuple[StatusList, int]:
+    """The next free bit of the organization's newest list (a new list when it is full)."""
+    [bit] = _status_allocate_many(organization, 1)
+    return bit
 
 
 def _due(before: dt.datetime) -> Q:

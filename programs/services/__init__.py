@@ -3,7 +3,7 @@ accounts, staff roles and memberships. Each runs in one transaction and writes a
 
 A package by concern; callers use ``programs.services.<name>`` as before."""
 
-from .audit import audit_record
+from .audit import audit_record, audit_record_many
 from .credentials import (
     credential_create,
     credential_retire,
@@ -28,6 +28,7 @@ __all__ = [
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
     "audit_record",
+    "audit_record_many",
     "credential_create",
     "credential_retire",
     "credential_version_create_draft",

@@ -25,3 +25,26 @@ def audit_record(
         summary=summary[:300],
         data=data or {},
     )
+
+
+def audit_record_many(
+    *,
+    organization: Organization,
+    actor: User | None,
+    action: str,
+    records: list[tuple[Any, str]],
+) -> list[AuditEvent]:
+    """``audit_record`` for many objects at once (one INSERT): ``records`` holds each object
+    and its summary."""
+    return AuditEvent.objects.bulk_create(
+        AuditEvent(
+            organization=organization,
+            actor=actor,
+            action=action,
+            object_type=type(obj).__name__,
+            object_id=str(obj.pk),
+            summary=summary[:300],
+            data={},
+        )
+        for obj, summary in records
+    )

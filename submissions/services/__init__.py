@@ -13,6 +13,7 @@ from .applications import (
     application_review_paused,
     application_review_started,
     application_submit,
+    applications_mark_awarded,
     gaps_of,
 )
 from .evidence import (
@@ -47,6 +48,7 @@ __all__ = [
     "application_review_started",
     "application_submit",
     "application_withdraw",
+    "applications_mark_awarded",
     "evidence_item_privacy",
     "evidence_item_remove",
     "evidence_legacy_finalize",

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.tenancy import scoped_sql
 from programs import selectors as program_selectors
 from programs.models import (
     Credential,
@@ -482,6 +483,60 @@ def _mark_awarded(application: Application) -> Application:
     application.save(update_fields=["status", "updated_at"])
     _event(application, actor=None, kind="awarded", message="Badge issued")
     return application
+
+
+# Marking approved applications awarded, in one statement: the UPDATE and their "awarded"
+# events (as ``_mark_awarded`` and ``_event`` make them). ``{tenant}`` is the tenant scope's
+# filter, applied by scoped_sql.
+_MARK_AWARDED_SQL = """
+    WITH awarded AS (
+        UPDATE submissions_application
+           SET status = %(awarded)s, updated_at = %(now)s
+         WHERE id = ANY(%(applications)s) AND status = %(approved)s AND {tenant}
+     RETURNING id, organization_id
+    )
+    INSERT INTO submissions_applicationevent
+           (created_at, updated_at, organization_id, application_id, actor_id, kind, message,
+            data)
+    SELECT %(now)s, %(now)s, organization_id, id, NULL, 'awarded', 'Badge issued', '{{}}'::jsonb
+      FROM awarded
+"""
+
+
+def applications_mark_awarded(*, applications: Sequence[Application]) -> None:
+    """``application_mark_awarded(locked=True)`` for one or many at once (``badges`` issuing):
+    the caller holds every row's lock in its own transaction. The same state check (each
+    APPROVED, or AWARDED already, else nothing changes), then one statement marks those still
+    APPROVED awarded and records their events."""
+    if not transaction.get_connection().in_atomic_block:
+        raise ApplicationError(
+            "Marking applications awarded under their locks needs the locking transaction.",
+            code=Code.INVALID,
+        )
+    for application in applications:
+        if application.status not in (Application.Status.APPROVED, Application.Status.AWARDED):
+            raise ApplicationError(
+                f"This application is {application.get_status_display().lower()}; only an "
+                "approved application is awarded a badge.",
+                code=Code.NOT_EDITABLE,
+            )
+    approved = [a for a in applications if a.status == Application.Status.APPROVED]
+    if not approved:
+        return
+    sql, params = scoped_sql(
+        _MARK_AWARDED_SQL,
+        {
+            "awarded": Application.Status.AWARDED,
+            "approved": Application.Status.APPROVED,
+            "applications": [a.pk for a in approved],
+            "now": timezone.now(),
+        },
+        tenant="organization_id",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for application in approved:
+        application.status = Application.Status.AWARDED
 
 
 def _notify_decision(application_pk: int, *, approved: bool) -> None:

@@ -207,3 +207,41 @@ def test_our_canonicalization_leaves_pyld_as_every_other_caller_finds_it() -> No
     assert context_resolver.ContextResolver.resolve.__module__ == "pyld.context_resolver"
     for module in (jsonld, context_resolver, resolved_context):
         assert _code_of_ours(module) == [], f"Tessera code assigned into {module.__name__}"
+
+
+def test_a_constant_part_canonicalizes_as_the_plain_document_each_time() -> None:
+    # given the vector's credential, and a copy whose achievement is marked Constant
+    credential = json.loads((OB / "credential.json").read_text())
+    expected = (OB / "document-canon.txt").read_text()
+    subject = credential["credentialSubject"]
+    marked = {
+        **credential,
+        "credentialSubject": {
+            **subject,
+            "achievement": dataintegrity.Constant(subject["achievement"], key="vector-ach"),
+        },
+    }
+    # when it is canonicalized twice (the second time from the kept expansion), and another
+    # credential carries the same achievement
+    first, second = dataintegrity.canonize(marked), dataintegrity.canonize(marked)
+    other = {**marked, "id": "http://example.com/credentials/other"}
+    plain_other = {**credential, "id": "http://example.com/credentials/other"}
+    # then every result is the vector's, byte for byte, or the plain other's
+    assert first == second == expected
+    assert dataintegrity.canonize(other) == dataintegrity.canonize(plain_other)
+
+
+def test_a_constant_part_with_an_undefined_term_is_refused_every_time() -> None:
+    credential = json.loads((OB / "credential.json").read_text())
+    subject = credential["credentialSubject"]
+    achievement = {**subject["achievement"], "undefinedTerm": "not covered by a signature"}
+    marked = {
+        **credential,
+        "credentialSubject": {
+            **subject,
+            "achievement": dataintegrity.Constant(achievement, key="unsafe-ach"),
+        },
+    }
+    for _ in range(2):  # nothing kept makes the second one pass
+        with pytest.raises(dataintegrity.UnsafeDocument):
+            dataintegrity.canonize(marked)

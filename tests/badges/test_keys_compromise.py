@@ -368,7 +368,8 @@ class TestResigning:
         [badge] = issue(approve, 1)
         compromise = services.signing_key_compromise(key=active_key(org), actor=None)
         mailoutbox.clear()
-        delays = retries_of(tasks.badge_mail, monkeypatch)
+        # (a batch's e-mails are one message: badges.badge_mail_many)
+        delays = retries_of(tasks.badge_mail_many, monkeypatch)
         real_send = services.mail.send_mail
         attempts: list[int] = []
 

@@ -35,6 +35,14 @@ RELIED_ON: dict[Callable[..., Any], tuple[str, str]] = {
         "processed context is still a frozendict that depends on nothing else, and that "
         "scoped contexts still go through self._process_context",
     ),
+    Processor._expand: (
+        "814e032b0e5e53c300c2d5fc4019df7832e73ee0a727bf014976fe72e3360ce8",
+        "_SafeProcessor._expand overrides it and keeps its result for a Constant element by "
+        "the element's key, the active context's `_uuid`, the active property, the type-scoped "
+        "context's `_uuid`, inside_list/inside_index and the options: check its signature, that "
+        "the result still depends on nothing else, and that nested values still go through "
+        "self._expand",
+    ),
     Processor._clone_active_context: (
         "ac6fd1ce07899d827067c24b7988f3b30cac312e62e145bf4f0dd2cecd8f7733",
         "the processed-context cache assumes a clone never copies `_uuid` (an active context "
