@@ -20,3 +20,11 @@ def membership_lapse_expired(*, organization_id: int) -> int:
 def membership_lapse_expired_all() -> int:
     """Beat, daily: one task per active organization, each in its own tenant scope."""
     return fan_out(membership_lapse_expired)
+
+
+@shared_task(name="programs.member_invitations_send", base=TenantTask, max_retries=3)
+def member_invitations_send(*, organization_id: int, user_ids: list[int]) -> int:
+    from .services.members import member_invitations_send as send
+
+    organization = Organization.objects.get(pk=organization_id)
+    return send(organization=organization, user_ids=user_ids)
