@@ -107,7 +107,8 @@ class MemberRow:
         return " ".join(f"{self.given_name} {self.family_name}".split())
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as one line of text (a spreadsheet's whole number without its ``.0``)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -124,7 +125,7 @@ def _date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return None
     for date_format in DATE_FORMATS:
@@ -144,7 +145,7 @@ def member_row_clean(values: Mapping[str, Any]) -> tuple[MemberRow | None, dict[
     message per field that is wrong."""
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
-    email = _text(values.get("email")).lower()
+    email = cell_text(values.get("email")).lower()
     if not email:
         errors["email"] = "An e-mail address is required."
     else:
@@ -156,7 +157,7 @@ def member_row_clean(values: Mapping[str, Any]) -> tuple[MemberRow | None, dict[
             errors["email"] = f"“{email[:60]}” is not an e-mail address."
     for name, limit in _MAX_LENGTH.items():
         if name in values:
-            text = _text(values[name])
+            text = cell_text(values[name])
             if len(text) > limit:
                 errors[name] = f"Keep it to {limit} characters (this has {len(text)})."
             cleaned[name] = text
@@ -418,6 +419,7 @@ __all__ = [
     "MemberRow",
     "Outcome",
     "UpsertResult",
+    "cell_text",
     "member_invitations_send",
     "member_row_clean",
     "member_upsert",
