@@ -138,6 +138,20 @@ def _csv_text(data: bytes) -> str:
     return text
 
 
+def _csv_stream(data: bytes) -> Iterator[list[Any]]:
+    """The records of a file already known to be UTF-8 text (``_csv_text`` at upload), decoded
+    as they are read: the file is not held a second time as text."""
+    head = data[:8192].decode("utf-8-sig", errors="ignore")
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(stream, _dialect(head))
+    try:
+        yield from reader
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise RosterFileError(
+            NOT_A_ROSTER.format(detail=f": line {reader.line_num} cannot be read ({error})")
+        ) from None
+
+
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
     try:
         return csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
@@ -177,10 +191,15 @@ def _xlsx_records(data: bytes) -> tuple[Iterator[list[Any]], int]:
     return records(), total
 
 
-def roster_records(*, file_kind: str, data: bytes) -> tuple[Iterator[list[Any]], int]:
-    """The file's records (the header first), streamed, and about how many there are."""
+def roster_records(
+    *, file_kind: str, data: bytes, checked: bool = False
+) -> tuple[Iterator[list[Any]], int]:
+    """The file's records (the header first), streamed, and about how many there are.
+    ``checked``: the file was read at upload already (its encoding is known good)."""
     if file_kind == "xlsx":
         return _xlsx_records(data)
+    if checked:
+        return _csv_stream(data), data.count(b"\n") + 1
     text = _csv_text(data)
     return _csv_records(text), text.count("\n") + 1
 
@@ -307,6 +326,7 @@ def _locked(roster_import: RosterImport) -> RosterImport:
     return (
         RosterImport.objects.select_for_update(of=("self",))
         .select_related("organization")
+        .defer("file_data", "report")
         .get(pk=roster_import.pk)
     )
 
@@ -371,6 +391,13 @@ def roster_import_progress(*, roster_import: RosterImport) -> dict[str, Any]:
 # --- The run (the Celery task's body) ------------------------------------------------------------
 
 
+class _Lines:
+    """A file for ``csv.writer`` that keeps each line it is given."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
+
+
 @dataclass
 class _Run:
     counts: dict[str, int] = field(
@@ -384,11 +411,13 @@ class _Run:
         }
     )
     errors: list[dict[str, Any]] = field(default_factory=list)
-    report: io.StringIO = field(default_factory=io.StringIO)
+    report: list[str] = field(
+        default_factory=list
+    )  # CSV lines (a StringIO holds 4 bytes a character)
     seen: dict[str, int] = field(default_factory=dict)  # every address in the file → its row
 
     def __post_init__(self) -> None:
-        self.writer = csv.writer(self.report)
+        self.writer = csv.writer(_Lines(self.report))
         self.writer.writerow(REPORT_HEADER)
 
     def line(self, number: int | str, email: str, outcome: str, column: str, message: str) -> None:
@@ -417,8 +446,9 @@ def _run(roster_import: RosterImport, *, dry_run: bool) -> _Run:
     organization = roster_import.organization
     actor = roster_import.uploaded_by
     records, total = roster_records(
-        file_kind=roster_import.file_kind, data=bytes(roster_import.file_data)
+        file_kind=roster_import.file_kind, data=bytes(roster_import.file_data), checked=True
     )
+    roster_import.file_data = b""  # the copy above is the one read
     mapping = {k: v for k, v in roster_import.mapping.items() if v is not None}
     headers = roster_import.headers
     run = _Run()
@@ -556,12 +586,23 @@ def _finish(
             )
             roster_import.counts = run.counts
             roster_import.errors = run.errors
-            roster_import.report = run.report.getvalue()
+            roster_import.report = "".join(run.report)
             if applied:
                 roster_import.applied_at = now
             else:
                 roster_import.checked_at = now
-        roster_import.save()
+        roster_import.save(
+            update_fields=[
+                "state",
+                "failure",
+                "counts",
+                "errors",
+                "report",
+                "applied_at",
+                "checked_at",
+                "updated_at",
+            ]
+        )
         if applied and run is not None:
             counts = ", ".join(f"{v} {k}" for k, v in run.counts.items())
             AuditEvent.objects.create(
