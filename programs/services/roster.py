@@ -24,10 +24,11 @@ import csv
 import datetime as dt
 import io
 import re
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -391,13 +392,6 @@ def roster_import_progress(*, roster_import: RosterImport) -> dict[str, Any]:
 # --- The run (the Celery task's body) ------------------------------------------------------------
 
 
-class _Lines:
-    """A file for ``csv.writer`` that keeps each line it is given."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.write = lines.append
-
-
 @dataclass
 class _Run:
     counts: dict[str, int] = field(
@@ -411,13 +405,12 @@ class _Run:
         }
     )
     errors: list[dict[str, Any]] = field(default_factory=list)
-    report: list[str] = field(
-        default_factory=list
-    )  # CSV lines (a StringIO holds 4 bytes a character)
+    # the report, on disk until the run ends (a worker's memory stays flat whatever the file)
+    report: IO[str] = field(default_factory=io.StringIO)
     seen: dict[str, int] = field(default_factory=dict)  # every address in the file → its row
 
     def __post_init__(self) -> None:
-        self.writer = csv.writer(_Lines(self.report))
+        self.writer = csv.writer(self.report)
         self.writer.writerow(REPORT_HEADER)
 
     def line(self, number: int | str, email: str, outcome: str, column: str, message: str) -> None:
@@ -431,18 +424,19 @@ def roster_import_run(*, roster_import_id: int) -> RosterImport:
     if roster_import.state not in RosterImport.RUNNING:
         return roster_import  # done already (a duplicate delivery)
     apply = roster_import.state == RosterImport.State.APPLYING
-    try:
-        if apply:
-            with transaction.atomic():
-                run = _run(roster_import, dry_run=False)
-        else:
-            run = _run(roster_import, dry_run=True)
-    except RosterFileError as error:
-        return _finish(roster_import, failure=error.message)
-    return _finish(roster_import, run=run, applied=apply)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as report:
+        try:
+            if apply:
+                with transaction.atomic():
+                    run = _run(roster_import, report, dry_run=False)
+            else:
+                run = _run(roster_import, report, dry_run=True)
+        except RosterFileError as error:
+            return _finish(roster_import, failure=error.message)
+        return _finish(roster_import, run=run, applied=apply)
 
 
-def _run(roster_import: RosterImport, *, dry_run: bool) -> _Run:
+def _run(roster_import: RosterImport, report: IO[str], *, dry_run: bool) -> _Run:
     organization = roster_import.organization
     actor = roster_import.uploaded_by
     records, total = roster_records(
@@ -451,7 +445,7 @@ def _run(roster_import: RosterImport, *, dry_run: bool) -> _Run:
     roster_import.file_data = b""  # the copy above is the one read
     mapping = {k: v for k, v in roster_import.mapping.items() if v is not None}
     headers = roster_import.headers
-    run = _Run()
+    run = _Run(report=report)
     key = _progress_key(roster_import)
     today = timezone.localdate()
     # rows in file order, each valid (a MemberRow) or not (its problems: (column, message))
@@ -586,7 +580,8 @@ def _finish(
             )
             roster_import.counts = run.counts
             roster_import.errors = run.errors
-            roster_import.report = "".join(run.report)
+            run.report.seek(0)
+            roster_import.report = run.report.read()
             if applied:
                 roster_import.applied_at = now
             else:
