@@ -1,5 +1,6 @@
 """Roster import and export: a program admin's CSV or XLSX of members, from upload through column
-mapping and a dry run to apply, and the roster back out as CSV.
+mapping and a dry run to apply (reading files: ``roster_files``), and the roster back out as CSV
+(``roster_export``).
 
 - ``roster_import_create`` keeps the uploaded file (bounded: ``ROSTER_MAX_BYTES``, in the
   database) once it can be read: a readable encoding (UTF-8), a real CSV or XLSX, a header row.
@@ -23,16 +24,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import tempfile
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import BinaryField, Case, F, Func, Q, Value, When
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
@@ -47,188 +47,24 @@ from .members import (
     member_row_clean,
     member_upsert_many,
 )
+from .roster_export import csv_safe, roster_export_rows
+from .roster_files import (
+    NOT_A_ROSTER,
+    ROSTER_MAX_BYTES,
+    RosterFileError,
+    cell_filled,
+    roster_file_kind,
+    roster_header,
+    roster_mapping_guess,
+    roster_records,
+    roster_records_stream,
+)
 
-ROSTER_MAX_BYTES = 20 * 1024 * 1024
 CHUNK = 1000
 KEPT_ERRORS = 200  # on the page; the report has every one
 PROGRESS_SECONDS = 6 * 3600
 REPORT_HEADER = ("row", "email", "outcome", "column", "message")
-
-HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "email": ("email", "emailaddress", "mail", "workemail", "schoolemail", "memberemail"),
-    "given_name": ("givenname", "firstname", "first", "forename", "given"),
-    "family_name": ("familyname", "lastname", "last", "surname", "family"),
-    "school": ("school", "schoolname", "building", "campus", "site"),
-    "district": ("district", "districtname", "schooldistrict", "lea", "organization"),
-    "position": ("position", "role", "title", "jobtitle", "roleposition", "job"),
-    "member_number": (
-        "membernumber",
-        "member",
-        "memberno",
-        "memberid",
-        "membershipnumber",
-        "membershipid",
-        "number",
-        "id",
-    ),
-    "starts_on": (
-        "membershipstart",
-        "start",
-        "startdate",
-        "membersince",
-        "joined",
-        "since",
-        "startson",
-    ),
-    "expires_on": (
-        "membershipexpiry",
-        "expiry",
-        "expires",
-        "expiration",
-        "expirationdate",
-        "expirydate",
-        "enddate",
-        "end",
-        "validuntil",
-        "memberuntil",
-        "expireson",
-    ),
-}
-UTF8_EXPECTED = (
-    "The file is not UTF-8 text: {detail}. Save it from your spreadsheet as “CSV UTF-8 (comma "
-    "delimited)” (or as .xlsx) and upload it again."
-)
-NOT_A_ROSTER = "Upload a CSV (.csv) or Excel workbook (.xlsx) file{detail}."
-
-
-class RosterFileError(ApplicationError):
-    """The file cannot be read as a roster: nothing is kept or changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code=ProgramErrorCode.INVALID, fields={"file": [message]})
-
-
-# --- Reading a file ------------------------------------------------------------------------------
-
-
-def _kind(file_name: str, data: bytes) -> str:
-    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        raise RosterFileError(
-            "Excel 97-2003 workbooks (.xls) cannot be read: save it as .xlsx or as CSV UTF-8."
-        )
-    if data[:4] == b"PK\x03\x04":
-        if extension not in ("xlsx", ""):
-            raise RosterFileError(NOT_A_ROSTER.format(detail=f" (this is a .{extension} file)"))
-        return "xlsx"
-    if extension not in ("csv", "txt", "tsv", ""):
-        raise RosterFileError(NOT_A_ROSTER.format(detail=f" (this is a .{extension} file)"))
-    return "csv"
-
-
-def _csv_text(data: bytes) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        byte = data[error.start : error.start + 1].hex()
-        raise RosterFileError(
-            UTF8_EXPECTED.format(detail=f"byte 0x{byte} at position {error.start} is not UTF-8")
-        ) from None
-    if "\x00" in text:
-        raise RosterFileError(NOT_A_ROSTER.format(detail=": this one holds binary data"))
-    return text
-
-
-def _csv_stream(data: bytes) -> Iterator[list[Any]]:
-    """The records of a file already known to be UTF-8 text (``_csv_text`` at upload), decoded
-    as they are read: the file is not held a second time as text."""
-    head = data[:8192].decode("utf-8-sig", errors="ignore")
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    reader = csv.reader(stream, _dialect(head))
-    try:
-        yield from reader
-    except (csv.Error, UnicodeDecodeError) as error:
-        raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": line {reader.line_num} cannot be read ({error})")
-        ) from None
-
-
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
-
-
-def _csv_records(text: str) -> Iterator[list[Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
-    try:
-        yield from reader
-    except csv.Error as error:
-        raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": line {reader.line_num} cannot be read ({error})")
-        ) from None
-
-
-def _xlsx_records(data: bytes) -> tuple[Iterator[list[Any]], int]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        total = int(sheet.max_row or 0)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as error:
-        raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": this workbook cannot be read ({type(error).__name__})")
-        ) from None
-
-    def records() -> Iterator[list[Any]]:
-        try:
-            for values in sheet.iter_rows(values_only=True):
-                yield list(values)
-        finally:
-            workbook.close()
-
-    return records(), total
-
-
-def roster_records(
-    *, file_kind: str, data: bytes, checked: bool = False
-) -> tuple[Iterator[list[Any]], int]:
-    """The file's records (the header first), streamed, and about how many there are.
-    ``checked``: the file was read at upload already (its encoding is known good)."""
-    if file_kind == "xlsx":
-        return _xlsx_records(data)
-    if checked:
-        return _csv_stream(data), data.count(b"\n") + 1
-    text = _csv_text(data)
-    return _csv_records(text), text.count("\n") + 1
-
-
-def _normal(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.lower())
-
-
-def roster_mapping_guess(headers: list[str]) -> dict[str, int | None]:
-    """Which column each field is, from the headers (each column for one field at most)."""
-    normal = [_normal(h) for h in headers]
-    mapping: dict[str, int | None] = {}
-    taken: set[int] = set()
-    for name in ROW_FIELDS:
-        found = None
-        for synonym in HEADER_SYNONYMS[name]:
-            found = next((i for i, h in enumerate(normal) if h == synonym and i not in taken), None)
-            if found is not None:
-                break
-        mapping[name] = found
-        if found is not None:
-            taken.add(found)
-    return mapping
-
-
-def _header(value: Any, index: int) -> str:
-    text = " ".join(str(value).split()) if value is not None else ""
-    return text[:100] or f"Column {index + 1}"
+SLICE = 1024 * 1024  # the kept file is read from the database a slice at a time
 
 
 @transaction.atomic
@@ -243,14 +79,14 @@ def roster_import_create(
             f"The file is {len(data) / 1024 / 1024:.1f} MB; a roster can be at most "
             f"{ROSTER_MAX_BYTES // 1024 // 1024} MB. Split it into several files."
         )
-    kind = _kind(file_name, data)
-    records, _ = roster_records(file_kind=kind, data=data)
-    first = next((r for r in records if any(_cell(v) for v in r)), None)
+    kind = roster_file_kind(file_name, data)
+    records = roster_records(file_kind=kind, data=data)
+    first = next((r for r in records if any(cell_filled(v) for v in r)), None)
     if first is None:
         raise RosterFileError("The file has no rows: the first row names the columns.")
-    while first and not _cell(first[-1]):
+    while first and not cell_filled(first[-1]):
         first.pop()
-    headers = [_header(value, i) for i, value in enumerate(first)]
+    headers = [roster_header(value, i) for i, value in enumerate(first)]
     if len(headers) > 200:
         raise RosterFileError(
             NOT_A_ROSTER.format(detail=f": its first row has {len(headers)} columns")
@@ -273,10 +109,6 @@ def roster_import_create(
         summary=f"Roster {roster_import.file_name} uploaded ({len(data)} bytes)"[:300],
     )
     return roster_import
-
-
-def _cell(value: Any) -> bool:
-    return value is not None and str(value).strip() != ""
 
 
 # --- Mapping, and starting a run -----------------------------------------------------------------
@@ -417,10 +249,54 @@ class _Run:
         self.writer.writerow([csv_safe(v) for v in (number, email, outcome, column, message)])
 
 
+class _StoredFile(io.RawIOBase):
+    """The kept file, read from the database a slice at a time (``substring`` of the bytea): a
+    20 MB roster is never in the worker's memory whole, nor hex-encoded on its way."""
+
+    def __init__(self, roster_import_id: int) -> None:
+        self.rows = RosterImport.objects.filter(pk=roster_import_id)
+        self.size = int(self.rows.values_list(Length("file_data"), flat=True).get())
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        count = min(len(buffer), self.size - self.position)
+        if count <= 0:
+            return 0
+        part = Func(
+            F("file_data"),
+            Value(self.position + 1),
+            Value(count),
+            function="substring",
+            output_field=BinaryField(),
+        )
+        data = self.rows.values_list(part, flat=True).get()
+        memoryview(buffer).cast("B")[:count] = memoryview(data).cast("B")
+        self.position += count
+        return count
+
+
 def roster_import_run(*, roster_import_id: int) -> RosterImport:
     """Run the dry run or the apply that ``roster_import_start`` queued (the task's body; run
     again after a crash, it starts over and changes nothing more)."""
-    roster_import = RosterImport.objects.select_related("organization").get(pk=roster_import_id)
+    roster_import = (
+        RosterImport.objects.select_related("organization", "uploaded_by")
+        .defer("file_data", "report")
+        .get(pk=roster_import_id)
+    )
     if roster_import.state not in RosterImport.RUNNING:
         return roster_import  # done already (a duplicate delivery)
     apply = roster_import.state == RosterImport.State.APPLYING
@@ -439,10 +315,12 @@ def roster_import_run(*, roster_import_id: int) -> RosterImport:
 def _run(roster_import: RosterImport, report: IO[str], *, dry_run: bool) -> _Run:
     organization = roster_import.organization
     actor = roster_import.uploaded_by
-    records, total = roster_records(
-        file_kind=roster_import.file_kind, data=bytes(roster_import.file_data), checked=True
+    stored = _StoredFile(roster_import.pk)
+    records, total = roster_records_stream(
+        file_kind=roster_import.file_kind,
+        file=io.BufferedReader(stored, buffer_size=SLICE),
+        size=stored.size,
     )
-    roster_import.file_data = b""  # the copy above is the one read
     mapping = {k: v for k, v in roster_import.mapping.items() if v is not None}
     headers = roster_import.headers
     run = _Run(report=report)
@@ -512,7 +390,7 @@ def _numbered(records: Iterable[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
     rows are skipped."""
     header_seen = False
     for number, record in enumerate(records, start=1):
-        if not any(_cell(v) for v in record):
+        if not any(cell_filled(v) for v in record):
             continue
         if not header_seen:
             header_seen = True
@@ -612,52 +490,15 @@ def _finish(
     return roster_import
 
 
-# --- Export --------------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-EXPORT_HEADER = (
-    "email",
-    "given_name",
-    "family_name",
-    "full_name",
-    "school",
-    "district",
-    "position",
-    "member_number",
-    "membership_start",
-    "membership_expiry",
-    "status",
-    "source",
-)
-
-
-def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula: text starting with = + - @, a tab or a
-    carriage return gets a leading apostrophe (OWASP's CSV injection advice)."""
-    text = "" if value is None else value.isoformat() if isinstance(value, dt.date) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def roster_export_rows(*, organization: Organization) -> Iterator[list[str]]:
-    """The organization's roster as CSV rows (header first), in e-mail order, streamed in one
-    query; the columns an import reads back."""
-    yield list(EXPORT_HEADER)
-    memberships = (
-        Membership.objects.filter(organization=organization)
-        .order_by("user__email")
-        .values_list(
-            "user__email",
-            "user__full_name",
-            "school",
-            "district",
-            "position",
-            "member_number",
-            "member_since",
-            "member_until",
-            "status",
-            "source",
-        )
-    )
-    for email, full_name, *rest in memberships.iterator(chunk_size=2000):
-        given, _, family = (full_name or "").partition(" ")
-        yield [csv_safe(v) for v in (email, given, family, full_name, *rest)]
+__all__ = [
+    "ROSTER_MAX_BYTES",
+    "RosterFileError",
+    "csv_safe",
+    "roster_export_rows",
+    "roster_import_create",
+    "roster_import_map",
+    "roster_import_progress",
+    "roster_import_run",
+    "roster_import_start",
+    "roster_mapping_guess",
+]
