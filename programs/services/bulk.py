@@ -19,8 +19,12 @@ from credentials_site.models import TenantModel
 from credentials_site.tenancy import scoped_sql
 
 
-def _array_type_of(field: models.Field[Any, Any], connection: Any) -> str:
-    db_type = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+def _array_type_of(field: Any, connection: Any) -> str:
+    db_type = (
+        field.target_field.rel_db_type(connection)
+        if field.is_relation
+        else field.db_type(connection)
+    )
     if db_type is None:
         raise TypeError(f"{field} has no column type")
     return db_type.split("(")[0] if db_type.startswith("varchar") else db_type
@@ -92,17 +96,17 @@ def bulk_update(
         return 0
     connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
-    fields = [meta.get_field(n) for n in names]
+    fields: list[Any] = [meta.get_field(n) for n in names]
     if any(f.name == "updated_at" for f in meta.concrete_fields) and "updated_at" not in names:
         fields.append(meta.get_field("updated_at"))
     now = timezone.now()
     quote = connection.ops.quote_name
     pk = meta.pk
     assert pk is not None  # noqa: S101 - every concrete model has one
-    assignments = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(fields))  # type: ignore[union-attr]
+    assignments = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(fields))
     arrays = ", ".join(
         [f"%(pk)s::{_array_type_of(pk, connection)}[]"]
-        + [f"%(c{i})s::{_array_type_of(f, connection)}[]" for i, f in enumerate(fields)]  # type: ignore[arg-type]
+        + [f"%(c{i})s::{_array_type_of(f, connection)}[]" for i, f in enumerate(fields)]
     )
     aliases = ", ".join(["pk"] + [f"c{i}" for i in range(len(fields))])
     table = quote(meta.db_table)
@@ -113,7 +117,7 @@ def bulk_update(
     )
     params: dict[str, Any] = {"pk": [row["pk"] for row in rows]}
     for i, f in enumerate(fields):
-        params[f"c{i}"] = _column_values(f, rows, now, connection)  # type: ignore[arg-type]
+        params[f"c{i}"] = _column_values(f, rows, now, connection)
     if issubclass(model, TenantModel):
         sql, params = scoped_sql(sql + " AND {tenant}", params, tenant="t.organization_id")
     with connection.cursor() as cursor:

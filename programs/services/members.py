@@ -338,9 +338,9 @@ def _upsert(
         events.append(("membership.updated", account.email, membership["pk"], changes))
     if dry_run:
         return UpsertResult(outcomes=outcomes)
-    made = dict(bulk_insert(Membership, new, returning=("user_id", "id")))
-    by_user = {account.pk: account for account in users.values()}
-    email_pk = {by_user[user_id].email: pk for user_id, pk in made.items()}
+    inserted = dict(bulk_insert(Membership, new, returning=("user_id", "id")))
+    by_user = {a.pk: a for a in users.values()}
+    email_pk = {by_user[user_id].email: pk for user_id, pk in inserted.items()}
     if changed:
         bulk_update(Membership, changed, sorted(changed_columns))
     if renamed:

@@ -309,6 +309,15 @@ def roster_import_run(*, roster_import_id: int) -> RosterImport:
                 run = _run(roster_import, report, dry_run=True)
         except RosterFileError as error:
             return _finish(roster_import, failure=error.message)
+        except Exception as error:
+            # the transaction rolled back: say so on the page rather than run forever, then
+            # let the task fail (logged)
+            _finish(
+                roster_import,
+                failure=f"The run stopped ({type(error).__name__}); nothing was changed. "
+                "Run it again; if it stops again, tell the platform's operators.",
+            )
+            raise
         return _finish(roster_import, run=run, applied=apply)
 
 
