@@ -14,10 +14,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
 from credentials_site.models import TenantModel, TimeStampedModel
+
+from .models_roster import MembershipRosterFields, MembershipSource
+from .models_roster import RosterImport as RosterImport
 
 # --- People -----------------------------------------------------------------------------------
 
@@ -67,6 +71,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        # addresses are matched in any case (``email__iexact``, the roster's bulk look-up)
+        indexes = [models.Index(Upper("email"), name="programs_user_email_upper")]
 
     def __str__(self) -> str:
         return self.full_name or self.email
@@ -148,7 +154,7 @@ class Organization(TimeStampedModel):
         return reverse("programs:catalog", kwargs={"org_slug": self.slug})
 
 
-class Membership(TenantModel):
+class Membership(TenantModel, MembershipRosterFields):
     """A person's membership of an organization: members may pay less, or be the only ones
     eligible."""
 
@@ -161,6 +167,8 @@ class Membership(TenantModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     member_number = models.CharField(max_length=40, blank=True)
     member_until = models.DateField(null=True, blank=True, help_text="Empty: no expiry.")
+
+    Source = MembershipSource
 
     class Meta:
         constraints = [

@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import catalog, credentials, people
+from . import catalog, credentials, people, roster
 from .base import (
     NestedTenantAdmin,
     TenantAdmin,
@@ -24,5 +24,6 @@ __all__ = [
     "catalog",
     "credentials",
     "people",
+    "roster",
     "safe_field_classes",
 ]

@@ -166,7 +166,8 @@ class MembershipAdmin(TenantAdmin):
     list_filter = ("status",)
     search_fields = ("user__email", "user__full_name", "member_number")
     list_select_related = ("user", "organization")
-    exclude = ("user",)
+    exclude = ("user", "source")
+    readonly_fields = ("source",)  # how the membership came to be: set by whoever made it
     date_hierarchy = "member_until"
 
     @admin.display(description="Shown as")

@@ -11,6 +11,7 @@ from .credentials import (
     credential_version_problems,
     credential_version_publish,
 )
+from .members import MemberRow, member_row_clean, member_upsert, member_upsert_many
 from .people import (
     CROSS_ORGANIZATION,
     OWNER_ONLY_GIVES,
@@ -27,6 +28,7 @@ __all__ = [
     "CROSS_ORGANIZATION",
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
+    "MemberRow",
     "audit_record",
     "audit_record_many",
     "credential_create",
@@ -34,6 +36,9 @@ __all__ = [
     "credential_version_create_draft",
     "credential_version_problems",
     "credential_version_publish",
+    "member_row_clean",
+    "member_upsert",
+    "member_upsert_many",
     "membership_lapse_expired",
     "staff_role_change",
     "staff_role_grant",
