@@ -157,8 +157,21 @@ class Membership(TenantModel):
         LAPSED = "lapsed", "Lapsed"
         CANCELLED = "cancelled", "Cancelled"
 
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Added in the admin"
+        ROSTER = "roster", "Roster import"
+        API = "api", "Member sync (API)"
+        REQUEST = "request", "Asked to join"
+        DOMAIN = "domain", "E-mail domain"
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField(
+        max_length=10,
+        choices=Source.choices,
+        default=Source.ADMIN,
+        help_text="How the membership was first made.",
+    )
     member_number = models.CharField(max_length=40, blank=True)
     member_until = models.DateField(null=True, blank=True, help_text="Empty: no expiry.")
 
@@ -679,3 +692,11 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return self.summary
+
+
+# The models of access (API tokens, requests to join, member e-mail domains), in their own module.
+from .models_access import (  # noqa: E402, F401
+    MemberEmailDomain,
+    MembershipRequest,
+    OrganizationToken,
+)

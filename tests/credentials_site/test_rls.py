@@ -320,6 +320,8 @@ NAMED_BYPASSES = {
     "a platform sweep of every organization's evidence in storage": {"submissions"},
     "the demo data, in several organizations": {"programs"},
     "migrations": {"credentials_site"},
+    "an organization's API token, found by its hash": {"programs"},
+    "organizations that admit members by a verified e-mail's domain": {"programs"},
 }
 
 
