@@ -106,9 +106,7 @@ class OrganizationTokenAdmin(TenantAdmin):
             "secret": obj._new_secret,
             "changelist_url": reverse("admin:programs_organizationtoken_changelist"),
         }
-        response = TemplateResponse(request, "admin/programs/token_created.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return TemplateResponse(request, "admin/programs/token_created.html", context)
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[OrganizationToken]) -> None:
