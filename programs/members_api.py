@@ -115,7 +115,8 @@ class MemberOutput(serializers.Serializer[Membership]):
     member_number = serializers.CharField()
     status = serializers.ChoiceField(choices=Membership.Status.choices)
     member_until = serializers.DateField(allow_null=True, help_text="Empty: no expiry.")
-    source = serializers.ChoiceField(choices=Membership.Source.choices)
+    # the metaclass pops declared fields from the class: this does not shadow Field.source
+    source = serializers.ChoiceField(choices=Membership.Source.choices)  # type: ignore[assignment]
     updated_at = serializers.DateTimeField()
 
 
@@ -150,7 +151,9 @@ class MemberBulkRowInput(_MemberFields):
 
 
 class MemberBulkInput(StrictInput):
-    members = MemberBulkRowInput(many=True, allow_empty=False, max_length=BULK_LIMIT)
+    members = MemberBulkRowInput(  # type: ignore[call-arg]  # many=True: a ListSerializer
+        many=True, allow_empty=False, max_length=BULK_LIMIT
+    )
 
 
 class MemberUpsertOutput(serializers.Serializer[dict[str, Any]]):
@@ -173,7 +176,7 @@ class MemberBulkOutput(serializers.Serializer[dict[str, Any]]):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
-    errors = serializers.IntegerField()
+    failed = serializers.IntegerField(help_text="Rows refused (see their results).")
     results = MemberBulkRowOutput(many=True)
 
 
@@ -231,8 +234,9 @@ class _TokenApi(APIView):
         401: UNAUTHENTICATED,
         403: NO_SCOPE,
         404: OpenApiResponse(
-            ErrorOutput, description="No such organization, another's token, or a page past "
-            "the last (fields: page)."
+            ErrorOutput,
+            description="No such organization, another's token, or a page past "
+            "the last (fields: page).",
         ),
     },
 )
@@ -293,7 +297,9 @@ class MemberPutApi(_TokenApi):
             return key.lower()
         number = str(values.get("member_number", "")).strip()
         if number and number != key:
-            raise _refused(f"The URL names member number {key}: send that or none.", "member_number")
+            raise _refused(
+                f"The URL names member number {key}: send that or none.", "member_number"
+            )
         if not key:
             raise _refused("Name the member by e-mail address or member number.", "member_key")
         values["member_number"] = key
@@ -333,7 +339,7 @@ class MemberBulkApi(_TokenApi):
     def post(self, request: Request, org_slug: str) -> Response:
         data = MemberBulkInput(data=request.data)
         data.is_valid(raise_exception=True)
-        counts = {"created": 0, "updated": 0, "unchanged": 0, "errors": 0}
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         results: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
         for n, values in enumerate(data.validated_data["members"], start=1):
@@ -348,10 +354,15 @@ class MemberBulkApi(_TokenApi):
                         organization=self.organization, row=_row(values, email=email), actor=None
                     )
             except ApplicationError as refusal:
-                counts["errors"] += 1
+                counts["failed"] += 1
                 results.append(
-                    {**report, "result": "error", "code": refusal.code,
-                     "message": refusal.message, "fields": refusal.fields}
+                    {
+                        **report,
+                        "result": "error",
+                        "code": refusal.code,
+                        "message": refusal.message,
+                        "fields": refusal.fields,
+                    }
                 )
                 continue
             counts[result.outcome] += 1

@@ -115,7 +115,6 @@ class AccountAdapter(DefaultAccountAdapter):
             wait = login_wait_seconds(request, key=key)
             raise ValidationError(locked_out_message(wait), code=LOCKED_CODE) from None
 
-
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
         """Confirming an address also makes its owner a member of every organization that
         lists its domain (``membership_join_by_domain_everywhere``)."""

@@ -42,12 +42,26 @@ class OrganizationTokenAdmin(TenantAdmin):
     """Owners make and revoke tokens; nobody edits one or sees its secret again."""
 
     form = OrganizationTokenForm
-    list_display = ("name", "key_prefix", "scopes", "created_by", "created_at", "last_used_at", "state")
+    list_display = (
+        "name",
+        "key_prefix",
+        "scopes",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "state",
+    )
     list_filter = ("revoked_at",)
     list_select_related = ("created_by", "organization")
     readonly_fields = (
-        "name", "key_prefix", "scopes", "created_by", "created_at", "last_used_at",
-        "revoked_at", "revoked_by",
+        "name",
+        "key_prefix",
+        "scopes",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
     )
     actions = ("revoke",)
 
@@ -161,14 +175,27 @@ class MembershipRequestAdmin(TenantAdmin):
     """People who asked to join: approve or decline the selected ones (each is e-mailed)."""
 
     list_display = (
-        "user_email", "full_name", "member_number", "school", "note", "status", "created_at"
+        "user_email",
+        "full_name",
+        "member_number",
+        "school",
+        "note",
+        "status",
+        "created_at",
     )
     list_filter = ("status",)
     search_fields = ("user__email", "user__full_name", "member_number", "school")
     list_select_related = ("user", "organization")
     readonly_fields = (
-        "user", "status", "member_number", "school", "note", "credential", "created_at",
-        "decided_by", "decided_at",
+        "user",
+        "status",
+        "member_number",
+        "school",
+        "note",
+        "credential",
+        "created_at",
+        "decided_by",
+        "decided_at",
     )
     fields = readonly_fields
     actions = ("approve", "decline")

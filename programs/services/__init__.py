@@ -41,9 +41,9 @@ from .tokens import (
 
 __all__ = [
     "CROSS_ORGANIZATION",
-    "NewToken",
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
+    "NewToken",
     "audit_record",
     "credential_create",
     "credential_retire",

@@ -46,7 +46,9 @@ def _label(organization: Organization) -> str:
 
 def verified_domains(*, user: User) -> set[str]:
     """The domains of the person's verified e-mail addresses (allauth's), lower case."""
-    addresses = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    addresses = EmailAddress.objects.filter(user=user, verified=True).values_list(
+        "email", flat=True
+    )
     return {a.rsplit("@", 1)[1].lower() for a in addresses if "@" in a}
 
 
@@ -173,8 +175,9 @@ def membership_request_decide(
     )
     _refuse_unless_administers(actor, request.organization)
     if request.status != MembershipRequest.Status.PENDING:
+        state = request.get_status_display().lower()
         raise _refused(
-            f"The request of {request.user.email} was already {request.get_status_display().lower()}.",
+            f"The request of {request.user.email} was already {state}.",
             ProgramErrorCode.ALREADY_DECIDED,
         )
     organization, user = request.organization, request.user

@@ -27,7 +27,7 @@ from ..models import Organization, OrganizationToken, User
 from .audit import audit_record
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)
-TOKEN_BY_HASH = "an organization's API token, found by its hash"
+TOKEN_BY_HASH = "an organization's API token, found by its hash"  # noqa: S105 - a reason
 OWNER_ONLY_TOKENS = "Only an owner of the organization can make or revoke its API tokens."
 
 
@@ -66,9 +66,7 @@ def organization_token_create(
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in OrganizationToken.Scope.values]
     if not scopes or unknown:
-        message = (
-            f"Unknown scope: {', '.join(unknown)}." if unknown else "Give the token a scope."
-        )
+        message = f"Unknown scope: {', '.join(unknown)}." if unknown else "Give the token a scope."
         raise ApplicationError(message, code=ProgramErrorCode.INVALID, fields={"scopes": [message]})
     if not name.strip():
         message = "Name the token after what uses it."

@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
-from programs import selectors as program_selectors
 from programs import services as program_services
 from programs.models import (
     Credential,

@@ -146,7 +146,9 @@ def build_world() -> World:
     )
     return World(
         tokens={
-            **{role: Token.objects.get_or_create(user=user)[0].key for role, user in people.items()},
+            **{
+                role: Token.objects.get_or_create(user=user)[0].key for role, user in people.items()
+            },
             SYNC: sync.secret,
         },
         path_values={

@@ -183,7 +183,9 @@ class TestDecidingRequests:
         (request,) = self._waiting(org, 1)
         admin = StaffRoleFactory(organization=org, role="program_admin").user
         with django_capture_on_commit_callbacks(execute=True):
-            services.membership_request_decide(membership_request=request, approve=False, actor=admin)
+            services.membership_request_decide(
+                membership_request=request, approve=False, actor=admin
+            )
             with pytest.raises(ApplicationError, match="already declined"):
                 services.membership_request_decide(
                     membership_request=request, approve=True, actor=admin

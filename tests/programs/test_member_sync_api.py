@@ -83,7 +83,9 @@ class TestTokens:
         )
         # when they try, then they are refused and nothing changed
         with pytest.raises(ApplicationError, match="Only an owner"):
-            services.organization_token_create(organization=org, name="x", scopes=[READ], actor=admin)
+            services.organization_token_create(
+                organization=org, name="x", scopes=[READ], actor=admin
+            )
         with pytest.raises(ApplicationError, match="Only an owner"):
             services.organization_token_revoke(token=made.token, actor=admin)
         assert OrganizationToken.objects.filter(organization=org).count() == 1
@@ -291,12 +293,14 @@ class TestMemberBulk:
             {"email": "NEW@example.org"},  # the same person twice
         ]
         # when they are sent in bulk
-        response = api(token_for(org)).post(members_url(org, "bulk/"), {"members": rows}, format="json")
+        response = api(token_for(org)).post(
+            members_url(org, "bulk/"), {"members": rows}, format="json"
+        )
         # then each row is reported, the duplicate as an error naming its field, the others
         # applied
         assert response.status_code == 200, response.json()
         body = response.json()
-        assert (body["created"], body["updated"], body["unchanged"], body["errors"]) == (1, 0, 1, 1)
+        assert (body["created"], body["updated"], body["unchanged"], body["failed"]) == (1, 0, 1, 1)
         results = {r["row"]: r for r in body["results"]}
         assert results[1]["result"] == "created"
         assert results[3]["result"] == "error" and "email" in results[3]["fields"]
@@ -307,7 +311,9 @@ class TestMemberBulk:
     def test_a_body_that_breaks_the_schema_applies_nothing(self) -> None:
         org = OrganizationFactory()
         rows = [{"email": "good@example.org"}, {"email": "bad"}, {"email": 3}]
-        response = api(token_for(org)).post(members_url(org, "bulk/"), {"members": rows}, format="json")
+        response = api(token_for(org)).post(
+            members_url(org, "bulk/"), {"members": rows}, format="json"
+        )
         assert response.status_code == 400
         assert "members" in response.json()["fields"]
         assert not Membership.objects.filter(organization=org).exists()
@@ -315,7 +321,9 @@ class TestMemberBulk:
     def test_more_than_1000_rows_are_refused(self) -> None:
         org = OrganizationFactory()
         rows = [{"email": f"p{n}@example.org"} for n in range(1001)]
-        response = api(token_for(org)).post(members_url(org, "bulk/"), {"members": rows}, format="json")
+        response = api(token_for(org)).post(
+            members_url(org, "bulk/"), {"members": rows}, format="json"
+        )
         assert response.status_code == 400 and "members" in response.json()["fields"]
         assert not Membership.objects.filter(organization=org).exists()
 
