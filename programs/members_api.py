@@ -7,10 +7,13 @@ current through ``/api/v1/orgs/<slug>/members/…`` with an organization API tok
 - ``PUT …/members/<email or member number>/`` makes one member as the body says (idempotent: the
   same body twice changes nothing the second time).
 - ``POST …/members/bulk/`` takes up to 1,000 members. A body that breaks the schema (any row)
-  is refused whole with 400 and nothing applied; a well-formed body is applied row by row, each
-  in its own transaction, and the answer reports every row (created, updated, unchanged, or
-  error with code, message and fields): one bad record in a nightly export does not hold back
-  the other 999.
+  is refused whole with 400 and nothing applied. Otherwise the answer reports every row: one the
+  rules refuse (``member_row_clean``: an address that is not one, a date before the start; or
+  the same person twice) as an error with code, message and fields, and the others as created,
+  updated or unchanged, applied together in one transaction (``member_upsert_many``): one bad
+  record in a nightly export does not hold back the other 999.
+
+Both go through the roster's one rule (``programs.services.members``), with ``source=api``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
@@ -38,7 +40,7 @@ from . import selectors, services
 from .errors import ProgramErrorCode
 from .models import Membership, Organization, OrganizationToken
 from .serializers import ErrorOutput
-from .services.members import MemberRow, member_upsert
+from .services.members import MemberRow, member_row_clean, member_upsert, member_upsert_many
 
 TAG = "Member sync"
 BULK_LIMIT = 1000
@@ -110,36 +112,40 @@ class TokenScope(BasePermission):
 class MemberOutput(serializers.Serializer[Membership]):
     email = serializers.EmailField(source="user.email")
     full_name = serializers.CharField(source="user.full_name")
-    school = serializers.CharField(source="user.school")
-    district = serializers.CharField(source="user.district")
+    school = serializers.CharField()
+    district = serializers.CharField()
+    position = serializers.CharField()
     member_number = serializers.CharField()
     status = serializers.ChoiceField(choices=Membership.Status.choices)
-    member_until = serializers.DateField(allow_null=True, help_text="Empty: no expiry.")
+    starts_on = serializers.DateField(source="member_since", allow_null=True)
+    expires_on = serializers.DateField(
+        source="member_until", allow_null=True, help_text="Empty: no expiry."
+    )
     # the metaclass pops declared fields from the class: this does not shadow Field.source
     source = serializers.ChoiceField(choices=Membership.Source.choices)  # type: ignore[assignment]
     updated_at = serializers.DateTimeField()
 
 
 class _MemberFields(StrictInput):
-    """What a membership CRM says of a member; a PUT states the member whole (a field left out
-    takes its default: active, no expiry, no member number; an empty name, school or district
-    leaves the account's as it is)."""
+    """What a membership CRM says of a member, as a roster row does (``member_row_clean``): a
+    field sent is set (an empty one clears), a field left out is kept. A membership is active,
+    or lapsed once its expiry has passed. A name fills in an account that has none; it never
+    replaces the name a person gave."""
 
-    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    school = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    district = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    member_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    status = serializers.ChoiceField(
-        choices=Membership.Status.choices, required=False, default=Membership.Status.ACTIVE
-    )
-    member_until = serializers.DateField(
-        required=False, allow_null=True, default=None, help_text="Empty: no expiry."
+    given_name = serializers.CharField(required=False, allow_blank=True)
+    family_name = serializers.CharField(required=False, allow_blank=True)
+    school = serializers.CharField(required=False, allow_blank=True)
+    district = serializers.CharField(required=False, allow_blank=True)
+    position = serializers.CharField(required=False, allow_blank=True)
+    member_number = serializers.CharField(required=False, allow_blank=True)
+    starts_on = serializers.DateField(required=False, allow_null=True)
+    expires_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Empty: no expiry."
     )
 
 
 class MemberPutInput(_MemberFields):
-    email = serializers.EmailField(
-        max_length=254,
+    email = serializers.CharField(
         required=False,
         help_text="Required to add a member by member number; when the URL names an e-mail "
         "address, the same address or nothing.",
@@ -147,7 +153,7 @@ class MemberPutInput(_MemberFields):
 
 
 class MemberBulkRowInput(_MemberFields):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.CharField()
 
 
 class MemberBulkInput(StrictInput):
@@ -180,18 +186,18 @@ class MemberBulkOutput(serializers.Serializer[dict[str, Any]]):
     results = MemberBulkRowOutput(many=True)
 
 
-def _row(data: dict[str, Any], *, email: str) -> MemberRow:
-    """The validated input as the row ``member_upsert`` takes (the one place that maps it)."""
-    return MemberRow(
-        email=email,
-        full_name=data.get("full_name", "").strip(),
-        member_number=data.get("member_number", "").strip(),
-        school=data.get("school", "").strip(),
-        district=data.get("district", "").strip(),
-        status=data["status"],
-        member_until=data["member_until"],
-        source=Membership.Source.API,
-    )
+def _row(values: dict[str, Any]) -> MemberRow:
+    """The input as the row ``member_upsert`` takes, through the one rule that checks a row
+    (``member_row_clean``); its problems are the fields' errors."""
+    row, problems = member_row_clean(values)
+    if row is None:
+        message = "Some fields are not valid."
+        raise ApplicationError(
+            message,
+            code=ProgramErrorCode.INVALID,
+            fields={field: [problem] for field, problem in problems.items()},
+        )
+    return row
 
 
 # --- Operations -------------------------------------------------------------------------------
@@ -281,13 +287,15 @@ class MemberPutApi(_TokenApi):
         data = MemberPutInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        email = self._email(member_key.strip(), values)
-        with transaction.atomic():
-            result = member_upsert(
-                organization=self.organization, row=_row(values, email=email), actor=None
-            )
-        body = MemberUpsertOutput({"result": result.outcome, "member": result.membership}).data
-        return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
+        values["email"] = self._email(member_key.strip(), values)
+        row = _row(values)
+        outcome = member_upsert(
+            organization=self.organization, row=row, actor=None, source=Membership.Source.API
+        )
+        membership = selectors.member_get_by_key(organization=self.organization, key=row.email)
+        body = MemberUpsertOutput({"result": outcome, "member": membership}).data
+        created = outcome == "created"
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def _email(self, key: str, values: dict[str, Any]) -> str:
         given = str(values.get("email", "")).strip().lower()
@@ -314,7 +322,7 @@ class MemberPutApi(_TokenApi):
                 "owner, not by the sync.",
                 "email",
             )
-        return existing.user.email
+        return existing.user.email.lower()
 
 
 @extend_schema(
@@ -331,30 +339,28 @@ class MemberPutApi(_TokenApi):
 )
 class MemberBulkApi(_TokenApi):
     """Make up to 1,000 members as the body says, each by e-mail address. A body that breaks
-    the schema is refused whole (400, nothing applied); otherwise each row is applied in its
-    own transaction and reported. Scope ``members:write``."""
+    the schema is refused whole (400, nothing applied); otherwise every row is reported: a row
+    the rules refuse (an address that is not one, the same person twice) as an error, the
+    others applied together in one transaction. Scope ``members:write``."""
 
     http_method_names = ["post", "options"]
 
     def post(self, request: Request, org_slug: str) -> Response:
         data = MemberBulkInput(data=request.data)
         data.is_valid(raise_exception=True)
-        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         results: list[dict[str, Any]] = []
+        valid: list[tuple[int, MemberRow]] = []
         seen: dict[str, int] = {}
         for n, values in enumerate(data.validated_data["members"], start=1):
             email = str(values["email"]).strip().lower()
             report: dict[str, Any] = {"row": n, "email": email}
             try:
-                if email in seen:
-                    raise _refused(f"Also in row {seen[email]}: send each member once.", "email")
-                seen[email] = n
-                with transaction.atomic():
-                    result = member_upsert(
-                        organization=self.organization, row=_row(values, email=email), actor=None
+                row = _row(dict(values))
+                if row.email in seen:
+                    raise _refused(
+                        f"Also in row {seen[row.email]}: send each member once.", "email"
                     )
             except ApplicationError as refusal:
-                counts["failed"] += 1
                 results.append(
                     {
                         **report,
@@ -365,6 +371,20 @@ class MemberBulkApi(_TokenApi):
                     }
                 )
                 continue
-            counts[result.outcome] += 1
-            results.append({**report, "result": result.outcome})
+            seen[row.email] = n
+            valid.append((len(results), row))
+            results.append(report)
+        applied = member_upsert_many(
+            organization=self.organization,
+            rows=[row for _, row in valid],
+            actor=None,
+            source=Membership.Source.API,
+        )
+        for (position, _), outcome in zip(valid, applied.outcomes, strict=True):
+            results[position]["result"] = outcome
+        counts = {
+            name: sum(r["result"] == name for r in results)
+            for name in ("created", "updated", "unchanged")
+        }
+        counts["failed"] = sum(r["result"] == "error" for r in results)
         return Response(MemberBulkOutput({**counts, "results": results}).data)

@@ -19,6 +19,9 @@ from django.utils import timezone
 
 from credentials_site.models import TenantModel, TimeStampedModel
 
+from .models_roster import MembershipRosterFields, MembershipSource
+from .models_roster import RosterImport as RosterImport
+
 # --- People -----------------------------------------------------------------------------------
 
 
@@ -148,7 +151,7 @@ class Organization(TimeStampedModel):
         return reverse("programs:catalog", kwargs={"org_slug": self.slug})
 
 
-class Membership(TenantModel):
+class Membership(TenantModel, MembershipRosterFields):
     """A person's membership of an organization: members may pay less, or be the only ones
     eligible."""
 
@@ -157,23 +160,12 @@ class Membership(TenantModel):
         LAPSED = "lapsed", "Lapsed"
         CANCELLED = "cancelled", "Cancelled"
 
-    class Source(models.TextChoices):
-        ADMIN = "admin", "Added in the admin"
-        ROSTER = "roster", "Roster import"
-        API = "api", "Member sync (API)"
-        REQUEST = "request", "Asked to join"
-        DOMAIN = "domain", "E-mail domain"
-
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    source = models.CharField(
-        max_length=10,
-        choices=Source.choices,
-        default=Source.ADMIN,
-        help_text="How the membership was first made.",
-    )
     member_number = models.CharField(max_length=40, blank=True)
     member_until = models.DateField(null=True, blank=True, help_text="Empty: no expiry.")
+
+    Source = MembershipSource
 
     class Meta:
         constraints = [

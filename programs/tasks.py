@@ -20,3 +20,24 @@ def membership_lapse_expired(*, organization_id: int) -> int:
 def membership_lapse_expired_all() -> int:
     """Beat, daily: one task per active organization, each in its own tenant scope."""
     return fan_out(membership_lapse_expired)
+
+
+@shared_task(name="programs.member_invitations_send", base=TenantTask, max_retries=3)
+def member_invitations_send(*, organization_id: int, user_ids: list[int]) -> int:
+    from .services.members import member_invitations_send as send
+
+    organization = Organization.objects.get(pk=organization_id)
+    return send(organization=organization, user_ids=user_ids)
+
+
+@shared_task(
+    name="programs.roster_import_run",
+    base=TenantTask,
+    max_retries=0,
+    acks_late=True,  # idempotent: re-delivered after a crash, it starts over and changes nothing
+    reject_on_worker_lost=True,
+)
+def roster_import_run(*, organization_id: int, roster_import_id: int) -> str:
+    from .services.roster import roster_import_run as run
+
+    return str(run(roster_import_id=roster_import_id).state)

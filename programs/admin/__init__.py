@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import access, catalog, credentials, people
+from . import access, catalog, credentials, people, roster
 from .base import (
     NestedTenantAdmin,
     TenantAdmin,
@@ -25,5 +25,6 @@ __all__ = [
     "catalog",
     "credentials",
     "people",
+    "roster",
     "safe_field_classes",
 ]

@@ -19,6 +19,7 @@ from .joining import (
     membership_request_decide,
     membership_request_submit,
 )
+from .members import MemberRow, member_row_clean, member_upsert, member_upsert_many
 from .people import (
     CROSS_ORGANIZATION,
     OWNER_ONLY_GIVES,
@@ -43,6 +44,7 @@ __all__ = [
     "CROSS_ORGANIZATION",
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
+    "MemberRow",
     "NewToken",
     "audit_record",
     "credential_create",
@@ -52,6 +54,9 @@ __all__ = [
     "credential_version_publish",
     "member_email_domain_add",
     "member_email_domain_remove",
+    "member_row_clean",
+    "member_upsert",
+    "member_upsert_many",
     "membership_join_by_domain",
     "membership_join_by_domain_everywhere",
     "membership_lapse_expired",

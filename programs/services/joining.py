@@ -31,10 +31,19 @@ from ..models import (
     User,
 )
 from .audit import audit_record
-from .members import MemberRow, member_upsert
+from .members import MemberRow, member_row_clean, member_upsert
 from .people import _refuse_unless_administers
 
 DOMAINS_BY_ADDRESS = "organizations that admit members by a verified e-mail's domain"
+
+
+def _row(values: dict[str, str]) -> MemberRow:
+    """The row of the one member rule, for values already checked here."""
+    row, problems = member_row_clean(values)
+    if row is None:
+        field, problem = next(iter(problems.items()))
+        raise ApplicationError(problem, code=ProgramErrorCode.INVALID, fields={field: [problem]})
+    return row
 
 
 def _label(organization: Organization) -> str:
@@ -72,12 +81,13 @@ def membership_join_by_domain(
     domain = listed.values_list("domain", flat=True).first()
     if domain is None:
         return None
-    row = MemberRow(email=user.email, source=Membership.Source.DOMAIN)
-    try:
-        with transaction.atomic():
-            return member_upsert(organization=organization, row=row, actor=None).membership
-    except IntegrityError:  # made meanwhile by another request of theirs
-        return Membership.objects.filter(organization=organization, user=user).first()
+    member_upsert(
+        organization=organization,
+        row=_row({"email": user.email}),
+        actor=None,
+        source=Membership.Source.DOMAIN,
+    )
+    return Membership.objects.filter(organization=organization, user=user).first()
 
 
 def membership_join_by_domain_everywhere(*, user: User) -> list[Membership]:
@@ -189,13 +199,12 @@ def membership_request_decide(
     if approve:
         member_upsert(
             organization=organization,
-            row=MemberRow(
-                email=user.email,
-                member_number=request.member_number,
-                school=request.school,
-                source=Membership.Source.REQUEST,
+            row=_row(
+                {"email": user.email, "member_number": request.member_number}
+                | ({"school": request.school} if request.school else {})
             ),
             actor=actor,
+            source=Membership.Source.REQUEST,
         )
     verb = "approved" if approve else "declined"
     audit_record(

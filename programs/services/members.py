@@ -1,90 +1,427 @@
-"""STAND-IN on branch wt-tokens for wt-roster's ``member_upsert`` (the one rule that creates or
-updates a Membership and its User from a roster row). On merge the lead keeps wt-roster's
-module; the member sync API and approving a request to join call only ``member_upsert`` and
-``MemberRow`` from here."""
+"""Members: the one rule that makes a person a member of an organization from a row of data (a
+roster file's line, the member API's body), whatever brings the row.
+
+``member_row_clean`` turns raw values into a ``MemberRow`` (or says, per field, what is wrong);
+``member_upsert_many`` applies rows in bulk (a few statements per call, none per row) and
+``member_upsert`` is the same for one row. Each returns what happened to each row: ``created``
+(a new membership, with a new account if the address had none), ``updated`` or ``unchanged``.
+Applying the same rows again changes nothing.
+
+The rule:
+- The account is found by e-mail address in any case; a new one is made without a password,
+  and its owner is e-mailed an invitation to set one (after commit).
+- The roster owns the membership's columns it supplies (``MemberRow.supplied``): a supplied
+  blank clears; a field not supplied is kept.
+- A person's name is their own: a row's name fills in an account that has none, never replaces
+  one. Likewise school and district fill in a new account's profile.
+- A row makes the membership active, or lapsed when its expiry has passed. ``source`` is how the
+  membership came to be, set when it is made.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
 
-from django.db import transaction
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
 
-from ..models import Membership, Organization, User
-from .audit import audit_record
-from .people import user_get_or_invite
+from ..models import AuditEvent, Membership, MembershipSource, Organization, User
 
 Outcome = Literal["created", "updated", "unchanged"]
+
+# The fields of a row, in the order a roster lists them.
+ROW_FIELDS = (
+    "email",
+    "given_name",
+    "family_name",
+    "school",
+    "district",
+    "position",
+    "member_number",
+    "starts_on",
+    "expires_on",
+)
+FIELD_LABELS = {
+    "email": "E-mail",
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "school": "School",
+    "district": "District",
+    "position": "Role / position",
+    "member_number": "Member number",
+    "starts_on": "Membership start",
+    "expires_on": "Membership expiry",
+}
+_MAX_LENGTH = {
+    "given_name": 100,
+    "family_name": 100,
+    "school": 200,
+    "district": 200,
+    "position": 200,
+    "member_number": 40,
+}
+# Membership column of each row field the membership keeps.
+_MEMBERSHIP_COLUMN = {
+    "school": "school",
+    "district": "district",
+    "position": "position",
+    "member_number": "member_number",
+    "starts_on": "member_since",
+    "expires_on": "member_until",
+}
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+DATE_HINT = "a date as YYYY-MM-DD (or MM/DD/YYYY)"
 
 
 @dataclass(frozen=True)
 class MemberRow:
-    """One member as a roster (or the sync API, or an approved request) describes them."""
+    """A validated row. ``supplied`` names the fields the source carries: the others are kept
+    as they are (a roster without a school column leaves schools alone)."""
 
     email: str
-    full_name: str = ""
-    member_number: str = ""
+    given_name: str = ""
+    family_name: str = ""
     school: str = ""
     district: str = ""
-    status: str = Membership.Status.ACTIVE
-    member_until: dt.date | None = None
-    source: str = Membership.Source.ROSTER
-
-
-@dataclass(frozen=True)
-class MemberUpsertResult:
-    outcome: Outcome
-    membership: Membership
+    position: str = ""
+    member_number: str = ""
+    starts_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    supplied: frozenset[str] = field(default=frozenset(ROW_FIELDS))
 
     @property
-    def created(self) -> bool:
-        return self.outcome == "created"
+    def full_name(self) -> str:
+        return " ".join(f"{self.given_name} {self.family_name}".split())
 
 
-@transaction.atomic
-def member_upsert(
-    *, organization: Organization, row: MemberRow, actor: User | None
-) -> MemberUpsertResult:
-    """Make the row true: the account (found by e-mail, or invited) and its membership here,
-    changing only what differs. The same row twice changes nothing the second time."""
-    user = user_get_or_invite(email=row.email, organization=organization, actor=actor)
-    membership = (
-        Membership.objects.select_for_update().filter(organization=organization, user=user).first()
-    )
-    profile = {"full_name": row.full_name, "school": row.school, "district": row.district}
-    user_changes = [f for f, v in profile.items() if v and getattr(user, f) != v]
-    for field in user_changes:
-        setattr(user, field, profile[field])
-    if user_changes:
-        user.save(update_fields=user_changes)
-    values = {
-        "member_number": row.member_number,
-        "status": row.status,
-        "member_until": row.member_until,
-    }
-    if membership is None:
-        membership = Membership.objects.create(
-            organization=organization, user=user, source=row.source, **values
-        )
-        outcome: Outcome = "created"
-        action, summary = "membership.created", f"{user.email} made a member"
+def cell_text(value: Any) -> str:
+    """A cell as one line of text (a spreadsheet's whole number without its ``.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet's number 1042 arrives as 1042.0
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell_text(value)
+    if not text:
+        return None
+    for date_format in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, date_format).date()  # noqa: DTZ007 (a date)
+        except ValueError:
+            continue
+    raise ValueError(f"“{text[:40]}” is not {DATE_HINT}.")
+
+
+_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def member_row_clean(values: Mapping[str, Any]) -> tuple[MemberRow | None, dict[str, str]]:
+    """A row from raw values (text, or a spreadsheet's numbers and dates) keyed by the names of
+    ``ROW_FIELDS``; the keys present are the fields supplied. Returns the row, or None and a
+    message per field that is wrong."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    email = cell_text(values.get("email")).lower()
+    if not email:
+        errors["email"] = "An e-mail address is required."
     else:
-        changes = [f for f, v in values.items() if getattr(membership, f) != v]
-        if not changes and not user_changes:
-            return MemberUpsertResult("unchanged", membership)
-        for field in changes:
-            setattr(membership, field, values[field])
-        if changes:
-            membership.save(update_fields=[*changes, "updated_at"])
-        outcome = "updated"
-        action, summary = "membership.changed", f"Membership of {user.email} changed"
-    audit_record(
-        organization=organization,
+        try:
+            if len(email) > 254 or not _EMAIL_SHAPE.match(email):
+                raise ValidationError("")
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = f"“{email[:60]}” is not an e-mail address."
+    for name, limit in _MAX_LENGTH.items():
+        if name in values:
+            text = cell_text(values[name])
+            if len(text) > limit:
+                errors[name] = f"Keep it to {limit} characters (this has {len(text)})."
+            cleaned[name] = text
+    for name in ("starts_on", "expires_on"):
+        if name in values:
+            try:
+                cleaned[name] = _date(values[name])
+            except ValueError as error:
+                errors[name] = str(error)
+    starts, expires = cleaned.get("starts_on"), cleaned.get("expires_on")
+    if starts and expires and expires < starts and "expires_on" not in errors:
+        errors["expires_on"] = f"The expiry {expires.isoformat()} is before the start."
+    if errors:
+        return None, errors
+    supplied = frozenset(name for name in ROW_FIELDS if name in values) | {"email"}
+    return MemberRow(email=email, supplied=supplied, **cleaned), {}
+
+
+@dataclass
+class UpsertResult:
+    outcomes: list[Outcome]
+    invited_user_ids: list[int] = field(default_factory=list)
+
+
+def _membership_values(row: MemberRow) -> dict[str, Any]:
+    return {
+        column: getattr(row, name)
+        for name, column in _MEMBERSHIP_COLUMN.items()
+        if name in row.supplied
+    }
+
+
+def _status(member_until: dt.date | None, today: dt.date) -> str:
+    if member_until is not None and member_until < today:
+        return str(Membership.Status.LAPSED)
+    return str(Membership.Status.ACTIVE)
+
+
+def _users_by_email(emails: Sequence[str]) -> dict[str, User]:
+    """Accounts of these (lower-case) addresses, found in any case."""
+    found = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+    return {user.email.lower(): user for user in found}
+
+
+def _users_create(rows: Sequence[MemberRow]) -> list[User]:
+    """New accounts, without a usable password, with their address on record (unverified)."""
+    unusable = make_password(None)
+    users = User.objects.bulk_create(
+        [
+            User(
+                email=row.email,
+                full_name=row.full_name[:200],
+                school=row.school,
+                district=row.district,
+                password=unusable,
+            )
+            for row in rows
+        ]
+    )
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=u, email=u.email, primary=True, verified=False) for u in users],
+        ignore_conflicts=True,
+    )
+    return users
+
+
+def member_upsert_many(
+    *,
+    organization: Organization,
+    rows: Sequence[MemberRow],
+    actor: User | None,
+    source: str = MembershipSource.ADMIN,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+) -> UpsertResult:
+    """Apply rows (distinct e-mail addresses) in one transaction: what happened to each, in
+    order. ``dry_run`` says what would happen and writes nothing."""
+    emails = [row.email for row in rows]
+    if len(set(emails)) != len(emails):
+        raise ValueError("Each e-mail address may appear once in one call.")
+    if not rows:
+        return UpsertResult(outcomes=[])
+    today = today or timezone.localdate()
+    if dry_run:
+        return _upsert(organization, rows, actor, source, today, dry_run=True)
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _upsert(organization, rows, actor, source, today, dry_run=False)
+        except IntegrityError:  # someone else made one of these accounts or memberships meanwhile
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _upsert(
+    organization: Organization,
+    rows: Sequence[MemberRow],
+    actor: User | None,
+    source: str,
+    today: dt.date,
+    *,
+    dry_run: bool,
+) -> UpsertResult:
+    users = _users_by_email([row.email for row in rows])
+    missing = [row for row in rows if row.email not in users]
+    invited: list[int] = []
+    if missing and not dry_run:
+        for made in _users_create(missing):
+            users[made.email] = made
+            invited.append(made.pk)
+    memberships_qs = Membership.objects.filter(
+        organization=organization, user_id__in=[u.pk for u in users.values() if u.pk]
+    )
+    if not dry_run:
+        memberships_qs = memberships_qs.select_for_update(of=("self",))
+    memberships = {m.user_id: m for m in memberships_qs}
+
+    outcomes: list[Outcome] = []
+    new: list[tuple[Membership, dict[str, Any]]] = []
+    changed: list[tuple[Membership, dict[str, Any]]] = []
+    changed_columns: set[str] = set()
+    renamed: list[User] = []
+    for row in rows:
+        user = users.get(row.email)
+        values = _membership_values(row)
+        membership = memberships.get(user.pk) if user is not None else None
+        if membership is None:
+            outcomes.append("created")
+            if user is not None:  # None only in a dry run: the account would be made
+                status = _status(values.get("member_until"), today)
+                membership = Membership(
+                    organization=organization, user=user, source=source, status=status, **values
+                )
+                new.append((membership, {**values, "status": status}))
+            continue
+        if user is None:  # pragma: no cover - a membership was found by its user
+            raise LookupError(row.email)
+        membership.user = user  # for the audit event's summary, without a query
+        values["status"] = _status(values.get("member_until", membership.member_until), today)
+        changes = {
+            column: [_json(getattr(membership, column)), _json(value)]
+            for column, value in values.items()
+            if getattr(membership, column) != value
+        }
+        if "given_name" in row.supplied and row.full_name and not user.full_name:
+            changes["full_name"] = ["", row.full_name[:200]]
+        if not changes:
+            outcomes.append("unchanged")
+            continue
+        outcomes.append("updated")
+        for column in changes:
+            if column == "full_name":
+                user.full_name = row.full_name[:200]
+                renamed.append(user)
+            else:
+                setattr(membership, column, values[column])
+                changed_columns.add(column)
+        changed.append((membership, changes))
+    if dry_run:
+        return UpsertResult(outcomes=outcomes)
+    Membership.objects.bulk_create([membership for membership, _ in new])
+    if changed_columns:
+        now = timezone.now()
+        touched = [m for m, changes in changed if set(changes) - {"full_name"}]
+        for membership in touched:
+            membership.updated_at = now
+        Membership.objects.bulk_update(touched, sorted(changed_columns | {"updated_at"}))
+    if renamed:
+        User.objects.bulk_update(renamed, ["full_name"])
+    AuditEvent.objects.bulk_create(
+        [_event(actor, "membership.created", m, values, source) for m, values in new]
+        + [_event(actor, "membership.updated", m, changes, source) for m, changes in changed]
+    )
+    if invited:
+        _invitations_on_commit(organization, invited)
+    return UpsertResult(outcomes=outcomes, invited_user_ids=invited)
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _event(
+    actor: User | None, action: str, membership: Membership, values: Mapping[str, Any], source: str
+) -> AuditEvent:
+    email = membership.user.email
+    verb = "made a member" if action == "membership.created" else "membership changed"
+    return AuditEvent(
+        organization_id=membership.organization_id,
         actor=actor,
         action=action,
-        obj=membership,
-        summary=summary,
-        data={"source": row.source, **{k: str(v) for k, v in values.items()}},
+        object_type="Membership",
+        object_id=str(membership.pk),
+        summary=f"{email} {verb} ({MembershipSource(source).label.lower()})"[:300],
+        data={"email": email, "source": source, "values": {k: _json(v) for k, v in values.items()}},
     )
-    return MemberUpsertResult(outcome, membership)
+
+
+def _invitations_on_commit(organization: Organization, user_ids: list[int]) -> None:
+    from ..tasks import member_invitations_send
+
+    organization_id = organization.pk
+    transaction.on_commit(
+        lambda: member_invitations_send.delay(organization_id=organization_id, user_ids=user_ids)
+    )
+
+
+def member_invitations_send(*, organization: Organization, user_ids: Sequence[int]) -> int:
+    """E-mail each new account made for this organization's members an invitation to set a
+    password (a password-reset link: it is how an account without one gets one). Accounts that
+    have a password by now are skipped. Returns how many were sent."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    name = organization.name
+    messages = []
+    for user in User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk"):
+        if user.has_usable_password():
+            continue
+        path = reverse(
+            "account_reset_password_from_key",
+            kwargs={
+                "uidb36": user_pk_to_url_str(user),
+                "key": default_token_generator.make_token(user),
+            },
+        )
+        body = (
+            f"Hello,\n\n{name} has added you to its members on Tessera, where you can earn "
+            f"{name}'s micro-credentials as a member.\n\nSet a password for your account "
+            f"({user.email}) here:\n{settings.SITE_URL}{path}\n\nIf you did not expect this, "
+            f"you can ignore this e-mail.\n"
+        )
+        messages.append(
+            EmailMessage(f"You are a member of {name} on Tessera", body, to=[user.email])
+        )
+    if messages:
+        get_connection().send_messages(messages)
+    return len(messages)
+
+
+def member_upsert(
+    *,
+    organization: Organization,
+    row: MemberRow,
+    actor: User | None,
+    source: str = MembershipSource.ADMIN,
+) -> Outcome:
+    """Make or update one membership from a validated row: ``created``, ``updated`` or
+    ``unchanged`` (the rule of ``member_upsert_many``, for one row)."""
+    result = member_upsert_many(organization=organization, rows=[row], actor=actor, source=source)
+    return result.outcomes[0]
+
+
+__all__ = [
+    "DATE_HINT",
+    "FIELD_LABELS",
+    "ROW_FIELDS",
+    "MemberRow",
+    "Outcome",
+    "UpsertResult",
+    "cell_text",
+    "member_invitations_send",
+    "member_row_clean",
+    "member_upsert",
+    "member_upsert_many",
+]

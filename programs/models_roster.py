@@ -1,0 +1,85 @@
+"""What a roster adds to memberships, and the roster imports themselves.
+
+Kept apart from ``programs.models`` (which imports it): ``MembershipRosterFields`` is the part of
+``Membership`` that a roster, the member API and the other ways of joining fill in;
+``RosterImport`` is one uploaded file on its way from preview to dry run to apply.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from credentials_site.models import TenantModel
+
+
+class MembershipSource(models.TextChoices):
+    """How a membership came to be (or was last set)."""
+
+    ADMIN = "admin", "Added in the admin"
+    ROSTER = "roster", "Roster import"
+    API = "api", "Member API"
+    REQUEST = "request", "Request to join"
+    DOMAIN = "domain", "E-mail domain"
+    SSO = "sso", "Single sign-on"
+
+
+class MembershipRosterFields(models.Model):
+    """Roster columns of a membership: where the member works and since when they belong."""
+
+    school = models.CharField(max_length=200, blank=True)
+    district = models.CharField(max_length=200, blank=True)
+    position = models.CharField("role / position", max_length=200, blank=True)
+    member_since = models.DateField("membership start", null=True, blank=True)
+    source = models.CharField(
+        max_length=12, choices=MembershipSource.choices, default=MembershipSource.ADMIN
+    )
+
+    class Meta:
+        abstract = True
+
+
+class RosterImport(TenantModel):
+    """One roster file uploaded by a program admin: kept (bounded, in the database) until it is
+    checked and applied; the report of the last run is kept beside it."""
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded: map the columns"
+        CHECKING = "checking", "Dry run in progress"
+        CHECKED = "checked", "Dry run done"
+        APPLYING = "applying", "Applying"
+        APPLIED = "applied", "Applied"
+        FAILED = "failed", "Failed"
+
+    RUNNING = (State.CHECKING, State.APPLYING)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    file_kind = models.CharField(max_length=4)  # "csv" or "xlsx"
+    file_data = models.BinaryField()
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, help_text="Roster field → column number.")
+    lapse_missing = models.BooleanField(
+        "members missing from this file lapse",
+        default=False,
+        help_text="Active members of the organization whose e-mail is not in the file lapse. "
+        "Nobody is deleted.",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.UPLOADED)
+    counts = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="The first problems found.")
+    failure = models.TextField(blank=True)
+    report = models.TextField(blank=True, help_text="CSV: one line per row of the file.")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_state_display().lower()})"

@@ -1,0 +1,627 @@
+"""Roster import and export: a program admin's CSV or XLSX of members, from upload through column
+mapping and a dry run to apply, and the roster back out as CSV.
+
+- ``roster_import_create`` keeps the uploaded file (bounded: ``ROSTER_MAX_BYTES``, in the
+  database) once it can be read: a readable encoding (UTF-8), a real CSV or XLSX, a header row.
+  It guesses which column is which from the headers (``HEADER_SYNONYMS``).
+- ``roster_import_map`` records the admin's mapping (an e-mail column is required) and whether
+  members missing from the file lapse.
+- ``roster_import_start`` queues the dry run, or, once a dry run is done, the apply (a Celery
+  task: ``programs.tasks.roster_import_run``); ``roster_import_run`` is its body.
+
+Every row goes through the one member rule (``services.members``): ``member_row_clean`` then
+``member_upsert_many`` in chunks of ``CHUNK`` rows (a few statements per chunk). The dry run
+runs the same code with ``dry_run=True``. The apply is one transaction: a failure part-way
+(a crashed worker, the database gone) leaves nothing applied, and the task is idempotent, so
+running it again (or applying the same file again) changes nothing more. Rows with errors are
+skipped and reported; lapsing never deletes anything and spares every address in the file, even
+on a row with errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+
+from credentials_site.exceptions import ApplicationError
+
+from ..errors import ProgramErrorCode
+from ..models import AuditEvent, Membership, MembershipSource, Organization, RosterImport, User
+from .members import (
+    FIELD_LABELS,
+    ROW_FIELDS,
+    MemberRow,
+    cell_text,
+    member_row_clean,
+    member_upsert_many,
+)
+
+ROSTER_MAX_BYTES = 20 * 1024 * 1024
+CHUNK = 1000
+KEPT_ERRORS = 200  # on the page; the report has every one
+PROGRESS_SECONDS = 6 * 3600
+REPORT_HEADER = ("row", "email", "outcome", "column", "message")
+
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "email": ("email", "emailaddress", "mail", "workemail", "schoolemail", "memberemail"),
+    "given_name": ("givenname", "firstname", "first", "forename", "given"),
+    "family_name": ("familyname", "lastname", "last", "surname", "family"),
+    "school": ("school", "schoolname", "building", "campus", "site"),
+    "district": ("district", "districtname", "schooldistrict", "lea", "organization"),
+    "position": ("position", "role", "title", "jobtitle", "roleposition", "job"),
+    "member_number": (
+        "membernumber",
+        "member",
+        "memberno",
+        "memberid",
+        "membershipnumber",
+        "membershipid",
+        "number",
+        "id",
+    ),
+    "starts_on": (
+        "membershipstart",
+        "start",
+        "startdate",
+        "membersince",
+        "joined",
+        "since",
+        "startson",
+    ),
+    "expires_on": (
+        "membershipexpiry",
+        "expiry",
+        "expires",
+        "expiration",
+        "expirationdate",
+        "expirydate",
+        "enddate",
+        "end",
+        "validuntil",
+        "memberuntil",
+        "expireson",
+    ),
+}
+UTF8_EXPECTED = (
+    "The file is not UTF-8 text: {detail}. Save it from your spreadsheet as “CSV UTF-8 (comma "
+    "delimited)” (or as .xlsx) and upload it again."
+)
+NOT_A_ROSTER = "Upload a CSV (.csv) or Excel workbook (.xlsx) file{detail}."
+
+
+class RosterFileError(ApplicationError):
+    """The file cannot be read as a roster: nothing is kept or changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=ProgramErrorCode.INVALID, fields={"file": [message]})
+
+
+# --- Reading a file ------------------------------------------------------------------------------
+
+
+def _kind(file_name: str, data: bytes) -> str:
+    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if data[:4] == b"\xd0\xcf\x11\xe0":
+        raise RosterFileError(
+            "Excel 97-2003 workbooks (.xls) cannot be read: save it as .xlsx or as CSV UTF-8."
+        )
+    if data[:4] == b"PK\x03\x04":
+        if extension not in ("xlsx", ""):
+            raise RosterFileError(NOT_A_ROSTER.format(detail=f" (this is a .{extension} file)"))
+        return "xlsx"
+    if extension not in ("csv", "txt", "tsv", ""):
+        raise RosterFileError(NOT_A_ROSTER.format(detail=f" (this is a .{extension} file)"))
+    return "csv"
+
+
+def _csv_text(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        byte = data[error.start : error.start + 1].hex()
+        raise RosterFileError(
+            UTF8_EXPECTED.format(detail=f"byte 0x{byte} at position {error.start} is not UTF-8")
+        ) from None
+    if "\x00" in text:
+        raise RosterFileError(NOT_A_ROSTER.format(detail=": this one holds binary data"))
+    return text
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _csv_records(text: str) -> Iterator[list[Any]]:
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise RosterFileError(
+            NOT_A_ROSTER.format(detail=f": line {reader.line_num} cannot be read ({error})")
+        ) from None
+
+
+def _xlsx_records(data: bytes) -> tuple[Iterator[list[Any]], int]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        total = int(sheet.max_row or 0)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as error:
+        raise RosterFileError(
+            NOT_A_ROSTER.format(detail=f": this workbook cannot be read ({type(error).__name__})")
+        ) from None
+
+    def records() -> Iterator[list[Any]]:
+        try:
+            for values in sheet.iter_rows(values_only=True):
+                yield list(values)
+        finally:
+            workbook.close()
+
+    return records(), total
+
+
+def roster_records(*, file_kind: str, data: bytes) -> tuple[Iterator[list[Any]], int]:
+    """The file's records (the header first), streamed, and about how many there are."""
+    if file_kind == "xlsx":
+        return _xlsx_records(data)
+    text = _csv_text(data)
+    return _csv_records(text), text.count("\n") + 1
+
+
+def _normal(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+def roster_mapping_guess(headers: list[str]) -> dict[str, int | None]:
+    """Which column each field is, from the headers (each column for one field at most)."""
+    normal = [_normal(h) for h in headers]
+    mapping: dict[str, int | None] = {}
+    taken: set[int] = set()
+    for name in ROW_FIELDS:
+        found = None
+        for synonym in HEADER_SYNONYMS[name]:
+            found = next((i for i, h in enumerate(normal) if h == synonym and i not in taken), None)
+            if found is not None:
+                break
+        mapping[name] = found
+        if found is not None:
+            taken.add(found)
+    return mapping
+
+
+def _header(value: Any, index: int) -> str:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text[:100] or f"Column {index + 1}"
+
+
+@transaction.atomic
+def roster_import_create(
+    *, organization: Organization, actor: User | None, file_name: str, data: bytes
+) -> RosterImport:
+    """Keep an uploaded roster once it can be read, with a guess of its column mapping."""
+    if not data:
+        raise RosterFileError("The file is empty.")
+    if len(data) > ROSTER_MAX_BYTES:
+        raise RosterFileError(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; a roster can be at most "
+            f"{ROSTER_MAX_BYTES // 1024 // 1024} MB. Split it into several files."
+        )
+    kind = _kind(file_name, data)
+    records, _ = roster_records(file_kind=kind, data=data)
+    first = next((r for r in records if any(_cell(v) for v in r)), None)
+    if first is None:
+        raise RosterFileError("The file has no rows: the first row names the columns.")
+    while first and not _cell(first[-1]):
+        first.pop()
+    headers = [_header(value, i) for i, value in enumerate(first)]
+    if len(headers) > 200:
+        raise RosterFileError(
+            NOT_A_ROSTER.format(detail=f": its first row has {len(headers)} columns")
+        )
+    roster_import = RosterImport.objects.create(
+        organization=organization,
+        uploaded_by=actor,
+        file_name=file_name[:255],
+        file_kind=kind,
+        file_data=data,
+        headers=headers,
+        mapping=roster_mapping_guess(headers),
+    )
+    AuditEvent.objects.create(
+        organization=organization,
+        actor=actor,
+        action="roster_import.uploaded",
+        object_type="RosterImport",
+        object_id=str(roster_import.pk),
+        summary=f"Roster {roster_import.file_name} uploaded ({len(data)} bytes)"[:300],
+    )
+    return roster_import
+
+
+def _cell(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+# --- Mapping, and starting a run -----------------------------------------------------------------
+
+
+def roster_import_map(
+    *,
+    roster_import: RosterImport,
+    mapping: Mapping[str, int | None],
+    lapse_missing: bool,
+    actor: User | None,
+) -> RosterImport:
+    """Record which column is which (a column for one field at most; an e-mail column is
+    required) and whether members missing from the file lapse. Results of an earlier dry run are
+    dropped: a new dry run is needed before applying."""
+    with transaction.atomic():
+        roster_import = _locked(roster_import)
+        _refuse_while_running(roster_import)
+        columns = range(len(roster_import.headers))
+        cleaned: dict[str, int | None] = {}
+        for name in ROW_FIELDS:
+            value = mapping.get(name)
+            if value is not None and value not in columns:
+                raise _mapping_error(name, "Choose one of the file's columns.")
+            cleaned[name] = value
+        if cleaned["email"] is None:
+            raise _mapping_error("email", "Choose the column that holds the e-mail addresses.")
+        used = [v for v in cleaned.values() if v is not None]
+        for name, value in cleaned.items():
+            if value is not None and used.count(value) > 1:
+                header = roster_import.headers[value]
+                raise _mapping_error(name, f"“{header}” is chosen for two fields.")
+        roster_import.mapping = cleaned
+        roster_import.lapse_missing = lapse_missing
+        roster_import.state = RosterImport.State.UPLOADED
+        roster_import.counts, roster_import.errors, roster_import.report = {}, [], ""
+        roster_import.save(
+            update_fields=["mapping", "lapse_missing", "state", "counts", "errors", "report"]
+        )
+    return roster_import
+
+
+def _mapping_error(name: str, message: str) -> ApplicationError:
+    return ApplicationError(message, code=ProgramErrorCode.INVALID, fields={name: [message]})
+
+
+def _locked(roster_import: RosterImport) -> RosterImport:
+    return (
+        RosterImport.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=roster_import.pk)
+    )
+
+
+def _refuse_while_running(roster_import: RosterImport) -> None:
+    if roster_import.state in RosterImport.RUNNING:
+        raise ApplicationError(
+            "This roster is being processed: wait until it is done.",
+            code=ProgramErrorCode.NOT_EDITABLE,
+        )
+
+
+@transaction.atomic
+def roster_import_start(
+    *, roster_import: RosterImport, apply: bool, actor: User | None
+) -> RosterImport:
+    """Queue the dry run, or (after one) the apply, for the worker."""
+    from ..tasks import roster_import_run as task
+
+    roster_import = _locked(roster_import)
+    _refuse_while_running(roster_import)
+    if roster_import.mapping.get("email") is None:
+        raise _mapping_error("email", "Choose the column that holds the e-mail addresses.")
+    if apply and roster_import.state not in (
+        RosterImport.State.CHECKED,
+        RosterImport.State.APPLIED,
+    ):
+        raise ApplicationError(
+            "Run the dry run first: it shows what applying will change.",
+            code=ProgramErrorCode.INVALID,
+        )
+    roster_import.state = RosterImport.State.APPLYING if apply else RosterImport.State.CHECKING
+    roster_import.failure = ""
+    roster_import.save(update_fields=["state", "failure", "updated_at"])
+    cache.set(_progress_key(roster_import), {"done": 0, "total": 0}, PROGRESS_SECONDS)
+    organization_id, import_id = roster_import.organization_id, roster_import.pk
+    transaction.on_commit(
+        lambda: task.delay(organization_id=organization_id, roster_import_id=import_id)
+    )
+    return roster_import
+
+
+def _progress_key(roster_import: RosterImport) -> str:
+    return f"roster-import:{roster_import.public_id}:progress"
+
+
+def roster_import_progress(*, roster_import: RosterImport) -> dict[str, Any]:
+    """What the admin's progress bar shows: state, rows done of about how many, the counts."""
+    progress = cache.get(_progress_key(roster_import)) or {}
+    running = roster_import.state in RosterImport.RUNNING
+    return {
+        "state": roster_import.state,
+        "state_label": roster_import.get_state_display(),
+        "running": running,
+        "done": int(progress.get("done", 0)),
+        "total": int(progress.get("total", 0)),
+        "counts": roster_import.counts,
+        "failure": roster_import.failure,
+    }
+
+
+# --- The run (the Celery task's body) ------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    counts: dict[str, int] = field(
+        default_factory=lambda: {
+            "rows": 0,
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "errors": 0,
+            "lapsed": 0,
+        }
+    )
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    report: io.StringIO = field(default_factory=io.StringIO)
+    seen: dict[str, int] = field(default_factory=dict)  # every address in the file → its row
+
+    def __post_init__(self) -> None:
+        self.writer = csv.writer(self.report)
+        self.writer.writerow(REPORT_HEADER)
+
+    def line(self, number: int | str, email: str, outcome: str, column: str, message: str) -> None:
+        self.writer.writerow([csv_safe(v) for v in (number, email, outcome, column, message)])
+
+
+def roster_import_run(*, roster_import_id: int) -> RosterImport:
+    """Run the dry run or the apply that ``roster_import_start`` queued (the task's body; run
+    again after a crash, it starts over and changes nothing more)."""
+    roster_import = RosterImport.objects.select_related("organization").get(pk=roster_import_id)
+    if roster_import.state not in RosterImport.RUNNING:
+        return roster_import  # done already (a duplicate delivery)
+    apply = roster_import.state == RosterImport.State.APPLYING
+    try:
+        if apply:
+            with transaction.atomic():
+                run = _run(roster_import, dry_run=False)
+        else:
+            run = _run(roster_import, dry_run=True)
+    except RosterFileError as error:
+        return _finish(roster_import, failure=error.message)
+    return _finish(roster_import, run=run, applied=apply)
+
+
+def _run(roster_import: RosterImport, *, dry_run: bool) -> _Run:
+    organization = roster_import.organization
+    actor = roster_import.uploaded_by
+    records, total = roster_records(
+        file_kind=roster_import.file_kind, data=bytes(roster_import.file_data)
+    )
+    mapping = {k: v for k, v in roster_import.mapping.items() if v is not None}
+    headers = roster_import.headers
+    run = _Run()
+    key = _progress_key(roster_import)
+    today = timezone.localdate()
+    # rows in file order, each valid (a MemberRow) or not (its problems: (column, message))
+    chunk: list[tuple[int, str, MemberRow | list[tuple[str, str]]]] = []
+    valid = 0
+
+    def flush() -> None:
+        rows = [item for _, _, item in chunk if isinstance(item, MemberRow)]
+        result = member_upsert_many(
+            organization=organization,
+            rows=rows,
+            actor=actor,
+            source=MembershipSource.ROSTER,
+            dry_run=dry_run,
+            today=today,
+        )
+        outcomes = iter(result.outcomes)
+        for number, email, item in chunk:
+            if isinstance(item, MemberRow):
+                outcome = next(outcomes)
+                run.counts[outcome] += 1
+                run.line(number, email, outcome, "", "")
+            else:
+                for column, message in item:
+                    run.line(number, email, "error", column, message)
+        chunk.clear()
+        cache.set(key, {"done": run.counts["rows"], "total": total}, PROGRESS_SECONDS)
+
+    for number, record in _numbered(records):
+        values = {name: record[i] if i < len(record) else None for name, i in mapping.items()}
+        run.counts["rows"] += 1
+        row, problems = member_row_clean(values)
+        email = row.email if row is not None else cell_text(values.get("email")).lower()
+        if email and email in run.seen and "email" not in problems:
+            problems["email"] = f"Also on row {run.seen[email]}: each person once in a roster."
+        if email:
+            run.seen.setdefault(email, number)
+        if problems or row is None:
+            run.counts["errors"] += 1
+            named = [
+                (headers[mapping[name]] if name in mapping else FIELD_LABELS[name], message)
+                for name, message in problems.items()
+            ]
+            for column, message in named:
+                if len(run.errors) < KEPT_ERRORS:
+                    run.errors.append({"row": number, "column": column, "message": message})
+            chunk.append((number, email, named))
+            continue
+        chunk.append((number, email, row))
+        valid += 1
+        if valid >= CHUNK:
+            flush()
+            valid = 0
+    if chunk:
+        flush()
+    if roster_import.lapse_missing:
+        _lapse_missing(roster_import, run, dry_run=dry_run, today=today)
+    cache.set(key, {"done": run.counts["rows"], "total": run.counts["rows"]}, PROGRESS_SECONDS)
+    return run
+
+
+def _numbered(records: Iterable[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
+    """Data rows with their row number as a spreadsheet shows it (the header is row 1); blank
+    rows are skipped."""
+    header_seen = False
+    for number, record in enumerate(records, start=1):
+        if not any(_cell(v) for v in record):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        yield number, record
+
+
+def _lapse_missing(
+    roster_import: RosterImport, run: _Run, *, dry_run: bool, today: dt.date
+) -> None:
+    """Active members whose address is nowhere in the file lapse (their membership ends today
+    at the latest); nobody is deleted."""
+    organization = roster_import.organization
+    active = Membership.objects.filter(
+        organization=organization, status=Membership.Status.ACTIVE
+    ).values_list("pk", "user__email")
+    missing = [(pk, email) for pk, email in active if email.lower() not in run.seen]
+    run.counts["lapsed"] = len(missing)
+    for _, email in missing:
+        run.line("", email, "lapsed", "", "Not in this file")
+    if dry_run or not missing:
+        return
+    for start in range(0, len(missing), CHUNK):
+        part = missing[start : start + CHUNK]
+        Membership.objects.filter(pk__in=[pk for pk, _ in part]).update(
+            status=Membership.Status.LAPSED,
+            member_until=Case(
+                When(Q(member_until__isnull=True) | Q(member_until__gt=today), then=Value(today)),
+                default="member_until",
+            ),
+            updated_at=timezone.now(),
+        )
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                organization=organization,
+                actor=roster_import.uploaded_by,
+                action="membership.lapsed",
+                object_type="Membership",
+                object_id=str(pk),
+                summary=f"Membership of {email} lapsed: not in roster {roster_import.file_name}"[
+                    :300
+                ],
+                data={"roster_import": str(roster_import.public_id)},
+            )
+            for pk, email in part
+        )
+
+
+def _finish(
+    roster_import: RosterImport,
+    *,
+    run: _Run | None = None,
+    applied: bool = False,
+    failure: str = "",
+) -> RosterImport:
+    with transaction.atomic():
+        roster_import = _locked(roster_import)
+        now = timezone.now()
+        if run is None:
+            roster_import.state = RosterImport.State.FAILED
+            roster_import.failure = failure
+        else:
+            roster_import.state = (
+                RosterImport.State.APPLIED if applied else RosterImport.State.CHECKED
+            )
+            roster_import.counts = run.counts
+            roster_import.errors = run.errors
+            roster_import.report = run.report.getvalue()
+            if applied:
+                roster_import.applied_at = now
+            else:
+                roster_import.checked_at = now
+        roster_import.save()
+        if applied and run is not None:
+            counts = ", ".join(f"{v} {k}" for k, v in run.counts.items())
+            AuditEvent.objects.create(
+                organization=roster_import.organization,
+                actor=roster_import.uploaded_by,
+                action="roster_import.applied",
+                object_type="RosterImport",
+                object_id=str(roster_import.pk),
+                summary=f"Roster {roster_import.file_name} applied: {counts}"[:300],
+                data=run.counts,
+            )
+    return roster_import
+
+
+# --- Export --------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_HEADER = (
+    "email",
+    "given_name",
+    "family_name",
+    "full_name",
+    "school",
+    "district",
+    "position",
+    "member_number",
+    "membership_start",
+    "membership_expiry",
+    "status",
+    "source",
+)
+
+
+def csv_safe(value: Any) -> str:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @, a tab or a
+    carriage return gets a leading apostrophe (OWASP's CSV injection advice)."""
+    text = "" if value is None else value.isoformat() if isinstance(value, dt.date) else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def roster_export_rows(*, organization: Organization) -> Iterator[list[str]]:
+    """The organization's roster as CSV rows (header first), in e-mail order, streamed in one
+    query; the columns an import reads back."""
+    yield list(EXPORT_HEADER)
+    memberships = (
+        Membership.objects.filter(organization=organization)
+        .order_by("user__email")
+        .values_list(
+            "user__email",
+            "user__full_name",
+            "school",
+            "district",
+            "position",
+            "member_number",
+            "member_since",
+            "member_until",
+            "status",
+            "source",
+        )
+    )
+    for email, full_name, *rest in memberships.iterator(chunk_size=2000):
+        given, _, family = (full_name or "").partition(" ")
+        yield [csv_safe(v) for v in (email, given, family, full_name, *rest)]
