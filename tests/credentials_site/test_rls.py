@@ -38,7 +38,10 @@ from programs import selectors as program_selectors
 from programs.models import (
     EvidenceRequirement,
     FocusArea,
+    MemberEmailDomain,
+    MembershipRequest,
     Organization,
+    OrganizationToken,
     RosterImport,
     StaffRole,
     User,
@@ -259,6 +262,17 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             file_kind="csv",
             file_data=b"email\n",
             headers=["email"],
+        )
+        OrganizationToken.objects.create(
+            organization=organization,
+            name="CRM",
+            scopes=["members:read"],
+            key_prefix="tsr_x",
+            key_hash=f"hash-{organization.pk}",
+        )
+        MembershipRequest.objects.create(organization=organization, user=educator)
+        MemberEmailDomain.objects.create(
+            organization=organization, domain=f"{organization.slug}.org"
         )
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
