@@ -27,6 +27,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -282,6 +283,7 @@ class MemberPutApi(_TokenApi):
     names them by e-mail address or member number. Scope ``members:write``."""
 
     http_method_names = ["put", "options"]
+    parser_classes = (JSONParser,)  # a form has no null, which clears a date
 
     def put(self, request: Request, org_slug: str, member_key: str) -> Response:
         data = MemberPutInput(data=request.data)
@@ -344,6 +346,7 @@ class MemberBulkApi(_TokenApi):
     others applied together in one transaction. Scope ``members:write``."""
 
     http_method_names = ["post", "options"]
+    parser_classes = (JSONParser,)  # lists and objects have no form encoding
 
     def post(self, request: Request, org_slug: str) -> Response:
         data = MemberBulkInput(data=request.data)
