@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,6 +71,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        # addresses are matched in any case (``email__iexact``, the roster's bulk look-up)
+        indexes = [models.Index(Upper("email"), name="programs_user_email_upper")]
 
     def __str__(self) -> str:
         return self.full_name or self.email

@@ -20,6 +20,7 @@ The rule:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
@@ -27,18 +28,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
 from ..models import AuditEvent, Membership, MembershipSource, Organization, User
+from .bulk import bulk_insert, bulk_update
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -128,6 +129,9 @@ def _date(value: Any) -> dt.date | None:
     text = cell_text(value)
     if not text:
         return None
+    if len(text) == 10 and text[4] == "-":
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(text)  # the usual case, fast
     for date_format in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, date_format).date()  # noqa: DTZ007 (a date)
@@ -196,32 +200,42 @@ def _status(member_until: dt.date | None, today: dt.date) -> str:
     return str(Membership.Status.ACTIVE)
 
 
-def _users_by_email(emails: Sequence[str]) -> dict[str, User]:
+@dataclass
+class _Account:
+    pk: int
+    email: str
+    full_name: str
+
+
+def _users_by_email(emails: Sequence[str]) -> dict[str, _Account]:
     """Accounts of these (lower-case) addresses, found in any case."""
-    found = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
-    return {user.email.lower(): user for user in found}
+    found = (
+        User.objects.annotate(email_upper=Upper("email"))  # indexed
+        .filter(email_upper__in=[email.upper() for email in emails])
+        .values_list("pk", "email", "full_name")
+    )
+    return {email.lower(): _Account(pk, email, name) for pk, email, name in found}
 
 
-def _users_create(rows: Sequence[MemberRow]) -> list[User]:
-    """New accounts, without a usable password, with their address on record (unverified)."""
+def _users_create(rows: Sequence[MemberRow]) -> list[_Account]:
+    """New accounts, without a usable password (as ``user_get_or_invite`` makes them: the
+    address is confirmed when they first sign in)."""
     unusable = make_password(None)
-    users = User.objects.bulk_create(
+    made = bulk_insert(
+        User,
         [
-            User(
-                email=row.email,
-                full_name=row.full_name[:200],
-                school=row.school,
-                district=row.district,
-                password=unusable,
-            )
+            {
+                "email": row.email,
+                "full_name": row.full_name[:200],
+                "school": row.school,
+                "district": row.district,
+                "password": unusable,
+            }
             for row in rows
-        ]
+        ],
+        returning=("id", "email", "full_name"),
     )
-    EmailAddress.objects.bulk_create(
-        [EmailAddress(user=u, email=u.email, primary=True, verified=False) for u in users],
-        ignore_conflicts=True,
-    )
-    return users
+    return [_Account(pk, email, name) for pk, email, name in made]
 
 
 def member_upsert_many(
@@ -253,6 +267,9 @@ def member_upsert_many(
     raise AssertionError("unreachable")
 
 
+_MEMBERSHIP_READ = ("pk", "user_id", "status", *_MEMBERSHIP_COLUMN.values())
+
+
 def _upsert(
     organization: Organization,
     rows: Sequence[MemberRow],
@@ -267,94 +284,97 @@ def _upsert(
     invited: list[int] = []
     if missing and not dry_run:
         for made in _users_create(missing):
-            users[made.email] = made
+            users[made.email.lower()] = made
             invited.append(made.pk)
-    memberships_qs = Membership.objects.filter(
-        organization=organization, user_id__in=[u.pk for u in users.values() if u.pk]
+    found = Membership.objects.filter(
+        organization=organization, user_id__in=[u.pk for u in users.values()]
     )
     if not dry_run:
-        memberships_qs = memberships_qs.select_for_update(of=("self",))
-    memberships = {m.user_id: m for m in memberships_qs}
+        found = found.select_for_update(of=("self",))
+    memberships = {m["user_id"]: m for m in found.values(*_MEMBERSHIP_READ)}
 
     outcomes: list[Outcome] = []
-    new: list[tuple[Membership, dict[str, Any]]] = []
-    changed: list[tuple[Membership, dict[str, Any]]] = []
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     changed_columns: set[str] = set()
-    renamed: list[User] = []
+    renamed: list[dict[str, Any]] = []
+    events: list[tuple[str, str, int | None, dict[str, Any]]] = []  # action, email, pk, data
     for row in rows:
-        user = users.get(row.email)
+        account = users.get(row.email)
         values = _membership_values(row)
-        membership = memberships.get(user.pk) if user is not None else None
+        membership = memberships.get(account.pk) if account is not None else None
         if membership is None:
             outcomes.append("created")
-            if user is not None:  # None only in a dry run: the account would be made
-                status = _status(values.get("member_until"), today)
-                membership = Membership(
-                    organization=organization, user=user, source=source, status=status, **values
+            if account is not None:  # None only in a dry run: the account would be made
+                values["status"] = _status(values.get("member_until"), today)
+                new.append(
+                    {
+                        **values,
+                        "organization_id": organization.pk,
+                        "user_id": account.pk,
+                        "source": source,
+                    }
                 )
-                new.append((membership, {**values, "status": status}))
+                events.append(("membership.created", account.email, None, values))
             continue
-        if user is None:  # pragma: no cover - a membership was found by its user
-            raise LookupError(row.email)
-        membership.user = user  # for the audit event's summary, without a query
-        values["status"] = _status(values.get("member_until", membership.member_until), today)
+        assert account is not None  # noqa: S101 - a membership was found by its account
+        values["status"] = _status(values.get("member_until", membership["member_until"]), today)
         changes = {
-            column: [_json(getattr(membership, column)), _json(value)]
+            column: [_json(membership[column]), _json(value)]
             for column, value in values.items()
-            if getattr(membership, column) != value
+            if membership[column] != value
         }
-        if "given_name" in row.supplied and row.full_name and not user.full_name:
+        if "given_name" in row.supplied and row.full_name and not account.full_name:
             changes["full_name"] = ["", row.full_name[:200]]
+            renamed.append({"pk": account.pk, "full_name": row.full_name[:200]})
         if not changes:
             outcomes.append("unchanged")
             continue
         outcomes.append("updated")
-        for column in changes:
-            if column == "full_name":
-                user.full_name = row.full_name[:200]
-                renamed.append(user)
-            else:
-                setattr(membership, column, values[column])
-                changed_columns.add(column)
-        changed.append((membership, changes))
+        columns = set(changes) - {"full_name"}
+        if columns:
+            changed.append({**membership, **values})
+            changed_columns.update(columns)
+        events.append(("membership.updated", account.email, membership["pk"], changes))
     if dry_run:
         return UpsertResult(outcomes=outcomes)
-    Membership.objects.bulk_create([membership for membership, _ in new])
-    if changed_columns:
-        now = timezone.now()
-        touched = [m for m, changes in changed if set(changes) - {"full_name"}]
-        for membership in touched:
-            membership.updated_at = now
-        Membership.objects.bulk_update(touched, sorted(changed_columns | {"updated_at"}))
+    inserted = dict(bulk_insert(Membership, new, returning=("user_id", "id")))
+    by_user = {a.pk: a for a in users.values()}
+    email_pk = {by_user[user_id].email: pk for user_id, pk in inserted.items()}
+    if changed:
+        bulk_update(Membership, changed, sorted(changed_columns))
     if renamed:
-        User.objects.bulk_update(renamed, ["full_name"])
-    AuditEvent.objects.bulk_create(
-        [_event(actor, "membership.created", m, values, source) for m, values in new]
-        + [_event(actor, "membership.updated", m, changes, source) for m, changes in changed]
+        bulk_update(User, renamed, ["full_name"])
+    label = MembershipSource(source).label.lower()
+    bulk_insert(
+        AuditEvent,
+        [
+            {
+                "organization_id": organization.pk,
+                "actor_id": actor.pk if actor is not None else None,
+                "action": action,
+                "object_type": "Membership",
+                "object_id": str(pk if pk is not None else email_pk[email]),
+                "summary": f"{email} {_VERBS[action]} ({label})"[:300],
+                "data": {
+                    "email": email,
+                    "source": source,
+                    "values": {k: _json(v) for k, v in data.items()},
+                },
+            }
+            for action, email, pk, data in events
+        ],
     )
     if invited:
         _invitations_on_commit(organization, invited)
     return UpsertResult(outcomes=outcomes, invited_user_ids=invited)
 
 
+_VERBS = {"membership.created": "made a member", "membership.updated": "membership changed"}
+
+
 def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def _event(
-    actor: User | None, action: str, membership: Membership, values: Mapping[str, Any], source: str
-) -> AuditEvent:
-    email = membership.user.email
-    verb = "made a member" if action == "membership.created" else "membership changed"
-    return AuditEvent(
-        organization_id=membership.organization_id,
-        actor=actor,
-        action=action,
-        object_type="Membership",
-        object_id=str(membership.pk),
-        summary=f"{email} {verb} ({MembershipSource(source).label.lower()})"[:300],
-        data={"email": email, "source": source, "values": {k: _json(v) for k, v in values.items()}},
-    )
 
 
 def _invitations_on_commit(organization: Organization, user_ids: list[int]) -> None:

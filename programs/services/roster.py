@@ -1,5 +1,6 @@
 """Roster import and export: a program admin's CSV or XLSX of members, from upload through column
-mapping and a dry run to apply, and the roster back out as CSV.
+mapping and a dry run to apply (reading files: ``roster_files``), and the roster back out as CSV
+(``roster_export``).
 
 - ``roster_import_create`` keeps the uploaded file (bounded: ``ROSTER_MAX_BYTES``, in the
   database) once it can be read: a readable encoding (UTF-8), a real CSV or XLSX, a header row.
@@ -23,15 +24,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-import zipfile
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import BinaryField, Case, F, Func, Q, Value, When
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
@@ -46,169 +47,24 @@ from .members import (
     member_row_clean,
     member_upsert_many,
 )
+from .roster_export import csv_safe, roster_export_rows
+from .roster_files import (
+    NOT_A_ROSTER,
+    ROSTER_MAX_BYTES,
+    RosterFileError,
+    cell_filled,
+    roster_file_kind,
+    roster_header,
+    roster_mapping_guess,
+    roster_records,
+    roster_records_stream,
+)
 
-ROSTER_MAX_BYTES = 20 * 1024 * 1024
 CHUNK = 1000
 KEPT_ERRORS = 200  # on the page; the report has every one
 PROGRESS_SECONDS = 6 * 3600
 REPORT_HEADER = ("row", "email", "outcome", "column", "message")
-
-HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "email": ("email", "emailaddress", "mail", "workemail", "schoolemail", "memberemail"),
-    "given_name": ("givenname", "firstname", "first", "forename", "given"),
-    "family_name": ("familyname", "lastname", "last", "surname", "family"),
-    "school": ("school", "schoolname", "building", "campus", "site"),
-    "district": ("district", "districtname", "schooldistrict", "lea", "organization"),
-    "position": ("position", "role", "title", "jobtitle", "roleposition", "job"),
-    "member_number": (
-        "membernumber",
-        "member",
-        "memberno",
-        "memberid",
-        "membershipnumber",
-        "membershipid",
-        "number",
-        "id",
-    ),
-    "starts_on": (
-        "membershipstart",
-        "start",
-        "startdate",
-        "membersince",
-        "joined",
-        "since",
-        "startson",
-    ),
-    "expires_on": (
-        "membershipexpiry",
-        "expiry",
-        "expires",
-        "expiration",
-        "expirationdate",
-        "expirydate",
-        "enddate",
-        "end",
-        "validuntil",
-        "memberuntil",
-        "expireson",
-    ),
-}
-UTF8_EXPECTED = (
-    "The file is not UTF-8 text: {detail}. Save it from your spreadsheet as “CSV UTF-8 (comma "
-    "delimited)” (or as .xlsx) and upload it again."
-)
-NOT_A_ROSTER = "Upload a CSV (.csv) or Excel workbook (.xlsx) file{detail}."
-
-
-class RosterFileError(ApplicationError):
-    """The file cannot be read as a roster: nothing is kept or changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code=ProgramErrorCode.INVALID, fields={"file": [message]})
-
-
-# --- Reading a file ------------------------------------------------------------------------------
-
-
-def _kind(file_name: str, data: bytes) -> str:
-    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        raise RosterFileError(
-            "Excel 97-2003 workbooks (.xls) cannot be read: save it as .xlsx or as CSV UTF-8."
-        )
-    if data[:4] == b"PK\x03\x04":
-        if extension not in ("xlsx", ""):
-            raise RosterFileError(NOT_A_ROSTER.format(detail=f" (this is a .{extension} file)"))
-        return "xlsx"
-    if extension not in ("csv", "txt", "tsv", ""):
-        raise RosterFileError(NOT_A_ROSTER.format(detail=f" (this is a .{extension} file)"))
-    return "csv"
-
-
-def _csv_text(data: bytes) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        byte = data[error.start : error.start + 1].hex()
-        raise RosterFileError(
-            UTF8_EXPECTED.format(detail=f"byte 0x{byte} at position {error.start} is not UTF-8")
-        ) from None
-    if "\x00" in text:
-        raise RosterFileError(NOT_A_ROSTER.format(detail=": this one holds binary data"))
-    return text
-
-
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
-
-
-def _csv_records(text: str) -> Iterator[list[Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
-    try:
-        yield from reader
-    except csv.Error as error:
-        raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": line {reader.line_num} cannot be read ({error})")
-        ) from None
-
-
-def _xlsx_records(data: bytes) -> tuple[Iterator[list[Any]], int]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        total = int(sheet.max_row or 0)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as error:
-        raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": this workbook cannot be read ({type(error).__name__})")
-        ) from None
-
-    def records() -> Iterator[list[Any]]:
-        try:
-            for values in sheet.iter_rows(values_only=True):
-                yield list(values)
-        finally:
-            workbook.close()
-
-    return records(), total
-
-
-def roster_records(*, file_kind: str, data: bytes) -> tuple[Iterator[list[Any]], int]:
-    """The file's records (the header first), streamed, and about how many there are."""
-    if file_kind == "xlsx":
-        return _xlsx_records(data)
-    text = _csv_text(data)
-    return _csv_records(text), text.count("\n") + 1
-
-
-def _normal(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.lower())
-
-
-def roster_mapping_guess(headers: list[str]) -> dict[str, int | None]:
-    """Which column each field is, from the headers (each column for one field at most)."""
-    normal = [_normal(h) for h in headers]
-    mapping: dict[str, int | None] = {}
-    taken: set[int] = set()
-    for name in ROW_FIELDS:
-        found = None
-        for synonym in HEADER_SYNONYMS[name]:
-            found = next((i for i, h in enumerate(normal) if h == synonym and i not in taken), None)
-            if found is not None:
-                break
-        mapping[name] = found
-        if found is not None:
-            taken.add(found)
-    return mapping
-
-
-def _header(value: Any, index: int) -> str:
-    text = " ".join(str(value).split()) if value is not None else ""
-    return text[:100] or f"Column {index + 1}"
+SLICE = 1024 * 1024  # the kept file is read from the database a slice at a time
 
 
 @transaction.atomic
@@ -223,14 +79,14 @@ def roster_import_create(
             f"The file is {len(data) / 1024 / 1024:.1f} MB; a roster can be at most "
             f"{ROSTER_MAX_BYTES // 1024 // 1024} MB. Split it into several files."
         )
-    kind = _kind(file_name, data)
-    records, _ = roster_records(file_kind=kind, data=data)
-    first = next((r for r in records if any(_cell(v) for v in r)), None)
+    kind = roster_file_kind(file_name, data)
+    records = roster_records(file_kind=kind, data=data)
+    first = next((r for r in records if any(cell_filled(v) for v in r)), None)
     if first is None:
         raise RosterFileError("The file has no rows: the first row names the columns.")
-    while first and not _cell(first[-1]):
+    while first and not cell_filled(first[-1]):
         first.pop()
-    headers = [_header(value, i) for i, value in enumerate(first)]
+    headers = [roster_header(value, i) for i, value in enumerate(first)]
     if len(headers) > 200:
         raise RosterFileError(
             NOT_A_ROSTER.format(detail=f": its first row has {len(headers)} columns")
@@ -253,10 +109,6 @@ def roster_import_create(
         summary=f"Roster {roster_import.file_name} uploaded ({len(data)} bytes)"[:300],
     )
     return roster_import
-
-
-def _cell(value: Any) -> bool:
-    return value is not None and str(value).strip() != ""
 
 
 # --- Mapping, and starting a run -----------------------------------------------------------------
@@ -307,6 +159,7 @@ def _locked(roster_import: RosterImport) -> RosterImport:
     return (
         RosterImport.objects.select_for_update(of=("self",))
         .select_related("organization")
+        .defer("file_data", "report")
         .get(pk=roster_import.pk)
     )
 
@@ -384,7 +237,8 @@ class _Run:
         }
     )
     errors: list[dict[str, Any]] = field(default_factory=list)
-    report: io.StringIO = field(default_factory=io.StringIO)
+    # the report, on disk until the run ends (a worker's memory stays flat whatever the file)
+    report: IO[str] = field(default_factory=io.StringIO)
     seen: dict[str, int] = field(default_factory=dict)  # every address in the file → its row
 
     def __post_init__(self) -> None:
@@ -395,33 +249,90 @@ class _Run:
         self.writer.writerow([csv_safe(v) for v in (number, email, outcome, column, message)])
 
 
+class _StoredFile(io.RawIOBase):
+    """The kept file, read from the database a slice at a time (``substring`` of the bytea): a
+    20 MB roster is never in the worker's memory whole, nor hex-encoded on its way."""
+
+    def __init__(self, roster_import_id: int) -> None:
+        self.rows = RosterImport.objects.filter(pk=roster_import_id)
+        self.size = int(self.rows.values_list(Length("file_data"), flat=True).get())
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        count = min(len(buffer), self.size - self.position)
+        if count <= 0:
+            return 0
+        part = Func(
+            F("file_data"),
+            Value(self.position + 1),
+            Value(count),
+            function="substring",
+            output_field=BinaryField(),
+        )
+        data = self.rows.values_list(part, flat=True).get()
+        memoryview(buffer).cast("B")[:count] = memoryview(data).cast("B")
+        self.position += count
+        return count
+
+
 def roster_import_run(*, roster_import_id: int) -> RosterImport:
     """Run the dry run or the apply that ``roster_import_start`` queued (the task's body; run
     again after a crash, it starts over and changes nothing more)."""
-    roster_import = RosterImport.objects.select_related("organization").get(pk=roster_import_id)
+    roster_import = (
+        RosterImport.objects.select_related("organization", "uploaded_by")
+        .defer("file_data", "report")
+        .get(pk=roster_import_id)
+    )
     if roster_import.state not in RosterImport.RUNNING:
         return roster_import  # done already (a duplicate delivery)
     apply = roster_import.state == RosterImport.State.APPLYING
-    try:
-        if apply:
-            with transaction.atomic():
-                run = _run(roster_import, dry_run=False)
-        else:
-            run = _run(roster_import, dry_run=True)
-    except RosterFileError as error:
-        return _finish(roster_import, failure=error.message)
-    return _finish(roster_import, run=run, applied=apply)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as report:
+        try:
+            if apply:
+                with transaction.atomic():
+                    run = _run(roster_import, report, dry_run=False)
+            else:
+                run = _run(roster_import, report, dry_run=True)
+        except RosterFileError as error:
+            return _finish(roster_import, failure=error.message)
+        except Exception as error:
+            # the transaction rolled back: say so on the page rather than run forever, then
+            # let the task fail (logged)
+            _finish(
+                roster_import,
+                failure=f"The run stopped ({type(error).__name__}); nothing was changed. "
+                "Run it again; if it stops again, tell the platform's operators.",
+            )
+            raise
+        return _finish(roster_import, run=run, applied=apply)
 
 
-def _run(roster_import: RosterImport, *, dry_run: bool) -> _Run:
+def _run(roster_import: RosterImport, report: IO[str], *, dry_run: bool) -> _Run:
     organization = roster_import.organization
     actor = roster_import.uploaded_by
-    records, total = roster_records(
-        file_kind=roster_import.file_kind, data=bytes(roster_import.file_data)
+    stored = _StoredFile(roster_import.pk)
+    records, total = roster_records_stream(
+        file_kind=roster_import.file_kind,
+        file=io.BufferedReader(stored, buffer_size=SLICE),
+        size=stored.size,
     )
     mapping = {k: v for k, v in roster_import.mapping.items() if v is not None}
     headers = roster_import.headers
-    run = _Run()
+    run = _Run(report=report)
     key = _progress_key(roster_import)
     today = timezone.localdate()
     # rows in file order, each valid (a MemberRow) or not (its problems: (column, message))
@@ -488,7 +399,7 @@ def _numbered(records: Iterable[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
     rows are skipped."""
     header_seen = False
     for number, record in enumerate(records, start=1):
-        if not any(_cell(v) for v in record):
+        if not any(cell_filled(v) for v in record):
             continue
         if not header_seen:
             header_seen = True
@@ -556,12 +467,24 @@ def _finish(
             )
             roster_import.counts = run.counts
             roster_import.errors = run.errors
-            roster_import.report = run.report.getvalue()
+            run.report.seek(0)
+            roster_import.report = run.report.read()
             if applied:
                 roster_import.applied_at = now
             else:
                 roster_import.checked_at = now
-        roster_import.save()
+        roster_import.save(
+            update_fields=[
+                "state",
+                "failure",
+                "counts",
+                "errors",
+                "report",
+                "applied_at",
+                "checked_at",
+                "updated_at",
+            ]
+        )
         if applied and run is not None:
             counts = ", ".join(f"{v} {k}" for k, v in run.counts.items())
             AuditEvent.objects.create(
@@ -576,52 +499,15 @@ def _finish(
     return roster_import
 
 
-# --- Export --------------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-EXPORT_HEADER = (
-    "email",
-    "given_name",
-    "family_name",
-    "full_name",
-    "school",
-    "district",
-    "position",
-    "member_number",
-    "membership_start",
-    "membership_expiry",
-    "status",
-    "source",
-)
-
-
-def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula: text starting with = + - @, a tab or a
-    carriage return gets a leading apostrophe (OWASP's CSV injection advice)."""
-    text = "" if value is None else value.isoformat() if isinstance(value, dt.date) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def roster_export_rows(*, organization: Organization) -> Iterator[list[str]]:
-    """The organization's roster as CSV rows (header first), in e-mail order, streamed in one
-    query; the columns an import reads back."""
-    yield list(EXPORT_HEADER)
-    memberships = (
-        Membership.objects.filter(organization=organization)
-        .order_by("user__email")
-        .values_list(
-            "user__email",
-            "user__full_name",
-            "school",
-            "district",
-            "position",
-            "member_number",
-            "member_since",
-            "member_until",
-            "status",
-            "source",
-        )
-    )
-    for email, full_name, *rest in memberships.iterator(chunk_size=2000):
-        given, _, family = (full_name or "").partition(" ")
-        yield [csv_safe(v) for v in (email, given, family, full_name, *rest)]
+__all__ = [
+    "ROSTER_MAX_BYTES",
+    "RosterFileError",
+    "csv_safe",
+    "roster_export_rows",
+    "roster_import_create",
+    "roster_import_map",
+    "roster_import_progress",
+    "roster_import_run",
+    "roster_import_start",
+    "roster_mapping_guess",
+]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -235,6 +236,9 @@ def test_dry_run_and_apply_through_a_real_worker(client: Client) -> None:
         wait_for(
             lambda: RosterImport.objects.get().state == "applied", timeout=60, what="the apply"
         )
+        # and each new person is invited to set a password
+        wait_for(lambda: len(mail.outbox) >= 2499, timeout=120, what="the invitations")
+    assert len({m.to[0] for m in mail.outbox}) == 2499
     # then every good row is a member, with an account
     assert Membership.objects.filter(organization=gael).count() == 2499
     assert User.objects.filter(email__startswith="member").count() == 2499

@@ -4,10 +4,12 @@ and, for a new address, an account; the same row again changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from credentials_site.celery import app
 from programs.models import AuditEvent, Membership, User
@@ -187,3 +189,28 @@ class TestUpsert:
         with django_assert_max_num_queries(12):
             result = member_upsert_many(organization=gael, rows=changed, actor=None)
         assert result.outcomes.count("updated") == 100 and result.outcomes.count("created") == 100
+
+
+def test_the_invitation_sets_a_password_and_signs_in(
+    client: Client, django_capture_on_commit_callbacks: Any, tasks_run_at_once: None
+) -> None:
+    # given a new member invited by e-mail
+    gael = OrganizationFactory(name="GAEL")
+    with django_capture_on_commit_callbacks(execute=True):
+        member_upsert(organization=gael, row=row(given_name="Ana"), actor=None)
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    assert link is not None
+    # when they follow the link and choose a password
+    response = client.get(link.group(1), follow=True)
+    form = response.redirect_chain[-1][0] if response.redirect_chain else link.group(1)
+    password = "a long and private passphrase"
+    response = client.post(form, {"password1": password, "password2": password})
+    assert response.status_code == 302
+    # then they sign in with it once they confirm their address (as every new account does)
+    login = {"login": "ana@school.example", "password": password}
+    assert client.post("/accounts/login/", login)["Location"] == "/accounts/confirm-email/"
+    confirm = re.search(r"(/accounts/confirm-email/[^/\s]+/)", mail.outbox[-1].body)
+    assert confirm is not None
+    client.post(confirm.group(1))
+    response = client.post("/accounts/login/", login)
+    assert response.status_code == 302 and "confirm" not in response["Location"]
