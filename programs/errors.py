@@ -11,3 +11,6 @@ class ProgramErrorCode(StrEnum):
     INVALID_EMAIL = "invalid_email"
     NOT_ALLOWED = "not_allowed"
     ALREADY_GRANTED = "already_granted"
+    ALREADY_MEMBER = "already_member"
+    ALREADY_REQUESTED = "already_requested"
+    ALREADY_DECIDED = "already_decided"

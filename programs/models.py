@@ -687,3 +687,11 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return self.summary
+
+
+# The models of access (API tokens, requests to join, member e-mail domains), in their own module.
+from .models_access import (  # noqa: E402, F401
+    MemberEmailDomain,
+    MembershipRequest,
+    OrganizationToken,
+)

@@ -31,6 +31,7 @@ from typing import Any
 
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.core.internal import ratelimit
 from django.conf import settings
 from django.contrib import messages
@@ -45,7 +46,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
 
-from . import selectors
+from . import selectors, services
 
 LOCKED_CODE = "too_many_login_attempts"  # allauth's code for a refused sign-in
 
@@ -113,6 +114,14 @@ class AccountAdapter(DefaultAccountAdapter):
             key = self._get_login_attempts_cache_key(request, **credentials)
             wait = login_wait_seconds(request, key=key)
             raise ValidationError(locked_out_message(wait), code=LOCKED_CODE) from None
+
+    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
+        """Confirming an address also makes its owner a member of every organization that
+        lists its domain (``membership_join_by_domain_everywhere``)."""
+        confirmed = bool(super().confirm_email(request, email_address))
+        if confirmed:
+            services.membership_join_by_domain_everywhere(user=email_address.user)
+        return confirmed
 
 
 class LoginForm(allauth_forms.LoginForm):

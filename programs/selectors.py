@@ -21,6 +21,7 @@ from .models import (
     EvidenceRequirement,
     FocusArea,
     Membership,
+    MembershipRequest,
     Organization,
     Pathway,
     QuizQuestion,
@@ -259,3 +260,36 @@ def credential_version_history(*, credential: Credential) -> QuerySet[Credential
 
 def organization_ids_active() -> list[int]:
     return list(Organization.objects.filter(is_active=True).values_list("pk", flat=True))
+
+
+# --- Members and requests to join ----------------------------------------------------------------
+
+
+def membership_request_latest(
+    *, organization: Organization, user: User | AnonymousUser
+) -> MembershipRequest | None:
+    """The person's latest request to join, whatever its state (the credential page shows it)."""
+    if not user.is_authenticated:
+        return None
+    return (
+        MembershipRequest.objects.filter(organization=organization, user=user)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def member_list(*, organization: Organization) -> QuerySet[Membership]:
+    """The organization's members with their accounts, by e-mail (the member sync API)."""
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__email", "pk")
+    )
+
+
+def member_get_by_key(*, organization: Organization, key: str) -> Membership | None:
+    """A member by e-mail address (any case) or, for a key without ``@``, member number."""
+    members = Membership.objects.filter(organization=organization).select_related("user")
+    if "@" in key:
+        return members.filter(user__email__iexact=key.strip()).first()
+    return members.filter(member_number=key.strip()).order_by("pk").first() if key.strip() else None

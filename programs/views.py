@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from credentials_site.tenancy import request_organization
 
-from . import selectors
+from . import selectors, services
 from .models import CredentialVersion
 
 CATALOG_PAGE_SIZE = 12
@@ -45,7 +45,9 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
             "audiences": selectors.audience_list(organization=organization),
             "levels": CredentialVersion.Level.choices,
             "pathways": selectors.pathway_list_published(organization=organization),
-            "membership": selectors.membership_get(organization=organization, user=request.user),
+            "membership": services.membership_join_by_domain(
+                organization=organization, user=request.user
+            ),
         },
     )
 
@@ -65,7 +67,12 @@ def credential_detail(
             "version": version,
             "credential": version.credential,
             "history": selectors.credential_version_history(credential=version.credential),
-            "membership": selectors.membership_get(organization=organization, user=request.user),
+            "membership": services.membership_join_by_domain(
+                organization=organization, user=request.user
+            ),
+            "join_request": selectors.membership_request_latest(
+                organization=organization, user=request.user
+            ),
         },
     )
 

@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import catalog, credentials, people, roster
+from . import access, catalog, credentials, people, roster
 from .base import (
     NestedTenantAdmin,
     TenantAdmin,
@@ -21,6 +21,7 @@ __all__ = [
     "TenantFormMixin",
     "TenantInline",
     "UserByEmailForm",
+    "access",
     "catalog",
     "credentials",
     "people",

@@ -26,6 +26,7 @@ from programs.models import (
     CredentialVersion,
     EvidenceRequirement,
     FocusArea,
+    MemberEmailDomain,
     Membership,
     Organization,
     Pathway,
@@ -161,6 +162,11 @@ def _load_organization(spec: dict[str, Any], *, result: DemoResult, say: Any) ->
             audiences=audiences,
             result=result,
             say=say,
+        )
+
+    for domain in spec.get("member_email_domains", []):
+        _get_or_create(
+            MemberEmailDomain, result, organization=organization, domain=domain, defaults={}
         )
 
     for pathway_spec in spec.get("pathways", []):
@@ -376,6 +382,8 @@ def _load_people(*, result: DemoResult, say: Any) -> None:
             user=user, email=user.email, defaults={"verified": True, "primary": True}
         )
         result.created["e-mail addresses"] += created
+        # a verified address at a domain an organization lists: a member there (Riverside)
+        services.membership_join_by_domain_everywhere(user=user)
 
         organization = organizations.get(spec.get("organization", ""))
         for role in spec.get("roles", []):

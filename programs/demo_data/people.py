@@ -48,7 +48,7 @@ DEMO_USERS: list[dict[str, Any]] = [
         "district": "Riverside Unified School District",
         "organization": "riverside-usd",
         "roles": [],
-        "label": "Educator (not a member: sees fees)",
+        "label": "Educator (district staff by e-mail domain)",
     },
     {
         "email": "reviewer@riverside.demo",

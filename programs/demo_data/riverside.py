@@ -870,6 +870,9 @@ FLIPPED_LEVEL_2: dict[str, Any] = {
 
 RIVERSIDE: dict[str, Any] = {
     "slug": "riverside-usd",
+    # District staff are members by their verified e-mail address (a real district lists its
+    # own, e.g. riverside.k12.ca.us): "free for district staff" holds without a roster.
+    "member_email_domains": ["riverside.demo"],
     "organization": {
         "name": "Riverside Unified School District",
         "short_name": "Riverside USD",

@@ -11,6 +11,14 @@ from .credentials import (
     credential_version_problems,
     credential_version_publish,
 )
+from .joining import (
+    member_email_domain_add,
+    member_email_domain_remove,
+    membership_join_by_domain,
+    membership_join_by_domain_everywhere,
+    membership_request_decide,
+    membership_request_submit,
+)
 from .members import MemberRow, member_row_clean, member_upsert, member_upsert_many
 from .people import (
     CROSS_ORGANIZATION,
@@ -23,12 +31,21 @@ from .people import (
     staff_role_revoke,
     user_get_or_invite,
 )
+from .tokens import (
+    NewToken,
+    organization_token_authenticate,
+    organization_token_create,
+    organization_token_refusal,
+    organization_token_revoke,
+    organization_token_touch,
+)
 
 __all__ = [
     "CROSS_ORGANIZATION",
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
     "MemberRow",
+    "NewToken",
     "audit_record",
     "audit_record_many",
     "credential_create",
@@ -36,10 +53,21 @@ __all__ = [
     "credential_version_create_draft",
     "credential_version_problems",
     "credential_version_publish",
+    "member_email_domain_add",
+    "member_email_domain_remove",
     "member_row_clean",
     "member_upsert",
     "member_upsert_many",
+    "membership_join_by_domain",
+    "membership_join_by_domain_everywhere",
     "membership_lapse_expired",
+    "membership_request_decide",
+    "membership_request_submit",
+    "organization_token_authenticate",
+    "organization_token_create",
+    "organization_token_refusal",
+    "organization_token_revoke",
+    "organization_token_touch",
     "staff_role_change",
     "staff_role_grant",
     "staff_role_refusal",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import scoped_sql
 from programs import selectors as program_selectors
+from programs import services as program_services
 from programs.models import (
     Credential,
     EvidenceRequirement,
@@ -51,7 +52,10 @@ def application_apply(*, credential: Credential, educator: User) -> Application:
             "This micro-credential is not open for applications.", code=Code.NOT_PUBLISHED
         )
     organization = Organization.objects.get(pk=credential.organization_id)
-    membership = program_selectors.membership_get(organization=organization, user=educator)
+    # the membership on record, or one made now from a verified address at a listed domain
+    membership = program_services.membership_join_by_domain(
+        organization=organization, user=educator
+    )
     is_member = membership is not None and membership.is_current()
     label = organization.short_name or organization.name
     if version.members_only and not is_member:

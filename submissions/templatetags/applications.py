@@ -31,5 +31,6 @@ def apply_box(context: template.Context) -> dict[str, Any]:
         "credential": credential,
         "organization": context["organization"],
         "membership": context.get("membership"),
+        "join_request": context.get("join_request"),
         "csrf_token": context.get("csrf_token"),
     }

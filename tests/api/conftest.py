@@ -31,7 +31,9 @@ PEOPLE = {
     "reviewer": "reviewer@gael.demo",
     "program_admin": "admin@gael.demo",
 }
-ROLES = ["anonymous", *PEOPLE]
+# GAEL's membership CRM, with an organization API token (both member scopes)
+SYNC = "member_sync"
+ROLES = ["anonymous", *PEOPLE, SYNC]
 
 
 @dataclass
@@ -46,7 +48,9 @@ class World:
 
     def headers(self, role: str) -> dict[str, str]:
         token = self.tokens.get(role)
-        return {"Authorization": f"Token {token}"} if token else {}
+        if token is None:
+            return {}
+        return {"Authorization": f"Bearer {token}" if role == SYNC else f"Token {token}"}
 
 
 def _open_application(organization: Organization, educator: User) -> Application:
@@ -134,9 +138,18 @@ def build_world() -> World:
     claim = review_services.review_claim_next(organization=organization, reviewer=reviewer)
 
     status_lists = StatusList.objects.filter(organization=organization)
+    sync = program_services.organization_token_create(
+        organization=organization,
+        name="CRM nightly sync",
+        scopes=["members:read", "members:write"],
+        actor=people["program_admin"],
+    )
     return World(
         tokens={
-            role: Token.objects.get_or_create(user=user)[0].key for role, user in people.items()
+            **{
+                role: Token.objects.get_or_create(user=user)[0].key for role, user in people.items()
+            },
+            SYNC: sync.secret,
         },
         path_values={
             "org_slug": [ORG],
@@ -150,6 +163,7 @@ def build_world() -> World:
             "number": sorted(status_lists.values_list("number", flat=True)),
             "step": [1, 2, 3, 4],
             "part_number": [1, 2],
+            "member_key": [PEOPLE["educator"], "GAEL-24-0187", "new.member@gael.demo"],
         },
         upload_item=str(big.item.public_id),
         spare_item=str(spare.public_id),

@@ -116,5 +116,8 @@ def test_every_operation_keeps_the_schema(case: schemathesis.Case, role: str, wo
     # given a request built from the schema, as this role, naming the world's objects (mostly)
     _name_the_world(case, world)
 
-    # when it is sent (a redirect is the answer, not followed), then it is what the schema says
-    case.call_and_validate(headers=world.headers(role), allow_redirects=False)
+    # when it is sent (a redirect is the answer, not followed), then it is what the schema says;
+    # a case about a missing required header (the member sync's Bearer token) goes without it
+    negative_header = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
+    headers = {} if negative_header else world.headers(role)
+    case.call_and_validate(headers=headers, allow_redirects=False)

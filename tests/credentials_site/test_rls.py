@@ -38,7 +38,10 @@ from programs import selectors as program_selectors
 from programs.models import (
     EvidenceRequirement,
     FocusArea,
+    MemberEmailDomain,
+    MembershipRequest,
     Organization,
+    OrganizationToken,
     RosterImport,
     StaffRole,
     User,
@@ -260,6 +263,17 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             file_data=b"email\n",
             headers=["email"],
         )
+        OrganizationToken.objects.create(
+            organization=organization,
+            name="CRM",
+            scopes=["members:read"],
+            key_prefix="tsr_x",
+            key_hash=f"hash-{organization.pk}",
+        )
+        MembershipRequest.objects.create(organization=organization, user=educator)
+        MemberEmailDomain.objects.create(
+            organization=organization, domain=f"{organization.slug}.org"
+        )
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
     return gael, riverside
@@ -334,6 +348,8 @@ NAMED_BYPASSES = {
     "a platform sweep of every organization's evidence in storage": {"submissions"},
     "the demo data, in several organizations": {"programs"},
     "migrations": {"credentials_site"},
+    "an organization's API token, found by its hash": {"programs"},
+    "organizations that admit members by a verified e-mail's domain": {"programs"},
 }
 
 

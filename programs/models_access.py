@@ -1,0 +1,129 @@
+"""How people become members and how an organization's own systems reach Tessera: API tokens
+for member sync, requests to join, and e-mail domains whose verified holders are members.
+
+Imported at the end of ``programs.models`` (so Django registers them in ``programs``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from credentials_site.models import TenantModel
+
+from .models import Credential, User
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+class OrganizationToken(TenantModel):
+    """A secret an organization's own system (a membership CRM's nightly job) sends as
+    ``Authorization: Bearer tsr_…``. Only its SHA-256 is stored; the secret is shown once, when
+    it is made. It acts in this organization only, within its scopes."""
+
+    PREFIX = "tsr_"
+
+    class Scope(models.TextChoices):
+        MEMBERS_READ = "members:read", "Read members"
+        MEMBERS_WRITE = "members:write", "Create and update members"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. “CRM nightly sync”.")
+    scopes = ArrayField(models.CharField(max_length=20, choices=Scope.choices))
+    key_prefix = models.CharField(
+        "token starts with", max_length=16, help_text="Enough to recognize it, never to use it."
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+# --- Asking to join ---------------------------------------------------------------------------
+
+
+class MembershipRequest(TenantModel):
+    """A signed-in person asks to be a member; a program admin approves or declines."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="membership_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    member_number = models.CharField(max_length=40, blank=True)
+    school = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True, max_length=1000)
+    credential = models.ForeignKey(
+        Credential,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The members-only credential they asked from.",
+    )
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"],
+                condition=Q(status="pending"),
+                name="one_pending_membership_request",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "status", "-created_at"])]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({self.get_status_display().lower()})"
+
+
+# --- Membership by e-mail domain --------------------------------------------------------------
+
+domain_name = RegexValidator(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    "Enter a domain such as riverside.k12.ca.us (no @, no address, lower case).",
+)
+
+
+class MemberEmailDomain(TenantModel):
+    """Everyone with a verified e-mail address at this domain is a member (``@domain`` exactly,
+    not its subdomains)."""
+
+    domain = models.CharField(max_length=253, validators=[domain_name])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "domain"], name="member_domain_once")
+        ]
+        indexes = [models.Index(fields=["domain"])]
+        ordering = ["domain"]
+        verbose_name = "member e-mail domain"
+
+    def __str__(self) -> str:
+        return f"@{self.domain}"
