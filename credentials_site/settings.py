@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "credentials_site",
     "programs",
     "submissions",
@@ -241,6 +244,22 @@ SESSION_COOKIE_AGE = max(
 )
 ACCOUNT_SESSION_REMEMBER = None  # the login form asks "Remember me", saying for how long
 ACCOUNT_FORMS = {"login": "programs.security.LoginForm"}
+
+# --- Single sign-on (django-allauth socialaccount; programs/sso.py) ----------------------------
+# Each organization's identity providers (programs.models_sso.SignOnProvider) are allauth apps,
+# built at sign-in by the adapter with the client secret decrypted then (programs/secrets.py).
+SOCIALACCOUNT_ADAPTER = "programs.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# Reaching an existing account by e-mail is decided per provider (its verified e-mail, in the
+# domains the organization trusts it for: SocialAccountAdapter.can_authenticate_by_email); once
+# reached, the provider's account is linked to it.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# Fernet keys for secrets stored in the database (comma-separated, the first encrypts);
+# unset: one key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -679,3 +679,7 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return self.summary
+
+
+# Single sign-on: its own module (imported here so the app's models are found in one place).
+from .models_sso import SignOnProvider  # noqa: E402, F401

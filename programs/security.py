@@ -114,6 +114,16 @@ class AccountAdapter(DefaultAccountAdapter):
             wait = login_wait_seconds(request, key=key)
             raise ValidationError(locked_out_message(wait), code=LOCKED_CODE) from None
 
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse:
+        """After a sign-in through an organization's identity provider, the membership its
+        rule gives (programs/sso.py)."""
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None:
+            from .sso import after_sign_in
+
+            after_sign_in(user=user, sociallogin=sociallogin)
+        return super().post_login(request, user, **kwargs)  # type: ignore[no-any-return]
+
 
 class LoginForm(allauth_forms.LoginForm):
     """allauth's login form (``ACCOUNT_FORMS["login"]``), saying what "Remember me" keeps."""

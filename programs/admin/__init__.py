@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import catalog, credentials, people
+from . import catalog, credentials, people, sso
 from .base import (
     NestedTenantAdmin,
     TenantAdmin,
@@ -25,4 +25,5 @@ __all__ = [
     "credentials",
     "people",
     "safe_field_classes",
+    "sso",
 ]
