@@ -5,6 +5,7 @@ process, driven by a requests session as a browser would be."""
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from pytest_django.live_server_helper import LiveServer
@@ -270,6 +271,11 @@ class TestNoTakeover:
 
     @staticmethod
     def assert_not_taken_over(browser: Browser, user: User) -> None:
+        # allauth's enumeration-safe answer: "we sent a confirmation e-mail", and the e-mail
+        # goes to the account's owner, who did not ask to sign in
+        assert browser.page is not None
+        assert browser.page.url.endswith("/accounts/confirm-email/")
+        assert [m.to for m in mail.outbox] == [[user.email]]
         assert browser.signed_in_email() is None
         assert not SocialAccount.objects.filter(user=user).exists()
         user.refresh_from_db()
