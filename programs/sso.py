@@ -127,8 +127,10 @@ def sign_on_list_for_allauth(
 
 
 def social_app_client_id(sign_on: SignOnProvider) -> str:
-    return sign_on.client_id if sign_on.protocol == SignOnProvider.Protocol.OIDC else (
-        sign_on.organization.slug
+    return (
+        sign_on.client_id
+        if sign_on.protocol == SignOnProvider.Protocol.OIDC
+        else (sign_on.organization.slug)
     )
 
 
@@ -136,9 +138,7 @@ def sign_on_buttons(*, organization: Organization) -> list[dict[str, str]]:
     """What an organization's pages show: one "Sign in with <name>" per active provider, with
     the URL its form posts to (read in the organization's scope)."""
     sign_ons = SignOnProvider.objects.filter(organization=organization, is_active=True)
-    return [
-        {"name": s.name, "url": login_url(s, organization=organization)} for s in sign_ons
-    ]
+    return [{"name": s.name, "url": login_url(s, organization=organization)} for s in sign_ons]
 
 
 def login_url(sign_on: SignOnProvider, *, organization: Organization) -> str:
@@ -177,8 +177,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
     ) -> list[SocialApp]:
         return [
-            social_app(s)
-            for s in sign_on_list_for_allauth(provider=provider, client_id=client_id)
+            social_app(s) for s in sign_on_list_for_allauth(provider=provider, client_id=client_id)
         ]
 
     def is_email_verified(self, provider: Any, email: str) -> bool:

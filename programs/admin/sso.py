@@ -16,8 +16,9 @@ from ..admin_site import admin_site
 from ..models import SignOnProvider
 from ..sso import provider_id_of
 from .base import TenantAdmin, TenantFormMixin
+from .people import URL_FIELD_OVERRIDES
 
-SECRET_NEEDED = "OpenID Connect needs the client secret the identity provider gave you."
+SECRET_NEEDED = "OpenID Connect needs the client secret the identity provider gave you."  # noqa: S105 (a message)
 
 
 class SignOnProviderForm(TenantFormMixin):
@@ -52,6 +53,7 @@ class SignOnProviderForm(TenantFormMixin):
 @admin.register(SignOnProvider, site=admin_site)
 class SignOnProviderAdmin(TenantAdmin):
     form = SignOnProviderForm
+    formfield_overrides = URL_FIELD_OVERRIDES
     list_display = ("name", "protocol", "is_active", "membership_rule", "email_authentication")
     readonly_fields = ("secret_stored", "addresses_for_the_identity_provider")
     fieldsets = (
@@ -76,15 +78,19 @@ class SignOnProviderAdmin(TenantAdmin):
                 )
             },
         ),
-        ("Give these to the identity provider", {"fields": ("addresses_for_the_identity_provider",)}),
+        (
+            "Give these to the identity provider",
+            {"fields": ("addresses_for_the_identity_provider",)},
+        ),
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
         if "organization" in self.get_exclude(request, obj):
             first = fieldsets[0][1]["fields"]
-            fieldsets = ((None, {"fields": tuple(f for f in first if f != "organization")}),) + (
-                fieldsets[1:]
+            fieldsets = (
+                (None, {"fields": tuple(f for f in first if f != "organization")}),
+                *fieldsets[1:],
             )
         return fieldsets
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 SCHOOL = "ines.ortega@riverside.k12.ca.us"
 PERSONAL = "ines.ortega@fastmail.com"
-PASSWORD = "correct horse battery staple"  # noqa: S105 (the factories' password)
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from tests.factories import OrganizationFactory, StaffRoleFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 ADD = "/admin/programs/signonprovider/add/"
-SECRET = "s3cr3t-from-the-identity-provider"  # noqa: S105
+SECRET = "s3cr3t-from-the-identity-provider"
 
 
 @pytest.fixture
@@ -124,7 +124,10 @@ class TestAdmin:
     ) -> None:
         other = OrganizationFactory(slug="elsewhere")
         theirs = SignOnProvider(
-            organization=other, protocol="oidc", name="Theirs", server_url="https://x.example",
+            organization=other,
+            protocol="oidc",
+            name="Theirs",
+            server_url="https://x.example",
             client_id="theirs",
         )
         theirs.client_secret = "theirs"
@@ -136,9 +139,7 @@ class TestAdmin:
 
 
 class TestSecrets:
-    def test_a_secret_stored_under_another_key_is_unreadable_not_wrong(
-        self, settings: Any
-    ) -> None:
+    def test_a_secret_stored_under_another_key_is_unreadable_not_wrong(self, settings: Any) -> None:
         token = secrets.secret_encrypt(SECRET)
         settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
         with pytest.raises(secrets.SecretUnreadable):
@@ -150,7 +151,9 @@ class TestSecrets:
         token = secrets.secret_encrypt(SECRET)
         settings.FIELD_ENCRYPTION_KEYS = [new, old]
         assert secrets.secret_decrypt(token) == SECRET
-        assert Fernet(new.encode()).decrypt(secrets.secret_encrypt(SECRET).encode()) == SECRET.encode()
+        assert (
+            Fernet(new.encode()).decrypt(secrets.secret_encrypt(SECRET).encode()) == SECRET.encode()
+        )
 
 
 def provider(organization: Organization, name: str, **fields: Any) -> SignOnProvider:
@@ -186,12 +189,14 @@ class TestButtons:
         self, client: Client, riverside: Organization
     ) -> None:
         provider(riverside, "Riverside Google Workspace")
-        for url in ("/accounts/login/", "/accounts/login/?next=/me/badges/", "/accounts/login/?next=/o/nope/"):
+        for url in (
+            "/accounts/login/",
+            "/accounts/login/?next=/me/badges/",
+            "/accounts/login/?next=/o/nope/",
+        ):
             assert "Sign in with" not in client.get(url).content.decode()
 
-    def test_signed_in_people_see_no_buttons(
-        self, client: Client, riverside: Organization
-    ) -> None:
+    def test_signed_in_people_see_no_buttons(self, client: Client, riverside: Organization) -> None:
         provider(riverside, "Riverside Google Workspace")
         client.force_login(UserFactory())
         assert "Sign in with" not in client.get("/o/riverside/").content.decode()

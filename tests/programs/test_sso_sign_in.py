@@ -5,20 +5,14 @@ process, driven by a requests session as a browser would be."""
 from __future__ import annotations
 
 import pytest
-from django.core import mail
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from django.core import mail
 from pytest_django.live_server_helper import LiveServer
 
 from programs.models import AuditEvent, Membership, Organization, SignOnProvider, User
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tests.sso_idp.fixtures import (  # noqa: F401 (fixtures)
-    Browser,
-    identity_provider,
-    oidc_provider,
-    person,
-    saml_provider,
-)
+from tests.factories import OrganizationFactory, UserFactory
+from tests.sso_idp.fixtures import Browser, oidc_provider, person, saml_provider
 from tests.sso_idp.launch import IdentityProvider
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -141,7 +135,9 @@ class TestSAML:
             membership_rule=Rule.DOMAIN,
             membership_domains=["riverside.k12.ca.us"],
         )
-        identity_provider.set_people({"ben@riverside.k12.ca.us": person("ben@riverside.k12.ca.us", name="Ben Okafor")})
+        identity_provider.set_people(
+            {"ben@riverside.k12.ca.us": person("ben@riverside.k12.ca.us", name="Ben Okafor")}
+        )
         # when Ben signs in from the catalog
         browser = sign_in_from_catalog(
             live_server, riverside, "Riverside ClassLink", "ben@riverside.k12.ca.us"
@@ -264,7 +260,9 @@ class TestNoTakeover:
         gael: Organization,
     ) -> None:
         personal = UserFactory(email="ana.ruiz@gmail.com")
-        saml_provider(gael, identity_provider, email_domains=["gael.org"], email_authentication=True)
+        saml_provider(
+            gael, identity_provider, email_domains=["gael.org"], email_authentication=True
+        )
         identity_provider.set_people({"mallory": person("ana.ruiz@gmail.com", name="Mallory")})
         browser = sign_in_from_catalog(live_server, gael, "GAEL SAML", "mallory")
         self.assert_not_taken_over(browser, personal)

@@ -17,7 +17,7 @@ from .launch import IdentityProvider, identity_provider_running
 
 # Organizations whose OpenID Connect callback the provider knows (its client's redirect URIs).
 SLUGS = ("riverside", "gael", "elsewhere")
-PASSWORD = "idp password"  # noqa: S105
+PASSWORD = "idp password"
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +108,10 @@ class Browser:
         data.update(fields)
         action = form.action or self.page.url
         self.page = self.session.request(
-            (form.method or "GET").upper(), action, data=data, timeout=30,
+            (form.method or "GET").upper(),
+            action,
+            data=data,
+            timeout=30,
             headers={"Referer": self.page.url},
         )
         return self.page

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "tessera-test-client"
-CLIENT_SECRET = "tessera-test-client-secret-" + "s" * 20  # noqa: S105
+CLIENT_SECRET = "tessera-test-client-secret-" + "s" * 20
 
 
 @dataclass
@@ -109,7 +109,9 @@ Application.objects.update_or_create(client_id={client_id!r}, defaults=dict(
 
 
 @contextmanager
-def identity_provider_running(state: Path, *, redirect_uris: list[str]) -> Iterator[IdentityProvider]:
+def identity_provider_running(
+    state: Path, *, redirect_uris: list[str]
+) -> Iterator[IdentityProvider]:
     """Migrate, register the service provider's redirect URIs as an OIDC client, serve, and
     stop at the end."""
     state.mkdir(parents=True, exist_ok=True)

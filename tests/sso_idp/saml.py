@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 import xmlsec
@@ -107,7 +106,10 @@ def single_sign_on(request: HttpRequest) -> HttpResponse:
         },
         sign_response=False,
         sign_assertion=False,
-        **{k: arguments[k] for k in ("in_response_to", "destination", "sp_entity_id", "name_id_policy")},
+        **{
+            k: arguments[k]
+            for k in ("in_response_to", "destination", "sp_entity_id", "name_id_policy")
+        },
     )
     signed = base64.b64encode(sign_assertion(str(response))).decode()
     return HttpResponse(
@@ -129,5 +131,3 @@ def _issuer_of(saml_request: str) -> str:
     xml = zlib.decompress(base64.b64decode(saml_request), -15)
     issuer = etree.fromstring(xml).find(f"{ASSERTION}Issuer")
     return str(issuer.text).strip()
-
-

@@ -6,7 +6,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 STATE = Path(os.environ["IDP_STATE_DIR"])
 
-SECRET_KEY = "test-identity-provider-" + "x" * 40  # noqa: S105
+SECRET_KEY = "test-identity-provider-" + "x" * 40
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = [
