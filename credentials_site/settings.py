@@ -113,6 +113,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "programs.security.IdleSessionMiddleware",
     "credentials_site.tenancy.TenantScopeMiddleware",
+    # the sign-in pages' forms may be redirected to the organizations' identity providers
+    "programs.sso.SignOnFormActionMiddleware",
 ]
 
 ROOT_URLCONF = "credentials_site.urls"

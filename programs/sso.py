@@ -27,11 +27,13 @@ person a member where the provider's rule says so (an e-mail domain, or a claim'
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from credentials_site.tenancy import cross_organization
@@ -215,3 +217,53 @@ def after_sign_in(*, user: User, sociallogin: SocialLogin) -> None:
     membership_join_by_sign_on(
         sign_on=sign_on, user=user, verified_emails=verified, claims=claims_of(sociallogin)
     )
+
+
+# --- The pages that start a sign-in: their forms may go to the providers ----------------------
+
+FORM_ACTIONS_ATTR = "_sign_on_form_actions"
+
+
+def provider_origin(sign_on: SignOnProvider) -> str:
+    """Where a sign-in form's submission is redirected: the provider's origin (the issuer's for
+    OpenID Connect, whose authorization endpoint it hosts; the SSO URL's, or else the metadata's,
+    for SAML)."""
+    url = sign_on.server_url or sign_on.idp_sso_url or sign_on.idp_metadata_url
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def allow_form_actions(request: HttpRequest, sign_ons: Iterable[SignOnProvider]) -> None:
+    """Let this page's forms be redirected to these providers (``SignOnFormActionMiddleware``
+    adds them to the Content-Security-Policy's ``form-action``, which browsers enforce on the
+    redirect of a form's submission too)."""
+    origins = getattr(request, FORM_ACTIONS_ATTR, set())
+    origins.update(o for o in map(provider_origin, sign_ons) if o)
+    setattr(request, FORM_ACTIONS_ATTR, origins)
+
+
+class SignOnFormActionMiddleware:
+    """Adds the origins of the providers a page offers (``allow_form_actions``) to its
+    ``form-action``; and on allauth's own "continue to the provider" page
+    (``/accounts/oidc/<id>/login/``, ``/accounts/saml/<slug>/login/``), that provider's. After
+    ``csp.middleware.CSPMiddleware`` in ``MIDDLEWARE``."""
+
+    LOGIN_VIEWS = {"openid_connect_login": "provider_id", "saml_login": "organization_slug"}
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        match = getattr(request, "resolver_match", None)
+        response = self.get_response(request)
+        match = match or getattr(request, "resolver_match", None)
+        if match is not None and match.url_name in self.LOGIN_VIEWS:
+            key = match.kwargs.get(self.LOGIN_VIEWS[match.url_name], "")
+            provider = key if match.url_name == "openid_connect_login" else f"saml-{key}"
+            allow_form_actions(request, sign_on_list_for_allauth(provider=provider))
+        origins = getattr(request, FORM_ACTIONS_ATTR, None)
+        if origins:
+            update = dict(getattr(response, "_csp_update", None) or {})
+            update["form-action"] = [*update.get("form-action", []), *sorted(origins)]
+            response._csp_update = update  # type: ignore[attr-defined]  # django-csp's hook
+        return response

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from .. import selectors
 from ..models import Organization
-from ..sso import login_url, sign_on_list_for_allauth
+from ..sso import allow_form_actions, login_url, sign_on_list_for_allauth
 
 register = template.Library()
 
@@ -39,6 +39,7 @@ def sign_on_buttons(context: Any, organization: Organization | None = None) -> d
         for provider in ("oidc", "saml")
         for s in sign_on_list_for_allauth(provider=f"{provider}-{organization.slug}")
     ]
+    allow_form_actions(request, sign_ons)
     buttons = [{"name": s.name, "url": login_url(s, organization=organization)} for s in sign_ons]
     return {
         "buttons": buttons,

@@ -161,7 +161,7 @@ def provider(organization: Organization, name: str, **fields: Any) -> SignOnProv
         organization=organization,
         protocol=fields.pop("protocol", "oidc"),
         name=name,
-        server_url="https://idp.example",
+        server_url=fields.pop("server_url", "https://idp.example"),
         client_id=name,
         **fields,
     )
@@ -184,6 +184,25 @@ class TestButtons:
             assert "Sign in with Riverside Google Workspace" in page
             assert 'action="/accounts/oidc/oidc-riverside/login/"' in page
             assert "old provider" not in page and "Elsewhere" not in page
+
+    def test_their_forms_may_go_to_the_provider_and_nowhere_else(
+        self, client: Client, riverside: Organization
+    ) -> None:
+        # browsers apply form-action to the redirect of a form's submission: the button's POST
+        # is redirected to the provider, so its origin is allowed on the pages that show it
+        provider(riverside, "Riverside Google Workspace", server_url="https://idp.example/o")
+        provider(
+            OrganizationFactory(slug="elsewhere"), "Elsewhere", server_url="https://else.example"
+        )
+        for url in (
+            "/o/riverside/",
+            "/accounts/login/?next=/o/riverside/",
+            "/accounts/oidc/oidc-riverside/login/",
+        ):
+            policy = client.get(url)["Content-Security-Policy"]
+            assert "form-action 'self' https://idp.example;" in policy + ";", (url, policy)
+            assert "else.example" not in policy
+        assert "idp.example" not in client.get("/accounts/login/")["Content-Security-Policy"]
 
     def test_the_login_page_from_no_organization_shows_none(
         self, client: Client, riverside: Organization

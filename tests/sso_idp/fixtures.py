@@ -16,7 +16,7 @@ from programs.models import Organization, SignOnProvider
 from .launch import IdentityProvider, identity_provider_running
 
 # Organizations whose OpenID Connect callback the provider knows (its client's redirect URIs).
-SLUGS = ("riverside", "gael", "elsewhere")
+SLUGS = ("riverside", "gael", "elsewhere", "riverside-usd")
 PASSWORD = "idp password"
 
 
