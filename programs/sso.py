@@ -27,6 +27,7 @@ person a member where the provider's rule says so (an e-mail domain, or a claim'
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,7 +40,10 @@ from django.urls import reverse
 from credentials_site.tenancy import cross_organization
 
 from .models import Organization, SignOnProvider, User
+from .secrets import SecretUnreadable
 from .services.sso import email_in_domains, membership_join_by_sign_on
+
+logger = logging.getLogger(__name__)
 
 BY_PROVIDER_ID = "an organization's sign-in providers, found by allauth's provider id"
 PROTOCOL_PROVIDER = {
@@ -178,9 +182,19 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
     ) -> list[SocialApp]:
-        return [
-            social_app(s) for s in sign_on_list_for_allauth(provider=provider, client_id=client_id)
-        ]
+        """The apps allauth asks for by provider, provider id or client id. Asked for every app
+        (to list "connect a third-party account" choices), none: an organization's providers
+        are offered on its own pages. A provider whose secret no key decrypts is left out (its
+        sign-in answers 404; the admin says to enter the secret again)."""
+        if provider is None and client_id is None:
+            return []
+        apps = []
+        for sign_on in sign_on_list_for_allauth(provider=provider, client_id=client_id):
+            try:
+                apps.append(social_app(sign_on))
+            except SecretUnreadable:
+                logger.error("The client secret of sign-on provider %s is unreadable", sign_on.pk)
+        return apps
 
     def is_email_verified(self, provider: Any, email: str) -> bool:
         """Force "verified" on SAML addresses in the provider's domains (OIDC says it itself)."""

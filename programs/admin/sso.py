@@ -8,15 +8,25 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from ..admin_site import admin_site
 from ..models import SignOnProvider
+from ..secrets import SecretUnreadable
 from ..sso import provider_id_of
 from .base import TenantAdmin, TenantFormMixin
 from .people import URL_FIELD_OVERRIDES
+
+
+def _formfield(field: models.Field[Any, Any], **kwargs: Any) -> Any:
+    """Model fields as form fields, addresses typed without a scheme taken as https://."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
 
 SECRET_NEEDED = "OpenID Connect needs the client secret the identity provider gave you."  # noqa: S105 (a message)
 
@@ -33,6 +43,7 @@ class SignOnProviderForm(TenantFormMixin):
     class Meta:
         model = SignOnProvider
         exclude = ("client_secret_encrypted",)
+        formfield_callback = _formfield
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -96,7 +107,13 @@ class SignOnProviderAdmin(TenantAdmin):
 
     @admin.display(description="secret stored")
     def secret_stored(self, obj: SignOnProvider) -> str:
-        return "yes (encrypted)" if obj.client_secret_encrypted else "no"
+        if not obj.client_secret_encrypted:
+            return "no"
+        try:
+            obj.client_secret  # noqa: B018 (decrypts, or says why not)
+        except SecretUnreadable as error:
+            return f"unreadable: {error}"
+        return "yes (encrypted)"
 
     @admin.display(description="addresses")
     def addresses_for_the_identity_provider(self, obj: SignOnProvider) -> str:

@@ -139,6 +139,19 @@ class TestAdmin:
 
 
 class TestSecrets:
+    def test_a_secret_no_key_reads_is_said_in_the_admin_and_its_sign_in_is_not_found(
+        self, program_admin: User, riverside: Organization, settings: Any
+    ) -> None:
+        # given a provider whose secret was stored under a key since replaced
+        sign_on = provider(riverside, "Riverside Google Workspace")
+        settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+        # then the admin says so, and its sign-in is not found rather than failing
+        page = admin_client(program_admin).get(
+            f"/admin/programs/signonprovider/{sign_on.pk}/change/"
+        )
+        assert "unreadable: This secret was stored under another key" in page.content.decode()
+        assert Client().post("/accounts/oidc/oidc-riverside/login/").status_code == 404
+
     def test_a_secret_stored_under_another_key_is_unreadable_not_wrong(self, settings: Any) -> None:
         token = secrets.secret_encrypt(SECRET)
         settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
