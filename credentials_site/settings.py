@@ -251,6 +251,7 @@ ACCOUNT_FORMS = {"login": "programs.security.LoginForm"}
 # Each organization's identity providers (programs.models_sso.SignOnProvider) are allauth apps,
 # built at sign-in by the adapter with the client secret decrypted then (programs/secrets.py).
 SOCIALACCOUNT_ADAPTER = "programs.sso.SocialAccountAdapter"
+MIN_SSO_SECRET_LENGTH = 32
 SOCIALACCOUNT_AUTO_SIGNUP = True
 # Reaching an existing account by e-mail is decided per provider (its verified e-mail, in the
 # domains the organization trusts it for: SocialAccountAdapter.can_authenticate_by_email); once
@@ -259,9 +260,13 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
-# Fernet keys for secrets stored in the database (comma-separated, the first encrypts);
-# unset: one key derived from SECRET_KEY.
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Secrets (32+ characters, comma-separated; the first encrypts, all decrypt) from which the keys
+# that encrypt the providers' client secrets are derived (programs/secrets.py). Unset: SECRET_KEY.
+SSO_SECRET_KEYS = env.list("SSO_SECRET_KEYS", default=[])
+if any(len(secret) < MIN_SSO_SECRET_LENGTH for secret in SSO_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        f"Each of SSO_SECRET_KEYS must be at least {MIN_SSO_SECRET_LENGTH} characters long."
+    )
 
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

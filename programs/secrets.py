@@ -1,10 +1,11 @@
 """Secrets stored encrypted at rest (an identity provider's client secret).
 
-Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) with the keys of
-``settings.FIELD_ENCRYPTION_KEYS`` (environment ``FIELD_ENCRYPTION_KEYS``, comma-separated
-Fernet keys, the first encrypts, every one decrypts: add a new key in front to rotate). When it
-is unset the one key is derived from ``SECRET_KEY`` (HKDF-SHA256), so changing ``SECRET_KEY``
-then makes the stored secrets unreadable: the admin asks for them again.
+Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``), as the badge signing keys are, with
+one Fernet key derived (HKDF-SHA256) from each of ``settings.SSO_SECRET_KEYS`` (environment
+``SSO_SECRET_KEYS``, comma-separated secrets of 32+ characters): the first encrypts, every one
+decrypts, so a new secret is put in front to rotate. Unset, the one secret is ``SECRET_KEY``;
+changing it then makes the stored client secrets unreadable, which the admin says (enter them
+again).
 """
 
 from __future__ import annotations
@@ -22,19 +23,18 @@ class SecretUnreadable(Exception):
     """A stored secret that none of the keys decrypts (the keys changed)."""
 
 
-def _derived_key(secret_key: str) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"tessera field encryption")
-    return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode()))
+def _derived_key(secret: str) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"tessera-sso-secrets")
+    return base64.urlsafe_b64encode(hkdf.derive(secret.encode()))
 
 
 @cache
-def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
-    material = [k.encode() for k in keys] or [_derived_key(secret_key)]
-    return MultiFernet([Fernet(k) for k in material])
+def _fernet(secrets: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(_derived_key(secret)) for secret in secrets])
 
 
 def _current() -> MultiFernet:
-    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS), settings.SECRET_KEY)
+    return _fernet(tuple(settings.SSO_SECRET_KEYS or [settings.SECRET_KEY]))
 
 
 def secret_encrypt(value: str) -> str:
