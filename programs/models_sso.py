@@ -68,6 +68,7 @@ class SignOnProvider(TenantModel):
     # --- Trust and membership
     email_domains = ArrayField(
         models.CharField(max_length=200),
+        verbose_name="e-mail domains",
         default=list,
         blank=True,
         validators=[_domain_list],
@@ -109,6 +110,7 @@ class SignOnProvider(TenantModel):
             )
         ]
         ordering = ["protocol"]
+        verbose_name = "sign-on provider"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_protocol_display()})"
