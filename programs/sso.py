@@ -50,8 +50,8 @@ PROTOCOL_PROVIDER = {
     SignOnProvider.Protocol.OIDC: "openid_connect",
     SignOnProvider.Protocol.SAML: "saml",
 }
-# SAML attributes: the common names first (the OIDs of eduPerson / inetOrgPerson), then
-# Microsoft's and allauth's defaults.
+# Where a SAML assertion's attributes are read from: the short names, the OIDs (inetOrgPerson),
+# and Microsoft's claim URIs. The NameID is the subject unless ``subject-id`` is sent.
 SAML_ATTRIBUTES = {
     "uid": ["urn:oasis:names:tc:SAML:attribute:subject-id"],
     "email": [
@@ -140,13 +140,6 @@ def social_app_client_id(sign_on: SignOnProvider) -> str:
     )
 
 
-def sign_on_buttons(*, organization: Organization) -> list[dict[str, str]]:
-    """What an organization's pages show: one "Sign in with <name>" per active provider, with
-    the URL its form posts to (read in the organization's scope)."""
-    sign_ons = SignOnProvider.objects.filter(organization=organization, is_active=True)
-    return [{"name": s.name, "url": login_url(s, organization=organization)} for s in sign_ons]
-
-
 def login_url(sign_on: SignOnProvider, *, organization: Organization) -> str:
     if sign_on.protocol == SignOnProvider.Protocol.SAML:
         return reverse("saml_login", kwargs={"organization_slug": organization.slug})
@@ -202,6 +195,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if sign_on is None or sign_on.protocol != SignOnProvider.Protocol.SAML:
             return False
         return email_in_domains(email, sign_on.email_domains)
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        """A provider vouches only for its own domains: an address outside them is taken as
+        unverified (to be confirmed by e-mail), even when the provider says otherwise."""
+        sign_on = sign_on_of_app(sociallogin.provider.app)
+        if sign_on is not None and sign_on.email_domains:
+            for address in sociallogin.email_addresses:
+                if not email_in_domains(address.email, sign_on.email_domains):
+                    address.verified = False
 
     def can_authenticate_by_email(self, login: SocialLogin, email: str) -> bool:
         """Only a provider the organization trusts by e-mail, for its own domains."""

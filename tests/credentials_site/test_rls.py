@@ -35,7 +35,14 @@ from credentials_site.db.rls import (
 )
 from credentials_site.tenancy import cross_organization, tenant_scope
 from programs import selectors as program_selectors
-from programs.models import EvidenceRequirement, FocusArea, Organization, StaffRole, User
+from programs.models import (
+    EvidenceRequirement,
+    FocusArea,
+    Organization,
+    SignOnProvider,
+    StaffRole,
+    User,
+)
 from reviews import access
 from reviews.models import CalibrationAttempt, CalibrationExemplar, ConflictOfInterest
 from submissions import dashboard
@@ -246,6 +253,9 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         key = SigningKey.objects.get(organization=organization)
         KeyCompromise.objects.create(organization=organization, key=key, replacement=key)
         IssueFailure.objects.create(organization=organization, error="A test failure.")
+        SignOnProvider.objects.create(
+            organization=organization, protocol="saml", name="IdP", idp_entity_id="https://idp"
+        )
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
     return gael, riverside

@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.core import mail
+from django.core.cache import cache
 from pytest_django.live_server_helper import LiveServer
 
 from programs.models import AuditEvent, Membership, Organization, SignOnProvider, User
@@ -18,6 +19,13 @@ from tests.sso_idp.launch import IdentityProvider
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Rule = SignOnProvider.MembershipRule
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits() -> None:
+    """allauth limits the e-mails it sends per address (in Redis, which outlives a test): each
+    test starts with none sent."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -151,6 +159,26 @@ class TestSAML:
         assert SocialAccount.objects.get(user=ben).provider == "saml-riverside"
         assert Membership.objects.get(user=ben).organization == riverside
 
+    def test_the_idp_configured_by_its_metadata_url(
+        self, live_server: LiveServer, identity_provider: IdentityProvider, riverside: Organization
+    ) -> None:
+        # given Riverside's SAML provider given by its metadata address alone
+        saml_provider(
+            riverside,
+            identity_provider,
+            name="Riverside ClassLink",
+            idp_sso_url="",
+            idp_x509_cert="",
+            idp_metadata_url=identity_provider.saml_entity_id,
+            email_domains=["riverside.k12.ca.us"],
+        )
+        identity_provider.set_people({"ben@riverside.k12.ca.us": person("ben@riverside.k12.ca.us")})
+        # when Ben signs in, then he is in
+        browser = sign_in_from_catalog(
+            live_server, riverside, "Riverside ClassLink", "ben@riverside.k12.ca.us"
+        )
+        assert browser.signed_in_email() == "ben@riverside.k12.ca.us"
+
     def test_membership_by_attribute(
         self, live_server: LiveServer, identity_provider: IdentityProvider, gael: Organization
     ) -> None:
@@ -279,3 +307,27 @@ class TestNoTakeover:
         user.refresh_from_db()
         assert user.full_name != "Mallory"
         assert User.objects.filter(email__iexact=user.email).count() == 1
+
+
+class TestForeignAddressOnANewAccount:
+    def test_an_address_outside_the_providers_domains_must_be_confirmed_by_e_mail(
+        self, live_server: LiveServer, identity_provider: IdentityProvider, riverside: Organization
+    ) -> None:
+        # given Riverside's provider, the authority for its own domain only
+        oidc_provider(
+            riverside,
+            identity_provider,
+            email_domains=["riverside.k12.ca.us"],
+            membership_rule=Rule.DOMAIN,
+            membership_domains=["gmail.com"],  # (a careless rule: still no membership below)
+        )
+        # when it asserts a verified Gmail address for someone new here
+        identity_provider.set_people({"someone": person("someone.new@gmail.com")})
+        browser = sign_in_from_catalog(live_server, riverside, "RUSD accounts", "someone")
+        # then the address is not taken as verified: confirm it first, nothing signed in
+        assert browser.page is not None
+        assert browser.page.url.endswith("/accounts/confirm-email/")
+        assert browser.signed_in_email() is None
+        assert not EmailAddress.objects.get(email="someone.new@gmail.com").verified
+        assert [m.to for m in mail.outbox] == [["someone.new@gmail.com"]]
+        assert not Membership.objects.exists()

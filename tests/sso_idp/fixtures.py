@@ -55,10 +55,12 @@ def saml_provider(
         organization=organization,
         protocol=SignOnProvider.Protocol.SAML,
         name=fields.pop("name", f"{organization.short_name} SAML"),
-        idp_entity_id=idp.saml_entity_id,
-        idp_sso_url=idp.saml_sso_url,
-        idp_x509_cert=idp.saml_cert,
-        **fields,
+        **{
+            "idp_entity_id": idp.saml_entity_id,
+            "idp_sso_url": idp.saml_sso_url,
+            "idp_x509_cert": idp.saml_cert,
+            **fields,
+        },
     )
     sign_on.full_clean()
     sign_on.save()

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
+from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
 from saml2.server import Server
 
@@ -28,7 +29,7 @@ def entity_id(request: HttpRequest) -> str:
     return request.build_absolute_uri("/saml/metadata/")
 
 
-def _server(request: HttpRequest, sp_metadata: str) -> Server:
+def _config(request: HttpRequest, sp_metadata: str | None = None) -> IdPConfig:
     config = IdPConfig()
     config.load(
         {
@@ -45,13 +46,23 @@ def _server(request: HttpRequest, sp_metadata: str) -> Server:
                     "policy": {"default": {"lifetime": {"minutes": 5}}},
                 }
             },
-            "metadata": {"inline": [sp_metadata]},
+            **({"metadata": {"inline": [sp_metadata]}} if sp_metadata else {}),
             "key_file": str(settings.SAML_KEY_FILE),
             "cert_file": str(settings.SAML_CERT_FILE),
             "crypto_backend": "XMLSecurity",
         }
     )
-    return Server(config=config)
+    return config
+
+
+def _server(request: HttpRequest, sp_metadata: str) -> Server:
+    return Server(config=_config(request, sp_metadata))
+
+
+def metadata(request: HttpRequest) -> HttpResponse:
+    """The IdP's metadata (entity ID, SSO endpoint, signing certificate), unsigned."""
+    document = create_metadata_string(None, config=_config(request), sign=False)
+    return HttpResponse(document, content_type="application/samlmetadata+xml")
 
 
 def sign_assertion(response_xml: str) -> bytes:
