@@ -45,7 +45,8 @@ from .services.sso import email_in_domains, membership_join_by_sign_on
 
 logger = logging.getLogger(__name__)
 
-BY_PROVIDER_ID = "an organization's sign-in providers, found by allauth's provider id"
+# The sign-in URLs (/accounts/…) belong to no organization: the provider's id names it.
+BY_PROVIDER_ID = "an organization's sign-in providers, for its sign-in pages and allauth"
 PROTOCOL_PROVIDER = {
     SignOnProvider.Protocol.OIDC: "openid_connect",
     SignOnProvider.Protocol.SAML: "saml",
@@ -138,6 +139,13 @@ def social_app_client_id(sign_on: SignOnProvider) -> str:
         if sign_on.protocol == SignOnProvider.Protocol.OIDC
         else (sign_on.organization.slug)
     )
+
+
+def sign_on_list_for_organization(*, organization: Organization) -> list[SignOnProvider]:
+    """The organization's active providers, for the buttons of its pages and of the login page
+    reached from them (one query)."""
+    with cross_organization(BY_PROVIDER_ID):
+        return list(SignOnProvider.objects.filter(organization=organization, is_active=True))
 
 
 def login_url(sign_on: SignOnProvider, *, organization: Organization) -> str:

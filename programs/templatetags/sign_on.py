@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from .. import selectors
 from ..models import Organization
-from ..sso import allow_form_actions, login_url, sign_on_list_for_allauth
+from ..sso import allow_form_actions, login_url, sign_on_list_for_organization
 
 register = template.Library()
 
@@ -34,11 +34,7 @@ def sign_on_buttons(context: Any, organization: Organization | None = None) -> d
         organization = selectors.organization_get_public(slug=match["slug"]) if match else None
         if organization is None:
             return {"buttons": []}
-    sign_ons = [
-        s
-        for provider in ("oidc", "saml")
-        for s in sign_on_list_for_allauth(provider=f"{provider}-{organization.slug}")
-    ]
+    sign_ons = sign_on_list_for_organization(organization=organization)
     allow_form_actions(request, sign_ons)
     buttons = [{"name": s.name, "url": login_url(s, organization=organization)} for s in sign_ons]
     return {

@@ -329,7 +329,7 @@ NAMED_BYPASSES = {
     "the public catalogs' credential counts": {"programs"},
     "a platform sweep of every organization's evidence in storage": {"submissions"},
     "the demo data, in several organizations": {"programs"},
-    "an organization's sign-in providers, found by allauth's provider id": {"programs"},
+    "an organization's sign-in providers, for its sign-in pages and allauth": {"programs"},
     "migrations": {"credentials_site"},
 }
 
