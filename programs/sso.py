@@ -261,7 +261,7 @@ def allow_form_actions(request: HttpRequest, sign_ons: Iterable[SignOnProvider])
     """Let this page's forms be redirected to these providers (``SignOnFormActionMiddleware``
     adds them to the Content-Security-Policy's ``form-action``, which browsers enforce on the
     redirect of a form's submission too)."""
-    origins = getattr(request, FORM_ACTIONS_ATTR, set())
+    origins: set[str] = getattr(request, FORM_ACTIONS_ATTR, set())
     origins.update(o for o in map(provider_origin, sign_ons) if o)
     setattr(request, FORM_ACTIONS_ATTR, origins)
 
