@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.http import HttpRequest, HttpResponse
@@ -221,6 +222,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             and sign_on.email_authentication
             and email_in_domains(email, sign_on.email_domains)
         )
+
+    def authenticate_by_email(self, sociallogin: SocialLogin) -> tuple[Any, str] | None:
+        """Only an account on which the address is verified: one that merely typed it (and
+        never confirmed it) is not the address's owner."""
+        found = super().authenticate_by_email(sociallogin)
+        if found is None:
+            return None
+        user, email = found
+        if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
+            return None
+        return user, email
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> User:
         user: User = super().populate_user(request, sociallogin, data)

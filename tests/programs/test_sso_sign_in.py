@@ -261,6 +261,27 @@ class TestNoTakeover:
         browser = sign_in_from_catalog(live_server, riverside, "RUSD accounts", "mallory")
         self.assert_not_taken_over(browser, existing)
 
+    def test_an_account_that_never_confirmed_the_address_is_not_reached(
+        self,
+        live_server: LiveServer,
+        identity_provider: IdentityProvider,
+        riverside: Organization,
+        existing: User,
+    ) -> None:
+        # given an account that typed Ana's school address but never confirmed it
+        EmailAddress.objects.filter(user=existing).update(verified=False)
+        oidc_provider(
+            riverside,
+            identity_provider,
+            email_domains=["riverside.k12.ca.us"],
+            email_authentication=True,
+        )
+        # when the real Ana signs in with the district's provider
+        identity_provider.set_people({"ana": person("ana@riverside.k12.ca.us")})
+        browser = sign_in_from_catalog(live_server, riverside, "RUSD accounts", "ana")
+        # then she is not put into that account
+        self.assert_not_taken_over(browser, existing)
+
     def test_a_verified_address_outside_the_providers_domains_does_not(
         self,
         live_server: LiveServer,
