@@ -26,6 +26,7 @@ def sign_on_buttons(context: Any, organization: Organization | None = None) -> d
     request = context["request"]
     if request.user.is_authenticated:
         return {"buttons": []}
+    on_login_page = organization is None
     if organization is not None:
         next_url = request.get_full_path()
     else:
@@ -41,5 +42,6 @@ def sign_on_buttons(context: Any, organization: Organization | None = None) -> d
         "buttons": buttons,
         "organization": organization,
         "next_url": next_url,
+        "on_login_page": on_login_page,
         "login_url": reverse("account_login"),
     }

@@ -196,6 +196,7 @@ class TestButtons:
             assert "Sign in with Riverside Google Workspace" in page
             assert 'action="/accounts/oidc/oidc-riverside/login/"' in page
             assert "old provider" not in page and "Elsewhere" not in page
+        assert "Or sign in with your RUSD account:" in login
 
     def test_their_forms_may_go_to_the_provider_and_nowhere_else(
         self, client: Client, riverside: Organization
