@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "credentials_site",
     "programs",
     "submissions",
@@ -110,6 +113,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "programs.security.IdleSessionMiddleware",
     "credentials_site.tenancy.TenantScopeMiddleware",
+    # the sign-in pages' forms may be redirected to the organizations' identity providers
+    "programs.sso.SignOnFormActionMiddleware",
 ]
 
 ROOT_URLCONF = "credentials_site.urls"
@@ -241,6 +246,27 @@ SESSION_COOKIE_AGE = max(
 )
 ACCOUNT_SESSION_REMEMBER = None  # the login form asks "Remember me", saying for how long
 ACCOUNT_FORMS = {"login": "programs.security.LoginForm"}
+
+# --- Single sign-on (django-allauth socialaccount; programs/sso.py) ----------------------------
+# Each organization's identity providers (programs.models_sso.SignOnProvider) are allauth apps,
+# built at sign-in by the adapter with the client secret decrypted then (programs/secrets.py).
+SOCIALACCOUNT_ADAPTER = "programs.sso.SocialAccountAdapter"
+MIN_SSO_SECRET_LENGTH = 32
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# Reaching an existing account by e-mail is decided per provider (its verified e-mail, in the
+# domains the organization trusts it for: SocialAccountAdapter.can_authenticate_by_email); once
+# reached, the provider's account is linked to it.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# Secrets (32+ characters, comma-separated; the first encrypts, all decrypt) from which the keys
+# that encrypt the providers' client secrets are derived (programs/secrets.py). Unset: SECRET_KEY.
+SSO_SECRET_KEYS = env.list("SSO_SECRET_KEYS", default=[])
+if any(len(secret) < MIN_SSO_SECRET_LENGTH for secret in SSO_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        f"Each of SSO_SECRET_KEYS must be at least {MIN_SSO_SECRET_LENGTH} characters long."
+    )
 
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

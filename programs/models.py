@@ -695,3 +695,6 @@ from .models_access import (  # noqa: E402, F401
     MembershipRequest,
     OrganizationToken,
 )
+
+# Single sign-on: its own module (imported here so the app's models are found in one place).
+from .models_sso import SignOnProvider  # noqa: E402, F401

@@ -123,6 +123,16 @@ class AccountAdapter(DefaultAccountAdapter):
             services.membership_join_by_domain_everywhere(user=email_address.user)
         return confirmed
 
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse:
+        """After a sign-in through an organization's identity provider, the membership its
+        rule gives (programs/sso.py)."""
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None:
+            from .sso import after_sign_in
+
+            after_sign_in(user=user, sociallogin=sociallogin)
+        return super().post_login(request, user, **kwargs)  # type: ignore[no-any-return]
+
 
 class LoginForm(allauth_forms.LoginForm):
     """allauth's login form (``ACCOUNT_FORMS["login"]``), saying what "Remember me" keeps."""

@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import access, catalog, credentials, people, roster
+from . import access, catalog, credentials, people, roster, sso
 from .base import (
     NestedTenantAdmin,
     TenantAdmin,
@@ -27,4 +27,5 @@ __all__ = [
     "people",
     "roster",
     "safe_field_classes",
+    "sso",
 ]

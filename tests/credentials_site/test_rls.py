@@ -43,6 +43,7 @@ from programs.models import (
     Organization,
     OrganizationToken,
     RosterImport,
+    SignOnProvider,
     StaffRole,
     User,
 )
@@ -274,6 +275,9 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         MemberEmailDomain.objects.create(
             organization=organization, domain=f"{organization.slug}.org"
         )
+        SignOnProvider.objects.create(
+            organization=organization, protocol="saml", name="IdP", idp_entity_id="https://idp"
+        )
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
     return gael, riverside
@@ -347,6 +351,7 @@ NAMED_BYPASSES = {
     "the public catalogs' credential counts": {"programs"},
     "a platform sweep of every organization's evidence in storage": {"submissions"},
     "the demo data, in several organizations": {"programs"},
+    "an organization's sign-in providers, for its sign-in pages and allauth": {"programs"},
     "migrations": {"credentials_site"},
     "an organization's API token, found by its hash": {"programs"},
     "organizations that admit members by a verified e-mail's domain": {"programs"},

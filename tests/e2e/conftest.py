@@ -45,6 +45,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from programs.demo_data.people import DEMO_PASSWORD
 from tests.e2e.data import record_video
+from tests.sso_idp.fixtures import identity_provider  # the test OIDC/SAML provider
 from tests.worker import running_worker
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -65,6 +66,9 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 # Fail fast: a journey waits for what a person would see within seconds.
 TIMEOUT_MS = 15_000
+
+
+__all__ = ["identity_provider"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
