@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -353,6 +353,15 @@ class Credential(TenantModel):
         )
 
 
+# The catalog's text search configuration and weights (programs.selectors searches with the same).
+SEARCH_CONFIG = "english"
+SEARCH_VECTOR = (
+    SearchVector("title", weight="A", config=SEARCH_CONFIG)
+    + SearchVector("competency", weight="B", config=SEARCH_CONFIG)
+    + SearchVector("summary", weight="C", config=SEARCH_CONFIG)
+)
+
+
 class CredentialVersion(TenantModel):
     """Everything a person reads before applying, frozen once published."""
 
@@ -430,6 +439,15 @@ class CredentialVersion(TenantModel):
         default=1, choices=[(1, "One reviewer"), (2, "Two reviewers (double review)")]
     )
     max_attempts = models.PositiveSmallIntegerField(default=3)
+    # What catalog search matches, weighted (title A, competency B, summary C): computed and
+    # stored by PostgreSQL when a row is written (to_tsvector with a fixed configuration is
+    # immutable), indexed below. A query reads it instead of parsing every version's text.
+    search_vector = models.GeneratedField(
+        expression=SEARCH_VECTOR,
+        output_field=SearchVectorField(),
+        db_persist=True,
+        editable=False,
+    )
 
     class Meta:
         constraints = [
@@ -442,10 +460,7 @@ class CredentialVersion(TenantModel):
             ),
         ]
         indexes = [
-            GinIndex(
-                SearchVector("title", "summary", "competency", config="english"),
-                name="credentialversion_search",
-            ),
+            GinIndex(fields=["search_vector"], name="credentialversion_tsv"),
         ]
         ordering = ["credential", "-number"]
 

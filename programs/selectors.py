@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from credentials_site.tenancy import cross_organization
 
 from .models import (
+    SEARCH_CONFIG,
     Audience,
     Category,
     Credential,
@@ -128,7 +129,14 @@ def credential_list_published(
     *, organization: Organization, filters: CatalogFilters | None = None
 ) -> QuerySet[Credential]:
     """Published credentials of one organization, with what a catalog card shows, in a fixed
-    number of queries."""
+    number of queries; with a search, the best matches first.
+
+    Search reads the version's stored, GIN-indexed ``search_vector`` (``websearch`` syntax,
+    English stemming; title, competency and summary weighted in that order). The category and
+    audience filters are ``EXISTS`` tests, so a credential is one row whatever it matches: the
+    list needs no ``DISTINCT`` and a window count over it is the number of credentials
+    (``credentials_site.pagination.WindowCountPaginator``).
+    """
     filters = filters or CatalogFilters()
     qs = Credential.objects.filter(
         organization=organization, status=Credential.Status.PUBLISHED
@@ -136,27 +144,38 @@ def credential_list_published(
     if filters.focus_area:
         qs = qs.filter(current_version__focus_area__slug=filters.focus_area)
     if filters.category:
-        qs = qs.filter(current_version__categories__slug=filters.category)
+        qs = qs.filter(
+            Exists(
+                Category.objects.filter(
+                    organization=organization,
+                    slug=filters.category,
+                    versions=OuterRef("current_version_id"),
+                )
+            )
+        )
     if filters.level:
         qs = qs.filter(current_version__level=filters.level)
     if filters.audience:
-        qs = qs.filter(current_version__audiences__slug=filters.audience)
+        qs = qs.filter(
+            Exists(
+                Audience.objects.filter(
+                    organization=organization,
+                    slug=filters.audience,
+                    versions=OuterRef("current_version_id"),
+                )
+            )
+        )
+    ordering = ["current_version__focus_area__position", "position", "current_version__title"]
     if filters.q:
-        matching = CredentialVersion.objects.annotate(
-            search=SearchVector("title", "summary", "competency", config="english")
-        ).filter(
-            organization=organization,
-            search=SearchQuery(filters.q, search_type="websearch", config="english"),
+        query = SearchQuery(filters.q, search_type="websearch", config=SEARCH_CONFIG)
+        qs = qs.filter(current_version__search_vector=query).annotate(
+            rank=SearchRank(F("current_version__search_vector"), query)
         )
-        qs = qs.filter(current_version__in=matching.values("pk"))
-    return (
-        qs.distinct()
-        .prefetch_related(
-            Prefetch("current_version__categories", queryset=Category.objects.all()),
-            Prefetch("current_version__audiences", queryset=Audience.objects.all()),
-        )
-        .order_by("current_version__focus_area__position", "position", "current_version__title")
-    )
+        ordering = ["-rank", *ordering]
+    return qs.prefetch_related(
+        Prefetch("current_version__categories", queryset=Category.objects.all()),
+        Prefetch("current_version__audiences", queryset=Audience.objects.all()),
+    ).order_by(*ordering)
 
 
 def focus_area_list(*, organization: Organization) -> QuerySet[FocusArea]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from credentials_site.pagination import WindowCountPaginator
 from credentials_site.tenancy import request_organization
 
 from . import selectors
@@ -29,7 +29,7 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
         q=request.GET.get("q", "").strip()[:200],
     )
     credentials = selectors.credential_list_published(organization=organization, filters=filters)
-    page = Paginator(credentials, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(credentials, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
