@@ -40,7 +40,6 @@ if str(BASE_DIR) not in sys.path:
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
 import importlib.util  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -61,7 +60,8 @@ from credentials_site import devstack  # noqa: E402
 def _load_issue_benchmark() -> Any:
     """``benchmarks/issue.py`` as a module: its Django stack and its approved applications."""
     spec = importlib.util.spec_from_file_location("bench_issue", HERE / "issue.py")
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError("benchmarks/issue.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -407,6 +407,12 @@ def measure(base: str, all_pages: list[Page], *, seconds: float, cookie: str, tm
         )
 
 
+def measured(page: Page) -> tuple[Result, Result]:
+    if page.single is None or page.eight is None:
+        raise BenchmarkError(f"{page.name} was not measured")
+    return page.single, page.eight
+
+
 def load_average() -> str:
     with contextlib.suppress(OSError):
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -447,17 +453,16 @@ def main(argv: list[str] | None = None) -> int:
         say(f"failed: {error}")
         return 2
 
-    floor = all_pages[0].eight
-    assert floor is not None
+    floor = measured(all_pages[0])[1]
     print()
     print("| page | p50 / p95 / p99 ms at 1 | requests/s at 8 | share of the floor |")
     print("|---|---|---|---|")
     for page in all_pages:
-        assert page.single is not None and page.eight is not None
-        share = 100 * page.eight.rate / floor.rate
+        single, eight = measured(page)
+        share = 100 * eight.rate / floor.rate
         print(
-            f"| {page.name} | {page.single.p50:.1f} / {page.single.p95:.1f} / "
-            f"{page.single.p99:.1f} | {page.eight.rate:,.0f} | {share:.1f} % |"
+            f"| {page.name} | {single.p50:.1f} / {single.p95:.1f} / "
+            f"{single.p99:.1f} | {eight.rate:,.0f} | {share:.1f} % |"
         )
     print()
     by_name = {page.name: page for page in all_pages}
