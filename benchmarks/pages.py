@@ -407,6 +407,66 @@ def measure(base: str, all_pages: list[Page], *, seconds: float, cookie: str, tm
         )
 
 
+def profile_in_process(world: World, all_pages: list[Page], *, runs: int, sort: str) -> None:
+    """``runs`` requests of each page through ``django.test.Client`` in this process (DEBUG off):
+    median wall and CPU time, SQL statements and their time; then a cProfile of them all."""
+    import cProfile
+    import io
+    import pstats
+    import statistics
+
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    client = Client()
+    urls = override_settings(ROOT_URLCONF="benchmarks.pages_urls")  # the floor's URL too
+    urls.enable()
+    name, value = world.cookie.split("=", 1)
+    profiler = cProfile.Profile()
+    for page in all_pages:
+        client.cookies.clear()
+        if page.signed_in:
+            client.cookies[name] = value
+        sql: dict[str, Any] = {"n": 0, "seconds": 0.0, "each": []}
+
+        def count(execute: Any, *args: Any, sql: dict[str, Any] = sql) -> Any:
+            began = time.perf_counter()
+            try:
+                return execute(*args)
+            finally:
+                spent = time.perf_counter() - began
+                sql["n"] += 1
+                sql["seconds"] += spent
+                sql["each"].append((spent, " ".join(str(args[0]).split())[:140]))
+
+        walls, cpus = [], []
+        for i in range(runs + 3):
+            sql.update(n=0, seconds=0.0, each=[])
+            with connection.execute_wrapper(count):
+                if i >= 3:
+                    profiler.enable()
+                began, began_cpu = time.perf_counter(), time.process_time()
+                response = client.get(page.path)
+                wall, cpu = time.perf_counter() - began, time.process_time() - began_cpu
+                profiler.disable()
+            if response.status_code != 200:
+                raise BenchmarkError(f"{page.name}: {response.status_code}")
+            if i >= 3:
+                walls.append(wall)
+                cpus.append(cpu)
+        say(
+            f"{page.name}: median {1000 * statistics.median(walls):.1f} ms "
+            f"(CPU {1000 * statistics.median(cpus):.1f} ms), {sql['n']} statements "
+            f"taking {1000 * sql['seconds']:.1f} ms"
+        )
+        for spent, statement in sql["each"]:
+            say(f"  {1000 * spent:5.2f} ms  {statement}")
+    urls.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(45)
+    print(out.getvalue())
+
+
 def measured(page: Page) -> tuple[Result, Result]:
     if page.single is None or page.eight is None:
         raise BenchmarkError(f"{page.name} was not measured")
@@ -426,8 +486,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", nargs="*", default=None, help="measure only pages whose name contains one"
     )
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="cumulative",
+        choices=["cumulative", "tottime"],
+        help="instead of wrk: time and cProfile the pages in this process (Django's test client)",
+    )
+    parser.add_argument("--runs", type=int, default=100, help="requests per page with --profile")
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and args.profile is None:
         print(
             "wrk is not installed: apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS)",
             file=sys.stderr,
@@ -445,6 +513,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.only:
                 chosen = [p for p in all_pages if any(o in p.name for o in args.only)]
                 all_pages = [all_pages[0], *(p for p in chosen if p is not all_pages[0])]
+            if args.profile is not None:
+                profile_in_process(world, all_pages, runs=args.runs, sort=args.profile)
+                return 0
             with web_server(web_env, Path(tmp)) as base:
                 say(f"gunicorn ({WORKERS} sync workers) at {base}; load average {load_average()}")
                 measure(base, all_pages, seconds=args.duration, cookie=world.cookie, tmp=Path(tmp))

@@ -460,7 +460,12 @@ class CredentialVersion(TenantModel):
             ),
         ]
         indexes = [
-            GinIndex(fields=["search_vector"], name="credentialversion_tsv"),
+            # the catalog's count of published credentials per focus area
+            models.Index(
+                fields=["organization", "focus_area"],
+                condition=Q(state="published"),
+                name="credentialversion_published",
+            ),
         ]
         ordering = ["credential", "-number"]
 
@@ -484,6 +489,34 @@ class CredentialVersion(TenantModel):
                 return f"Valid for {years} year{'s' if years != 1 else ''} after it is awarded"
             return f"Valid for {self.expiry_months} months after it is awarded"
         return "Does not expire"
+
+
+class CatalogSearchEntry(models.Model):
+    """The search vector of a published version, for catalog search: a copy of
+    ``CredentialVersion.search_vector`` that a trigger keeps (migration 0006,
+    ``programs_catalog_search_sync``) on every insert and update of a version, whoever writes it.
+
+    Why a copy: row-level security keeps PostgreSQL from using an index for a condition that is
+    not leakproof, and ``@@`` is not, so on ``programs_credentialversion`` a search reads every
+    version of the organization. This table has no ``organization_id`` and no policy, so its GIN
+    index is used; it holds only published versions' text, which every visitor may read, and a
+    search reaches rows through the versions, under their policy
+    (docs/decisions/0011-catalog-search.md).
+    """
+
+    version = models.OneToOneField(
+        CredentialVersion,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="catalog_search",
+    )
+    document = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="catalogsearchentry_document")]
+
+    def __str__(self) -> str:
+        return f"search entry of version {self.version_id}"
 
 
 class Resource(TenantModel):

@@ -106,7 +106,10 @@ def user_has_staff_role(*, user: User | AnonymousUser) -> bool:
 def membership_get(*, organization: Organization, user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None
-    return Membership.objects.filter(organization=organization, user=user).first()
+    membership = Membership.objects.filter(organization=organization, user=user).first()
+    if membership is not None:
+        membership.organization = organization  # loaded already: describe() reads its name
+    return membership
 
 
 # --- The public catalog ------------------------------------------------------------------------
@@ -131,8 +134,9 @@ def credential_list_published(
     """Published credentials of one organization, with what a catalog card shows, in a fixed
     number of queries; with a search, the best matches first.
 
-    Search reads the version's stored, GIN-indexed ``search_vector`` (``websearch`` syntax,
-    English stemming; title, competency and summary weighted in that order). The category and
+    Search reads the published version's stored tsvector through its GIN-indexed copy,
+    ``CatalogSearchEntry`` (``websearch`` syntax, English stemming; title, competency and
+    summary weighted in that order). The category and
     audience filters are ``EXISTS`` tests, so a credential is one row whatever it matches: the
     list needs no ``DISTINCT`` and a window count over it is the number of credentials
     (``credentials_site.pagination.WindowCountPaginator``).
@@ -168,9 +172,9 @@ def credential_list_published(
     ordering = ["current_version__focus_area__position", "position", "current_version__title"]
     if filters.q:
         query = SearchQuery(filters.q, search_type="websearch", config=SEARCH_CONFIG)
-        qs = qs.filter(current_version__search_vector=query).annotate(
-            rank=SearchRank(F("current_version__search_vector"), query)
-        )
+        # the published version's copy (CatalogSearchEntry), whose GIN index PostgreSQL uses
+        document = "current_version__catalog_search__document"
+        qs = qs.filter(**{document: query}).annotate(rank=SearchRank(F(document), query))
         ordering = ["-rank", *ordering]
     return qs.prefetch_related(
         Prefetch("current_version__categories", queryset=Category.objects.all()),
@@ -179,17 +183,26 @@ def credential_list_published(
 
 
 def focus_area_list(*, organization: Organization) -> QuerySet[FocusArea]:
+    """The organization's focus areas, each with its number of published credentials.
+
+    The count is a sub-query per area over that organization's versions (by the partial index
+    ``credentialversion_published``), not a join of every version row that row-level security
+    then filters one by one."""
+    published = (
+        CredentialVersion.objects.filter(
+            organization=organization,
+            focus_area=OuterRef("pk"),
+            state=CredentialVersion.State.PUBLISHED,
+            credential__status=Credential.Status.PUBLISHED,
+        )
+        .order_by()
+        .values("focus_area")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         FocusArea.objects.filter(organization=organization)
-        .annotate(
-            published_count=Count(
-                "versions",
-                filter=Q(
-                    versions__state=CredentialVersion.State.PUBLISHED,
-                    versions__credential__status=Credential.Status.PUBLISHED,
-                ),
-            )
-        )
+        .annotate(published_count=Coalesce(Subquery(published), 0))
         .order_by("position", "name")
     )
 

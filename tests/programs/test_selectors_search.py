@@ -11,7 +11,8 @@ from django.test import Client
 from credentials_site.pagination import WindowCountPaginator
 from credentials_site.tenancy import tenant_scope
 from programs import selectors
-from programs.models import CredentialVersion
+from programs import services
+from programs.models import CatalogSearchEntry, CredentialVersion
 from tests.conftest import assert_same_query_count
 from tests.factories import (
     AudienceFactory,
@@ -62,7 +63,7 @@ class TestSearch:
         assert titles(org, q="coaching or crucial") != []
         assert titles(org, q="astrophysics") == []
 
-    def test_search_follows_an_edited_draft(self) -> None:
+    def test_the_stored_vector_follows_an_edited_draft(self) -> None:
         # the stored vector is PostgreSQL's: it changes with the row, whoever writes it
         org = OrganizationFactory()
         version = make_credential(org, title="Old Title", publish=False)
@@ -111,10 +112,29 @@ class TestIndex:
     def test_a_gin_index_on_the_stored_vector(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'credentialversion_tsv'"
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'catalogsearchentry_document'"
             )
             (definition,) = cursor.fetchone()
-        assert "USING gin (search_vector)" in definition
+        assert "USING gin (document)" in definition
+
+    def test_the_trigger_keeps_one_entry_per_published_version(self) -> None:
+        # given a published credential, then a second version of it published
+        org = OrganizationFactory()
+        first = make_credential(org, title="Restorative Circles")
+        with tenant_scope(org):
+            draft = services.credential_version_create_draft(
+                credential=first.credential, actor=None
+            )
+            draft.title = "Restorative Practices"
+            draft.save(update_fields=["title"])
+            drafted = set(CatalogSearchEntry.objects.values_list("version_id", flat=True))
+            services.credential_version_publish(version=draft, actor=None)
+            published = set(CatalogSearchEntry.objects.values_list("version_id", flat=True))
+        # then the draft had no entry, and after publishing only the new version has one
+        assert first.pk in drafted and draft.pk not in drafted
+        assert draft.pk in published and first.pk not in published
+        assert titles(org, q="practices") == ["Restorative Practices"]
+        assert titles(org, q="circles") == []
 
     def test_the_query_reads_the_stored_column_and_parses_no_text(self) -> None:
         org = OrganizationFactory()
@@ -123,7 +143,7 @@ class TestIndex:
                 organization=org, filters=selectors.CatalogFilters(q="coaching")
             )
             sql = str(qs.query)
-        assert re.search(r'"search_vector" @@ \(?websearch_to_tsquery', sql), sql
+        assert re.search(r'"document" @@ \(?websearch_to_tsquery', sql), sql
         assert "to_tsvector" not in sql
         assert "DISTINCT" not in sql
 
