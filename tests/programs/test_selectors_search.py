@@ -10,8 +10,7 @@ from django.test import Client
 
 from credentials_site.pagination import WindowCountPaginator
 from credentials_site.tenancy import tenant_scope
-from programs import selectors
-from programs import services
+from programs import selectors, services
 from programs.models import CatalogSearchEntry, CredentialVersion
 from tests.conftest import assert_same_query_count
 from tests.factories import (
