@@ -513,7 +513,11 @@ class CatalogSearchEntry(models.Model):
     document = SearchVectorField()
 
     class Meta:
-        indexes = [GinIndex(fields=["document"], name="catalogsearchentry_document")]
+        # fastupdate off: entries go into the index when written (publishing is rare), not into
+        # a pending list that every search would read until a vacuum merges it
+        indexes = [
+            GinIndex(fields=["document"], name="catalogsearchentry_document", fastupdate=False)
+        ]
 
     def __str__(self) -> str:
         return f"search entry of version {self.version_id}"

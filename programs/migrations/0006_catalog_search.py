@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="catalogsearchentry",
             index=django.contrib.postgres.indexes.GinIndex(
-                fields=["document"], name="catalogsearchentry_document"
+                fields=["document"], name="catalogsearchentry_document", fastupdate=False
             ),
         ),
         migrations.RunSQL(SYNC_FUNCTION, UNSYNC),
