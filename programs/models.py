@@ -340,7 +340,11 @@ class Credential(TenantModel):
                 name="published_credential_has_version",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "status", "position"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "position"]),
+            # the catalog's stamp (programs.selectors.focus_area_list_for_catalog)
+            models.Index(fields=["organization", "updated_at"], name="credential_catalog_stamp"),
+        ]
         ordering = ["position", "slug"]
 
     def __str__(self) -> str:

@@ -40,7 +40,7 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
             "page": page,
             "filters": filters,
             "querystring": query.urlencode(),
-            "focus_areas": selectors.focus_area_list(organization=organization),
+            "focus_areas": selectors.focus_area_list_for_catalog(organization=organization),
             "categories": selectors.category_list(organization=organization),
             "audiences": selectors.audience_list(organization=organization),
             "levels": CredentialVersion.Level.choices,

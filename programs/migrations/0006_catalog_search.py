@@ -105,6 +105,12 @@ class Migration(migrations.Migration):
                 fields=["document"], name="catalogsearchentry_document", fastupdate=False
             ),
         ),
+        migrations.AddIndex(
+            model_name="credential",
+            index=models.Index(
+                fields=["organization", "updated_at"], name="credential_catalog_stamp"
+            ),
+        ),
         migrations.RunSQL(SYNC_FUNCTION, UNSYNC),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
     ]
