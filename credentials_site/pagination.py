@@ -38,6 +38,7 @@ class WindowCountPaginator(Paginator):
 
     def __init__(self, object_list: QuerySet[Any], per_page: int, **kwargs: Any) -> None:
         super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
         if self.orphans:
             raise ValueError("WindowCountPaginator does not support orphans")
 
@@ -57,9 +58,7 @@ class WindowCountPaginator(Paginator):
         if bottom > _OFFSET_MAX:  # past any list, and past what OFFSET takes (a bigint)
             self.validate_number(number)
         rows = list(
-            self.object_list.annotate(**{_TOTAL: Window(Count("pk"))})[
-                bottom : bottom + self.per_page
-            ]
+            self.queryset.annotate(**{_TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page]
         )
         if rows:
             self.__dict__["count"] = getattr(rows[0], _TOTAL)  # the cached_property's slot
@@ -68,7 +67,7 @@ class WindowCountPaginator(Paginator):
         if not rows and number > 1:
             self.validate_number(number)  # counts, then says it is past the end
             raise EmptyPage(self.error_messages["no_results"])  # the list shrank meanwhile
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)
 
     def _whole_number(self, number: Any) -> int:
         try:

@@ -223,7 +223,7 @@ def focus_area_list_for_catalog(*, organization: Organization) -> list[FocusArea
     version is never edited in place, docs/decisions/0002). Names and order are read each
     time."""
     credentials = Credential.objects.filter(organization=organization).order_by()
-    areas = list(
+    areas: list[FocusArea] = list(
         FocusArea.objects.filter(organization=organization)
         .annotate(
             stamp_count=Subquery(
@@ -237,16 +237,16 @@ def focus_area_list_for_catalog(*, organization: Organization) -> list[FocusArea
     )
     if not areas:
         return areas
-    changed = areas[0].stamp_changed
+    changed = areas[0].stamp_changed  # type: ignore[attr-defined]
     key = (
-        f"catalog-focus-counts:{organization.pk}:{areas[0].stamp_count}:"
+        f"catalog-focus-counts:{organization.pk}:{areas[0].stamp_count}:"  # type: ignore[attr-defined]
         f"{changed.timestamp() if changed else 0}"
     )
     counts: dict[int, int] | None = cache.get(key)
     if counts is None:
-        counts = dict(
-            focus_area_list(organization=organization).values_list("pk", "published_count")
-        )
+        counted = focus_area_list(organization=organization)
+        # published_count is the selector's annotation, which the type checker cannot see
+        counts = dict(counted.values_list("pk", "published_count"))  # type: ignore[misc]
         cache.set(key, counts, CATALOG_COUNTS_SECONDS)
     for area in areas:
         area.published_count = counts.get(area.pk, 0)  # type: ignore[attr-defined]
