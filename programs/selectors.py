@@ -129,6 +129,16 @@ class CatalogFilters:
         return any((self.focus_area, self.category, self.level, self.audience, self.q))
 
 
+_NOT_ON_A_CARD = (
+    "competency",
+    "key_method",
+    "method_components",
+    "learning_objectives",
+    "research",
+    "search_vector",
+)
+
+
 def credential_list_published(
     *, organization: Organization, filters: CatalogFilters | None = None
 ) -> QuerySet[Credential]:
@@ -145,7 +155,9 @@ def credential_list_published(
     filters = filters or CatalogFilters()
     qs = Credential.objects.filter(
         organization=organization, status=Credential.Status.PUBLISHED
-    ).select_related("organization", "current_version", "current_version__focus_area", "program")
+    ).select_related("organization", "current_version", "current_version__focus_area")
+    # a card (page or API) shows none of the version's long texts nor its search vector
+    qs = qs.defer(*(f"current_version__{name}" for name in _NOT_ON_A_CARD))
     if filters.focus_area:
         qs = qs.filter(current_version__focus_area__slug=filters.focus_area)
     if filters.category:
