@@ -217,3 +217,6 @@ class TestPagesAndCounts:
             ).status_code
             == 404
         )
+        past_any_offset = client.get(f"/api/v1/orgs/{org.slug}/credentials/", {"page": "9" * 18})
+        assert past_any_offset.status_code == 404
+        assert past_any_offset.json()["fields"] == {"page": ["The last page is 1."]}
