@@ -147,10 +147,9 @@ def credential_list_published(
 
     Search reads the published version's stored tsvector through its GIN-indexed copy,
     ``CatalogSearchEntry`` (``websearch`` syntax, English stemming; title, competency and
-    summary weighted in that order). The category and
-    audience filters are ``EXISTS`` tests, so a credential is one row whatever it matches: the
-    list needs no ``DISTINCT`` and a window count over it is the number of credentials
-    (``credentials_site.pagination.WindowCountPaginator``).
+    summary weighted in that order). The category and audience filters are ``EXISTS`` tests,
+    so a credential is one row whatever it matches: the list needs no ``DISTINCT`` and a window
+    count over it is the number of credentials (``credentials_site.pagination``).
     """
     filters = filters or CatalogFilters()
     qs = Credential.objects.filter(
