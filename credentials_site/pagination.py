@@ -3,6 +3,9 @@
 A page is a whole number from 1, given at most once: anything else (``page=0``, ``page=abc``,
 ``page=``, ``page=1&page=2``) answers 400 with ``fields.page``. A page past the last one answers
 404, also with ``fields.page``; page 1 of an empty list is an empty page.
+
+``WindowCountPaginator`` (the catalog's pages and its API list) fetches a page and the list's
+count in one statement.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import re
 import sys
 from typing import Any
 
-from django.core.paginator import EmptyPage
-from django.db.models import QuerySet
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Count, QuerySet, Window
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -21,6 +24,61 @@ from rest_framework.views import APIView
 from .exceptions import NotFoundError
 
 _PAGE = re.compile(r"[1-9][0-9]*")  # ASCII digits only: int() would also take " 2", "+2", "٢"
+_TOTAL = "window_total"
+_OFFSET_MAX = 2**53
+
+
+class WindowCountPaginator(Paginator):
+    """A paginator whose page is one statement: the page's rows carry the whole list's count
+    (``COUNT(*) OVER ()``), so the list is not scanned a second time to count it. Only a page
+    past the end (no rows to carry it) counts separately.
+
+    The queryset must give each object once (no ``DISTINCT``: the window counts before it).
+    """
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
+        if self.orphans:
+            raise ValueError("WindowCountPaginator does not support orphans")
+
+    def get_page(self, number: Any) -> Page:
+        """As ``Paginator.get_page`` (page 1 for a bad number, the last past the end), without
+        counting first."""
+        try:
+            return self.page(number)
+        except PageNotAnInteger:
+            return self.page(1)
+        except EmptyPage:
+            return self.page(self.num_pages)
+
+    def page(self, number: Any) -> Page:
+        number = self._whole_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom > _OFFSET_MAX:  # past any list, and past what OFFSET takes (a bigint)
+            self.validate_number(number)
+        rows = list(
+            self.queryset.annotate(**{_TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page]
+        )
+        if rows:
+            self.__dict__["count"] = getattr(rows[0], _TOTAL)  # the cached_property's slot
+        elif number == 1:
+            self.__dict__["count"] = 0
+        if not rows and number > 1:
+            self.validate_number(number)  # counts, then says it is past the end
+            raise EmptyPage(self.error_messages["no_results"])  # the list shrank meanwhile
+        return Page(rows, number, self)
+
+    def _whole_number(self, number: Any) -> int:
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -65,3 +123,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "schema": {"type": "integer", "minimum": 1},
             }
         ]
+
+
+class WindowCountPagination(PageNumberPagination):
+    """The API's pagination, counting with the page (``WindowCountPaginator``)."""
+
+    django_paginator_class = WindowCountPaginator

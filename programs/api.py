@@ -17,6 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from credentials_site.pagination import WindowCountPagination
 from credentials_site.tenancy import request_organization
 
 from . import selectors
@@ -137,6 +138,7 @@ class CredentialListApi(_PublicReadApi, generics.ListAPIView):
     """The organization's published credentials, filtered and paginated."""
 
     serializer_class = CredentialListOutput
+    pagination_class = WindowCountPagination
 
     def get_queryset(self) -> QuerySet[Credential]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no organization

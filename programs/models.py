@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -348,7 +348,11 @@ class Credential(TenantModel):
                 name="published_credential_has_version",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "status", "position"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "position"]),
+            # the catalog's stamp (programs.selectors.focus_area_list_for_catalog)
+            models.Index(fields=["organization", "updated_at"], name="credential_catalog_stamp"),
+        ]
         ordering = ["position", "slug"]
 
     def __str__(self) -> str:
@@ -359,6 +363,15 @@ class Credential(TenantModel):
             "programs:credential_detail",
             kwargs={"org_slug": self.organization.slug, "credential_slug": self.slug},
         )
+
+
+# The catalog's text search configuration and weights (programs.selectors searches with the same).
+SEARCH_CONFIG = "english"
+SEARCH_VECTOR = (
+    SearchVector("title", weight="A", config=SEARCH_CONFIG)
+    + SearchVector("competency", weight="B", config=SEARCH_CONFIG)
+    + SearchVector("summary", weight="C", config=SEARCH_CONFIG)
+)
 
 
 class CredentialVersion(TenantModel):
@@ -438,6 +451,15 @@ class CredentialVersion(TenantModel):
         default=1, choices=[(1, "One reviewer"), (2, "Two reviewers (double review)")]
     )
     max_attempts = models.PositiveSmallIntegerField(default=3)
+    # What catalog search matches, weighted (title A, competency B, summary C): computed and
+    # stored by PostgreSQL when a row is written (to_tsvector with a fixed configuration is
+    # immutable), indexed below. A query reads it instead of parsing every version's text.
+    search_vector = models.GeneratedField(
+        expression=SEARCH_VECTOR,
+        output_field=SearchVectorField(),
+        db_persist=True,
+        editable=False,
+    )
 
     class Meta:
         constraints = [
@@ -450,9 +472,11 @@ class CredentialVersion(TenantModel):
             ),
         ]
         indexes = [
-            GinIndex(
-                SearchVector("title", "summary", "competency", config="english"),
-                name="credentialversion_search",
+            # the catalog's count of published credentials per focus area
+            models.Index(
+                fields=["organization", "focus_area"],
+                condition=Q(state="published"),
+                name="credentialversion_published",
             ),
         ]
         ordering = ["credential", "-number"]
@@ -477,6 +501,38 @@ class CredentialVersion(TenantModel):
                 return f"Valid for {years} year{'s' if years != 1 else ''} after it is awarded"
             return f"Valid for {self.expiry_months} months after it is awarded"
         return "Does not expire"
+
+
+class CatalogSearchEntry(models.Model):
+    """The search vector of a published version, for catalog search: a copy of
+    ``CredentialVersion.search_vector`` that a trigger keeps (migration 0006,
+    ``programs_catalog_search_sync``) on every insert and update of a version, whoever writes it.
+
+    Why a copy: row-level security keeps PostgreSQL from using an index for a condition that is
+    not leakproof, and ``@@`` is not, so on ``programs_credentialversion`` a search reads every
+    version of the organization. This table has no ``organization_id`` and no policy, so its GIN
+    index is used; it holds only published versions' text, which every visitor may read, and a
+    search reaches rows through the versions, under their policy
+    (docs/decisions/0014-catalog-search.md).
+    """
+
+    version = models.OneToOneField(
+        CredentialVersion,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="catalog_search",
+    )
+    document = SearchVectorField()
+
+    class Meta:
+        # fastupdate off: entries go into the index when written (publishing is rare), not into
+        # a pending list that every search would read until a vacuum merges it
+        indexes = [
+            GinIndex(fields=["document"], name="catalogsearchentry_document", fastupdate=False)
+        ]
+
+    def __str__(self) -> str:
+        return f"search entry of version {self.version_id}"
 
 
 class Resource(TenantModel):

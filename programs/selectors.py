@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from credentials_site.tenancy import cross_organization
 
 from .models import (
+    SEARCH_CONFIG,
     Audience,
     Category,
     Credential,
@@ -106,7 +108,10 @@ def user_has_staff_role(*, user: User | AnonymousUser) -> bool:
 def membership_get(*, organization: Organization, user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None
-    return Membership.objects.filter(organization=organization, user=user).first()
+    membership = Membership.objects.filter(organization=organization, user=user).first()
+    if membership is not None:
+        membership.organization = organization  # loaded already: describe() reads its name
+    return membership
 
 
 # --- The public catalog ------------------------------------------------------------------------
@@ -125,55 +130,133 @@ class CatalogFilters:
         return any((self.focus_area, self.category, self.level, self.audience, self.q))
 
 
+_NOT_ON_A_CARD = (
+    "competency",
+    "key_method",
+    "method_components",
+    "learning_objectives",
+    "research",
+    "search_vector",
+)
+
+
 def credential_list_published(
     *, organization: Organization, filters: CatalogFilters | None = None
 ) -> QuerySet[Credential]:
     """Published credentials of one organization, with what a catalog card shows, in a fixed
-    number of queries."""
+    number of queries; with a search, the best matches first.
+
+    Search reads the published version's stored tsvector through its GIN-indexed copy,
+    ``CatalogSearchEntry`` (``websearch`` syntax, English stemming; title, competency and
+    summary weighted in that order). The category and audience filters are ``EXISTS`` tests,
+    so a credential is one row whatever it matches: the list needs no ``DISTINCT`` and a window
+    count over it is the number of credentials (``credentials_site.pagination``).
+    """
     filters = filters or CatalogFilters()
     qs = Credential.objects.filter(
         organization=organization, status=Credential.Status.PUBLISHED
-    ).select_related("organization", "current_version", "current_version__focus_area", "program")
+    ).select_related("organization", "current_version", "current_version__focus_area")
+    # a card (page or API) shows none of the version's long texts nor its search vector
+    qs = qs.defer(*(f"current_version__{name}" for name in _NOT_ON_A_CARD))
     if filters.focus_area:
         qs = qs.filter(current_version__focus_area__slug=filters.focus_area)
     if filters.category:
-        qs = qs.filter(current_version__categories__slug=filters.category)
+        qs = qs.filter(
+            Exists(
+                Category.objects.filter(
+                    organization=organization,
+                    slug=filters.category,
+                    versions=OuterRef("current_version_id"),
+                )
+            )
+        )
     if filters.level:
         qs = qs.filter(current_version__level=filters.level)
     if filters.audience:
-        qs = qs.filter(current_version__audiences__slug=filters.audience)
+        qs = qs.filter(
+            Exists(
+                Audience.objects.filter(
+                    organization=organization,
+                    slug=filters.audience,
+                    versions=OuterRef("current_version_id"),
+                )
+            )
+        )
+    ordering = ["current_version__focus_area__position", "position", "current_version__title"]
     if filters.q:
-        matching = CredentialVersion.objects.annotate(
-            search=SearchVector("title", "summary", "competency", config="english")
-        ).filter(
-            organization=organization,
-            search=SearchQuery(filters.q, search_type="websearch", config="english"),
-        )
-        qs = qs.filter(current_version__in=matching.values("pk"))
-    return (
-        qs.distinct()
-        .prefetch_related(
-            Prefetch("current_version__categories", queryset=Category.objects.all()),
-            Prefetch("current_version__audiences", queryset=Audience.objects.all()),
-        )
-        .order_by("current_version__focus_area__position", "position", "current_version__title")
-    )
+        query = SearchQuery(filters.q, search_type="websearch", config=SEARCH_CONFIG)
+        # the published version's copy (CatalogSearchEntry), whose GIN index PostgreSQL uses
+        document = "current_version__catalog_search__document"
+        qs = qs.filter(**{document: query}).annotate(rank=SearchRank(F(document), query))
+        ordering = ["-rank", *ordering]
+    return qs.prefetch_related(
+        Prefetch("current_version__categories", queryset=Category.objects.all()),
+        Prefetch("current_version__audiences", queryset=Audience.objects.all()),
+    ).order_by(*ordering)
 
 
 def focus_area_list(*, organization: Organization) -> QuerySet[FocusArea]:
+    """The organization's focus areas, each with its number of published credentials.
+
+    The count is a sub-query per area over that organization's versions (by the partial index
+    ``credentialversion_published``), not a join of every version row that row-level security
+    then filters one by one."""
+    published = (
+        CredentialVersion.objects.filter(
+            organization=organization,
+            focus_area=OuterRef("pk"),
+            state=CredentialVersion.State.PUBLISHED,
+            credential__status=Credential.Status.PUBLISHED,
+        )
+        .order_by()
+        .values("focus_area")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         FocusArea.objects.filter(organization=organization)
-        .annotate(
-            published_count=Count(
-                "versions",
-                filter=Q(
-                    versions__state=CredentialVersion.State.PUBLISHED,
-                    versions__credential__status=Credential.Status.PUBLISHED,
-                ),
-            )
-        )
+        .annotate(published_count=Coalesce(Subquery(published), 0))
         .order_by("position", "name")
     )
+
+
+CATALOG_COUNTS_SECONDS = 24 * 60 * 60
+
+
+def focus_area_list_for_catalog(*, organization: Organization) -> list[FocusArea]:
+    """``focus_area_list`` for the catalog page, its counts kept in the cache under the
+    organization's catalog stamp: the latest ``updated_at`` of its credentials, read with the
+    areas in one statement (one entry of the index ``credential_catalog_stamp``).
+
+    Counting reads every published version (10,000 rows for 10,000 credentials); the stamp does
+    not. A count changes only when a credential is published or retired (a published one cannot
+    be deleted: ``published_credential_has_version``), and each of those saves the credential
+    with a new ``updated_at`` (a published version is never edited in place,
+    docs/decisions/0002); so does creating one. This assumes the web servers' clocks agree
+    (NTP), as ``auto_now`` does. Names and order are read each time."""
+    latest = (
+        Credential.objects.filter(organization=organization)
+        .order_by("-updated_at")
+        .values("updated_at")[:1]
+    )
+    areas: list[FocusArea] = list(
+        FocusArea.objects.filter(organization=organization)
+        .annotate(stamp=Subquery(latest))
+        .order_by("position", "name")
+    )
+    if not areas:
+        return areas
+    stamp = areas[0].stamp  # type: ignore[attr-defined]
+    key = f"catalog-focus-counts:{organization.pk}:{stamp.timestamp() if stamp else 0}"
+    counts: dict[int, int] | None = cache.get(key)
+    if counts is None:
+        counted = focus_area_list(organization=organization)
+        # published_count is the selector's annotation, which the type checker cannot see
+        counts = dict(counted.values_list("pk", "published_count"))  # type: ignore[misc]
+        cache.set(key, counts, CATALOG_COUNTS_SECONDS)
+    for area in areas:
+        area.published_count = counts.get(area.pk, 0)  # type: ignore[attr-defined]
+    return areas
 
 
 def category_list(*, organization: Organization) -> QuerySet[Category]:

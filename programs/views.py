@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from credentials_site.pagination import WindowCountPaginator
 from credentials_site.tenancy import request_organization
 
 from . import selectors, services
@@ -29,7 +29,7 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
         q=request.GET.get("q", "").strip()[:200],
     )
     credentials = selectors.credential_list_published(organization=organization, filters=filters)
-    page = Paginator(credentials, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(credentials, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -40,7 +40,7 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
             "page": page,
             "filters": filters,
             "querystring": query.urlencode(),
-            "focus_areas": selectors.focus_area_list(organization=organization),
+            "focus_areas": selectors.focus_area_list_for_catalog(organization=organization),
             "categories": selectors.category_list(organization=organization),
             "audiences": selectors.audience_list(organization=organization),
             "levels": CredentialVersion.Level.choices,

@@ -142,13 +142,13 @@ def make_credential(
     n = next(_counter)
     program = program or ProgramFactory(organization=organization)
     version_fields.setdefault("non_member_fee", Decimal("25.00"))
+    version_fields.setdefault("summary", f"Summary of credential {n}.")
+    version_fields.setdefault("competency", f"The educator demonstrates competency {n}.")
     version = services.credential_create(
         organization=organization,
         program_id=program.pk,
         slug=f"credential-{n}",
         title=title or f"Credential {n}",
-        summary=f"Summary of credential {n}.",
-        competency=f"The educator demonstrates competency {n}.",
         actor=None,
         focus_area=focus_area,
         **version_fields,
