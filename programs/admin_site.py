@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from allauth.account.adapter import get_adapter
@@ -16,6 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+
+from credentials_site import public_cache
 
 from . import selectors
 
@@ -133,6 +137,28 @@ class TesseraAdminSite(admin.AdminSite):
             )
         return app_list
 
+    def admin_view(
+        self, view: Callable[..., HttpResponse], cacheable: bool = False
+    ) -> Callable[..., HttpResponse]:
+        """Every admin page, as Django's; and whatever a change made here (a model saved or
+        deleted, an action, a publish, a revocation, a key rotated), the public pages of the
+        organizations this user administers are forgotten once it commits, under their slugs
+        before and after it (credentials_site.public_cache). Admin changes are rare; a
+        forgotten page costs one render."""
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(guarded)
+        def changing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                return guarded(request, *args, **kwargs)
+            before = _public_slugs(request)
+            try:
+                return guarded(request, *args, **kwargs)
+            finally:
+                public_cache.changed(organizations=before | _public_slugs(request))
+
+        return changing
+
     def get_urls(self) -> list[URLPattern | URLResolver]:
         urls = super().get_urls()
         view = self.admin_view(self.view_on_site)
@@ -161,6 +187,11 @@ class TesseraAdminSite(admin.AdminSite):
         if model_admin is None or obj is None or not model_admin.has_view_permission(request, obj):
             raise Http404("No such object.")
         return shortcut(request, content_type_id, object_id)
+
+
+def _public_slugs(request: HttpRequest) -> set[str]:
+    ids = selectors.organization_ids_administered_by(user=request.user)
+    return selectors.organization_slugs(ids=ids) if ids else set()
 
 
 admin_site = TesseraAdminSite(name="admin")

@@ -1,0 +1,399 @@
+"""The shared cache of public pages and documents for anonymous visitors (Redis, Django's
+``default`` cache), correct by construction: an entry is keyed by what the page shows, never
+expired by a timer alone (docs/decisions/0011-public-page-cache.md).
+
+**Revision tokens.** What a page shows is named by random tokens in the cache: one per
+organization (``/o/<slug>/…``: its catalog, pathways, issuer documents, keys, status lists),
+one per badge (``/badges/<id>/…``: its status and revision, with the badge's organization,
+earner and expiry beside it) and one per user (what a badge page shows of its earner). The
+services that change those call ``changed(...)``, which forgets the tokens once the transaction
+commits; the next reader draws a new token, so every entry made under the old one is unreachable
+at once. A reader reads the tokens *before* it renders, so a page rendered from data older than
+a change can only be stored under a token that the change has already forgotten.
+
+**A hit** (``PublicCacheMiddleware``, placed before the session middleware) is a request
+without a session or messages cookie for a view marked ``@public_page``: the tokens and the
+entry are read in two round trips, no SQL, and the stored response answers (``304`` when the
+conditional GET matches its ``ETag`` or ``Last-Modified``). A badge's entry also records whether
+the badge had expired (its key says so) and never outlives ``expires_at``.
+
+**A miss** renders through every middleware and the view; the response is stored only when it
+is one of the policy's statuses, sets no cookie, and did not use the request's CSP nonce.
+Signed-in visitors (and requests carrying a session) get the view's own response with
+``Cache-Control: private, no-cache``: never the shared entry, never stored.
+
+It imports no app: the badges app passes its own look-up (``meta``) to ``public_page``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, wraps
+from typing import Any, TypeVar, cast
+
+from django.conf import settings
+from django.core.cache import cache as shared_cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import Resolver404, resolve
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
+
+logger = logging.getLogger(__name__)
+
+ORGANIZATION, BADGE, USER = "org", "badge", "user"
+SAFE_METHODS = ("GET", "HEAD")
+PRIVATE = "private, no-cache"
+# Cache-Control for anonymous visitors (docs/decisions/0011-public-page-cache.md): catalog pages
+# and issuer documents may be a minute (pages) or five (documents) old in a CDN, and served stale
+# while it asks again; what says whether a badge is valid (its page, card, JSON, OB 2.0
+# assertion) is revalidated on every use (a 304 from the shared cache is cheap).
+PAGE = "public, max-age=60, stale-while-revalidate=300"
+DOCUMENT = "public, max-age=300, stale-while-revalidate=600"
+IMAGE = "public, max-age=3600, stale-while-revalidate=86400"
+STATUS = "public, no-cache"
+# response attributes django-csp and the clickjacking decorators read, kept with an entry
+_RESPONSE_ATTRIBUTES = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_exempt",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+    "_csp_exempt_ro",
+    "xframe_options_exempt",
+)
+_STORED_ATTRIBUTE = "_public_cache_keying"
+UNTIL_ATTRIBUTE = "public_cache_until"  # a view may cap its entry's life (a datetime)
+
+
+@cache
+def _release() -> str:
+    """This deployment's static files (their manifest): a new release never serves a page that
+    links to the previous release's hashed assets."""
+    root = settings.STATIC_ROOT
+    if not root:
+        return "dev"
+    try:
+        with open(f"{root}/staticfiles.json", "rb") as manifest:
+            return hashlib.sha256(manifest.read()).hexdigest()[:16]
+    except OSError:
+        return "dev"
+
+
+def token_key(kind: str, ident: object) -> str:
+    return f"{settings.PUBLIC_CACHE_PREFIX}:t:{kind}:{ident}"
+
+
+def _timeout() -> int:
+    return int(settings.PUBLIC_CACHE_SECONDS)
+
+
+# --- Invalidation ---------------------------------------------------------------------------
+
+
+def changed(
+    *,
+    organizations: Iterable[str] = (),
+    badges: Iterable[object] = (),
+    users: Iterable[object] = (),
+) -> None:
+    """What the public pages of these organizations (by slug), badges (by public id) or users
+    (by id, as badge pages show their earner) show has changed: forget their tokens once the
+    current transaction commits (at once outside one). A failure to reach the cache is an error
+    the caller sees, never a silently stale page."""
+    keys = [
+        *(token_key(ORGANIZATION, slug) for slug in organizations),
+        *(token_key(BADGE, public_id) for public_id in badges),
+        *(token_key(USER, user_id) for user_id in users),
+    ]
+    if keys:
+        transaction.on_commit(lambda: shared_cache.delete_many(keys))
+
+
+# --- Keys -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a public view is cached: its ``Cache-Control`` for anonymous visitors, the headers it
+    varies on, the variant of the request it answers (a content-negotiated media type), the
+    statuses worth keeping, and, for badge URLs, the look-up of the badge's organization slug,
+    earner id and expiry (``meta``, run in the badge's tenant scope)."""
+
+    cache_control: str | None
+    vary: tuple[str, ...] = ()
+    variant: Callable[[HttpRequest], str] | None = None
+    statuses: frozenset[int] = frozenset({200})
+    meta: Callable[..., tuple[str, int, datetime | None] | None] | None = None
+
+
+@dataclass(frozen=True)
+class Keying:
+    key: str
+    deps: Mapping[str, str]  # token key -> token that must still hold for the entry to answer
+    until: float | None  # epoch seconds the entry must not outlive
+
+
+def anonymous_cacheable(request: HttpRequest) -> bool:
+    """A safe request that carries no session and no pending messages: it can only be the
+    anonymous page (a session, even an anonymous one, may hold messages to show)."""
+    return (
+        request.method in SAFE_METHODS
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and getattr(settings, "MESSAGE_COOKIE_NAME", "messages") not in request.COOKIES
+    )
+
+
+def _page_key(request: HttpRequest, policy: Policy, *parts: str) -> str:
+    query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
+    variant = policy.variant(request) if policy.variant is not None else ""
+    raw = "\n".join((_release(), request.path, query, str(variant), *parts))
+    return f"{settings.PUBLIC_CACHE_PREFIX}:p:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def _token(key: str) -> str:
+    """The current token under ``key``, drawn when there is none (``add``: a concurrent
+    reader's draw wins over ours, and a change's ``delete`` over both)."""
+    value = shared_cache.get(key)
+    if value is None:
+        shared_cache.add(key, _new_token(), None)
+        value = shared_cache.get(key) or _new_token()  # evicted meanwhile: matches nothing
+    return str(value)
+
+
+def _badge_entry(
+    badge_public_id: object, *, load: Callable[[], tuple[str, int, datetime | None] | None] | None
+) -> dict[str, Any] | None:
+    key = token_key(BADGE, badge_public_id)
+    entry: dict[str, Any] | None = shared_cache.get(key)
+    if entry is not None or load is None:
+        return entry
+    meta = load()
+    if meta is None:
+        return None
+    slug, user_id, expires_at = meta
+    fresh = {
+        "t": _new_token(),
+        "org": slug,
+        "user": user_id,
+        "exp": expires_at.timestamp() if expires_at is not None else None,
+    }
+    shared_cache.add(key, fresh, None)
+    return shared_cache.get(key) or {**fresh, "t": _new_token()}
+
+
+def _badge_keying(
+    request: HttpRequest, policy: Policy, entry: Mapping[str, Any], deps: Mapping[str, str]
+) -> Keying:
+    expires = entry["exp"]
+    expired = expires is not None and time.time() >= expires
+    key = _page_key(request, policy, BADGE, entry["t"], "expired" if expired else "")
+    return Keying(key=key, deps=deps, until=None if expired else expires)
+
+
+def _organization_keying(request: HttpRequest, policy: Policy, token: str) -> Keying:
+    return Keying(key=_page_key(request, policy, ORGANIZATION, token), deps={}, until=None)
+
+
+# --- The hit --------------------------------------------------------------------------------
+
+
+def _lookup(request: HttpRequest, kwargs: Mapping[str, Any], policy: Policy) -> HttpResponse | None:
+    """The stored response for this anonymous request, or None (a miss). Never touches the
+    database."""
+    if "badge_public_id" in kwargs:
+        entry = _badge_entry(kwargs["badge_public_id"], load=None)
+        if entry is None:
+            return None
+        dep_keys = [token_key(ORGANIZATION, entry["org"]), token_key(USER, entry["user"])]
+        keying = _badge_keying(request, policy, entry, {})
+        found = shared_cache.get_many([keying.key, *dep_keys])
+        stored = found.get(keying.key)
+        if stored is None or any(stored["d"].get(k) != found.get(k) for k in dep_keys):
+            return None
+    elif "org_slug" in kwargs:
+        token = shared_cache.get(token_key(ORGANIZATION, kwargs["org_slug"]))
+        if token is None:
+            return None
+        stored = shared_cache.get(_organization_keying(request, policy, token).key)
+        if stored is None:
+            return None
+    else:
+        return None
+    response = HttpResponse(stored["b"], status=stored["s"])
+    for name, value in stored["h"]:
+        response[name] = value
+    for name, value in stored["a"].items():
+        setattr(response, name, value)
+    return _conditional(request, response)
+
+
+def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """304 when the client's copy (its ``If-None-Match`` / ``If-Modified-Since``) is this one."""
+    answer = get_conditional_response(
+        request,
+        etag=response.get("ETag"),
+        last_modified=_parsed_date(response.get("Last-Modified")),
+        response=response,
+    )
+    return cast(HttpResponse, answer)
+
+
+def _parsed_date(value: str | None) -> int | None:
+    from django.utils.http import parse_http_date_safe
+
+    return parse_http_date_safe(value) if value else None
+
+
+class PublicCacheMiddleware:
+    """Answer anonymous requests for ``@public_page`` views from the shared cache, before the
+    session, authentication and tenancy middleware run; store what the view marked on the way
+    out (``public_page``'s docstring says when)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if anonymous_cacheable(request):
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                match = None
+            policy: Policy | None = getattr(match.func, "public_cache", None) if match else None
+            if match is not None and policy is not None:
+                hit = _lookup(request, match.kwargs, policy)
+                if hit is not None:
+                    return hit
+        response = self.get_response(request)
+        keying: Keying | None = getattr(response, _STORED_ATTRIBUTE, None)
+        if keying is None:
+            return response
+        if (
+            anonymous_cacheable(request)
+            and not response.cookies
+            and not isinstance(getattr(request, "_csp_nonce", None), str)
+            and isinstance(response, HttpResponse)
+        ):
+            _store(response, keying)
+        return _conditional(request, response) if isinstance(response, HttpResponse) else response
+
+
+def _store(response: HttpResponse, keying: Keying) -> None:
+    timeout = _timeout()
+    if keying.until is not None:
+        timeout = min(timeout, int(keying.until - time.time()))
+    if timeout <= 0:
+        return
+    entry = {
+        "s": response.status_code,
+        "b": response.content,
+        "h": [(k, v) for k, v in response.items() if k.lower() != "set-cookie"],
+        "a": {a: getattr(response, a) for a in _RESPONSE_ATTRIBUTES if hasattr(response, a)},
+        "d": dict(keying.deps),
+    }
+    shared_cache.set(keying.key, entry, timeout)
+
+
+# --- The view decorator ---------------------------------------------------------------------
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+def public_page(
+    *,
+    cache_control: str | None,
+    vary: tuple[str, ...] = (),
+    variant: Callable[[HttpRequest], str] | None = None,
+    statuses: Iterable[int] = (200,),
+    meta: Callable[..., tuple[str, int, datetime | None] | None] | None = None,
+) -> Callable[[View], View]:
+    """Mark a public view (under ``/o/<org_slug>/`` or ``/badges/<badge_public_id>/``) as
+    served to anonymous visitors from the shared cache, with ``cache_control``, an ``ETag`` (of
+    what it shows) and ``Last-Modified``, varying on ``vary`` (``cache_control=None``: the
+    view's own, for a document whose lifetime it computes). ``variant`` names what of the
+    request changes the answer besides its path and query (content negotiation). ``meta`` (badge
+    URLs) gives the badge's organization slug, earner id and ``expires_at``, or None.
+
+    Signed-in visitors, and requests carrying a session, get the view's answer as it is, with
+    ``Cache-Control: private, no-cache``. A view may cap its entry's life by setting
+    ``response.public_cache_until`` (a datetime)."""
+    policy = Policy(
+        cache_control=cache_control,
+        vary=tuple(vary),
+        variant=variant,
+        statuses=frozenset(statuses),
+        meta=meta,
+    )
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            user = getattr(request, "user", None)
+            signed_in = user is not None and user.is_authenticated
+            if signed_in or not anonymous_cacheable(request):
+                response = view(request, *args, **kwargs)
+                if response.status_code in policy.statuses:
+                    response["Cache-Control"] = PRIVATE
+                    patch_vary_headers(response, ("Cookie", *policy.vary))
+                return response
+            keying = _keying_for_fill(request, kwargs, policy)
+            response = view(request, *args, **kwargs)
+            if keying is None or response.status_code not in policy.statuses:
+                return response
+            until = getattr(response, UNTIL_ATTRIBUTE, None)
+            if until is not None:
+                capped = until.timestamp()
+                keying = Keying(
+                    key=keying.key,
+                    deps=keying.deps,
+                    until=capped if keying.until is None else min(capped, keying.until),
+                )
+            etag_source = keying.key + "".join(f"{k}={v}" for k, v in sorted(keying.deps.items()))
+            response["ETag"] = '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"'
+            response["Last-Modified"] = http_date(time.time())
+            if policy.cache_control is not None:
+                response["Cache-Control"] = policy.cache_control
+            if policy.vary:
+                patch_vary_headers(response, policy.vary)
+            setattr(response, _STORED_ATTRIBUTE, keying)
+            return response
+
+        wrapper.public_cache = policy  # type: ignore[attr-defined]
+        return cast(View, wrapper)
+
+    return decorate
+
+
+def _keying_for_fill(
+    request: HttpRequest, kwargs: Mapping[str, Any], policy: Policy
+) -> Keying | None:
+    """The key to store this anonymous response under, with the tokens read before the view
+    renders (drawn when missing)."""
+    if "badge_public_id" in kwargs and policy.meta is not None:
+        public_id = kwargs["badge_public_id"]
+        meta = policy.meta
+        entry = _badge_entry(public_id, load=lambda: meta(public_id=public_id))
+        if entry is None:
+            return None
+        deps = {
+            key: _token(key)
+            for key in (token_key(ORGANIZATION, entry["org"]), token_key(USER, entry["user"]))
+        }
+        return _badge_keying(request, policy, entry, deps)
+    if "org_slug" in kwargs:
+        token = _token(token_key(ORGANIZATION, kwargs["org_slug"]))
+        return _organization_keying(request, policy, token)
+    return None
