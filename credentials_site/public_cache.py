@@ -107,15 +107,19 @@ def changed(
     users: Iterable[object] = (),
 ) -> None:
     """What the public pages of these organizations (by slug), badges (by public id) or users
-    (by id, as badge pages show their earner) show has changed: forget their tokens once the
-    current transaction commits (at once outside one). A failure to reach the cache is an error
-    the caller sees, never a silently stale page."""
+    (by id, as badge pages show their earner) show has changed: forget their tokens now, and
+    again once the current transaction commits. (Now: the transaction's own later reads see the
+    change. Again: a page rendered meanwhile from the data before the commit was stored under a
+    token drawn after the first forgetting, which the second forgets. A transaction rolled back
+    only cost some renders.) A failure to reach the cache is an error the caller sees, never a
+    silently stale page."""
     keys = [
         *(token_key(ORGANIZATION, slug) for slug in organizations),
         *(token_key(BADGE, public_id) for public_id in badges),
         *(token_key(USER, user_id) for user_id in users),
     ]
     if keys:
+        shared_cache.delete_many(keys)
         transaction.on_commit(lambda: shared_cache.delete_many(keys))
 
 
@@ -341,9 +345,9 @@ def public_page(
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            user = getattr(request, "user", None)
-            signed_in = user is not None and user.is_authenticated
-            if signed_in or not anonymous_cacheable(request):
+            # without a session cookie nobody is signed in: request.user is not asked (asking
+            # would read the session, and the session middleware would add ``Vary: Cookie``)
+            if not anonymous_cacheable(request):
                 response = view(request, *args, **kwargs)
                 if response.status_code in policy.statuses:
                     response["Cache-Control"] = PRIVATE

@@ -63,7 +63,7 @@ def _page_or_credential(request: HttpRequest) -> str:
 
 @public_page(
     cache_control=public_cache.STATUS,
-    vary=("Accept", "Cookie"),
+    vary=("Accept",),  # and Cookie for the page (below)
     variant=_page_or_credential,
     meta=selectors.badge_cache_subject,
 )
