@@ -18,11 +18,11 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from credentials_site import public_cache
 from badges import dataintegrity, documents, services, tasks
 from badges.errors import BadgeError, BadgeErrorCode
 from badges.models import Badge, KeyCompromise, SigningKey, StatusList
 from badges.services import compromise as compromise_module
+from credentials_site import public_cache
 from programs.models import AuditEvent, Organization, StaffRole, User
 from submissions.models import Application
 from tests.badges.conftest import assert_valid_ob3, retries_of

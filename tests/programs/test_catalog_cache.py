@@ -148,9 +148,7 @@ class TestChangesShowAtOnce:
         assert catalog.status_code == 200
         assert "Alpha Pathway" not in text(catalog)
 
-    def test_the_issuer_edited_in_the_admin_shows_at_once(
-        self, client: Client, a: Tenant
-    ) -> None:
+    def test_the_issuer_edited_in_the_admin_shows_at_once(self, client: Client, a: Tenant) -> None:
         before = warm(client, a)
         # when the owner renames the organization in the admin
         owner = UserFactory()
