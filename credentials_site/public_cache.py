@@ -44,7 +44,7 @@ from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 
 logger = logging.getLogger(__name__)
 
@@ -167,9 +167,12 @@ def anonymous_cacheable(request: HttpRequest) -> bool:
 
 
 def _page_key(request: HttpRequest, policy: Policy, *parts: str) -> str:
-    query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
+    # the query string as sent (its order matters to a repeated parameter), and the host and
+    # scheme (nothing of ours prints them today; a page that ever does stays right)
+    query = request.META.get("QUERY_STRING", "")
     variant = policy.variant(request) if policy.variant is not None else ""
-    raw = "\n".join((_release(), request.path, query, str(variant), *parts))
+    origin = f"{request.scheme}://{request.get_host()}"
+    raw = "\n".join((_release(), origin, request.path, query, str(variant), *parts))
     return f"{settings.PUBLIC_CACHE_PREFIX}:p:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -266,8 +269,6 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 def _parsed_date(value: str | None) -> int | None:
-    from django.utils.http import parse_http_date_safe
-
     return parse_http_date_safe(value) if value else None
 
 
@@ -287,7 +288,11 @@ class PublicCacheMiddleware:
                 match = None
             policy: Policy | None = getattr(match.func, "public_cache", None) if match else None
             if match is not None and policy is not None:
-                hit = _lookup(request, match.kwargs, policy)
+                try:
+                    hit = _lookup(request, match.kwargs, policy)
+                except Exception:  # the cache unreachable: the page is rendered, not lost
+                    logger.exception("The public page cache could not be read.")
+                    hit = None
                 if hit is not None:
                     return hit
         response = self.get_response(request)
@@ -300,7 +305,10 @@ class PublicCacheMiddleware:
             and not isinstance(getattr(request, "_csp_nonce", None), str)
             and isinstance(response, HttpResponse)
         ):
-            _store(response, keying)
+            try:
+                _store(response, keying)
+            except Exception:
+                logger.exception("The public page cache could not be written.")
         return _conditional(request, response) if isinstance(response, HttpResponse) else response
 
 
@@ -362,7 +370,11 @@ def public_page(
                     response["Cache-Control"] = PRIVATE
                     patch_vary_headers(response, ("Cookie", *policy.vary))
                 return response
-            keying = _keying_for_fill(request, kwargs, policy)
+            try:
+                keying = _keying_for_fill(request, kwargs, policy)
+            except Exception:  # the cache unreachable: rendered and answered, not stored
+                logger.exception("The public page cache could not be read.")
+                keying = None
             response = view(request, *args, **kwargs)
             if keying is None or response.status_code not in policy.statuses:
                 return response
