@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from allauth.account.adapter import get_adapter
 from allauth.decorators import rate_limit
@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -22,6 +23,8 @@ from django.views.decorators.cache import never_cache
 from credentials_site import public_cache
 
 from . import selectors
+
+AdminView = TypeVar("AdminView", bound=Callable[..., HttpResponseBase])
 
 # Pages of an app's own beside its models on the admin index (and in the side bar): (app label,
 # name, URL name, the model whose view permission opens the page). The page checks that
@@ -137,9 +140,7 @@ class TesseraAdminSite(admin.AdminSite):
             )
         return app_list
 
-    def admin_view(
-        self, view: Callable[..., HttpResponse], cacheable: bool = False
-    ) -> Callable[..., HttpResponse]:
+    def admin_view(self, view: AdminView, cacheable: bool = False) -> AdminView:
         """Every admin page, as Django's; and whatever a change made here (a model saved or
         deleted, an action, a publish, a revocation, a key rotated), the public pages of the
         organizations this user administers are forgotten once it commits, under their slugs
@@ -148,7 +149,7 @@ class TesseraAdminSite(admin.AdminSite):
         guarded = super().admin_view(view, cacheable)
 
         @wraps(guarded)
-        def changing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def changing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method in ("GET", "HEAD", "OPTIONS"):
                 return guarded(request, *args, **kwargs)
             before = _public_slugs(request)
@@ -157,7 +158,7 @@ class TesseraAdminSite(admin.AdminSite):
             finally:
                 public_cache.changed(organizations=before | _public_slugs(request))
 
-        return changing
+        return cast(AdminView, changing)
 
     def get_urls(self) -> list[URLPattern | URLResolver]:
         urls = super().get_urls()
