@@ -6,16 +6,17 @@ expired by a timer alone (docs/decisions/0011-public-page-cache.md).
 organization (``/o/<slug>/…``: its catalog, pathways, issuer documents, keys, status lists),
 one per badge (``/badges/<id>/…``: its status and revision, with the badge's organization,
 earner and expiry beside it) and one per user (what a badge page shows of its earner). The
-services that change those call ``changed(...)``, which forgets the tokens once the transaction
-commits; the next reader draws a new token, so every entry made under the old one is unreachable
-at once. A reader reads the tokens *before* it renders, so a page rendered from data older than
-a change can only be stored under a token that the change has already forgotten.
+services that change those call ``changed(...)``, which forgets the tokens (now and once the
+transaction commits); the next reader draws a new token, so no entry rendered under the old one
+answers again. A reader reads the tokens *before* it renders, so a page rendered from data older
+than a change can only be stored with a token that the change has already forgotten.
 
 **A hit** (``PublicCacheMiddleware``, placed before the session middleware) is a request
-without a session or messages cookie for a view marked ``@public_page``: the tokens and the
-entry are read in two round trips, no SQL, and the stored response answers (``304`` when the
-conditional GET matches its ``ETag`` or ``Last-Modified``). A badge's entry also records whether
-the badge had expired (its key says so) and never outlives ``expires_at``.
+without a session or messages cookie for a view marked ``@public_page``: the entry (keyed by
+the address and the variant) and the tokens it was rendered under are read in one round trip
+(two for a badge), no SQL, and the stored response answers only while those tokens still hold
+(``304`` when the conditional GET matches its ``ETag`` or ``Last-Modified``). A valid badge's
+entry ends at its ``valid_until`` (a hit checks it too), so an expired badge is rendered again.
 
 **A miss** renders through every middleware and the view; the response is stored only when it
 is one of the policy's statuses, sets no cookie, and did not use the request's CSP nonce.
@@ -211,43 +212,37 @@ def _badge_entry(
     return shared_cache.get(key) or {**fresh, "t": _new_token()}
 
 
-def _badge_keying(
-    request: HttpRequest, policy: Policy, entry: Mapping[str, Any], deps: Mapping[str, str]
-) -> Keying:
-    expires = entry["exp"]
-    expired = expires is not None and timezone.now().timestamp() >= expires
-    key = _page_key(request, policy, BADGE, entry["t"], "expired" if expired else "")
-    return Keying(key=key, deps=deps, until=None if expired else expires)
-
-
-def _organization_keying(request: HttpRequest, policy: Policy, token: str) -> Keying:
-    return Keying(key=_page_key(request, policy, ORGANIZATION, token), deps={}, until=None)
+def _token_of(value: Any) -> Any:
+    """A token as stored: a badge's is kept with what its pages are keyed by besides."""
+    return value["t"] if isinstance(value, dict) else value
 
 
 # --- The hit --------------------------------------------------------------------------------
 
 
 def _lookup(request: HttpRequest, kwargs: Mapping[str, Any], policy: Policy) -> HttpResponse | None:
-    """The stored response for this anonymous request, or None (a miss). Never touches the
-    database."""
+    """The stored response for this anonymous request, or None (a miss): the entry answers
+    only while every token it was rendered under still holds, and not past its ``until``.
+    One round trip under ``/o/<slug>/`` (the entry and the organization's token together), two
+    for a badge (its entry, then its own, its organization's and its earner's tokens). Never
+    touches the database."""
     if "badge_public_id" in kwargs:
-        entry = _badge_entry(kwargs["badge_public_id"], load=None)
-        if entry is None:
-            return None
-        dep_keys = [token_key(ORGANIZATION, entry["org"]), token_key(USER, entry["user"])]
-        keying = _badge_keying(request, policy, entry, {})
-        found = shared_cache.get_many([keying.key, *dep_keys])
-        stored = found.get(keying.key)
-        if stored is None or any(stored["d"].get(k) != found.get(k) for k in dep_keys):
-            return None
+        key = _page_key(request, policy, BADGE, str(kwargs["badge_public_id"]))
+        found = {key: shared_cache.get(key)}
     elif "org_slug" in kwargs:
-        token = shared_cache.get(token_key(ORGANIZATION, kwargs["org_slug"]))
-        if token is None:
-            return None
-        stored = shared_cache.get(_organization_keying(request, policy, token).key)
-        if stored is None:
-            return None
+        key = _page_key(request, policy, ORGANIZATION, kwargs["org_slug"])
+        found = shared_cache.get_many([key, token_key(ORGANIZATION, kwargs["org_slug"])])
     else:
+        return None
+    stored = found.get(key)
+    if stored is None:
+        return None
+    if stored["u"] is not None and timezone.now().timestamp() >= stored["u"]:
+        return None  # a badge that has expired since: rendered again, saying so
+    missing = [k for k in stored["d"] if k not in found]
+    if missing:
+        found.update(shared_cache.get_many(missing))
+    if any(_token_of(found.get(k)) != token for k, token in stored["d"].items()):
         return None
     response = HttpResponse(stored["b"], status=stored["s"])
     for name, value in stored["h"]:
@@ -324,6 +319,7 @@ def _store(response: HttpResponse, keying: Keying) -> None:
         "h": [(k, v) for k, v in response.items() if k.lower() != "set-cookie"],
         "a": {a: getattr(response, a) for a in _RESPONSE_ATTRIBUTES if hasattr(response, a)},
         "d": dict(keying.deps),
+        "u": keying.until,
     }
     shared_cache.set(keying.key, entry, timeout)
 
@@ -386,7 +382,11 @@ def public_page(
                     deps=keying.deps,
                     until=capped if keying.until is None else min(capped, keying.until),
                 )
-            etag_source = keying.key + "".join(f"{k}={v}" for k, v in sorted(keying.deps.items()))
+            # what it shows: its address and variant, its tokens, and until when it holds (a
+            # badge's copy while valid ends at its expiry; the expired one has none)
+            etag_source = f"{keying.key} {keying.until} " + " ".join(
+                f"{k}={v}" for k, v in sorted(keying.deps.items())
+            )
             response["ETag"] = '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"'
             response["Last-Modified"] = http_date(timezone.now().timestamp())
             if policy.cache_control is not None:
@@ -414,11 +414,25 @@ def _keying_for_fill(
         if entry is None:
             return None
         deps = {
-            key: _token(key)
-            for key in (token_key(ORGANIZATION, entry["org"]), token_key(USER, entry["user"]))
+            token_key(BADGE, public_id): str(entry["t"]),
+            **{
+                key: _token(key)
+                for key in (token_key(ORGANIZATION, entry["org"]), token_key(USER, entry["user"]))
+            },
         }
-        return _badge_keying(request, policy, entry, deps)
+        expires = entry["exp"]
+        expired = expires is not None and timezone.now().timestamp() >= expires
+        return Keying(
+            key=_page_key(request, policy, BADGE, str(public_id)),
+            deps=deps,
+            until=None if expired else expires,
+        )
     if "org_slug" in kwargs:
-        token = _token(token_key(ORGANIZATION, kwargs["org_slug"]))
-        return _organization_keying(request, policy, token)
+        slug = kwargs["org_slug"]
+        token = _token(token_key(ORGANIZATION, slug))
+        return Keying(
+            key=_page_key(request, policy, ORGANIZATION, slug),
+            deps={token_key(ORGANIZATION, slug): token},
+            until=None,
+        )
     return None
