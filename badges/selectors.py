@@ -12,6 +12,7 @@ evaluated before it returns: the organization of a badge by its opaque id
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -47,6 +48,19 @@ def badge_get_by_public_id(*, public_id: uuid.UUID | str) -> Badge:
     if badge is None:
         raise Http404("No such badge.")
     return badge
+
+
+def badge_cache_subject(
+    *, public_id: uuid.UUID | str
+) -> tuple[str, int, dt.datetime | None] | None:
+    """What the shared cache of public pages keys a badge's pages by besides its own revision
+    (credentials_site.public_cache): its organization's slug, its earner and when it expires;
+    None when there is no such badge in the current scope. One query."""
+    return (
+        Badge.objects.filter(public_id=public_id)
+        .values_list("organization__slug", "recipient_id", "valid_until")
+        .first()
+    )
 
 
 MINE = "an educator's own badges, from every organization"

@@ -27,6 +27,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
 
+from credentials_site import public_cache
+
 from .models import User
 
 NAME_LABEL = "Your name as it will appear on your badges"
@@ -148,6 +150,8 @@ def badge_name(request: HttpRequest) -> HttpResponse:
         setattr(user, name, form.cleaned_data[name])
     if changed:
         user.save(update_fields=changed)
+        # badge pages say whether their earner chose to be named (public pages, at once)
+        public_cache.changed(users=[user.pk])
     if user.name_on_badges_public:
         messages.success(request, f"Badges issued from now on will name you “{user.full_name}”.")
     else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from allauth.account.adapter import get_adapter
 from allauth.decorators import rate_limit
@@ -13,11 +15,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
+from credentials_site import public_cache
+
 from . import selectors
+
+AdminView = TypeVar("AdminView", bound=Callable[..., HttpResponseBase])
 
 # Pages of an app's own beside its models on the admin index (and in the side bar): (app label,
 # name, URL name, the model whose view permission opens the page). The page checks that
@@ -133,6 +140,26 @@ class TesseraAdminSite(admin.AdminSite):
             )
         return app_list
 
+    def admin_view(self, view: AdminView, cacheable: bool = False) -> AdminView:
+        """Every admin page, as Django's; and whatever a change made here (a model saved or
+        deleted, an action, a publish, a revocation, a key rotated), the public pages of the
+        organizations this user administers are forgotten once it commits, under their slugs
+        before and after it (credentials_site.public_cache). Admin changes are rare; a
+        forgotten page costs one render."""
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(guarded)
+        def changing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                return guarded(request, *args, **kwargs)
+            before = _public_slugs(request)
+            try:
+                return guarded(request, *args, **kwargs)
+            finally:
+                public_cache.changed(organizations=before | _public_slugs(request))
+
+        return cast(AdminView, changing)
+
     def get_urls(self) -> list[URLPattern | URLResolver]:
         urls = super().get_urls()
         view = self.admin_view(self.view_on_site)
@@ -161,6 +188,11 @@ class TesseraAdminSite(admin.AdminSite):
         if model_admin is None or obj is None or not model_admin.has_view_permission(request, obj):
             raise Http404("No such object.")
         return shortcut(request, content_type_id, object_id)
+
+
+def _public_slugs(request: HttpRequest) -> set[str]:
+    ids = selectors.organization_ids_administered_by(user=request.user)
+    return selectors.organization_slugs(ids=ids) if ids else set()
 
 
 admin_site = TesseraAdminSite(name="admin")

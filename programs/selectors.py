@@ -81,6 +81,11 @@ def organization_ids_administered_by(*, user: User | AnonymousUser) -> list[int]
         )
 
 
+def organization_slugs(*, ids: list[int]) -> set[str]:
+    """The addresses (``/o/<slug>/``) of these organizations."""
+    return set(Organization.objects.filter(pk__in=ids).values_list("slug", flat=True))
+
+
 def organization_ids_owned_by(*, user: User | AnonymousUser) -> list[int]:
     if not user.is_authenticated or not user.is_active:
         return []

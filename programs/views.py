@@ -1,11 +1,15 @@
-"""The public catalog: thin views over selectors."""
+"""The public catalog: thin views over selectors. Anonymous visitors get its pages from the
+shared cache (``public_page``: keyed by the organization's public revision)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
+from credentials_site import public_cache
 from credentials_site.pagination import WindowCountPaginator
+from credentials_site.public_cache import public_page
 from credentials_site.tenancy import request_organization
 
 from . import selectors, services
@@ -14,11 +18,14 @@ from .models import CredentialVersion
 CATALOG_PAGE_SIZE = 12
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     organizations = selectors.organization_list_public()
     return render(request, "programs/home.html", {"organizations": organizations})
 
 
+@public_page(cache_control=public_cache.PAGE, vary=("Cookie",))
+@require_safe
 def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization = request_organization(request)
     filters = selectors.CatalogFilters(
@@ -52,6 +59,8 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
     )
 
 
+@public_page(cache_control=public_cache.PAGE, vary=("Cookie",))
+@require_safe
 def credential_detail(
     request: HttpRequest, org_slug: str, credential_slug: str, number: int | None = None
 ) -> HttpResponse:
@@ -77,6 +86,8 @@ def credential_detail(
     )
 
 
+@public_page(cache_control=public_cache.PAGE, vary=("Cookie",))
+@require_safe
 def pathway_detail(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
     organization = request_organization(request)
     pathway = selectors.pathway_get_published(organization=organization, slug=pathway_slug)

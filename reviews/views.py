@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import request_organization
@@ -107,7 +107,7 @@ def _render_scoring(
 
 
 @login_required
-@require_GET
+@require_safe
 def queue(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization = request_organization(request)
     scope = access.access_scope_by_organization(actor=_user(request), organization=organization)
@@ -265,7 +265,7 @@ def release(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse
     return redirect(_queue_url(organization))
 
 
-@require_GET
+@require_safe
 @xframe_options_sameorigin  # the review and exemplar pages show PDFs in an <object>
 def evidence_file(
     request: HttpRequest,
@@ -382,7 +382,7 @@ def conflict_remove(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def calibration_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization = request_organization(request)
     scope = access.access_scope_by_organization(actor=_user(request), organization=organization)

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import request_organization
@@ -107,7 +107,7 @@ def apply(request: HttpRequest, org_slug: str, credential_slug: str) -> HttpResp
 
 
 @login_required
-@require_GET
+@require_safe
 def application_detail(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpResponse:
     return _render_page(request, _application(request, public_id))
 
@@ -293,7 +293,7 @@ def withdraw(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpRespon
 
 
 @login_required
-@require_GET
+@require_safe
 def my_learning(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     groups = dashboard.dashboard_groups(user=user)

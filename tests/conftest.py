@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -99,3 +100,21 @@ def assert_same_query_count(small: CaptureQueriesContext, large: CaptureQueriesC
             f"query count grows with rows: {len(small)} → {len(large)}\n"
             f"small:\n{dump(small)}\nlarge:\n{dump(large)}"
         )
+
+
+@pytest.fixture(autouse=True)
+def _public_cache_of_this_test(settings: Any) -> None:
+    """Each test starts with an empty shared cache of public pages (its own key namespace in
+    the run's Redis: the data a previous test cached pages of is gone with its transaction)."""
+    settings.PUBLIC_CACHE_PREFIX = f"pc-test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def forget_public_pages(settings: Any) -> Callable[[], None]:
+    """For a test that changes data behind the services' back (factories, ``update()``): the
+    shared cache of public pages is not told by them, so the test empties it itself."""
+
+    def run() -> None:
+        settings.PUBLIC_CACHE_PREFIX = f"pc-test-{uuid.uuid4().hex}"
+
+    return run

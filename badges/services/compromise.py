@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from credentials_site import public_cache
 from programs import services as program_services
 from programs.models import Organization, User
 
@@ -78,6 +79,8 @@ def signing_key_compromise(*, key: SigningKey, actor: User | None) -> KeyComprom
         key.retired_at = key.retired_at or now
         key.compromised_at = now
         key.save(update_fields=["is_active", "retired_at", "compromised_at", "updated_at"])
+        # the key leaves the DID document; nothing it signed verifies (public pages, on commit)
+        public_cache.changed(organizations=[organization.slug])
         replacement = SigningKey.objects.filter(organization=organization, is_active=True).first()
         made = replacement is None
         if replacement is None:
@@ -183,6 +186,7 @@ def key_compromise_resign(*, compromise_id: int, batch_size: int) -> KeyCompromi
         # one UPDATE for the batch, one message for its e-mails
         Badge.objects.bulk_update(changed, ["credential", "signing_key", "updated_at"])
         mail_many_on_commit(changed, RESIGNED)
+        public_cache.changed(badges=[badge.public_id for badge in changed])
         resigned = len(changed)
         remaining = due.count()
         finishing = remaining == 0 and compromise.state != State.DONE

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from credentials_site import public_cache
 from programs import services as program_services
 from programs.models import Pathway, User
 
@@ -175,6 +176,9 @@ def badge_revoke(
         )
         certificates = [] if keep_certificates else dependent
         _bits_set([badge, *certificates])
+        # every public path of these badges, at once (on commit); the status list's own
+        # document is forgotten by its re-signing
+        public_cache.changed(badges=[b.public_id for b in (badge, *certificates)])
         now = timezone.now()
         _record(badge, now=now, reason=reason, private_note=private_note, actor=actor)
         audit_data: dict[str, Any] = {"public_reason": reason, "private_note": private_note}
@@ -257,4 +261,5 @@ def badge_visibility_set(*, badge: Badge, user: User, is_public: bool) -> Badge:
         raise BadgeError("Only the badge's earner can change who sees it.", code=Code.NOT_ALLOWED)
     badge.is_public = is_public
     badge.save(update_fields=["is_public", "updated_at"])
+    public_cache.changed(badges=[badge.public_id])
     return badge

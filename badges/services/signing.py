@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from credentials_site import public_cache
 from programs import services as program_services
 from programs.models import Organization, User
 
@@ -23,7 +24,9 @@ from ._urls import status_list_url
 
 
 def _create_key(organization: Organization) -> SigningKey:
+    """A new active key; the organization's DID document changes (public pages, on commit)."""
     _, multibase, encrypted = keys.new_key()
+    public_cache.changed(organizations=[organization.slug])
     return SigningKey.objects.create(
         organization=organization,
         key_id=multibase,
@@ -167,3 +170,5 @@ def _status_list_sign(status_list: StatusList, *, key: SigningKey | None = None)
     status_list.save(
         update_fields=["credential", "signed_at", "valid_until", "signing_key", "updated_at"]
     )
+    # the list's document and every badge page that checks against it (on commit)
+    public_cache.changed(organizations=[organization.slug])

@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from programs import accounts
 from programs.models import User
@@ -57,7 +57,7 @@ def _row(badge: Badge, *, with_share: bool = False) -> BadgeRow:
 
 
 @login_required
-@require_GET
+@require_safe
 def backpack(request: HttpRequest) -> HttpResponse:
     """Every badge of the signed-in educator, from every organization, with pathway progress.
     An account without a name is asked for one first (its badges name their earner)."""
@@ -188,7 +188,7 @@ def profile_settings(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("badges:profile_settings"))
 
 
-@require_GET
+@require_safe
 def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
     """An educator's public badges from every organization (never a private or revoked one);
     404 unless the educator made the profile public."""
@@ -207,7 +207,7 @@ def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def public_profile_permanent(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The permanent address of an educator's public profile, the ``id`` of the credential
     subject in the badges issued while the profile was public: it follows handle changes to

@@ -4,6 +4,7 @@ listing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -12,9 +13,10 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
+from credentials_site import public_cache
+from credentials_site.public_cache import public_page
 from credentials_site.tenancy import request_organization
 from programs import selectors as program_selectors
 from submissions import storage
@@ -120,7 +122,8 @@ def json_response(
 # --- Issuer documents -----------------------------------------------------------------------
 
 
-@require_GET
+@public_page(cache_control=None)
+@require_safe
 def did_document(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The organization's DID document: every signing key it ever used (public halves only)
     except those marked compromised. Cached as briefly as the status lists, so a compromised
@@ -137,8 +140,8 @@ def did_document(request: HttpRequest, org_slug: str) -> HttpResponse:
     return response
 
 
-@require_GET
-@cache_control(public=True, max_age=300)
+@public_page(cache_control=public_cache.DOCUMENT)
+@require_safe
 def issuer_profile(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization = request_organization(request)
     profile = {
@@ -148,7 +151,8 @@ def issuer_profile(request: HttpRequest, org_slug: str) -> HttpResponse:
     return json_response(profile, content_type="application/ld+json")
 
 
-@require_GET
+@public_page(cache_control=None)
+@require_safe
 def status_list(request: HttpRequest, org_slug: str, number: int) -> HttpResponse:
     """The signed BitstringStatusListCredential, never lapsed (``services.status_list_get``).
     Cached publicly for ``BADGE_STATUS_CACHE_SECONDS`` (its ``ttl``: revocation shows within
@@ -162,11 +166,15 @@ def status_list(request: HttpRequest, org_slug: str, number: int) -> HttpRespons
     left = int((status.valid_until - timezone.now()).total_seconds()) if status.valid_until else 0
     max_age = max(0, min(settings.BADGE_STATUS_CACHE_SECONDS, left))
     response["Cache-Control"] = f"public, max-age={max_age}"
+    if status.valid_until:  # a stored copy always has its full max-age left
+        response.public_cache_until = status.valid_until - dt.timedelta(  # type: ignore[attr-defined]
+            seconds=settings.BADGE_STATUS_CACHE_SECONDS
+        )
     return response
 
 
-@require_GET
-@cache_control(public=True, max_age=3600)
+@public_page(cache_control=public_cache.IMAGE)
+@require_safe
 def achievement_image(
     request: HttpRequest, org_slug: str, credential_slug: str, number: int
 ) -> HttpResponse:
@@ -177,8 +185,8 @@ def achievement_image(
     return HttpResponse(artwork.version_png(version, organization), content_type="image/png")
 
 
-@require_GET
-@cache_control(public=True, max_age=3600)
+@public_page(cache_control=public_cache.DOCUMENT)
+@require_safe
 def pathway_image(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
     organization = request_organization(request)
     pathway = program_selectors.pathway_get_published(organization=organization, slug=pathway_slug)
@@ -188,7 +196,13 @@ def pathway_image(request: HttpRequest, org_slug: str, pathway_slug: str) -> Htt
 # --- One badge ------------------------------------------------------------------------------
 
 
-@require_GET
+@public_page(
+    cache_control=public_cache.STATUS,
+    vary=("Accept",),
+    variant=credential_media_type,
+    meta=selectors.badge_cache_subject,
+)
+@require_safe
 def badge_json(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The signed credential, as a file (``credential_media_type`` says how it is labelled)."""
     badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
@@ -197,7 +211,7 @@ def badge_json(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse
     return response
 
 
-@require_GET
+@require_safe
 def badge_check(request: HttpRequest, badge_public_id: uuid.UUID) -> JsonResponse:
     """Re-check signature, status and dates now (the "Verify" button of the page)."""
     badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
@@ -209,7 +223,7 @@ def badge_check(request: HttpRequest, badge_public_id: uuid.UUID) -> JsonRespons
     return response
 
 
-@require_GET
+@require_safe
 def badge_evidence(
     request: HttpRequest, badge_public_id: uuid.UUID, item_id: uuid.UUID
 ) -> HttpResponse:

@@ -19,8 +19,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
+from credentials_site import public_cache
+from credentials_site.public_cache import public_page
 from credentials_site.tenancy import request_organization
 from programs import selectors as program_selectors
 from programs.models import CredentialVersion, Organization, Pathway
@@ -55,8 +57,18 @@ def _frame_anywhere(view: View) -> View:
     return cast(View, framable)
 
 
+def _page_or_credential(request: HttpRequest) -> str:
+    return str(negotiate(request, PAGE_OR_CREDENTIAL))
+
+
+@public_page(
+    cache_control=public_cache.STATUS,
+    vary=("Accept",),  # and Cookie for the page (below)
+    variant=_page_or_credential,
+    meta=selectors.badge_cache_subject,
+)
 @_frame_anywhere
-@require_GET
+@require_safe
 def badge_verify(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The public verification page; a client that prefers JSON (``application/vc``,
     ``application/ld+json`` or ``application/json``) gets the signed credential instead."""
@@ -68,12 +80,14 @@ def badge_verify(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRespon
     context = _badge_context(request, badge, check)
     response = render(request, "badges/verify.html", context)
     response["Vary"] = "Accept, Cookie"
-    response["Cache-Control"] = "private, no-cache"
     return response
 
 
+@public_page(
+    cache_control=public_cache.STATUS, vary=("Cookie",), meta=selectors.badge_cache_subject
+)
 @_frame_anywhere
-@require_GET
+@require_safe
 def badge_card(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """A small card for other sites to embed (``sharing.embed_html``): the badge, its earner
     (as the signed credential names them), its issuer and its status checked now, linked to the
@@ -93,7 +107,6 @@ def badge_card(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse
             "image_url": sharing.image_url(badge),
         },
     )
-    response["Cache-Control"] = "public, max-age=300"
     return response
 
 
@@ -236,7 +249,7 @@ def _credential_json(badge: Badge) -> str:
     return json.dumps(badge.credential, indent=2, ensure_ascii=False)
 
 
-@require_GET
+@require_safe
 def badge_png(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The badge picture with the signed credential baked in (iTXt ``openbadgecredential``)."""
     badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
@@ -248,7 +261,7 @@ def badge_png(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def badge_png_ob2(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The badge picture baked for Open Badges 2.0 backpacks: iTXt ``openbadges`` holding the
     hosted Assertion's URL (which such a backpack fetches and verifies)."""
@@ -261,7 +274,7 @@ def badge_png_ob2(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRespo
     )
 
 
-@require_GET
+@require_safe
 def badge_svg(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """An SVG badge with the signed credential baked in (``<openbadges:credential>``)."""
     badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
@@ -276,18 +289,21 @@ def badge_svg(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
 # --- Open Badges 2.0 hosted documents -------------------------------------------------------
 
 
-@require_GET
+@public_page(
+    cache_control=public_cache.STATUS, statuses=(200, 410), meta=selectors.badge_cache_subject
+)
+@require_safe
 def ob2_assertion(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The hosted OB 2.0 Assertion; a revoked badge's answers 410 Gone, its body the Assertion
     with ``revoked: true`` and the reason (``ob2.assertion_status`` says why both)."""
     badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
     response = json_response(ob2.assertion(badge), content_type=OB2_CONTENT_TYPE)
     response.status_code = ob2.assertion_status(badge)
-    response["Cache-Control"] = "no-cache"
     return response
 
 
-@require_GET
+@public_page(cache_control=public_cache.DOCUMENT)
+@require_safe
 def ob2_badgeclass(
     request: HttpRequest, org_slug: str, credential_slug: str, number: int
 ) -> HttpResponse:
@@ -297,7 +313,6 @@ def ob2_badgeclass(
     )
     document = ob2.version_badge_class(version, image_url=services.achievement_image_url(version))
     response = json_response(document, content_type=OB2_CONTENT_TYPE)
-    response["Cache-Control"] = "public, max-age=300"
     return response
 
 
@@ -317,7 +332,8 @@ def _pathway(organization: Organization, slug: str) -> Pathway:
     return pathway
 
 
-@require_GET
+@public_page(cache_control=public_cache.DOCUMENT)
+@require_safe
 def ob2_pathway_badgeclass(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
     organization = request_organization(request)
     pathway = _pathway(organization, pathway_slug)
@@ -333,13 +349,12 @@ def ob2_pathway_badgeclass(request: HttpRequest, org_slug: str, pathway_slug: st
         pathway, components=components, image_url=services.pathway_image_url(pathway)
     )
     response = json_response(document, content_type=OB2_CONTENT_TYPE)
-    response["Cache-Control"] = "public, max-age=300"
     return response
 
 
-@require_GET
+@public_page(cache_control=public_cache.DOCUMENT)
+@require_safe
 def ob2_issuer(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization = request_organization(request)
     response = json_response(ob2.issuer(organization), content_type=OB2_CONTENT_TYPE)
-    response["Cache-Control"] = "public, max-age=300"
     return response

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from credentials_site import public_cache
 from credentials_site.exceptions import ApplicationError
 
 from ..errors import ProgramErrorCode
@@ -196,6 +197,7 @@ def credential_version_publish(
     credential.current_version = version
     credential.status = Credential.Status.PUBLISHED
     credential.save(update_fields=["current_version", "status", "updated_at"])
+    public_cache.changed(organizations=[credential.organization.slug])
     audit_record(
         organization=credential.organization,
         actor=actor,
@@ -217,6 +219,7 @@ def credential_retire(*, credential: Credential, actor: User | None) -> Credenti
         )
     credential.status = Credential.Status.RETIRED
     credential.save(update_fields=["status", "updated_at"])
+    public_cache.changed(organizations=[credential.organization.slug])
     audit_record(
         organization=credential.organization,
         actor=actor,
