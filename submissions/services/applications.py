@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import scoped_sql
-from programs import selectors as program_selectors
 from programs import services as program_services
 from programs.models import (
     Credential,
