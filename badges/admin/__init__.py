@@ -11,6 +11,6 @@ The Application admin of ``submissions`` gains a read-only "Badge" link here (ba
 submissions, not the other way round).
 """
 
-from . import applications, badges, failures, keys, status_lists
+from . import applications, awards, badges, failures, keys, status_lists
 
-__all__ = ["applications", "badges", "failures", "keys", "status_lists"]
+__all__ = ["applications", "awards", "badges", "failures", "keys", "status_lists"]

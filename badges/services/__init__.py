@@ -5,6 +5,7 @@ package; the names below are its interface (how issuing stays idempotent: ``issu
 docstring; how re-signing does: ``compromise``'s)."""
 
 from ._urls import achievement_image_url, badge_url, pathway_image_url, status_list_url
+from .award import bulk_award_apply, bulk_award_check, bulk_award_create, bulk_award_progress
 from .batch import BatchIssued, badge_issue_batch
 from .compromise import (
     key_compromise_failure_record,
@@ -47,6 +48,10 @@ __all__ = [
     "badge_url",
     "badge_visibility_set",
     "badges_remind_expiring",
+    "bulk_award_apply",
+    "bulk_award_check",
+    "bulk_award_create",
+    "bulk_award_progress",
     "certificates_requiring",
     "credential_verify",
     "issue_failure_record",

@@ -34,6 +34,7 @@ from ..errors import BadgeErrorCode as Code
 from ..models import Badge, IssueFailure, SigningKey, StatusList
 from ._prepared import execute_prepared
 from ._urls import achievement_image_url, badge_url, status_list_url
+from .award import award_evidence
 from .mail import ISSUED, mail_on_commit
 from .signing import _sign, _signing_key
 from .status import _status_allocate
@@ -100,6 +101,7 @@ class _IssueRead:
     has_open_failure: bool  # a failure of an earlier try is still open
     in_pathway: bool  # a published pathway of the organization contains the credential
     evidence: list[list[Any]]  # its public evidence items (_evidence)
+    award: Any  # [narrative, evidence URL, date] of a bulk award's record, or None
 
     @property
     def issuable(self) -> bool:
@@ -149,7 +151,9 @@ _ISSUE_READ_SQL = """
                   FROM submissions_evidenceitem e
                   JOIN programs_evidencerequirement r ON r.id = e.requirement_id
                  WHERE e.application_id = a.id AND e.visibility = %(public)s
-                   AND e.status = %(ready)s) AS evidence
+                   AND e.status = %(ready)s) AS evidence,
+               (SELECT json_build_array(w.narrative, w.evidence_url, w.awarded_on)
+                  FROM badges_awardrecord w WHERE w.application_id = a.id) AS award
           FROM submissions_application a
           JOIN programs_user u ON u.id = a.educator_id
           JOIN programs_credentialversion v ON v.id = a.version_id
@@ -200,6 +204,7 @@ _READ_COLUMNS = [
     "has_open_failure",
     "in_pathway",
     "evidence",
+    "award",
 ]
 
 
@@ -256,6 +261,7 @@ def _applications_for_issue(application_ids: list[int]) -> tuple[list[_IssueRead
         )
         application.educator = educator
         feedback, evidence = values.pop("decided_feedback"), values.pop("evidence")
+        values["award"] = _json(values["award"])
         reads.append(
             _IssueRead(
                 application=application,
@@ -397,7 +403,7 @@ def _badge_signed(
         result=documents.results(
             version, criteria=parts.criteria, scores=_scores(read.decided_feedback)
         ),
-        evidence=_evidence(read.evidence, badge.public_id),
+        evidence=_evidence(read.evidence, badge.public_id) + award_evidence(read.award),
     )
     badge.credential = _sign(
         document, organization=organization, key=key, timing=timing, created=created

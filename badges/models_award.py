@@ -1,0 +1,64 @@
+"""Bulk awards: a program admin's CSV of past earners (or a cohort), checked then applied; each
+good row becomes an ``AwardRecord`` whose approved application the worker issues a badge for
+(``badges.services.award``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from credentials_site.models import TenantModel
+from programs.models import Credential, User
+from submissions.models import Application
+
+
+class BulkAward(TenantModel):
+    """One uploaded file: kept until applied, with the result of its last check."""
+
+    class State(models.TextChoices):
+        CHECKED = "checked", "Dry run done"
+        APPLIED = "applied", "Applied: badges issuing"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    file_data = models.BinaryField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.CHECKED)
+    counts = models.JSONField(default=dict, blank=True)  # rows, award, already, errors
+    errors = models.JSONField(default=list, blank=True)  # [{row, column, message}], the first few
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class AwardRecord(TenantModel):
+    """A credential awarded outside review to one e-mail address: once per (credential,
+    address), whatever file brings it again."""
+
+    award = models.ForeignKey(BulkAward, on_delete=models.PROTECT, related_name="records")
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField(max_length=254)
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="award_record"
+    )
+    awarded_on = models.DateField()
+    evidence_url = models.URLField(max_length=2000, blank=True)
+    narrative = models.TextField(blank=True)
+    row = models.PositiveIntegerField(help_text="Its line in the file that brought it.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "email"], name="one_award_record_per_credential_and_email"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.credential_id}"
