@@ -296,4 +296,5 @@ class BackpackProfile(TimeStampedModel):
     def __str__(self) -> str:
         return self.handle
 
+
 from .models_award import AwardRecord, BulkAward  # noqa: E402,F401  (a module of its own)

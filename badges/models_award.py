@@ -42,7 +42,7 @@ class AwardRecord(TenantModel):
     """A credential awarded outside review to one e-mail address: once per (credential,
     address), whatever file brings it again."""
 
-    award = models.ForeignKey(BulkAward, on_delete=models.PROTECT, related_name="records")
+    award = models.ForeignKey(BulkAward, on_delete=models.PROTECT, related_name="+")
     credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="+")
     email = models.EmailField(max_length=254)
     application = models.OneToOneField(

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from credentials_site.exceptions import ApplicationError
+from programs.admin import TenantAdmin
 from programs.admin_site import admin_site, administered_org_ids
 from programs.models import Organization
 
@@ -24,7 +25,6 @@ from .. import services
 from ..models import BulkAward
 from ..services.award import MAX_BYTES
 from .base import _acting_user
-from programs.admin import TenantAdmin
 
 UPLOAD_TEMPLATE = "admin/badges/bulkaward/upload.html"
 AWARD_TEMPLATE = "admin/badges/bulkaward/award.html"

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('application', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='award_record', to='submissions.application')),
                 ('credential', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programs.credential')),
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programs.organization')),
-                ('award', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='badges.bulkaward')),
+                ('award', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='badges.bulkaward')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('credential', 'email'), name='one_award_record_per_credential_and_email')],

@@ -22,7 +22,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -214,16 +214,13 @@ def bulk_award_check(*, organization: Organization, data: bytes) -> Checked:
             if (credential.pk, email) in seen:
                 wrong["email"] = "This address has this credential on an earlier row."
             seen.add((credential.pk, email))
-        if wrong:
+        if wrong or credential is None or awarded_on is None:
             errors += [
                 {"row": number, "column": LABELS[name], "message": message}
                 for name, message in wrong.items()
             ]
             continue
-        assert credential is not None and awarded_on is not None
-        good.append(
-            AwardRow(number, email, cells["name"], credential, awarded_on, url, narrative)
-        )
+        good.append(AwardRow(number, email, cells["name"], credential, awarded_on, url, narrative))
     already = _already(organization, good)
     errors += _conflicts(
         organization, [r for r in good if (r.credential.pk, r.email) not in already]
@@ -302,8 +299,8 @@ def bulk_award_apply(*, award: BulkAward, actor: User | None) -> BulkAward:
     from ..tasks import badge_issue_batch as issue_task
 
     with transaction.atomic():
-        award = BulkAward.objects.select_for_update().select_related("organization").get(
-            pk=award.pk
+        award = (
+            BulkAward.objects.select_for_update().select_related("organization").get(pk=award.pk)
         )
         organization = award.organization
         checked = bulk_award_check(organization=organization, data=bytes(award.file_data))
@@ -333,7 +330,7 @@ def bulk_award_apply(*, award: BulkAward, actor: User | None) -> BulkAward:
                     organization=organization,
                     educator=users[r.email],
                     credential=r.credential,
-                    version_id=r.credential.current_version_id,
+                    version_id=cast(int, r.credential.current_version_id),  # published: set
                     status=Application.Status.APPROVED,
                 )
                 for r in rows
@@ -386,9 +383,7 @@ def bulk_award_progress(*, award: BulkAward) -> dict[str, Any]:
     """What the admin's progress bar shows: badges issued of the file's records."""
     records = AwardRecord.objects.filter(award=award)
     total = records.count()
-    issued = Badge.objects.filter(
-        application_id__in=records.values("application_id")
-    ).count()
+    issued = Badge.objects.filter(application_id__in=records.values("application_id")).count()
     return {
         "state": award.state,
         "running": award.state == BulkAward.State.APPLIED and issued < total,

@@ -17,8 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from credentials_site.celery import app
 from badges.models import AwardRecord, Badge, BulkAward
+from credentials_site.celery import app
 from programs.models import Membership, Organization, StaffRole, User
 from submissions.models import Application
 from tests.badges.test_independent_verifier import documents_for, verify_independently
@@ -157,9 +157,10 @@ class TestBadInput:
         response = upload(client, content)
         assert response.status_code == 200
         assert message in body(response)
-        assert not BulkAward.objects.exists() and not User.objects.filter(
-            email__endswith="@school.example"
-        ).exists()
+        assert (
+            not BulkAward.objects.exists()
+            and not User.objects.filter(email__endswith="@school.example").exists()
+        )
 
 
 @pytest.mark.django_db
@@ -204,11 +205,9 @@ def test_a_thousand_rows_through_a_real_worker_twice(client: Client, tmp_path: P
             assert award is not None
             client.post(location, {"_apply": "Apply"})
             if run == 0:
+                status_url = f"{LIST}{award.pk}/status/"
                 status = wait_for(
-                    lambda: (
-                        (s := client.get(f"{LIST}{award.pk}/status/").json())["done"] == 1000
-                        and s
-                    ),
+                    lambda url=status_url: (s := client.get(url).json())["done"] == 1000 and s,
                     timeout=240,
                     what="the badges",
                 )
@@ -224,6 +223,7 @@ def test_a_thousand_rows_through_a_real_worker_twice(client: Client, tmp_path: P
     sample = Badge.objects.order_by("?")[:3]
     for badge in sample:
         credential = badge.credential
-        assert any(e.get("narrative", "").startswith("Cohort of 2021") for e in credential["evidence"])
+        narratives = [e.get("narrative", "") for e in credential["evidence"]]
+        assert any(n.startswith("Cohort of 2021") for n in narratives)
         result = verify_independently(credential, documents_for(client, credential), tmp_path)
         assert result["verified"] is True and result["status"] == "valid", result
