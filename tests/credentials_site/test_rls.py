@@ -25,7 +25,7 @@ from django_scopes import scopes_disabled
 
 from badges import selectors as badge_selectors
 from badges.management.commands import demo_badges
-from badges.models import Badge, IssueFailure, KeyCompromise, SigningKey
+from badges.models import AwardRecord, Badge, BulkAward, IssueFailure, KeyCompromise, SigningKey
 from credentials_site.db.rls import (
     POLICY_NAME,
     app_role,
@@ -277,6 +277,18 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         )
         SignOnProvider.objects.create(
             organization=organization, protocol="saml", name="IdP", idp_entity_id="https://idp"
+        )
+        award = BulkAward.objects.create(
+            organization=organization, file_name="awards.csv", file_data=b"email\n"
+        )
+        AwardRecord.objects.create(
+            organization=organization,
+            award=award,
+            credential=submission.application.credential,
+            email=educator.email,
+            application=submission.application,
+            awarded_on="2020-01-01",
+            row=2,
         )
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
