@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from programs import services as program_services
@@ -253,7 +254,8 @@ def _conflicts(organization: Organization, rows: Sequence[AwardRow]) -> list[dic
     if not emails:
         return []
     open_ones = set(
-        Application.objects.filter(organization=organization, educator__email__in=emails)
+        Application.objects.annotate(address=Lower("educator__email"))
+        .filter(organization=organization, address__in=emails)
         .exclude(status__in=Application.CLOSED)
         .values_list("credential_id", "educator__email")
     )
@@ -323,7 +325,11 @@ def bulk_award_apply(*, award: BulkAward, actor: User | None) -> BulkAward:
             actor=actor,
             source=MembershipSource.ADMIN,
         )
-        users = {u.email.lower(): u for u in User.objects.filter(email__in=list(people))}
+        # accounts are found by address in any case (the member rule's)
+        users = {
+            u.email.lower(): u
+            for u in User.objects.annotate(address=Lower("email")).filter(address__in=list(people))
+        }
         applications = Application.objects.bulk_create(
             [
                 Application(

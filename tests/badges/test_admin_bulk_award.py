@@ -67,7 +67,7 @@ class TestJourney:
         gael, other = OrganizationFactory(name="GAEL"), OrganizationFactory()
         slug = make_credential(gael).credential.slug
         theirs = make_credential(other).credential.slug
-        member = UserFactory(email="ana@school.example")
+        member = UserFactory(email="Ana@School.example")  # found in any case
         MembershipFactory(organization=gael, user=member, member_until=None)
         client.force_login(admin_of(gael))
         tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
@@ -99,7 +99,7 @@ class TestJourney:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(response["Location"], {"_apply": "Apply"})
         assert response.status_code == 302
-        badges = {b.recipient.email: b for b in Badge.objects.select_related("recipient")}
+        badges = {b.recipient.email.lower(): b for b in Badge.objects.select_related("recipient")}
         assert sorted(badges) == ["ana@school.example", "ben@school.example"]
         evidence = badges["ana@school.example"].credential["evidence"]
         assert {
@@ -126,7 +126,7 @@ class TestJourney:
     def test_someone_with_an_application_already_is_an_error_row(self, client: Client) -> None:
         gael = OrganizationFactory()
         version = make_credential(gael)
-        educator = UserFactory(email="gi@school.example")
+        educator = UserFactory(email="GI@school.example")
         Application.objects.create(
             organization=gael, educator=educator, credential=version.credential, version=version
         )
