@@ -22,6 +22,7 @@ from credentials_site.celery import app
 from programs.models import Membership, Organization, StaffRole, User
 from submissions.models import Application
 from tests.badges.test_independent_verifier import documents_for, verify_independently
+from tests.conftest import assert_same_query_count
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -135,6 +136,57 @@ class TestJourney:
         page = client.get(upload(client, content.encode())["Location"])
         assert "already has an application or a badge" in body(page)
         assert 'data-count="award">0<' in body(page)
+
+    def test_apply_checks_again(
+        self,
+        client: Client,
+        tasks_run_at_once: None,
+        django_capture_on_commit_callbacks: Callable[..., Any],
+    ) -> None:
+        # given a dry run of two rows, then one person applies for the credential meanwhile
+        gael = OrganizationFactory()
+        version = make_credential(gael)
+        client.force_login(admin_of(gael))
+        slug = version.credential.slug
+        content = HEADER + (
+            f"ha@school.example,Ha,{slug},2020-01-01,,\nio@school.example,Io,{slug},2020-01-01,,\n"
+        )
+        location = upload(client, content.encode())["Location"]
+        Application.objects.create(
+            organization=gael,
+            educator=UserFactory(email="io@school.example"),
+            credential=version.credential,
+            version=version,
+        )
+        # when the file is applied: that row is an error now, the other is awarded
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(location, {"_apply": "Apply"})
+        page = body(client.get(location))
+        assert 'data-count="award">1<' in page and 'data-count="errors">1<' in page
+        assert [b.recipient.email for b in Badge.objects.all()] == ["ha@school.example"]
+
+    def test_list_query_count_does_not_grow(
+        self, client: Client, count_queries: Callable[..., Any]
+    ) -> None:
+        gael = OrganizationFactory()
+        admin = admin_of(gael)
+        client.force_login(admin)
+
+        def make(n: int) -> None:
+            for _ in range(n):
+                BulkAward.objects.create(
+                    organization=gael,
+                    uploaded_by=admin,
+                    file_name="a.csv",
+                    file_data=b"email\n",
+                    counts={"award": 1},
+                )
+
+        make(1)
+        small = count_queries(lambda: client.get(LIST))
+        make(19)
+        large = count_queries(lambda: client.get(LIST))
+        assert_same_query_count(small, large)
 
 
 @pytest.mark.django_db
