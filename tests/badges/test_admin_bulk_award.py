@@ -21,6 +21,7 @@ from badges.models import AwardRecord, Badge, BulkAward
 from credentials_site.celery import app
 from programs.models import Membership, Organization, StaffRole, User
 from submissions.models import Application
+from tests.badges.conftest import assert_valid_ob3
 from tests.badges.test_independent_verifier import documents_for, verify_independently
 from tests.conftest import assert_same_query_count
 from tests.factories import (
@@ -110,6 +111,7 @@ class TestJourney:
             "description": "Awarded on 2019-05-01.",
             "narrative": "Led the cohort",
         } in evidence
+        assert_valid_ob3(badges["ana@school.example"].credential)
         # Ben had no account: he has one now, is a member, and is invited to set a password
         ben = User.objects.get(email="ben@school.example")
         assert ben.full_name == "Ben Okafor"
