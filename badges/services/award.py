@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -150,6 +150,8 @@ def _records(data: bytes) -> tuple[dict[str, int], list[list[str]]]:
 
 
 def _date(text: str, today: dt.date) -> dt.date:
+    if not text:
+        raise ValueError("The date it was awarded is required.")
     for date_format in DATE_FORMATS:
         try:
             value = dt.datetime.strptime(text, date_format).date()  # noqa: DTZ007 (a date)
@@ -298,6 +300,17 @@ def bulk_award_create(
 def bulk_award_apply(*, award: BulkAward, actor: User | None) -> BulkAward:
     """Award the good rows (checked again, now) and queue their badges; nothing is half done:
     one transaction makes the members, applications and records."""
+    try:
+        return _apply(award, actor)
+    except IntegrityError as error:  # another file, or an application, took a row meanwhile
+        raise BadgeError(
+            "Some of these people were awarded (or applied) at the same moment; nothing was "
+            "changed. Apply again: what is awarded already is skipped.",
+            code=Code.INVALID,
+        ) from error
+
+
+def _apply(award: BulkAward, actor: User | None) -> BulkAward:
     from ..tasks import badge_issue_batch as issue_task
 
     with transaction.atomic():
