@@ -30,8 +30,12 @@ class BadgeArtworkForm(forms.Form):
         help_text="PNG (at most 2048 by 2048 pixels) or SVG without script or outside references; "
         "at most 2 MB.",
     )
-    shape = forms.ChoiceField(choices=list(artwork.SHAPES.items()), initial="circle")
-    icon = forms.ChoiceField(choices=list(artwork.ICONS.items()), initial="star")
+    shape = forms.ChoiceField(
+        choices=list(artwork.SHAPES.items()), initial="circle", required=False
+    )
+    icon = forms.ChoiceField(
+        choices=list(artwork.ICONS.items()), initial="star", required=False
+    )
     title = forms.CharField(
         max_length=60, required=False, help_text="Defaults to the credential's title."
     )
