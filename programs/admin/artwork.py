@@ -33,9 +33,7 @@ class BadgeArtworkForm(forms.Form):
     shape = forms.ChoiceField(
         choices=list(artwork.SHAPES.items()), initial="circle", required=False
     )
-    icon = forms.ChoiceField(
-        choices=list(artwork.ICONS.items()), initial="star", required=False
-    )
+    icon = forms.ChoiceField(choices=list(artwork.ICONS.items()), initial="star", required=False)
     title = forms.CharField(
         max_length=60, required=False, help_text="Defaults to the credential's title."
     )
