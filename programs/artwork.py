@@ -182,6 +182,7 @@ def _shape(shape: str, inset: float) -> list[Point] | None:
 def _icon(icon: str) -> list[list[Point]]:
     """The icon's polygons, in a 100-pixel box centred above the title."""
     left, top = SIZE / 2 - 50, 62
+    shapes: list[list[Point]]
     if icon == "check":
         shapes = [[(8, 52), (22, 38), (40, 56), (80, 16), (94, 30), (40, 84)]]
     elif icon == "book":
