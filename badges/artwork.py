@@ -78,10 +78,9 @@ def version_image(version: CredentialVersion, organization: Organization) -> tup
     if version.badge_design:
         alt = version.badge_image_alt or version.title
         return program_artwork.design_svg(_design(version, organization), alt).encode(), SVG
-    if version.badge_image:
-        data = _uploaded(version)
-        return data, (SVG if version.badge_image.name.endswith(".svg") else PNG)
-    return version_png(version, organization), PNG
+    if version.badge_image and version.badge_image.name.endswith(".svg"):
+        return _uploaded(version), SVG
+    return version_png(version, organization), PNG  # an older JPEG or WebP upload as PNG
 
 
 def version_png(version: CredentialVersion, organization: Organization) -> bytes:
