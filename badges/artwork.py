@@ -3,6 +3,7 @@ colour (so every badge has a PNG to show, share and bake)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import textwrap
 from functools import lru_cache
@@ -116,3 +117,14 @@ def achievement_png(badge: Badge) -> bytes:
     if badge.version is None:
         raise ValueError("A credential badge without a credential version.")
     return version_png(badge.version, badge.organization)
+
+
+def achievement_svg_href(badge: Badge) -> str | None:
+    """The achievement's artwork as an SVG ``data:`` URI, for the baked SVG (an ``<image>``
+    shows it as a picture, never running anything), or ``None`` when its artwork is a PNG."""
+    if badge.pathway is not None or badge.version is None:
+        return None
+    data, media_type = version_image(badge.version, badge.organization)
+    if media_type != SVG:
+        return None
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")

@@ -4,6 +4,7 @@ into the badge images and shown on the credential page and catalog card."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from typing import Any
@@ -250,6 +251,23 @@ class TestUploadedSvg:
         # a second (cached) read carries the same headers
         again = client.get(image_url(version))
         assert again["Content-Security-Policy"] == served["Content-Security-Policy"]
+
+    def test_the_baked_svg_shows_the_uploaded_svg(
+        self,
+        client: Client,
+        admin: User,
+        reviewer: User,
+        draft: CredentialVersion,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        client.force_login(admin)
+        assert upload(client, draft, "badge.svg", SAFE_SVG).status_code == 302
+        version = program_services.credential_version_publish(version=draft, actor=admin)
+        badge = issue(version, reviewer, django_capture_on_commit_callbacks)
+        baked = client.get(reverse("badges:svg", args=[badge.public_id])).content
+        assert json.loads(baking.unbake_svg(baked) or "") == badge.credential
+        embedded = "data:image/svg+xml;base64," + base64.b64encode(SAFE_SVG).decode()
+        assert embedded in baked.decode()
 
 
 class TestDesigned:
