@@ -3,12 +3,16 @@ colour (so every badge has a PNG to show, share and bake)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import textwrap
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
+
+from programs import artwork as program_artwork
+from programs.artwork import PNG, SVG
 
 if TYPE_CHECKING:
     from programs.models import CredentialVersion, Organization, Pathway
@@ -60,11 +64,34 @@ def as_png(data: bytes) -> bytes:
         return out.getvalue()
 
 
+def _design(version: CredentialVersion, organization: Organization) -> program_artwork.Design:
+    return program_artwork.Design.of(version.badge_design or {}, organization.brand_colour)
+
+
+def _uploaded(version: CredentialVersion) -> bytes:
+    with version.badge_image.open("rb") as handle:
+        return handle.read()
+
+
+def version_image(version: CredentialVersion, organization: Organization) -> tuple[bytes, str]:
+    """A credential version's badge as served (bytes, media type): the designed artwork as SVG,
+    the uploaded PNG or SVG as it was checked, or the PNG generated in the brand colour."""
+    if version.badge_design:
+        alt = version.badge_image_alt or version.title
+        return program_artwork.design_svg(_design(version, organization), alt).encode(), SVG
+    if version.badge_image and version.badge_image.name.endswith(".svg"):
+        return _uploaded(version), SVG
+    return version_png(version, organization), PNG  # an older JPEG or WebP upload as PNG
+
+
 def version_png(version: CredentialVersion, organization: Organization) -> bytes:
-    """A credential version's badge: its uploaded image, or one generated in the brand colour."""
-    if version.badge_image:
-        with version.badge_image.open("rb") as handle:
-            return as_png(handle.read())
+    """A credential version's badge as PNG (what badges are baked into): the designed artwork
+    drawn by Pillow, its uploaded PNG, or one generated in the brand colour (also for an
+    uploaded SVG, which Pillow cannot draw)."""
+    if version.badge_design:
+        return program_artwork.design_png(_design(version, organization))
+    if version.badge_image and not version.badge_image.name.endswith(".svg"):
+        return as_png(_uploaded(version))
     return generated_png(
         version.title, organization.short_name or organization.name, organization.brand_colour
     )
@@ -90,3 +117,14 @@ def achievement_png(badge: Badge) -> bytes:
     if badge.version is None:
         raise ValueError("A credential badge without a credential version.")
     return version_png(badge.version, badge.organization)
+
+
+def achievement_svg_href(badge: Badge) -> str | None:
+    """The achievement's artwork as an SVG ``data:`` URI, for the baked SVG (an ``<image>``
+    shows it as a picture, never running anything), or ``None`` when its artwork is a PNG."""
+    if badge.pathway is not None or badge.version is None:
+        return None
+    data, media_type = version_image(badge.version, badge.organization)
+    if media_type != SVG:
+        return None
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")

@@ -176,7 +176,11 @@ def achievement(
         "name": version.title,
         "description": (version.summary or version.competency).strip(),
         "criteria": {"id": ident, "narrative": criteria_narrative(version, criteria)},
-        "image": {"id": image_url, "type": "Image", "caption": f"{version.title} badge"},
+        "image": {
+            "id": image_url,
+            "type": "Image",
+            "caption": version.badge_image_alt or f"{version.title} badge",
+        },
         "creator": issuer_profile(version.organization),
         "version": str(version.number),
         "inLanguage": "en",

@@ -443,6 +443,12 @@ class CredentialVersion(TenantModel):
         help_text="Empty when the credential is for members only.",
     )
     badge_image = models.ImageField(upload_to="badges/", blank=True)
+    # Badge artwork (programs.artwork): an uploaded PNG/SVG in ``badge_image``, or a design drawn
+    # from ``badge_design`` ({shape, icon, title, level}); ``badge_image_alt`` describes either.
+    badge_design = models.JSONField(null=True, blank=True, editable=False)
+    badge_image_alt = models.CharField(
+        max_length=250, blank=True, editable=False, help_text="What the badge artwork shows."
+    )
     expiry_policy = models.CharField(
         max_length=8, choices=ExpiryPolicy.choices, default=ExpiryPolicy.NEVER
     )
@@ -487,6 +493,11 @@ class CredentialVersion(TenantModel):
     @property
     def is_editable(self) -> bool:
         return self.state == self.State.DRAFT
+
+    @property
+    def has_artwork(self) -> bool:
+        """Whether an admin gave this version badge artwork (uploaded or designed)."""
+        return bool(self.badge_design or self.badge_image)
 
     def components_list(self) -> list[str]:
         return [line.strip() for line in self.method_components.splitlines() if line.strip()]

@@ -265,7 +265,16 @@ class _VersionSummaryFields(serializers.Serializer[CredentialVersion]):
 
     @extend_schema_field(NULLABLE_URL)
     def get_badge_image(self, obj: CredentialVersion) -> str | None:
-        return _file_url(self.context, obj.badge_image)
+        # served by the public image view (checked type, no-script policy), never the storage URL
+        if not obj.has_artwork:
+            return None
+        return _absolute(
+            self.context,
+            reverse(
+                "badges:achievement_image",
+                args=[obj.organization.slug, obj.credential.slug, obj.number],
+            ),
+        )
 
     @extend_schema_field(URL)
     def get_url(self, obj: CredentialVersion) -> str:

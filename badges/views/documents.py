@@ -182,7 +182,18 @@ def achievement_image(
     version = program_selectors.credential_version_get_public(
         organization=organization, credential_slug=credential_slug, number=number
     )
-    return HttpResponse(artwork.version_png(version, organization), content_type="image/png")
+    data, media_type = artwork.version_image(version, organization)
+    return image_response(data, media_type)
+
+
+def image_response(data: bytes, media_type: str) -> HttpResponse:
+    """An image, labelled with the type its content was checked to be; an SVG may not run
+    script or load anything, even when opened on its own."""
+    response = HttpResponse(data, content_type=media_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    if media_type == artwork.SVG:
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
 
 
 @public_page(cache_control=public_cache.DOCUMENT)

@@ -278,7 +278,7 @@ def badge_png_ob2(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRespo
 def badge_svg(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """An SVG badge with the signed credential baked in (``<openbadges:credential>``)."""
     badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
-    picture = artwork.achievement_png(badge)
+    picture = artwork.achievement_svg_href(badge) or artwork.achievement_png(badge)
     return _download(
         baking.bake_svg(_credential_json(badge), picture, title=f"{badge.name} badge"),
         content_type="image/svg+xml",

@@ -37,6 +37,7 @@ from ..models import (
     RubricCriterion,
     RubricLevel,
 )
+from .artwork import BadgeArtworkAdminMixin, artwork_link
 from .base import NestedTenantAdmin, TenantAdmin, TenantFormMixin, TenantInline, safe_field_classes
 from .people import URL_FIELD_OVERRIDES
 
@@ -334,12 +335,19 @@ class ResourceInline(TenantInline):
 
 
 @admin.register(CredentialVersion, site=admin_site)
-class CredentialVersionAdmin(TenantAdmin):
+class CredentialVersionAdmin(BadgeArtworkAdminMixin, TenantAdmin):
     list_display = ("title", "number", "state", "published_at", "level", "focus_area")
     list_filter = ("state", "level", "focus_area")
     search_fields = ("title", "summary")
     list_select_related = ("focus_area", "organization", "credential")
-    readonly_fields = ("credential", "number", "state", "published_at", "publishing_checklist")
+    readonly_fields = (
+        "credential",
+        "number",
+        "state",
+        "published_at",
+        "publishing_checklist",
+        "badge_artwork",
+    )
     inlines = (EvidenceRequirementInline, RubricCriterionInline, ResourceInline)
     actions = ("publish",)
     change_form_template = OBJECT_ACTIONS_TEMPLATE
@@ -380,7 +388,7 @@ class CredentialVersionAdmin(TenantAdmin):
             "Badge and review",
             {
                 "fields": (
-                    "badge_image",
+                    "badge_artwork",
                     "expiry_policy",
                     "expiry_months",
                     "reviewers_required",
@@ -450,6 +458,10 @@ class CredentialVersionAdmin(TenantAdmin):
             "stay readable.",
         )
         return True
+
+    @admin.display(description="Badge artwork")
+    def badge_artwork(self, obj: CredentialVersion) -> str:
+        return artwork_link(obj)
 
     @admin.display(description="Before publishing")
     def publishing_checklist(self, obj: CredentialVersion) -> str:

@@ -3,6 +3,7 @@ accounts, staff roles and memberships. Each runs in one transaction and writes a
 
 A package by concern; callers use ``programs.services.<name>`` as before."""
 
+from .artwork import credential_artwork_set
 from .audit import audit_record, audit_record_many
 from .credentials import (
     credential_create,
@@ -48,6 +49,7 @@ __all__ = [
     "NewToken",
     "audit_record",
     "audit_record_many",
+    "credential_artwork_set",
     "credential_create",
     "credential_retire",
     "credential_version_create_draft",
