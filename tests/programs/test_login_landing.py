@@ -80,9 +80,7 @@ class TestLanding:
         # when they sign in, then they land in My learning
         assert sign_in(client, reviewer) == "/me/"
 
-    @pytest.mark.parametrize(
-        "role", [None, StaffRole.Role.REVIEWER, StaffRole.Role.PROGRAM_ADMIN]
-    )
+    @pytest.mark.parametrize("role", [None, StaffRole.Role.REVIEWER, StaffRole.Role.PROGRAM_ADMIN])
     def test_a_next_address_wins_for_everyone(self, client: Client, role: str | None) -> None:
         # given someone on their way to their profile
         user = with_role(role) if role else UserFactory()
