@@ -10,7 +10,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from programs.admin_site import admin_site
 
 
-
 @require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask /favicon.ico of any page (and of files that are no page): the icon pages
