@@ -571,6 +571,35 @@ class TestSubmitAndWithdraw:
         # then the step is done again
         assert progress_states(body_of(client.get(page_url(application)))) == {1: "Done", 2: "Done"}
 
+    def test_a_step_below_passing_in_an_attempt_not_awarded_is_not_done(
+        self, client: Client, make_application, educator
+    ) -> None:
+        # given an attempt not awarded, its lesson plan rated below passing
+        application = make_application()
+        complete(application, educator)
+        services.application_submit(application=application, actor=educator)
+        criterion = application.version.criteria.get()
+        services.application_decide(
+            application=application,
+            outcome="not_awarded",
+            summary="Not this time.",
+            feedback=[
+                {
+                    "criterion_id": criterion.pk,
+                    "title": criterion.title,
+                    "requirement_id": requirement(application, "Lesson plan").pk,
+                    "score": criterion.passing_score - 1,
+                    "label": "Developing",
+                    "comment": "",
+                }
+            ],
+            actor=None,
+        )
+        client.force_login(educator)
+        # then the progress says so, and offers no revision
+        page = body_of(client.get(page_url(application)))
+        assert progress_states(page) == {1: "Below passing", 2: "Done"}
+
     def test_withdrawing_asks_first(self, client: Client, make_application, educator) -> None:
         application = make_application()
         client.force_login(educator)
