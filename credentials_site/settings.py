@@ -276,6 +276,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tessera <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# allauth's e-mails (confirm an address, reset a password) otherwise start "[<host>] ".
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tessera: "
+EMAIL_SUBJECT_PREFIX = "[Tessera] "  # only the e-mails to the site's admins (errors)
 
 # --- Redis, cache and Celery -------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://localhost:6379/0")

@@ -1,11 +1,24 @@
 from django.conf import settings
 from django.conf.urls.static import static
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from programs.admin_site import admin_site
 
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask /favicon.ico of any page (and of files that are no page): the icon pages
+    link to (templates/base.html)."""
+    return redirect(static_url("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin_site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

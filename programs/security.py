@@ -123,6 +123,17 @@ class AccountAdapter(DefaultAccountAdapter):
             services.membership_join_by_domain_everywhere(user=email_address.user)
         return confirmed
 
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Where a person lands after signing in when no ``next`` was given (allauth asks
+        only then): a program admin or owner in the admin, a reviewer in their queue, an
+        educator in My learning."""
+        workplace = selectors.workplace_get(user=request.user)
+        if workplace is None:
+            return reverse("submissions:dashboard")
+        if workplace.kind == "admin":
+            return reverse("admin:index")
+        return reverse("reviews:queue", kwargs={"org_slug": workplace.org_slug})
+
     def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse:
         """After a sign-in through an organization's identity provider, the membership its
         rule gives (programs/sso.py)."""

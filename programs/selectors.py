@@ -110,6 +110,38 @@ def user_has_staff_role(*, user: User | AnonymousUser) -> bool:
         return StaffRole.objects.filter(user=user).exists()
 
 
+_REVIEWER_ROLES = (StaffRole.Role.REVIEWER, StaffRole.Role.SENIOR_REVIEWER)
+
+
+@dataclass(frozen=True)
+class Workplace:
+    """Where a person's work is, for the page they land on after signing in: the admin
+    (``org_slug`` empty), a reviewer's queue (``org_slug`` its organization), or, for an
+    educator, None from ``workplace_get``."""
+
+    kind: str  # "admin" or "review"
+    org_slug: str = ""
+
+
+def workplace_get(*, user: User | AnonymousUser) -> Workplace | None:
+    """The admin for a superuser or a program admin or owner anywhere; else the review queue of
+    the first organization (by name) where the person reviews; else None (an educator)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Workplace("admin")
+    with cross_organization(STAFF_ROLES_BY_USER):
+        roles = list(
+            StaffRole.objects.filter(user=user, organization__is_active=True)
+            .order_by("organization__name")
+            .values_list("role", "organization__slug")
+        )
+    if any(role in StaffRole.ADMIN_ROLES for role, _ in roles):
+        return Workplace("admin")
+    reviewing = [slug for role, slug in roles if role in _REVIEWER_ROLES]
+    return Workplace("review", reviewing[0]) if reviewing else None
+
+
 def membership_get(*, organization: Organization, user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None

@@ -4,6 +4,7 @@ number of items, applications or pathways; the views only render what these retu
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,6 +182,9 @@ class StepView:
     feedback: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
     open_files: int = 0
+    # the reviewer rated a criterion of this step below passing, and its evidence has not
+    # changed since
+    to_revise: bool = False
 
     @property
     def kind(self) -> str:
@@ -202,9 +206,12 @@ class StepView:
 
     @property
     def state(self) -> str:
-        """done / todo / optional, for the progress list."""
+        """done / revise / todo / optional, for the progress list: "done" only when the step
+        is complete, not while the reviewer's feedback on it waits for a revision."""
         if self.gaps:
             return "todo"
+        if self.to_revise:
+            return "revise"
         if self.has_evidence:
             return "done"
         return "optional" if not self.requirement.required else "todo"
@@ -253,6 +260,25 @@ def _item_view(item: EvidenceItem, problem: Problem | None) -> ItemView:
         view.consent = bool(problem.posted.get("consent", view.consent))
         view.visibility = str(problem.posted.get("visibility", view.visibility))
     return view
+
+
+def _below_passing(entries: list[dict[str, Any]], criteria: list[RubricCriterion]) -> bool:
+    """Whether any of a step's feedback rows rates its criterion below passing."""
+    by_id = {criterion.pk: criterion for criterion in criteria}
+    return any(
+        entry.get("criterion_id") in by_id
+        and entry.get("score") is not None
+        and not by_id[entry["criterion_id"]].reaches_passing(entry["score"])
+        for entry in entries
+    )
+
+
+def _changed_since(
+    moment: dt.datetime, items: list[EvidenceItem], quiz: QuizResponse | None
+) -> bool:
+    """Whether the educator touched a step's evidence (added, edited, removed) after ``moment``."""
+    touched = [item.updated_at for item in items] + ([quiz.updated_at] if quiz else [])
+    return any(when > moment for when in touched)
 
 
 def _latest_feedback(submissions: list[Submission]) -> Submission | None:
@@ -310,6 +336,10 @@ def application_page(*, application: Application, problem: Problem | None = None
             feedback=feedback_by_requirement.get(requirement.pk, []),
             quiz=quizzes.get(requirement.pk),
         )
+        if show_feedback and decided is not None and decided.decided_at is not None:
+            step.to_revise = _below_passing(step.feedback, step.criteria) and not _changed_since(
+                decided.decided_at, mine, step.quiz
+            )
         if requirement.kind == EvidenceRequirement.Kind.FILE:
             step.items = [_item_view(i, problem) for i in mine if i.kind == EvidenceItem.Kind.FILE]
             step.open_files = sum(1 for i in mine if services.holds_a_place(i, now=now))
@@ -350,6 +380,7 @@ def application_page(*, application: Application, problem: Problem | None = None
         "steps": steps,
         "gaps": gaps,
         "fee_gap": next((g for g in gaps if not g["step"]), None),
+        "to_revise": [step for step in steps if step.to_revise],
         "general_criteria": by_requirement.get(None, []),
         "feedback_submission": decided if show_feedback else None,
         "general_feedback": feedback_by_requirement.get(None, []),

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from credentials_site.mail import mail_send
 
 from .. import documents
 from ..models import Badge
@@ -67,96 +68,63 @@ def badge_mail_send(*, badge_id: int, kind: str) -> bool:
     message = build(badge)
     if message is None:
         return False
-    subject, body = message
-    send_mail(
+    subject, template, context = message
+    mail_send(
+        template=template,
         subject=subject,
-        message=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[badge.recipient.email],
+        to=[badge.recipient.email],
+        context={"badge": badge, "name": _name(badge), "badge_url": badge_url(badge), **context},
+        organization=badge.organization,
     )
     return True
+
+
+Message = tuple[str, str, dict[str, Any]]  # subject, template (templates/mail/), context
 
 
 def _name(badge: Badge) -> str:
     return " ".join(badge.name.split())  # a line break in a subject is refused
 
 
-def _issued(badge: Badge) -> tuple[str, str]:
-    name = _name(badge)
+def _contact(badge: Badge) -> str:
+    return badge.organization.contact_email or badge.organization.issuer_email
+
+
+def _issued(badge: Badge) -> Message:
+    until = timezone.localdate(badge.valid_until).isoformat() if badge.valid_until else ""
     mine = documents.site_url(reverse("badges:backpack"))
-    until = (
-        f"Valid until {timezone.localdate(badge.valid_until).isoformat()}.\n"
-        if badge.valid_until
-        else ""
-    )
+    return f"Your badge: {_name(badge)}", "badge_issued", {"until": until, "mine": mine}
+
+
+def _revoked(badge: Badge) -> Message:
     return (
-        f"Your badge: {name}",
-        f"Congratulations! {badge.organization.name} awarded you the badge “{name}”.\n"
-        f"{until}\n"
-        f"Its public verification page (share it with anyone): {badge_url(badge)}\n"
-        f"Add it to LinkedIn, copy an e-mail signature or download it: {mine}\n",
+        f"Your badge “{_name(badge)}” was revoked",
+        "badge_revoked",
+        {"contact": _contact(badge)},
     )
 
 
-def _revoked(badge: Badge) -> tuple[str, str]:
-    name = _name(badge)
-    organization = badge.organization
-    contact = organization.contact_email or organization.issuer_email
-    questions = f"Questions? Contact {contact}.\n" if contact else ""
-    note = (
-        f"A note for you only (not shown publicly): {badge.revocation_note}\n\n"
-        if badge.revocation_note
-        else ""
-    )
-    return (
-        f"Your badge “{name}” was revoked",
-        f"{organization.name} revoked your badge “{name}”.\n\n"
-        f"Reason: {badge.revocation_reason}\n"
-        "(This reason is shown to anyone who checks the badge.)\n\n"
-        f"{note}"
-        "Its verification page and every verifier now report it as revoked: "
-        f"{badge_url(badge)}\n"
-        f"{questions}",
-    )
-
-
-def _expiring(badge: Badge) -> tuple[str, str] | None:
+def _expiring(badge: Badge) -> Message | None:
     """Not for a badge revoked in the meantime."""
     if badge.is_revoked or badge.valid_until is None:
         return None
-    name = _name(badge)
     until = timezone.localdate(badge.valid_until).isoformat()
-    return (
-        f"Your badge “{name}” expires on {until}",
-        f"Your badge “{name}” from {badge.organization.name} expires on {until}.\n"
-        f"See it: {badge_url(badge)}\n"
-        "To keep the credential current, apply again from the organization's catalog.\n",
-    )
+    return f"Your badge “{_name(badge)}” expires on {until}", "badge_expiring", {"until": until}
 
 
-def _resigned(badge: Badge) -> tuple[str, str] | None:
+def _resigned(badge: Badge) -> Message | None:
     """Not for a badge revoked in the meantime (its verification page says so)."""
     if badge.is_revoked:
         return None
-    name = _name(badge)
-    organization = badge.organization
     mine = documents.site_url(reverse("badges:backpack"))
-    contact = organization.contact_email or organization.issuer_email
-    questions = f"Questions? Contact {contact}.\n" if contact else ""
     return (
-        f"Your badge “{name}” was re-signed: download it again",
-        f"{organization.name} replaced a signing key that may have been exposed, and signed "
-        f"your badge “{name}” again with its new key. Nothing else about the badge changed.\n\n"
-        "Copies saved before now (a downloaded image or JSON file, a copy in a digital "
-        "wallet) were signed with the old key and no longer verify. Download the badge again "
-        f"and replace them: {mine}\n\n"
-        f"Its verification page already shows the new copy: {badge_url(badge)}\n"
-        "Links to the verification page, LinkedIn and your e-mail signature keep working.\n"
-        f"{questions}",
+        f"Your badge “{_name(badge)}” was re-signed: download it again",
+        "badge_resigned",
+        {"mine": mine, "contact": _contact(badge)},
     )
 
 
-_MESSAGES: dict[str, Callable[[Badge], tuple[str, str] | None]] = {
+_MESSAGES: dict[str, Callable[[Badge], Message | None]] = {
     ISSUED: _issued,
     REVOKED: _revoked,
     EXPIRING: _expiring,

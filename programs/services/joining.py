@@ -13,12 +13,12 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.mail import mail_build
 from credentials_site.tenancy import cross_organization, tenant_scope
 
 from ..errors import ProgramErrorCode
@@ -230,30 +230,17 @@ def _decision_mail(request: MembershipRequest, *, approve: bool) -> Callable[[],
         else reverse("programs:catalog", kwargs={"org_slug": organization.slug})
     )
     link = f"{settings.SITE_URL}{page}"
-    if approve:
-        subject = f"You are now a {label} member"
-        body = (
-            f"{organization.name} approved your request to join. You can now apply for its "
-            f"members-only micro-credentials:\n\n{link}\n"
-        )
-    else:
-        contact = organization.contact_email
-        subject = f"Your request to join {label}"
-        body = (
-            f"{organization.name} did not approve your request to join"
-            + (f". If you think this is a mistake, write to {contact}" if contact else "")
-            + f".\n\n{link}\n"
-        )
-    recipient = request.user.email
+    subject = f"You are now a {label} member" if approve else f"Your request to join {label}"
+    message = mail_build(
+        template="join_approved" if approve else "join_declined",
+        subject=subject,
+        to=[request.user.email],
+        context={"link": link, "contact": organization.contact_email},
+        organization=organization,
+    )
 
     def send() -> None:
-        send_mail(
-            subject=subject,
-            message=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[recipient],
-            fail_silently=True,
-        )
+        message.send(fail_silently=True)
 
     return send
 

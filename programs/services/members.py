@@ -31,12 +31,14 @@ from typing import Any, Literal
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
+
+from credentials_site.mail import mail_build
 
 from ..models import AuditEvent, Membership, MembershipSource, Organization, User
 from .bulk import bulk_insert, bulk_update
@@ -393,7 +395,6 @@ def member_invitations_send(*, organization: Organization, user_ids: Sequence[in
     from allauth.account.forms import default_token_generator
     from allauth.account.utils import user_pk_to_url_str
 
-    name = organization.name
     messages = []
     for user in User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk"):
         if user.has_usable_password():
@@ -405,14 +406,14 @@ def member_invitations_send(*, organization: Organization, user_ids: Sequence[in
                 "key": default_token_generator.make_token(user),
             },
         )
-        body = (
-            f"Hello,\n\n{name} has added you to its members on Tessera, where you can earn "
-            f"{name}'s micro-credentials as a member.\n\nSet a password for your account "
-            f"({user.email}) here:\n{settings.SITE_URL}{path}\n\nIf you did not expect this, "
-            f"you can ignore this e-mail.\n"
-        )
         messages.append(
-            EmailMessage(f"You are a member of {name} on Tessera", body, to=[user.email])
+            mail_build(
+                template="member_invitation",
+                subject=f"You are a member of {organization.name} on Tessera",
+                to=[user.email],
+                context={"user": user, "set_password_url": f"{settings.SITE_URL}{path}"},
+                organization=organization,
+            )
         )
     if messages:
         get_connection().send_messages(messages)

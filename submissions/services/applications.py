@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
+from credentials_site.mail import mail_send
 from credentials_site.tenancy import scoped_sql
 from programs import services as program_services
 from programs.models import (
@@ -301,15 +302,38 @@ def application_submit(*, application: Application, actor: User) -> Submission:
 
 
 def _notify_submitted(application_pk: int) -> None:
-    application = Application.objects.select_related("educator", "version").get(pk=application_pk)
-    send_mail(
-        subject=f"We received your evidence for “{application.version.title}”",
-        message=(
-            f"Your attempt {application.attempt} for “{application.version.title}” is in the "
-            "review queue. You will get an e-mail when a reviewer has decided.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[application.educator.email],
+    _notify(
+        application_pk,
+        template="application_submitted",
+        subject="We received your evidence for “{title}”",
+    )
+
+
+def _application_mail_get(application_pk: int) -> Application:
+    return Application.objects.select_related("educator", "version", "organization").get(
+        pk=application_pk
+    )
+
+
+def _notify(application_pk: int, *, template: str, subject: str, **context: Any) -> None:
+    """The e-mail ``template`` (templates/mail/) to the application's educator, in the
+    organization's colours, linking to the application; a mail server down is logged."""
+    application = _application_mail_get(application_pk)
+    path = reverse(
+        "submissions:application",
+        kwargs={"org_slug": application.organization.slug, "public_id": application.public_id},
+    )
+    mail_send(
+        template=template,
+        subject=subject.format(title=application.version.title),
+        to=[application.educator.email],
+        context={
+            "application": application,
+            "title": application.version.title,
+            "application_url": settings.SITE_URL.rstrip("/") + path,
+            **context,
+        },
+        organization=application.organization,
         fail_silently=True,
     )
 
@@ -357,17 +381,12 @@ def application_return_for_revision(
 
 
 def _notify_revision(application_pk: int) -> None:
-    application = Application.objects.select_related("educator", "version").get(pk=application_pk)
-    left = application.version.max_attempts - application.attempt + 1
-    send_mail(
-        subject=f"Please revise your evidence for “{application.version.title}”",
-        message=(
-            "A reviewer has asked for changes. Open your application to see the feedback beside "
-            f"each requirement; you have {left} attempt(s) left.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[application.educator.email],
-        fail_silently=True,
+    application = _application_mail_get(application_pk)
+    _notify(
+        application_pk,
+        template="application_needs_revision",
+        subject="Please revise your evidence for “{title}”",
+        left=application.version.max_attempts - application.attempt + 1,
     )
 
 
@@ -543,17 +562,8 @@ def applications_mark_awarded(*, applications: Sequence[Application]) -> None:
 
 
 def _notify_decision(application_pk: int, *, approved: bool) -> None:
-    application = Application.objects.select_related("educator", "version").get(pk=application_pk)
-    title = application.version.title
-    send_mail(
-        subject=f"“{title}”: " + ("approved" if approved else "not awarded this time"),
-        message=(
-            f"A reviewer approved your evidence for “{title}”. Your badge is being issued.\n"
-            if approved
-            else f"Your evidence for “{title}” was not awarded. Open your application to read "
-            "the reviewer's feedback.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[application.educator.email],
-        fail_silently=True,
+    _notify(
+        application_pk,
+        template="application_approved" if approved else "application_not_awarded",
+        subject="“{title}”: " + ("approved" if approved else "not awarded this time"),
     )

@@ -70,6 +70,13 @@ class TestIssuedMail:
         assert f"/badges/{badge.public_id}/" in message.body
         assert documents.site_url("/me/badges/") in message.body
         assert application.organization.name in message.body
+        # and in an HTML part, branded with the organization's name and colour
+        [(html, mimetype)] = message.alternatives
+        assert mimetype == "text/html"
+        assert application.organization.name in html
+        assert application.organization.brand_colour in html
+        assert services.badge_url(badge) in html
+        assert not message.subject.startswith("[")
 
     def test_nothing_is_sent_before_the_commit_or_for_a_second_issue(
         self, approve: Approve, django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
@@ -205,7 +212,7 @@ class TestRevokedMail:
         delays = retries_of(tasks.badge_mail, monkeypatch)
         # the first attempt fails, the retry finds the server back
         attempts: list[int] = []
-        real_send = services.mail.send_mail
+        real_send = services.mail.mail_send
 
         def flaky_send(**kwargs: Any) -> int:
             attempts.append(1)
@@ -213,7 +220,7 @@ class TestRevokedMail:
                 raise ConnectionRefusedError("SMTP server unreachable")
             return real_send(**kwargs)
 
-        monkeypatch.setattr(services.mail, "send_mail", flaky_send)
+        monkeypatch.setattr(services.mail, "mail_send", flaky_send)
         with django_capture_on_commit_callbacks(execute=True):
             services.badge_revoke(badge=badge, reason="Plagiarised evidence.", actor=None)
         assert len(delays) == 1

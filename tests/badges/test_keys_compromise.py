@@ -371,7 +371,7 @@ class TestResigning:
         mailoutbox.clear()
         # (a batch's e-mails are one message: badges.badge_mail_many)
         delays = retries_of(tasks.badge_mail_many, monkeypatch)
-        real_send = services.mail.send_mail
+        real_send = services.mail.mail_send
         attempts: list[int] = []
 
         def flaky_send(**kwargs: Any) -> int:
@@ -380,7 +380,7 @@ class TestResigning:
                 raise ConnectionRefusedError("SMTP server unreachable")
             return int(real_send(**kwargs))
 
-        monkeypatch.setattr(services.mail, "send_mail", flaky_send)
+        monkeypatch.setattr(services.mail, "mail_send", flaky_send)
         # when the badge is re-signed
         with django_capture_on_commit_callbacks(execute=True):
             run_job(compromise)

@@ -112,6 +112,9 @@ class TestUpsert:
         assert membership.source == "api"
         assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ana@school.example"]
         assert "/accounts/password/reset/key/" in mail.outbox[0].body
+        # and the invitation is also HTML, in GAEL's name, with a button to set the password
+        [(html, mimetype)] = mail.outbox[0].alternatives
+        assert mimetype == "text/html" and "GAEL" in html and "Set your password" in html
         assert AuditEvent.objects.filter(action="membership.created").count() == 1
 
     def test_same_row_twice_changes_nothing(self) -> None:

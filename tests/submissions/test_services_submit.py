@@ -341,7 +341,11 @@ class TestRevision:
         # and is told by e-mail, with the attempts left
         assert len(mail.outbox) == 1
         assert mail.outbox[0].subject == "Please revise your evidence for “Restorative circles”"
-        assert "you have 2 attempt(s) left" in mail.outbox[0].body
+        assert "you have 2 attempts left" in mail.outbox[0].body
+        # in an HTML part too, in the organization's name, with a link to the application
+        [(html, _)] = mail.outbox[0].alternatives
+        assert application.organization.name in html
+        assert f"/applications/{application.public_id}/" in html
 
     def test_only_a_submitted_application_can_be_returned(self, make_application: Any) -> None:
         application = make_application()

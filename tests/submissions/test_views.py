@@ -37,6 +37,13 @@ def body_of(response) -> str:
     return response.content.decode()
 
 
+def progress_states(page: str) -> dict[int, str]:
+    """Step number → what the progress sidebar says of it."""
+    progress = page.split('id="progress"')[1].split("</ol>")[0]
+    found = re.findall(r"Step (\d+):.*?<span class=\"state-label\">([^<]+)</span>", progress, re.S)
+    return {int(number): label for number, label in found}
+
+
 def add_pdf(application: Application, educator: User, name: str = "Lesson plan.pdf"):
     """What the browser does: a slot, the bytes straight to storage, a confirm."""
     slot = services.evidence_upload_slot(
@@ -520,6 +527,78 @@ class TestSubmitAndWithdraw:
         assert "Reviewer feedback on this step" in step_1
         assert "Not yet" in step_1 and "Name each component in the plan." in step_1
         assert "Resubmit my evidence" in page
+
+    def test_the_progress_says_done_only_for_steps_complete_after_the_feedback(
+        self, client: Client, make_application, educator
+    ) -> None:
+        # given an attempt returned with its lesson plan rated "Developing" (below passing)
+        application = make_application()
+        complete(application, educator)
+        services.application_submit(application=application, actor=educator)
+        lesson = requirement(application, "Lesson plan")
+        criterion = application.version.criteria.get()
+        below = criterion.passing_score - 1
+        services.application_return_for_revision(
+            application=application,
+            summary="Close.",
+            feedback=[
+                {
+                    "criterion_id": criterion.pk,
+                    "title": criterion.title,
+                    "requirement_id": lesson.pk,
+                    "score": below,
+                    "label": "Developing",
+                    "comment": "Name each component.",
+                }
+            ],
+            actor=None,
+        )
+        client.force_login(educator)
+        # when the educator opens the application
+        states = progress_states(body_of(client.get(page_url(application))))
+        # then the lesson plan is to revise, the reflection (no feedback) is done
+        assert states == {1: "Revise", 2: "Done"}
+        assert "Every step is done" not in body_of(client.get(page_url(application)))
+        # when they upload a revised lesson plan, saying who may see it
+        revised = add_pdf(application, educator, name="Lesson plan v2.pdf")
+        services.evidence_item_privacy(
+            item=revised,
+            students_identifiable=False,
+            consent_on_file=None,
+            visibility="reviewers",
+            actor=educator,
+        )
+        # then the step is done again
+        assert progress_states(body_of(client.get(page_url(application)))) == {1: "Done", 2: "Done"}
+
+    def test_a_step_below_passing_in_an_attempt_not_awarded_is_not_done(
+        self, client: Client, make_application, educator
+    ) -> None:
+        # given an attempt not awarded, its lesson plan rated below passing
+        application = make_application()
+        complete(application, educator)
+        services.application_submit(application=application, actor=educator)
+        criterion = application.version.criteria.get()
+        services.application_decide(
+            application=application,
+            outcome="not_awarded",
+            summary="Not this time.",
+            feedback=[
+                {
+                    "criterion_id": criterion.pk,
+                    "title": criterion.title,
+                    "requirement_id": requirement(application, "Lesson plan").pk,
+                    "score": criterion.passing_score - 1,
+                    "label": "Developing",
+                    "comment": "",
+                }
+            ],
+            actor=None,
+        )
+        client.force_login(educator)
+        # then the progress says so, and offers no revision
+        page = body_of(client.get(page_url(application)))
+        assert progress_states(page) == {1: "Below passing", 2: "Done"}
 
     def test_withdrawing_asks_first(self, client: Client, make_application, educator) -> None:
         application = make_application()
