@@ -131,14 +131,15 @@ def artwork_link(version: CredentialVersion) -> str:
     url = reverse("admin:programs_credentialversion_artwork", args=[version.pk])
     if version.has_artwork:
         return format_html(
-            '<img src="{}" alt="{}" width="96" height="96"> <a href="{}">{}</a>',
+            '<img src="{}" alt="{}" width="96" height="96"><p><a href="{}">{}</a></p>',
             artwork_preview(version),
             version.badge_image_alt,
             url,
             "Change the badge artwork" if version.is_editable else "See the badge artwork",
         )
     return format_html(
-        '{} <a href="{}">{}</a>',
+        # the link in a block of its own: not told from the sentence by colour alone (axe)
+        '<p>{}</p><p><a href="{}">{}</a></p>',
         "A generated circle in the brand colour.",
         url,
         "Upload or design artwork" if version.is_editable else "See the badge artwork",
