@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from credentials_site.exceptions import ApplicationError
-from programs.admin import TenantAdmin
+from programs.admin import OrganizationFileForm, TenantAdmin
 from programs.admin_site import admin_site, administered_org_ids
 from programs.models import Organization
 
@@ -30,7 +30,7 @@ UPLOAD_TEMPLATE = "admin/badges/bulkaward/upload.html"
 AWARD_TEMPLATE = "admin/badges/bulkaward/award.html"
 
 
-class UploadForm(forms.Form):
+class UploadForm(OrganizationFileForm):
     file = forms.FileField(
         label="Awards file",
         help_text=(
@@ -39,16 +39,6 @@ class UploadForm(forms.Form):
             "evidence_url and narrative."
         ),
     )
-    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=True)
-
-    def __init__(self, *args: Any, organizations: list[Organization], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if len(organizations) > 1:
-            self.fields["organization"].queryset = Organization.objects.filter(  # type: ignore[attr-defined]
-                pk__in=[o.pk for o in organizations]
-            )
-        else:
-            del self.fields["organization"]
 
 
 @admin.register(BulkAward, site=admin_site)

@@ -8,6 +8,7 @@ credentials with their versions.
 from . import access, catalog, credentials, people, roster, sso
 from .base import (
     NestedTenantAdmin,
+    OrganizationFileForm,
     TenantAdmin,
     TenantFormMixin,
     TenantInline,
@@ -17,6 +18,7 @@ from .people import UserByEmailForm
 
 __all__ = [
     "NestedTenantAdmin",
+    "OrganizationFileForm",
     "TenantAdmin",
     "TenantFormMixin",
     "TenantInline",

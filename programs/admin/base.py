@@ -93,6 +93,23 @@ class ScopedChoicesMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+class OrganizationFileForm(forms.Form):
+    """An upload page's form (a roster, a bulk award): the file, and which organization it is
+    for when the admin runs several (else the one they run). Subclasses declare ``file``."""
+
+    field_order = ["file", "organization"]
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=True)
+
+    def __init__(self, *args: Any, organizations: list[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if len(organizations) > 1:
+            self.fields["organization"].queryset = Organization.objects.filter(  # type: ignore[attr-defined]
+                pk__in=[o.pk for o in organizations]
+            )
+        else:
+            del self.fields["organization"]
+
+
 def in_constraint(instance: models.Model, field_name: str) -> bool:
     """Whether a unique constraint of the model involves the field (validating a field costs a
     query, so only fields that constraints need are brought back into validation)."""

@@ -34,12 +34,12 @@ from ..admin_site import admin_site, administered_org_ids
 from ..models import Organization, RosterImport
 from ..services import roster
 from ..services.members import FIELD_LABELS, ROW_FIELDS
-from .base import TenantAdmin
+from .base import OrganizationFileForm, TenantAdmin
 
 NOT_IN_FILE = ""
 
 
-class UploadForm(forms.Form):
+class UploadForm(OrganizationFileForm):
     file = forms.FileField(
         label="Roster file",
         help_text=(
@@ -49,16 +49,6 @@ class UploadForm(forms.Form):
             "membership start and expiry (dates as YYYY-MM-DD)."
         ),
     )
-    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=True)
-
-    def __init__(self, *args: Any, organizations: list[Organization], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if len(organizations) > 1:
-            self.fields["organization"].queryset = Organization.objects.filter(  # type: ignore[attr-defined]
-                pk__in=[o.pk for o in organizations]
-            )
-        else:
-            del self.fields["organization"]
 
 
 class MappingForm(forms.Form):
