@@ -50,6 +50,8 @@ check-lint:
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
+## Two processes (pytest-xdist), the browser journeys together in one of them.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 pytest:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

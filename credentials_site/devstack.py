@@ -351,6 +351,9 @@ def seaweedfs(data_dir: Path, *, throwaway: bool) -> Iterator[dict[str, str]]:
             f"-volume.port={volume}",
             f"-volume.port.grpc={volume_grpc}",
             "-volume.preStopSeconds=0",  # no other volume server to hand over to
+            # each bucket is a collection that takes volumes of its own (the test processes
+            # of `make test` have a bucket each); the default of 8 fills with one
+            "-volume.max=64",
             f"-filer.port={filer}",
             f"-filer.port.grpc={filer_grpc}",
             "-s3",

@@ -6,7 +6,7 @@ The same code paths run in all three; only configuration differs.
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -512,3 +512,17 @@ if DJANGO_ENV == "test":
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     STATIC_ROOT = None  # tests never collect static files; whitenoise serves from the finders
     WHITENOISE_USE_FINDERS = True
+    # `make test` runs the suite in two processes (pytest-xdist). Each has its own test
+    # database (pytest-django's suffix), Redis database (broker, results, cache) and evidence
+    # bucket, so a process's worker never runs the other's tasks, reads its cache or sweeps its
+    # files. An explicitly given broker (a test's own Redis server) is kept.
+    XDIST_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
+    if XDIST_WORKER:
+        REDIS_URL = urlunsplit(
+            urlsplit(REDIS_URL)._replace(path=f"/{int(XDIST_WORKER.removeprefix('gw')) + 1}")
+        )
+        CACHES["default"]["LOCATION"] = REDIS_URL
+        CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+        CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+        AWS_STORAGE_BUCKET_NAME = f"{AWS_STORAGE_BUCKET_NAME}-{XDIST_WORKER}"
+        STORAGES["evidence"]["OPTIONS"]["bucket_name"] = AWS_STORAGE_BUCKET_NAME

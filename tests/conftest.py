@@ -77,6 +77,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scoped: run without the test-wide scopes_disabled()")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``make test`` (two processes, ``--dist loadgroup``) the browser journeys run one
+    after another in one process: two Chromiums and live servers at once on two cores only
+    make both slow."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _evidence_bucket_of_this_process() -> None:
+    """Each test process of ``make test`` has its own evidence bucket (settings: XDIST_WORKER);
+    devstack created only the shared one."""
+    if getattr(settings, "XDIST_WORKER", ""):
+        from submissions import storage
+
+        storage.ensure_bucket(cors_origins=settings.EVIDENCE_CORS_ORIGINS)
+
+
 @pytest.fixture
 def count_queries() -> Callable[[Callable[[], Any]], CaptureQueriesContext]:
     """Run a callable and return the captured queries (``len(result)`` is the count)."""
