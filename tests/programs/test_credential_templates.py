@@ -5,21 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils.html import escape
 
 from credentials_site.exceptions import ApplicationError
-from programs import services
+from programs import credential_templates, services
 from programs.credential_templates import TEMPLATES
 from programs.models import (
     AuditEvent,
     Credential,
     CredentialVersion,
     EvidenceRequirement,
+    Organization,
+    Program,
     QuizChoice,
     RubricLevel,
+    StaffRole,
+    User,
 )
 from tests.factories import (
     OrganizationFactory,
     ProgramFactory,
+    StaffRoleFactory,
     UserFactory,
     make_credential,
 )
@@ -199,3 +207,180 @@ class TestDuplicate:
             )
         assert error.value.fields == {"slug": [services.templates.SLUG_TAKEN]}
         assert (Credential.objects.count(), CredentialVersion.objects.count()) == before
+
+
+# --- The admin ---------------------------------------------------------------------------------
+
+
+def admin_of(org: Organization, role: str = StaffRole.Role.PROGRAM_ADMIN) -> User:
+    user = UserFactory()
+    StaffRoleFactory(organization=org, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def org() -> Organization:
+    return OrganizationFactory(name="Alpha Association")
+
+
+@pytest.fixture
+def program(org: Organization) -> Program:
+    return ProgramFactory(organization=org, name="Alpha Program")
+
+
+GALLERY = "admin:programs_credential_templates"
+
+
+def duplicate_url(credential: Credential) -> str:
+    return reverse("admin:programs_credential_duplicate", args=[credential.pk])
+
+
+class TestGallery:
+    def test_the_gallery_shows_every_template_and_is_linked_from_the_list(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        client.force_login(admin_of(org))
+        html = client.get(reverse(GALLERY)).content.decode()
+        for template in TEMPLATES.values():
+            assert escape(template.kind_label) in html and escape(template.summary) in html
+        assert "2 requirements · 20-question quiz · 2\u00d74 rubric" in html
+        assert f'<option value="{program.pk}">Alpha Program</option>' in html
+        changelist = client.get(reverse("admin:programs_credential_changelist")).content.decode()
+        assert reverse(GALLERY) in changelist and "New from a template" in changelist
+
+    def test_its_query_count_does_not_grow_with_the_templates(
+        self,
+        client: Client,
+        org: Organization,
+        program: Program,
+        monkeypatch: pytest.MonkeyPatch,
+        count_queries: Any,
+    ) -> None:
+        from tests.conftest import assert_same_query_count
+
+        client.force_login(admin_of(org))
+        ProgramFactory(organization=org)
+        url = reverse(GALLERY)
+        client.get(url)  # warm the session and caches
+        keys = list(TEMPLATES)[:2]
+        monkeypatch.setattr(credential_templates, "TEMPLATES", {k: TEMPLATES[k] for k in keys})
+        small = count_queries(lambda: client.get(url))
+        monkeypatch.setattr(credential_templates, "TEMPLATES", TEMPLATES)
+        large = count_queries(lambda: client.get(url))
+        assert_same_query_count(small, large)
+
+    def test_choosing_a_template_creates_the_draft_and_opens_it(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        user = admin_of(org)
+        client.force_login(user)
+        response = client.post(
+            reverse(GALLERY),
+            {
+                "template": "lesson-and-video",
+                "lesson-and-video-program": program.pk,
+                "lesson-and-video-slug": "think-pair-share",
+                "lesson-and-video-title": "Think-Pair-Share in Practice",
+            },
+        )
+        credential = Credential.objects.get(organization=org, slug="think-pair-share")
+        draft = credential.versions.get()
+        assert response.status_code == 302
+        assert response["Location"] == reverse(
+            "admin:programs_credentialversion_change", args=[draft.pk]
+        )
+        assert draft.title == "Think-Pair-Share in Practice" and draft.requirements.count() == 3
+        assert AuditEvent.objects.filter(
+            action="credential.created_from_template", actor=user
+        ).exists()
+
+    def test_a_taken_address_is_shown_on_the_card_and_nothing_is_created(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        taken = make_credential(org, program=program)
+        client.force_login(admin_of(org))
+        before = Credential.objects.count()
+        response = client.post(
+            reverse(GALLERY),
+            {
+                "template": "tool-quiz",
+                "tool-quiz-program": program.pk,
+                "tool-quiz-slug": taken.credential.slug,
+                "tool-quiz-title": "",
+            },
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert services.templates.SLUG_TAKEN in html
+        assert 'id="id_tool-quiz-slug_error"' in html and "<details open>" in html
+        assert Credential.objects.count() == before
+
+    def test_another_organizations_program_is_not_a_choice(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        other = ProgramFactory(organization=OrganizationFactory())
+        client.force_login(admin_of(org))
+        response = client.post(
+            reverse(GALLERY),
+            {"template": "tool-quiz", "tool-quiz-program": other.pk, "tool-quiz-slug": "x"},
+        )
+        assert response.status_code == 200
+        assert not Credential.objects.filter(slug="x").exists()
+
+    def test_people_who_do_not_run_the_organization_are_refused(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        source = make_credential(org, program=program)
+        for role in (StaffRole.Role.REVIEWER, StaffRole.Role.SENIOR_REVIEWER):
+            client.force_login(admin_of(org, role))
+            for url in (reverse(GALLERY), duplicate_url(source.credential)):
+                response = client.post(url, {"template": "tool-quiz", "slug": "x", "title": "X"})
+                assert response.status_code == 302
+                assert response["Location"].startswith("/admin/login/")
+        assert not Credential.objects.filter(slug="x").exists()
+
+
+class TestDuplicatePage:
+    def test_the_change_page_offers_duplicate_and_the_copy_opens_as_a_draft(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        source = make_credential(org, program=program, title="Coaching")
+        client.force_login(admin_of(org))
+        change = client.get(
+            reverse("admin:programs_credential_change", args=[source.credential_id])
+        )
+        url = duplicate_url(source.credential)
+        assert url in change.content.decode()
+        form = client.get(url).content.decode()
+        assert "Coaching (copy)" in form and f"{source.credential.slug}-copy" in form
+
+        response = client.post(url, {"slug": "coaching-2", "title": "Coaching for coaches"})
+
+        copy = Credential.objects.get(organization=org, slug="coaching-2").versions.get()
+        assert response["Location"] == reverse(
+            "admin:programs_credentialversion_change", args=[copy.pk]
+        )
+        assert copy.title == "Coaching for coaches" and copy.requirements.count() == 2
+
+    def test_a_taken_address_is_a_field_error(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        source = make_credential(org, program=program)
+        client.force_login(admin_of(org))
+        before = Credential.objects.count()
+        response = client.post(
+            duplicate_url(source.credential), {"slug": source.credential.slug, "title": "Copy"}
+        )
+        assert response.status_code == 200
+        assert 'id="id_slug_error"' in response.content.decode()
+        assert Credential.objects.count() == before
+
+    def test_another_organizations_credential_is_not_found(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        other = make_credential(OrganizationFactory())
+        client.force_login(admin_of(org))
+        url = duplicate_url(other.credential)
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"slug": "stolen", "title": "Stolen"}).status_code == 404
+        assert not Credential.objects.filter(slug="stolen").exists()
