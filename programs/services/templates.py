@@ -17,28 +17,41 @@ from .credential_content import requirements_add, resources_add, version_fields
 from .credentials import _copy_version, credential_create, credential_new
 
 SLUG_TAKEN = "This organization already has a credential at this address."
+SLUG_MAX = Credential._meta.get_field("slug").max_length or 50
+TITLE_MAX = CredentialVersion._meta.get_field("title").max_length or 200
 
 
-def _check_new_credential(*, organization: Organization, program: Program, slug: str) -> None:
-    """The program is the organization's and the address is valid and free (else a field
-    error, and nothing is created)."""
+def _refuse(field: str, message: str, code: str = ProgramErrorCode.INVALID) -> ApplicationError:
+    return ApplicationError(message, code=code, fields={field: [message]})
+
+
+def _check_new_credential(
+    *, organization: Organization, program: Program, slug: str, title: str
+) -> str:
+    """The program is the organization's, the address is valid and free, and there is a title
+    (else a field error, and nothing is created); the title, trimmed."""
     if program.organization_id != organization.pk:
-        raise ApplicationError(
+        raise _refuse(
+            "program",
             "Choose one of this organization's programs.",
-            code=ProgramErrorCode.WRONG_ORGANIZATION,
-            fields={"program": ["Choose one of this organization's programs."]},
+            ProgramErrorCode.WRONG_ORGANIZATION,
         )
     try:
         validate_slug(slug)
     except ValidationError:
-        message = "Use only lower-case letters, numbers, hyphens and underscores."
-        raise ApplicationError(
-            message, code=ProgramErrorCode.INVALID, fields={"slug": [message]}
+        raise _refuse(
+            "slug", "Use only lower-case letters, numbers, hyphens and underscores."
         ) from None
+    if len(slug) > SLUG_MAX:
+        raise _refuse("slug", f"Use at most {SLUG_MAX} characters.")
     if Credential.objects.filter(organization=organization, slug=slug).exists():
-        raise ApplicationError(
-            SLUG_TAKEN, code=ProgramErrorCode.INVALID, fields={"slug": [SLUG_TAKEN]}
-        )
+        raise _refuse("slug", SLUG_TAKEN)
+    title = title.strip()
+    if not title:
+        raise _refuse("title", "Give the credential a title.")
+    if len(title) > TITLE_MAX:
+        raise _refuse("title", f"Use at most {TITLE_MAX} characters.")
+    return title
 
 
 @transaction.atomic
@@ -55,17 +68,16 @@ def credential_create_from_template(
     evidence requirements, quizzes, rubric and resources. Not in the catalog until published."""
     template = credential_templates.template_get(template_key)
     if template is None:
-        message = "There is no such template; choose one from the gallery."
-        raise ApplicationError(
-            message, code=ProgramErrorCode.INVALID, fields={"template_key": [message]}
-        )
-    _check_new_credential(organization=organization, program=program, slug=slug)
+        raise _refuse("template_key", "There is no such template; choose one from the gallery.")
+    title = _check_new_credential(
+        organization=organization, program=program, slug=slug, title=title or template.title
+    )
     spec = template.spec
     version = credential_create(
         organization=organization,
         program_id=program.pk,
         slug=slug,
-        title=title or template.title,
+        title=title,
         summary=spec["summary"],
         competency=spec["competency"],
         actor=actor,
@@ -96,17 +108,14 @@ def credential_duplicate(
     organization = credential.organization
     source = CredentialVersion.objects.filter(credential=credential).order_by("-number").first()
     if source is None:
-        raise ApplicationError(
-            "This credential has no version to copy.", code=ProgramErrorCode.NOTHING_TO_PUBLISH
+        raise _refuse(
+            "credential",
+            "This credential has no version to copy.",
+            ProgramErrorCode.NOTHING_TO_PUBLISH,
         )
-    _check_new_credential(organization=organization, program=credential.program, slug=slug)
-    title = title.strip()
-    if not title:
-        raise ApplicationError(
-            "Give the copy a title.",
-            code=ProgramErrorCode.INVALID,
-            fields={"title": ["Give the copy a title."]},
-        )
+    title = _check_new_credential(
+        organization=organization, program=credential.program, slug=slug, title=title
+    )
     copy = credential_new(organization=organization, program=credential.program, slug=slug)
     draft = _copy_version(source, number=1, credential=copy)
     draft.title = title

@@ -140,6 +140,16 @@ class TestTemplateLibrary:
                 actor=None,
             )
         assert "slug" in error.value.fields
+        with pytest.raises(ApplicationError) as error:
+            services.credential_create_from_template(
+                organization=org,
+                program=program,
+                template_key="tool-quiz",
+                slug="long-title",
+                title="x" * 201,
+                actor=None,
+            )
+        assert "title" in error.value.fields
         assert Credential.objects.count() == before
 
     def test_another_organizations_program_is_refused(self) -> None:
