@@ -112,44 +112,24 @@ class TestTemplateLibrary:
         event = AuditEvent.objects.get(action="credential.created_from_template")
         assert event.data == {"template": "tool-quiz"} and event.organization_id == org.pk
 
-    def test_an_unknown_template_or_a_taken_slug_is_a_field_error(self) -> None:
+    def test_an_unknown_template_a_taken_slug_or_a_bad_title_is_a_field_error(self) -> None:
         org = OrganizationFactory()
         program = ProgramFactory(organization=org)
-        taken = make_credential(org, program=program)
+        taken = make_credential(org, program=program).credential.slug
         before = Credential.objects.count()
-        with pytest.raises(ApplicationError) as error:
-            services.credential_create_from_template(
-                organization=org, program=program, template_key="nope", slug="x", actor=None
-            )
-        assert "template_key" in error.value.fields
-        with pytest.raises(ApplicationError) as error:
-            services.credential_create_from_template(
-                organization=org,
-                program=program,
-                template_key="tool-quiz",
-                slug=taken.credential.slug,
-                actor=None,
-            )
-        assert error.value.fields == {"slug": [services.templates.SLUG_TAKEN]}
-        with pytest.raises(ApplicationError) as error:
-            services.credential_create_from_template(
-                organization=org,
-                program=program,
-                template_key="tool-quiz",
-                slug="Not a slug!",
-                actor=None,
-            )
-        assert "slug" in error.value.fields
-        with pytest.raises(ApplicationError) as error:
-            services.credential_create_from_template(
-                organization=org,
-                program=program,
-                template_key="tool-quiz",
-                slug="long-title",
-                title="x" * 201,
-                actor=None,
-            )
-        assert "title" in error.value.fields
+        cases = [
+            ({"template_key": "nope"}, {"template_key"}),
+            ({"slug": taken}, {"slug"}),
+            ({"slug": "Not a slug!"}, {"slug"}),
+            ({"title": "x" * 201}, {"title"}),
+        ]
+        for changes, fields in cases:
+            arguments = {"template_key": "tool-quiz", "slug": "new", "title": None, **changes}
+            with pytest.raises(ApplicationError) as error:
+                services.credential_create_from_template(
+                    organization=org, program=program, actor=None, **arguments
+                )
+            assert set(error.value.fields) == fields, changes
         assert Credential.objects.count() == before
 
     def test_another_organizations_program_is_refused(self) -> None:
@@ -336,6 +316,30 @@ class TestGallery:
         )
         assert response.status_code == 200
         assert not Credential.objects.filter(slug="x").exists()
+
+    def test_an_admin_of_two_organizations_chooses_the_program_and_so_the_organization(
+        self, client: Client, org: Organization, program: Program
+    ) -> None:
+        other = OrganizationFactory(name="Bravo District")
+        other_program = ProgramFactory(organization=other, name="Bravo Program")
+        user = admin_of(org)
+        StaffRoleFactory(organization=other, user=user, role=StaffRole.Role.OWNER)
+        client.force_login(user)
+        html = client.get(reverse(GALLERY)).content.decode()
+        assert "Alpha Association: Alpha Program" in html
+        assert "Bravo District: Bravo Program" in html
+        client.post(
+            reverse(GALLERY),
+            {
+                "template": "coaching-cycle",
+                "coaching-cycle-program": other_program.pk,
+                "coaching-cycle-slug": "coaching",
+                "coaching-cycle-title": "",
+            },
+        )
+        created = Credential.objects.get(slug="coaching")
+        assert (created.organization_id, created.program_id) == (other.pk, other_program.pk)
+        assert created.versions.get().title == TEMPLATES["coaching-cycle"].title
 
     def test_people_who_do_not_run_the_organization_are_refused(
         self, client: Client, org: Organization, program: Program
