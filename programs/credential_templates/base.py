@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..demo_data.loader import PASSING_SCORE, RUBRIC_SCALE
-
-# The scale of the demo content: four levels, 2 passes.
-FOUR_LEVELS = RUBRIC_SCALE
-FOUR_LEVELS_PASSING = PASSING_SCORE
+from ..services.credential_content import FOUR_LEVEL_PASSING, FOUR_LEVEL_SCALE
 
 # A shorter scale for practice credentials: three levels, 2 passes.
 THREE_LEVELS: tuple[tuple[int, str], ...] = (
@@ -31,8 +27,8 @@ def from_demo(spec: dict[str, Any], **changes: Any) -> dict[str, Any]:
         members_only=False,
         member_fee="0",
         non_member_fee="0",
-        scale=FOUR_LEVELS,
-        passing_score=FOUR_LEVELS_PASSING,
+        scale=FOUR_LEVEL_SCALE,
+        passing_score=FOUR_LEVEL_PASSING,
     )
     template.update(changes)
     return template

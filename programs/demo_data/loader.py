@@ -32,22 +32,19 @@ from programs.models import (
     StaffRole,
     User,
 )
-from programs.services.credential_content import requirements_add, resources_add, version_fields
+from programs.services.credential_content import (
+    FOUR_LEVEL_PASSING,
+    FOUR_LEVEL_SCALE,
+    requirements_add,
+    resources_add,
+    version_fields,
+)
 
 from .gael import GAEL
 from .people import DEMO_PASSWORD, DEMO_USERS
 from .riverside import RIVERSIDE
 
 ORGANIZATIONS: list[dict[str, Any]] = [GAEL, RIVERSIDE]
-
-# One rubric scale for every criterion of the demo: a reviewer learns it once.
-RUBRIC_SCALE: tuple[tuple[int, str], ...] = (
-    (0, "Not yet evident"),
-    (1, "Developing"),
-    (2, "Proficient"),
-    (3, "Exemplary"),
-)
-PASSING_SCORE = 2
 
 _DECIMAL_FIELDS = {"estimated_hours", "credit_hours", "member_fee", "non_member_fee"}
 
@@ -212,7 +209,10 @@ def _load_credential(
     version.categories.set([categories[slug] for slug in spec["categories"]])
     version.audiences.set([audiences[slug] for slug in spec["audiences"]])
     resources_add(version, spec["resources"])
-    requirements_add(version, spec["requirements"], scale=RUBRIC_SCALE, passing_score=PASSING_SCORE)
+    # one rubric scale for every criterion of the demo: a reviewer learns it once
+    requirements_add(
+        version, spec["requirements"], scale=FOUR_LEVEL_SCALE, passing_score=FOUR_LEVEL_PASSING
+    )
     services.credential_version_publish(version=version, actor=None)
     result.created["credentials"] += 1
     result.created["credential versions"] += 1

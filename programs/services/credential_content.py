@@ -31,6 +31,15 @@ from ..models import (
 
 Scale = Sequence[tuple[int, str]]
 
+# The four-level scale of the demo content (and of templates made from it): 2 passes.
+FOUR_LEVEL_SCALE: tuple[tuple[int, str], ...] = (
+    (0, "Not yet evident"),
+    (1, "Developing"),
+    (2, "Proficient"),
+    (3, "Exemplary"),
+)
+FOUR_LEVEL_PASSING = 2
+
 
 def version_fields(spec: dict[str, Any]) -> dict[str, Any]:
     """The fields of a ``CredentialVersion`` a spec sets (beyond title, summary, competency and
