@@ -40,6 +40,7 @@ from ..models import (
 from .artwork import BadgeArtworkAdminMixin, artwork_link
 from .base import NestedTenantAdmin, TenantAdmin, TenantFormMixin, TenantInline, safe_field_classes
 from .people import URL_FIELD_OVERRIDES
+from .templates import CredentialTemplatesMixin
 
 OBJECT_ACTIONS_TEMPLATE = "admin/programs/change_form_object_actions.html"
 
@@ -126,7 +127,7 @@ class CredentialAddForm(forms.ModelForm):
 
 
 @admin.register(Credential, site=admin_site)
-class CredentialAdmin(TenantAdmin):
+class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
     list_display = ("title", "program", "status", "current", "position")
     list_filter = ("status", "program")
     list_editable = ("position",)

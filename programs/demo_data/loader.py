@@ -23,21 +23,21 @@ from programs.models import (
     Audience,
     Category,
     Credential,
-    CredentialVersion,
-    EvidenceRequirement,
     FocusArea,
     MemberEmailDomain,
     Membership,
     Organization,
     Pathway,
     Program,
-    QuizChoice,
-    QuizQuestion,
-    Resource,
-    RubricCriterion,
-    RubricLevel,
     StaffRole,
     User,
+)
+from programs.services.credential_content import (
+    FOUR_LEVEL_PASSING,
+    FOUR_LEVEL_SCALE,
+    requirements_add,
+    resources_add,
+    version_fields,
 )
 
 from .gael import GAEL
@@ -45,15 +45,6 @@ from .people import DEMO_PASSWORD, DEMO_USERS
 from .riverside import RIVERSIDE
 
 ORGANIZATIONS: list[dict[str, Any]] = [GAEL, RIVERSIDE]
-
-# One rubric scale for every criterion of the demo: a reviewer learns it once.
-RUBRIC_SCALE: tuple[tuple[int, str], ...] = (
-    (0, "Not yet evident"),
-    (1, "Developing"),
-    (2, "Proficient"),
-    (3, "Exemplary"),
-)
-PASSING_SCORE = 2
 
 _DECIMAL_FIELDS = {"estimated_hours", "credit_hours", "member_fee", "non_member_fee"}
 
@@ -217,8 +208,11 @@ def _load_credential(
     )
     version.categories.set([categories[slug] for slug in spec["categories"]])
     version.audiences.set([audiences[slug] for slug in spec["audiences"]])
-    _add_resources(version, spec["resources"])
-    _add_requirements(version, spec["requirements"])
+    resources_add(version, spec["resources"])
+    # one rubric scale for every criterion of the demo: a reviewer learns it once
+    requirements_add(
+        version, spec["requirements"], scale=FOUR_LEVEL_SCALE, passing_score=FOUR_LEVEL_PASSING
+    )
     services.credential_version_publish(version=version, actor=None)
     result.created["credentials"] += 1
     result.created["credential versions"] += 1
@@ -229,7 +223,7 @@ def _load_credential(
         for name, value in revision.get("changes", {}).items():
             setattr(draft, name, Decimal(value) if name in _DECIMAL_FIELDS else value)
         draft.save()
-        _add_resources(draft, revision.get("add_resources", []), start=draft.resources.count())
+        resources_add(draft, revision.get("add_resources", []), start=draft.resources.count())
         services.credential_version_publish(version=draft, actor=None)
         result.created["credential versions"] += 1
 
@@ -238,123 +232,7 @@ def _load_credential(
 
 
 def _version_fields(spec: dict[str, Any], *, focus_areas: dict[str, FocusArea]) -> dict[str, Any]:
-    expiry_months = spec.get("expiry_months")
-    return {
-        "key_method": spec["key_method"],
-        "method_components": "\n".join(spec["method_components"]),
-        "learning_objectives": "\n".join(spec["learning_objectives"]),
-        "research": spec["research"],
-        "focus_area": focus_areas[spec["focus_area"]],
-        "level": spec["level"],
-        "estimated_hours": Decimal(spec["estimated_hours"]),
-        "credit_hours": Decimal(spec["credit_hours"]) if spec.get("credit_hours") else None,
-        "members_only": spec["members_only"],
-        "member_fee": Decimal(spec["member_fee"]),
-        "non_member_fee": (
-            Decimal(spec["non_member_fee"]) if spec["non_member_fee"] is not None else None
-        ),
-        "expiry_policy": (
-            CredentialVersion.ExpiryPolicy.MONTHS
-            if expiry_months
-            else CredentialVersion.ExpiryPolicy.NEVER
-        ),
-        "expiry_months": expiry_months,
-        "reviewers_required": spec.get("reviewers_required", 1),
-    }
-
-
-def _add_resources(
-    version: CredentialVersion, resources: list[dict[str, Any]], start: int = 0
-) -> None:
-    for position, item in enumerate(resources, start=start + 1):
-        Resource.objects.create(
-            organization_id=version.organization_id,
-            version=version,
-            position=position,
-            kind=item["kind"],
-            title=item["title"],
-            description=item.get("description", ""),
-            url=item.get("url", ""),
-        )
-
-
-def _add_requirements(version: CredentialVersion, requirements: list[dict[str, Any]]) -> None:
-    criterion_position = 0
-    for position, item in enumerate(requirements, start=1):
-        kind = item["kind"]
-        requirement = EvidenceRequirement.objects.create(
-            organization_id=version.organization_id,
-            version=version,
-            position=position,
-            title=item["title"],
-            instructions=item["instructions"],
-            kind=kind,
-            required=item.get("required", True),
-            accepted_file_kinds=item.get("accepted_file_kinds", []),
-            max_file_size_mb=item.get("max_file_size_mb", 100),
-            max_files=item.get("max_files", 1),
-            word_min=item.get("word_min"),
-            word_max=item.get("word_max"),
-            pass_mark_percent=item.get("pass_mark_percent"),
-        )
-        if kind == EvidenceRequirement.Kind.QUIZ:
-            _add_quiz(requirement, item["questions"])
-        for criterion in item.get("criteria", []):
-            criterion_position += 1
-            _add_criterion(version, criterion, requirement=requirement, position=criterion_position)
-
-
-def _add_quiz(requirement: EvidenceRequirement, questions: list[dict[str, Any]]) -> None:
-    for number, item in enumerate(questions, start=1):
-        if not 0 <= item["answer"] < len(item["choices"]):
-            raise ValueError(f"Quiz question {number} of “{requirement}” has no valid answer.")
-        question = QuizQuestion.objects.create(
-            organization_id=requirement.organization_id,
-            requirement=requirement,
-            position=number,
-            prompt=item["prompt"],
-        )
-        QuizChoice.objects.bulk_create(
-            QuizChoice(
-                organization_id=requirement.organization_id,
-                question=question,
-                position=index + 1,
-                text=text,
-                is_correct=index == item["answer"],
-            )
-            for index, text in enumerate(item["choices"])
-        )
-
-
-def _add_criterion(
-    version: CredentialVersion,
-    item: dict[str, Any],
-    *,
-    requirement: EvidenceRequirement | None,
-    position: int,
-) -> None:
-    descriptors = item["levels"]
-    if len(descriptors) != len(RUBRIC_SCALE):
-        raise ValueError(f"Rubric criterion “{item['title']}” needs one descriptor per level.")
-    criterion = RubricCriterion.objects.create(
-        organization_id=version.organization_id,
-        version=version,
-        requirement=requirement,
-        position=position,
-        title=item["title"],
-        description=item.get("description", ""),
-        passing_score=item.get("passing_score", PASSING_SCORE),
-    )
-    RubricLevel.objects.bulk_create(
-        RubricLevel(
-            organization_id=version.organization_id,
-            criterion=criterion,
-            score=score,
-            label=label,
-            descriptor=descriptor,
-        )
-        for (score, label), descriptor in zip(RUBRIC_SCALE, descriptors, strict=True)
-    )
+    return {**version_fields(spec), "focus_area": focus_areas[spec["focus_area"]]}
 
 
 # --- People ------------------------------------------------------------------------------------

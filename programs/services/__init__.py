@@ -32,6 +32,7 @@ from .people import (
     staff_role_revoke,
     user_get_or_invite,
 )
+from .templates import credential_create_from_template, credential_duplicate
 from .tokens import (
     NewToken,
     organization_token_authenticate,
@@ -51,6 +52,8 @@ __all__ = [
     "audit_record_many",
     "credential_artwork_set",
     "credential_create",
+    "credential_create_from_template",
+    "credential_duplicate",
     "credential_retire",
     "credential_version_create_draft",
     "credential_version_problems",

@@ -23,8 +23,11 @@ from ..models import (
 from .audit import audit_record
 
 
-def _copy_version(source: CredentialVersion, *, number: int) -> CredentialVersion:
-    """Deep-copy a version with its requirements, quiz, rubric and resources as a new draft."""
+def _copy_version(
+    source: CredentialVersion, *, number: int, credential: Credential | None = None
+) -> CredentialVersion:
+    """Deep-copy a version with its requirements, quiz, rubric, resources and artwork as a new
+    draft: of the same credential, or of ``credential`` (a duplicate)."""
     categories = list(source.categories.all())
     audiences = list(source.audiences.all())
     requirements = list(source.requirements.prefetch_related("questions__choices"))
@@ -34,6 +37,8 @@ def _copy_version(source: CredentialVersion, *, number: int) -> CredentialVersio
     copy = CredentialVersion.objects.get(pk=source.pk)
     copy.pk = None
     copy._state.adding = True
+    if credential is not None:
+        copy.credential = credential
     copy.number = number
     copy.state = CredentialVersion.State.DRAFT
     copy.published_at = None
@@ -230,6 +235,17 @@ def credential_retire(*, credential: Credential, actor: User | None) -> Credenti
     return credential
 
 
+def credential_new(*, organization: Organization, program: Program, slug: str) -> Credential:
+    """The credential row of a new credential, placed last in the organization's order (its
+    callers add the first version)."""
+    position = (
+        Credential.objects.filter(organization=organization).aggregate(m=Max("position"))["m"] or 0
+    )
+    return Credential.objects.create(
+        organization=organization, program=program, slug=slug, position=position + 1
+    )
+
+
 @transaction.atomic
 def credential_create(
     *,
@@ -244,12 +260,7 @@ def credential_create(
 ) -> CredentialVersion:
     """A new credential with its first draft version (not yet in the catalog)."""
     program = Program.objects.get(pk=program_id, organization=organization)
-    position = (
-        Credential.objects.filter(organization=organization).aggregate(m=Max("position"))["m"] or 0
-    )
-    credential = Credential.objects.create(
-        organization=organization, program=program, slug=slug, position=position + 1
-    )
+    credential = credential_new(organization=organization, program=program, slug=slug)
     version = CredentialVersion.objects.create(
         organization=organization,
         credential=credential,
