@@ -28,6 +28,7 @@ It imports no app: the badges app passes its own look-up (``meta``) to ``public_
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -35,8 +36,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, partial, wraps
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.db import transaction
@@ -78,16 +81,34 @@ UNTIL_ATTRIBUTE = "public_cache_until"  # a view may cap its entry's life (a dat
 
 @cache
 def _release() -> str:
-    """This deployment's static files (their manifest): a new release never serves a page that
-    links to the previous release's hashed assets."""
-    root = settings.STATIC_ROOT
-    if not root:
-        return "dev"
-    try:
-        with open(f"{root}/staticfiles.json", "rb") as manifest:
-            return hashlib.sha256(manifest.read()).hexdigest()[:16]
-    except OSError:
-        return "dev"
+    """This deployment, as far as a cached page can tell: its static files (their manifest) and
+    its templates, plus ``RELEASE`` when the deployment names itself (a commit, a tag). A new
+    release never serves a page rendered by the previous one's templates or linking to its
+    hashed assets."""
+    digest = hashlib.sha256(settings.RELEASE.encode())
+    if settings.STATIC_ROOT:
+        with (
+            contextlib.suppress(OSError),
+            open(f"{settings.STATIC_ROOT}/staticfiles.json", "rb") as f,
+        ):
+            digest.update(f.read())
+    for directory in sorted(_template_dirs()):
+        for path in sorted(directory.rglob("*.html")):
+            digest.update(str(path.relative_to(directory)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _template_dirs() -> set[Path]:
+    """The project's template directories (the TEMPLATES setting's and its own apps')."""
+    base = Path(settings.BASE_DIR)
+    dirs = {Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", ())}
+    dirs |= {
+        Path(app.path) / "templates"
+        for app in apps.get_app_configs()
+        if Path(app.path).is_relative_to(base)
+    }
+    return {d for d in dirs if d.is_dir()}
 
 
 def token_key(kind: str, ident: object) -> str:

@@ -289,6 +289,9 @@ CACHES = {
 # services that change what a page shows; this is only how long an unused entry is kept.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=24 * 60 * 60)
 PUBLIC_CACHE_PREFIX = "pc1"  # its keys' namespace: a new one when the stored entry's shape changes
+# This deployment's name (a commit or tag, optional): cached public pages of another release are
+# never served (the templates and static manifest are part of the key anyway).
+RELEASE = env.str("RELEASE", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_SERIALIZER = "json"

@@ -211,3 +211,31 @@ class TestAcrossOrganizations:
         assert again.status_code == 304
         changed = client.get(urls(a)["catalog"], HTTP_IF_NONE_MATCH=mine["catalog"]["ETag"])
         assert changed.status_code == 200
+
+
+class TestANewRelease:
+    def test_pages_cached_by_the_previous_release_are_not_served(
+        self,
+        client: Client,
+        a: Tenant,
+        settings: Any,
+        count_queries: Any,
+        django_assert_max_num_queries: Any,
+    ) -> None:
+        """A deployment with other templates (or static files, or another RELEASE) renders its
+        pages afresh: a cached page would carry the old release's markup for a day."""
+        from credentials_site import public_cache
+
+        catalog = urls(a)["catalog"]
+        client.get(catalog)
+        with django_assert_max_num_queries(0):
+            client.get(catalog)
+        settings.RELEASE = "next"
+        public_cache._release.cache_clear()
+        try:
+            fresh = count_queries(lambda: client.get(catalog))
+            assert len(fresh) > 0  # rendered again, not read from the previous release's entry
+            with django_assert_max_num_queries(0):
+                client.get(catalog)  # and cached for this release
+        finally:
+            public_cache._release.cache_clear()
