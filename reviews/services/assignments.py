@@ -238,15 +238,21 @@ def assignment_rebalance(
             fields={"to_reviewers": ["Choose at least one other reviewer."]},
         )
     scopes = [_assignable_scope(organization, reviewer) for reviewer in targets]
+    result = Rebalanced()
+    theirs = list(
+        Assignment.objects.filter(_untaken(organization), reviewer=from_reviewer).values_list(
+            "submission_id", flat=True
+        )
+    )
+    if not theirs:
+        return result
+    # the submissions first, then their assignments: the order assignment_assign locks them in
+    submissions = _lock(organization, [Submission(pk=pk) for pk in theirs])
     assignments = list(
         Assignment.objects.select_for_update(of=("self",))
-        .filter(_untaken(organization), reviewer=from_reviewer)
+        .filter(_untaken(organization), reviewer=from_reviewer, submission_id__in=theirs)
         .order_by("submission__submitted_at", "pk")
     )
-    result = Rebalanced()
-    if not assignments:
-        return result
-    submissions = _lock(organization, [Submission(pk=a.submission_id) for a in assignments])
     by_pk = {s.pk: s for s in submissions}
     refused = {scope.user.pk: _refusals(organization, scope, submissions) for scope in scopes}
     load = {

@@ -425,19 +425,21 @@ class TestAdmin:
         listed = f"{CHANGELIST}?credential={version.credential_id}"
         # the changelist shows the assignee column, in constant queries
         small = count_queries(lambda: client.get(listed))
-        [waiting(org, version) for _ in range(10)]
+        batch += [waiting(org, version) for _ in range(10)]
         large = count_queries(lambda: client.get(listed))
         assert_same_query_count(small, large)
-        # the action opens the page with the reviewer select and the workload
-        data = {"action": "assign_to_reviewer", "_selected_action": [s.pk for s in batch]}
+        # "select all" of the filtered list, then the action, opens the page with the reviewer
+        # select and the workload
+        data = {"action": "assign_to_reviewer", "select_across": "1", "index": "0"}
         page = client.post(listed, data)
         assert page.status_code == 200
         assert "ana@example.org" in page.content.decode()
         assert "Workload per reviewer" in page.content.decode()
-        # applying it assigns the batch, and only it
+        assert "13 submissions to assign" in page.content.decode()
+        # applying it assigns the credential's submissions, and only them
         done = client.post(listed, {**data, "apply": "1", "reviewer": ana.pk, "note": ""})
         assert done.status_code == 302
-        assert [assigned_to(s) for s in batch] == ["ana@example.org"] * 3
+        assert [assigned_to(s) for s in batch] == ["ana@example.org"] * 13
         assert assigned_to(elsewhere) is None
         assert "ana@example.org" in client.get(listed).content.decode()
 
