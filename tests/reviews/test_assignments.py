@@ -428,15 +428,21 @@ class TestAdmin:
         batch += [waiting(org, version) for _ in range(10)]
         large = count_queries(lambda: client.get(listed))
         assert_same_query_count(small, large)
-        # "select all" of the filtered list, then the action, opens the page with the reviewer
-        # select and the workload
-        data = {"action": "assign_to_reviewer", "select_across": "1", "index": "0"}
+        # "select all" of the filtered list (the page's rows ticked, and "select all 13"), then
+        # the action, opens the page with the reviewer select and the workload
+        data = {
+            "action": "assign_to_reviewer",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [s.pk for s in batch[:3]],
+        }
         page = client.post(listed, data)
         assert page.status_code == 200
         assert "ana@example.org" in page.content.decode()
         assert "Workload per reviewer" in page.content.decode()
         assert "13 submissions to assign" in page.content.decode()
         # applying it assigns the credential's submissions, and only them
+        del data["index"]  # the intermediate page's form, as it posts
         done = client.post(listed, {**data, "apply": "1", "reviewer": ana.pk, "note": ""})
         assert done.status_code == 302
         assert [assigned_to(s) for s in batch] == ["ana@example.org"] * 13
@@ -475,6 +481,7 @@ class TestAdmin:
         )
         client = Client()
         client.force_login(admin_user)
+        assert f'href="{REBALANCE}"' in client.get("/admin/").content.decode()
         page = client.get(REBALANCE).content.decode()
         assert "Workload per reviewer" in page and "ben@example.org" in page
         response = client.post(REBALANCE, {"from_reviewer": ana.pk, "to_reviewers": [ben.pk]})
