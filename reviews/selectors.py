@@ -58,7 +58,9 @@ def _reviews_count() -> Subquery:
 # runs them in its own statement, over aliases s, a and u (queue_sql, claimable_sql), and locks
 # the oldest row; the queue page and the API apply them to a queryset, over the aliases Django
 # gives those tables (queue_list, through QueueRule); the claim's insert asks the claims
-# condition (claims_allow_sql) again once the row is locked (reviews.services). The conditions
+# condition (claims_allow_sql) again once the row is locked (reviews.services); an assignment
+# asks each condition on its own to say why a reviewer may not have a submission
+# (queue_refusals, reviews.services.assignments). The conditions
 # are SQL, not ORM lookups, because claim-next runs them on every click and the ORM took longer to
 # build its statement than PostgreSQL takes to answer it (benchmarks/README.md); their tenant
 # filter comes from credentials_site.tenancy.scoped_sql, failing closed outside a scope.
@@ -156,9 +158,9 @@ def _queue_conditions(
     assigned: bool | None = None,
     explain: bool = False,
 ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
-    """The conditions (one SQL expression, tenant filter applied, and its bound parameters) that
-    a submission ``s`` with its application ``a`` and, when _joins_educator, its educator ``u``
-    meet when this reviewer may take it.
+    """The conditions (each named, and their bound parameters) that a submission ``s`` with its
+    application ``a`` and, when _joins_educator, its educator ``u`` meet when this reviewer may
+    take it; the first is the tenant filter's ``{tenant}`` (see _queue_rule).
 
     Never their own, never one they already reviewed or hold, never a conflicted one, never one
     outside their program and credential limits or the filters, and only while it still needs
@@ -176,10 +178,10 @@ def _queue_conditions(
 
     ``assigned``: only the submissions assigned to this reviewer (True), or all but those
     (False). ``explain``: the claims condition in its two parts, and not counting an
-    assignment to someone else (an assignment is being moved: assignment_refusals).
+    assignment to someone else (an assignment is being moved: queue_refusals).
 
     Returned as a list of (what it checks, SQL condition): _queue_rule joins them; the
-    assignment check (assignment_refusals) reads each on its own to say why."""
+    assignment check (queue_refusals) reads each on its own to say why."""
     user = scope.user
     params: dict[str, Any] = {
         "organization": organization.pk,

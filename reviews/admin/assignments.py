@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -40,6 +40,19 @@ def reviewers_of(organization: Organization) -> QuerySet[User]:
             pk__in=StaffRole.objects.filter(
                 organization=organization, role__in=REVIEWER_ROLES
             ).values("user_id")
+        )
+        .distinct()
+        .order_by("email")
+    )
+
+
+def people_with_work(organization: Organization) -> QuerySet[User]:
+    """The reviewers, and anyone still assigned work here (whose reviewer role was withdrawn:
+    their assignments hold submissions back until they are moved or cleared)."""
+    return (
+        User.objects.filter(
+            Q(pk__in=reviewers_of(organization).values("pk"))
+            | Q(pk__in=Assignment.objects.filter(organization=organization).values("reviewer_id"))
         )
         .distinct()
         .order_by("email")
@@ -84,8 +97,8 @@ class RebalanceForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("from_reviewer", "to_reviewers"):
-            self.fields[name].queryset = reviewers_of(organization)  # type: ignore[attr-defined]
+        self.fields["from_reviewer"].queryset = people_with_work(organization)  # type: ignore[attr-defined]
+        self.fields["to_reviewers"].queryset = reviewers_of(organization)  # type: ignore[attr-defined]
 
 
 class CredentialFilter(admin.SimpleListFilter):
@@ -259,7 +272,7 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
 
     def _workload(self, organization: Organization) -> list[tuple[str, int, int]]:
         """(reviewer, untaken assignments, active claims) for each reviewer: three queries."""
-        reviewers = list(reviewers_of(organization))
+        reviewers = list(people_with_work(organization))
         load = services.assignment_load(organization=organization, reviewers=reviewers)
         return [(person(r), *load[r.pk]) for r in reviewers]
 

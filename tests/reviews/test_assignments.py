@@ -488,6 +488,25 @@ class TestAdmin:
         assert response.status_code == 302
         assert assigned_to(submission) == "ben@example.org"
 
+    def test_the_work_of_someone_whose_reviewer_role_was_withdrawn_can_be_moved(
+        self, org, version, admin_user, ana, ben
+    ) -> None:
+        # given Ana's assignment holds a submission back, and she is no longer a reviewer
+        submission = waiting(org, version)
+        services.assignment_assign(
+            organization=org, submissions=submission, reviewer=ana, actor=admin_user
+        )
+        StaffRole.objects.filter(organization=org, user=ana).delete()
+        assert queue_of(org, ben) == []
+        # then the rebalance page still offers her, and moves her work
+        client = Client()
+        client.force_login(admin_user)
+        assert "ana@example.org" in client.get(REBALANCE).content.decode()
+        response = client.post(REBALANCE, {"from_reviewer": ana.pk, "to_reviewers": [ben.pk]})
+        assert response.status_code == 302
+        assert assigned_to(submission) == "ben@example.org"
+        assert queue_of(org, ben) == [submission.pk]
+
     def test_another_organizations_submissions_and_reviewers_are_out_of_reach(
         self, org, version, admin_user, ana
     ) -> None:
