@@ -29,7 +29,15 @@ AdminView = TypeVar("AdminView", bound=Callable[..., HttpResponseBase])
 # Pages of an app's own beside its models on the admin index (and in the side bar): (app label,
 # name, URL name, the model whose view permission opens the page). The page checks that
 # permission itself; the link is only shown to those it would admit.
-EXTRA_LINKS = (("reviews", "Queue health", "admin:reviews_queue_health", "review"),)
+EXTRA_LINKS = (
+    ("reviews", "Queue health", "admin:reviews_queue_health", "review"),
+    (
+        "reviews",
+        "Rebalance work",
+        "admin:reviews_assignment_rebalance",
+        "queuesubmission",
+    ),
+)
 
 
 def administered_org_ids(request: HttpRequest) -> list[int]:

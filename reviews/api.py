@@ -182,7 +182,8 @@ class _ReviewerApi(APIView):
 
 class QueueListApi(_ReviewerApi, generics.ListAPIView):
     """The submissions the caller may review now: never their own, one they already reviewed or
-    hold, or one they declared a conflict of interest with. Anonymous: no educator identity."""
+    hold, or one they declared a conflict of interest with, or one assigned to someone else.
+    Those assigned to the caller come first. Anonymous: no educator identity."""
 
     serializer_class = QueueItemOutput
     filter_backends = ()
@@ -214,9 +215,12 @@ class QueueListApi(_ReviewerApi, generics.ListAPIView):
             program=params.validated_data["program"],
             credential=params.validated_data["credential"],
         )
+        order = ["submitted_at", "pk"]
         if params.validated_data["order"] == "newest":
-            queue = queue.order_by("-submitted_at", "-pk")
-        return queue
+            order = ["-submitted_at", "-pk"]
+        if self.scope.has_assignments:  # what is assigned to the caller first
+            order.insert(0, "-assigned_to_you")
+        return queue.order_by(*order)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "now": timezone.now()}

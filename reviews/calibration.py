@@ -203,6 +203,26 @@ def calibration_pending(
     )
 
 
+def calibration_require(
+    *, organization: Organization, scope: selectors.ReviewerScope, who: str = ""
+) -> None:
+    """The calibration gate: a reviewer with calibration examples still to score takes no live
+    submission, by claim-next or by assignment. ``who``: the reviewer as the message names
+    them to someone else (a program admin assigning work); empty, the reviewer is told."""
+    if not scope.calibration_active:
+        return
+    pending = calibration_pending(organization=organization, reviewer=scope.user, scope=scope)
+    if pending:
+        n = len(pending)
+        examples = f"{n} calibration example{'s' if n != 1 else ''}"
+        raise ApplicationError(
+            f"{who} has {examples} to score before taking live submissions."
+            if who
+            else f"Score the {examples} before you take live submissions.",
+            code=Code.NOT_CALIBRATED,
+        )
+
+
 def reviewer_is_calibrated(*, organization: Organization, reviewer: User) -> bool:
     """No calibration exemplar is waiting for this reviewer."""
     return not calibration_pending(organization=organization, reviewer=reviewer)

@@ -11,3 +11,4 @@ class ReviewErrorCode(StrEnum):
     BELOW_PASSING = "below_passing"
     OWN_SUBMISSION = "own_submission"
     INVALID = "invalid"
+    NOT_ASSIGNABLE = "not_assignable"

@@ -182,3 +182,35 @@ class CalibrationAttempt(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.reviewer} on {self.exemplar}"
+
+
+class Assignment(TenantModel):
+    """A program admin's choice of who reviews one submission (one attempt): it reserves one of
+    the reviews the submission needs for that reviewer, so the queue does not offer it to
+    anyone else while the reviewer has not taken it (reviews.selectors' rule). One per
+    submission; assigning again moves it (docs/decisions/0019-reviewer-assignment.md)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["submission"], name="one_assignment_per_submission")
+        ]
+        indexes = [models.Index(fields=["organization", "reviewer"])]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} assigned to {self.reviewer}"
+
+
+class QueueSubmission(Submission):
+    """The admin's view of submissions waiting for review, where they are assigned."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "submission to assign"
+        verbose_name_plural = "submissions to assign"

@@ -43,12 +43,15 @@ class ReviewerScope:
     # the organization has active calibration exemplars; without any, no reviewer has one to
     # score (reviews.calibration.calibration_pending says which, when there are)
     calibration_active: bool
+    # a program admin assigned them submissions still undecided: the queue shows those first
+    # (reviews.selectors), which costs its queries only for them
+    has_assignments: bool = False
 
 
 # One statement: a row per reviewer role here, each with the role's program and credential
-# limits; the conflicts and the calibration flag are the same on every row. (Hand-written: it
-# runs on every reviewer page and every claim-next, and the ORM's version of these sub-queries
-# took longer to build than PostgreSQL takes to answer.)
+# limits; the conflicts, the calibration flag and the assignments are the same on every row.
+# (Hand-written: it runs on every reviewer page and every claim-next, and the ORM's version of
+# these sub-queries took longer to build than PostgreSQL takes to answer.)
 _SCOPE_SQL = """
 SELECT r.role,
     ARRAY(SELECT rp.program_id FROM programs_staffrole_programs rp
@@ -61,7 +64,10 @@ SELECT r.role,
           WHERE k.organization_id = %(organization)s AND k.reviewer_id = %(user)s
             AND k.kind = %(person)s AND k.person_id IS NOT NULL),
     EXISTS(SELECT 1 FROM reviews_calibrationexemplar e
-           WHERE e.organization_id = %(organization)s AND e.is_active)
+           WHERE e.organization_id = %(organization)s AND e.is_active),
+    EXISTS(SELECT 1 FROM reviews_assignment x
+           JOIN submissions_submission s ON s.id = x.submission_id AND s.outcome = ''
+           WHERE x.organization_id = %(organization)s AND x.reviewer_id = %(user)s)
 FROM programs_staffrole r
 WHERE {tenant} AND r.organization_id = %(organization)s AND r.user_id = %(user)s
   AND r.role = ANY(%(roles)s)
@@ -95,7 +101,8 @@ def reviewer_scope(*, organization: Organization, user: User) -> ReviewerScope |
         for _, program_ids, credential_ids, *_ in roles:
             programs.update(program_ids)
             credentials.update(credential_ids)
-    _, _, _, conflict_kinds, conflict_people, calibration_active = roles[0]  # same on every row
+    # the same on every row
+    _, _, _, conflict_kinds, conflict_people, calibration_active, assigned = roles[0]
     return ReviewerScope(
         user=user,
         program_ids=frozenset(programs),
@@ -105,4 +112,5 @@ def reviewer_scope(*, organization: Organization, user: User) -> ReviewerScope |
         conflict_school=ConflictOfInterest.Kind.SCHOOL in conflict_kinds,
         conflict_district=ConflictOfInterest.Kind.DISTRICT in conflict_kinds,
         calibration_active=bool(calibration_active),
+        has_assignments=bool(assigned),
     )

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
+    Exists,
     Expression,
     F,
     IntegerField,
@@ -18,6 +19,7 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Coalesce
 
@@ -25,7 +27,7 @@ from credentials_site.tenancy import scoped_sql
 from programs.models import Organization, User
 from submissions.models import Application, Submission
 
-from .models import Claim, Review
+from .models import Assignment, Claim, Review
 from .scopes import ADJUDICATOR_ROLES as ADJUDICATOR_ROLES
 from .scopes import REVIEWER_ROLES as REVIEWER_ROLES
 from .scopes import ReviewerScope as ReviewerScope
@@ -56,29 +58,66 @@ def _reviews_count() -> Subquery:
 # runs them in its own statement, over aliases s, a and u (queue_sql, claimable_sql), and locks
 # the oldest row; the queue page and the API apply them to a queryset, over the aliases Django
 # gives those tables (queue_list, through QueueRule); the claim's insert asks the claims
-# condition (claims_allow_sql) again once the row is locked (reviews.services). The conditions
+# condition (claims_allow_sql) again once the row is locked (reviews.services); an assignment
+# asks each condition on its own to say why a reviewer may not have a submission
+# (queue_refusals, reviews.services.assignments). The conditions
 # are SQL, not ORM lookups, because claim-next runs them on every click and the ORM took longer to
 # build its statement than PostgreSQL takes to answer it (benchmarks/README.md); their tenant
 # filter comes from credentials_site.tenancy.scoped_sql, failing closed outside a scope.
 
 
-def _claims_allow(*, adjudication: bool, submission: str) -> str:
-    still_open = (
-        "NOT coalesce(bool_or(t.is_adjudication AND t.status = %(active)s), false)"
-        if adjudication
-        else f"count(*) FILTER (WHERE NOT t.is_adjudication) < {submission}.reviews_required"
-    )
-    return f"""(SELECT {still_open} AND NOT coalesce(bool_or(t.reviewer_id = %(user)s), false)
+def _reserved(submission: str) -> str:
+    """How many of the submission's reviews an assignment holds for another reviewer: the
+    assignment of someone else who has not taken it yet (no claim of theirs that counts)."""
+    s = submission
+    return f"""(SELECT count(*) FROM reviews_assignment x
+        WHERE x.submission_id = {s}.id AND x.reviewer_id <> %(user)s
+          AND NOT EXISTS (SELECT 1 FROM reviews_claim y
+              WHERE y.submission_id = {s}.id AND y.reviewer_id = x.reviewer_id
+                AND NOT y.is_adjudication
+                AND (y.status = %(completed)s
+                     OR (y.status = %(active)s AND y.expires_at > statement_timestamp()))))"""  # noqa: S608
+
+
+def _claims_allow(
+    *,
+    adjudication: bool,
+    submission: str,
+    parts: tuple[str, ...] = ("open", "theirs"),
+    reserve: bool = True,
+) -> str:
+    """The claims condition (claims_allow_sql) on the submission ``submission``, or one of its
+    ``parts``: ``open`` (it still needs a reviewer, counting those an assignment holds for
+    someone else unless ``reserve`` is off) and ``theirs`` (none of the claims is the
+    reviewer's: a second review is always someone else's)."""
+    taken = "count(*) FILTER (WHERE NOT t.is_adjudication)"
+    if reserve:
+        taken = f"{taken} + {_reserved(submission)}"
+    checks = {
+        "open": (
+            "NOT coalesce(bool_or(t.is_adjudication AND t.status = %(active)s), false)"
+            if adjudication
+            else f"{taken} < {submission}.reviews_required"
+        ),
+        "theirs": "NOT coalesce(bool_or(t.reviewer_id = %(user)s), false)",
+    }
+    return f"""(SELECT {" AND ".join(checks[part] for part in parts)}
         FROM reviews_claim t
         WHERE t.submission_id = {submission}.id
           AND (t.status = %(completed)s
                OR (t.status = %(active)s AND t.expires_at > statement_timestamp())))"""  # noqa: S608
 
 
+def _assigned_to_user(submission: str) -> str:
+    return f"""EXISTS (SELECT 1 FROM reviews_assignment m
+        WHERE m.submission_id = {submission}.id AND m.reviewer_id = %(user)s)"""  # noqa: S608
+
+
 def claims_allow_sql(*, adjudication: bool) -> str:
     """SQL condition on the submission ``s``: the claims on it still let the reviewer take it.
     Of the claims that count (completed, or active and within their time) none is theirs, and
-    it has fewer independent ones than it needs (or, for adjudication, no adjudicator yet).
+    it has fewer independent ones than it needs (or, for adjudication, no adjudicator yet),
+    counting the one an assignment holds for another reviewer who has not taken it yet.
     Bound parameters: ``user``, ``active`` and ``completed`` (claim_params).
 
     A lapsed claim is expired by the next claim-next or the beat; it does not hold the
@@ -104,7 +143,7 @@ def _joins_educator(scope: ReviewerScope) -> bool:
     )
 
 
-def _queue_rule(
+def _queue_conditions(
     *,
     organization: Organization,
     scope: ReviewerScope,
@@ -116,10 +155,12 @@ def _queue_rule(
     s: str,
     a: str,
     u: str,
-) -> tuple[str, dict[str, Any]]:
-    """The conditions (one SQL expression, tenant filter applied, and its bound parameters) that
-    a submission ``s`` with its application ``a`` and, when _joins_educator, its educator ``u``
-    meet when this reviewer may take it.
+    assigned: bool | None = None,
+    explain: bool = False,
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The conditions (each named, and their bound parameters) that a submission ``s`` with its
+    application ``a`` and, when _joins_educator, its educator ``u`` meet when this reviewer may
+    take it; the first is the tenant filter's ``{tenant}`` (see _queue_rule).
 
     Never their own, never one they already reviewed or hold, never a conflicted one, never one
     outside their program and credential limits or the filters, and only while it still needs
@@ -133,7 +174,14 @@ def _queue_rule(
     queue) leaves it out: it stops at them in the oldest-first index, and there the same
     condition made the planner expect as many times fewer rows as there are organizations and
     sort the organization's whole queue instead. It is a hint to the planner, not a rule: an
-    application and its submissions are always of one organization."""
+    application and its submissions are always of one organization.
+
+    ``assigned``: only the submissions assigned to this reviewer (True), or all but those
+    (False). ``explain``: the claims condition in its two parts, and not counting an
+    assignment to someone else (an assignment is being moved: queue_refusals).
+
+    Returned as a list of (what it checks, SQL condition): _queue_rule joins them; the
+    assignment check (queue_refusals) reads each on its own to say why."""
     user = scope.user
     params: dict[str, Any] = {
         "organization": organization.pk,
@@ -141,22 +189,39 @@ def _queue_rule(
         "open": [status.value for status in OPEN_STATUSES],
         **claim_params(user=user),
     }
-    claims_allow = (
-        claims_allow_sql(adjudication=adjudication)
-        if s == "s"
-        else _claims_allow(adjudication=adjudication, submission=s)
+    claims: list[tuple[str, str]] = (
+        [
+            (
+                "full",
+                _claims_allow(
+                    adjudication=adjudication, submission=s, parts=("open",), reserve=False
+                ),
+            ),
+            ("theirs", _claims_allow(adjudication=adjudication, submission=s, parts=("theirs",))),
+        ]
+        if explain
+        else [
+            (
+                "claims",
+                claims_allow_sql(adjudication=adjudication)
+                if s == "s"
+                else _claims_allow(adjudication=adjudication, submission=s),
+            )
+        ]
     )
-    where = [
-        "{tenant}",
-        f"{s}.organization_id = %(organization)s",
-        f"{s}.outcome = ''",
-        f"{s}.needs_adjudication = %(adjudication)s",
-        *([f"{a}.organization_id = %(organization)s"] if whole_queue else []),
-        f"{a}.attempt = {s}.number",
-        f"{a}.status = ANY(%(open)s)",
-        f"{a}.educator_id <> %(user)s",
-        claims_allow,
+    where: list[tuple[str, str]] = [
+        ("", "{tenant}"),
+        ("", f"{s}.organization_id = %(organization)s"),
+        ("decided", f"{s}.outcome = ''"),
+        ("adjudication", f"{s}.needs_adjudication = %(adjudication)s"),
+        *([("", f"{a}.organization_id = %(organization)s")] if whole_queue else []),
+        ("attempt", f"{a}.attempt = {s}.number"),
+        ("status", f"{a}.status = ANY(%(open)s)"),
+        ("own", f"{a}.educator_id <> %(user)s"),
+        *claims,
     ]
+    if assigned is not None:
+        where.append(("", ("" if assigned else "NOT ") + _assigned_to_user(s)))
     # The reviewer's limits and the filters all narrow which credentials the claim may come
     # from: one list of them (of this organization, as an application's credential always is),
     # worked out once. When it is empty there is nothing to look for; otherwise the planner's
@@ -182,25 +247,34 @@ def _queue_rule(
     if credential_conditions:
         narrowed = " AND ".join(["c.organization_id = %(organization)s", *credential_conditions])
         credentials = f"SELECT c.id FROM programs_credential c WHERE {narrowed}"  # noqa: S608
-        where.append(f"EXISTS ({credentials})")  # evaluated once, before any row is read
-        where.append(f"{a}.credential_id = ANY(ARRAY({credentials}))")
+        where.append(("limits", f"EXISTS ({credentials})"))  # once, before any row is read
+        where.append(("limits", f"{a}.credential_id = ANY(ARRAY({credentials}))"))
     if scope.conflict_person_ids:
         params["people"] = sorted(scope.conflict_person_ids)
-        where.append(f"{a}.educator_id <> ALL(%(people)s)")
+        where.append(("conflict", f"{a}.educator_id <> ALL(%(people)s)"))
     if scope.conflict_school and user.school:
         params["school"] = user.school
-        where.append(f"UPPER({u}.school) <> UPPER(%(school)s)")
+        where.append(("conflict", f"UPPER({u}.school) <> UPPER(%(school)s)"))
     if scope.conflict_district and user.district:
         params["district"] = user.district
-        where.append(f"UPPER({u}.district) <> UPPER(%(district)s)")
+        where.append(("conflict", f"UPPER({u}.district) <> UPPER(%(district)s)"))
     if skipped:
         params["skipped"] = list(skipped)
-        where.append(f"{s}.id <> ALL(%(skipped)s)")
+        where.append(("", f"{s}.id <> ALL(%(skipped)s)"))
+    return where, params
+
+
+def _queue_rule(**conditions: Any) -> tuple[str, dict[str, Any]]:
+    """The conditions of _queue_conditions as one SQL expression, tenant filter applied, and
+    its bound parameters."""
+    where, params = _queue_conditions(**conditions)
     # Every row read is the organization's (s.organization_id, and through it the rest), so the
     # tenant filter applies to the organization itself: a condition PostgreSQL checks once.
     # On the column it would repeat the organization's and halve the planner's row estimate
     # again, enough for it to trade the page's hash joins for nested loops.
-    return scoped_sql("(" + "\n  AND ".join(where) + ")", params, tenant="%(organization)s")
+    return scoped_sql(
+        "(" + "\n  AND ".join(sql for _, sql in where) + ")", params, tenant="%(organization)s"
+    )
 
 
 def queue_sql(
@@ -212,11 +286,12 @@ def queue_sql(
     adjudication: bool = False,
     columns: str = "s.id",
     skipped: list[int] | None = None,
+    assigned: bool | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """``SELECT <columns>`` of the undecided attempts this reviewer may take (_queue_rule), as
     one statement over ``submissions_submission s`` joined to its ``submissions_application
     a`` (and its educator ``programs_user u`` when the rule reads it), with its bound parameters;
-    unordered."""
+    unordered. ``assigned``: see _queue_conditions."""
     conditions, params = _queue_rule(
         organization=organization,
         scope=scope,
@@ -228,6 +303,7 @@ def queue_sql(
         s="s",
         a="a",
         u="u",
+        assigned=assigned,
     )
     educator = "\nJOIN programs_user u ON u.id = a.educator_id" if _joins_educator(scope) else ""
     sql = f"""SELECT {columns}
@@ -293,8 +369,10 @@ def queue_list(
     program: str = "",
     credential: str = "",
     adjudication: bool = False,
+    assigned: bool | None = None,
 ) -> QuerySet[Submission]:
-    """Undecided attempts this reviewer may take (_queue_rule), oldest first."""
+    """Undecided attempts this reviewer may take (_queue_rule), oldest first. ``assigned``:
+    only those assigned to them (True), or all but those (False)."""
 
     def rule(s: str, a: str, u: str, whole_queue: bool) -> tuple[str, dict[str, Any]]:
         return _queue_rule(
@@ -308,6 +386,7 @@ def queue_list(
             s=s,
             a=a,
             u=u,
+            assigned=assigned,
         )
 
     return Submission.objects.filter(
@@ -322,9 +401,11 @@ def queue_page(
     program: str = "",
     credential: str = "",
     adjudication: bool = False,
+    assigned: bool | None = None,
 ) -> QuerySet[Submission]:
     """The queue with what its rows show, in a fixed number of queries: ``submitted_reviews``
-    counts the reviews submitted so far (double review).
+    counts the reviews submitted so far (double review), ``assigned_to_you`` says a program
+    admin assigned it to this reviewer (read only for a reviewer who has assignments).
 
     The rows' versions, credentials and programs come by key for the page's rows only
     (prefetched), not joined: PostgreSQL expects a handful of eligible rows where there are
@@ -337,11 +418,64 @@ def queue_page(
             program=program,
             credential=credential,
             adjudication=adjudication,
+            assigned=assigned,
         )
         .select_related("application")
         .prefetch_related("application__version", "application__credential__program")
-        .annotate(submitted_reviews=Coalesce(_reviews_count(), 0))
+        .annotate(
+            submitted_reviews=Coalesce(_reviews_count(), 0),
+            assigned_to_you=(
+                Exists(Assignment.objects.filter(submission=OuterRef("pk"), reviewer=scope.user))
+                if scope.has_assignments
+                else Value(False)
+            ),
+        )
     )
+
+
+def queue_refusals(
+    *, organization: Organization, scope: ReviewerScope, submission_ids: list[int]
+) -> dict[int, list[str]]:
+    """What of the queue's rule keeps this reviewer from each of these submissions of the
+    organization: the names of the conditions of _queue_conditions it fails (``decided``,
+    ``adjudication``, ``attempt``, ``status``, ``own``, ``full``, ``theirs``, ``limits``,
+    ``conflict``), none when they may take it. The claims are read as when an assignment moves
+    (``explain``). Submissions not found are left out. One query."""
+    where, params = _queue_conditions(
+        organization=organization,
+        scope=scope,
+        program="",
+        credential="",
+        adjudication=False,
+        skipped=None,
+        whole_queue=False,
+        s="s",
+        a="a",
+        u="u",
+        explain=True,
+    )
+    named = [(name, condition) for name, condition in where if name]
+    filters = [condition for name, condition in where if not name]
+    educator = "\nJOIN programs_user u ON u.id = a.educator_id" if _joins_educator(scope) else ""
+    columns = ",\n  ".join(f"coalesce({condition}, false)" for _, condition in named)
+    sql, params = scoped_sql(
+        f"""SELECT s.id,
+  {columns}
+FROM submissions_submission s
+JOIN submissions_application a ON a.id = s.application_id{educator}
+WHERE {" AND ".join(filters)} AND s.id = ANY(%(ids)s)""",  # noqa: S608 - only fixed clauses
+        {**params, "ids": list(submission_ids)},
+        tenant="%(organization)s",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {
+        submission_id: list(
+            dict.fromkeys(name for (name, _), ok in zip(named, met, strict=True) if not ok)
+        )
+        for submission_id, *met in rows
+    }
 
 
 # --- claim-next's read ----------------------------------------------------------------------------
@@ -391,6 +525,7 @@ def claimable_sql(
     adjudication: bool = False,
     skipped: list[int] | None = None,
     skip_locked: bool = True,
+    assigned: bool | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """claim-next's statement: the oldest row of queue_sql locked FOR UPDATE (SKIP LOCKED
     unless told to wait), with what the claim needs besides the submission: the program's claim
@@ -409,6 +544,7 @@ def claimable_sql(
         adjudication=adjudication,
         columns=_CLAIMABLE_COLUMNS,
         skipped=skipped,
+        assigned=assigned,
     )
     lock = "FOR UPDATE OF s SKIP LOCKED" if skip_locked else "FOR UPDATE OF s"
     return f"{sql}\nORDER BY s.submitted_at\nLIMIT 1\n{lock}", params
@@ -423,6 +559,7 @@ def queue_oldest_locked(
     adjudication: bool = False,
     skipped: list[int] | None = None,
     skip_locked: bool = True,
+    assigned: bool | None = None,
 ) -> Claimable | None:
     """The first submission of queue_list(...), locked until the end of the caller's
     transaction (claimable_sql), or None."""
@@ -434,6 +571,7 @@ def queue_oldest_locked(
         adjudication=adjudication,
         skipped=skipped,
         skip_locked=skip_locked,
+        assigned=assigned,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

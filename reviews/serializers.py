@@ -160,6 +160,10 @@ class QueueItemOutput(serializers.Serializer[Submission]):
     reviews_done = serializers.IntegerField(
         source="submitted_reviews", help_text="Reviews submitted so far (double review)."
     )
+    assigned_to_you = serializers.BooleanField(
+        help_text="A program admin assigned it to the caller (listed first). Work assigned to "
+        "someone else is not in the caller's queue."
+    )
 
     def get_id(self, obj: Submission) -> str:
         return submission_code(obj)

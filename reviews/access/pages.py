@@ -36,6 +36,7 @@ from .rubric import RubricForm, rubric_criteria, rubric_form
 
 QUEUE_PAGE_SIZE = 25
 ADJUDICATION_LIST_SIZE = 25
+ASSIGNED_LIST_SIZE = 25
 
 
 # --- The queue page -----------------------------------------------------------------------------
@@ -76,6 +77,10 @@ class QueuePage:
     can_adjudicate: bool
     adjudication_rows: list[QueueRow]
     adjudication_total: int
+    # what a program admin assigned to this reviewer, shown first (and taken first by claim
+    # next); the rest of the queue leaves them out
+    assigned_rows: list[QueueRow]
+    assigned_total: int
 
 
 def _row(submission: Submission, now: dt.datetime) -> QueueRow:
@@ -129,7 +134,11 @@ def filter_choices(
 
 
 def _queue(
-    organization: Organization, scope: ReviewerScope, filters: QueueFilters, adjudication: bool
+    organization: Organization,
+    scope: ReviewerScope,
+    filters: QueueFilters,
+    adjudication: bool,
+    assigned: bool | None = None,
 ) -> QuerySet[Submission]:
     queryset = selectors.queue_page(
         organization=organization,
@@ -137,6 +146,7 @@ def _queue(
         program=filters.program,
         credential=filters.credential,
         adjudication=adjudication,
+        assigned=assigned,
     )
     if filters.newest_first:
         queryset = queryset.order_by("-submitted_at", "-pk")
@@ -150,11 +160,21 @@ def queue_page(
     filters: QueueFilters,
     page_number: str | None,
 ) -> QueuePage:
-    """The queue, the reviewer's claims and (for adjudicators) what needs adjudication."""
+    """The queue (what is assigned to the reviewer first, when anything is: the scope knows),
+    the reviewer's claims and (for adjudicators) what needs adjudication."""
     now = timezone.now()
-    page = Paginator(_queue(organization, scope, filters, False), QUEUE_PAGE_SIZE).get_page(
-        page_number
-    )
+    assigned_rows: list[QueueRow] = []
+    assigned_total = 0
+    rest: bool | None = None
+    if scope.has_assignments:
+        rest = False
+        assigned = _queue(organization, scope, filters, False, assigned=True)
+        assigned_total = assigned.count()
+        if assigned_total:
+            assigned_rows = [_row(s, now) for s in assigned[:ASSIGNED_LIST_SIZE]]
+    page = Paginator(
+        _queue(organization, scope, filters, False, assigned=rest), QUEUE_PAGE_SIZE
+    ).get_page(page_number)
     claims = [
         _claim_row(c, now)
         for c in selectors.claim_list_active(organization=organization, user=scope.user)
@@ -176,6 +196,8 @@ def queue_page(
         can_adjudicate=scope.can_adjudicate,
         adjudication_rows=adjudication_rows,
         adjudication_total=adjudication_total,
+        assigned_rows=assigned_rows,
+        assigned_total=assigned_total,
     )
 
 

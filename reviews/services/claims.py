@@ -65,17 +65,8 @@ def review_claim_next(
         raise ApplicationError(
             "Only program admins and senior reviewers adjudicate.", code=Code.NOT_A_REVIEWER
         )
-    if not adjudication and scope.calibration_active:
-        pending = calibration.calibration_pending(
-            organization=organization, reviewer=reviewer, scope=scope
-        )
-        if pending:
-            n = len(pending)
-            raise ApplicationError(
-                f"Score the {n} calibration example{'s' if n != 1 else ''} before you take live "
-                "submissions.",
-                code=calibration.CalibrationErrorCode.NOT_CALIBRATED,
-            )
+    if not adjudication:
+        calibration.calibration_require(organization=organization, scope=scope)
     skipped: list[int] = []
     for _ in range(_MAX_LOCK_TRIES):
         try:
@@ -277,19 +268,24 @@ def _lock_oldest(
     skipped: list[int],
 ) -> selectors.Claimable | None:
     """The oldest eligible row, locked: one skipping rows held by others, else the oldest held
-    one, waiting for its lock (see _claim_oldest)."""
-    for skip_locked in (True, False):
-        found = selectors.queue_oldest_locked(
-            organization=organization,
-            scope=scope,
-            program=program,
-            credential=credential,
-            adjudication=adjudication,
-            skipped=skipped,
-            skip_locked=skip_locked,
-        )
-        if found is not None:
-            return found
+    one, waiting for its lock (see _claim_oldest). The submissions assigned to the reviewer
+    come first: they are looked for on their own before the rest, only by a reviewer who has
+    some (the scope says so), so claim-next costs everyone else no more."""
+    first = (True, None) if scope.has_assignments and not adjudication else (None,)
+    for assigned in first:
+        for skip_locked in (True, False):
+            found = selectors.queue_oldest_locked(
+                organization=organization,
+                scope=scope,
+                program=program,
+                credential=credential,
+                adjudication=adjudication,
+                skipped=skipped,
+                skip_locked=skip_locked,
+                assigned=assigned,
+            )
+            if found is not None:
+                return found
     return None
 
 

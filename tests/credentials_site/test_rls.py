@@ -48,7 +48,12 @@ from programs.models import (
     User,
 )
 from reviews import access
-from reviews.models import CalibrationAttempt, CalibrationExemplar, ConflictOfInterest
+from reviews.models import (
+    Assignment,
+    CalibrationAttempt,
+    CalibrationExemplar,
+    ConflictOfInterest,
+)
 from submissions import dashboard
 from submissions import selectors as submission_selectors
 from submissions.models import QuizResponse, Submission
@@ -253,6 +258,9 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         )
         ConflictOfInterest.objects.create(
             organization=organization, reviewer=reviewer, kind="person", person=educator
+        )
+        Assignment.objects.create(
+            organization=organization, submission=submission, reviewer=reviewer
         )
         key = SigningKey.objects.get(organization=organization)
         KeyCompromise.objects.create(organization=organization, key=key, replacement=key)
