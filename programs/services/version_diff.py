@@ -94,8 +94,24 @@ def credential_version_diff(
     changes = _fields("Catalog page", "The credential", old, new, VERSION_FIELDS)
     if _artwork(old) != _artwork(new):
         changes.append(Change("Catalog page", "The credential", "changed", "Badge artwork"))
-    changes += _requirements(list(old.requirements.all()), list(new.requirements.all()))
-    changes += _criteria(list(old.criteria.all()), list(new.criteria.all()))
+    changes += _compare(
+        "Evidence requirements",
+        list(old.requirements.all()),
+        list(new.requirements.all()),
+        name=lambda r: r.title,
+        subject=lambda r: f"“{r.title}”",
+        fields=REQUIREMENT_FIELDS,
+        within=_quiz,
+    )
+    changes += _compare(
+        "Rubric",
+        list(old.criteria.all()),
+        list(new.criteria.all()),
+        name=lambda c: c.title,
+        subject=lambda c: f"Criterion “{c.title}”",
+        fields=CRITERION_FIELDS,
+        within=_levels,
+    )
     changes += _compare(
         "Resources",
         list(old.resources.all()),
@@ -107,57 +123,43 @@ def credential_version_diff(
     return changes
 
 
-def _requirements(old: list[EvidenceRequirement], new: list[EvidenceRequirement]) -> list[Change]:
-    changes: list[Change] = []
-    pairs, removed, added = _pair(old, new, name=lambda r: r.title)
-    section = "Evidence requirements"
-    changes += [Change(section, f"“{r.title}”", "removed") for r in removed]
-    changes += [Change(section, f"“{r.title}”", "added") for r in added]
-    for before, after in pairs:
-        subject = f"“{after.title}”"
-        changes += _fields(section, subject, before, after, REQUIREMENT_FIELDS)
-        questions, gone, new_questions = _pair(
-            list(before.questions.all()), list(after.questions.all()), name=lambda q: q.prompt
+def _quiz(old: EvidenceRequirement, new: EvidenceRequirement, subject: str) -> list[Change]:
+    """The questions of a quiz requirement, and their choices."""
+
+    def choices(
+        old_question: QuizQuestion, new_question: QuizQuestion, question: str
+    ) -> list[Change]:
+        return _compare(
+            "Quiz",
+            list(old_question.choices.all()),
+            list(new_question.choices.all()),
+            name=lambda c: c.text,
+            subject=lambda c: f"{question}, choice “{c.text}”",
+            fields=CHOICE_FIELDS,
         )
-        changes += [Change("Quiz", _question(after, q), "removed") for q in gone]
-        changes += [Change("Quiz", _question(after, q), "added") for q in new_questions]
-        for old_question, new_question in questions:
-            question = _question(after, new_question)
-            changes += _fields("Quiz", question, old_question, new_question, QUESTION_FIELDS)
-            changes += _compare(
-                "Quiz",
-                list(old_question.choices.all()),
-                list(new_question.choices.all()),
-                name=lambda c: c.text,
-                subject=lambda c, q=question: f"{q}, choice “{c.text}”",  # type: ignore[misc]
-                fields=CHOICE_FIELDS,
-            )
-    return changes
+
+    return _compare(
+        "Quiz",
+        list(old.questions.all()),
+        list(new.questions.all()),
+        name=lambda q: q.prompt,
+        subject=lambda q: f"{subject}, question “{_short(q.prompt)}”",
+        fields=QUESTION_FIELDS,
+        within=choices,
+    )
 
 
-def _criteria(old: list[RubricCriterion], new: list[RubricCriterion]) -> list[Change]:
-    changes: list[Change] = []
-    pairs, removed, added = _pair(old, new, name=lambda c: c.title)
-    section = "Rubric"
-    changes += [Change(section, f"Criterion “{c.title}”", "removed") for c in removed]
-    changes += [Change(section, f"Criterion “{c.title}”", "added") for c in added]
-    for before, after in pairs:
-        subject = f"Criterion “{after.title}”"
-        changes += _fields(section, subject, before, after, CRITERION_FIELDS)
-        changes += _compare(
-            section,
-            list(before.levels.all()),
-            list(after.levels.all()),
-            name=lambda level: str(level.score),
-            subject=lambda level, s=subject: f"{s}, level {level.score} “{level.label}”",  # type: ignore[misc]
-            fields=LEVEL_FIELDS,
-            by_position=False,
-        )
-    return changes
-
-
-def _question(requirement: EvidenceRequirement, question: QuizQuestion) -> str:
-    return f"“{requirement.title}”, question “{_short(question.prompt)}”"
+def _levels(old: RubricCriterion, new: RubricCriterion, subject: str) -> list[Change]:
+    """The levels of a rubric criterion, paired by score."""
+    return _compare(
+        "Rubric",
+        list(old.levels.all()),
+        list(new.levels.all()),
+        name=lambda level: str(level.score),
+        subject=lambda level: f"{subject}, level {level.score} “{level.label}”",
+        fields=LEVEL_FIELDS,
+        by_position=False,
+    )
 
 
 def _compare(
@@ -168,13 +170,18 @@ def _compare(
     name: Callable[[Item], str],
     subject: Callable[[Item], str],
     fields: Iterable[str],
+    within: Callable[[Item, Item, str], list[Change]] | None = None,
     by_position: bool = True,
 ) -> list[Change]:
+    """Items removed, added, and the changes of the items in both (with ``within``: of their
+    own parts too)."""
     pairs, removed, added = _pair(old, new, name=name, by_position=by_position)
     changes = [Change(section, subject(item), "removed") for item in removed]
     changes += [Change(section, subject(item), "added") for item in added]
     for before, after in pairs:
         changes += _fields(section, subject(after), before, after, fields)
+        if within is not None:
+            changes += within(before, after, subject(after))
     return changes
 
 
