@@ -26,6 +26,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -68,6 +69,7 @@ def _as_published(version: CredentialVersion) -> list[CredentialVersion]:
     for item in history:
         item.state = CredentialVersion.State.SUPERSEDED
     version.state = CredentialVersion.State.PUBLISHED
+    version.published_at = version.published_at or timezone.now()
     version.credential.status = Credential.Status.PUBLISHED
     return sorted([version, *history], key=lambda item: -item.number)
 
