@@ -306,6 +306,14 @@ class TestPublishConfirmation:
         draft.refresh_from_db()
         assert draft.state == CredentialVersion.State.DRAFT
 
+    def test_a_published_version_has_nothing_to_confirm(self, client: Client) -> None:
+        org = OrganizationFactory()
+        published = make_credential(org)
+        client.force_login(admin_of(org))
+        text = body(client.get(publish_url(published)))
+        assert "Version 1 is already published; only a draft can be published." in text
+        assert "<form" not in text.split('id="content-main"', 1)[1]
+
     def test_the_draft_page_links_to_the_confirmation(self, client: Client) -> None:
         org = OrganizationFactory()
         draft = make_credential(org, publish=False)
