@@ -147,13 +147,9 @@ class PublishingAdminMixin:
         context = credential_page_context(
             request=visitor, organization=version.organization, version=version, history=history
         )
+        # a draft has no public image address; the admin's messages wait for the admin's pages
         context.update(
-            {
-                "preview": True,
-                "badge_image_url": artwork_preview(version),
-                "user": visitor.user,
-                "messages": [],
-            }
+            {"badge_image_url": artwork_preview(version), "user": visitor.user, "messages": []}
         )
         response = TemplateResponse(visitor, PREVIEW_PAGE_TEMPLATE, context)
         response.render()

@@ -169,6 +169,13 @@ def credential_version_problems(*, version: CredentialVersion) -> list[str]:
     return problems
 
 
+def _not_a_draft(version: CredentialVersion) -> str:
+    return (
+        f"Version {version.number} is already {version.get_state_display().lower()}; "
+        "only a draft can be published."
+    )
+
+
 @dataclass(frozen=True)
 class PublishCheck:
     """What the confirmation before publishing shows: the version (with its contents), what
@@ -199,10 +206,7 @@ def credential_version_publish_check(*, version: CredentialVersion) -> PublishCh
     if version.state == CredentialVersion.State.DRAFT:
         problems = credential_version_problems(version=version)
     else:
-        problems = [
-            f"Version {version.number} is already {version.get_state_display().lower()}; "
-            "only a draft can be published."
-        ]
+        problems = [_not_a_draft(version)]
     counts = import_string(settings.PROGRAMS_LOOKUPS["APPLICATION_COUNTS_IN_PROGRESS"])
     return PublishCheck(
         version=version,
@@ -222,11 +226,7 @@ def credential_version_publish(
     credential = Credential.objects.select_for_update().get(pk=version.credential_id)
     version = CredentialVersion.objects.select_for_update().get(pk=version.pk)
     if version.state != CredentialVersion.State.DRAFT:
-        raise ApplicationError(
-            f"Version {version.number} is already {version.get_state_display().lower()}; "
-            "only a draft can be published.",
-            code=ProgramErrorCode.NOT_EDITABLE,
-        )
+        raise ApplicationError(_not_a_draft(version), code=ProgramErrorCode.NOT_EDITABLE)
     problems = credential_version_problems(version=version)
     if problems:
         raise ApplicationError(

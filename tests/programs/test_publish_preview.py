@@ -311,7 +311,7 @@ class TestPublishConfirmation:
         published = make_credential(org)
         client.force_login(admin_of(org))
         text = body(client.get(publish_url(published)))
-        assert "Version 1 is already published; only a draft can be published." in text
+        assert "Version 1 is already published (current); only a draft can be published." in text
         assert "<form" not in text.split('id="content-main"', 1)[1]
 
     def test_the_draft_page_links_to_the_confirmation(self, client: Client) -> None:
