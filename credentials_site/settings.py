@@ -152,6 +152,13 @@ TENANCY_LOOKUPS = {
 # of its organization (called with public_id=; None when there is no such object)
 TENANCY_OBJECT_URL_KWARGS = {"badge_public_id": "badges.selectors.badge_organization_get"}
 
+# What programs looks up in the apps that build on it (import-linter: programs imports none of
+# them), by dotted path: the applications in progress of a credential, by version number (the
+# confirmation before publishing a new version)
+PROGRAMS_LOOKUPS = {
+    "APPLICATION_COUNTS_IN_PROGRESS": "submissions.selectors.application_counts_in_progress",
+}
+
 # --- Database: PostgreSQL everywhere (embedded on a bare machine, see devstack.py) -------------
 if "DATABASE_URL" not in env:
     raise ImproperlyConfigured(

@@ -26,6 +26,7 @@ from .models import (
     MembershipRequest,
     Organization,
     Pathway,
+    QuizChoice,
     QuizQuestion,
     Resource,
     RubricCriterion,
@@ -369,6 +370,24 @@ def credential_version_get_public(
     if version is None:
         raise Http404("No such credential.")
     return version
+
+
+def credential_version_get_preview(*, organization_ids: list[int], pk: int) -> CredentialVersion:
+    """Any version of the given organizations, draft or not, loaded as its public page reads it
+    (the admin's preview). Another organization's version answers 404."""
+    version = _version_queryset().filter(organization_id__in=organization_ids, pk=pk).first()
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+def credential_version_with_contents(*, version_ids: list[int]) -> dict[int, CredentialVersion]:
+    """Versions with everything a comparison of two versions reads (quiz choices included), in
+    a constant number of queries."""
+    queryset = _version_queryset().prefetch_related(
+        Prefetch("requirements__questions__choices", queryset=QuizChoice.objects.all())
+    )
+    return {version.pk: version for version in queryset.filter(pk__in=version_ids)}
 
 
 def credential_version_history(*, credential: Credential) -> QuerySet[CredentialVersion]:

@@ -3,6 +3,9 @@ shared cache (``public_page``: keyed by the organization's public revision)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -13,7 +16,7 @@ from credentials_site.public_cache import public_page
 from credentials_site.tenancy import request_organization
 
 from . import selectors, services
-from .models import CredentialVersion
+from .models import CredentialVersion, Organization
 
 CATALOG_PAGE_SIZE = 12
 
@@ -70,20 +73,36 @@ def credential_detail(
     )
     return render(
         request,
-        "programs/credential_detail.html",
-        {
-            "organization": organization,
-            "version": version,
-            "credential": version.credential,
-            "history": selectors.credential_version_history(credential=version.credential),
-            "membership": services.membership_join_by_domain(
-                organization=organization, user=request.user
-            ),
-            "join_request": selectors.membership_request_latest(
-                organization=organization, user=request.user
-            ),
-        },
+        CREDENTIAL_PAGE_TEMPLATE,
+        credential_page_context(request=request, organization=organization, version=version),
     )
+
+
+CREDENTIAL_PAGE_TEMPLATE = "programs/credential_detail.html"
+
+
+def credential_page_context(
+    *,
+    request: HttpRequest,
+    organization: Organization,
+    version: CredentialVersion,
+    history: Iterable[CredentialVersion] | None = None,
+) -> dict[str, Any]:
+    """What a credential's public page shows (its page here, the admin's preview of a draft)."""
+    return {
+        "organization": organization,
+        "version": version,
+        "credential": version.credential,
+        "history": selectors.credential_version_history(credential=version.credential)
+        if history is None
+        else history,
+        "membership": services.membership_join_by_domain(
+            organization=organization, user=request.user
+        ),
+        "join_request": selectors.membership_request_latest(
+            organization=organization, user=request.user
+        ),
+    }
 
 
 @public_page(cache_control=public_cache.PAGE, vary=("Cookie",))

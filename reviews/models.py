@@ -188,7 +188,7 @@ class Assignment(TenantModel):
     """A program admin's choice of who reviews one submission (one attempt): it reserves one of
     the reviews the submission needs for that reviewer, so the queue does not offer it to
     anyone else while the reviewer has not taken it (reviews.selectors' rule). One per
-    submission; assigning again moves it (docs/decisions/0019-reviewer-assignment.md)."""
+    submission; assigning again moves it (docs/decisions/0018-reviewer-assignment.md)."""
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
     reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")

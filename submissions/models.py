@@ -34,6 +34,8 @@ class Application(TenantModel):
     EDITABLE = (Status.APPLIED, Status.NEEDS_REVISION)
     WITHDRAWABLE = (Status.APPLIED, Status.SUBMITTED, Status.NEEDS_REVISION)
     CLOSED = (Status.WITHDRAWN, Status.NOT_AWARDED)
+    # not yet decided, awarded or withdrawn: what publishing a new version leaves on the old one
+    IN_PROGRESS = (Status.APPLIED, Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_REVISION)
 
     class FeeStatus(models.TextChoices):
         NONE = "none", "No fee"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404
 
 from credentials_site.tenancy import cross_organization
@@ -114,3 +114,16 @@ def application_list_for_educator(*, user: User) -> list[Application]:
             )
             .order_by("-updated_at")
         )
+
+
+def application_counts_in_progress(*, credential_id: int) -> dict[int, int]:
+    """Applications of a credential still in progress (not yet decided, awarded or withdrawn),
+    by version number, in one query: they stay on their version when a new one is published.
+    (programs names it in ``settings.PROGRAMS_LOOKUPS``.)"""
+    rows = (
+        Application.objects.filter(credential_id=credential_id, status__in=Application.IN_PROGRESS)
+        .values("version__number")
+        .annotate(count=Count("pk"))
+        .order_by("-version__number")
+    )
+    return {row["version__number"]: row["count"] for row in rows}

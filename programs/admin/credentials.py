@@ -1,8 +1,9 @@
 """Admin of credentials and their versions.
 
-A credential's content lives in versions. A draft is edited here; publishing it (the “Publish
-this version” button or the list action) makes it the catalog's current version and supersedes
-the previous one, which stays readable. Published versions are read-only: “Edit as a new
+A credential's content lives in versions. A draft is edited here and previewed as educators
+will see it; publishing it (“Publish this version”, which first shows what changes and asks to
+confirm, or the list action) makes it the catalog's current version and supersedes the previous
+one, which stays readable (admin/publishing.py). Published versions are read-only: “Edit as a new
 version” copies the latest one into a new draft. Every state change goes through ``services``.
 """
 
@@ -40,6 +41,7 @@ from ..models import (
 from .artwork import BadgeArtworkAdminMixin, artwork_link
 from .base import NestedTenantAdmin, TenantAdmin, TenantFormMixin, TenantInline, safe_field_classes
 from .people import URL_FIELD_OVERRIDES
+from .publishing import PublishingAdminMixin
 from .templates import CredentialTemplatesMixin
 
 OBJECT_ACTIONS_TEMPLATE = "admin/programs/change_form_object_actions.html"
@@ -336,7 +338,7 @@ class ResourceInline(TenantInline):
 
 
 @admin.register(CredentialVersion, site=admin_site)
-class CredentialVersionAdmin(BadgeArtworkAdminMixin, TenantAdmin):
+class CredentialVersionAdmin(PublishingAdminMixin, BadgeArtworkAdminMixin, TenantAdmin):
     list_display = ("title", "number", "state", "published_at", "level", "focus_area")
     list_filter = ("state", "level", "focus_area")
     search_fields = ("title", "summary")
@@ -409,13 +411,6 @@ class CredentialVersionAdmin(BadgeArtworkAdminMixin, TenantAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
 
-    def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(require_POST(self.publish_view))
-        return [
-            path("<path:object_id>/publish/", view, name="programs_credentialversion_publish"),
-            *super().get_urls(),
-        ]
-
     def render_change_form(
         self,
         request: HttpRequest,
@@ -425,40 +420,19 @@ class CredentialVersionAdmin(BadgeArtworkAdminMixin, TenantAdmin):
         form_url: str = "",
         obj: Any = None,
     ) -> Any:
-        if obj is not None and obj.is_editable:
-            url = reverse("admin:programs_credentialversion_publish", args=[obj.pk])
-            context["object_actions"] = [
-                {"label": "Publish this version", "url": url, "post": True}
-            ]
-        elif obj is not None:
-            context["object_actions"] = [_new_version_action(obj.credential)]
+        if obj is not None:
+            preview = {
+                "label": "Preview",
+                "url": reverse("admin:programs_credentialversion_preview", args=[obj.pk]),
+            }
+            if obj.is_editable:
+                url = reverse("admin:programs_credentialversion_publish", args=[obj.pk])
+                # a link to the confirmation, which publishes (POST) when confirmed
+                publish = {"label": "Publish this version", "url": url}
+                context["object_actions"] = [preview, publish]
+            else:
+                context["object_actions"] = [preview, _new_version_action(obj.credential)]
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """POST only: publish this draft, or say why it cannot be published yet."""
-        version = self.get_object(request, unquote(object_id))
-        if version is None or not self.has_view_permission(request, version):
-            raise Http404("No such version.")
-        if self._publish(request, version):
-            return HttpResponseRedirect(_credential_url(version.credential_id))
-        return HttpResponseRedirect(_version_url(version))
-
-    def _publish(self, request: HttpRequest, version: CredentialVersion) -> bool:
-        try:
-            services.credential_version_publish(version=version, actor=request.user)  # type: ignore[arg-type]
-        except ApplicationError as error:
-            self.message_user(
-                request,
-                f"“{version.title}” version {version.number}: {error.message}",
-                messages.ERROR,
-            )
-            return False
-        self.message_user(
-            request,
-            f"“{version.title}” version {version.number} is now in the catalog; earlier versions "
-            "stay readable.",
-        )
-        return True
 
     @admin.display(description="Badge artwork")
     def badge_artwork(self, obj: CredentialVersion) -> str:

@@ -6,11 +6,13 @@ A package by concern; callers use ``programs.services.<name>`` as before."""
 from .artwork import credential_artwork_set
 from .audit import audit_record, audit_record_many
 from .credentials import (
+    PublishCheck,
     credential_create,
     credential_retire,
     credential_version_create_draft,
     credential_version_problems,
     credential_version_publish,
+    credential_version_publish_check,
 )
 from .joining import (
     member_email_domain_add,
@@ -41,13 +43,16 @@ from .tokens import (
     organization_token_revoke,
     organization_token_touch,
 )
+from .version_diff import Change, credential_version_diff
 
 __all__ = [
     "CROSS_ORGANIZATION",
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
+    "Change",
     "MemberRow",
     "NewToken",
+    "PublishCheck",
     "audit_record",
     "audit_record_many",
     "credential_artwork_set",
@@ -56,8 +61,10 @@ __all__ = [
     "credential_duplicate",
     "credential_retire",
     "credential_version_create_draft",
+    "credential_version_diff",
     "credential_version_problems",
     "credential_version_publish",
+    "credential_version_publish_check",
     "member_email_domain_add",
     "member_email_domain_remove",
     "member_row_clean",

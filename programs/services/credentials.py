@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from credentials_site import public_cache
 from credentials_site.exceptions import ApplicationError
 
+from .. import selectors
 from ..errors import ProgramErrorCode
 from ..models import (
     Credential,
@@ -21,6 +25,7 @@ from ..models import (
     User,
 )
 from .audit import audit_record
+from .version_diff import Change, credential_version_diff
 
 
 def _copy_version(
@@ -169,6 +174,54 @@ def credential_version_problems(*, version: CredentialVersion) -> list[str]:
     return problems
 
 
+def _not_a_draft(version: CredentialVersion) -> str:
+    return (
+        f"Version {version.number} is already {version.get_state_display().lower()}; "
+        "only a draft can be published."
+    )
+
+
+@dataclass(frozen=True)
+class PublishCheck:
+    """What the confirmation before publishing shows: the version (with its contents), what
+    still blocks it, the published version it replaces and what changes since, and the
+    applications in progress (by version number) that stay on the version they applied to."""
+
+    version: CredentialVersion
+    problems: list[str]
+    previous: CredentialVersion | None
+    changes: list[Change]
+    in_progress: dict[int, int]
+
+    @property
+    def in_progress_total(self) -> int:
+        return sum(self.in_progress.values())
+
+
+def credential_version_publish_check(*, version: CredentialVersion) -> PublishCheck:
+    """Everything to confirm before ``credential_version_publish``, in a constant number of
+    queries (the comparison reads prefetched contents)."""
+    credential = Credential.objects.only("pk", "current_version_id").get(pk=version.credential_id)
+    ids = [version.pk]
+    if credential.current_version_id not in (None, version.pk):
+        ids.append(credential.current_version_id)
+    loaded = selectors.credential_version_with_contents(version_ids=ids)
+    version = loaded[version.pk]
+    previous = loaded.get(credential.current_version_id) if len(ids) > 1 else None  # type: ignore[arg-type]
+    if version.state == CredentialVersion.State.DRAFT:
+        problems = credential_version_problems(version=version)
+    else:
+        problems = [_not_a_draft(version)]
+    counts = import_string(settings.PROGRAMS_LOOKUPS["APPLICATION_COUNTS_IN_PROGRESS"])
+    return PublishCheck(
+        version=version,
+        problems=problems,
+        previous=previous,
+        changes=credential_version_diff(old=previous, new=version),
+        in_progress=counts(credential_id=credential.pk) if previous is not None else {},
+    )
+
+
 @transaction.atomic
 def credential_version_publish(
     *, version: CredentialVersion, actor: User | None
@@ -178,11 +231,7 @@ def credential_version_publish(
     credential = Credential.objects.select_for_update().get(pk=version.credential_id)
     version = CredentialVersion.objects.select_for_update().get(pk=version.pk)
     if version.state != CredentialVersion.State.DRAFT:
-        raise ApplicationError(
-            f"Version {version.number} is already {version.get_state_display().lower()}; "
-            "only a draft can be published.",
-            code=ProgramErrorCode.NOT_EDITABLE,
-        )
+        raise ApplicationError(_not_a_draft(version), code=ProgramErrorCode.NOT_EDITABLE)
     problems = credential_version_problems(version=version)
     if problems:
         raise ApplicationError(

@@ -6,7 +6,7 @@ condition by selectors.queue_refusals) plus the calibration gate claim-next appl
 (calibration.calibration_require): an assignment is refused for exactly the reasons the
 reviewer could not claim the submission, named per submission. An assignment holds one of the
 submission's reviews for its reviewer: the queue offers it to no one else
-(docs/decisions/0019-reviewer-assignment.md). Each change locks the submissions (as claim-next
+(docs/decisions/0018-reviewer-assignment.md). Each change locks the submissions (as claim-next
 does before it claims), runs in one transaction and is recorded in the audit trail."""
 
 from __future__ import annotations
