@@ -102,7 +102,8 @@ def _release() -> str:
 def _template_dirs() -> set[Path]:
     """The project's template directories (the TEMPLATES setting's and its own apps')."""
     base = Path(settings.BASE_DIR)
-    dirs = {Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", ())}
+    engines: list[dict[str, Any]] = settings.TEMPLATES
+    dirs = {Path(d) for engine in engines for d in engine.get("DIRS", ())}
     dirs |= {
         Path(app.path) / "templates"
         for app in apps.get_app_configs()
