@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from submissions import services, storage
 from submissions.models import EvidenceItem
@@ -33,3 +34,49 @@ def test_a_pdf_goes_from_slot_to_storage_to_confirmed(make_application, educator
         f"org-{application.organization_id}/app-{application.public_id}/"
     )
     assert storage.head(key=item.storage_key).size == len(PDF)
+
+
+def test_a_browser_page_can_read_what_the_uploader_needs_from_storage(
+    make_application, educator
+) -> None:
+    # given a bucket whose rules predate the Location header (as an existing bucket's do)
+    origin = "http://uploads.example"
+    s3 = storage.client()
+    s3.put_bucket_cors(
+        Bucket=storage.bucket(),
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": [origin],
+                    "AllowedMethods": ["POST"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                }
+            ]
+        },
+    )
+    # when the site starts (storage_setup) and a page from the site uploads a file
+    storage.ensure_bucket(cors_origins=[origin])
+    application = make_application()
+    slot = services.evidence_upload_slot(
+        application=application,
+        requirement=requirement(application, "Lesson plan"),
+        filename="plan.pdf",
+        size=len(PDF),
+        content_type="application/pdf",
+        actor=educator,
+    )
+    assert slot.fields is not None
+    answer = requests.post(
+        slot.url,
+        data=dict(slot.fields),
+        files={"file": ("upload", PDF, "application/pdf")},
+        headers={"Origin": origin},
+        timeout=30,
+    )
+    # then the page may read the ETag and the Location (Uppy logs an error without them)
+    assert answer.status_code == 201
+    exposed = {
+        h.strip().lower() for h in answer.headers["Access-Control-Expose-Headers"].split(",")
+    }
+    assert {"etag", "location"} <= exposed
