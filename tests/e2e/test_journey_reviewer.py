@@ -93,6 +93,8 @@ def signed_pdf(page: Page) -> bytes:
     expect(pdf).to_have_count(1)
     address = pdf.get_attribute("data")
     assert address, "the <object> has no address"
+    # opened at the width of the page (a fragment: the signed address behind it is unchanged)
+    assert address.endswith("#view=FitH&zoom=page-width"), address
     answer = page.request.get(address)
     assert answer.ok, (answer.status, answer.url)
     assert answer.headers["content-type"] == "application/pdf", answer.headers
