@@ -46,8 +46,8 @@ STATUS_SENTENCE = {
 # --- The verification page ------------------------------------------------------------------
 
 # Sharing a badge means showing it on other sites: its card may be framed by any site (every
-# other page of Tessera may not, its verification page included, which shows its owner controls:
-# CONTENT_SECURITY_POLICY's frame-ancestors 'none' and X-Frame-Options DENY).
+# other page of Tessera may not, its verification page included: CONTENT_SECURITY_POLICY's
+# frame-ancestors 'none' and X-Frame-Options DENY; docs/decisions/0016-embedding-a-badge.md).
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
