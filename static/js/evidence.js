@@ -188,7 +188,6 @@ function sendBytes ({ signature: { url, headers = {}, method = 'PUT' }, body, on
   })
 }
 
-
 // Each uploader's busy(): the names of its files still uploading or being checked (submit waits).
 const uploaders = []
 
