@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from submissions import services, storage
 from submissions.models import EvidenceItem
@@ -36,8 +39,23 @@ def test_a_pdf_goes_from_slot_to_storage_to_confirmed(make_application, educator
     assert storage.head(key=item.storage_key).size == len(PDF)
 
 
+@pytest.fixture
+def bucket_rules_restored() -> Iterator[None]:
+    """The bucket's CORS rules as they were before the test (the browser journeys need theirs)."""
+    s3 = storage.client()
+    try:
+        before = s3.get_bucket_cors(Bucket=storage.bucket())["CORSRules"]
+    except ClientError:  # none yet
+        before = None
+    yield
+    if before is None:
+        s3.delete_bucket_cors(Bucket=storage.bucket())
+    else:
+        s3.put_bucket_cors(Bucket=storage.bucket(), CORSConfiguration={"CORSRules": before})
+
+
 def test_a_browser_page_can_read_what_the_uploader_needs_from_storage(
-    make_application, educator
+    make_application, educator, bucket_rules_restored: None
 ) -> None:
     # given a bucket whose rules predate the Location header (as an existing bucket's do)
     origin = "http://uploads.example"
