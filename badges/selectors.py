@@ -50,6 +50,14 @@ def badge_get_by_public_id(*, public_id: uuid.UUID | str) -> Badge:
     return badge
 
 
+def badge_get_anywhere(*, public_id: uuid.UUID | str) -> Badge | None:
+    """The badge with this opaque id, whichever organization issued it (None when there is
+    none): for a look-up by a badge page's address outside any organization's URL (oEmbed).
+    What it returns is public by that address anyway. One query."""
+    with cross_organization("a badge named by its public page's address (oEmbed)"):
+        return Badge.objects.select_related("organization").filter(public_id=public_id).first()
+
+
 def badge_cache_subject(
     *, public_id: uuid.UUID | str
 ) -> tuple[str, int, dt.datetime | None] | None:

@@ -5,10 +5,12 @@ owner) and the backpack, through ``badges/_share.html``."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import Resolver404, resolve, reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 
@@ -16,6 +18,10 @@ from . import documents, ob2, services
 from .models import Badge
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+# Link previews and embeds say the state too: a revoked badge must not preview as a credential.
+STATUS_PREFIX = {"revoked": "Revoked: ", "expired": "Expired: ", "invalid": "Unverified: "}
+# the embedded card's size (``embed_html``), unless the embedding site asks for a smaller one
+EMBED_WIDTH, EMBED_HEIGHT = 360, 180
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -68,18 +74,69 @@ def signature_html(badge: Badge, *, verify_url: str, picture_url: str) -> str:
     )
 
 
-def embed_html(badge: Badge) -> str:
-    """A snippet for a portfolio or a school site: the badge's card (``/badges/<id>/card``, a
-    page that may be framed anywhere) in an iframe."""
+def embed_html(badge: Badge, *, width: int = EMBED_WIDTH, height: int = EMBED_HEIGHT) -> str:
+    """A snippet for a portfolio or a school site: the badge's card (``/badges/<id>/card``, the
+    one page of Tessera that any site may frame) in an iframe."""
     card_url = documents.site_url(reverse("badges:card", args=[badge.public_id]))
     return str(
         format_html(
-            '<iframe src="{}" title="{}" width="360" height="180" '
+            '<iframe src="{}" title="{}" width="{}" height="{}" '
             'style="border:0;max-width:100%" loading="lazy"></iframe>',
             card_url,
             f"{badge.name}: a verified badge",
+            width,
+            height,
         )
     )
+
+
+# --- oEmbed (https://oembed.com): sites that paste a badge's address get its card -------------
+
+
+def oembed_url(badge: Badge) -> str:
+    """The oEmbed address of the badge's verification page (its page's discovery link)."""
+    query = urlencode({"url": services.badge_url(badge), "format": "json"})
+    return documents.site_url(reverse("badges:oembed")) + "?" + query
+
+
+def badge_public_id_from_url(url: str) -> uuid.UUID | None:
+    """The badge that an address of this site names: its verification page or its card. None
+    for another site's address, or any other page."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    if parts.netloc.lower() != urlsplit(settings.SITE_URL).netloc.lower():
+        return None
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return None
+    if match.namespace != "badges" or match.url_name not in ("verify", "card"):
+        return None
+    return uuid.UUID(str(match.kwargs["badge_public_id"]))
+
+
+def oembed(badge: Badge, *, maxwidth: int | None = None, maxheight: int | None = None) -> dict:
+    """The oEmbed answer for a badge (type ``rich``): its card's iframe, no larger than the
+    consumer allows. A revoked or expired badge still embeds: its card and title say so."""
+    width = min(EMBED_WIDTH, maxwidth or EMBED_WIDTH)
+    height = min(EMBED_HEIGHT, maxheight or EMBED_HEIGHT)
+    credential = badge.credential or {}
+    organization = badge.organization
+    document: dict[str, Any] = {
+        "version": "1.0",
+        "type": "rich",
+        "title": STATUS_PREFIX.get(badge.state, "") + badge.name,
+        "provider_name": organization.name,
+        "provider_url": documents.site_url(reverse("programs:catalog", args=[organization.slug])),
+        "html": embed_html(badge, width=width, height=height),
+        "width": width,
+        "height": height,
+    }
+    earner = documents.subject_name(credential)
+    if earner:
+        document["author_name"] = earner
+    return document
 
 
 def download_filename(badge: Badge, extension: str, *, suffix: str = "") -> str:

@@ -36,6 +36,8 @@ urlpatterns = [
     # (settings.TENANCY_OBJECT_URL_KWARGS): these views read the badge in that scope.
     path("badges/<uuid:badge_public_id>/", views.badge_verify, name="verify"),
     path("badges/<uuid:badge_public_id>/card", views.badge_card, name="card"),
+    # oEmbed for a badge's address (its card, framed): found from the badge page's <head>
+    path("oembed", views.badge_oembed, name="oembed"),
     path("badges/<uuid:badge_public_id>.json", views.badge_json, name="json"),
     path("badges/<uuid:badge_public_id>/check", views.badge_check, name="check"),
     path("badges/<uuid:badge_public_id>/badge.png", views.badge_png, name="png"),

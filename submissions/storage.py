@@ -324,8 +324,12 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+EXPOSED_HEADERS = ["ETag", "Location"]
+
+
 def ensure_bucket(*, cors_origins: list[str]) -> None:
-    """Create the evidence bucket if needed and let the site's pages upload to it (CORS)."""
+    """Create the evidence bucket if needed and let the site's pages upload to it (CORS). The
+    rules are put every time (start-up runs this), so an existing bucket gets the current ones."""
     s3 = client()
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket() not in existing:
@@ -338,7 +342,9 @@ def ensure_bucket(*, cors_origins: list[str]) -> None:
                     "AllowedOrigins": cors_origins,
                     "AllowedMethods": ["GET", "HEAD", "POST", "PUT"],
                     "AllowedHeaders": ["*"],
-                    "ExposeHeaders": ["ETag"],
+                    # what Uppy's AwsS3 reads from storage's answers (ETag for every part;
+                    # Location for a POST, or it logs an error on the console)
+                    "ExposeHeaders": EXPOSED_HEADERS,
                     "MaxAgeSeconds": 3000,
                 }
             ]

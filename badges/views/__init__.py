@@ -21,6 +21,7 @@ from .documents import (
 )
 from .verify import (
     badge_card,
+    badge_oembed,
     badge_png,
     badge_png_ob2,
     badge_svg,
@@ -38,6 +39,7 @@ __all__ = [
     "badge_check",
     "badge_evidence",
     "badge_json",
+    "badge_oembed",
     "badge_png",
     "badge_png_ob2",
     "badge_svg",

@@ -36,8 +36,6 @@ OB2_CONTENT_TYPE = "application/ld+json"
 # the badge's address answers with its page or its credential, as the client prefers; a tie
 # (``*/*``, or no Accept header) gets the page
 PAGE_OR_CREDENTIAL = (HTML, *CREDENTIAL_TYPES)
-# Link previews say the state too: a revoked badge must not preview as a credential.
-STATUS_PREFIX = {"revoked": "Revoked: ", "expired": "Expired: ", "invalid": "Unverified: "}
 STATUS_SENTENCE = {
     "revoked": "This badge was revoked by {issuer}.",
     "expired": "This badge from {issuer} has expired.",
@@ -47,8 +45,9 @@ STATUS_SENTENCE = {
 
 # --- The verification page ------------------------------------------------------------------
 
-# Sharing a badge means showing it on other sites: its page and its card may be framed by any
-# site (every other page of Tessera may not: CONTENT_SECURITY_POLICY's frame-ancestors 'none').
+# Sharing a badge means showing it on other sites: its card may be framed by any site (every
+# other page of Tessera may not, its verification page included: CONTENT_SECURITY_POLICY's
+# frame-ancestors 'none' and X-Frame-Options DENY; docs/decisions/0016-embedding-a-badge.md).
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
@@ -67,7 +66,6 @@ def _page_or_credential(request: HttpRequest) -> str:
     variant=_page_or_credential,
     meta=selectors.badge_cache_subject,
 )
-@_frame_anywhere
 @require_safe
 def badge_verify(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     """The public verification page; a client that prefers JSON (``application/vc``,
@@ -107,6 +105,53 @@ def badge_card(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse
             "image_url": sharing.image_url(badge),
         },
     )
+    return response
+
+
+OEMBED_NOT_FOUND = "This is not the address of a badge on this site."
+
+
+def _oembed_error(status: int, code: str, message: str, field: str) -> HttpResponse:
+    response = json_response({"code": code, "message": message, "fields": {field: [message]}})
+    response.status_code = status
+    return response
+
+
+def _dimension(request: HttpRequest, name: str) -> int | None:
+    """A ``maxwidth``/``maxheight`` of the request: None when absent; ValueError when not a
+    positive whole number."""
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    number = int(value)  # ValueError for anything else
+    if number < 1:
+        raise ValueError(name)
+    return number
+
+
+@require_safe
+def badge_oembed(request: HttpRequest) -> HttpResponse:
+    """oEmbed (https://oembed.com) for a badge's address: ``/oembed?url=<its page>&format=json``
+    answers with its card's iframe (``sharing.oembed``). An address that names no badge of this
+    site answers 404, a format other than JSON 501 (as the specification says), a bad size 400:
+    each as a JSON error naming the field."""
+    if request.GET.get("format", "json") != "json":
+        return _oembed_error(501, "format", "Only the JSON format is offered.", "format")
+    sizes: dict[str, int | None] = {}
+    for name in ("maxwidth", "maxheight"):
+        try:
+            sizes[name] = _dimension(request, name)
+        except ValueError:
+            return _oembed_error(400, "invalid", "Give a whole number of pixels above 0.", name)
+    url = request.GET.get("url", "")
+    if not url.strip():
+        return _oembed_error(400, "required", "Give the address of a badge's page.", "url")
+    public_id = sharing.badge_public_id_from_url(url)
+    badge = selectors.badge_get_anywhere(public_id=public_id) if public_id else None
+    if badge is None:
+        return _oembed_error(404, "not_found", OEMBED_NOT_FOUND, "url")
+    response = json_response(sharing.oembed(badge, **sizes))
+    response["Cache-Control"] = public_cache.STATUS
     return response
 
 
@@ -214,7 +259,7 @@ def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) ->
         "status": status,
         "url": url,
         "image_url": image_url,
-        "og_title": STATUS_PREFIX.get(status, "")
+        "og_title": sharing.STATUS_PREFIX.get(status, "")
         + (f"{badge.name} — earned by {earner}" if earner else badge.name),
         "og_description": (
             STATUS_SENTENCE.get(status, "A verifiable badge from {issuer}.").format(
@@ -224,6 +269,7 @@ def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) ->
             + description[:240]
         ).strip(),
         "json_url": reverse("badges:json", args=[badge.public_id]),
+        "oembed_url": sharing.oembed_url(badge),
         "check_url": reverse("badges:check", args=[badge.public_id]),
         "ob2_url": ob2.assertion_url(badge),
         "catalog_url": reverse("programs:catalog", args=[organization.slug]),

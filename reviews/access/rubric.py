@@ -54,6 +54,13 @@ class EvidenceView:
     media: str  # storage.evidence_media_kind: video, audio, image, pdf, download
     url: str
 
+    @property
+    def viewer_url(self) -> str:
+        """Where the page's inline viewer opens the file: a PDF at the width of the page (PDF
+        open parameters: ``view`` for Chromium's viewer and Acrobat, ``zoom`` for Firefox's).
+        A fragment is never sent to the server, so the signed address it leads to stays valid."""
+        return f"{self.url}#view=FitH&zoom=page-width" if self.media == "pdf" else self.url
+
 
 @dataclass
 class RequirementView:

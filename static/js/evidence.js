@@ -2,7 +2,8 @@
 // script; it adds, on top:
 //   - an uploader per file step: Uppy (from npm, built into static/vendor/uppy/ by
 //     `make vendor`, never from a CDN), sending the bytes straight to object storage through the
-//     JSON API's upload slots (presigned POST, or multipart above the threshold);
+//     JSON API's upload slots (presigned POST, or multipart above the threshold) as soon as a
+//     file is chosen;
 //   - autosave of written answers, with a live word count.
 // The API: /api/v1/orgs/<org>/applications/<uuid>/ (see submissions/api.py).
 
@@ -133,6 +134,60 @@ async function refreshRegions (ids) {
 
 // --- The uploader ----------------------------------------------------------------------------
 
+// Storage's answer headers, by lower-case name (only those its CORS rules let a page read).
+function responseHeaders (xhr) {
+  const headers = {}
+  for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+    const [name, ...value] = line.split(': ')
+    if (name) headers[name.toLowerCase()] = value.join(': ')
+  }
+  return headers
+}
+
+// Send one request's bytes to storage: Uppy's AwsS3 `uploadPartBytes`, told apart from its own in
+// two ways. Storage that leaves the Location header out of its answer to a POST (SeaweedFS does;
+// the bucket's CORS rules expose it where storage sends it) is not an error on the console: the
+// uploader never uses the address, the server confirms the item by its id. And an answer without
+// an ETag fails the upload (with Retry) instead of leaving it waiting for ever.
+function sendBytes ({ signature: { url, headers = {}, method = 'PUT' }, body, onProgress, onComplete, signal }) {
+  return new Promise((resolve, reject) => {
+    const aborted = () => reject(new DOMException('Aborted', 'AbortError'))
+    if (signal && signal.aborted) return aborted()
+    const xhr = new XMLHttpRequest()
+    const onabort = () => xhr.abort()
+    const fail = (message) => {
+      const error = new Error(message)
+      error.source = xhr
+      reject(error)
+    }
+    if (signal) signal.addEventListener('abort', onabort)
+    const cleanup = () => signal && signal.removeEventListener('abort', onabort)
+    xhr.open(method, url, true)
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value)
+    xhr.responseType = 'text'
+    xhr.upload.addEventListener('progress', (event) => onProgress && onProgress(event))
+    xhr.addEventListener('abort', () => {
+      cleanup()
+      aborted()
+    })
+    xhr.addEventListener('error', () => {
+      cleanup()
+      fail('Unknown error')
+    })
+    xhr.addEventListener('load', () => {
+      cleanup()
+      if (xhr.status === 403 && xhr.responseText.includes('<Message>Request has expired</Message>')) return fail('Request has expired')
+      if (xhr.status < 200 || xhr.status >= 300) return fail('Non 2xx')
+      const answer = responseHeaders(xhr)
+      if (!answer.etag) return fail('storage did not say it received the file')
+      if (onComplete) onComplete(answer.etag)
+      // without a location, Uppy names the file's address from the request's URL
+      resolve({ ...answer, ETag: answer.etag, location: answer.location || undefined })
+    })
+    xhr.send(body)
+  })
+}
+
 // Each uploader's busy(): the names of its files still uploading or being checked (submit waits).
 const uploaders = []
 
@@ -150,7 +205,9 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
 
   const uppy = new Uppy({
     id: `evidence-${config.dataset.application}-step-${step}`,
-    autoProceed: false,
+    // A chosen file is sent at once (no second "Upload" press); the restrictions below still
+    // refuse a file before it is sent.
+    autoProceed: true,
     restrictions: {
       maxFileSize: Number(element.dataset.maxFileSize) || null,
       maxNumberOfFiles: Number(element.dataset.maxFiles) || null,
@@ -216,6 +273,7 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
 
   uppy.use(AwsS3, {
     limit: 3,
+    uploadPartBytes: sendBytes,
     shouldUseMultipart: (file) => (file.size || 0) > threshold,
     getChunkSize: () => partSize,
 

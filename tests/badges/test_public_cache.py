@@ -96,9 +96,12 @@ class TestAHit:
         assert page["Cache-Control"] == "public, no-cache"
         assert "Cookie" in page["Vary"] and "Accept" in page["Vary"]
         assert client.get(paths(badge)["credential"][0], **JSON)["Vary"] == "Accept"
-        # the page may still be framed anywhere, as when it was rendered
-        assert "frame-ancestors *" in page["Content-Security-Policy"]
-        assert "X-Frame-Options" not in page
+        # the page still refuses framing, and the card still allows it, as when rendered
+        assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+        assert page["X-Frame-Options"] == "DENY"
+        card = client.get(paths(badge)["card"][0])
+        assert "frame-ancestors *" in card["Content-Security-Policy"]
+        assert "X-Frame-Options" not in card
         # and its markup carries no nonce nor CSRF token
         assert "nonce=" not in page.content.decode()
         assert "csrfmiddlewaretoken" not in page.content.decode()

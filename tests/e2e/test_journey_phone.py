@@ -1,6 +1,6 @@
-"""Journey on a phone (390 x 844, an iPhone 14's screen): an educator opens a credential of
-GAEL's catalog and finds the Apply button, the fee and who may apply without scrolling; a
-visitor who is not signed in finds "Log in to apply" the same way."""
+"""Journey on a phone (390 x 844, an iPhone 14's screen): an educator finds the first credential
+of GAEL's catalog on the first screen, opens it and finds the Apply button, the fee and who may
+apply without scrolling; a visitor who is not signed in finds "Log in to apply" the same way."""
 
 from __future__ import annotations
 
@@ -34,8 +34,16 @@ def test_an_educator_on_a_phone_finds_apply_without_scrolling(demo: None, journe
     page = phone(journey)
     journey.login(page, "educator@gael.demo")
 
-    # when they open a credential of GAEL's catalog
+    # when they open GAEL's catalog, the first credential is on the first screen, with the
+    # search and filters a press away
     page.goto("/o/gael/")
+    on_first_screen(page.locator(".credential-card h3").first)
+    expect(page.get_by_role("combobox", name="Focus area")).to_be_hidden()
+    page.get_by_text("Search and filter").click()
+    expect(page.get_by_role("combobox", name="Focus area")).to_be_visible()
+    journey.step(page, "catalog on a phone")
+
+    # when they open a credential of GAEL's catalog
     page.get_by_role("link", name=CREDENTIAL).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(CREDENTIAL)
     assert page.evaluate("window.scrollY") == 0

@@ -307,8 +307,9 @@ class TestReviewPage:
         # each requirement in order, with its instructions
         assert page.index("Lesson plan") < page.index("Reflection")
         assert "Upload the lesson plan you taught." in page
-        # the PDF inline, with a way out
-        assert f'<object data="{file_url(claim, item)}" type="application/pdf"' in page
+        # the PDF inline, opened at the width of the page, with a way out
+        viewer = f"{file_url(claim, item)}#view=FitH&amp;zoom=page-width"
+        assert f'<object data="{viewer}" type="application/pdf"' in page
         assert "Open plan.pdf" in page
         # the written answer as text
         assert "I changed the lesson because the exit tickets" in page

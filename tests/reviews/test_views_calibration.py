@@ -226,7 +226,8 @@ class TestExemplarPage:
         assert "<h1>Exit tickets, grade 4</h1>" in page
         assert page.index("Lesson plan") < page.index("Reflection")
         assert "Upload the lesson plan you taught." in page
-        assert f'<object data="{file_url(example, item)}" type="application/pdf"' in page
+        viewer = f"{file_url(example, item)}#view=FitH&amp;zoom=page-width"
+        assert f'<object data="{viewer}" type="application/pdf"' in page
         assert f"Open {code}-file-1.pdf" in page
         assert "I changed the lesson because the exit tickets" in page
         # the criterion's levels as radios, no comment box (calibration keeps none)
