@@ -47,7 +47,7 @@ STATUS_SENTENCE = {
 
 # Sharing a badge means showing it on other sites: its card may be framed by any site (every
 # other page of Tessera may not, its verification page included: CONTENT_SECURITY_POLICY's
-# frame-ancestors 'none' and X-Frame-Options DENY; docs/decisions/0016-embedding-a-badge.md).
+# frame-ancestors 'none' and X-Frame-Options DENY; docs/decisions/0019-embedding-a-badge.md).
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
