@@ -34,7 +34,7 @@ from typing import IO, Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import BinaryField, Case, F, Func, Q, Value, When
+from django.db.models import BinaryField, Case, F, Func, Q, Subquery, Value, When
 from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
@@ -491,8 +491,6 @@ def _finish(
             run.report.seek(0)
             roster_import.report = run.report.read()
             if applied:
-                _applied_record(roster_import, run)
-            if applied:
                 roster_import.applied_at = now
             else:
                 roster_import.checked_at = now
@@ -508,6 +506,8 @@ def _finish(
                 "updated_at",
             ]
         )
+        if applied and run is not None:
+            _applied_record(roster_import, run)
     return roster_import
 
 
@@ -520,7 +520,10 @@ def _applied_record(roster_import: RosterImport, run: _Run) -> None:
         roster_import=roster_import,
         file_name=roster_import.file_name,
         counts=run.counts,
-        report=roster_import.report,
+    )
+    # copied in the database, not sent again (a 100,000-row report is some 6 MB)
+    RosterApplyReport.objects.filter(pk=kept.pk).update(
+        report=Subquery(RosterImport.objects.filter(pk=roster_import.pk).values("report")[:1])
     )
     link = reverse("admin:roster_apply_report", args=[kept.pk])
     counts = ", ".join(f"{v} {k}" for k, v in run.counts.items())
