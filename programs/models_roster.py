@@ -92,7 +92,7 @@ class RosterApplyReport(TenantModel):
     as it is."""
 
     roster_import = models.ForeignKey(
-        RosterImport, null=True, on_delete=models.SET_NULL, related_name="applied_reports"
+        RosterImport, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     file_name = models.CharField(max_length=255)
     counts = models.JSONField(default=dict)
