@@ -21,6 +21,7 @@ from django.utils import timezone
 from credentials_site.models import TenantModel, TimeStampedModel
 
 from .models_roster import MembershipRosterFields, MembershipSource
+from .models_roster import RosterApplyReport as RosterApplyReport
 from .models_roster import RosterImport as RosterImport
 
 # --- People -----------------------------------------------------------------------------------

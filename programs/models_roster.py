@@ -83,3 +83,23 @@ class RosterImport(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_state_display().lower()})"
+
+
+class RosterApplyReport(TenantModel):
+    """What one apply of a roster did, a line per row of the file and per member lapsed (the
+    report's CSV as the apply wrote it), kept for the audit trail: the apply's one audit entry
+    (``roster_import.applied``) links it. A later dry run or apply of the same import leaves it
+    as it is."""
+
+    roster_import = models.ForeignKey(
+        RosterImport, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    counts = models.JSONField(default=dict)
+    report = models.TextField(help_text="CSV: one line per row of the file.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name}, applied {self.created_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from .. import selectors, services
 from ..admin_site import admin_site, administered_org_ids
@@ -267,10 +268,18 @@ class StaffRoleAdmin(TenantAdmin):
 
 @admin.register(AuditEvent, site=admin_site)
 class AuditEventAdmin(TenantAdmin):
-    list_display = ("created_at", "actor", "action", "summary")
+    list_display = ("created_at", "actor", "action", "summary", "record")
     list_filter = ("action",)
     search_fields = ("summary", "object_id")
     list_select_related = ("actor", "organization")
+
+    @admin.display(description="Record")
+    def record(self, obj: AuditEvent) -> str:
+        """The link an entry carries to its full record (a roster apply's report of every row)."""
+        link = obj.data.get("report") if isinstance(obj.data, dict) else None
+        if not isinstance(link, str) or not link.startswith("/"):
+            return ""
+        return format_html('<a href="{}">Report of every row (CSV)</a>', link)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

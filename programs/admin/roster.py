@@ -31,7 +31,7 @@ from django.utils import timezone
 from credentials_site.exceptions import ApplicationError
 
 from ..admin_site import admin_site, administered_org_ids
-from ..models import Organization, RosterImport
+from ..models import Organization, RosterApplyReport, RosterImport
 from ..services import roster
 from ..services.members import FIELD_LABELS, ROW_FIELDS
 from .base import OrganizationFileForm, TenantAdmin
@@ -112,6 +112,11 @@ class RosterImportAdmin(TenantAdmin):
             path("export/", view(self.export_view), name="roster_export"),
             path("<path:object_id>/status/", view(self.status_view), name="roster_import_status"),
             path("<path:object_id>/report/", view(self.report_view), name="roster_import_report"),
+            path(
+                "applied/<int:report_id>/",
+                view(self.applied_report_view),
+                name="roster_apply_report",
+            ),
             *super().get_urls(),
         ]
 
@@ -271,6 +276,23 @@ class RosterImportAdmin(TenantAdmin):
         response = HttpResponse(report, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="{_safe_name(name)}-{obj.state}-report.csv"'
+        )
+        return response
+
+    def applied_report_view(self, request: HttpRequest, report_id: int) -> HttpResponse:
+        """The report one apply wrote, as it was (the apply's audit entry links here)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        found = RosterApplyReport.objects.filter(
+            pk=report_id, organization__in=administered_org_ids(request)
+        ).first()
+        if found is None:
+            raise Http404("No such report.")
+        name = found.file_name.rsplit(".", 1)[0] or "roster"
+        stamp = timezone.localtime(found.created_at).strftime("%Y-%m-%d-%H%M")
+        response = HttpResponse(found.report, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{_safe_name(name)}-applied-{stamp}-report.csv"'
         )
         return response
 

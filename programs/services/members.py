@@ -33,8 +33,9 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models.functions import Upper
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
@@ -186,6 +187,8 @@ def member_row_clean(values: Mapping[str, Any]) -> tuple[MemberRow | None, dict[
 class UpsertResult:
     outcomes: list[Outcome]
     invited_user_ids: list[int] = field(default_factory=list)
+    # per row, what an update changes: column → [before, after] (empty for the other outcomes)
+    changes: list[dict[str, list[Any]]] = field(default_factory=list)
 
 
 def _membership_values(row: MemberRow) -> dict[str, Any]:
@@ -210,13 +213,15 @@ class _Account:
 
 
 def _users_by_email(emails: Sequence[str]) -> dict[str, _Account]:
-    """Accounts of these (lower-case) addresses, found in any case."""
-    found = (
-        User.objects.annotate(email_upper=Upper("email"))  # indexed
-        .filter(email_upper__in=[email.upper() for email in emails])
-        .values_list("pk", "email", "full_name")
-    )
-    return {email.lower(): _Account(pk, email, name) for pk, email, name in found}
+    """Accounts of these (lower-case) addresses, found in any case: one statement, the
+    addresses as one array (``upper(email)`` is indexed)."""
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, email, full_name FROM {table} WHERE upper(email) = ANY(%s)",  # noqa: S608
+            [[email.upper() for email in emails]],
+        )
+        return {email.lower(): _Account(pk, email, name) for pk, email, name in cursor.fetchall()}
 
 
 def _users_create(rows: Sequence[MemberRow]) -> list[_Account]:
@@ -248,9 +253,12 @@ def member_upsert_many(
     source: str = MembershipSource.ADMIN,
     dry_run: bool = False,
     today: dt.date | None = None,
+    audit: bool = True,
 ) -> UpsertResult:
     """Apply rows (distinct e-mail addresses) in one transaction: what happened to each, in
-    order. ``dry_run`` says what would happen and writes nothing."""
+    order. ``dry_run`` says what would happen and writes nothing. ``audit`` writes an audit
+    entry per membership made or changed; a caller that records the whole batch itself (the
+    roster: one entry per apply, linking its report of every row) passes False."""
     emails = [row.email for row in rows]
     if len(set(emails)) != len(emails):
         raise ValueError("Each e-mail address may appear once in one call.")
@@ -258,11 +266,11 @@ def member_upsert_many(
         return UpsertResult(outcomes=[])
     today = today or timezone.localdate()
     if dry_run:
-        return _upsert(organization, rows, actor, source, today, dry_run=True)
+        return _upsert(organization, rows, actor, source, today, dry_run=True, audit=False)
     for attempt in range(2):
         try:
             with transaction.atomic():
-                return _upsert(organization, rows, actor, source, today, dry_run=False)
+                return _upsert(organization, rows, actor, source, today, dry_run=False, audit=audit)
         except IntegrityError:  # someone else made one of these accounts or memberships meanwhile
             if attempt:
                 raise
@@ -280,6 +288,7 @@ def _upsert(
     today: dt.date,
     *,
     dry_run: bool,
+    audit: bool,
 ) -> UpsertResult:
     users = _users_by_email([row.email for row in rows])
     missing = [row for row in rows if row.email not in users]
@@ -288,14 +297,21 @@ def _upsert(
         for made in _users_create(missing):
             users[made.email.lower()] = made
             invited.append(made.pk)
+    # the accounts as one array parameter (``user_id__in`` costs Django a parameter per id)
     found = Membership.objects.filter(
-        organization=organization, user_id__in=[u.pk for u in users.values()]
+        RawSQL(  # noqa: S611 - the table named by the model, the ids a parameter
+            f"{connection.ops.quote_name(Membership._meta.db_table)}.user_id = ANY(%s)",
+            ([u.pk for u in users.values()],),
+            output_field=BooleanField(),
+        ),
+        organization=organization,
     )
     if not dry_run:
         found = found.select_for_update(of=("self",))
     memberships = {m["user_id"]: m for m in found.values(*_MEMBERSHIP_READ)}
 
     outcomes: list[Outcome] = []
+    row_changes: list[dict[str, list[Any]]] = []
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     changed_columns: set[str] = set()
@@ -307,6 +323,7 @@ def _upsert(
         membership = memberships.get(account.pk) if account is not None else None
         if membership is None:
             outcomes.append("created")
+            row_changes.append({})
             if account is not None:  # None only in a dry run: the account would be made
                 values["status"] = _status(values.get("member_until"), today)
                 new.append(
@@ -317,18 +334,20 @@ def _upsert(
                         "source": source,
                     }
                 )
-                events.append(("membership.created", account.email, None, values))
+                if audit:
+                    events.append(("membership.created", account.email, None, values))
             continue
         assert account is not None  # noqa: S101 - a membership was found by its account
         values["status"] = _status(values.get("member_until", membership["member_until"]), today)
         changes = {
-            column: [_json(membership[column]), _json(value)]
+            column: [membership[column], value]
             for column, value in values.items()
             if membership[column] != value
         }
         if "given_name" in row.supplied and row.full_name and not account.full_name:
             changes["full_name"] = ["", row.full_name[:200]]
             renamed.append({"pk": account.pk, "full_name": row.full_name[:200]})
+        row_changes.append(changes)
         if not changes:
             outcomes.append("unchanged")
             continue
@@ -337,16 +356,34 @@ def _upsert(
         if columns:
             changed.append({**membership, **values})
             changed_columns.update(columns)
-        events.append(("membership.updated", account.email, membership["pk"], changes))
+        if audit:
+            events.append(("membership.updated", account.email, membership["pk"], changes))
     if dry_run:
-        return UpsertResult(outcomes=outcomes)
-    inserted = dict(bulk_insert(Membership, new, returning=("user_id", "id")))
-    by_user = {a.pk: a for a in users.values()}
-    email_pk = {by_user[user_id].email: pk for user_id, pk in inserted.items()}
+        return UpsertResult(outcomes=outcomes, changes=row_changes)
+    inserted = dict(bulk_insert(Membership, new, returning=("user_id", "id") if audit else ()))
     if changed:
         bulk_update(Membership, changed, sorted(changed_columns))
     if renamed:
         bulk_update(User, renamed, ["full_name"])
+    if events:
+        _audit(organization, actor, source, events, inserted, users)
+    if invited:
+        _invitations_on_commit(organization, invited)
+    return UpsertResult(outcomes=outcomes, invited_user_ids=invited, changes=row_changes)
+
+
+def _audit(
+    organization: Organization,
+    actor: User | None,
+    source: str,
+    events: list[tuple[str, str, int | None, dict[str, Any]]],
+    inserted: dict[int, int],
+    users: dict[str, _Account],
+) -> None:
+    """An audit entry per membership made or changed (``events``: action, address, membership
+    or None for a new one, the values)."""
+    by_user = {a.pk: a for a in users.values()}
+    email_pk = {by_user[user_id].email: pk for user_id, pk in inserted.items()}
     label = MembershipSource(source).label.lower()
     bulk_insert(
         AuditEvent,
@@ -361,15 +398,15 @@ def _upsert(
                 "data": {
                     "email": email,
                     "source": source,
-                    "values": {k: _json(v) for k, v in data.items()},
+                    "values": {
+                        k: [_json(x) for x in v] if isinstance(v, list) else _json(v)
+                        for k, v in data.items()
+                    },
                 },
             }
             for action, email, pk, data in events
         ],
     )
-    if invited:
-        _invitations_on_commit(organization, invited)
-    return UpsertResult(outcomes=outcomes, invited_user_ids=invited)
 
 
 _VERBS = {"membership.created": "made a member", "membership.updated": "membership changed"}

@@ -16,7 +16,10 @@ runs the same code with ``dry_run=True``. The apply is one transaction: a failur
 (a crashed worker, the database gone) leaves nothing applied, and the task is idempotent, so
 running it again (or applying the same file again) changes nothing more. Rows with errors are
 skipped and reported; lapsing never deletes anything and spares every address in the file, even
-on a row with errors.
+on a row with errors. An apply is one audit entry (``roster_import.applied``, with the counts)
+that links the report of every row as that apply wrote it (``RosterApplyReport``: who was made a
+member, what changed for whom, who lapsed), not an entry per member
+(docs/decisions/0015-roster-import.md).
 """
 
 from __future__ import annotations
@@ -31,14 +34,23 @@ from typing import IO, Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import BinaryField, Case, F, Func, Q, Value, When
+from django.db.models import BinaryField, Case, F, Func, Q, Subquery, Value, When
 from django.db.models.functions import Length
+from django.urls import reverse
 from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
 
 from ..errors import ProgramErrorCode
-from ..models import AuditEvent, Membership, MembershipSource, Organization, RosterImport, User
+from ..models import (
+    AuditEvent,
+    Membership,
+    MembershipSource,
+    Organization,
+    RosterApplyReport,
+    RosterImport,
+    User,
+)
 from .members import (
     FIELD_LABELS,
     ROW_FIELDS,
@@ -60,7 +72,7 @@ from .roster_files import (
     roster_records_stream,
 )
 
-CHUNK = 1000
+CHUNK = 5000  # valid rows per call of the member rule (a few statements each)
 KEPT_ERRORS = 200  # on the page; the report has every one
 PROGRESS_SECONDS = 6 * 3600
 REPORT_HEADER = ("row", "email", "outcome", "column", "message")
@@ -250,13 +262,15 @@ class _Run:
 
 
 class _StoredFile(io.RawIOBase):
-    """The kept file, read from the database a slice at a time (``substring`` of the bytea): a
-    20 MB roster is never in the worker's memory whole, nor hex-encoded on its way."""
+    """The kept file, read from the database a slice at a time (``substring`` of the bytea, one
+    ``SLICE`` per statement, however little a reader asks for at once): a 20 MB roster is never
+    in the worker's memory whole, nor hex-encoded on its way."""
 
     def __init__(self, roster_import_id: int) -> None:
         self.rows = RosterImport.objects.filter(pk=roster_import_id)
         self.size = int(self.rows.values_list(Length("file_data"), flat=True).get())
         self.position = 0
+        self.slice_start, self.slice = 0, b""  # the last slice read
 
     def readable(self) -> bool:
         return True
@@ -276,15 +290,20 @@ class _StoredFile(io.RawIOBase):
         count = min(len(buffer), self.size - self.position)
         if count <= 0:
             return 0
-        part = Func(
-            F("file_data"),
-            Value(self.position + 1),
-            Value(count),
-            function="substring",
-            output_field=BinaryField(),
-        )
-        data = self.rows.values_list(part, flat=True).get()
-        memoryview(buffer).cast("B")[:count] = memoryview(data).cast("B")
+        offset = self.position - self.slice_start
+        if not 0 <= offset < len(self.slice):
+            # a text reader asks for 8 KB at a time: fetch a whole slice, serve it from memory
+            part = Func(
+                F("file_data"),
+                Value(self.position + 1),
+                Value(max(count, SLICE)),
+                function="substring",
+                output_field=BinaryField(),
+            )
+            self.slice = bytes(self.rows.values_list(part, flat=True).get())
+            self.slice_start, offset = self.position, 0
+        count = min(count, len(self.slice) - offset)
+        memoryview(buffer).cast("B")[:count] = memoryview(self.slice)[offset : offset + count]
         self.position += count
         return count
 
@@ -348,13 +367,14 @@ def _run(roster_import: RosterImport, report: IO[str], *, dry_run: bool) -> _Run
             source=MembershipSource.ROSTER,
             dry_run=dry_run,
             today=today,
+            audit=False,  # the apply's one entry, with its report of every row (``_finish``)
         )
-        outcomes = iter(result.outcomes)
+        outcomes = iter(zip(result.outcomes, result.changes, strict=True))
         for number, email, item in chunk:
             if isinstance(item, MemberRow):
-                outcome = next(outcomes)
+                outcome, changes = next(outcomes)
                 run.counts[outcome] += 1
-                run.line(number, email, outcome, "", "")
+                run.line(number, email, outcome, "", _changes_text(changes))
             else:
                 for column, message in item:
                     run.line(number, email, "error", column, message)
@@ -394,6 +414,20 @@ def _run(roster_import: RosterImport, report: IO[str], *, dry_run: bool) -> _Run
     return run
 
 
+def _changes_text(changes: Mapping[str, list[Any]]) -> str:
+    """What an update changes, for the report (the audit trail of a roster's apply)."""
+    return "; ".join(
+        f"{column}: {_report_value(before)} → {_report_value(after)}"
+        for column, (before, after) in changes.items()
+    )
+
+
+def _report_value(value: Any) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
 def _numbered(records: Iterable[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
     """Data rows with their row number as a spreadsheet shows it (the header is row 1); blank
     rows are skipped."""
@@ -411,7 +445,8 @@ def _lapse_missing(
     roster_import: RosterImport, run: _Run, *, dry_run: bool, today: dt.date
 ) -> None:
     """Active members whose address is nowhere in the file lapse (their membership ends today
-    at the latest); nobody is deleted."""
+    at the latest); nobody is deleted. Each is a line of the report, which the apply's audit
+    entry links."""
     organization = roster_import.organization
     active = Membership.objects.filter(
         organization=organization, status=Membership.Status.ACTIVE
@@ -431,20 +466,6 @@ def _lapse_missing(
                 default="member_until",
             ),
             updated_at=timezone.now(),
-        )
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                organization=organization,
-                actor=roster_import.uploaded_by,
-                action="membership.lapsed",
-                object_type="Membership",
-                object_id=str(pk),
-                summary=f"Membership of {email} lapsed: not in roster {roster_import.file_name}"[
-                    :300
-                ],
-                data={"roster_import": str(roster_import.public_id)},
-            )
-            for pk, email in part
         )
 
 
@@ -486,17 +507,35 @@ def _finish(
             ]
         )
         if applied and run is not None:
-            counts = ", ".join(f"{v} {k}" for k, v in run.counts.items())
-            AuditEvent.objects.create(
-                organization=roster_import.organization,
-                actor=roster_import.uploaded_by,
-                action="roster_import.applied",
-                object_type="RosterImport",
-                object_id=str(roster_import.pk),
-                summary=f"Roster {roster_import.file_name} applied: {counts}"[:300],
-                data=run.counts,
-            )
+            _applied_record(roster_import, run)
     return roster_import
+
+
+def _applied_record(roster_import: RosterImport, run: _Run) -> None:
+    """The audit trail of an apply: its report (who was made a member, changed, left unchanged
+    or lapsed, and the rows with errors), kept as it is whatever the import does next, and one
+    audit entry with the counts that links it (not an entry per member)."""
+    kept = RosterApplyReport.objects.create(
+        organization=roster_import.organization,
+        roster_import=roster_import,
+        file_name=roster_import.file_name,
+        counts=run.counts,
+    )
+    # copied in the database, not sent again (a 100,000-row report is some 6 MB)
+    RosterApplyReport.objects.filter(pk=kept.pk).update(
+        report=Subquery(RosterImport.objects.filter(pk=roster_import.pk).values("report")[:1])
+    )
+    link = reverse("admin:roster_apply_report", args=[kept.pk])
+    counts = ", ".join(f"{v} {k}" for k, v in run.counts.items())
+    AuditEvent.objects.create(
+        organization=roster_import.organization,
+        actor=roster_import.uploaded_by,
+        action="roster_import.applied",
+        object_type="RosterImport",
+        object_id=str(roster_import.pk),
+        summary=f"Roster {roster_import.file_name} applied: {counts}"[:300],
+        data={**run.counts, "report": link, "report_id": kept.pk},
+    )
 
 
 __all__ = [

@@ -42,6 +42,7 @@ from programs.models import (
     MembershipRequest,
     Organization,
     OrganizationToken,
+    RosterApplyReport,
     RosterImport,
     SignOnProvider,
     StaffRole,
@@ -265,12 +266,18 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         key = SigningKey.objects.get(organization=organization)
         KeyCompromise.objects.create(organization=organization, key=key, replacement=key)
         IssueFailure.objects.create(organization=organization, error="A test failure.")
-        RosterImport.objects.create(
+        roster_import = RosterImport.objects.create(
             organization=organization,
             file_name="roster.csv",
             file_kind="csv",
             file_data=b"email\n",
             headers=["email"],
+        )
+        RosterApplyReport.objects.create(
+            organization=organization,
+            roster_import=roster_import,
+            file_name="roster.csv",
+            report="row,email\n",
         )
         OrganizationToken.objects.create(
             organization=organization,

@@ -15,7 +15,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from credentials_site.celery import app
-from programs.models import Membership, Organization, RosterImport, StaffRole, User
+from programs.models import (
+    Membership,
+    Organization,
+    RosterApplyReport,
+    RosterImport,
+    StaffRole,
+    User,
+)
 from tests.conftest import assert_same_query_count
 from tests.factories import MembershipFactory, OrganizationFactory, StaffRoleFactory, UserFactory
 from tests.worker import running_worker, wait_for
@@ -106,6 +113,14 @@ class TestJourney:
         ]
         status = client.get(f"{LIST}{roster_import.pk}/status/").json()
         assert status["state"] == "applied" and status["counts"]["created"] == 2
+        # and the audit log has the apply, linking the report of every row as applied
+        audit = body(client.get("/admin/programs/auditevent/"))
+        kept = RosterApplyReport.objects.get()
+        link = f"{LIST}applied/{kept.pk}/"
+        assert f'<a href="{link}">Report of every row (CSV)</a>' in audit
+        applied = client.get(link)
+        assert applied["Content-Type"].startswith("text/csv")
+        assert "ben@school.example,created" in body(applied)
 
     def test_apply_before_a_dry_run_is_refused(self, client: Client) -> None:
         gael = OrganizationFactory()
@@ -161,6 +176,11 @@ class TestTenancy:
         assert client.post(f"{LIST}{theirs.pk}/change/", mapping_post(theirs)).status_code == 404
         assert RosterImport.objects.get().state == RosterImport.State.UPLOADED
         assert theirs.file_name not in body(client.get(LIST))
+        # nor is the report an apply of B's kept
+        kept = RosterApplyReport.objects.create(
+            organization=b, file_name="theirs.csv", report="row,email\n"
+        )
+        assert client.get(f"{LIST}applied/{kept.pk}/").status_code == 404
 
     def test_export_has_only_this_organizations_members_and_defuses_formulas(
         self, client: Client

@@ -16,7 +16,14 @@ from openpyxl import Workbook
 
 from credentials_site.celery import app
 from credentials_site.exceptions import ApplicationError
-from programs.models import AuditEvent, Membership, Organization, RosterImport, User
+from programs.models import (
+    AuditEvent,
+    Membership,
+    Organization,
+    RosterApplyReport,
+    RosterImport,
+    User,
+)
 from programs.services.roster import (
     RosterFileError,
     roster_export_rows,
@@ -202,6 +209,34 @@ class TestApply:
         assert again.counts["unchanged"] == 4 and again.counts["created"] == 0
         assert state() == after
 
+    def test_one_audit_entry_per_apply_links_its_report_kept_as_it_was(
+        self, gael: Organization, run: Callable[..., RosterImport]
+    ) -> None:
+        existing(gael)
+        roster_import = run(run(upload(gael, roster_file())), apply=True)
+        # then the apply is one audit entry (not one per member) with the counts and a link
+        events = AuditEvent.objects.filter(organization=gael).values_list("action", flat=True)
+        assert sorted(events) == ["roster_import.applied", "roster_import.uploaded"]
+        event = AuditEvent.objects.get(action="roster_import.applied")
+        assert (event.data["created"], event.data["updated"]) == (2, 1)
+        kept = RosterApplyReport.objects.get(pk=event.data["report_id"])
+        assert event.data["report"] == f"/admin/programs/rosterimport/applied/{kept.pk}/"
+        # and its report says who was made a member or changed, whatever the import does next
+        lines = {
+            (r["email"], r["outcome"], r["message"])
+            for r in csv.DictReader(io.StringIO(kept.report))
+        }
+        assert ("new.one@school.example", "created", "") in lines
+        assert ("moved@school.example", "updated", "school: Lincoln → Adams") in lines
+        roster_import_map(
+            roster_import=roster_import, mapping={"email": 0}, lapse_missing=False, actor=None
+        )
+        run(roster_import)
+        kept.refresh_from_db()
+        assert ("new.two@school.example", "created") in {
+            (r["email"], r["outcome"]) for r in csv.DictReader(io.StringIO(kept.report))
+        }
+
     def test_missing_members_lapse_only_when_asked(
         self, gael: Organization, run: Callable[..., RosterImport]
     ) -> None:
@@ -234,7 +269,11 @@ class TestApply:
         assert Membership.objects.get(pk=spared.pk).status == "active"
         assert Membership.objects.get(pk=other.pk).status == "active"
         assert Membership.objects.filter(organization=gael).count() == 6
-        assert AuditEvent.objects.filter(action="membership.lapsed").count() == 1
+        # and the apply's report, which its audit entry links, names who lapsed
+        event = AuditEvent.objects.filter(action="roster_import.applied").first()
+        assert event is not None and event.data["lapsed"] == 1
+        kept = RosterApplyReport.objects.get(pk=event.data["report_id"])
+        assert f"{gone.user.email},lapsed" in kept.report
 
     def test_xlsx_with_dates_and_numbers(
         self, gael: Organization, run: Callable[..., RosterImport]
