@@ -57,7 +57,12 @@ MAIL_BACKOFF = Backoff(first=30, maximum=3600)  # a mail server down: about a da
 @shared_task(name="badges.badge_issue", throws=(BadgeError,), **RELIABLE)
 def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
     try:
-        return str(services.badge_issue(application_id=application_id).public_id)
+        # with it, approvals of the organization still waiting for their badge (a burst of
+        # approvals becomes batches; their own messages then find their badge)
+        badge = services.badge_issue_grouped(
+            application_id=application_id, others=settings.BADGE_ISSUE_GROUP_SIZE - 1
+        )
+        return str(badge.public_id)
     except BadgeError:
         raise
     except Exception as exc:
