@@ -204,13 +204,14 @@ def badge_issue_grouped(*, application_id: int, others: int) -> Badge:
     burst of approvals is issued as batches while a lone approval is still issued at once.
 
     The approvals taken along are locked with ``SKIP LOCKED`` (one being issued elsewhere is
-    left there) and issued as the batch path issues a chunk (``_issue_reads``); their own
-    tasks then find their badge with one read. Exactly once is ``badge_issue``'s: the row
-    lock, the badge looked for under it, the one-to-one ``Badge.application``. A crash rolls
-    the group back whole and the redelivered message does it again; after an error the
-    others are issued one by one (``_issue_one_by_one``: a failing one is recorded for the
-    admins, and no longer taken along), then this approval alone with ``badge_issue``, whose
-    error is the task's."""
+    left there) and issued as the batch path issues a chunk (``_issue_reads``); once committed,
+    workers are told to drop their own waiting messages (``tasks.badge_issue_discard``), and
+    one that runs all the same finds its badge with one read. Exactly once is
+    ``badge_issue``'s: the row lock, the badge looked for under it, the one-to-one
+    ``Badge.application``. A crash rolls the group back whole and the redelivered message
+    does it again; after an error the others are issued one by one (``_issue_one_by_one``: a
+    failing one is recorded for the admins, and no longer taken along), then this approval
+    alone with ``badge_issue``, whose error is the task's."""
     badge = Badge.objects.filter(application_id=application_id).first()
     if badge is not None:  # issued already: with an earlier approval's group, or redelivered
         return badge
@@ -243,5 +244,14 @@ def _issue_group(application_id: int, others: int, picked: list[int]) -> Badge |
         if not issuable:
             return None
         badges = _issue_reads(issuable, bits, timing=None)
+        along = [b.application_id for b in badges if b.application_id != application_id]
+        if along:  # their own messages, still waiting, need not run
+            transaction.on_commit(lambda: _discard_messages(along), robust=True)
         _fault_point(BEFORE_COMMIT)  # tests only: the worker is killed here
     return next((b for b in badges if b.application_id == application_id), None)
+
+
+def _discard_messages(application_ids: list[int]) -> None:
+    from .. import tasks
+
+    tasks.badge_issue_discard(application_ids)
