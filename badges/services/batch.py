@@ -244,7 +244,7 @@ def _issue_group(application_id: int, others: int, picked: list[int]) -> Badge |
         if not issuable:
             return None
         badges = _issue_reads(issuable, bits, timing=None)
-        along = [b.application_id for b in badges if b.application_id != application_id]
+        along = [r.application.pk for r in issuable if r.application.pk != application_id]
         if along:  # their own messages, still waiting, need not run
             transaction.on_commit(lambda: _discard_messages(along), robust=True)
         _fault_point(BEFORE_COMMIT)  # tests only: the worker is killed here
