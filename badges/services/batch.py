@@ -35,6 +35,7 @@ from .issuing import (
     BEFORE_COMMIT,
     _applications_for_issue,
     _applications_grouped_for_issue,
+    _badge_or_waiting,
     _badge_signed,
     _Bits,
     _fault_point,
@@ -201,7 +202,8 @@ def badge_issue_grouped(*, application_id: int, others: int) -> Badge:
     """The worker's issuing of one approval (``badges.badge_issue``): ``badge_issue``'s
     result, and in the same transaction the badges of up to ``others`` approvals of its
     organization still waiting for theirs (approved, no badge, no failure open), so that a
-    burst of approvals is issued as batches while a lone approval is still issued at once.
+    burst of approvals is issued as batches while a lone approval is still issued at once,
+    by ``badge_issue`` itself.
 
     The approvals taken along are locked with ``SKIP LOCKED`` (one being issued elsewhere is
     left there) and issued as the batch path issues a chunk (``_issue_reads``); once committed,
@@ -212,11 +214,12 @@ def badge_issue_grouped(*, application_id: int, others: int) -> Badge:
     does it again; after an error the others are issued one by one (``_issue_one_by_one``: a
     failing one is recorded for the admins, and no longer taken along), then this approval
     alone with ``badge_issue``, whose error is the task's."""
-    badge = Badge.objects.filter(application_id=application_id).first()
-    if badge is not None:  # issued already: with an earlier approval's group, or redelivered
-        return badge
-    if others > 0:
+    badge_pk, waiting = _badge_or_waiting(application_id)
+    if badge_pk is not None:  # issued already: with an earlier approval's group, or redelivered
+        return Badge.objects.get(pk=badge_pk)
+    if others > 0 and waiting:
         picked: list[int] = []
+        badge: Badge | None = None
         try:
             badge = _issue_group(application_id, others, picked)
         except Exception:
@@ -229,8 +232,9 @@ def badge_issue_grouped(*, application_id: int, others: int) -> Badge:
             _issue_one_by_one(picked, BatchIssued())
         if badge is not None:
             return badge
-    # not issued in the group: locked by another transaction (badge_issue waits for it and
-    # returns its badge), not approved (refused), not in this scope, or an error
+    # alone (none waiting), or not issued in the group: locked by another transaction
+    # (badge_issue waits for it and returns its badge), not approved (refused), not in this
+    # scope, or an error
     return badge_issue(application_id=application_id)
 
 

@@ -192,18 +192,24 @@ _ISSUE_READ_SQL = (
 # locked only if no other transaction holds it (``SKIP LOCKED``: the statement never waits
 # while holding rows, so it cannot deadlock with a batch that does). An approval already
 # locked elsewhere is being issued there, or is left to its own task.
-_PICKED_SQL = """picked AS MATERIALIZED (
+_WAITING_SQL = """
         SELECT o.id FROM submissions_application o
          WHERE o.organization_id = (SELECT s.organization_id FROM submissions_application s
                                      WHERE s.id = %(application)s)
            AND o.status = %(approved)s AND o.id <> %(application)s AND {others_tenant}
            AND NOT EXISTS (SELECT FROM badges_badge b WHERE b.application_id = o.id)
            AND NOT EXISTS (SELECT FROM badges_issuefailure f
-                            WHERE f.application_id = o.id AND f.resolved_at IS NULL)
+                            WHERE f.application_id = o.id AND f.resolved_at IS NULL)"""
+_PICKED_SQL = f"""picked AS MATERIALIZED ({_WAITING_SQL}
          ORDER BY o.id
          LIMIT %(others)s
            FOR UPDATE OF o SKIP LOCKED
     ), """
+# Before it: the badge the approval has, and whether others are waiting for theirs.
+_BADGE_OR_WAITING_SQL = f"""
+    SELECT (SELECT b.id FROM badges_badge b WHERE b.application_id = %(application)s),
+           EXISTS ({_WAITING_SQL})
+"""  # noqa: S608 - constants only; the values are parameters
 _ISSUE_GROUP_SQL = (
     _ISSUE_READ_TEMPLATE.replace("@picked@", _PICKED_SQL)
     .replace("@applications@", "array_append(ARRAY(SELECT id FROM picked), %(application)s)")
@@ -296,6 +302,20 @@ def _applications_grouped_for_issue(
         others_tenant="o.organization_id",
     )
     return _issue_read(sql, params, types=_ISSUE_GROUP_TYPES)
+
+
+def _badge_or_waiting(application_id: int) -> tuple[int | None, bool]:
+    """The primary key of the approval's badge, if it has one; whether other approvals of its
+    organization wait for theirs (what ``_applications_grouped_for_issue`` would take)."""
+    sql, params = scoped_sql(
+        _BADGE_OR_WAITING_SQL,
+        {"application": application_id, "approved": Application.Status.APPROVED},
+        others_tenant="o.organization_id",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        badge_pk, waiting = cursor.fetchone()
+    return badge_pk, waiting
 
 
 def _read_params() -> dict[str, Any]:
