@@ -186,12 +186,8 @@ _ISSUE_READ_SQL = (
     .replace("@applications@", "%(applications)s")
     .replace("@skip@", "")
 )
-# The same statement for an approval and, with it, others of its organization waiting for
-# their badge (``batch.badge_issue_grouped``): up to ``%(others)s`` approved applications
-# without a badge and without an open failure, oldest first, and the approval itself, each
-# locked only if no other transaction holds it (``SKIP LOCKED``: the statement never waits
-# while holding rows, so it cannot deadlock with a batch that does). An approval already
-# locked elsewhere is being issued there, or is left to its own task.
+# The approvals of an approval's organization waiting for their badge: approved, without a
+# badge, without an open failure (a failing one is its own task's and the sweep's to retry).
 _WAITING_SQL = """
         SELECT o.id FROM submissions_application o
          WHERE o.organization_id = (SELECT s.organization_id FROM submissions_application s
@@ -205,11 +201,17 @@ _PICKED_SQL = f"""picked AS MATERIALIZED ({_WAITING_SQL}
          LIMIT %(others)s
            FOR UPDATE OF o SKIP LOCKED
     ), """
-# Before it: the badge the approval has, and whether others are waiting for theirs.
+# Read first (``batch.badge_issue_grouped``): the badge the approval has, and whether others wait.
 _BADGE_OR_WAITING_SQL = f"""
     SELECT (SELECT b.id FROM badges_badge b WHERE b.application_id = %(application)s),
            EXISTS ({_WAITING_SQL})
 """  # noqa: S608 - constants only; the values are parameters
+# The same statement for an approval and, with it, others of its organization waiting for
+# their badge (``batch.badge_issue_grouped``): up to ``%(others)s`` approved applications
+# without a badge and without an open failure, oldest first, and the approval itself, each
+# locked only if no other transaction holds it (``SKIP LOCKED``: the statement never waits
+# while holding rows, so it cannot deadlock with a batch that does). An approval already
+# locked elsewhere is being issued there, or is left to its own task.
 _ISSUE_GROUP_SQL = (
     _ISSUE_READ_TEMPLATE.replace("@picked@", _PICKED_SQL)
     .replace("@applications@", "array_append(ARRAY(SELECT id FROM picked), %(application)s)")
