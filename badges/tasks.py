@@ -57,7 +57,12 @@ MAIL_BACKOFF = Backoff(first=30, maximum=3600)  # a mail server down: about a da
 @shared_task(name="badges.badge_issue", throws=(BadgeError,), **RELIABLE)
 def badge_issue(self: Any, *, organization_id: int, application_id: int) -> str:
     try:
-        return str(services.badge_issue(application_id=application_id).public_id)
+        # with it, approvals of the organization still waiting for their badge (a burst of
+        # approvals becomes batches; their own messages then find their badge)
+        badge = services.badge_issue_grouped(
+            application_id=application_id, others=settings.BADGE_ISSUE_GROUP_SIZE - 1
+        )
+        return str(badge.public_id)
     except BadgeError:
         raise
     except Exception as exc:
@@ -77,7 +82,24 @@ def badge_issue_queue(*, organization_id: int, application_id: int) -> None:
     badge_issue.apply_async(
         kwargs={"organization_id": organization_id, "application_id": application_id},
         ignore_result=True,
+        task_id=badge_issue_task_id(application_id),
     )
+
+
+def badge_issue_task_id(application_id: int) -> str:
+    """The id of every message ``badge_issue_queue`` sends for an approval (the approval's,
+    the sweep's, an admin's retry), so that ``badge_issue_discard`` can name them."""
+    return f"badges.badge_issue:{application_id}"
+
+
+def badge_issue_discard(application_ids: list[int]) -> None:
+    """Workers drop the waiting messages of approvals whose badge is committed (issued along
+    with another approval's: ``services.badge_issue_grouped``) as they receive them, without
+    running them: Celery's revoke by id, one broadcast. Only an optimization: a worker that
+    did not hear it (started later, or the broadcast lost) runs the message, which finds the
+    badge; a badge, once committed, is never issued again, so nothing is lost by dropping."""
+    if application_ids:
+        badge_issue.app.control.revoke([badge_issue_task_id(pk) for pk in application_ids])
 
 
 @shared_task(name="badges.badge_mail", ignore_result=True, **RELIABLE)

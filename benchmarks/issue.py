@@ -23,7 +23,8 @@ Then:
    those calls, ``--show-sql`` the statements of one.
 2. Throughput through the worker: starts ``celery -A credentials_site worker -c 1`` (one pool
    process does the work), waits until it answers a ping, queues ``--badges``
-   ``badges.badge_issue`` tasks (as approvals do), and measures the wall time from the first
+   ``badges.badge_issue`` tasks (as approvals do; the approvals are all waiting, so each task
+   takes others along: ``BADGE_ISSUE_GROUP_SIZE``), and measures the wall time from the first
    message queued to the last badge committed (polling the database every 0.1 s), and the CPU
    time the worker's processes used meanwhile.
 3. ``--batch``: then ``--badges`` more approvals through the same worker as one

@@ -304,7 +304,7 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = False
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Keep a worker's database connection across tasks (Celery's Django fixup otherwise reconnects
@@ -362,6 +362,9 @@ BADGE_STATUS_LIST_VALID_DAYS = env.int("BADGE_STATUS_LIST_VALID_DAYS", default=7
 BADGE_RESIGN_BATCH_SIZE = env.int("BADGE_RESIGN_BATCH_SIZE", default=100)
 # Badges issued per transaction by the batch path (badges.badge_issue_batch).
 BADGE_ISSUE_BATCH_SIZE = env.int("BADGE_ISSUE_BATCH_SIZE", default=100)
+# Approvals issued by one badges.badge_issue task: its own and up to this many minus one of its
+# organization's others waiting for their badge, in one transaction (1: each alone).
+BADGE_ISSUE_GROUP_SIZE = env.int("BADGE_ISSUE_GROUP_SIZE", default=100)
 BADGE_EXPIRY_NOTICE_DAYS = 30
 
 # --- Internationalisation ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ docstring; how re-signing does: ``compromise``'s)."""
 
 from ._urls import achievement_image_url, badge_url, pathway_image_url, status_list_url
 from .award import bulk_award_apply, bulk_award_check, bulk_award_create, bulk_award_progress
-from .batch import BatchIssued, badge_issue_batch
+from .batch import BatchIssued, badge_issue_batch, badge_issue_grouped
 from .compromise import (
     key_compromise_failure_record,
     key_compromise_resign,
@@ -43,6 +43,7 @@ __all__ = [
     "approvals_without_badge",
     "badge_issue",
     "badge_issue_batch",
+    "badge_issue_grouped",
     "badge_mail_send",
     "badge_revoke",
     "badge_url",

@@ -32,7 +32,10 @@ from ..errors import BadgeError
 from ..errors import BadgeErrorCode as Code
 from ..models import Badge, IssueFailure, StatusList
 from .issuing import (
+    BEFORE_COMMIT,
     _applications_for_issue,
+    _applications_grouped_for_issue,
+    _badge_or_waiting,
     _badge_signed,
     _Bits,
     _fault_point,
@@ -193,3 +196,66 @@ def _issue_reads(
 
         transaction.on_commit(queue)
     return badges
+
+
+def badge_issue_grouped(*, application_id: int, others: int) -> Badge:
+    """The worker's issuing of one approval (``badges.badge_issue``): ``badge_issue``'s
+    result, and in the same transaction the badges of up to ``others`` approvals of its
+    organization still waiting for theirs (approved, no badge, no failure open), so that a
+    burst of approvals is issued as batches while a lone approval is still issued at once,
+    by ``badge_issue`` itself.
+
+    The approvals taken along are locked with ``SKIP LOCKED`` (one being issued elsewhere is
+    left there) and issued as the batch path issues a chunk (``_issue_reads``); once committed,
+    workers are told to drop their own waiting messages (``tasks.badge_issue_discard``), and
+    one that runs all the same finds its badge with one read. Exactly once is
+    ``badge_issue``'s: the row lock, the badge looked for under it, the one-to-one
+    ``Badge.application``. A crash rolls the group back whole and the redelivered message
+    does it again; after an error the others are issued one by one (``_issue_one_by_one``: a
+    failing one is recorded for the admins, and no longer taken along), then this approval
+    alone with ``badge_issue``, whose error is the task's."""
+    badge_pk, waiting = _badge_or_waiting(application_id)
+    if badge_pk is not None:  # issued already: with an earlier approval's group, or redelivered
+        return Badge.objects.get(pk=badge_pk)
+    if others > 0 and waiting:
+        picked: list[int] = []
+        badge: Badge | None = None
+        try:
+            badge = _issue_group(application_id, others, picked)
+        except Exception:
+            logger.warning(
+                "Issuing approval %s with %s others failed; issuing them one by one",
+                application_id,
+                len(picked),
+                exc_info=True,
+            )
+            _issue_one_by_one(picked, BatchIssued())
+        if badge is not None:
+            return badge
+    # alone (none waiting), or not issued in the group: locked by another transaction
+    # (badge_issue waits for it and returns its badge), not approved (refused), not in this
+    # scope, or an error
+    return badge_issue(application_id=application_id)
+
+
+def _issue_group(application_id: int, others: int, picked: list[int]) -> Badge | None:
+    """One transaction: the approval and the others (their ids added to ``picked``); the
+    approval's badge, or ``None`` when the group did not issue it."""
+    with transaction.atomic():
+        reads, bits = _applications_grouped_for_issue(application_id, others=others)
+        picked += [read.application.pk for read in reads if read.application.pk != application_id]
+        issuable = [read for read in reads if read.issuable]
+        if not issuable:
+            return None
+        badges = _issue_reads(issuable, bits, timing=None)
+        along = [r.application.pk for r in issuable if r.application.pk != application_id]
+        if along:  # their own messages, still waiting, need not run
+            transaction.on_commit(lambda: _discard_messages(along), robust=True)
+        _fault_point(BEFORE_COMMIT)  # tests only: the worker is killed here
+    return next((b for b in badges if b.application_id == application_id), None)
+
+
+def _discard_messages(application_ids: list[int]) -> None:
+    from .. import tasks
+
+    tasks.badge_issue_discard(application_ids)

@@ -126,8 +126,8 @@ class _Bits:
 # bits as they need taken from the organization's newest status list (its row locked, after
 # the applications, to commit: a rolled-back issue gives its bits back). Each ``{...}`` is the
 # tenant scope's filter, applied by scoped_sql.
-_ISSUE_READ_SQL = """
-    WITH app AS MATERIALIZED (
+_ISSUE_READ_TEMPLATE = """
+    WITH @picked@app AS MATERIALIZED (
         SELECT a.id, a.organization_id, a.status, a.attempt, a.educator_id, a.version_id,
                a.credential_id,
                u.email, u.full_name, u.name_on_badges_public, u.public_id,
@@ -159,9 +159,9 @@ _ISSUE_READ_SQL = """
           JOIN programs_credentialversion v ON v.id = a.version_id
           JOIN programs_organization o ON o.id = a.organization_id
           LEFT JOIN badges_backpackprofile p ON p.user_id = a.educator_id
-         WHERE a.id = ANY(%(applications)s) AND {tenant}
+         WHERE a.id = ANY(@applications@) AND {tenant}
          ORDER BY a.id
-           FOR UPDATE OF a
+           FOR UPDATE OF a@skip@
     ), wanted AS (
         SELECT count(*) AS n, min(organization_id) AS organization_id FROM app
          WHERE badge_pk IS NULL AND status = ANY(%(issuable)s)
@@ -181,6 +181,42 @@ _ISSUE_READ_SQL = """
     )
     SELECT app.*, bits.* FROM app LEFT JOIN bits ON true ORDER BY app.id
 """
+_ISSUE_READ_SQL = (
+    _ISSUE_READ_TEMPLATE.replace("@picked@", "")
+    .replace("@applications@", "%(applications)s")
+    .replace("@skip@", "")
+)
+# The approvals of an approval's organization waiting for their badge: approved, without a
+# badge, without an open failure (a failing one is its own task's and the sweep's to retry).
+_WAITING_SQL = """
+        SELECT o.id FROM submissions_application o
+         WHERE o.organization_id = (SELECT s.organization_id FROM submissions_application s
+                                     WHERE s.id = %(application)s)
+           AND o.status = %(approved)s AND o.id <> %(application)s AND {others_tenant}
+           AND NOT EXISTS (SELECT FROM badges_badge b WHERE b.application_id = o.id)
+           AND NOT EXISTS (SELECT FROM badges_issuefailure f
+                            WHERE f.application_id = o.id AND f.resolved_at IS NULL)"""
+_PICKED_SQL = f"""picked AS MATERIALIZED ({_WAITING_SQL}
+         ORDER BY o.id
+         LIMIT %(others)s
+           FOR UPDATE OF o SKIP LOCKED
+    ), """
+# Read first (``batch.badge_issue_grouped``): the badge the approval has, and whether others wait.
+_BADGE_OR_WAITING_SQL = f"""
+    SELECT (SELECT b.id FROM badges_badge b WHERE b.application_id = %(application)s),
+           EXISTS ({_WAITING_SQL})
+"""  # noqa: S608 - constants only; the values are parameters
+# The same statement for an approval and, with it, others of its organization waiting for
+# their badge (``batch.badge_issue_grouped``): up to ``%(others)s`` approved applications
+# without a badge and without an open failure, oldest first, and the approval itself, each
+# locked only if no other transaction holds it (``SKIP LOCKED``: the statement never waits
+# while holding rows, so it cannot deadlock with a batch that does). An approval already
+# locked elsewhere is being issued there, or is left to its own task.
+_ISSUE_GROUP_SQL = (
+    _ISSUE_READ_TEMPLATE.replace("@picked@", _PICKED_SQL)
+    .replace("@applications@", "array_append(ARRAY(SELECT id FROM picked), %(application)s)")
+    .replace("@skip@", " SKIP LOCKED")
+)
 _APPLICATION_FIELDS = [
     "id",
     "organization_id",
@@ -224,6 +260,12 @@ _ISSUE_READ_TYPES = {
     "now": "timestamptz",
     "_tenant_organizations": "bigint[]",
 }
+_ISSUE_GROUP_TYPES = {
+    **_ISSUE_READ_TYPES,
+    "application": "bigint",
+    "approved": "text",
+    "others": "integer",
+}
 
 
 def _json(value: Any) -> Any:
@@ -236,18 +278,62 @@ def _applications_for_issue(application_ids: list[int]) -> tuple[list[_IssueRead
     issuable (``None``: none needed, or the organization has no list with a free bit)."""
     sql, params = scoped_sql(
         _ISSUE_READ_SQL,
-        {
-            "applications": list(application_ids),
-            "issuable": list(_ISSUABLE),
-            "public": EvidenceItem.Visibility.PUBLIC,
-            "ready": EvidenceItem.Status.READY,
-            "now": timezone.now(),
-        },
+        {"applications": list(application_ids), **_read_params()},
         tenant="a.organization_id",
         status_tenant="s.organization_id",
     )
+    return _issue_read(sql, params, types=_ISSUE_READ_TYPES)
+
+
+def _applications_grouped_for_issue(
+    application_id: int, *, others: int
+) -> tuple[list[_IssueRead], _Bits | None]:
+    """``_applications_for_issue`` of the approval and of up to ``others`` approvals of its
+    organization waiting for their badge, each only if no other transaction holds its lock
+    (``_ISSUE_GROUP_SQL``)."""
+    sql, params = scoped_sql(
+        _ISSUE_GROUP_SQL,
+        {
+            "application": application_id,
+            "approved": Application.Status.APPROVED,
+            "others": others,
+            **_read_params(),
+        },
+        tenant="a.organization_id",
+        status_tenant="s.organization_id",
+        others_tenant="o.organization_id",
+    )
+    return _issue_read(sql, params, types=_ISSUE_GROUP_TYPES)
+
+
+def _badge_or_waiting(application_id: int) -> tuple[int | None, bool]:
+    """The primary key of the approval's badge, if it has one; whether other approvals of its
+    organization wait for theirs (what ``_applications_grouped_for_issue`` would take)."""
+    sql, params = scoped_sql(
+        _BADGE_OR_WAITING_SQL,
+        {"application": application_id, "approved": Application.Status.APPROVED},
+        others_tenant="o.organization_id",
+    )
     with connection.cursor() as cursor:
-        execute_prepared(cursor, sql, params, types=_ISSUE_READ_TYPES)
+        cursor.execute(sql, params)
+        badge_pk, waiting = cursor.fetchone()
+    return badge_pk, waiting
+
+
+def _read_params() -> dict[str, Any]:
+    return {
+        "issuable": list(_ISSUABLE),
+        "public": EvidenceItem.Visibility.PUBLIC,
+        "ready": EvidenceItem.Status.READY,
+        "now": timezone.now(),
+    }
+
+
+def _issue_read(
+    sql: str, params: dict[str, Any], *, types: dict[str, str]
+) -> tuple[list[_IssueRead], _Bits | None]:
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, sql, params, types=types)
         rows = cursor.fetchall()
     reads: list[_IssueRead] = []
     bits: _Bits | None = None

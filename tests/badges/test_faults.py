@@ -224,8 +224,9 @@ def test_a_worker_lost_mid_task_gets_the_message_redelivered() -> None:
 
 @pytest.mark.django_db
 def test_an_approval_whose_message_was_lost_is_found_by_the_sweep(
-    approve: Any, org: Organization, monkeypatch: pytest.MonkeyPatch
+    approve: Any, org: Organization, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
+    settings.BADGE_ISSUE_GROUP_SIZE = 1  # the sweep's choice alone: no approval taken along
     # given an approval 15 minutes old whose issuing message never arrived (the approval's
     # on-commit callbacks are not run here), and one just approved (its message may still be
     # on its way)
@@ -293,7 +294,7 @@ def test_a_lasting_failure_is_retried_to_the_limit_and_left_for_the_sweep(
     def broken(**_: Any) -> Badge:
         raise OperationalError("database unavailable")
 
-    monkeypatch.setattr(tasks.services, "badge_issue", broken)
+    monkeypatch.setattr(tasks.services, "badge_issue_grouped", broken)
     # when the worker runs the issuing task
     result = tasks.badge_issue.apply(
         kwargs={"organization_id": application.organization_id, "application_id": application.pk}

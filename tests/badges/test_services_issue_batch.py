@@ -188,3 +188,67 @@ def test_digital_bazaar_verifies_a_batch_issued_badge(
         credential = Badge.objects.get(application=application).credential
         result = verify_independently(credential, documents_for(client, credential), tmp_path)
         assert result["verified"] is True, result
+
+
+# --- the worker's task: an approval and the others waiting, in one transaction --------------
+
+
+def test_an_approval_is_issued_with_the_approvals_waiting_and_each_only_once(
+    approve: Any, django_capture_on_commit_callbacks: Any, tasks_run_at_once: None
+) -> None:
+    # given four approvals waiting for their badge, one withdrawn application, and an approval
+    # of another organization
+    applications = [approve() for _ in range(4)]
+    withdrawn = approve()
+    Application.objects.filter(pk=withdrawn.pk).update(status=Application.Status.WITHDRAWN)
+    elsewhere = approve(organization=OrganizationFactory(slug="elsewhere"))
+    mail.outbox.clear()
+    # when the task of the third runs (taking up to three others along)
+    with django_capture_on_commit_callbacks(execute=True):
+        badge = services.badge_issue_grouped(application_id=applications[2].pk, others=3)
+    # then it and the three others waiting in its organization are issued, in one transaction
+    # (one proof time), each once; the withdrawn one and the other organization's are not
+    badges = issued_once(applications)
+    assert badge == badges[2]
+    assert len({b.issued_at for b in badges}) == 1
+    assert not Badge.objects.filter(application__in=[withdrawn, elsewhere]).exists()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(a.educator.email for a in applications)
+    # when the others' own tasks run afterwards
+    again = [services.badge_issue_grouped(application_id=a.pk, others=3) for a in applications]
+    # then each finds its badge: nothing twice, no bit taken
+    assert again == badges
+    assert StatusList.objects.get(organization=badge.organization).next_index == 4
+    assert Badge.objects.filter(application_id__in=[a.pk for a in applications]).count() == 4
+
+
+def test_a_group_takes_at_most_its_size_oldest_first(approve: Any) -> None:
+    applications = [approve() for _ in range(4)]
+    # when the last one's task runs, taking one other along
+    services.badge_issue_grouped(application_id=applications[3].pk, others=1)
+    # then it and the oldest waiting are issued; the two others wait for their own tasks
+    issued = set(Badge.objects.values_list("application_id", flat=True))
+    assert issued == {applications[0].pk, applications[3].pk}
+
+
+def test_an_approval_that_fails_in_a_group_holds_back_neither_the_approval_nor_the_others(
+    approve: Any,
+) -> None:
+    # given three approvals waiting, the second with a decision whose scores are malformed
+    applications = [approve() for _ in range(3)]
+    Submission.objects.filter(application=applications[1]).update(feedback=[{"score": 1}])
+    # when the third's task runs with the others along
+    badge = services.badge_issue_grouped(application_id=applications[2].pk, others=99)
+    # then the group is rolled back and issued one by one: the two others get their badge,
+    # the failing one is recorded for the admins (no badge, no bit lost)
+    assert badge.application_id == applications[2].pk
+    issued_once([applications[0], applications[2]])
+    assert not Badge.objects.filter(application=applications[1]).exists()
+    [failure] = IssueFailure.objects.filter(application=applications[1])
+    assert "MalformedDecision" in failure.error
+    assert StatusList.objects.get(organization=badge.organization).next_index == 2
+    # and a later approval's task no longer takes it along: it is its own task's (and the
+    # sweep's) to retry
+    later = approve()
+    services.badge_issue_grouped(application_id=later.pk, others=99)
+    issued_once([later])
+    assert IssueFailure.objects.filter(application=applications[1]).count() == 1

@@ -112,6 +112,43 @@ def test_the_same_message_delivered_twice_makes_one_badge(
     assert Badge.objects.filter(application_id=application.pk).count() == 1
 
 
+def test_a_burst_of_approvals_is_issued_in_one_transaction_each_once(
+    org: Organization, reviewer: User
+) -> None:
+    # given three approvals committed while no worker runs (their three messages wait)
+    purge_queue()
+    applications = [approve_committed(org, reviewer) for _ in range(3)]
+    mail.outbox.clear()
+    # when a worker starts on them
+    with running_worker(purge=False):
+        badges = wait_for(
+            lambda: (
+                [issued_badge(a) for a in applications]
+                if Badge.objects.filter(application__in=applications).count() == 3
+                else None
+            ),
+            what="the three badges",
+        )
+        issued = wait_for(
+            lambda: (
+                (m := [m for m in mail.outbox if m.subject.startswith("Your badge:")])
+                and len(m) >= 3
+                and m
+            ),
+            what="the three e-mails",
+        )
+        assert purge_queue() == 0  # the other two messages ran too: they found their badge
+    # then the first message issued all three in one transaction (one proof time), and the
+    # two others found theirs: one valid badge each, each educator told once
+    assert len({b.issued_at for b in badges if b is not None}) == 1
+    for application, badge in zip(applications, badges, strict=True):
+        assert badge is not None
+        assert Badge.objects.filter(application_id=application.pk).count() == 1
+        check = services.credential_verify(organization=org, credential=badge.credential)
+        assert check["verified"] and check["status"] == "valid", check
+    assert sorted(m.to[0] for m in issued) == sorted(a.educator.email for a in applications)
+
+
 def test_an_approval_whose_message_was_lost_is_issued_by_the_sweep(
     org: Organization, reviewer: User
 ) -> None:
