@@ -37,14 +37,19 @@ from ..models import (
     RubricCriterion,
     RubricLevel,
 )
+from ..services.builder import REQUIREMENT_FIELDS
 from .artwork import BadgeArtworkAdminMixin, artwork_link
 from .base import NestedTenantAdmin, TenantAdmin, TenantFormMixin, TenantInline, safe_field_classes
+from .builder import CredentialBuilderAdminMixin, builder_url
 from .people import URL_FIELD_OVERRIDES
 
 OBJECT_ACTIONS_TEMPLATE = "admin/programs/change_form_object_actions.html"
 
 
 def _version_url(version: CredentialVersion) -> str:
+    """Where a version opens: a draft in the builder, a published one on its (read-only) page."""
+    if version.is_editable:
+        return builder_url(version)
     return reverse("admin:programs_credentialversion_change", args=[version.pk])
 
 
@@ -196,7 +201,7 @@ class CredentialAdmin(TenantAdmin):
         self.message_user(
             request,
             "Credential created as draft version 1. Add its evidence requirements, rubric and "
-            "resources, then publish it.",
+            "resources here; the draft saves as you go.",
         )
 
     def response_add(
@@ -272,19 +277,7 @@ class EvidenceRequirementForm(TenantFormMixin):
 
     class Meta:
         model = EvidenceRequirement
-        fields = (
-            "position",
-            "title",
-            "kind",
-            "instructions",
-            "required",
-            "accepted_file_kinds",
-            "max_file_size_mb",
-            "max_files",
-            "word_min",
-            "word_max",
-            "pass_mark_percent",
-        )
+        fields = ("position", *REQUIREMENT_FIELDS)
         field_classes = safe_field_classes(EvidenceRequirement)
 
 
@@ -335,7 +328,7 @@ class ResourceInline(TenantInline):
 
 
 @admin.register(CredentialVersion, site=admin_site)
-class CredentialVersionAdmin(BadgeArtworkAdminMixin, TenantAdmin):
+class CredentialVersionAdmin(CredentialBuilderAdminMixin, BadgeArtworkAdminMixin, TenantAdmin):
     list_display = ("title", "number", "state", "published_at", "level", "focus_area")
     list_filter = ("state", "level", "focus_area")
     search_fields = ("title", "summary")
@@ -427,7 +420,8 @@ class CredentialVersionAdmin(BadgeArtworkAdminMixin, TenantAdmin):
         if obj is not None and obj.is_editable:
             url = reverse("admin:programs_credentialversion_publish", args=[obj.pk])
             context["object_actions"] = [
-                {"label": "Publish this version", "url": url, "post": True}
+                {"label": "Open the builder", "url": builder_url(obj)},
+                {"label": "Publish this version", "url": url, "post": True},
             ]
         elif obj is not None:
             context["object_actions"] = [_new_version_action(obj.credential)]
@@ -440,7 +434,9 @@ class CredentialVersionAdmin(BadgeArtworkAdminMixin, TenantAdmin):
             raise Http404("No such version.")
         if self._publish(request, version):
             return HttpResponseRedirect(_credential_url(version.credential_id))
-        return HttpResponseRedirect(_version_url(version))
+        return HttpResponseRedirect(
+            reverse("admin:programs_credentialversion_change", args=[version.pk])
+        )
 
     def _publish(self, request: HttpRequest, version: CredentialVersion) -> bool:
         try:
