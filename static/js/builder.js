@@ -60,6 +60,12 @@
   }
 
   function renumber() {
+    // radio buttons first each to a group of their own, so that none is unchecked by passing
+    // through another row's group on the way to its new name
+    var radios = form.querySelectorAll("input[type=radio][data-field]");
+    radios.forEach(function (radio, n) {
+      radio.name = "renumbering-" + n;
+    });
     form.querySelectorAll("[data-field]").forEach(function (control) {
       control.name = pathOf(control);
     });
@@ -68,20 +74,18 @@
       label.textContent = label.dataset.number + " " + (itemIndex(item).index + 1);
     });
     form.querySelectorAll("[data-list][data-empty]").forEach(function (list) {
+      // an empty list says so just after it (after the table, for the rubric's rows)
+      var anchor = list.tagName === "TBODY" ? list.closest("table") : list;
       var empty = !list.querySelector(":scope > [data-item]");
-      var note = list.nextElementSibling;
-      var hasNote = note && note.classList.contains("builder-empty");
+      var note = anchor.nextElementSibling;
+      var hasNote = !!note && note.classList.contains("builder-empty");
       if (empty && !hasNote) {
         var p = document.createElement("p");
         p.className = "builder-empty";
         p.textContent = list.dataset.empty;
-        if (list.tagName === "TBODY") list.closest("table").after(p);
-        else list.after(p);
-      } else if (!empty) {
-        var table = list.closest("table");
-        var after = table && list.tagName === "TBODY" ? table.parentElement.nextElementSibling : note;
-        if (after && after.classList.contains("builder-empty")) after.remove();
-        if (hasNote) note.remove();
+        anchor.after(p);
+      } else if (!empty && hasNote) {
+        note.remove();
       }
     });
     refreshRequirementChoices();
@@ -135,8 +139,6 @@
     } else if (kind === "criterion") {
       row = fromTemplate("tpl-criterion");
       for (var k = 0; k < columns(); k++) row.appendChild(fromTemplate("tpl-cell"));
-      var middle = row.querySelectorAll("[data-field='passing']")[Math.floor(columns() / 2)];
-      if (middle) middle.checked = true;
       list = form.querySelector("[data-list='rubric.criteria']");
     } else if (kind === "resource") {
       row = fromTemplate("tpl-resource");
@@ -158,6 +160,11 @@
     }
     list.appendChild(row);
     renumber();
+    if (kind === "criterion") {
+      // the middle level passes, to begin with (checked once the row has its own name)
+      var middle = row.querySelectorAll("[data-field='passing']")[Math.floor(columns() / 2)];
+      if (middle) middle.checked = true;
+    }
     var first = row.querySelector("input:not([type=hidden]):not([type=radio]), textarea, select");
     if (first) first.focus();
     changed();

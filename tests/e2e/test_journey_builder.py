@@ -1,0 +1,121 @@
+"""Journey in a real browser: GAEL's program admin builds a credential from scratch on one page
+(the builder) — three evidence requirements, one a two-question quiz, and a three-by-three
+rubric — in at most four page loads, watching what blocks publishing go away as the draft saves
+itself; then previews and publishes it (where the preview page exists)."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import NoReverseMatch, reverse
+from playwright.sync_api import Locator, Page, expect
+
+from programs.models import Credential, CredentialVersion
+from tests.e2e.conftest import Journey
+
+TITLE = "Restorative Circles in Staff Meetings"
+SLUG = "restorative-circles-builder"
+LEVELS = (("Developing", "Some voices."), ("Proficient", "Every voice."), ("Leading", "Shared."))
+
+
+def requirement(page: Page, n: int) -> Locator:
+    return page.locator("[data-list='requirements'] > li").nth(n)
+
+
+def add_requirement(page: Page, n: int, title: str, kind: str, instructions: str) -> Locator:
+    page.get_by_role("button", name="Add an evidence requirement").click()
+    row = requirement(page, n)
+    row.get_by_label("Title", exact=True).fill(title)
+    row.get_by_label("Kind").select_option(kind)
+    row.get_by_label("Instructions").fill(instructions)
+    return row
+
+
+def add_question(row: Locator, n: int, prompt: str, answers: tuple[str, str], correct: int) -> None:
+    row.get_by_role("button", name="Add a question").click()
+    question = row.locator("[data-list='questions'] > li").nth(n)
+    question.get_by_label("Question", exact=True).fill(prompt)
+    for k, answer in enumerate(answers):
+        question.get_by_label("Answer", exact=True).nth(k).fill(answer)
+    question.get_by_label("Correct").nth(correct).check()
+
+
+def test_a_program_admin_builds_a_credential_on_one_page(
+    demo: None, journey: Journey, page: Page
+) -> None:
+    # given GAEL's program admin on the list of credentials
+    journey.login(page, "admin@gael.demo")
+    loads: list[str] = []
+    page.on("load", lambda: loads.append(page.url))
+    page.goto("/admin/programs/credential/")
+
+    # when they add a credential: its address and first words, then the builder opens
+    page.get_by_role("link", name=re.compile("Add credential", re.I)).click()
+    page.get_by_label("Program").select_option(index=1)
+    page.get_by_label("Slug").fill(SLUG)
+    page.get_by_label("Title").fill(TITLE)
+    page.get_by_label("Summary").fill("Run staff meetings as restorative circles.")
+    page.get_by_label("Competency").fill("The leader facilitates a restorative circle.")
+    page.locator("input[name='_save']").click()
+    expect(page.get_by_role("heading", name=re.compile("Build"))).to_be_visible()
+    blockers = page.locator("#builder-problems")
+    expect(blockers).to_contain_text("Add at least one evidence requirement.")
+    journey.step(page, "a new draft in the builder")
+
+    # and build it: fees, three requirements (each showing only its kind's settings) …
+    page.locator("[name='version.non_member_fee']").fill("40")
+    plan = add_requirement(page, 0, "Meeting plan", "file", "Upload the plan of the circle.")
+    plan.get_by_label("Documents (PDF, Word)").check()
+    expect(plan.get_by_label("Words at least")).to_be_hidden()
+    reflection = add_requirement(page, 1, "Reflection", "text", "What happened?")
+    reflection.get_by_label("Words at least").fill("200")
+    expect(reflection.get_by_label("Largest file (MB)")).to_be_hidden()
+    quiz = add_requirement(page, 2, "Check your understanding", "quiz", "Answer both questions.")
+    quiz.get_by_label("Pass mark (% of correct answers)").fill("50")
+    add_question(quiz, 0, "Who speaks?", ("Anyone", "The holder of the talking piece"), 1)
+    add_question(quiz, 1, "How does it end?", ("With shared commitments", "With a vote"), 0)
+
+    # … and a rubric grid of three criteria by three levels
+    for n, title in enumerate(("Every voice is heard", "Harm is repaired", "Plan is clear")):
+        page.get_by_role("button", name="Add a criterion").click()
+        row = page.locator("[data-list='rubric.criteria'] > tr").nth(n)
+        row.get_by_label("Title").fill(title)
+        for k, (label, descriptor) in enumerate(LEVELS):
+            row.get_by_label("Label", exact=True).nth(k).fill(label)
+            row.get_by_label("Descriptor").nth(k).fill(descriptor)
+    # the last criterion moves up, from the keyboard
+    last = page.locator("[data-list='rubric.criteria'] > tr").nth(2)
+    last.get_by_role("button", name="Move criterion up").focus()
+    page.keyboard.press("Enter")
+    page.locator("[name='version.title']").focus()  # leaving the grid saves at once
+
+    # then the draft saved itself, and nothing blocks publishing any more
+    expect(page.locator("#builder-status")).to_contain_text("Saved", timeout=10_000)
+    expect(blockers).to_contain_text("Ready to publish")
+    assert len(loads) <= 4, loads
+    journey.step(page, "the credential built")
+    version = CredentialVersion.objects.get(credential__slug=SLUG)
+    assert [r.kind for r in version.requirements.all()] == ["file", "text", "quiz"]
+    assert [c.title for c in version.criteria.all()] == [
+        "Every voice is heard",
+        "Plan is clear",
+        "Harm is repaired",
+    ]
+    assert [lv.label for lv in version.criteria.first().levels.all()] == [  # type: ignore[union-attr]
+        label for label, _ in LEVELS
+    ]
+
+    # and, where the preview page exists, they preview it and publish it
+    try:
+        preview = reverse("admin:programs_credentialversion_preview", args=[version.pk])
+    except NoReverseMatch:
+        return
+    page.get_by_role("link", name="Preview").click()
+    assert page.url.endswith(preview)
+    journey.step(page, "preview")
+    page.go_back()
+    page.get_by_role("link", name="Publish…").click()
+    page.get_by_role("button", name=re.compile("Publish", re.I)).click()
+    credential = Credential.objects.get(organization__slug="gael", slug=SLUG)
+    assert credential.current_version_id == version.pk
+    journey.step(page, "published")
