@@ -312,7 +312,15 @@ class TestPages:
         }
         assert EvidenceRequirement.objects.get(version=draft).title == "Quiz"
 
-        # without the script, the page itself saves
+        # without the script (or restoring what the browser kept), the page shows the errors
+        # with what was sent, and saves nothing
+        response = client.post(builder(draft), {**form, "rubric.criteria.0.title": ""})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "rubric.criteria.0.title: This field cannot be blank." in html
+        assert 'value="Two and two?"' not in html and ">Two and two?</textarea>" in html
+        assert RubricCriterion.objects.get(version=draft).title == "Accuracy"
+        # and saves it once it is right
         response = client.post(builder(draft), {**form, "version.title": "Circles 2"})
         assert response.status_code == 302
         draft.refresh_from_db()
