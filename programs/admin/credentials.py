@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -132,7 +132,7 @@ class CredentialAddForm(forms.ModelForm):
 
 @admin.register(Credential, site=admin_site)
 class CredentialAdmin(TenantAdmin):
-    list_display = ("title", "program", "status", "current", "position")
+    list_display = ("title", "program", "status", "current", "draft", "position")
     list_filter = ("status", "program")
     list_editable = ("position",)
     search_fields = ("slug", "versions__title")
@@ -140,6 +140,28 @@ class CredentialAdmin(TenantAdmin):
     inlines = (CredentialVersionInline,)
     actions = ("edit_as_new_version", "retire")
     change_form_template = OBJECT_ACTIONS_TEMPLATE
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # each row's draft, for the list's link to the builder (in the same query)
+        drafts = CredentialVersion.objects.filter(
+            credential=OuterRef("pk"), state=CredentialVersion.State.DRAFT
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                draft_pk=Subquery(drafts.values("pk")[:1]),
+                draft_number=Subquery(drafts.values("number")[:1]),
+            )
+        )
+
+    @admin.display(description="Draft")
+    def draft(self, obj: Credential) -> str:
+        pk = getattr(obj, "draft_pk", None)
+        if pk is None:
+            return "—"
+        url = reverse("admin:programs_credentialversion_builder", args=[pk])
+        return format_html('<a href="{}">Build draft v{}</a>', url, obj.draft_number)  # type: ignore[attr-defined]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

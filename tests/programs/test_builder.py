@@ -415,3 +415,5 @@ class TestPages:
             reverse("admin:programs_credentialversion_change", args=[version.pk])
         ).content.decode()
         assert f'href="{builder(version)}"' in change and "Open the builder" in change
+        listing = client.get(reverse("admin:programs_credential_changelist")).content.decode()
+        assert f'<a href="{builder(version)}">Build draft v1</a>' in listing
