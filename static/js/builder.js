@@ -217,16 +217,29 @@
 
   // dragging rubric criteria (the buttons do the same from the keyboard)
   var dragged = null;
+  // by its handle: the row is draggable only while the handle is held, so the mouse still
+  // selects text in the row's fields
+  form.addEventListener("mousedown", function (event) {
+    var handle = event.target.closest && event.target.closest(".builder-drag");
+    if (handle) handle.closest("tr.builder-criterion").draggable = true;
+  });
+  form.addEventListener("mouseup", function () {
+    form.querySelectorAll("tr[draggable]").forEach(function (row) {
+      row.removeAttribute("draggable");
+    });
+  });
   form.addEventListener("dragstart", function (event) {
     var row = event.target.closest && event.target.closest("tr[draggable]");
     if (!row) return;
     dragged = row;
-    row.classList.add("builder-dragging");
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", "criterion");
+    setTimeout(function () {
+      row.classList.add("builder-dragging");
+    }, 0);
   });
   form.addEventListener("dragover", function (event) {
-    var row = dragged && event.target.closest && event.target.closest("tr[draggable]");
+    var row = dragged && event.target.closest && event.target.closest("tr.builder-criterion");
     if (!row || row === dragged) return;
     event.preventDefault();
     var box = row.getBoundingClientRect();
@@ -236,6 +249,7 @@
   form.addEventListener("dragend", function () {
     if (!dragged) return;
     dragged.classList.remove("builder-dragging");
+    dragged.removeAttribute("draggable");
     dragged = null;
     renumber();
     changed();

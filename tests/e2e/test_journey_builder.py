@@ -115,7 +115,11 @@ def test_a_program_admin_builds_a_credential_on_one_page(
     journey.step(page, "preview")
     page.go_back()
     page.get_by_role("link", name="Publish…").click()
-    page.get_by_role("button", name=re.compile("Publish", re.I)).click()
+    journey.step(page, "publish confirmation")
+    with page.expect_navigation():
+        page.locator("main form[method=post] [type=submit]").filter(
+            has_text=re.compile("Publish", re.I)
+        ).first.click()
     credential = Credential.objects.get(organization__slug="gael", slug=SLUG)
     assert credential.current_version_id == version.pk
     journey.step(page, "published")
