@@ -234,8 +234,9 @@
     dragged = row;
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", "criterion");
+    // marked once the drag has begun (changing the row in dragstart can end it at once)
     setTimeout(function () {
-      row.classList.add("builder-dragging");
+      if (dragged === row) row.classList.add("builder-dragging");
     }, 0);
   });
   form.addEventListener("dragover", function (event) {

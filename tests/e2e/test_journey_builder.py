@@ -18,6 +18,19 @@ SLUG = "restorative-circles-builder"
 LEVELS = (("Developing", "Some voices."), ("Proficient", "Every voice."), ("Leading", "Shared."))
 
 
+DRAG_FIRST_BELOW_SECOND = """() => {
+  const rows = document.querySelectorAll("[data-list='rubric.criteria'] > tr");
+  const data = new DataTransfer();
+  const handle = rows[0].querySelector(".builder-drag");
+  handle.dispatchEvent(new MouseEvent("mousedown", {bubbles: true}));
+  rows[0].dispatchEvent(new DragEvent("dragstart", {bubbles: true, dataTransfer: data}));
+  const below = rows[1].getBoundingClientRect().bottom - 5;
+  rows[1].querySelector("td").dispatchEvent(new DragEvent("dragover", {
+    bubbles: true, cancelable: true, dataTransfer: data, clientY: below}));
+  rows[0].dispatchEvent(new DragEvent("dragend", {bubbles: true, dataTransfer: data}));
+}"""
+
+
 def requirement(page: Page, n: int) -> Locator:
     return page.locator("[data-list='requirements'] > li").nth(n)
 
@@ -83,6 +96,14 @@ def test_a_program_admin_builds_a_credential_on_one_page(
         for k, (label, descriptor) in enumerate(LEVELS):
             row.get_by_label("Label", exact=True).nth(k).fill(label)
             row.get_by_label("Descriptor").nth(k).fill(descriptor)
+    # the first criterion is dragged below the second by its handle (the browser's drag events:
+    # Playwright's mouse does not carry an HTML drag through in headless Chromium)
+    page.evaluate(DRAG_FIRST_BELOW_SECOND)
+    rows = page.locator("[data-list='rubric.criteria'] > tr")
+    expect(rows.nth(1).get_by_label("Title")).to_have_value("Every voice is heard")
+    expect(rows.nth(0).locator("[data-number]")).to_have_text("Criterion 1")
+    page.evaluate(DRAG_FIRST_BELOW_SECOND)  # and back
+    expect(rows.nth(0).get_by_label("Title")).to_have_value("Every voice is heard")
     # the last criterion moves up, from the keyboard
     last = page.locator("[data-list='rubric.criteria'] > tr").nth(2)
     last.get_by_role("button", name="Move criterion up").focus()
