@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -38,8 +38,10 @@ from ..models import (
     RubricCriterion,
     RubricLevel,
 )
+from ..services.builder import REQUIREMENT_FIELDS
 from .artwork import BadgeArtworkAdminMixin, artwork_link
 from .base import NestedTenantAdmin, TenantAdmin, TenantFormMixin, TenantInline, safe_field_classes
+from .builder import CredentialBuilderAdminMixin, builder_url
 from .people import URL_FIELD_OVERRIDES
 from .publishing import PublishingAdminMixin
 from .templates import CredentialTemplatesMixin
@@ -48,6 +50,9 @@ OBJECT_ACTIONS_TEMPLATE = "admin/programs/change_form_object_actions.html"
 
 
 def _version_url(version: CredentialVersion) -> str:
+    """Where a version opens: a draft in the builder, a published one on its (read-only) page."""
+    if version.is_editable:
+        return builder_url(version)
     return reverse("admin:programs_credentialversion_change", args=[version.pk])
 
 
@@ -130,7 +135,7 @@ class CredentialAddForm(forms.ModelForm):
 
 @admin.register(Credential, site=admin_site)
 class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
-    list_display = ("title", "program", "status", "current", "position")
+    list_display = ("title", "program", "status", "current", "draft", "position")
     list_filter = ("status", "program")
     list_editable = ("position",)
     search_fields = ("slug", "versions__title")
@@ -138,6 +143,28 @@ class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
     inlines = (CredentialVersionInline,)
     actions = ("edit_as_new_version", "retire")
     change_form_template = OBJECT_ACTIONS_TEMPLATE
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # each row's draft, for the list's link to the builder (in the same query)
+        drafts = CredentialVersion.objects.filter(
+            credential=OuterRef("pk"), state=CredentialVersion.State.DRAFT
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                draft_pk=Subquery(drafts.values("pk")[:1]),
+                draft_number=Subquery(drafts.values("number")[:1]),
+            )
+        )
+
+    @admin.display(description="Draft")
+    def draft(self, obj: Credential) -> str:
+        pk = getattr(obj, "draft_pk", None)
+        if pk is None:
+            return "—"
+        url = reverse("admin:programs_credentialversion_builder", args=[pk])
+        return format_html('<a href="{}">Build draft v{}</a>', url, obj.draft_number)  # type: ignore[attr-defined]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -199,7 +226,7 @@ class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
         self.message_user(
             request,
             "Credential created as draft version 1. Add its evidence requirements, rubric and "
-            "resources, then publish it.",
+            "resources here; the draft saves as you go.",
         )
 
     def response_add(
@@ -275,19 +302,7 @@ class EvidenceRequirementForm(TenantFormMixin):
 
     class Meta:
         model = EvidenceRequirement
-        fields = (
-            "position",
-            "title",
-            "kind",
-            "instructions",
-            "required",
-            "accepted_file_kinds",
-            "max_file_size_mb",
-            "max_files",
-            "word_min",
-            "word_max",
-            "pass_mark_percent",
-        )
+        fields = ("position", *REQUIREMENT_FIELDS)
         field_classes = safe_field_classes(EvidenceRequirement)
 
 
@@ -338,7 +353,9 @@ class ResourceInline(TenantInline):
 
 
 @admin.register(CredentialVersion, site=admin_site)
-class CredentialVersionAdmin(PublishingAdminMixin, BadgeArtworkAdminMixin, TenantAdmin):
+class CredentialVersionAdmin(
+    PublishingAdminMixin, CredentialBuilderAdminMixin, BadgeArtworkAdminMixin, TenantAdmin
+):
     list_display = ("title", "number", "state", "published_at", "level", "focus_area")
     list_filter = ("state", "level", "focus_area")
     search_fields = ("title", "summary")
@@ -429,7 +446,8 @@ class CredentialVersionAdmin(PublishingAdminMixin, BadgeArtworkAdminMixin, Tenan
                 url = reverse("admin:programs_credentialversion_publish", args=[obj.pk])
                 # a link to the confirmation, which publishes (POST) when confirmed
                 publish = {"label": "Publish this version", "url": url}
-                context["object_actions"] = [preview, publish]
+                builder = {"label": "Open the builder", "url": builder_url(obj)}
+                context["object_actions"] = [builder, preview, publish]
             else:
                 context["object_actions"] = [preview, _new_version_action(obj.credential)]
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -28,6 +28,7 @@ from credentials_site.exceptions import ApplicationError
 from .. import credential_templates, services
 from ..admin_site import administered_org_ids
 from ..models import Credential, CredentialVersion, Program
+from .builder import builder_url
 
 TEMPLATE_FIELD = "template"
 
@@ -68,7 +69,8 @@ def _apply_error(form: forms.Form, error: ApplicationError) -> None:
 
 
 def _draft_url(draft: CredentialVersion) -> str:
-    return reverse("admin:programs_credentialversion_change", args=[draft.pk])
+    """A new credential's draft opens in the builder."""
+    return builder_url(draft)
 
 
 class CredentialTemplatesMixin:

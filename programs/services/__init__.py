@@ -5,6 +5,7 @@ A package by concern; callers use ``programs.services.<name>`` as before."""
 
 from .artwork import credential_artwork_set
 from .audit import audit_record, audit_record_many
+from .builder import credential_version_builder_document, credential_version_builder_save
 from .credentials import (
     PublishCheck,
     credential_create,
@@ -60,6 +61,8 @@ __all__ = [
     "credential_create_from_template",
     "credential_duplicate",
     "credential_retire",
+    "credential_version_builder_document",
+    "credential_version_builder_save",
     "credential_version_create_draft",
     "credential_version_diff",
     "credential_version_problems",

@@ -58,7 +58,11 @@ def test_a_program_admin_creates_and_publishes_a_credential(
     journey.step(page, "add credential")
     page.locator("input[name='_save']").click()
     expect(page.locator(".messagelist")).to_contain_text("draft version 1")
-    version_url = page.url
+    # the new draft opens in the builder (tests/e2e/test_journey_builder.py); this journey goes
+    # on with the version's own page, which still edits it
+    assert page.url.endswith("/builder/")
+    version_url = page.url.removesuffix("builder/") + "change/"
+    page.goto(version_url)
     journey.step(page, "draft version")
 
     # and give the draft a focus area, two evidence requirements and a rubric criterion

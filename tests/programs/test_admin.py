@@ -627,7 +627,8 @@ class TestVersioning:
         assert version.organization_id == a.org.pk
         assert credential.status == Credential.Status.DRAFT
         assert credential.current_version is None
-        assert response["Location"] == f"/admin/programs/credentialversion/{version.pk}/change/"
+        # the new draft opens in the builder
+        assert response["Location"] == f"/admin/programs/credentialversion/{version.pk}/builder/"
         assert "Data Literacy" not in body(client.get(f"/o/{a.org.slug}/"))
         assert AuditEvent.objects.filter(action="credential.created", actor=a.admin).exists()
 
@@ -761,9 +762,9 @@ class TestVersioning:
         # then they land on the new draft
         draft = CredentialVersion.objects.get(credential=a.credential, number=2)
         assert response.status_code == 302
-        assert response["Location"] == f"/admin/programs/credentialversion/{draft.pk}/change/"
+        assert response["Location"] == f"/admin/programs/credentialversion/{draft.pk}/builder/"
         draft_page = body(client.get(response["Location"]))
-        assert "Publish this version" in draft_page
+        assert "Publish…" in draft_page
         # when they press "Publish this version"
         response = client.post(f"/admin/programs/credentialversion/{draft.pk}/publish/")
         # then

@@ -277,7 +277,7 @@ class TestGallery:
         draft = credential.versions.get()
         assert response.status_code == 302
         assert response["Location"] == reverse(
-            "admin:programs_credentialversion_change", args=[draft.pk]
+            "admin:programs_credentialversion_builder", args=[draft.pk]
         )
         assert draft.title == "Think-Pair-Share in Practice" and draft.requirements.count() == 3
         assert AuditEvent.objects.filter(
@@ -372,7 +372,7 @@ class TestDuplicatePage:
 
         copy = Credential.objects.get(organization=org, slug="coaching-2").versions.get()
         assert response["Location"] == reverse(
-            "admin:programs_credentialversion_change", args=[copy.pk]
+            "admin:programs_credentialversion_builder", args=[copy.pk]
         )
         assert copy.title == "Coaching for coaches" and copy.requirements.count() == 2
 
