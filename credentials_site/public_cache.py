@@ -199,6 +199,15 @@ def _page_key(request: HttpRequest, policy: Policy, *parts: str) -> str:
     return f"{settings.PUBLIC_CACHE_PREFIX}:p:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
+def fragment_version(*, organizations: Iterable[str]) -> str:
+    """What a cached fragment of these organizations' public content is valid under (for
+    ``{% cache %}``'s vary_on): this release and the organizations' current tokens, so the
+    services' ``changed`` retires the fragment with the pages. Signed-in pages use it for
+    their parts that are the same for every visitor."""
+    tokens = [_token(token_key(ORGANIZATION, slug)) for slug in organizations]
+    return ":".join((_release(), *tokens))
+
+
 def _new_token() -> str:
     return secrets.token_hex(8)
 

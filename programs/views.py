@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from credentials_site import public_cache
@@ -39,22 +41,27 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
         q=request.GET.get("q", "").strip()[:200],
     )
     credentials = selectors.credential_list_published(organization=organization, filters=filters)
-    page = WindowCountPaginator(credentials, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = WindowCountPaginator(credentials, CATALOG_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
+    # the list, filters and pathways are read only when the cached fragment is missing
     return render(
         request,
         "programs/catalog.html",
         {
             "organization": organization,
-            "page": page,
+            "page": SimpleLazyObject(lambda: paginator.get_page(request.GET.get("page"))),
             "filters": filters,
             "querystring": query.urlencode(),
-            "focus_areas": selectors.focus_area_list_for_catalog(organization=organization),
+            "focus_areas": SimpleLazyObject(
+                lambda: selectors.focus_area_list_for_catalog(organization=organization)
+            ),
             "categories": selectors.category_list(organization=organization),
             "audiences": selectors.audience_list(organization=organization),
             "levels": CredentialVersion.Level.choices,
             "pathways": selectors.pathway_list_published(organization=organization),
+            "fragment_version": public_cache.fragment_version(organizations=[organization.slug]),
+            "fragment_seconds": settings.PUBLIC_CACHE_SECONDS,
             "membership": services.membership_join_by_domain(
                 organization=organization, user=request.user
             ),

@@ -181,6 +181,35 @@ class TestWhoGetsTheSharedCopy:
         assert client.get(urls(a)["catalog"]).content == anonymous.content
 
 
+class TestASignedInCatalog:
+    def test_its_list_is_read_once_per_change_and_a_change_shows_at_once(
+        self, a: Tenant, b: Tenant, count_queries: Any
+    ) -> None:
+        """A signed-in visitor's catalog is their own page, but its list, filters and pathways
+        (the same for everyone) come from the shared cache until the catalog changes."""
+        member = Client()
+        member.force_login(a.membership.user)
+        url = urls(a)["catalog"]
+        first = count_queries(lambda: member.get(url))
+        again = count_queries(lambda: member.get(url))
+
+        def reads_credentials(ctx: Any) -> bool:
+            return any("programs_credentialversion" in q["sql"] for q in ctx.captured_queries)
+
+        assert reads_credentials(first) and not reads_credentials(again)
+        assert len(again) < len(first)
+        page = text(member.get(url))
+        assert "Alpha Coaching Credential" in page
+        assert "Alpha Member" in page or 'action="/accounts/logout/"' in page  # their own page
+        # another organization's list never answers here
+        other = Client()
+        other.force_login(b.membership.user)
+        assert "Alpha Coaching Credential" not in text(other.get(urls(b)["catalog"]))
+        # a credential published now is listed at the next request
+        services.credential_version_publish(version=a.draft, actor=a.admin)
+        assert "Alpha Draft Credential" in text(member.get(url))
+
+
 class TestHead:
     def test_every_page_and_document_answers_head_as_get_without_a_body(
         self, client: Client, a: Tenant
