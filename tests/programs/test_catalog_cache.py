@@ -209,6 +209,15 @@ class TestASignedInCatalog:
         services.credential_version_publish(version=a.draft, actor=a.admin)
         assert "Alpha Draft Credential" in text(member.get(url))
 
+    def test_a_free_text_search_is_read_every_time(self, a: Tenant, count_queries: Any) -> None:
+        member = Client()
+        member.force_login(a.membership.user)
+        url = urls(a)["search"]
+        for _ in range(2):
+            ctx = count_queries(lambda: member.get(url))
+            assert any("programs_credentialversion" in q["sql"] for q in ctx.captured_queries)
+        assert "Alpha Coaching Credential" in text(member.get(url))
+
 
 class TestHead:
     def test_every_page_and_document_answers_head_as_get_without_a_body(
