@@ -384,6 +384,7 @@ class CredentialVersionAdmin(PublishingAdminMixin, BadgeArtworkAdminMixin, Tenan
                     "non_member_fee",
                     "estimated_hours",
                     "credit_hours",
+                    "ceus",
                 )
             },
         ),
