@@ -382,3 +382,35 @@ def test_another_organizations_credit_hours_answer_404(
     # and an educator (no admin role) cannot open the page at all
     response = logged_in(UserFactory()).get(CSV_URL)
     assert response.status_code in (302, 403, 404)
+
+
+def test_an_admin_of_two_organizations_gets_the_one_they_chose(
+    record: dict[str, Badge], riverside: Organization, gael: Organization
+) -> None:
+    # given a program admin of both organizations
+    admin = StaffRoleFactory(organization=riverside, role=StaffRole.Role.OWNER).user
+    StaffRoleFactory(organization=gael, role=StaffRole.Role.PROGRAM_ADMIN, user=admin)
+    client = logged_in(admin)
+    # the badges list links the export, and the page offers both organizations
+    assert CSV_URL in client.get("/admin/badges/badge/").content.decode()
+    assert 'href="?org=gael"' in client.get(CSV_URL).content.decode()
+    # when they download GAEL's
+    today = timezone.localdate()
+    rows = _csv(
+        client.get(
+            CSV_URL,
+            {"org": "gael", "download": "1", "start": f"{today.year}-01-01", "end": str(today)},
+        )
+    )
+    # then it holds GAEL's badges only, once each (hours blank where the version has none)
+    assert sorted((r[7], r[11]) for r in rows[1:]) == [
+        ("Classroom Norms", ""),
+        ("Feedback Loops", "1.5"),
+    ]
+
+
+def test_ceus_are_shown_on_the_credential_page(riverside: Organization) -> None:
+    version = make_credential(riverside, credit_hours=Decimal(15), ceus=Decimal("1.5"))
+    html = Client().get(f"/o/riverside/credentials/{version.credential.slug}/").content.decode()
+    assert "<dt>Credit hours</dt><dd>15</dd>" in html
+    assert "<dt>CEUs</dt><dd>1.5</dd>" in html
