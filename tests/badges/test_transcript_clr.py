@@ -414,3 +414,35 @@ def test_ceus_are_shown_on_the_credential_page(riverside: Organization) -> None:
     html = Client().get(f"/o/riverside/credentials/{version.credential.slug}/").content.decode()
     assert "<dt>Credit hours</dt><dd>15</dd>" in html
     assert "<dt>CEUs</dt><dd>1.5</dd>" in html
+
+
+def test_a_pathway_certificate_is_the_parent_of_its_micro_credentials_in_the_record() -> None:
+    # given the achievements of two badges and of the pathway certificate that requires them
+    # and a third one the educator has not earned
+    one, two = (
+        {"id": f"https://example.org/o/r/credentials/c{i}/v1/", "type": ["Achievement"]}
+        for i in (1, 2)
+    )
+    missing = "https://example.org/o/r/credentials/c3/v1/"
+    pathway = {
+        "id": "https://example.org/o/r/pathways/p/",
+        "type": ["Achievement"],
+        "alignment": [
+            {"type": ["Alignment"], "targetUrl": t, "targetType": "ceterms:Credential"}
+            for t in (one["id"], two["id"], missing)
+        ],
+    }
+    credentials = [{"credentialSubject": {"achievement": a}} for a in (pathway, one, two, one)]
+    # when the record's achievements and associations are made
+    achievements = clr.achievements_of(credentials)
+    # then each achievement is listed once, and the certificate is the parent of those held
+    assert achievements == [pathway, one, two]
+    assert clr.associations_of(achievements) == [
+        {
+            "type": "Association",
+            "associationType": "isParentOf",
+            "sourceId": pathway["id"],
+            "targetId": child,
+        }
+        for child in (one["id"], two["id"])
+    ]
