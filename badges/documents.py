@@ -111,7 +111,12 @@ def issuer_profile(organization: Organization) -> dict[str, Any]:
 def did_document(organization: Organization, keys: list[tuple[str, str]]) -> dict[str, Any]:
     """Every key the organization ever signed with (``(key_id, publicKeyMultibase)``, newest
     first), so that badges signed before a rotation keep verifying."""
-    did = issuer_did(organization)
+    return did_document_of(issuer_did(organization), keys)
+
+
+def did_document_of(did: str, keys: list[tuple[str, str]]) -> dict[str, Any]:
+    """The DID document of ``did`` with its Multikeys (``(key_id, publicKeyMultibase)``), each
+    an assertion method."""
     methods = [
         {
             "id": f"{did}#{key_id}",

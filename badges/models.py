@@ -37,6 +37,31 @@ class SignedJSONField(models.JSONField):  # type: ignore[type-arg]
         return value  # psycopg2 decodes ``json`` columns itself
 
 
+class PlatformSigningKey(TimeStampedModel):
+    """Tessera's own Ed25519 key, which signs what the platform issues itself rather than an
+    organization: an educator's Comprehensive Learner Record (badges.clr), which gathers badges
+    of several organizations. Published in the platform's DID document
+    (``did:web:<host>``, ``/.well-known/did.json``); a retired key stays published. Not a
+    tenant row: it belongs to no organization."""
+
+    key_id = models.CharField(max_length=80, unique=True)
+    public_key_multibase = models.CharField(max_length=80)
+    private_key_encrypted = models.TextField(editable=False)
+    is_active = models.BooleanField(default=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_platform_key"
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} ({'active' if self.is_active else 'retired'})"
+
+
 STATUS_LIST_SIZE = 131_072  # bits; the minimum the Bitstring Status List spec asks for privacy
 
 

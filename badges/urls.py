@@ -51,6 +51,11 @@ urlpatterns = [
     ),
     # the educator's backpack and public profile
     path("me/badges/", views.backpack, name="backpack"),
+    path("me/transcript/", views.transcript, name="transcript"),
+    path("me/transcript/transcript.pdf", views.transcript_pdf, name="transcript_pdf"),
+    path("me/transcript/clr.json", views.transcript_clr, name="transcript_clr"),
+    # Tessera's own DID (did:web:<host>), whose key signs educators' learner records
+    path(".well-known/did.json", views.platform_did_document, name="platform_did_document"),
     path("me/badges/profile/", views.profile_settings, name="profile_settings"),
     path("me/badges/<uuid:badge_public_id>/visibility", views.badge_visibility, name="visibility"),
     path("u/<slug:handle>/", views.public_profile, name="public_profile"),

@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from credentials_site import public_cache
 
 from . import selectors
+from .models import Organization
 
 AdminView = TypeVar("AdminView", bound=Callable[..., HttpResponseBase])
 
@@ -47,6 +48,24 @@ def administered_org_ids(request: HttpRequest) -> list[int]:
         cached = selectors.organization_ids_administered_by(user=request.user)
         request._administered_org_ids = cached  # type: ignore[attr-defined]
     return cached
+
+
+def organization_chosen(request: HttpRequest) -> tuple[Organization, list[Organization]]:
+    """The organization an admin page of one organization works on, ``?org=<slug>`` among
+    those the user administers (the first by name without it), and all of those; an
+    organization they do not administer answers 404."""
+    organizations = list(
+        Organization.objects.filter(pk__in=administered_org_ids(request)).order_by("name")
+    )
+    slug = request.GET.get("org", "")
+    chosen = (
+        next((o for o in organizations if o.slug == slug), None)
+        if slug
+        else (organizations[0] if organizations else None)
+    )
+    if chosen is None:
+        raise Http404("No such organization.")
+    return chosen, organizations
 
 
 class AdminLoginForm(AdminAuthenticationForm):

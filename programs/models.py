@@ -428,6 +428,16 @@ class CredentialVersion(TenantModel):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="Continuing-education or college credit hours, if any.",
     )
+    ceus = models.DecimalField(
+        "CEUs",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Continuing Education Units, if any (1 CEU is 10 contact hours), shown on "
+        "educators' transcripts.",
+    )
     members_only = models.BooleanField(default=False)
     member_fee = models.DecimalField(
         max_digits=8,

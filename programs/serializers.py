@@ -248,6 +248,9 @@ class _VersionSummaryFields(serializers.Serializer[CredentialVersion]):
     audiences = AudienceOutput(many=True)
     estimated_hours = serializers.DecimalField(max_digits=5, decimal_places=1)
     credit_hours = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    ceus = serializers.DecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, help_text="Continuing Education Units."
+    )
     members_only = serializers.BooleanField()
     member_fee = serializers.DecimalField(max_digits=8, decimal_places=2)
     non_member_fee = serializers.DecimalField(

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
-from programs.admin_site import admin_site
+from credentials_site.tenancy import tenant_scope
+from programs.admin_site import admin_site, organization_chosen
+from programs.models import Organization
 
 from .. import services
 from ..errors import BadgeError
@@ -51,6 +65,43 @@ class BadgeStateFilter(admin.SimpleListFilter):
                 Q(valid_until__isnull=True) | Q(valid_until__gt=now), revoked_at__isnull=True
             )
         return queryset
+
+
+CREDIT_HOURS_TEMPLATE = "admin/badges/badge/credit_hours.html"
+
+
+class CreditHoursForm(forms.Form):
+    """Parses the period only: its rule (first day not after the last) is the service's."""
+
+    start = forms.DateField(label="First day", help_text="YYYY-MM-DD, included.")
+    end = forms.DateField(label="Last day", help_text="YYYY-MM-DD, included.")
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns what it was given (csv.writer → a stream)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _credit_hours_csv(
+    organization: Organization, start: dt.date, end: dt.date
+) -> StreamingHttpResponse:
+    """The CSV streamed: its rows are read, a chunk of the query at a time, while the body is
+    sent, after the view has returned and left the request's tenant scope, so the generator
+    enters the organization's scope itself."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        with tenant_scope(organization):
+            for row in services.credit_hours_rows(organization=organization, start=start, end=end):
+                yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    name = f"{organization.slug}-credit-hours-{start.isoformat()}-to-{end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @admin.register(Badge, site=admin_site)
@@ -183,10 +234,51 @@ class BadgeAdmin(RecordAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(require_http_methods(["GET", "POST"])(self.revoke_view))
+        credit_hours = self.admin_site.admin_view(require_safe(self.credit_hours_view))
         return [
+            path("credit-hours/", credit_hours, name="badges_credit_hours"),
             path("<path:object_id>/revoke/", view, name="badges_badge_revoke"),
             *super().get_urls(),
         ]
+
+    # --- Credit hours, as CSV ---
+
+    def credit_hours_view(self, request: HttpRequest) -> HttpResponseBase:
+        """The credit hours an organization's members earned in a period, as CSV
+        (``services.credit_hours_rows``): the form, then, with ``download``, the file, streamed.
+        ``?org=<slug>`` picks among the organizations the user administers; any other
+        organization answers 404."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        chosen, organizations = organization_chosen(request)
+        today = timezone.localdate()
+        form = CreditHoursForm(
+            request.GET if "download" in request.GET else None,
+            initial={"start": today.replace(month=1, day=1), "end": today},
+        )
+        status = 200
+        if form.is_bound:
+            if form.is_valid():
+                start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+                try:
+                    services.credit_hours_period_check(start, end)
+                except BadgeError as error:
+                    for field, errors in error.fields.items():
+                        for message in errors:
+                            form.add_error(field, message)
+                else:
+                    return _credit_hours_csv(chosen, start, end)
+            status = 400
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Credit hours earned — {chosen.name}",
+            "form": form,
+            "organization": chosen,
+            "organizations": organizations if len(organizations) > 1 else [],
+            "columns": services.CREDIT_HOURS_HEADER,
+        }
+        return TemplateResponse(request, CREDIT_HOURS_TEMPLATE, context, status=status)
 
     # --- Revoking ---
 

@@ -25,6 +25,9 @@ from .revocation import (
     certificates_requiring,
 )
 from .signing import (
+    platform_key_active,
+    platform_keys_public,
+    platform_sign,
     signing_key_active,
     signing_key_list,
     signing_key_rotate,
@@ -32,13 +35,26 @@ from .signing import (
 )
 from .status import status_list_get, status_lists_renew
 from .sweeps import approvals_without_badge, badges_remind_expiring, pathway_candidates
+from .transcript import (
+    CREDIT_HOURS_HEADER,
+    Transcript,
+    TranscriptEntry,
+    clr_issue,
+    credit_hours_period_check,
+    credit_hours_rows,
+    transcript_get,
+    transcript_pdf,
+)
 from .verification import credential_verify
 
 __all__ = [
+    "CREDIT_HOURS_HEADER",
     "HANDLE_TAKEN",
     "HEADLINE_MAX",
     "BatchIssued",
     "Revocation",
+    "Transcript",
+    "TranscriptEntry",
     "achievement_image_url",
     "approvals_without_badge",
     "badge_issue",
@@ -54,7 +70,10 @@ __all__ = [
     "bulk_award_create",
     "bulk_award_progress",
     "certificates_requiring",
+    "clr_issue",
     "credential_verify",
+    "credit_hours_period_check",
+    "credit_hours_rows",
     "issue_failure_record",
     "key_compromise_failure_record",
     "key_compromise_resign",
@@ -64,6 +83,9 @@ __all__ = [
     "pathway_image_url",
     "pathways_check",
     "pathways_completed",
+    "platform_key_active",
+    "platform_keys_public",
+    "platform_sign",
     "profile_save",
     "signing_key_active",
     "signing_key_compromise",
@@ -74,4 +96,6 @@ __all__ = [
     "status_list_url",
     "status_list_validity",
     "status_lists_renew",
+    "transcript_get",
+    "transcript_pdf",
 ]

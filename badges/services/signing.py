@@ -15,8 +15,9 @@ from credentials_site import public_cache
 from programs import services as program_services
 from programs.models import Organization, User
 
-from .. import dataintegrity, documents, keys
+from .. import clr, dataintegrity, documents, keys
 from ..models import (
+    PlatformSigningKey,
     SigningKey,
     StatusList,
 )
@@ -138,6 +139,51 @@ def _sign(
         verification_method=documents.verification_method_id(organization, key.key_id),
         created=documents.iso(created or timezone.now()),
         timing=timing,
+    )
+
+
+def platform_key_active() -> PlatformSigningKey:
+    """Tessera's own current key (``PlatformSigningKey``), created on first use
+    (concurrency-safe: the partial unique constraint lets only one active key exist)."""
+    key = PlatformSigningKey.objects.filter(is_active=True).first()
+    if key is not None:
+        return key
+    _, multibase, encrypted = keys.new_key()
+    try:
+        with transaction.atomic():
+            return PlatformSigningKey.objects.create(
+                key_id=multibase,
+                public_key_multibase=multibase,
+                private_key_encrypted=encrypted,
+                is_active=True,
+            )
+    except IntegrityError:
+        return PlatformSigningKey.objects.get(is_active=True)
+
+
+def platform_keys_public() -> list[tuple[str, str]]:
+    """``(key_id, publicKeyMultibase)`` of every platform key, the active one first (the
+    platform's DID document), creating the first one when there is none yet."""
+    found = list(
+        PlatformSigningKey.objects.order_by("-is_active", "-created_at").values_list(
+            "key_id", "public_key_multibase"
+        )
+    )
+    if found:
+        return found
+    key = platform_key_active()
+    return [(key.key_id, key.public_key_multibase)]
+
+
+def platform_sign(document: dict[str, Any], *, created: dt.datetime) -> dict[str, Any]:
+    """Sign ``document`` with Tessera's own active key (what the platform issues itself: an
+    educator's Comprehensive Learner Record)."""
+    key = platform_key_active()
+    return dataintegrity.sign(
+        document,
+        private_key=keys.decrypt_private_key(key.private_key_encrypted),
+        verification_method=clr.platform_verification_method(key.key_id),
+        created=documents.iso(created),
     )
 
 

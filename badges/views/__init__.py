@@ -19,6 +19,7 @@ from .documents import (
     pathway_image,
     status_list,
 )
+from .transcript import platform_did_document, transcript, transcript_clr, transcript_pdf
 from .verify import (
     badge_card,
     badge_oembed,
@@ -53,8 +54,12 @@ __all__ = [
     "ob2_issuer",
     "ob2_pathway_badgeclass",
     "pathway_image",
+    "platform_did_document",
     "profile_settings",
     "public_profile",
     "public_profile_permanent",
     "status_list",
+    "transcript",
+    "transcript_clr",
+    "transcript_pdf",
 ]

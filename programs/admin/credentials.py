@@ -401,6 +401,7 @@ class CredentialVersionAdmin(
                     "non_member_fee",
                     "estimated_hours",
                     "credit_hours",
+                    "ceus",
                 )
             },
         ),

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from credentials_site.exceptions import ApplicationError
 
-from ..admin_site import admin_site, administered_org_ids
+from ..admin_site import admin_site, administered_org_ids, organization_chosen
 from ..models import Organization, RosterApplyReport, RosterImport
 from ..services import roster
 from ..services.members import FIELD_LABELS, ROW_FIELDS
@@ -248,15 +248,7 @@ class RosterImportAdmin(TenantAdmin):
         whole inside the request's tenant scope (a streamed body would be read after it)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        organizations = self._organizations(request)
-        slug = request.GET.get("org", "")
-        chosen = (
-            next((o for o in organizations if o.slug == slug), None)
-            if slug
-            else (organizations[0] if organizations else None)
-        )
-        if chosen is None:
-            raise Http404("No such organization.")
+        chosen, _ = organization_chosen(request)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         csv.writer(response).writerows(roster.roster_export_rows(organization=chosen))
         stamp = timezone.localdate().isoformat()

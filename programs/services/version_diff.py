@@ -45,6 +45,7 @@ VERSION_FIELDS = (
     "non_member_fee",
     "estimated_hours",
     "credit_hours",
+    "ceus",
     "badge_image_alt",
     "expiry_policy",
     "expiry_months",

@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from credentials_site.exceptions import ApplicationError
-from programs.admin_site import admin_site, administered_org_ids
+from programs.admin_site import admin_site, administered_org_ids, organization_chosen
 from programs.models import Credential, Organization, StaffRole, User
 from submissions.models import Application
 
@@ -281,17 +281,7 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
         organizations."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        organizations = list(
-            Organization.objects.filter(pk__in=administered_org_ids(request)).order_by("name")
-        )
-        slug = request.GET.get("org", "")
-        organization = (
-            next((o for o in organizations if o.slug == slug), None)
-            if slug
-            else (organizations[0] if organizations else None)
-        )
-        if organization is None:
-            raise Http404("No such organization.")
+        organization, organizations = organization_chosen(request)
         form = RebalanceForm(
             request.POST if request.method == "POST" else None, organization=organization
         )

@@ -11,8 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from programs.admin_site import admin_site, administered_org_ids
-from programs.models import Organization
+from programs.admin_site import admin_site, administered_org_ids, organization_chosen
 from submissions.models import Submission
 
 from .. import health
@@ -152,17 +151,7 @@ class ReviewAdmin(SubmissionColumnsMixin, ReadOnlyTenantAdmin):
         """The health of one organization's queue; ``?org=<slug>`` picks among several."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        organizations = list(
-            Organization.objects.filter(pk__in=administered_org_ids(request)).order_by("name")
-        )
-        slug = request.GET.get("org", "")
-        chosen = (
-            next((o for o in organizations if o.slug == slug), None)
-            if slug
-            else (organizations[0] if organizations else None)
-        )
-        if chosen is None:
-            raise Http404("No such organization.")
+        chosen, organizations = organization_chosen(request)
         report = health.queue_health(organization=chosen)
         context = {
             **self.admin_site.each_context(request),

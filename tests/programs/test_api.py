@@ -220,6 +220,7 @@ class TestCredentialList:
         assert item["categories"] == [{"slug": category.slug, "name": "Leadership"}]
         assert item["audiences"] == [{"slug": audience.slug, "name": "Teachers"}]
         assert item["credit_hours"] == "3.0"
+        assert item["ceus"] is None
         assert (item["member_fee"], item["non_member_fee"]) == ("10.00", "75.00")
         assert item["currency"] == "EUR"
         assert item["members_only"] is False
