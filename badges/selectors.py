@@ -20,7 +20,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from credentials_site.tenancy import cross_organization
+from credentials_site.tenancy import cross_organization, tenant_scope
 from programs.models import Credential, Organization, Pathway, User
 
 from .models import BackpackProfile, Badge, SigningKey
@@ -53,9 +53,17 @@ def badge_get_by_public_id(*, public_id: uuid.UUID | str) -> Badge:
 def badge_get_anywhere(*, public_id: uuid.UUID | str) -> Badge | None:
     """The badge with this opaque id, whichever organization issued it (None when there is
     none): for a look-up by a badge page's address outside any organization's URL (oEmbed).
-    What it returns is public by that address anyway. One query."""
-    with cross_organization("a badge named by its public page's address (oEmbed)"):
-        return Badge.objects.select_related("organization").filter(public_id=public_id).first()
+    Its organization is found as the badge pages find it (the one reviewed read across
+    organizations), then the badge is read in that organization's scope. Two queries."""
+    organization = badge_organization_get(public_id=public_id)
+    if organization is None:
+        return None
+    with tenant_scope(organization):
+        return (
+            Badge.objects.select_related("organization", "recipient", "version__credential")
+            .filter(public_id=public_id)
+            .first()
+        )
 
 
 def badge_cache_subject(

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_safe
 
 from credentials_site import public_cache
 from credentials_site.public_cache import public_page
-from credentials_site.tenancy import request_organization
+from credentials_site.tenancy import request_organization, tenant_scope
 from programs import selectors as program_selectors
 from programs.models import CredentialVersion, Organization, Pathway
 from submissions.models import EvidenceItem
@@ -150,7 +150,8 @@ def badge_oembed(request: HttpRequest) -> HttpResponse:
     badge = selectors.badge_get_anywhere(public_id=public_id) if public_id else None
     if badge is None:
         return _oembed_error(404, "not_found", OEMBED_NOT_FOUND, "url")
-    response = json_response(sharing.oembed(badge, **sizes))
+    with tenant_scope(badge.organization):
+        response = json_response(sharing.oembed(badge, **sizes))
     response["Cache-Control"] = public_cache.STATUS
     return response
 
