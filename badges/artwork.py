@@ -86,11 +86,13 @@ def version_image(version: CredentialVersion, organization: Organization) -> tup
 
 def version_png(version: CredentialVersion, organization: Organization) -> bytes:
     """A credential version's badge as PNG (what badges are baked into): the designed artwork
-    drawn by Pillow, its uploaded PNG, or one generated in the brand colour (also for an
-    uploaded SVG, which Pillow cannot draw)."""
+    drawn by Pillow, its uploaded PNG, its uploaded SVG drawn by resvg, or one generated in the
+    brand colour."""
     if version.badge_design:
         return program_artwork.design_png(_design(version, organization))
-    if version.badge_image and not version.badge_image.name.endswith(".svg"):
+    if version.badge_image and version.badge_image.name.endswith(".svg"):
+        return program_artwork.svg_png(_uploaded(version))
+    if version.badge_image:
         return as_png(_uploaded(version))
     return generated_png(
         version.title, organization.short_name or organization.name, organization.brand_colour

@@ -268,6 +268,12 @@ class TestUploadedSvg:
         assert json.loads(baking.unbake_svg(baked) or "") == badge.credential
         embedded = "data:image/svg+xml;base64," + base64.b64encode(SAFE_SVG).decode()
         assert embedded in baked.decode()
+        # and the baked PNG shows it too (drawn, not the generated placeholder)
+        baked_png = client.get(reverse("badges:png", args=[badge.public_id])).content
+        assert json.loads(baking.unbake_png(baked_png) or "") == badge.credential
+        with Image.open(io.BytesIO(baked_png)) as opened:
+            assert opened.size == (400, 400)
+            assert opened.convert("RGB").getpixel((200, 200)) == (0x12, 0x34, 0x56)
 
 
 class TestDesigned:
