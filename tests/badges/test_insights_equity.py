@@ -460,3 +460,54 @@ class TestPageAccess:
         # then
         assert rows[1][0] == '\'=HYPERLINK("http://evil.example")'
         assert rows[1][1] == "10"
+
+
+# --- The questions an organization asks, on the educator's profile ----------------------------
+
+
+class TestProfileAnswers:
+    def test_the_member_answers_what_their_organization_asks(
+        self, client: Client, district: Organization
+    ) -> None:
+        # given: the district asks for years of experience and Title I; another org asks nothing
+        district.profile_fields = [ProfileField.YEARS_EXPERIENCE, ProfileField.TITLE_I]
+        district.save()
+        membership = MembershipFactory(organization=district)
+        MembershipFactory(organization=OrganizationFactory(slug="quiet"), user=membership.user)
+        client.force_login(membership.user)
+        url = reverse("submissions:profile")
+        # when
+        shown = client.get(url).content.decode()
+        response = client.post(
+            url,
+            {
+                "full_name": "Ada Teacher",
+                "lakeside-years_experience": "7",
+                "lakeside-title_i": "yes",
+                "lakeside-school_level": "high",  # not asked: ignored
+            },
+        )
+        # then
+        assert "Asked by Organization" in shown or f"Asked by {district.name}" in shown
+        assert "lakeside-years_experience" in shown and "lakeside-school_level" not in shown
+        assert "quiet-" not in shown
+        assert response.status_code == 302
+        membership.refresh_from_db()
+        assert (membership.years_experience, membership.title_i) == (7, True)
+        assert membership.school_level == ""
+
+    def test_a_wrong_answer_saves_nothing(self, client: Client, district: Organization) -> None:
+        district.profile_fields = [ProfileField.YEARS_EXPERIENCE]
+        district.save()
+        membership = MembershipFactory(organization=district)
+        client.force_login(membership.user)
+        response = client.post(
+            reverse("submissions:profile"),
+            {"full_name": "Changed Name", "lakeside-years_experience": "61"},
+        )
+        assert response.status_code == 400
+        assert "whole number from 0 to 60" in response.content.decode()
+        membership.refresh_from_db()
+        membership.user.refresh_from_db()
+        assert membership.years_experience is None
+        assert membership.user.full_name != "Changed Name"
