@@ -25,6 +25,7 @@ from badges.insights.gaps import gap_sentence, gap_sentences, ratio_words
 from badges.insights.suppression import Hidden, Suppression, suppress_groups, suppress_table
 from programs.models import Membership, Organization, StaffRole, User
 from programs.models_roster import ProfileField
+from programs.services.members import member_row_clean, member_upsert_many
 from submissions import services as submission_services
 from submissions.models import Application
 from tests.conftest import assert_same_query_count
@@ -36,6 +37,7 @@ from tests.factories import (
     credential_of,
     make_credential,
 )
+from tests.programs.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -511,3 +513,57 @@ class TestProfileAnswers:
         membership.user.refresh_from_db()
         assert membership.years_experience is None
         assert membership.user.full_name != "Changed Name"
+
+
+class TestRosterAndSettings:
+    def test_a_roster_row_carries_the_answers(self, district: Organization) -> None:
+        # given: a spreadsheet's row (numbers come as floats) and a row with a wrong answer
+        row, errors = member_row_clean(
+            {
+                "email": "ada@example.org",
+                "years_experience": 12.0,
+                "school_level": "Middle School",
+                "title_i": "Y",
+            }
+        )
+        _, wrong = member_row_clean({"email": "bo@example.org", "title_i": "maybe"})
+        # when
+        assert row is not None and not errors
+        member_upsert_many(organization=district, rows=[row], actor=None)
+        # then
+        membership = Membership.objects.get(organization=district, user__email="ada@example.org")
+        assert (membership.years_experience, membership.school_level, membership.title_i) == (
+            12,
+            "middle",
+            True,
+        )
+        assert wrong == {"title_i": "Answer yes or no (or leave it empty) for a Title I school."}
+
+    def test_a_row_without_the_columns_keeps_the_answers(self, district: Organization) -> None:
+        membership = MembershipFactory(organization=district, years_experience=9)
+        row, _ = member_row_clean({"email": membership.user.email, "school": "North"})
+        assert row is not None
+        member_upsert_many(organization=district, rows=[row], actor=None)
+        membership.refresh_from_db()
+        assert (membership.school, membership.years_experience) == ("North", 9)
+
+    def test_the_owner_chooses_the_questions_and_the_threshold(
+        self, client: Client, district: Organization
+    ) -> None:
+        # given
+        client.force_login(admin_of(district, StaffRole.Role.OWNER))
+        url = f"/admin/programs/organization/{district.pk}/change/"
+        data = form_data(client, url)
+        # when: a threshold under 5 is refused, then a good one saved
+        refused = client.post(url, {**data, "suppression_threshold": "3"})
+        saved = client.post(
+            url,
+            {**data, "suppression_threshold": "15", "profile_fields": ["title_i", "school_level"]},
+        )
+        # then
+        assert refused.status_code == 200
+        assert "greater than or equal to 5" in refused.content.decode()
+        assert saved.status_code == 302
+        district.refresh_from_db()
+        assert sorted(district.profile_fields) == ["school_level", "title_i"]
+        assert district.suppression_threshold == 15
