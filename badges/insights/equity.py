@@ -25,7 +25,7 @@ from credentials_site.tenancy import scoped_sql
 from programs.models import Membership, Organization
 from programs.models_roster import ProfileField, SchoolLevel
 
-from .suppression import Hidden, suppress_table
+from .suppression import Hidden, suppress_groups
 
 
 class Dimension(StrEnum):
@@ -168,8 +168,8 @@ class Cell:
     hidden: Hidden | None = None
 
 
-# The table's columns: (heading, the measure's text). Counts are suppressed as a table; a rate is
-# shown only when its base has at least the threshold (a rate over 3 decisions describes people).
+# The table's columns. A group is shown or hidden whole (by its number of people); a shown
+# group's rate needs a base of at least the threshold.
 COLUMNS = (
     "People",
     "Applications",
@@ -179,7 +179,6 @@ COLUMNS = (
     "Final pass rate",
     "Median days to badge",
 )
-_COUNT_FIELDS = ("people", "applications", "submitted")
 
 
 @dataclass(frozen=True)
@@ -209,51 +208,38 @@ def fewer_than(threshold: int) -> str:
     return f"fewer than {threshold}"
 
 
-SUPPRESSED_COMPLEMENT = "not shown"
+SUPPRESSED = "not shown"
 
 
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)}%"
 
 
-def _cells(m: Measures, hidden: dict[int, Hidden], threshold: int) -> tuple[Cell, ...]:
-    """A row's cells; ``hidden``: column index → why, for the count columns."""
+def _cells(m: Measures, hidden: Hidden | None, threshold: int) -> tuple[Cell, ...]:
+    """A row's cells. ``hidden``: the row is not shown (its size reads "fewer than 10" when it
+    is itself small, every other cell "not shown")."""
+    if hidden is not None:
+        size = Cell(fewer_than(threshold) if hidden is Hidden.SMALL else SUPPRESSED, None, hidden)
+        rest = Cell(SUPPRESSED, None, Hidden.COMPLEMENT)
+        return (size, *(rest for _ in COLUMNS[1:]))
 
-    def count(column: int, value: int) -> Cell:
-        why = hidden.get(column)
-        if why is Hidden.SMALL:
-            return Cell(fewer_than(threshold), None, why)
-        if why is Hidden.COMPLEMENT:
-            return Cell(SUPPRESSED_COMPLEMENT, None, why)
-        return Cell(str(value), value)
-
-    def rate(value: float | None, base: int, text: str, hide: bool) -> Cell:
-        if hide:
-            return Cell(SUPPRESSED_COMPLEMENT, None, Hidden.COMPLEMENT)
-        if base < threshold:
-            return Cell(fewer_than(threshold) + " to compare" if base else "—", None)
+    def rate(value: float | None, base: int, text: str) -> Cell:
+        if base == 0 or value is None:
+            return Cell("—")
+        if base < threshold:  # a rate over 3 decisions tells about 3 people
+            return Cell(f"{fewer_than(threshold)} to compare")
         return Cell(text, value)
 
-    row_hidden = bool(hidden)
-    rate_value = m.application_rate
+    application_rate = m.application_rate
+    median = m.median_days
     return (
-        count(0, m.people),
-        count(1, m.applications),
-        rate(
-            rate_value,
-            m.people,
-            "—" if rate_value is None else f"{rate_value:.2f}",
-            row_hidden,
-        ),
-        count(2, m.submitted),
-        rate(m.first_pass_rate, m.first_decided, _percent(m.first_pass_rate), row_hidden),
-        rate(m.final_pass_rate, m.final_decided, _percent(m.final_pass_rate), row_hidden),
-        rate(
-            m.median_days,
-            m.badges,
-            "—" if m.median_days is None else f"{m.median_days:.0f}",
-            row_hidden,
-        ),
+        Cell(str(m.people), m.people),
+        Cell(str(m.applications), m.applications),
+        rate(application_rate, m.people, f"{application_rate or 0:.2f}"),
+        Cell(str(m.submitted), m.submitted),
+        rate(m.first_pass_rate, m.first_decided, _percent(m.first_pass_rate)),
+        rate(m.final_pass_rate, m.final_decided, _percent(m.final_pass_rate)),
+        rate(median, m.badges, f"{median or 0:.0f}"),
     )
 
 
@@ -277,32 +263,18 @@ def breakdown_build(
         ordered = sorted(groups, key=lambda g: (g[0] == "", position.get(g[0], len(position))))
     else:
         ordered = sorted(groups, key=lambda g: (g[0] == "", g[0].casefold()))
-    suppression = suppress_table(
-        [[getattr(m, name) for name in _COUNT_FIELDS] for _, m in ordered],
-        threshold=threshold,
-        whole_rows=True,
-    )
+    # the threshold is about people: a group is hidden by its size, with the groups that
+    # protect it; its other counts go with it (the total less the rest gives only their sum)
+    suppression = suppress_groups([m.people for _, m in ordered], threshold=threshold)
     rows = []
     for i, (value, measures) in enumerate(ordered):
-        hidden = {c: why for (r, c), why in suppression.cells.items() if r == i}
-        row_hidden = (
-            None
-            if not hidden
-            else Hidden.SMALL
-            if Hidden.SMALL in hidden.values() and hidden.get(0) is Hidden.SMALL
-            else Hidden.COMPLEMENT
-        )
-        rows.append(
-            Row(
-                value,
-                _label(dimension, value),
-                measures,
-                _cells(measures, hidden, threshold),
-                row_hidden,
-            )
-        )
-    total_hidden = {c: Hidden.COMPLEMENT for c in suppression.column_totals}
-    total_row = Row("", "All educators", total, _cells(total, total_hidden, threshold))
+        hidden = suppression.cell(i, 0)
+        label = _label(dimension, value)
+        rows.append(Row(value, label, measures, _cells(measures, hidden, threshold), hidden))
+    total_hidden = Hidden.COMPLEMENT if suppression.column_totals else None
+    total_row = Row(
+        "", "All educators", total, _cells(total, total_hidden, threshold), total_hidden
+    )
     notes = []
     if any(row.hidden for row in rows):
         notes.append(

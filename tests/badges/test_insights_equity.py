@@ -317,7 +317,7 @@ class TestSevenEducators:
         (breakdown, sentences) = response.context["tables"][0]
         rows = {row.label: row for row in breakdown.rows}
         small, complement = rows["Small Creek Elementary"], rows["Hillview Middle"]
-        assert [c.text for c in small.cells][:2] == ["fewer than 10", "fewer than 10"]
+        assert [c.text for c in small.cells][:2] == ["fewer than 10", "not shown"]
         assert all(c.number is None for c in small.cells)
         assert all(c.text == "not shown" for c in complement.cells)
         assert [c.text for c in rows["Lakeside High"].cells][:2] == ["25", "0"]
@@ -348,6 +348,21 @@ class TestSevenEducators:
 
 
 class TestBreakdowns:
+    def test_a_large_group_with_few_applications_is_shown(self) -> None:
+        # given: 40 educators who made 3 applications, 3 of them decided, beside 60 others
+        breakdown = _title_i_breakdown(
+            Measures(people=40, applications=3, final_decided=3, final_passed=1),
+            Measures(people=60, applications=30, final_decided=20, final_passed=15),
+        )
+        # then: the gap is there to see; only the rate over 3 decisions is withheld
+        cells = [c.text for c in breakdown.rows[0].cells]
+        assert cells[:3] == ["40", "3", "0.07"]
+        assert cells[5] == "fewer than 10 to compare"
+        assert [c.text for c in breakdown.rows[1].cells][5] == "75%"
+        assert gap_sentences(breakdown)[0] == (
+            "Educators at Title I schools apply at 15% of the rate."
+        )
+
     def test_measures_through_real_reviews(
         self, org: Organization, approve: Callable[..., Application]
     ) -> None:
