@@ -4,6 +4,7 @@ its CSV downloads."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import random
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from badges import services as badge_services
 from badges.insights.equity import (
     Breakdown,
     Dimension,
@@ -23,6 +25,7 @@ from badges.insights.equity import (
 )
 from badges.insights.gaps import gap_sentence, gap_sentences, ratio_words
 from badges.insights.suppression import Hidden, Suppression, suppress_groups, suppress_table
+from badges.models import Badge
 from programs.models import Membership, Organization, StaffRole, User
 from programs.models_roster import ProfileField
 from programs.services.members import member_row_clean, member_upsert_many
@@ -368,6 +371,10 @@ class TestBreakdowns:
     ) -> None:
         # given: one educator approved on the first attempt, one member who never applied
         application = approve()
+        badge = badge_services.badge_issue(application_id=application.pk)
+        Badge.objects.filter(pk=badge.pk).update(
+            issued_at=application.created_at + dt.timedelta(days=5)
+        )
         Membership.objects.filter(organization=org, user=application.educator).update(
             school="North", years_experience=4
         )
@@ -381,6 +388,7 @@ class TestBreakdowns:
         assert (total.people, total.applications, total.submitted) == (2, 1, 1)
         assert (total.first_decided, total.first_passed) == (1, 1)
         assert (total.final_decided, total.final_passed) == (1, 1)
+        assert (total.badges, total.median_days) == (1, pytest.approx(5))
         experience = {r.value: r.measures.people for r in breakdowns[Dimension.EXPERIENCE].rows}
         assert experience == {"3-5": 1, "11-20": 1}
         assert Dimension.TITLE_I not in breakdowns  # not asked for by this organization
