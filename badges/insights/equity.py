@@ -286,17 +286,49 @@ def breakdown_build(
 
 # --- The statement ---------------------------------------------------------------------------
 
+# No join between two large sets (the planner, blind to row-level security's selectivity,
+# would loop over them): memberships and applications are stacked and grouped by person, then
+# each person's attributes are looked up by index, unnested by dimension and aggregated once.
 _PEOPLE_SQL = """
-WITH person AS (
-    SELECT m.user_id FROM programs_membership m
-    WHERE m.organization_id = %(org)s AND {tenant_m}
-    UNION
-    SELECT a.educator_id FROM submissions_application a
+WITH app AS (
+    SELECT
+        a.educator_id AS user_id,
+        a.submitted_at,
+        a.status,
+        (SELECT s.outcome FROM submissions_submission s
+         WHERE s.application_id = a.id AND s.number = 1 AND {tenant_s}) AS first_outcome,
+        (SELECT EXTRACT(EPOCH FROM b.issued_at - a.created_at) / 86400 FROM badges_badge b
+         WHERE b.application_id = a.id AND {tenant_b}) AS days
+    FROM submissions_application a
     WHERE a.organization_id = %(org)s AND {tenant_a} {app_filter}
+),
+person AS (
+    SELECT
+        e.user_id,
+        COUNT(*) FILTER (WHERE e.is_app) AS applications,
+        COUNT(e.submitted_at) AS submitted,
+        COUNT(*) FILTER (WHERE e.first_outcome IN ('approve', 'needs_revision', 'not_awarded'))
+            AS first_decided,
+        COUNT(*) FILTER (WHERE e.first_outcome = 'approve') AS first_passed,
+        COUNT(*) FILTER (WHERE e.status IN ('approved', 'awarded', 'not_awarded'))
+            AS final_decided,
+        COUNT(*) FILTER (WHERE e.status IN ('approved', 'awarded')) AS final_passed,
+        COUNT(e.days) AS badges,
+        ARRAY_AGG(e.days) FILTER (WHERE e.days IS NOT NULL) AS days
+    FROM (
+        SELECT m.user_id, FALSE AS is_app, NULL::timestamptz AS submitted_at, '' AS status,
+               NULL::varchar AS first_outcome, NULL::numeric AS days
+        FROM programs_membership m
+        WHERE m.organization_id = %(org)s AND {tenant_m}
+        UNION ALL
+        SELECT app.user_id, TRUE, app.submitted_at, app.status, app.first_outcome, app.days
+        FROM app
+    ) AS e
+    GROUP BY e.user_id
 ),
 p AS (
     SELECT
-        person.user_id,
+        person.*,
         COALESCE(NULLIF(TRIM(m.school), ''), NULLIF(TRIM(u.school), ''), '') AS school,
         COALESCE(NULLIF(TRIM(m.district), ''), NULLIF(TRIM(u.district), ''), '') AS district,
         COALESCE(TRIM(m.position), '') AS position,
@@ -314,39 +346,30 @@ p AS (
     LEFT JOIN programs_membership m
         ON m.user_id = person.user_id AND m.organization_id = %(org)s AND {tenant_m2}
 ),
-app AS (
-    SELECT
-        a.id, a.educator_id, a.submitted_at, a.status, a.created_at,
-        (SELECT s.outcome FROM submissions_submission s
-         WHERE s.application_id = a.id AND s.number = 1) AS first_outcome,
-        b.issued_at
-    FROM submissions_application a
-    LEFT JOIN badges_badge b ON b.application_id = a.id AND {tenant_b}
-    WHERE a.organization_id = %(org)s AND {tenant_a2} {app_filter}
-),
 d AS (
-    SELECT p.user_id, v.dimension, v.value
+    SELECT
+        p.applications, p.submitted, p.first_decided, p.first_passed, p.final_decided,
+        p.final_passed, p.badges, p.days, v.dimension, v.value COLLATE "C" AS value
     FROM p CROSS JOIN LATERAL (VALUES {dimension_values}) AS v(dimension, value)
 )
 SELECT
     d.dimension,
     GROUPING(d.value) AS is_total,
     COALESCE(d.value, '') AS value,
-    COUNT(DISTINCT d.user_id) AS people,
-    COUNT(DISTINCT app.educator_id) AS applicants,
-    COUNT(app.id) AS applications,
-    COUNT(app.submitted_at) AS submitted,
-    COUNT(*) FILTER (WHERE app.first_outcome IN ('approve', 'needs_revision', 'not_awarded'))
-        AS first_decided,
-    COUNT(*) FILTER (WHERE app.first_outcome = 'approve') AS first_passed,
-    COUNT(*) FILTER (WHERE app.status IN ('approved', 'awarded', 'not_awarded')) AS final_decided,
-    COUNT(*) FILTER (WHERE app.status IN ('approved', 'awarded')) AS final_passed,
-    COUNT(app.issued_at) AS badges,
-    PERCENTILE_CONT(0.5) WITHIN GROUP (
-        ORDER BY EXTRACT(EPOCH FROM app.issued_at - app.created_at) / 86400
-    ) AS median_days
+    -- a person with several badges has a row per badge (for the median): count them once
+    COUNT(*) FILTER (WHERE once) AS people,
+    COUNT(*) FILTER (WHERE once AND d.applications > 0) AS applicants,
+    COALESCE(SUM(d.applications) FILTER (WHERE once), 0) AS applications,
+    COALESCE(SUM(d.submitted) FILTER (WHERE once), 0) AS submitted,
+    COALESCE(SUM(d.first_decided) FILTER (WHERE once), 0) AS first_decided,
+    COALESCE(SUM(d.first_passed) FILTER (WHERE once), 0) AS first_passed,
+    COALESCE(SUM(d.final_decided) FILTER (WHERE once), 0) AS final_decided,
+    COALESCE(SUM(d.final_passed) FILTER (WHERE once), 0) AS final_passed,
+    COALESCE(SUM(d.badges) FILTER (WHERE once), 0) AS badges,
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY day.value) AS median_days
 FROM d
-LEFT JOIN app ON app.educator_id = d.user_id
+LEFT JOIN LATERAL UNNEST(d.days) WITH ORDINALITY AS day(value, n) ON TRUE
+CROSS JOIN LATERAL (SELECT day.n IS NULL OR day.n = 1 AS once) AS o
 GROUP BY GROUPING SETS ((d.dimension, d.value), (d.dimension))
 """
 
@@ -408,7 +431,7 @@ def equity_breakdowns(
         tenant_m="m.organization_id",
         tenant_m2="m.organization_id",
         tenant_a="a.organization_id",
-        tenant_a2="a.organization_id",
+        tenant_s="s.organization_id",
         tenant_b="b.organization_id",
     )
     with connection.cursor() as cursor:
