@@ -82,7 +82,10 @@ def gap_sentence(dimension: Dimension, row: Row, total: Measures, threshold: int
     parts: list[str] = []
     material = False
     group_rate, rest_rate = group.application_rate, rest.application_rate
-    if group_rate is not None and rest_rate:
+    if group_rate == 0 and rest_rate:
+        material = True
+        parts.append("have made no applications")
+    elif group_rate is not None and rest_rate:
         ratio = group_rate / rest_rate
         material = material or abs(ratio - 1) >= RATE_RATIO
         parts.append(f"apply at {ratio_words(ratio)}")

@@ -326,6 +326,7 @@ class TestSevenEducators:
         assert [c.text for c in rows["Lakeside High"].cells][:2] == ["25", "0"]
         assert breakdown.total.cells[0].text == "44"  # 44 - 25 = 19: the 7 and the 12 together
         assert not any("Small Creek" in s or "Hillview" in s for s in sentences)
+        assert sentences == ["Educators at Lakeside High have made no applications."]
         assert "fewer than 10" in html and "not shown" in html
         assert "Small Creek Elementary" in html
         assert ">7<" not in html and ">12<" not in html
