@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from badges import services as badge_services
 from badges.insights.equity import (
@@ -26,7 +27,7 @@ from badges.insights.equity import (
 from badges.insights.gaps import gap_sentence, gap_sentences, ratio_words
 from badges.insights.suppression import Hidden, Suppression, suppress_groups, suppress_table
 from badges.models import Badge
-from programs.models import Membership, Organization, StaffRole, User
+from programs.models import Membership, Organization, Program, StaffRole, User
 from programs.models_roster import ProfileField
 from programs.services.members import member_row_clean, member_upsert_many
 from submissions import services as submission_services
@@ -410,7 +411,16 @@ class TestBreakdowns:
             organization=district,
             filters=EquityFilters(dimension=Dimension.MEMBER_STATUS, credential=first.slug),
         )[0]
+        later = equity_breakdowns(
+            organization=district,
+            filters=EquityFilters(
+                dimension=Dimension.MEMBER_STATUS,
+                program=Program.objects.get(pk=first.program_id).slug,
+                start=timezone.localdate() + dt.timedelta(days=1),
+            ),
+        )[0]
         # then
+        assert (later.total.measures.people, later.total.measures.applications) == (5, 0)
         people = {r.value: r.measures.people for r in status.rows}
         assert people == {"member": 3, "non_member": 1, "lapsed": 2}
         assert status.total.measures.applications == 4
@@ -460,6 +470,23 @@ class TestPageAccess:
         )
         assert client.get(url).status_code == 404
         assert page(client, other).status_code == 200
+
+    def test_another_organizations_people_are_not_counted(
+        self, client: Client, district: Organization
+    ) -> None:
+        # given: both organizations have members; the other's also apply to its credential
+        other = OrganizationFactory(slug="elsewhere")
+        school_of(district, "Ours", 10)
+        theirs = credential_of(make_credential(other, non_member_fee=0))
+        school_of(other, "Theirs", 15, apply_to=theirs)
+        client.force_login(admin_of(district))
+        # when
+        response = page(client, district, "?dimension=school")
+        # then
+        breakdown = response.context["tables"][0][0]
+        assert [row.label for row in breakdown.rows] == ["Ours"]
+        assert (breakdown.total.measures.people, breakdown.total.measures.applications) == (10, 0)
+        assert "Theirs" not in response.content.decode()
 
     def test_bad_filters_are_named(self, client: Client, district: Organization) -> None:
         client.force_login(admin_of(district))
