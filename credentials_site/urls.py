@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("submissions.urls")),
     path("", include("reviews.urls")),
     path("", include("badges.urls")),
+    path("", include("badges.insights.urls_equity")),
 ]
 
 # Under /api/, a URL that matches no view (a malformed id among them) answers the API's JSON 404.

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from credentials_site.models import TenantModel, TimeStampedModel
 
-from .models_roster import MembershipRosterFields, MembershipSource
+from .models_roster import MembershipRosterFields, MembershipSource, ProfileField
 from .models_roster import RosterApplyReport as RosterApplyReport
 from .models_roster import RosterImport as RosterImport
 
@@ -144,6 +144,22 @@ class Organization(TimeStampedModel):
     issuer_url = models.URLField(blank=True, help_text="Defaults to the website.")
     issuer_email = models.EmailField(blank=True, help_text="Defaults to the contact e-mail.")
     issuer_description = models.TextField(blank=True)
+    # Program insight (badges.insights): what members may tell about themselves, and the
+    # smallest group the equity views show.
+    profile_fields = ArrayField(
+        models.CharField(max_length=20, choices=ProfileField.choices),
+        default=list,
+        blank=True,
+        help_text="Optional questions members answer on their profile, used (grouped, never per "
+        "person) by the equity views.",
+    )
+    suppression_threshold = models.PositiveSmallIntegerField(
+        "smallest group shown",
+        default=10,
+        validators=[MinValueValidator(5)],
+        help_text="Equity views hide any group of fewer people than this (and any cell from "
+        "which one could be worked out).",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from credentials_site.models import TenantModel
@@ -26,8 +27,28 @@ class MembershipSource(models.TextChoices):
     SSO = "sso", "Single sign-on"
 
 
+class SchoolLevel(models.TextChoices):
+    """The level of the school a member works at (self-reported, when the organization asks)."""
+
+    ELEMENTARY = "elementary", "Elementary"
+    MIDDLE = "middle", "Middle"
+    HIGH = "high", "High"
+    K12 = "k12", "K-12 / combined"
+    OTHER = "other", "Other"
+
+
+class ProfileField(models.TextChoices):
+    """The optional self-reported fields an organization may ask its members for (used, grouped
+    and never shown per person, by the equity views)."""
+
+    YEARS_EXPERIENCE = "years_experience", "Years of experience"
+    SCHOOL_LEVEL = "school_level", "School level"
+    TITLE_I = "title_i", "Title I school"
+
+
 class MembershipRosterFields(models.Model):
-    """Roster columns of a membership: where the member works and since when they belong."""
+    """Roster columns of a membership: where the member works and since when they belong, and
+    the optional fields the organization asks for (``Organization.profile_fields``)."""
 
     school = models.CharField(max_length=200, blank=True)
     district = models.CharField(max_length=200, blank=True)
@@ -36,6 +57,11 @@ class MembershipRosterFields(models.Model):
     source = models.CharField(
         max_length=12, choices=MembershipSource.choices, default=MembershipSource.ADMIN
     )
+    years_experience = models.PositiveSmallIntegerField(
+        "years of experience", null=True, blank=True, validators=[MaxValueValidator(60)]
+    )
+    school_level = models.CharField(max_length=12, choices=SchoolLevel.choices, blank=True)
+    title_i = models.BooleanField("works at a Title I school", null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -4,7 +4,12 @@ and errors together (aria-describedby)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+
+from programs.models_roster import ProfileField, SchoolLevel
+from programs.services.profile_fields import profile_fields_parse
 
 from .models import EvidenceItem
 
@@ -76,3 +81,30 @@ class ProfileForm(forms.Form):
 
     def clean_district(self) -> str:
         return _one_line(self.cleaned_data["district"])
+
+
+class MembershipAnswersForm(forms.Form):
+    """A member's answers to the optional questions one organization asks (only those): read
+    by programs.services.profile_fields, the rule a roster row uses too."""
+
+    years_experience = forms.CharField(required=False, max_length=20)
+    school_level = forms.ChoiceField(
+        required=False, choices=[("", "Not answered"), *SchoolLevel.choices]
+    )
+    title_i = forms.ChoiceField(
+        required=False, choices=[("", "Not answered"), ("yes", "Yes"), ("no", "No")]
+    )
+
+    def __init__(self, *args: Any, asked: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in [n for n in self.fields if n not in asked]:
+            del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        cleaned, errors = profile_fields_parse(
+            {name: data[name] for name in ProfileField.values if name in data}
+        )
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return cleaned

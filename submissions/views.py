@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,6 +23,8 @@ from credentials_site.tenancy import request_organization
 from programs import accounts
 from programs import selectors as program_selectors
 from programs.models import EvidenceRequirement, User
+from programs.services import profile_fields
+from programs.services.profile_fields import AskedMembership
 
 from . import dashboard, forms, selectors, services, steps
 from .errors import SubmissionErrorCode as Code
@@ -313,16 +316,57 @@ def my_learning(request: HttpRequest) -> HttpResponse:
 PROFILE_FIELDS = ("full_name", "school", "district")
 
 
+def _errors(form: django_forms.Form) -> dict[str, str]:
+    return {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+
+
 def _render_profile(
-    request: HttpRequest, form: forms.ProfileForm, *, status: int = 200
+    request: HttpRequest,
+    form: forms.ProfileForm,
+    answers: list[tuple[AskedMembership, forms.MembershipAnswersForm]],
+    *,
+    status: int = 200,
 ) -> HttpResponse:
-    errors = {name: " ".join(str(e) for e in errs) for name, errs in form.errors.items()}
+    errors = _errors(form)
+    asked = [(item, answer_form, _errors(answer_form)) for item, answer_form in answers]
+    for _, answer_form, answer_errors in asked:
+        errors.update({f"{answer_form.prefix}-{k}": v for k, v in answer_errors.items()})
     return render(
         request,
         "submissions/profile.html",
-        {"form": form, "errors": errors, "max_length": forms.PROFILE_MAX},
+        {"form": form, "errors": errors, "max_length": forms.PROFILE_MAX, "asked": asked},
         status=status,
     )
+
+
+def _answer_forms(
+    user: User, data: Any = None
+) -> list[tuple[AskedMembership, forms.MembershipAnswersForm]]:
+    """A form per organization that asks its members optional questions."""
+    return [
+        (
+            item,
+            forms.MembershipAnswersForm(
+                data,
+                asked=item.fields,
+                prefix=item.membership.organization.slug,
+                initial=_answers_initial(item),
+            ),
+        )
+        for item in profile_fields.membership_list_asking(user=user)
+    ]
+
+
+def _answers_initial(item: AskedMembership) -> dict[str, Any]:
+    membership = item.membership
+    title_i = {True: "yes", False: "no", None: ""}[membership.title_i]
+    return {
+        "years_experience": ""
+        if membership.years_experience is None
+        else membership.years_experience,
+        "school_level": membership.school_level,
+        "title_i": title_i,
+    }
 
 
 @login_required
@@ -333,15 +377,20 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if request.method != "POST":
         initial = {name: getattr(user, name) for name in PROFILE_FIELDS}
-        return _render_profile(request, forms.ProfileForm(initial=initial))
+        return _render_profile(request, forms.ProfileForm(initial=initial), _answer_forms(user))
     form = forms.ProfileForm(request.POST)
-    if not form.is_valid():
-        return _render_profile(request, form, status=400)
+    answers = _answer_forms(user, request.POST)
+    if not all([form.is_valid(), *(answer_form.is_valid() for _, answer_form in answers)]):
+        return _render_profile(request, form, answers, status=400)
     # one person's own row, nothing else depends on it: no service of its own
     changed = [name for name in PROFILE_FIELDS if getattr(user, name) != form.cleaned_data[name]]
     for name in changed:
         setattr(user, name, form.cleaned_data[name])
     if changed:
         user.save(update_fields=changed)
+    for item, answer_form in answers:
+        changed += profile_fields.membership_profile_save(
+            membership=item.membership, actor=user, values=answer_form.cleaned_data
+        )
     messages.success(request, "Your profile is saved." if changed else "Nothing changed.")
     return redirect(reverse("submissions:profile"))

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from .. import selectors, services
 from ..admin_site import admin_site, administered_org_ids
 from ..models import AuditEvent, Membership, Organization, StaffRole, User
+from ..models_roster import ProfileField
 from .base import (
     NotFoundMixin,
     TenantAdmin,
@@ -82,6 +83,21 @@ def _person(request: HttpRequest, obj: Any, form: Any) -> User:
 # --- Organization and users ---------------------------------------------------------------------
 
 
+class OrganizationAdminForm(forms.ModelForm):
+    profile_fields = forms.MultipleChoiceField(
+        label="Optional questions on members' profiles",
+        choices=ProfileField.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Members may answer these on their profile (and a roster may carry them); the "
+        "equity views group educators by them, never showing anyone's answers on their own.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = ("profile_fields",)  # the admin adds the fieldsets' others
+
+
 @admin.register(Organization, site=admin_site)
 class OrganizationAdmin(NotFoundMixin, admin.ModelAdmin):
     """Owners edit their organization's profile; program admins read it; only platform
@@ -97,7 +113,9 @@ class OrganizationAdmin(NotFoundMixin, admin.ModelAdmin):
             {"fields": ("issuer_name", "issuer_url", "issuer_email", "issuer_description")},
         ),
         ("Publishing", {"fields": ("publishes_catalog", "is_active")}),
+        ("Program insight", {"fields": ("profile_fields", "suppression_threshold")}),
     )
+    form = OrganizationAdminForm
     formfield_overrides = URL_FIELD_OVERRIDES
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:

@@ -43,6 +43,7 @@ from credentials_site.mail import mail_build
 
 from ..models import AuditEvent, Membership, MembershipSource, Organization, User
 from .bulk import bulk_insert, bulk_update
+from .profile_fields import profile_fields_parse
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -57,6 +58,10 @@ ROW_FIELDS = (
     "member_number",
     "starts_on",
     "expires_on",
+    # the optional profile questions (Organization.profile_fields), read by profile_fields
+    "years_experience",
+    "school_level",
+    "title_i",
 )
 FIELD_LABELS = {
     "email": "E-mail",
@@ -68,6 +73,9 @@ FIELD_LABELS = {
     "member_number": "Member number",
     "starts_on": "Membership start",
     "expires_on": "Membership expiry",
+    "years_experience": "Years of experience",
+    "school_level": "School level",
+    "title_i": "Title I school",
 }
 _MAX_LENGTH = {
     "given_name": 100,
@@ -85,6 +93,9 @@ _MEMBERSHIP_COLUMN = {
     "member_number": "member_number",
     "starts_on": "member_since",
     "expires_on": "member_until",
+    "years_experience": "years_experience",
+    "school_level": "school_level",
+    "title_i": "title_i",
 }
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 DATE_HINT = "a date as YYYY-MM-DD (or MM/DD/YYYY)"
@@ -104,6 +115,9 @@ class MemberRow:
     member_number: str = ""
     starts_on: dt.date | None = None
     expires_on: dt.date | None = None
+    years_experience: int | None = None
+    school_level: str = ""
+    title_i: bool | None = None
     supplied: frozenset[str] = field(default=frozenset(ROW_FIELDS))
 
     @property
@@ -174,6 +188,9 @@ def member_row_clean(values: Mapping[str, Any]) -> tuple[MemberRow | None, dict[
                 cleaned[name] = _date(values[name])
             except ValueError as error:
                 errors[name] = str(error)
+    answers, answer_errors = profile_fields_parse(dict(values))
+    cleaned.update(answers)
+    errors.update(answer_errors)
     starts, expires = cleaned.get("starts_on"), cleaned.get("expires_on")
     if starts and expires and expires < starts and "expires_on" not in errors:
         errors["expires_on"] = f"The expiry {expires.isoformat()} is before the start."

@@ -19,6 +19,16 @@ from .members import ROW_FIELDS
 ROSTER_MAX_BYTES = 20 * 1024 * 1024
 
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "years_experience": (
+        "yearsofexperience",
+        "yearsexperience",
+        "experience",
+        "years",
+        "yearsteaching",
+        "teachingyears",
+    ),
+    "school_level": ("schoollevel", "level", "gradelevel", "gradeband"),
+    "title_i": ("titlei", "title1", "titleischool", "title1school"),
     "email": ("email", "emailaddress", "mail", "workemail", "schoolemail", "memberemail"),
     "given_name": ("givenname", "firstname", "first", "forename", "given"),
     "family_name": ("familyname", "lastname", "last", "surname", "family"),

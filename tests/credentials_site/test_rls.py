@@ -382,6 +382,7 @@ NAMED_BYPASSES = {
     "migrations": {"credentials_site"},
     "an organization's API token, found by its hash": {"programs"},
     "organizations that admit members by a verified e-mail's domain": {"programs"},
+    "an educator's own memberships, for the questions their organizations ask": {"programs"},
 }
 
 
