@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programs', '0011_roster_apply_report'),
+        ('programs', '0012_credentialversion_ceus'),
     ]
 
     operations = [
