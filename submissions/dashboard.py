@@ -121,6 +121,8 @@ def fee_text(application: Application) -> str:
         return f"Fee of {amount} owed"
     if application.fee_status == F.PAID:
         return f"Fee of {amount} paid"
+    if application.fee_status == F.REFUNDED:
+        return f"Fee of {amount} refunded"
     return "Fee waived"
 
 

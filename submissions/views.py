@@ -26,6 +26,7 @@ from programs.models import EvidenceRequirement, User
 from . import dashboard, forms, selectors, services, steps
 from .errors import SubmissionErrorCode as Code
 from .models import Application
+from .services import payments
 
 
 def _user(request: HttpRequest) -> User:
@@ -63,7 +64,12 @@ def _render_page(
 ) -> HttpResponse:
     context: dict[str, Any] = dashboard.application_page(application=application, problem=problem)
     context.update(
-        organization=application.organization, problem=problem, submit_error=submit_error
+        organization=application.organization,
+        problem=problem,
+        submit_error=submit_error,
+        pay_online=application.fee_status == Application.FeeStatus.OWED
+        and payments.uses_stripe(organization_id=application.organization_id),
+        payment_returned=request.GET.get("payment") == "returned",
     )
     return render(request, "submissions/application.html", context, status=status)
 
@@ -100,6 +106,13 @@ def apply(request: HttpRequest, org_slug: str, credential_slug: str) -> HttpResp
     messages.success(
         request, f"You have applied for “{version.title}”. Work through the steps below."
     )
+    if application.fee_status == Application.FeeStatus.OWED and payments.uses_stripe(
+        organization_id=application.organization_id
+    ):
+        try:
+            return redirect(payments.checkout_start(application=application, actor=_user(request)))
+        except ApplicationError as error:  # applied all the same: they can pay from the page
+            messages.error(request, error.message)
     return redirect(_page_url(application))
 
 
