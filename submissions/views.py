@@ -22,6 +22,7 @@ from credentials_site.tenancy import request_organization
 from programs import accounts
 from programs import selectors as program_selectors
 from programs.models import EvidenceRequirement, User
+from programs.sso import allow_form_action_origins
 
 from . import dashboard, forms, selectors, services, steps
 from .errors import SubmissionErrorCode as Code
@@ -63,12 +64,16 @@ def _render_page(
     status: int = 200,
 ) -> HttpResponse:
     context: dict[str, Any] = dashboard.application_page(application=application, problem=problem)
+    pay_online = application.fee_status == Application.FeeStatus.OWED and payments.uses_stripe(
+        organization_id=application.organization_id
+    )
+    if pay_online:
+        allow_form_action_origins(request, [payments.CHECKOUT_ORIGIN])
     context.update(
         organization=application.organization,
         problem=problem,
         submit_error=submit_error,
-        pay_online=application.fee_status == Application.FeeStatus.OWED
-        and payments.uses_stripe(organization_id=application.organization_id),
+        pay_online=pay_online,
         payment_returned=request.GET.get("payment") == "returned",
     )
     return render(request, "submissions/application.html", context, status=status)

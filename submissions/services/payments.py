@@ -37,6 +37,9 @@ ZERO_DECIMAL = {
     "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV",
     "XAF", "XOF", "XPF",
 }  # fmt: skip
+# Where a "Pay" or "Apply" form's submission is redirected: the page's Content-Security-Policy
+# must allow it in ``form-action`` (browsers enforce it on a form's redirect too).
+CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 STRIPE_TIMEOUT_MESSAGE = "We could not reach the payment provider. Try again in a minute."
 
 
