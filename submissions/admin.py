@@ -10,25 +10,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from credentials_site.exceptions import ApplicationError
-from programs.admin import TenantAdmin, TenantInline
+from programs.admin import TenantAdmin
+from programs.admin.base import ReadOnlyInline
 from programs.admin_site import admin_site
 
 from . import services
 from .admin_payments import FeeChangeAdminMixin, fee_change_link
 from .models import Application, ApplicationEvent, EvidenceItem
-
-
-class ReadOnlyInline(TenantInline):
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class EvidenceItemInline(ReadOnlyInline):

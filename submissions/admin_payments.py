@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -17,12 +18,19 @@ from django.utils.html import format_html
 from credentials_site.exceptions import ApplicationError
 from programs import selectors as program_selectors
 from programs.admin import TenantAdmin
-from programs.admin.base import RecordAdmin, TenantFormMixin
+from programs.admin.base import (
+    ReadOnlyInline,
+    RecordAdmin,
+    TenantFormMixin,
+    safe_field_classes,
+    single_org_id,
+)
 from programs.admin_site import admin_site
+from programs.models import Organization
 from programs.secrets import SecretUnreadable
 
-from .models import Application, PaymentEntry, PaymentSettings, WebhookEvent
-from .services import payments
+from .models import Application, PaymentEntry, PaymentSettings, SeatBatch, SeatCode, WebhookEvent
+from .services import payments, seats
 
 KEEP = "Stored encrypted and never shown again; leave empty to keep the one stored."
 
@@ -257,3 +265,126 @@ def fee_change_link(application: Application) -> str:
         return "—"
     url = reverse("admin:submissions_application_fee", args=[application.pk])
     return format_html('<a href="{}">Refund or waive the fee</a>', url)
+
+
+# --- Seat codes ----------------------------------------------------------------------------------
+
+
+class SeatCodeInline(ReadOnlyInline):
+    model = SeatCode
+    fields = ("display", "used_by", "application", "used_at")
+    readonly_fields = fields
+    verbose_name_plural = "codes (who used each, for which application)"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("used_by", "application")
+
+
+class SeatBatchForm(TenantFormMixin):
+    class Meta:
+        model = SeatBatch
+        fields = ("credential", "size", "expires_at", "note")
+        labels = {"size": "number of codes"}
+        field_classes = safe_field_classes(SeatBatch)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        organization_id = self.instance.organization_id or getattr(
+            self, "default_organization_id", None
+        )
+        if cleaned.get("size") is not None and cleaned.get("expires_at") and organization_id:
+            for name, message in seats.seat_batch_problems(
+                organization_id=organization_id,
+                size=cleaned["size"],
+                expires_at=cleaned["expires_at"],
+                credential=cleaned.get("credential"),
+            ).items():
+                self.add_error(name, message)
+        return cleaned
+
+
+@admin.register(SeatBatch, site=admin_site)
+class SeatBatchAdmin(TenantAdmin):
+    """Program admins make batches of seat codes (issue free, or after the buyer paid) and see
+    who used each; a batch is never changed afterwards."""
+
+    form = SeatBatchForm
+    list_display = ("__str__", "credential", "size", "used", "expires_at", "created_at")
+    inlines = (SeatCodeInline,)
+    actions = ("export_csv",)
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return ("credential", "size", "expires_at", "note", "created_by", "csv_link")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            excluded = self.get_exclude(request, obj)
+            return [f for f in ("organization", *SeatBatchForm.Meta.fields) if f not in excluded]
+        return self.get_readonly_fields(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("credential")
+            .annotate(used_count=Count("codes", filter=Q(codes__used_at__isnull=False)))
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="used")
+    def used(self, obj: SeatBatch) -> int:
+        return int(getattr(obj, "used_count", 0))
+
+    @admin.display(description="export")
+    def csv_link(self, obj: SeatBatch) -> str:
+        url = reverse("admin:submissions_seatbatch_csv", args=[obj.pk])
+        return format_html('<a href="{}">Download the codes (CSV)</a>', url)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        organization_id: int | None = obj.organization_id or single_org_id(request)
+        if organization_id is None:  # the form names it for people of several organizations
+            raise Http404("No such organization.")
+        batch = seats.seat_batch_create(
+            organization=Organization.objects.get(pk=organization_id),
+            size=obj.size,
+            expires_at=obj.expires_at,
+            credential=obj.credential,
+            note=obj.note,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk, obj.organization_id, obj.created_at = (
+            batch.pk,
+            batch.organization_id,
+            batch.created_at,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.csv_view)
+        return [
+            path("<path:object_id>/csv/", view, name="submissions_seatbatch_csv"),
+            *super().get_urls(),
+        ]
+
+    def csv_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        batch = self.get_object(request, object_id)
+        if batch is None or not self.has_view_permission(request, batch):
+            raise Http404("No such batch.")
+        response = HttpResponse(seats.seat_batch_csv(batch), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="seat-codes-{batch.pk}.csv"'
+        return response
+
+    @admin.action(description="Download the codes (CSV)")
+    def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+        return HttpResponse(
+            "".join(seats.seat_batch_csv(batch) for batch in queryset), content_type="text/csv"
+        )

@@ -405,3 +405,68 @@ class WebhookEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+def new_seat_code() -> str:
+    """12 symbols of 32 (60 bits): not guessable; no 0/O or 1/I to misread."""
+    return "".join(secrets.choice(ANONYMOUS_ALPHABET) for _ in range(12))
+
+
+def normalized_seat_code(typed: str) -> str:
+    """As typed, in any case, with or without the dashes and spaces."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+class SeatBatch(TenantModel):
+    """Seats bought or given in one go: N single-use codes for one credential, or for any of the
+    organization's credentials (``credential`` empty), until ``expires_at``."""
+
+    credential = models.ForeignKey(
+        Credential,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty: any credential of the catalog.",
+    )
+    size = models.PositiveIntegerField()
+    expires_at = models.DateTimeField()
+    note = models.CharField(
+        max_length=200, blank=True, help_text="e.g. the district that bought them, the invoice."
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "seat code batch"
+        verbose_name_plural = "seat code batches"
+
+    def __str__(self) -> str:
+        return f"{self.size} seats" + (f" ({self.note})" if self.note else "")
+
+
+class SeatCode(TenantModel):
+    batch = models.ForeignKey(SeatBatch, on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(max_length=12, default=new_seat_code)
+    application = models.OneToOneField(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="seat_code"
+    )
+    used_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="one_seat_code_per_org")
+        ]
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def display(self) -> str:
+        return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))

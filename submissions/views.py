@@ -104,7 +104,11 @@ def apply(request: HttpRequest, org_slug: str, credential_slug: str) -> HttpResp
     if request.method != "POST":  # e.g. back from logging in: the Apply button is on the page
         return redirect(credential.get_absolute_url())
     try:
-        application = services.application_apply(credential=credential, educator=_user(request))
+        application = services.application_apply(
+            credential=credential,
+            educator=_user(request),
+            seat_code=request.POST.get("seat_code", "")[:40],
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(credential.get_absolute_url())

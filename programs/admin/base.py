@@ -318,3 +318,18 @@ class TenantInline(ScopedChoicesMixin, admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._allowed(request, obj) and editable(obj)
+
+
+class ReadOnlyInline(TenantInline):
+    """Rows of a record shown under it: never added, changed or deleted here."""
+
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

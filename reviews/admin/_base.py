@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from programs.admin import TenantInline
 from programs.admin.base import RecordAdmin
 from programs.models import User
 from submissions.models import Submission
@@ -39,19 +35,6 @@ class ReadOnlyTenantAdmin(RecordAdmin):
     """A record: listed and viewed, never added, changed or deleted here."""
 
     change_list_template = "admin/reviews/change_list.html"
-
-
-class ReadOnlyInline(TenantInline):
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SubmissionColumnsMixin:

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from programs.admin.base import ReadOnlyInline
 from programs.admin_site import admin_site, administered_org_ids
 from programs.models import Organization
 from submissions.models import Submission
@@ -20,7 +21,6 @@ from ..models import Claim, ConflictOfInterest, CriterionScore, Review
 from ._base import (
     OBJECT_ACTIONS_TEMPLATE,
     OUTCOME_LABELS,
-    ReadOnlyInline,
     ReadOnlyTenantAdmin,
     SubmissionColumnsMixin,
     history_url,

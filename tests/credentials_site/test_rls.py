@@ -61,6 +61,8 @@ from submissions.models import (
     PaymentEntry,
     PaymentSettings,
     QuizResponse,
+    SeatBatch,
+    SeatCode,
     Submission,
     WebhookEvent,
 )
@@ -308,6 +310,10 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             currency="USD",
             provider_id=f"pi_{organization.pk}",
         )
+        seats = SeatBatch.objects.create(
+            organization=organization, size=1, expires_at="2099-01-01T00:00:00Z"
+        )
+        SeatCode.objects.create(organization=organization, batch=seats)
         WebhookEvent.objects.create(
             organization=organization, event_id="evt_1", type="customer.created", outcome="ignored"
         )
