@@ -210,6 +210,18 @@ class TestWebhook:
         assert status_of(owed) == Application.FeeStatus.OWED
         assert (PaymentEntry.objects.count(), WebhookEvent.objects.count()) == (0, 0)
 
+    def test_a_session_completed_but_not_yet_paid_changes_nothing(
+        self, client: Client, owed: Application
+    ) -> None:
+        # given a completion whose payment is still processing (a delayed payment method)
+        body = completed(owed)
+        body["data"]["object"]["payment_status"] = "unpaid"
+        response = post_event(client, owed.organization.slug, body)
+        # then it is recorded and ignored: the fee stays owed, the ledger empty
+        assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+        assert status_of(owed) == Application.FeeStatus.OWED
+        assert ledger(owed) == []
+
     def test_only_post(self, client: Client, owed: Application) -> None:
         url = f"/o/{owed.organization.slug}/payments/stripe/webhook/"
         assert client.get(url).status_code == 405
