@@ -273,9 +273,15 @@ def allow_form_actions(request: HttpRequest, sign_ons: Iterable[SignOnProvider])
     """Let this page's forms be redirected to these providers (``SignOnFormActionMiddleware``
     adds them to the Content-Security-Policy's ``form-action``, which browsers enforce on the
     redirect of a form's submission too)."""
-    origins: set[str] = getattr(request, FORM_ACTIONS_ATTR, set())
-    origins.update(o for o in map(provider_origin, sign_ons) if o)
-    setattr(request, FORM_ACTIONS_ATTR, origins)
+    allow_form_action_origins(request, [o for o in map(provider_origin, sign_ons) if o])
+
+
+def allow_form_action_origins(request: HttpRequest, origins: Iterable[str]) -> None:
+    """Let this page's forms be redirected to these origins (a payment provider's hosted page,
+    an identity provider): added to its ``form-action`` by ``SignOnFormActionMiddleware``."""
+    allowed: set[str] = getattr(request, FORM_ACTIONS_ATTR, set())
+    allowed.update(origins)
+    setattr(request, FORM_ACTIONS_ATTR, allowed)
 
 
 class SignOnFormActionMiddleware:

@@ -10,24 +10,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from credentials_site.exceptions import ApplicationError
-from programs.admin import TenantAdmin, TenantInline
+from programs.admin import TenantAdmin
+from programs.admin.base import ReadOnlyInline
 from programs.admin_site import admin_site
 
 from . import services
+from .admin_payments import FeeChangeAdminMixin, fee_change_link
 from .models import Application, ApplicationEvent, EvidenceItem
-
-
-class ReadOnlyInline(TenantInline):
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class EvidenceItemInline(ReadOnlyInline):
@@ -63,7 +52,7 @@ class ApplicationEventInline(ReadOnlyInline):
 
 
 @admin.register(Application, site=admin_site)
-class ApplicationAdmin(TenantAdmin):
+class ApplicationAdmin(FeeChangeAdminMixin, TenantAdmin):
     list_display = (
         "educator_email",
         "credential_title",
@@ -90,6 +79,7 @@ class ApplicationAdmin(TenantAdmin):
         "fee_status",
         "fee_note",
         "fee_updated_at",
+        "fee_change",
     )
     fields = readonly_fields
     inlines = (EvidenceItemInline, ApplicationEventInline)
@@ -113,6 +103,10 @@ class ApplicationAdmin(TenantAdmin):
     @admin.display(description="Credential", ordering="version__title")
     def credential_title(self, obj: Application) -> str:
         return f"{obj.version.title} (v{obj.version.number})"
+
+    @admin.display(description="Refund or waive")
+    def fee_change(self, obj: Application) -> str:
+        return fee_change_link(obj)
 
     @admin.display(description="Fee", ordering="fee_status")
     def fee(self, obj: Application) -> str:

@@ -27,6 +27,7 @@ from programs.models import (
 
 from . import selectors, services, storage
 from .models import Application, EvidenceItem, QuizResponse, Submission
+from .services import payments
 
 EARNED = (Application.Status.AWARDED, Application.Status.APPROVED)
 
@@ -121,6 +122,8 @@ def fee_text(application: Application) -> str:
         return f"Fee of {amount} owed"
     if application.fee_status == F.PAID:
         return f"Fee of {amount} paid"
+    if application.fee_status == F.REFUNDED:
+        return f"Fee of {amount} refunded"
     return "Fee waived"
 
 
@@ -438,6 +441,8 @@ def apply_box(
         "is_member": is_member,
         "members_only_refused": version.members_only and not is_member,
         "fee": fee or 0,
+        "pay_online": bool(fee)
+        and payments.uses_stripe(organization_id=credential.organization_id),
         "application": open_application(credential=credential, user=user),
     }
 

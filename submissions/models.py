@@ -10,12 +10,17 @@ from django.db.models import Q
 
 from credentials_site.models import TenantModel
 from programs.models import Credential, CredentialVersion, EvidenceRequirement, FileKind, User
+from programs.secrets import secret_decrypt, secret_encrypt
 
 ANONYMOUS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def new_anonymous_code() -> str:
     return "S-" + "".join(secrets.choice(ANONYMOUS_ALPHABET) for _ in range(7))
+
+
+def new_receipt_reference() -> str:
+    return "R-" + "".join(secrets.choice(ANONYMOUS_ALPHABET) for _ in range(10))
 
 
 class Application(TenantModel):
@@ -42,6 +47,7 @@ class Application(TenantModel):
         OWED = "owed", "Owed"
         PAID = "paid", "Paid"
         WAIVED = "waived", "Waived"
+        REFUNDED = "refunded", "Refunded"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     anonymous_code = models.CharField(max_length=12, unique=True, default=new_anonymous_code)
@@ -59,6 +65,9 @@ class Application(TenantModel):
     fee_status = models.CharField(max_length=8, choices=FeeStatus.choices, default=FeeStatus.NONE)
     fee_note = models.CharField(max_length=300, blank=True)
     fee_updated_at = models.DateTimeField(null=True, blank=True)
+    checkout_session_id = models.CharField(
+        max_length=255, blank=True, help_text="The last Stripe Checkout Session made to pay it."
+    )
     evidence_delete_after = models.DateTimeField(
         null=True,
         blank=True,
@@ -271,3 +280,193 @@ class ApplicationEvent(TenantModel):
 
     def __str__(self) -> str:
         return self.message
+
+
+# --- Payments (issue 22, docs/decisions/0022-payments.md) ----------------------------------------
+
+
+class PaymentSettings(TenantModel):
+    """How an organization takes fees: by hand (it invoices; admins record them paid) or with
+    its own Stripe account, whose keys are stored encrypted (``programs.secrets``)."""
+
+    class Provider(models.TextChoices):
+        MANUAL = "manual", "Manual: we invoice, and record fees as paid in the admin"
+        STRIPE = "stripe", "Stripe Checkout: educators pay by card when they apply"
+
+    provider = models.CharField(max_length=8, choices=Provider.choices, default=Provider.MANUAL)
+    secret_key_encrypted = models.TextField(blank=True, editable=False)
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    publishable_key = models.CharField(max_length=200, blank=True)
+    receipt_address = models.TextField(
+        blank=True, help_text="The organization's postal address, printed on receipts."
+    )
+    tax_id = models.CharField(
+        "tax id", max_length=60, blank=True, help_text="Printed on receipts when set."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="one_payment_settings_per_org")
+        ]
+        verbose_name = "payment settings"
+        verbose_name_plural = "payment settings"
+
+    def __str__(self) -> str:
+        return f"Payments: {self.get_provider_display().split(':')[0]}"
+
+    @property
+    def secret_key(self) -> str:
+        return secret_decrypt(self.secret_key_encrypted)
+
+    @secret_key.setter
+    def secret_key(self, value: str) -> None:
+        self.secret_key_encrypted = secret_encrypt(value) if value else ""
+
+    @property
+    def webhook_secret(self) -> str:
+        return secret_decrypt(self.webhook_secret_encrypted)
+
+    @webhook_secret.setter
+    def webhook_secret(self, value: str) -> None:
+        self.webhook_secret_encrypted = secret_encrypt(value) if value else ""
+
+    @property
+    def uses_stripe(self) -> bool:
+        return self.provider == self.Provider.STRIPE and bool(self.secret_key_encrypted)
+
+
+class PaymentEntry(TenantModel):
+    """The payment ledger: one row per payment or refund Stripe reported (or an admin recorded),
+    never changed afterwards. The application's fee status is computed from its rows."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="payment_entries"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=8, default="stripe")
+    provider_id = models.CharField(
+        max_length=255, help_text="Stripe's id: the payment intent of a payment, the refund's."
+    )
+    checkout_session_id = models.CharField(max_length=255, blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    charge_id = models.CharField(max_length=255, blank=True)
+    event_id = models.CharField(max_length=255, blank=True)
+    payer = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reference = models.CharField(max_length=20, unique=True, default=new_receipt_reference)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "provider_id"],
+                name="one_ledger_row_per_provider_id",
+            )
+        ]
+        ordering = ["created_at", "pk"]
+        verbose_name = "payment ledger entry"
+        verbose_name_plural = "payment ledger"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:.2f} {self.currency} ({self.reference})"
+
+
+class WebhookEvent(TenantModel):
+    """Every Stripe event received (signature verified), once: the event id is unique, so a
+    replay or a duplicate changes nothing."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        HELD = "held", "Held: the payment it refunds has not arrived yet"
+        IGNORED = "ignored", "Ignored (an event type we do not act on)"
+        UNMATCHED = "unmatched", "Unmatched: no application of this organization"
+
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "event_id"], name="one_webhook_event_per_id"
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+def new_seat_code() -> str:
+    """12 symbols of 32 (60 bits): not guessable; no 0/O or 1/I to misread."""
+    return "".join(secrets.choice(ANONYMOUS_ALPHABET) for _ in range(12))
+
+
+def normalized_seat_code(typed: str) -> str:
+    """As typed, in any case, with or without the dashes and spaces."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+class SeatBatch(TenantModel):
+    """Seats bought or given in one go: N single-use codes for one credential, or for any of the
+    organization's credentials (``credential`` empty), until ``expires_at``."""
+
+    credential = models.ForeignKey(
+        Credential,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty: any credential of the catalog.",
+    )
+    size = models.PositiveIntegerField()
+    expires_at = models.DateTimeField()
+    note = models.CharField(
+        max_length=200, blank=True, help_text="e.g. the district that bought them, the invoice."
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "seat code batch"
+        verbose_name_plural = "seat code batches"
+
+    def __str__(self) -> str:
+        return f"{self.size} seats" + (f" ({self.note})" if self.note else "")
+
+
+class SeatCode(TenantModel):
+    batch = models.ForeignKey(SeatBatch, on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(max_length=12, default=new_seat_code)
+    application = models.OneToOneField(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="seat_code"
+    )
+    used_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="one_seat_code_per_org")
+        ]
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def display(self) -> str:
+        return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_payments
 
 app_name = "submissions"
 
@@ -22,4 +22,11 @@ urlpatterns = [
     path(APPLICATION + "items/<uuid:item_id>/remove/", views.item_remove, name="item_remove"),
     path(APPLICATION + "submit/", views.submit, name="submit"),
     path(APPLICATION + "withdraw/", views.withdraw, name="withdraw"),
+    path(APPLICATION + "pay/", views_payments.pay, name="pay"),
+    path(APPLICATION + "receipt/", views_payments.receipt, name="receipt"),
+    path(
+        "o/<slug:org_slug>/payments/stripe/webhook/",
+        views_payments.stripe_webhook,
+        name="stripe_webhook",
+    ),
 ]

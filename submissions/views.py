@@ -25,10 +25,12 @@ from programs import selectors as program_selectors
 from programs.models import EvidenceRequirement, User
 from programs.services import profile_fields
 from programs.services.profile_fields import AskedMembership
+from programs.sso import allow_form_action_origins
 
 from . import dashboard, forms, selectors, services, steps
 from .errors import SubmissionErrorCode as Code
 from .models import Application
+from .services import payments
 
 
 def _user(request: HttpRequest) -> User:
@@ -65,8 +67,17 @@ def _render_page(
     status: int = 200,
 ) -> HttpResponse:
     context: dict[str, Any] = dashboard.application_page(application=application, problem=problem)
+    pay_online = application.fee_status == Application.FeeStatus.OWED and payments.uses_stripe(
+        organization_id=application.organization_id
+    )
+    if pay_online:
+        allow_form_action_origins(request, [payments.CHECKOUT_ORIGIN])
     context.update(
-        organization=application.organization, problem=problem, submit_error=submit_error
+        organization=application.organization,
+        problem=problem,
+        submit_error=submit_error,
+        pay_online=pay_online,
+        payment_returned=request.GET.get("payment") == "returned",
     )
     return render(request, "submissions/application.html", context, status=status)
 
@@ -96,13 +107,24 @@ def apply(request: HttpRequest, org_slug: str, credential_slug: str) -> HttpResp
     if request.method != "POST":  # e.g. back from logging in: the Apply button is on the page
         return redirect(credential.get_absolute_url())
     try:
-        application = services.application_apply(credential=credential, educator=_user(request))
+        application = services.application_apply(
+            credential=credential,
+            educator=_user(request),
+            seat_code=request.POST.get("seat_code", "")[:40],
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(credential.get_absolute_url())
     messages.success(
         request, f"You have applied for “{version.title}”. Work through the steps below."
     )
+    if application.fee_status == Application.FeeStatus.OWED and payments.uses_stripe(
+        organization_id=application.organization_id
+    ):
+        try:
+            return redirect(payments.checkout_start(application=application, actor=_user(request)))
+        except ApplicationError as error:  # applied all the same: they can pay from the page
+            messages.error(request, error.message)
     return redirect(_page_url(application))
 
 

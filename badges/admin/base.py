@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 
-from programs.admin import TenantAdmin
+from programs.admin.base import RecordAdmin as BaseRecordAdmin
 from programs.models import User
 
 OBJECT_ACTIONS_TEMPLATE = "admin/programs/change_form_object_actions.html"
@@ -25,14 +23,4 @@ def _acting_user(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
 
 
-class RecordAdmin(TenantAdmin):
-    """A record of the services: listed and viewed, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+RecordAdmin = BaseRecordAdmin  # a record of the services: listed and viewed, never changed

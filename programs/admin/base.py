@@ -240,6 +240,19 @@ class TenantAdmin(NotFoundMixin, ScopedChoicesMixin, admin.ModelAdmin):
         formset.save_m2m()
 
 
+class RecordAdmin(TenantAdmin):
+    """A record kept by the services: listed and viewed, never added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 def editable(obj: Any) -> bool:
     """Content of a published version is frozen; so is everything below it."""
     version = version_of(obj)
@@ -305,3 +318,18 @@ class TenantInline(ScopedChoicesMixin, admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._allowed(request, obj) and editable(obj)
+
+
+class ReadOnlyInline(TenantInline):
+    """Rows of a record shown under it: never added, changed or deleted here."""
+
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

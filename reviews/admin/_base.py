@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from programs.admin import TenantAdmin, TenantInline
+from programs.admin.base import RecordAdmin
 from programs.models import User
 from submissions.models import Submission
 
@@ -34,32 +31,10 @@ def history_url(submission_id: int) -> str:
     return reverse("admin:reviews_submission_history", args=[submission_id])
 
 
-class ReadOnlyTenantAdmin(TenantAdmin):
+class ReadOnlyTenantAdmin(RecordAdmin):
     """A record: listed and viewed, never added, changed or deleted here."""
 
     change_list_template = "admin/reviews/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(TenantInline):
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SubmissionColumnsMixin:

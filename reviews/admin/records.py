@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from programs.admin.base import ReadOnlyInline
 from programs.admin_site import admin_site, administered_org_ids, organization_chosen
 from submissions.models import Submission
 
@@ -19,7 +20,6 @@ from ..models import Claim, ConflictOfInterest, CriterionScore, Review
 from ._base import (
     OBJECT_ACTIONS_TEMPLATE,
     OUTCOME_LABELS,
-    ReadOnlyInline,
     ReadOnlyTenantAdmin,
     SubmissionColumnsMixin,
     history_url,

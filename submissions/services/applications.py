@@ -29,6 +29,7 @@ from ..decisions import DecidedCriterion, decided_criteria_json
 from ..errors import SubmissionErrorCode as Code
 from ..models import Application, EvidenceItem, QuizResponse, Submission
 from ..signals import application_approved
+from . import seats
 from ._common import _event, _locked, add_business_days, word_count
 from .evidence import _purge_quietly
 
@@ -39,8 +40,11 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def application_apply(*, credential: Credential, educator: User) -> Application:
-    """Apply for a published credential: members-only and fees are decided here, once."""
+def application_apply(
+    *, credential: Credential, educator: User, seat_code: str = ""
+) -> Application:
+    """Apply for a published credential: members-only and fees are decided here, once. A seat
+    code (``services.seats``), when given, is used up and nothing is owed."""
     credential = (
         Credential.objects.select_for_update(of=("self",))
         .select_related("current_version")
@@ -83,6 +87,15 @@ def application_apply(*, credential: Credential, educator: User) -> Application:
             code=Code.ALREADY_APPLIED,
         )
     fee = version.member_fee if is_member else (version.non_member_fee or Decimal("0"))
+    seat = None
+    if seat_code.strip():
+        seat = seats.seat_code_take(
+            organization_id=organization.pk,
+            typed=seat_code,
+            credential=credential,
+            educator=educator,
+        )
+        fee = Decimal("0")
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -94,7 +107,10 @@ def application_apply(*, credential: Credential, educator: User) -> Application:
                 fee_amount=fee,
                 fee_currency=organization.currency,
                 fee_status=Application.FeeStatus.OWED if fee > 0 else Application.FeeStatus.NONE,
+                fee_note=f"Seat code {seat.display}" if seat else "",
             )
+            if seat is not None:
+                seats.seat_code_use(seat, application=application)
     except IntegrityError:
         raise ApplicationError(
             f"You already have an application for “{version.title}”.", code=Code.ALREADY_APPLIED
@@ -104,7 +120,8 @@ def application_apply(*, credential: Credential, educator: User) -> Application:
         actor=educator,
         kind="applied",
         message=f"Applied for “{version.title}”"
-        + (f"; fee {fee:.2f} {organization.currency}" if fee > 0 else ""),
+        + (f"; fee {fee:.2f} {organization.currency}" if fee > 0 else "")
+        + (f"; seat code {seat.display}" if seat else ""),
     )
     return application
 

@@ -7,7 +7,10 @@ from typing import Any
 
 from django import template
 
+from programs.sso import allow_form_action_origins
+
 from .. import dashboard
+from ..services import payments
 
 register = template.Library()
 
@@ -23,6 +26,8 @@ def apply_box(context: template.Context) -> dict[str, Any]:
         membership=context.get("membership"),
         user=request.user,
     )
+    if box["pay_online"]:
+        allow_form_action_origins(request, [payments.CHECKOUT_ORIGIN])
     return {
         **box,
         "request": request,

@@ -57,7 +57,15 @@ from reviews.models import (
 )
 from submissions import dashboard
 from submissions import selectors as submission_selectors
-from submissions.models import QuizResponse, Submission
+from submissions.models import (
+    PaymentEntry,
+    PaymentSettings,
+    QuizResponse,
+    SeatBatch,
+    SeatCode,
+    Submission,
+    WebhookEvent,
+)
 from tests.factories import FocusAreaFactory, MembershipFactory, OrganizationFactory, PathwayFactory
 from tests.worker import database_url
 
@@ -292,6 +300,22 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         )
         SignOnProvider.objects.create(
             organization=organization, protocol="saml", name="IdP", idp_entity_id="https://idp"
+        )
+        PaymentSettings.objects.create(organization=organization)
+        PaymentEntry.objects.create(
+            organization=organization,
+            application=submission.application,
+            kind="payment",
+            amount=10,
+            currency="USD",
+            provider_id=f"pi_{organization.pk}",
+        )
+        seats = SeatBatch.objects.create(
+            organization=organization, size=1, expires_at="2099-01-01T00:00:00Z"
+        )
+        SeatCode.objects.create(organization=organization, batch=seats)
+        WebhookEvent.objects.create(
+            organization=organization, event_id="evt_1", type="customer.created", outcome="ignored"
         )
         award = BulkAward.objects.create(
             organization=organization, file_name="awards.csv", file_data=b"email\n"

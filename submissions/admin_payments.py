@@ -1,0 +1,390 @@
+"""Payments in the admin (issue 22): the organization's payment settings (owners edit them; the
+Stripe keys are write-only, stored encrypted), the payment ledger and the webhook events (read
+only), and "Refund or waive the fee" on an application (through the services)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from credentials_site.exceptions import ApplicationError
+from programs import selectors as program_selectors
+from programs.admin import TenantAdmin
+from programs.admin.base import (
+    ReadOnlyInline,
+    RecordAdmin,
+    TenantFormMixin,
+    safe_field_classes,
+    single_org_id,
+)
+from programs.admin_site import admin_site
+from programs.models import Organization
+from programs.secrets import SecretUnreadable
+
+from .models import Application, PaymentEntry, PaymentSettings, SeatBatch, SeatCode, WebhookEvent
+from .services import payments, seats
+
+KEEP = "Stored encrypted and never shown again; leave empty to keep the one stored."
+
+
+class PaymentSettingsForm(TenantFormMixin):
+    secret_key = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stripe secret key (sk_live_… or sk_test_…, or a restricted rk_ key). " + KEEP,
+    )
+    webhook_secret = forms.CharField(
+        label="Webhook signing secret",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="The endpoint's signing secret (whsec_…) from Stripe's dashboard. " + KEEP,
+    )
+
+    class Meta:
+        model = PaymentSettings
+        exclude = ("secret_key_encrypted", "webhook_secret_encrypted")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        secret, hook = cleaned.get("secret_key", ""), cleaned.get("webhook_secret", "")
+        if secret and not secret.startswith(("sk_", "rk_")):
+            self.add_error("secret_key", "A Stripe secret key starts with sk_ (or rk_).")
+        if hook and not hook.startswith("whsec_"):
+            self.add_error("webhook_secret", "A Stripe webhook signing secret starts with whsec_.")
+        if cleaned.get("provider") == PaymentSettings.Provider.STRIPE:
+            if not secret and not self.instance.secret_key_encrypted:
+                self.add_error("secret_key", "Stripe needs your account's secret key.")
+            if not hook and not self.instance.webhook_secret_encrypted:
+                self.add_error("webhook_secret", "Stripe needs the webhook's signing secret.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Any:
+        if secret := self.cleaned_data.get("secret_key"):
+            self.instance.secret_key = secret
+        if hook := self.cleaned_data.get("webhook_secret"):
+            self.instance.webhook_secret = hook
+        return super().save(commit)
+
+
+@admin.register(PaymentSettings, site=admin_site)
+class PaymentSettingsAdmin(TenantAdmin):
+    """Program admins see the settings; only the organization's owners change them."""
+
+    form = PaymentSettingsForm
+    list_display = ("__str__", "keys_stored")
+    readonly_fields = ("keys_stored", "webhook_address")
+    fields = (
+        "organization",
+        "provider",
+        "secret_key",
+        "webhook_secret",
+        "publishable_key",
+        "keys_stored",
+        "webhook_address",
+        "receipt_address",
+        "tax_id",
+    )
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        excluded = self.get_exclude(request, obj)
+        return [name for name in self.fields if name not in excluded]
+
+    def _owner(self, request: HttpRequest, obj: Any = None) -> bool:
+        owned = program_selectors.organization_ids_owned_by(user=request.user)
+        return bool(owned) and (obj is None or obj.organization_id in owned)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return super().has_add_permission(request) and self._owner(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._owner(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="keys stored")
+    def keys_stored(self, obj: PaymentSettings) -> str:
+        try:
+            obj.secret_key  # noqa: B018 (decrypts, or says why not)
+            obj.webhook_secret  # noqa: B018
+        except SecretUnreadable as error:
+            return f"unreadable: {error}"
+        stored = [
+            name
+            for name, value in (
+                ("secret key", obj.secret_key_encrypted),
+                ("webhook secret", obj.webhook_secret_encrypted),
+            )
+            if value
+        ]
+        return ", ".join(stored) + " (encrypted)" if stored else "none"
+
+    @admin.display(description="webhook endpoint")
+    def webhook_address(self, obj: PaymentSettings) -> str:
+        if obj.pk is None:
+            return "Shown once saved."
+        from django.conf import settings
+
+        url = settings.SITE_URL.rstrip("/") + reverse(
+            "submissions:stripe_webhook", kwargs={"org_slug": obj.organization.slug}
+        )
+        return format_html(
+            "Add <code>{}</code> in Stripe (Developers → Webhooks) for the events "
+            "<code>checkout.session.completed</code> and <code>charge.refunded</code>.",
+            url,
+        )
+
+
+@admin.register(PaymentEntry, site=admin_site)
+class PaymentEntryAdmin(RecordAdmin):
+    list_display = (
+        "created_at",
+        "reference",
+        "kind",
+        "amount",
+        "currency",
+        "payer",
+        "application",
+        "provider_id",
+    )
+    list_filter = ("kind", "currency")
+    search_fields = ("reference", "provider_id", "payer__email", "checkout_session_id")
+    list_select_related = ("payer", "application__educator", "application__version")
+    fields = (
+        "reference",
+        "kind",
+        "amount",
+        "currency",
+        "provider",
+        "provider_id",
+        "checkout_session_id",
+        "payment_intent_id",
+        "charge_id",
+        "event_id",
+        "payer",
+        "application",
+        "created_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(WebhookEvent, site=admin_site)
+class WebhookEventAdmin(RecordAdmin):
+    list_display = ("created_at", "type", "event_id", "outcome", "note")
+    list_filter = ("outcome", "type")
+    fields = ("event_id", "type", "outcome", "application", "note", "created_at")
+    readonly_fields = fields
+
+
+class FeeChangeForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("refund", "Refund the fee paid (through Stripe)"), ("waive", "Waive the fee")],
+        widget=forms.RadioSelect,
+    )
+    amount = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        decimal_places=2,
+        help_text="Refunds only; leave empty to refund everything left.",
+    )
+    reason = forms.CharField(
+        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="The educator reads it."
+    )
+
+
+class FeeChangeAdminMixin:
+    """Adds ``<application>/fee/`` to the application admin (its tenancy and permissions)."""
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.fee_view)  # type: ignore[attr-defined]
+        return [
+            path("<path:object_id>/fee/", view, name="submissions_application_fee"),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def fee_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        application = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if application is None or not self.has_view_permission(request, application):  # type: ignore[attr-defined]
+            raise Http404("No such application.")
+        change_url = reverse("admin:submissions_application_change", args=[application.pk])
+        form = FeeChangeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["action"] == "refund":
+                    payments.payment_refund(
+                        application=application,
+                        amount=data.get("amount"),
+                        reason=data["reason"],
+                        actor=request.user,  # type: ignore[arg-type]
+                    )
+                    done = "Refund asked of Stripe: the ledger shows it once Stripe confirms."
+                else:
+                    payments.fee_waive(
+                        application=application,
+                        reason=data["reason"],
+                        actor=request.user,  # type: ignore[arg-type]
+                    )
+                    done = "Fee waived; the educator is told."
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, done)  # type: ignore[attr-defined]
+                return HttpResponseRedirect(change_url)
+        paid, refunded = payments.ledger_totals(application)
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "title": f"Refund or waive the fee: {application}",
+            "opts": self.opts,  # type: ignore[attr-defined]
+            "application": application,
+            "form": form,
+            "paid": paid,
+            "refunded": refunded,
+            "change_url": change_url,
+        }
+        return TemplateResponse(
+            request,
+            "admin/submissions/fee_change.html",
+            context,
+            status=400 if form.errors else 200,
+        )
+
+
+def fee_change_link(application: Application) -> str:
+    if application.fee_status == Application.FeeStatus.NONE:
+        return "—"
+    url = reverse("admin:submissions_application_fee", args=[application.pk])
+    return format_html('<a href="{}">Refund or waive the fee</a>', url)
+
+
+# --- Seat codes ----------------------------------------------------------------------------------
+
+
+class SeatCodeInline(ReadOnlyInline):
+    model = SeatCode
+    fields = ("display", "used_by", "application", "used_at")
+    readonly_fields = fields
+    verbose_name_plural = "codes (who used each, for which application)"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("used_by", "application")
+
+
+class SeatBatchForm(TenantFormMixin):
+    class Meta:
+        model = SeatBatch
+        fields = ("credential", "size", "expires_at", "note")
+        labels = {"size": "number of codes"}
+        field_classes = safe_field_classes(SeatBatch)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        organization_id = self.instance.organization_id or getattr(
+            self, "default_organization_id", None
+        )
+        if cleaned.get("size") is not None and cleaned.get("expires_at") and organization_id:
+            for name, message in seats.seat_batch_problems(
+                organization_id=organization_id,
+                size=cleaned["size"],
+                expires_at=cleaned["expires_at"],
+                credential=cleaned.get("credential"),
+            ).items():
+                self.add_error(name, message)
+        return cleaned
+
+
+@admin.register(SeatBatch, site=admin_site)
+class SeatBatchAdmin(TenantAdmin):
+    """Program admins make batches of seat codes (issue free, or after the buyer paid) and see
+    who used each; a batch is never changed afterwards."""
+
+    form = SeatBatchForm
+    list_display = ("__str__", "credential", "size", "used", "expires_at", "created_at")
+    inlines = (SeatCodeInline,)
+    actions = ("export_csv",)
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return ("credential", "size", "expires_at", "note", "created_by", "csv_link")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            excluded = self.get_exclude(request, obj)
+            return [f for f in ("organization", *SeatBatchForm.Meta.fields) if f not in excluded]
+        return self.get_readonly_fields(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("credential")
+            .annotate(used_count=Count("codes", filter=Q(codes__used_at__isnull=False)))
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="used")
+    def used(self, obj: SeatBatch) -> int:
+        return int(getattr(obj, "used_count", 0))
+
+    @admin.display(description="export")
+    def csv_link(self, obj: SeatBatch) -> str:
+        url = reverse("admin:submissions_seatbatch_csv", args=[obj.pk])
+        return format_html('<a href="{}">Download the codes (CSV)</a>', url)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        organization_id: int | None = obj.organization_id or single_org_id(request)
+        if organization_id is None:  # the form names it for people of several organizations
+            raise Http404("No such organization.")
+        batch = seats.seat_batch_create(
+            organization=Organization.objects.get(pk=organization_id),
+            size=obj.size,
+            expires_at=obj.expires_at,
+            credential=obj.credential,
+            note=obj.note,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk, obj.organization_id, obj.created_at = (
+            batch.pk,
+            batch.organization_id,
+            batch.created_at,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.csv_view)
+        return [
+            path("<path:object_id>/csv/", view, name="submissions_seatbatch_csv"),
+            *super().get_urls(),
+        ]
+
+    def csv_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        batch = self.get_object(request, object_id)
+        if batch is None or not self.has_view_permission(request, batch):
+            raise Http404("No such batch.")
+        response = HttpResponse(seats.seat_batch_csv(batch), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="seat-codes-{batch.pk}.csv"'
+        return response
+
+    @admin.action(description="Download the codes (CSV)")
+    def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+        return HttpResponse(
+            "".join(seats.seat_batch_csv(batch) for batch in queryset), content_type="text/csv"
+        )
