@@ -16,6 +16,7 @@ from programs.models import Organization, User
 
 from . import services
 from .errors import BadgeError
+from .insights import aggregates
 from .models import KeyCompromise
 
 logger = logging.getLogger(__name__)
@@ -250,3 +251,17 @@ def status_lists_renew(*, organization_id: int) -> int:
 def status_lists_renew_all() -> int:
     """Beat: re-sign every status list with less than half its validity left."""
     return fan_out(status_lists_renew)
+
+
+@shared_task(name="badges.insights_rebuild", base=TenantTask, max_retries=3)
+def insights_rebuild(*, organization_id: int) -> int:
+    """Rebuild one organization's program insight facts (badges.insights.aggregates); how long
+    it took, in milliseconds."""
+    build = aggregates.insights_rebuild(organization=Organization.objects.get(pk=organization_id))
+    return build.duration_ms
+
+
+@shared_task(name="badges.insights_rebuild_all")
+def insights_rebuild_all() -> int:
+    """Beat: every organization's program insight facts, rebuilt (decision 0020)."""
+    return fan_out(insights_rebuild)

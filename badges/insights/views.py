@@ -21,7 +21,7 @@ from .selectors import FilterChoices, InsightFilters
 class FilterForm(forms.Form):
     program = forms.ChoiceField(required=False)
     credential = forms.ChoiceField(required=False)
-    date_from = forms.DateField(required=False, label="Applied or decided from")
+    date_from = forms.DateField(required=False, label="Period from")
     date_to = forms.DateField(required=False, label="to")
     school = forms.ChoiceField(required=False)
     district = forms.ChoiceField(required=False)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from badges import services as badge_services
+from badges import tasks
 from badges.insights import aggregates, selectors
 from badges.insights.selectors import InsightFilters
 from credentials_site.exceptions import ApplicationError
@@ -25,6 +26,7 @@ from programs.models import (
     StaffRole,
     User,
 )
+from programs.selectors import Workplace, workplace_get
 from reviews.models import Claim, CriterionScore, Review
 from reviews.services import assignments
 from submissions.models import Application, Submission
@@ -296,6 +298,8 @@ def test_analyst_reads_and_changes_nothing(org: Organization, known: dict[str, A
     client.force_login(analyst)
     assert client.get(url(org)).status_code == 200
     assert client.get(url(org, "credentials")).status_code == 200
+    # they land on it when they sign in
+    assert workplace_get(user=analyst) == Workplace("insights", org.slug)
     # the admin is closed to them, as to a reviewer
     for path in ("/admin/", "/admin/programs/credential/", "/admin/badges/badge/"):
         response = client.get(path)
@@ -383,3 +387,13 @@ def test_constant_query_count_with_1_and_20_credentials(count_queries: Any) -> N
     twenty = count_queries(lambda: client.get(url(large)))
     assert_same_query_count(one, twenty)
     assert len(board(large).credentials) == 20
+
+
+def test_beat_rebuilds_the_facts_of_an_organization(
+    org: Organization, known: dict[str, Any]
+) -> None:
+    apply(org, known["b"], educator(org, "North"), ago=1)
+    assert board(org).funnel[0].count == 5  # the facts as last built
+    tasks.insights_rebuild(organization_id=org.pk)
+    assert board(org).funnel[0].count == 6
+    assert aggregates.insights_build_get(organization=org) is not None
