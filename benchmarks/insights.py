@@ -177,6 +177,17 @@ SELECT s.decided_at, s.decided_at, %(org)s, gen_random_uuid(), 'credential', a.e
 """  # noqa: S608 - fixed text and constants, values bound as parameters
 
 
+def analyze() -> None:
+    """Statistics, as autovacuum keeps them on a live database: the tables' owner's to gather
+    (the app role may not ANALYZE)."""
+    from django.db import connection
+
+    from credentials_site.db.rls import as_owner
+
+    with as_owner(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def build(*, scale: float, orgs: int) -> dict[str, Any]:
     """The dataset; returns the largest organization, its admin and its size."""
     from django.db import connection, transaction
@@ -248,8 +259,8 @@ def build(*, scale: float, orgs: int) -> dict[str, Any]:
             f"  organization {n + 1}/{orgs}: {size} applications "
             f"({time.perf_counter() - started:.0f} s)"
         )
+    analyze()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
         counts = {}
         for table in (
             "submissions_application",
@@ -269,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0: 1,000,000 applications")
     parser.add_argument("--orgs", type=int, default=20)
     parser.add_argument("--samples", type=int, default=60)
+    parser.add_argument(
+        "--show-sql", action="store_true", help="print the rebuild's and one page's statements"
+    )
     args = parser.parse_args(argv)
     try:
         with django_stack():
@@ -283,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             with cross_organization("benchmark set-up"):
                 world = build(scale=args.scale, orgs=args.orgs)
             org = world["organization"]
-            with tenant_scope(org):
+            with tenant_scope(org), CaptureQueriesContext(connection) as rebuild_sql:
                 started = time.perf_counter()
                 build_record = aggregates.insights_rebuild(organization=org)
                 rebuild_ms = ms(time.perf_counter() - started)
@@ -295,8 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                 )[0]
                 credential = Credential.objects.filter(organization=org).first().slug
                 program = Program.objects.filter(organization=org).first().slug
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+            analyze()
             say(f"rebuild: {build_record.duration_ms} ms inside the transaction")
             since = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 90 * 86400))
             variants = [
@@ -322,6 +335,11 @@ def main(argv: list[str] | None = None) -> int:
                 if response.status_code != 200:
                     raise RuntimeError(f"{url}: {response.status_code}")
                 queries.add(len(captured))
+            if args.show_sql:
+                for label, captured_sql in (("rebuild", rebuild_sql), ("page", captured)):
+                    for query in captured_sql.captured_queries:
+                        sql = " ".join(query["sql"].split())[:150]
+                        say(f"{label} {float(query['time']) * 1000:8.1f} ms  {sql}")
             if len(queries) != 1:
                 say(f"WARNING: the query count varies by filter: {sorted(queries)}")
             # the export: read to the end as a client would, keeping nothing
