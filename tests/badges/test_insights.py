@@ -17,6 +17,7 @@ from badges import tasks
 from badges.insights import aggregates, selectors
 from badges.insights.selectors import InsightFilters
 from credentials_site.exceptions import ApplicationError
+from programs import services as program_services
 from programs.models import (
     Credential,
     CredentialVersion,
@@ -310,6 +311,22 @@ def test_analyst_reads_and_changes_nothing(org: Organization, known: dict[str, A
         assignments.assignment_assign(
             organization=org, submissions=submission, reviewer=known["reviewer"], actor=analyst
         )
+    with pytest.raises(ApplicationError):
+        program_services.staff_role_grant(
+            organization=org, user=analyst, role=StaffRole.Role.PROGRAM_ADMIN, actor=analyst
+        )
+    assert not StaffRole.objects.filter(user=analyst, role=StaffRole.Role.PROGRAM_ADMIN).exists()
+
+
+def test_a_program_admin_makes_someone_an_analyst(org: Organization) -> None:
+    admin = StaffRoleFactory(organization=org, role=StaffRole.Role.PROGRAM_ADMIN).user
+    person = UserFactory()
+    program_services.staff_role_grant(
+        organization=org, user=person, role=StaffRole.Role.ANALYST, actor=admin
+    )
+    client = Client()
+    client.force_login(person)
+    assert client.get(url(org)).status_code == 200
 
 
 @pytest.mark.parametrize("role", [StaffRole.Role.REVIEWER, StaffRole.Role.SENIOR_REVIEWER, None])
