@@ -418,5 +418,8 @@ def test_beat_rebuilds_the_facts_of_an_organization(
     apply(org, known["b"], educator(org, "North"), ago=1)
     assert board(org).funnel[0].count == 5  # the facts as last built
     tasks.insights_rebuild(organization_id=org.pk)
+    build = aggregates.insights_build_get(organization=org)
+    # the unfiltered view's fact sections are ready in the cache: its first view is fast
+    assert selectors.cache.get(selectors._cache_key(org, build, InsightFilters())) is not None
     assert board(org).funnel[0].count == 6
     assert aggregates.insights_build_get(organization=org) is not None
