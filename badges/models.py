@@ -322,4 +322,10 @@ class BackpackProfile(TimeStampedModel):
         return self.handle
 
 
+from .insights.aggregates import (  # noqa: E402,F401  (the insight dashboard's facts)
+    ApplicationFact,
+    CriterionFact,
+    InsightBuild,
+    SubmissionFact,
+)
 from .models_award import AwardRecord, BulkAward  # noqa: E402,F401  (a module of its own)

@@ -16,6 +16,8 @@ from programs.models import Organization, User
 
 from . import services
 from .errors import BadgeError
+from .insights import aggregates
+from .insights import selectors as insight_selectors
 from .models import KeyCompromise
 
 logger = logging.getLogger(__name__)
@@ -250,3 +252,22 @@ def status_lists_renew(*, organization_id: int) -> int:
 def status_lists_renew_all() -> int:
     """Beat: re-sign every status list with less than half its validity left."""
     return fan_out(status_lists_renew)
+
+
+@shared_task(name="badges.insights_rebuild", base=TenantTask, max_retries=3)
+def insights_rebuild(*, organization_id: int) -> int:
+    """Rebuild one organization's program insight facts (badges.insights.aggregates), then
+    compute the unfiltered dashboard's fact sections into the cache, so its most common view is
+    never the slow first one; how long the rebuild took, in milliseconds."""
+    organization = Organization.objects.get(pk=organization_id)
+    build = aggregates.insights_rebuild(organization=organization)
+    insight_selectors.fact_sections(
+        organization=organization, filters=insight_selectors.InsightFilters(), build=build
+    )
+    return build.duration_ms
+
+
+@shared_task(name="badges.insights_rebuild_all")
+def insights_rebuild_all() -> int:
+    """Beat: every organization's program insight facts, rebuilt (decision 0023)."""
+    return fan_out(insights_rebuild)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -19,6 +19,8 @@ urlpatterns = [
         views.pathway_image,
         name="pathway_image",
     ),
+    # the program dashboard (owners, program admins, analysts): badges.insights
+    path("o/<slug:org_slug>/insights/", include("badges.insights.urls")),
     # Open Badges 2.0 hosted documents
     path("o/<slug:org_slug>/ob2/issuer.json", views.ob2_issuer, name="ob2_issuer"),
     path(

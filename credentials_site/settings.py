@@ -310,6 +310,9 @@ CELERY_TIMEZONE = "UTC"
 # Keep a worker's database connection across tasks (Celery's Django fixup otherwise reconnects
 # around every task); CONN_MAX_AGE and health checks still apply (credentials_site/celery.py).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# How often beat rebuilds each organization's program insight facts (badges.insights).
+INSIGHTS_REBUILD_MINUTES = env.int("INSIGHTS_REBUILD_MINUTES", default=15)
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "memberships-lapse-expired": {
         "task": "programs.membership_lapse_expired_all",
@@ -337,6 +340,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "badges-key-compromises-resume": {
         "task": "badges.key_compromises_resume_all",
         "schedule": 60 * 15,
+    },
+    # the program insight dashboard's fact tables, per organization (decision 0023)
+    "badges-insights-rebuild": {
+        "task": "badges.insights_rebuild_all",
+        "schedule": 60 * INSIGHTS_REBUILD_MINUTES,
     },
 }
 

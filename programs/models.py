@@ -220,8 +220,11 @@ class StaffRole(TenantModel):
         PROGRAM_ADMIN = "program_admin", "Program admin"
         REVIEWER = "reviewer", "Reviewer"
         SENIOR_REVIEWER = "senior_reviewer", "Senior reviewer (adjudicates)"
+        ANALYST = "analyst", "Analyst (reads program insight, changes nothing)"
 
     ADMIN_ROLES = (Role.OWNER, Role.PROGRAM_ADMIN)
+    # who may open the program insight dashboard (badges.insights): read-only for analysts
+    INSIGHT_ROLES = (Role.OWNER, Role.PROGRAM_ADMIN, Role.ANALYST)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
     role = models.CharField(max_length=20, choices=Role.choices)

@@ -125,13 +125,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         """Where a person lands after signing in when no ``next`` was given (allauth asks
-        only then): a program admin or owner in the admin, a reviewer in their queue, an
-        educator in My learning."""
+        only then): a program admin or owner in the admin, a reviewer in their queue, an analyst
+        in the program insight, an educator in My learning."""
         workplace = selectors.workplace_get(user=request.user)
         if workplace is None:
             return reverse("submissions:dashboard")
         if workplace.kind == "admin":
             return reverse("admin:index")
+        if workplace.kind == "insights":  # an analyst: the program dashboard (badges.insights)
+            return reverse("badges:insights:dashboard", kwargs={"org_slug": workplace.org_slug})
         return reverse("reviews:queue", kwargs={"org_slug": workplace.org_slug})
 
     def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse:

@@ -120,13 +120,14 @@ class Workplace:
     (``org_slug`` empty), a reviewer's queue (``org_slug`` its organization), or, for an
     educator, None from ``workplace_get``."""
 
-    kind: str  # "admin" or "review"
+    kind: str  # "admin", "review" or "insights"
     org_slug: str = ""
 
 
 def workplace_get(*, user: User | AnonymousUser) -> Workplace | None:
     """The admin for a superuser or a program admin or owner anywhere; else the review queue of
-    the first organization (by name) where the person reviews; else None (an educator)."""
+    the first organization (by name) where the person reviews; else the program insight of the
+    first where they are an analyst; else None (an educator)."""
     if not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
@@ -140,7 +141,10 @@ def workplace_get(*, user: User | AnonymousUser) -> Workplace | None:
     if any(role in StaffRole.ADMIN_ROLES for role, _ in roles):
         return Workplace("admin")
     reviewing = [slug for role, slug in roles if role in _REVIEWER_ROLES]
-    return Workplace("review", reviewing[0]) if reviewing else None
+    if reviewing:
+        return Workplace("review", reviewing[0])
+    analysing = [slug for role, slug in roles if role == StaffRole.Role.ANALYST]
+    return Workplace("insights", analysing[0]) if analysing else None
 
 
 def membership_get(*, organization: Organization, user: User | AnonymousUser) -> Membership | None:

@@ -1,10 +1,11 @@
 """The equity views' page and its CSV downloads, under /o/<org_slug>/insights/equity/.
 
-Thin: ``access_equity_by_organization`` says who may look (organization owners and program
-admins; anyone else, in any organization, gets 404), the form parses the filters (a bad value is
-named beside its field and nothing is computed), ``equity.equity_breakdowns`` computes, the
-template or the CSV writer renders. The CSV carries exactly the page's cells, suppressed ones as
-the page words them, each made safe for a spreadsheet (``programs.services.roster_export``).
+Thin: ``access.access_insights_by_organization`` says who may look (as on the dashboard:
+owners, program admins and analysts; anyone else, in any organization, gets 404), the form
+parses the filters (a bad value is named beside its field and nothing is computed),
+``equity.equity_breakdowns`` computes, the template or the CSV writer renders. The CSV carries
+exactly the page's cells, suppressed ones as the page words them, each made safe for a
+spreadsheet (``programs.services.roster_export``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from credentials_site.tenancy import request_organization
-from programs.models import Credential, Organization, Program, StaffRole, User
+from programs.models import Credential, Organization, Program
 from programs.services.roster_export import csv_safe
 
+from .access import access_insights_by_organization
 from .equity import (
     COLUMNS,
     DIMENSIONS,
@@ -33,18 +35,6 @@ from .equity import (
     equity_breakdowns,
 )
 from .gaps import gap_sentences
-
-
-def access_equity_by_organization(*, actor: User, organization: Organization) -> None:
-    """404 unless the actor owns or runs programs in this organization."""
-    allowed = (
-        actor.is_authenticated
-        and StaffRole.objects.filter(
-            organization=organization, user=actor, role__in=StaffRole.ADMIN_ROLES
-        ).exists()
-    )
-    if not allowed:
-        raise Http404("No such page.")
 
 
 class EquityFilterForm(forms.Form):
@@ -106,7 +96,7 @@ def _form(request: HttpRequest, organization: Organization) -> EquityFilterForm:
 @login_required
 def equity(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization = request_organization(request)
-    access_equity_by_organization(actor=request.user, organization=organization)  # type: ignore[arg-type]
+    access_insights_by_organization(organization=organization, user=request.user)  # type: ignore[arg-type]
     form = _form(request, organization)
     valid = form.is_valid() if form.is_bound else True
     breakdowns: list[Breakdown] = []
@@ -144,7 +134,7 @@ def equity_csv(
     request: HttpRequest, org_slug: str, dimension: str
 ) -> HttpResponse | StreamingHttpResponse:
     organization = request_organization(request)
-    access_equity_by_organization(actor=request.user, organization=organization)  # type: ignore[arg-type]
+    access_insights_by_organization(organization=organization, user=request.user)  # type: ignore[arg-type]
     try:
         chosen = Dimension(dimension)
     except ValueError:

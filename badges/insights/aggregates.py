@@ -1,0 +1,220 @@
+"""The insight dashboard's pre-aggregated tables, and their rebuild (decision 0023).
+
+Three fact tables, each rebuilt for one organization at a time by ``insights_rebuild`` with a
+few set-based statements (``DELETE`` then ``INSERT ... SELECT`` in one transaction), run by beat
+every ``INSIGHTS_REBUILD_MINUTES`` and on a dashboard's first view:
+
+- ``ApplicationFact``: one narrow row per application: its program, credential, the educator's
+  school and district (their membership's roster fields), when it was applied for, first
+  submitted, finally decided and awarded, its number of attempts, first and final outcome and
+  the attempt that passed. The funnel and the per-credential table read it.
+- ``SubmissionFact``: one row per attempt sent to review (submitted, decided, due): review
+  turnaround against the program's target.
+- ``CriterionFact``: rubric scores counted per credential, criterion, school, district, day and
+  level, with whether the level was below passing and whether the review asked for revision.
+
+They are tenant tables (an ``organization`` column: row-level security covers them as any other,
+decision 0010); PostgreSQL materialized views are not, and the app role may not refresh them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from credentials_site.tenancy import scoped_sql, tenant_scope
+from programs.models import Organization
+
+
+class _Fact(models.Model):
+    organization = models.ForeignKey(
+        "programs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    program_id = models.BigIntegerField()
+    credential_id = models.BigIntegerField()
+    school = models.CharField(max_length=200, blank=True)
+    district = models.CharField(max_length=200, blank=True)
+
+    objects = ScopedManager(organization="organization")  # type: ignore[django-manager-missing]
+
+    class Meta:
+        abstract = True
+        app_label = "badges"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
+
+class ApplicationFact(_Fact):
+    application_id = models.BigIntegerField(unique=True)
+    applied_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True)
+    decided_at = models.DateTimeField(null=True)
+    awarded_at = models.DateTimeField(null=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    first_outcome = models.CharField(max_length=16, blank=True)
+    final_outcome = models.CharField(max_length=16, blank=True)
+    passed_attempt = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        app_label = "badges"
+        indexes = [models.Index(fields=["organization", "applied_at"], name="insight_app_org_day")]
+
+
+class SubmissionFact(_Fact):
+    submission_id = models.BigIntegerField(unique=True)
+    submitted_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True)
+    due_at = models.DateTimeField(null=True)
+    outcome = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        app_label = "badges"
+        indexes = [
+            models.Index(fields=["organization", "decided_at"], name="insight_sub_org_decided")
+        ]
+
+
+class CriterionFact(_Fact):
+    criterion_id = models.BigIntegerField()
+    day = models.DateField()
+    score = models.PositiveSmallIntegerField(null=True)
+    below_passing = models.BooleanField()
+    needs_revision = models.BooleanField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        app_label = "badges"
+        indexes = [models.Index(fields=["organization", "day"], name="insight_crit_org_day")]
+
+
+class InsightBuild(models.Model):
+    """When an organization's facts were last rebuilt, and how long it took."""
+
+    organization = models.OneToOneField(
+        "programs.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    built_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")  # type: ignore[django-manager-missing]
+
+    class Meta:
+        app_label = "badges"
+
+    def __str__(self) -> str:
+        return f"Insight of organization {self.organization_id} built {self.built_at}"
+
+
+# The educator's roster fields come from their membership here ("" without one).
+_APPLICATIONS = """
+INSERT INTO badges_applicationfact
+    (organization_id, program_id, credential_id, school, district, application_id, applied_at,
+     submitted_at, decided_at, awarded_at, attempts, first_outcome, final_outcome, passed_attempt)
+SELECT a.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
+       COALESCE(m.district, ''), a.id, a.created_at, s.first_submitted, s.last_decided,
+       b.issued_at, COALESCE(s.attempts, 0), COALESCE(s.first_outcome, ''),
+       COALESCE(s.final_outcome, ''), s.passed_attempt
+  FROM submissions_application a
+  JOIN programs_credential c ON c.id = a.credential_id
+  LEFT JOIN programs_membership m
+         ON m.organization_id = a.organization_id AND m.user_id = a.educator_id
+  LEFT JOIN (
+        SELECT application_id,
+               min(submitted_at) AS first_submitted,
+               max(decided_at) FILTER (WHERE outcome <> '') AS last_decided,
+               count(*) AS attempts,
+               (array_agg(outcome ORDER BY number))[1] AS first_outcome,
+               (array_agg(outcome ORDER BY number DESC))[1] AS final_outcome,
+               min(number) FILTER (WHERE outcome = 'approve') AS passed_attempt
+          FROM submissions_submission
+         WHERE organization_id = %(org)s AND {submissions}
+         GROUP BY application_id
+       ) s ON s.application_id = a.id
+  LEFT JOIN badges_badge b ON b.application_id = a.id AND {badges}
+ WHERE a.organization_id = %(org)s AND {applications}
+"""
+
+_SUBMISSIONS = """
+INSERT INTO badges_submissionfact
+    (organization_id, program_id, credential_id, school, district, submission_id, submitted_at,
+     decided_at, due_at, outcome)
+SELECT s.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
+       COALESCE(m.district, ''), s.id, s.submitted_at, s.decided_at, s.due_at, s.outcome
+  FROM submissions_submission s
+  JOIN submissions_application a ON a.id = s.application_id
+  JOIN programs_credential c ON c.id = a.credential_id
+  LEFT JOIN programs_membership m
+         ON m.organization_id = a.organization_id AND m.user_id = a.educator_id
+ WHERE s.organization_id = %(org)s AND {submissions}
+"""
+
+_CRITERIA = """
+INSERT INTO badges_criterionfact
+    (organization_id, program_id, credential_id, school, district, criterion_id, day, score,
+     below_passing, needs_revision, n)
+SELECT r.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
+       COALESCE(m.district, ''), cs.criterion_id, (r.submitted_at AT TIME ZONE 'UTC')::date,
+       cs.score, COALESCE(cs.score < rc.passing_score, true),
+       r.decision = 'needs_revision', count(*)
+  FROM reviews_criterionscore cs
+  JOIN reviews_review r ON r.id = cs.review_id
+  JOIN programs_rubriccriterion rc ON rc.id = cs.criterion_id
+  JOIN submissions_submission s ON s.id = r.submission_id
+  JOIN submissions_application a ON a.id = s.application_id
+  JOIN programs_credential c ON c.id = a.credential_id
+  LEFT JOIN programs_membership m
+         ON m.organization_id = a.organization_id AND m.user_id = a.educator_id
+ WHERE r.organization_id = %(org)s AND {reviews}
+   AND r.status = 'submitted' AND r.submitted_at IS NOT NULL
+ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+"""
+
+FACT_TABLES = ("badges_applicationfact", "badges_submissionfact", "badges_criterionfact")
+
+
+def insights_rebuild(*, organization: Organization) -> InsightBuild:
+    """Rebuild the organization's fact tables from its applications, submissions, reviews and
+    badges (one transaction: a reader sees the old facts or the new, never half), and record
+    when. Idempotent; five statements and the record, whatever the volume."""
+    started = time.monotonic()
+    with tenant_scope(organization), transaction.atomic(), connection.cursor() as cursor:
+        # Whole-organization joins: hash joins. The planner, misled by the tenant filters'
+        # selectivity (one row expected), chose nested loops that took 5 s for 2,000 rows.
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        for table in FACT_TABLES:
+            sql, params = scoped_sql(
+                f"DELETE FROM {table} WHERE organization_id = %(org)s AND {{tenant}}",  # noqa: S608
+                {"org": organization.pk},
+                tenant="organization_id",
+            )
+            cursor.execute(sql, params)
+        for statement, columns in (
+            (
+                _APPLICATIONS,
+                {
+                    "applications": "a.organization_id",
+                    "submissions": "organization_id",
+                    "badges": "b.organization_id",
+                },
+            ),
+            (_SUBMISSIONS, {"submissions": "s.organization_id"}),
+            (_CRITERIA, {"reviews": "r.organization_id"}),
+        ):
+            sql, params = scoped_sql(statement, {"org": organization.pk}, **columns)
+            cursor.execute(sql, params)
+        build, _ = InsightBuild.objects.update_or_create(
+            organization=organization,
+            defaults={
+                "built_at": timezone.now(),
+                "duration_ms": int((time.monotonic() - started) * 1000),
+            },
+        )
+    return build
+
+
+def insights_build_get(*, organization: Organization) -> InsightBuild | None:
+    return InsightBuild.objects.filter(organization=organization).first()
