@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from celery.contrib.testing.worker import TestWorkController
 from celery.signals import task_postrun
 from django.conf import settings
 from django.db import connection, connections
@@ -29,6 +30,16 @@ def _worker_threads_close_their_connections(task: Any = None, **_: Any) -> None:
     if task is not None and getattr(getattr(task, "request", None), "is_eager", False):
         return
     connections.close_all()
+
+
+def _ensure_started_within_a_minute(self: TestWorkController) -> None:
+    """Celery's test worker waits for ever for its thread to be ready, even when that thread
+    died starting: a test then hangs the whole run. Here it fails, saying so."""
+    if not self._on_started.wait(60):
+        raise RuntimeError("the test's Celery worker did not start within 60 s (see its log)")
+
+
+TestWorkController.ensure_started = _ensure_started_within_a_minute  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
