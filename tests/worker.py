@@ -49,7 +49,9 @@ def running_worker(*, purge: bool = True) -> Iterator[Any]:
     ``purge`` first drops stale messages, so the worker only runs what the test queues."""
     if purge:
         purge_queue()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+    # a task still running when the test ends (a 5,000-member invitation run) is let finish:
+    # a worker thread left behind would keep the next test's worker from starting
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60) as worker:
         yield worker
 
 
