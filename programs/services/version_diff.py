@@ -23,6 +23,7 @@ from ..models import (
     QuizQuestion,
     RubricCriterion,
 )
+from .builder import REQUIREMENT_FIELDS as AUTHORED_REQUIREMENT_FIELDS
 
 Kind = Literal["added", "removed", "changed"]
 Item = TypeVar("Item", bound=models.Model)
@@ -52,18 +53,11 @@ VERSION_FIELDS = (
     "reviewers_required",
     "max_attempts",
 )
+# what a program admin authors of a requirement (the builder's list, one place), and its place
 REQUIREMENT_FIELDS = (
     "title",
     "position",
-    "kind",
-    "instructions",
-    "required",
-    "accepted_file_kinds",
-    "max_file_size_mb",
-    "max_files",
-    "word_min",
-    "word_max",
-    "pass_mark_percent",
+    *(f for f in AUTHORED_REQUIREMENT_FIELDS if f != "title"),
 )
 CRITERION_FIELDS = ("title", "position", "description", "requirement", "passing_score")
 LEVEL_FIELDS = ("label", "descriptor")
