@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -28,13 +26,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_safe
 
-from credentials_site.tenancy import tenant_scope
 from programs.admin_site import admin_site, organization_chosen
 from programs.models import Organization
 
 from .. import services
 from ..errors import BadgeError
 from ..forms import RevokeForm
+from ..insights.exports import stream_csv
 from ..models import Badge
 from .base import (
     OBJECT_ACTIONS_TEMPLATE,
@@ -77,29 +75,14 @@ class CreditHoursForm(forms.Form):
     end = forms.DateField(label="Last day", help_text="YYYY-MM-DD, included.")
 
 
-class _Echo:
-    """A file-like object whose ``write`` returns what it was given (csv.writer → a stream)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _credit_hours_csv(
     organization: Organization, start: dt.date, end: dt.date
 ) -> StreamingHttpResponse:
     """The CSV streamed: its rows are read, a chunk of the query at a time, while the body is
-    sent, after the view has returned and left the request's tenant scope, so the generator
-    enters the organization's scope itself."""
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        with tenant_scope(organization):
-            for row in services.credit_hours_rows(organization=organization, start=start, end=end):
-                yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    sent, in the organization's scope (``stream_csv``: the view has returned by then)."""
+    rows = services.credit_hours_rows(organization=organization, start=start, end=end)
     name = f"{organization.slug}-credit-hours-{start.isoformat()}-to-{end.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response = stream_csv(rows, name, organization=organization)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -10,7 +10,6 @@ spreadsheet (``programs.services.roster_export``).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +33,7 @@ from .equity import (
     dimensions_for,
     equity_breakdowns,
 )
+from .exports import stream_csv
 from .gaps import gap_sentences
 
 
@@ -114,13 +114,6 @@ def equity(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "insights/equity.html", context, status=200 if valid else 400)
 
 
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer feeds a streamed response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def breakdown_csv_rows(breakdown: Breakdown) -> Iterator[list[str]]:
     """A breakdown as CSV rows (header first, total last), every cell spreadsheet-safe."""
     yield [csv_safe(DIMENSIONS[breakdown.dimension].caption.removeprefix("By ")), *COLUMNS]
@@ -154,12 +147,6 @@ def equity_csv(
     breakdowns = equity_breakdowns(organization=organization, filters=filters)
     if not breakdowns:
         raise Http404("This organization does not ask for that field.")
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in breakdown_csv_rows(breakdowns[0])),
-        content_type="text/csv; charset=utf-8",
+    return stream_csv(
+        breakdown_csv_rows(breakdowns[0]), f"{organization.slug}-equity-{chosen.value}.csv"
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{organization.slug}-equity-{chosen.value}.csv"'
-    )
-    return response
