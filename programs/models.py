@@ -221,6 +221,7 @@ class StaffRole(TenantModel):
         REVIEWER = "reviewer", "Reviewer"
         SENIOR_REVIEWER = "senior_reviewer", "Senior reviewer (adjudicates)"
         ANALYST = "analyst", "Analyst (reads program insight, changes nothing)"
+        SCHOOL_LEADER = "school_leader", "School leader (their schools only)"
 
     ADMIN_ROLES = (Role.OWNER, Role.PROGRAM_ADMIN)
     # who may open the program insight dashboard (badges.insights): read-only for analysts
@@ -239,6 +240,17 @@ class StaffRole(TenantModel):
         blank=True,
         related_name="+",
         help_text="Reviewers only: limit to these credentials. Empty: all credentials.",
+    )
+    schools = models.ManyToManyField(
+        "School",
+        blank=True,
+        related_name="leaders",
+        help_text="School leaders only: the schools they lead (at least one).",
+    )
+    title = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="School leaders: e.g. “Principal”, “Assistant principal”, “Instructional coach”.",
     )
 
     class Meta:
@@ -792,6 +804,9 @@ from .models_access import (  # noqa: E402, F401
     MembershipRequest,
     OrganizationToken,
 )
+
+# Schools and who belongs to them (docs/decisions/0029).
+from .models_schools import School, SchoolMembership  # noqa: E402, F401
 
 # Single sign-on: its own module (imported here so the app's models are found in one place).
 from .models_sso import SignOnProvider  # noqa: E402, F401

@@ -30,6 +30,7 @@ from .models import (
     QuizQuestion,
     Resource,
     RubricCriterion,
+    School,
     StaffRole,
     User,
 )
@@ -436,3 +437,40 @@ def member_get_by_key(*, organization: Organization, key: str) -> Membership | N
     if "@" in key:
         return members.filter(user__email__iexact=key.strip()).first()
     return members.filter(member_number=key.strip()).order_by("pk").first() if key.strip() else None
+
+
+# --- Schools (docs/decisions/0029) -------------------------------------------------------------
+
+
+def school_list_led_by(
+    *, organization: Organization, user: User | AnonymousUser
+) -> QuerySet[School]:
+    """The schools of the organization that ``user`` leads (a school leader's role); none for
+    anyone else. A school leader sees these and nothing of the organization's other schools."""
+    if not user.is_authenticated:
+        return School.objects.none()
+    return School.objects.filter(
+        organization=organization,
+        leaders__user=user,
+        leaders__role=StaffRole.Role.SCHOOL_LEADER,
+        leaders__organization=organization,
+    ).distinct()
+
+
+def school_get_led_by(*, organization: Organization, user: User | AnonymousUser, pk: int) -> School:
+    """One school ``user`` leads, or 404 (another school, of this organization or any other)."""
+    school = school_list_led_by(organization=organization, user=user).filter(pk=pk).first()
+    if school is None:
+        raise Http404("No such school.")
+    return school
+
+
+def school_members(*, school: School) -> QuerySet[Membership]:
+    """The members of a school, with their accounts, by name."""
+    return (
+        Membership.objects.filter(
+            organization_id=school.organization_id, school_links__school=school
+        )
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "pk")
+    )

@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import access, catalog, credentials, people, roster, sso
+from . import access, catalog, credentials, people, roster, schools, sso
 from .base import (
     NestedTenantAdmin,
     OrganizationFileForm,
@@ -29,5 +29,6 @@ __all__ = [
     "people",
     "roster",
     "safe_field_classes",
+    "schools",
     "sso",
 ]

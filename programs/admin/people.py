@@ -203,7 +203,7 @@ class StaffRoleForm(UserByEmailForm):
 
     class Meta:
         model = StaffRole
-        fields = ("organization", "role", "programs", "credentials")
+        fields = ("organization", "role", "title", "programs", "credentials", "schools")
         field_classes = safe_field_classes(StaffRole)
 
     def clean(self) -> dict[str, Any]:
@@ -262,6 +262,8 @@ class StaffRoleAdmin(TenantAdmin):
             "role": data["role"],
             "programs": data.get("programs") or (),
             "credentials": data.get("credentials") or (),
+            "schools": data.get("schools") or (),
+            "title": data.get("title") or "",
             "actor": request.user,
         }
         if change:

@@ -29,6 +29,7 @@ from programs.models import (
     Organization,
     Pathway,
     Program,
+    School,
     StaffRole,
     User,
 )
@@ -266,7 +267,12 @@ def _load_people(*, result: DemoResult, say: Any) -> None:
         organization = organizations.get(spec.get("organization", ""))
         for role in spec.get("roles", []):
             _get_or_create(
-                StaffRole, result, organization=organization, user=user, role=role, defaults={}
+                StaffRole,
+                result,
+                organization=organization,
+                user=user,
+                role=role,
+                defaults={"title": spec.get("title", "")},
             )
         membership = spec.get("membership")
         if membership is not None and organization is not None:
@@ -289,4 +295,33 @@ def _load_people(*, result: DemoResult, say: Any) -> None:
                 organization=organization.short_name if organization else "(all, platform)",
             )
         )
+    for organization in organizations.values():
+        _place_in_schools(organization)
     say(f"{len(DEMO_USERS)} demo logins ready")
+
+
+def _place_in_schools(organization: Organization) -> None:
+    """The demo members work where their profiles say: their memberships name that school (when
+    they name none yet), the schools exist, and the school leaders lead theirs."""
+    for spec in DEMO_USERS:
+        if spec.get("organization") != organization.slug or not spec.get("school"):
+            continue
+        Membership.objects.filter(organization=organization, user__email=spec["email"]).filter(
+            school=""
+        ).update(school=spec["school"], district=spec.get("district", ""))
+    services.school_links_sync(organization=organization)
+    for spec in DEMO_USERS:
+        if spec.get("organization") != organization.slug or not spec.get("leads"):
+            continue
+        role = StaffRole.objects.get(
+            organization=organization,
+            user__email=spec["email"],
+            role=StaffRole.Role.SCHOOL_LEADER,
+        )
+        if not role.schools.exists():
+            school_names = {name.lower() for name in spec["leads"]}
+            role.schools.set(
+                school
+                for school in School.objects.filter(organization=organization)
+                if school.name.lower() in school_names
+            )

@@ -11,6 +11,7 @@ DEMO_PASSWORD = "tessera-demo-2026"  # noqa: S105 - a published demo password, o
 _OWNER = "owner"
 _PROGRAM_ADMIN = "program_admin"
 _REVIEWER = "reviewer"
+_SCHOOL_LEADER = "school_leader"
 
 DEMO_USERS: list[dict[str, Any]] = [
     {
@@ -67,6 +68,18 @@ DEMO_USERS: list[dict[str, Any]] = [
         "organization": "riverside-usd",
         "roles": [_PROGRAM_ADMIN, _OWNER],
         "label": "Program admin + owner",
+    },
+    {
+        "email": "principal@riverside.demo",
+        "full_name": "Dana Okafor",
+        "school": "Lincoln Elementary School",
+        "district": "Riverside Unified School District",
+        "organization": "riverside-usd",
+        "roles": [_SCHOOL_LEADER],
+        # a school leader's schools and title (docs/decisions/0029)
+        "leads": ["Lincoln Elementary School"],
+        "title": "Principal",
+        "label": "School leader (principal of Lincoln Elementary)",
     },
     {
         "email": "superuser@tessera.demo",

@@ -35,6 +35,7 @@ from .people import (
     staff_role_revoke,
     user_get_or_invite,
 )
+from .schools import school_links_sync, school_member_add, school_member_remove
 from .templates import credential_create_from_template, credential_duplicate
 from .tokens import (
     NewToken,
@@ -83,6 +84,9 @@ __all__ = [
     "organization_token_refusal",
     "organization_token_revoke",
     "organization_token_touch",
+    "school_links_sync",
+    "school_member_add",
+    "school_member_remove",
     "staff_role_change",
     "staff_role_grant",
     "staff_role_refusal",

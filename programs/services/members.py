@@ -44,6 +44,7 @@ from credentials_site.mail import mail_build
 from ..models import AuditEvent, Membership, MembershipSource, Organization, User
 from .bulk import bulk_insert, bulk_update
 from .profile_fields import profile_fields_parse
+from .schools import school_links_sync
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -380,6 +381,13 @@ def _upsert(
     inserted = dict(bulk_insert(Membership, new, returning=("user_id", "id") if audit else ()))
     if changed:
         bulk_update(Membership, changed, sorted(changed_columns))
+    # the schools the rows name (docs/decisions/0029): of new members naming one, and of those
+    # whose school or district changed
+    placed = [m["user_id"] for m in new if m.get("school")]
+    if changed_columns & {"school", "district"}:
+        placed += [m["user_id"] for m in changed]
+    if placed:
+        school_links_sync(organization=organization, user_ids=placed)
     if renamed:
         bulk_update(User, renamed, ["full_name"])
     if events:

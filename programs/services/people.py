@@ -21,7 +21,7 @@ from credentials_site.exceptions import ApplicationError
 
 from .. import selectors
 from ..errors import ProgramErrorCode
-from ..models import Credential, Membership, Organization, Program, StaffRole, User
+from ..models import Credential, Membership, Organization, Program, School, StaffRole, User
 from .audit import audit_record
 
 CROSS_ORGANIZATION = "This belongs to another organization: choose one of this organization's own."
@@ -86,6 +86,7 @@ def _staff_role_check(
     role: str,
     programs: Iterable[Program],
     credentials: Iterable[Credential],
+    schools: Iterable[School] = (),
     staff_role_id: int | None = None,
 ) -> None:
     """What every grant and change checks: the actor administers the organization, the owner
@@ -97,7 +98,17 @@ def _staff_role_check(
     if role not in StaffRole.Role.values:
         message = f"“{role}” is not a role."
         raise ApplicationError(message, code=ProgramErrorCode.INVALID, fields={"role": [message]})
-    for field, objects in (("programs", programs), ("credentials", credentials)):
+    schools = list(schools)
+    if role == StaffRole.Role.SCHOOL_LEADER and not schools:
+        message = "A school leader leads at least one school: choose their schools."
+        raise ApplicationError(
+            message, code=ProgramErrorCode.INVALID, fields={"schools": [message]}
+        )
+    for field, objects in (
+        ("programs", programs),
+        ("credentials", credentials),
+        ("schools", schools),
+    ):
         if any(o.organization_id != organization.pk for o in objects):
             raise ApplicationError(
                 CROSS_ORGANIZATION,
@@ -147,12 +158,18 @@ def _locked_to_take(staff_role: StaffRole, actor: User | None) -> StaffRole:
 
 
 def _staff_role_data(staff_role: StaffRole) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "user": staff_role.user.email,
         "role": staff_role.role,
         "programs": sorted(staff_role.programs.values_list("pk", flat=True)),
         "credentials": sorted(staff_role.credentials.values_list("pk", flat=True)),
     }
+    if staff_role.role == StaffRole.Role.SCHOOL_LEADER:
+        data |= {
+            "schools": sorted(staff_role.schools.values_list("pk", flat=True)),
+            "title": staff_role.title,
+        }
+    return data
 
 
 @transaction.atomic
@@ -164,10 +181,12 @@ def staff_role_grant(
     actor: User | None,
     programs: Iterable[Program] = (),
     credentials: Iterable[Credential] = (),
+    schools: Iterable[School] = (),
+    title: str = "",
 ) -> StaffRole:
     """Give ``user`` a role in the organization, for a reviewer optionally limited to some
-    programs and credentials."""
-    programs, credentials = list(programs), list(credentials)
+    programs and credentials, for a school leader limited to their schools."""
+    programs, credentials, schools = list(programs), list(credentials), list(schools)
     _staff_role_check(
         actor=actor,
         organization=organization,
@@ -175,14 +194,18 @@ def staff_role_grant(
         role=role,
         programs=programs,
         credentials=credentials,
+        schools=schools,
     )
     try:
         with transaction.atomic():
-            staff_role = StaffRole.objects.create(organization=organization, user=user, role=role)
+            staff_role = StaffRole.objects.create(
+                organization=organization, user=user, role=role, title=title.strip()[:60]
+            )
     except IntegrityError:  # granted by someone else meanwhile (one_role_per_kind)
         raise _already_granted(user, role) from None
     staff_role.programs.set(programs)
     staff_role.credentials.set(credentials)
+    staff_role.schools.set(schools if role == StaffRole.Role.SCHOOL_LEADER else ())
     audit_record(
         organization=organization,
         actor=actor,
@@ -203,11 +226,13 @@ def staff_role_change(
     actor: User | None,
     programs: Iterable[Program] = (),
     credentials: Iterable[Credential] = (),
+    schools: Iterable[School] = (),
+    title: str = "",
 ) -> StaffRole:
     """Change who holds a role, which role it is, and its limits. Changing an owner's role, or
     making one, takes an owner."""
     staff_role = _locked_to_take(staff_role, actor)
-    programs, credentials = list(programs), list(credentials)
+    programs, credentials, schools = list(programs), list(credentials), list(schools)
     _staff_role_check(
         actor=actor,
         organization=staff_role.organization,
@@ -215,13 +240,15 @@ def staff_role_change(
         role=role,
         programs=programs,
         credentials=credentials,
+        schools=schools,
         staff_role_id=staff_role.pk,
     )
     before = _staff_role_data(staff_role)
-    staff_role.user, staff_role.role = user, role
-    staff_role.save(update_fields=["user", "role", "updated_at"])
+    staff_role.user, staff_role.role, staff_role.title = user, role, title.strip()[:60]
+    staff_role.save(update_fields=["user", "role", "title", "updated_at"])
     staff_role.programs.set(programs)
     staff_role.credentials.set(credentials)
+    staff_role.schools.set(schools if role == StaffRole.Role.SCHOOL_LEADER else ())
     audit_record(
         organization=staff_role.organization,
         actor=actor,
