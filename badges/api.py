@@ -30,9 +30,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from credentials_site.tenancy import request_organization
-from programs import selectors as program_selectors
-from programs.models import Organization, User
+from programs.models import OrganizationToken, User
 from programs.serializers import ErrorOutput
+from programs.token_api import NO_SCOPE, UNAUTHENTICATED, AdminOrTokenApi
 
 from . import documents, selectors, services
 from .models import Badge, StatusList
@@ -74,24 +74,14 @@ class _MineApi(APIView):
         return cast(User, self.request.user)  # IsAuthenticated: never anonymous here
 
 
-class _ProgramAdminApi(APIView):
-    """A program admin or owner of the URL's organization; 404 for anyone else signed in."""
+class _ProgramAdminApi(AdminOrTokenApi):
+    """A program admin or owner of the URL's organization signed in (404 for anyone else
+    signed in), or an organization API token of it with the operation's scope."""
 
-    permission_classes = (IsAuthenticated,)
-
-    @property
-    def organization(self) -> Organization:
-        return request_organization(self.request)
-
-    @property
-    def user(self) -> User:
-        return cast(User, self.request.user)
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        administered = program_selectors.organization_ids_administered_by(user=self.user)
-        if self.organization.pk not in administered:
-            raise NotFound()
+    required_scope: dict[str, str] = {
+        "GET": OrganizationToken.Scope.BADGES_READ,
+        "POST": OrganizationToken.Scope.BADGES_WRITE,
+    }
 
 
 # --- My badges -------------------------------------------------------------------------------
@@ -153,7 +143,8 @@ class BadgeListApi(_ProgramAdminApi, generics.ListAPIView):
         responses={
             200: OrganizationBadgeOutput(many=True),
             400: INVALID_QUERY,
-            403: NOT_AUTHENTICATED,
+            401: UNAUTHENTICATED,
+            403: NO_SCOPE,
             404: OpenApiResponse(
                 ErrorOutput,
                 description="No such organization, the caller is not a program admin or owner "
@@ -195,7 +186,8 @@ class BadgeRevokeApi(_ProgramAdminApi):
                 "already_revoked; invalid: the reason or the private note is too long "
                 "(fields: reason, private_note).",
             ),
-            403: NOT_AUTHENTICATED,
+            401: UNAUTHENTICATED,
+            403: NO_SCOPE,
             404: NOT_FOUND,
         },
     )
@@ -210,7 +202,7 @@ class BadgeRevokeApi(_ProgramAdminApi):
             reason=data.validated_data["reason"],
             private_note=data.validated_data["private_note"],
             keep_certificates=data.validated_data["keep_certificates"],
-            actor=self.user,
+            actor=self.actor,
         )
         rows = {
             b.pk: b

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api
+from . import admin_api, api
 
 app_name = "badges_api"
 
@@ -13,6 +13,13 @@ urlpatterns = [
     path("me/badges/<uuid:public_id>/", api.MyBadgeDetailApi.as_view(), name="my-badge-detail"),
     path(ORG + "badges/", api.BadgeListApi.as_view(), name="badge-list"),
     path(ORG + "badges/<uuid:public_id>/revoke", api.BadgeRevokeApi.as_view(), name="badge-revoke"),
+    # the admin API's awards, with an organization API token or signed in (admin_api)
+    path(ORG + "admin/awards/", admin_api.AwardCreateApi.as_view(), name="admin-award-create"),
+    path(
+        ORG + "admin/awards/<uuid:award_id>/",
+        admin_api.AwardDetailApi.as_view(),
+        name="admin-award-detail",
+    ),
     path(ORG + "status/<int:number>", api.StatusListDetailApi.as_view(), name="status-list"),
     path(ORG + "issuer", api.IssuerProfileDetailApi.as_view(), name="issuer-profile"),
 ]

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, QuerySet, Window
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -129,3 +129,35 @@ class WindowCountPagination(PageNumberPagination):
     """The API's pagination, counting with the page (``WindowCountPaginator``)."""
 
     django_paginator_class = WindowCountPaginator
+
+
+class CursorPagination(pagination.CursorPagination):
+    """A list to walk through whole (an organization's system syncing applications): ``?cursor=``
+    from the previous page's ``next``, stable while rows are added, never counting the list.
+    ``?limit=`` up to ``max_page_size``. A cursor that is not one of ours: 400, fields.cursor."""
+
+    page_size = 100
+    page_size_query_param = "limit"
+    max_page_size = 500
+    ordering = ("-created_at", "-pk")
+
+    def decode_cursor(self, request: Request) -> Any:
+        values = request.query_params.getlist(self.cursor_query_param)
+        if len(values) > 1:
+            raise ValidationError({"cursor": ["Give one cursor."]})
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {"cursor": ["Not a cursor of this list: use a page's next or previous link."]}
+            ) from None
+
+    def get_page_size(self, request: Request) -> int:
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        if len(values) > 1 or not _PAGE.fullmatch(values[0]) or len(values[0]) > 4:
+            raise ValidationError(
+                {"limit": [f"A limit is a whole number from 1 to {self.max_page_size}."]}
+            )
+        return min(int(values[0]), self.max_page_size)

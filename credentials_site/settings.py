@@ -460,7 +460,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"MemberStatusEnum": "programs.models.Membership.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "programs.models.Membership.Status",
+        "ApplicationStatusEnum": "submissions.models.Application.Status",
+        "CredentialStatusEnum": "programs.models.Credential.Status",
+        "FeeStatusEnum": "submissions.models.Application.FeeStatus",
+    },
 }
 
 # --- Security ----------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import api, members_api
+from . import admin_api, api, members_api
 
 app_name = "api"
 
 MEMBERS = "orgs/<slug:org_slug>/members/"
+ADMIN_CREDENTIALS = "orgs/<slug:org_slug>/admin/credentials/"
 
 urlpatterns = [
     path("organizations/", api.OrganizationListApi.as_view(), name="organization-list"),
@@ -29,4 +30,20 @@ urlpatterns = [
     path(MEMBERS, members_api.MemberListApi.as_view(), name="member-list"),
     path(MEMBERS + "bulk/", members_api.MemberBulkApi.as_view(), name="member-bulk"),
     path(MEMBERS + "<str:member_key>/", members_api.MemberPutApi.as_view(), name="member-put"),
+    # the admin API, with an organization API token or signed in (admin_api)
+    path(
+        ADMIN_CREDENTIALS,
+        admin_api.CredentialListCreateApi.as_view(),
+        name="admin-credential-list",
+    ),
+    path(
+        ADMIN_CREDENTIALS + "<slug:credential_slug>/draft/",
+        admin_api.CredentialDraftApi.as_view(),
+        name="admin-credential-draft",
+    ),
+    path(
+        ADMIN_CREDENTIALS + "<slug:credential_slug>/publish/",
+        admin_api.CredentialPublishApi.as_view(),
+        name="admin-credential-publish",
+    ),
 ]

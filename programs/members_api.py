@@ -20,91 +20,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, serializers, status
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.inputs import StrictInput
-from credentials_site.tenancy import request_organization
 
-from . import selectors, services
+from . import selectors
 from .errors import ProgramErrorCode
-from .models import Membership, Organization, OrganizationToken
+from .models import Membership, OrganizationToken
 from .serializers import ErrorOutput
 from .services.members import MemberRow, member_row_clean, member_upsert, member_upsert_many
+from .token_api import INVALID, NO_SCOPE, NOT_FOUND, ORG_SLUG, UNAUTHENTICATED, TokenApi
 
 TAG = "Member sync"
 BULK_LIMIT = 1000
 READ, WRITE = OrganizationToken.Scope.MEMBERS_READ, OrganizationToken.Scope.MEMBERS_WRITE
-
-
-# --- Authentication and scopes ------------------------------------------------------------------
-
-
-class OrganizationTokenAuthentication(BaseAuthentication):
-    """``Authorization: Bearer tsr_…``: the request acts as the token (``request.auth``), with
-    no user. A Bearer credential that is no active token is refused (401)."""
-
-    keyword = "Bearer"
-
-    def authenticate(self, request: Request) -> tuple[Any, OrganizationToken] | None:
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
-            return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Send one token: Authorization: Bearer tsr_…")
-        try:
-            secret = parts[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("This is not an API token.") from None
-        token = services.organization_token_authenticate(secret=secret)
-        if token is None:
-            raise exceptions.AuthenticationFailed("This API token is not valid or was revoked.")
-        return AnonymousUser(), token
-
-    def authenticate_header(self, request: Request) -> str:
-        return f'{self.keyword} realm="api"'
-
-
-class OrganizationTokenSchema(OpenApiAuthenticationExtension):
-    target_class = OrganizationTokenAuthentication
-    name = "organizationToken"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "tsr_…",
-            "description": "An organization API token, made by an owner in the admin (API "
-            "tokens); it acts in that organization only, within its scopes.",
-        }
-
-
-class TokenScope(BasePermission):
-    """The request's token is this organization's (else 404) and has the view's scope (else
-    403); its use is then recorded (at most once a minute)."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        token = request.auth
-        if not isinstance(token, OrganizationToken):
-            return False  # no token: 401
-        if token.organization_id != request_organization(request).pk:
-            raise exceptions.NotFound("No such organization.")
-        scope = getattr(view, "required_scope", WRITE)
-        if scope not in token.scopes:
-            raise exceptions.PermissionDenied(f"This token lacks the scope {scope}.")
-        services.organization_token_touch(token=token)
-        return True
 
 
 # --- Inputs and outputs ---------------------------------------------------------------------
@@ -203,33 +139,12 @@ def _row(values: dict[str, Any]) -> MemberRow:
 
 # --- Operations -------------------------------------------------------------------------------
 
-ORG_SLUG = OpenApiParameter(
-    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The organization."
-)
 MEMBER_KEY = OpenApiParameter(
     "member_key",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
     description="The member's e-mail address, or (without @) their member number.",
 )
-UNAUTHENTICATED = OpenApiResponse(
-    ErrorOutput, description="No API token, or one that is not valid or was revoked."
-)
-NO_SCOPE = OpenApiResponse(ErrorOutput, description="The token lacks the operation's scope.")
-NOT_FOUND = OpenApiResponse(
-    ErrorOutput, description="No such organization, or the token is another organization's."
-)
-INVALID = OpenApiResponse(ErrorOutput, description="The input is not valid (fields names it).")
-
-
-class _TokenApi(APIView):
-    authentication_classes = (OrganizationTokenAuthentication,)
-    permission_classes = (TokenScope,)
-    required_scope: str = WRITE
-
-    @property
-    def organization(self) -> Organization:
-        return request_organization(self.request)
 
 
 @extend_schema(
@@ -247,7 +162,7 @@ class _TokenApi(APIView):
         ),
     },
 )
-class MemberListApi(_TokenApi, generics.ListAPIView):
+class MemberListApi(TokenApi, generics.ListAPIView):
     """The organization's members, by e-mail address, paginated. Scope ``members:read``."""
 
     required_scope = READ
@@ -278,10 +193,11 @@ def _refused(message: str, field: str) -> ApplicationError:
         404: NOT_FOUND,
     },
 )
-class MemberPutApi(_TokenApi):
+class MemberPutApi(TokenApi):
     """Make one member as the body says: added (201), changed or already so (200). The URL
     names them by e-mail address or member number. Scope ``members:write``."""
 
+    required_scope = WRITE
     http_method_names = ["put", "options"]
     parser_classes = (JSONParser,)  # a form has no null, which clears a date
 
@@ -339,12 +255,13 @@ class MemberPutApi(_TokenApi):
         404: NOT_FOUND,
     },
 )
-class MemberBulkApi(_TokenApi):
+class MemberBulkApi(TokenApi):
     """Make up to 1,000 members as the body says, each by e-mail address. A body that breaks
     the schema is refused whole (400, nothing applied); otherwise every row is reported: a row
     the rules refuse (an address that is not one, the same person twice) as an error, the
     others applied together in one transaction. Scope ``members:write``."""
 
+    required_scope = WRITE
     http_method_names = ["post", "options"]
     parser_classes = (JSONParser,)  # lists and objects have no form encoding
 

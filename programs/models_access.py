@@ -29,6 +29,12 @@ class OrganizationToken(TenantModel):
     class Scope(models.TextChoices):
         MEMBERS_READ = "members:read", "Read members"
         MEMBERS_WRITE = "members:write", "Create and update members"
+        # the admin API (docs/decisions/0033)
+        CREDENTIALS_READ = "credentials:read", "Read credentials and their drafts"
+        CREDENTIALS_WRITE = "credentials:write", "Create, edit and publish credentials"
+        APPLICATIONS_READ = "applications:read", "Read applications and decisions"
+        BADGES_READ = "badges:read", "Read badges"
+        BADGES_WRITE = "badges:write", "Award and revoke badges"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100, help_text="What uses it, e.g. “CRM nightly sync”.")

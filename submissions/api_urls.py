@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api
+from . import admin_api, api
 
 app_name = "submissions_api"
 
@@ -10,7 +10,16 @@ APPLICATION = "orgs/<slug:org_slug>/applications/<uuid:application_id>/"
 UPLOAD = APPLICATION + "uploads/<uuid:item_id>/"
 ITEM = APPLICATION + "items/<uuid:item_id>/"
 
+ADMIN = "orgs/<slug:org_slug>/admin/"
+
 urlpatterns = [
+    # the admin API, with an organization API token or signed in (admin_api)
+    path(
+        ADMIN + "applications/",
+        admin_api.ApplicationListApi.as_view(),
+        name="admin-application-list",
+    ),
+    path(ADMIN + "decisions/", admin_api.DecisionListApi.as_view(), name="admin-decision-list"),
     path(APPLICATION, api.ApplicationDetailApi.as_view(), name="application-detail"),
     path(APPLICATION + "submit/", api.ApplicationSubmitApi.as_view(), name="application-submit"),
     path(APPLICATION + "uploads/", api.UploadSlotCreateApi.as_view(), name="upload-slot"),

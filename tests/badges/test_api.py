@@ -214,7 +214,11 @@ class TestOrganizationBadges:
         assert Badge.objects.get(pk=badge.pk).revoked_at is None
 
     def test_anonymous_is_refused(self, riverside: Organization) -> None:
-        assert client_for(None).get(org_url(riverside, "badges/")).status_code == 403
+        # the organization's badges also answer an API token: no credentials is a 401 that says
+        # how to send one
+        response = client_for(None).get(org_url(riverside, "badges/"))
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
     def test_another_organizations_admin_cannot_list_or_revoke(
         self, educator: User, riverside: Organization, gael: Organization
