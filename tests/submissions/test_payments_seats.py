@@ -210,7 +210,9 @@ class TestAdmin:
                 )
             )
         )
-        assert rows[0] == ["code", "credential", "expires", "used by", "used at", "application"]
+        assert rows[0] == [
+            "code", "credential", "expires", "used by", "used at", "application", "usable"
+        ]  # fmt: skip
         assert len(rows) == 5
         assert [educator.email, application.anonymous_code] == [rows[1][3], rows[1][5]]
         page = client.get(f"/admin/submissions/seatbatch/{made.pk}/change/").content.decode()
