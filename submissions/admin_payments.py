@@ -397,7 +397,7 @@ class SeatBatchAdmin(TenantAdmin):
             return obj.get_payment_display()
         paid, refunded = payments.seat_batch_totals(obj)
         shown = format_html(
-            "{}: {} × {} = {} {}; paid online {}{}. {}",
+            "{}: {} x {} = {} {}; paid online {}{}. {}",
             obj.get_payment_display(),
             obj.size,
             f"{obj.price_each:.2f}",
@@ -430,11 +430,8 @@ class SeatBatchAdmin(TenantAdmin):
             price_each=form.cleaned_data.get("price_each"),
             actor=request.user,  # type: ignore[arg-type]
         )
-        obj.pk, obj.organization_id, obj.created_at = (
-            batch.pk,
-            batch.organization_id,
-            batch.created_at,
-        )
+        for name in ("pk", "public_id", "organization_id", "created_at", "payment", "currency"):
+            setattr(obj, name, getattr(batch, name))
 
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
         if obj.payment == SeatBatch.Payment.UNPAID:  # straight on to paying for it
@@ -452,7 +449,7 @@ class SeatBatchAdmin(TenantAdmin):
         ]
 
     def pay_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """"Pay by card": GET confirms the total, POST goes to Stripe Checkout for it."""
+        """ "Pay by card": GET confirms the total, POST goes to Stripe Checkout for it."""
         batch = self.get_object(request, object_id)
         if batch is None or not self.has_view_permission(request, batch):
             raise Http404("No such batch.")

@@ -140,7 +140,7 @@ def checkout_session_create(
     return_url: str,
     idempotency_key: str,
 ) -> Any:
-    """A Stripe Checkout Session in the organization's own account for ``quantity`` ×
+    """A Stripe Checkout Session in the organization's own account for ``quantity`` x
     ``unit_amount``: ``reference`` (``{"application": id}`` or ``{"seat_batch": id}``) and the
     organization go in the metadata of the session and of its PaymentIntent (so that the charge's
     ``charge.refunded`` names them too); the opaque id is the ``client_reference_id``."""

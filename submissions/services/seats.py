@@ -4,7 +4,7 @@ A code is 12 symbols of 32 (60 bits, ``models.new_seat_code``), typed in any cas
 without dashes. Using one locks its row (``select_for_update``) in the applying transaction, so
 two people typing the same code at once admit exactly one application.
 
-A batch is issued free, or bought by card: one Checkout payment of N × the price each, after
+A batch is issued free, or bought by card: one Checkout payment of N x the price each, after
 which only Stripe's signed webhook (``payments``) makes its codes usable; a checkout abandoned
 or expired leaves them unusable."""
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-
 from decimal import Decimal
 
 from django.conf import settings
@@ -72,7 +71,7 @@ def seat_batch_create(
     buyer_organization: Organization | None = None,
 ) -> SeatBatch:
     """N codes at once. Free (``price_each`` None): usable now. Paid by card: unusable until
-    Stripe's webhook records the payment of N × ``price_each`` (``seat_batch_checkout_start``)."""
+    Stripe's webhook records the payment of N x ``price_each`` (``seat_batch_checkout_start``)."""
     problems = seat_batch_problems(
         organization_id=organization.pk,
         size=size,
@@ -112,7 +111,7 @@ def seat_batch_create(
 
 
 def seat_batch_checkout_start(*, batch: SeatBatch, actor: User, return_url: str) -> str:
-    """One Stripe Checkout Session for the whole unpaid batch (N × the price each); its URL.
+    """One Stripe Checkout Session for the whole unpaid batch (N x the price each); its URL.
     The codes become usable when the signed ``checkout.session.completed`` (or
     ``async_payment_succeeded``) arrives, never on the way back from Checkout."""
     if batch.payment != SeatBatch.Payment.UNPAID:
