@@ -110,6 +110,52 @@ def seat_batch_create(
     return batch
 
 
+BOUGHT_SEATS_VALID_DAYS = 365
+
+
+def seat_batch_buy(
+    *,
+    organization: Organization,
+    credential: Credential,
+    size: int,
+    buyer_organization: Organization,
+    actor: User,
+) -> SeatBatch:
+    """A district (or any organization) buys N seats of one of ``organization``'s credentials
+    for its staff, at the credential's non-member fee each, valid a year: an unpaid batch, to
+    pay with ``seat_batch_checkout_start``. Only its administrators buy for it."""
+    from programs import selectors as program_selectors
+
+    if buyer_organization.pk not in program_selectors.organization_ids_administered_by(user=actor):
+        raise PaymentError(
+            "You can buy seats only for an organization you administer.",
+            code=Code.INVALID,
+            fields={"buyer_organization": ["Choose an organization you administer."]},
+        )
+    version = credential.current_version
+    if (
+        credential.organization_id != organization.pk
+        or credential.status != Credential.Status.PUBLISHED
+        or version is None
+        or not version.non_member_fee
+    ):
+        raise PaymentError(
+            "Seats can be bought for this organization's published micro-credentials with a fee.",
+            code=Code.INVALID,
+            fields={"credential": ["Choose one of the micro-credentials listed."]},
+        )
+    return seat_batch_create(
+        organization=organization,
+        size=size,
+        expires_at=timezone.now() + dt.timedelta(days=BOUGHT_SEATS_VALID_DAYS),
+        credential=credential,
+        actor=actor,
+        note=f"Bought for {buyer_organization.name}",
+        price_each=version.non_member_fee,
+        buyer_organization=buyer_organization,
+    )
+
+
 def seat_batch_checkout_start(*, batch: SeatBatch, actor: User, return_url: str) -> str:
     """One Stripe Checkout Session for the whole unpaid batch (N x the price each); its URL.
     The codes become usable when the signed ``checkout.session.completed`` (or

@@ -416,3 +416,140 @@ class TestRefundOnWithdrawal:
         assert client.post(url, {"refund": "yes"}).status_code == 404
         assert fake_stripe.requests == []
         assert status_of(owed) == Application.FeeStatus.PAID
+
+
+# --- A district buys seats for its staff, on the website -----------------------------------------
+
+
+@pytest.fixture
+def district_admin(client: Client) -> tuple[User, Organization]:
+    """The program admin of a school district, an organization of its own on Tessera."""
+    district = OrganizationFactory(name="Fulton County Schools")
+    user = StaffRoleFactory(organization=district, role=StaffRole.Role.PROGRAM_ADMIN).user
+    client.force_login(user)
+    return user, district
+
+
+class TestDistrictBuysSeats:
+    def test_a_district_admin_buys_seats_and_gets_the_codes_once_stripe_confirms(
+        self,
+        client: Client,
+        org: Organization,
+        district_admin: tuple[User, Organization],
+        fake_stripe: FakeStripeHTTP,
+    ) -> None:
+        # given an association on Stripe selling seats of a credential (49.00 to non-members)
+        stripe_on(org)
+        credential = fee_credential(org)
+        user, district = district_admin
+        buy = f"/o/{org.slug}/seats/buy/"
+        page = client.get(buy)
+        assert "Fulton County Schools" in page.content.decode()
+        assert "https://checkout.stripe.com" in page["Content-Security-Policy"]
+        # bad input is refused, nothing made
+        refused = client.post(
+            buy, {"credential": credential.pk, "size": "0", "buyer_organization": district.pk}
+        )
+        assert refused.status_code == 400
+        assert "Ensure this value is greater than or equal to 1." in refused.content.decode()
+        assert not SeatBatch.objects.exists()
+        # when they buy 10 seats for their staff
+        response = client.post(
+            buy, {"credential": credential.pk, "size": "10", "buyer_organization": district.pk}
+        )
+        # then one Checkout Session for 10 x 49.00 and an unpaid batch, bought for the district
+        assert response["Location"].startswith("https://checkout.stripe.com/c/pay/")
+        batch = SeatBatch.objects.get()
+        assert (batch.buyer_organization, batch.created_by, batch.payment, batch.size) == (
+            district,
+            user,
+            SeatBatch.Payment.UNPAID,
+            10,
+        )
+        params = fake_stripe.last("/v1/checkout/sessions")["params"]
+        assert (params["line_items[0][quantity]"], params["customer_email"]) == ("10", user.email)
+        assert params["line_items[0][price_data][unit_amount]"] == "4900"
+        mine = f"/o/{org.slug}/seats/{batch.public_id}/"
+        assert params["success_url"].endswith(mine + "?payment=returned")
+        # coming back shows no codes yet, and a way to pay
+        back = client.get(mine + "?payment=returned").content.decode()
+        assert "the codes work as soon as Stripe confirms" in back
+        assert batch.codes.first().display not in back
+        # when Stripe confirms, the page lists the codes and the CSV downloads them
+        post_event(client, org.slug, session_event(COMPLETED, batch, intent="pi_district"))
+        shown = client.get(mine).content.decode()
+        assert all(code.display in shown for code in batch.codes.all())
+        rows = list(csv.reader(io.StringIO(client.get(mine + "codes.csv").content.decode())))
+        assert len(rows) == 11 and rows[1][6] == "yes"
+
+    def test_the_codes_page_costs_the_same_queries_for_1_or_20_codes(
+        self,
+        client: Client,
+        org: Organization,
+        district_admin: tuple[User, Organization],
+        count_queries: Callable[[Callable[[], Any]], Any],
+    ) -> None:
+        from tests.conftest import assert_same_query_count
+
+        user, district = district_admin
+        pages = []
+        for size in (1, 20):
+            batch = seats.seat_batch_create(
+                organization=org,
+                size=size,
+                expires_at=timezone.now() + dt.timedelta(days=5),
+                credential=None,
+                actor=user,
+                buyer_organization=district,
+            )
+            SeatCode.objects.filter(batch=batch).update(used_by=user, used_at=timezone.now())
+            url = f"/o/{org.slug}/seats/{batch.public_id}/"
+            pages.append(count_queries(lambda url=url: client.get(url)))
+        assert_same_query_count(*pages)
+
+    def test_no_one_else_sees_pays_or_exports_the_batch(
+        self, client: Client, org: Organization, fake_stripe: FakeStripeHTTP
+    ) -> None:
+        stripe_on(org)
+        credential = fee_credential(org)
+        district = OrganizationFactory()
+        buyer = StaffRoleFactory(organization=district, role=StaffRole.Role.OWNER).user
+        batch = seats.seat_batch_buy(
+            organization=org,
+            credential=credential,
+            size=2,
+            buyer_organization=district,
+            actor=buyer,
+        )
+        other = OrganizationFactory()
+        stripe_on(other)
+        mine = f"/o/{org.slug}/seats/{batch.public_id}/"
+        # another district's admin, an educator, and the same address under another organization
+        client.force_login(
+            StaffRoleFactory(organization=OrganizationFactory(), role=StaffRole.Role.OWNER).user
+        )
+        for url in (mine, mine + "codes.csv"):
+            assert client.get(url).status_code == 404
+        assert client.post(mine + "pay/").status_code == 404
+        client.force_login(UserFactory())
+        assert client.get(mine).status_code == 404
+        client.force_login(buyer)
+        assert client.get(f"/o/{other.slug}/seats/{batch.public_id}/").status_code == 404
+        assert client.post(f"/o/{other.slug}/seats/{batch.public_id}/pay/").status_code == 404
+        assert fake_stripe.requests == []
+        # and buying for an organization one does not administer is refused
+        response = client.post(
+            f"/o/{org.slug}/seats/buy/",
+            {"credential": credential.pk, "size": "3", "buyer_organization": other.pk},
+        )
+        assert response.status_code == 400
+        assert SeatBatch.objects.count() == 1
+
+    def test_someone_who_administers_nothing_is_told_who_can_buy(
+        self, client: Client, org: Organization
+    ) -> None:
+        stripe_on(org)
+        client.force_login(UserFactory())
+        page = client.get(f"/o/{org.slug}/seats/buy/").content.decode()
+        assert "sold to the administrators of a district or school on Tessera" in page
+        assert 'name="size"' not in page
