@@ -158,6 +158,7 @@ def test_applying_with_a_code_skips_checkout(
     client.force_login(educator)
     page = client.get(credential.get_absolute_url()).content.decode()
     assert 'name="seat_code"' in page
+    assert f"/o/{org.slug}/seats/buy/" in page  # districts buying for their staff
     refused = client.post(
         f"/o/{org.slug}/credentials/{credential.slug}/apply/",
         {"seat_code": "nope"},
