@@ -156,11 +156,17 @@ class PaymentEntryAdmin(RecordAdmin):
         "currency",
         "payer",
         "application",
+        "seat_batch",
         "provider_id",
     )
     list_filter = ("kind", "currency")
     search_fields = ("reference", "provider_id", "payer__email", "checkout_session_id")
-    list_select_related = ("payer", "application__educator", "application__version")
+    list_select_related = (
+        "payer",
+        "application__educator",
+        "application__version",
+        "seat_batch",
+    )
     fields = (
         "reference",
         "kind",
@@ -174,6 +180,7 @@ class PaymentEntryAdmin(RecordAdmin):
         "event_id",
         "payer",
         "application",
+        "seat_batch",
         "created_at",
     )
     readonly_fields = fields

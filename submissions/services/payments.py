@@ -609,8 +609,10 @@ def _mail_receipt(entry_pk: int) -> None:
     from .applications import _notify
 
     entry = PaymentEntry.objects.select_related("application").get(pk=entry_pk)
+    if entry.application is None:  # a seat batch's payment: its page is the buyer's record
+        return
     _notify(
-        entry.application_id,
+        entry.application.pk,
         template="payment_receipt",
         subject="Your receipt: fee for “{title}”",
         entry=entry,
