@@ -438,43 +438,40 @@ def _status_from_ledger(target: Payable) -> None:
         _batch_payment_from_ledger(target)
 
 
-def _batch_payment_from_ledger(batch: SeatBatch) -> None:
-    """The batch's payment, from its ledger rows alone (as ``_fee_status_from_ledger``): nothing
-    paid → as it was (unpaid, or free); refunded in full → refunded (codes unusable); paid the
-    batch's price → paid (codes usable)."""
-    paid, refunded = seat_batch_totals(batch)
-    P = SeatBatch.Payment
+def _ledger_says(*, paid: Decimal, refunded: Decimal, price: Decimal) -> tuple[str | None, str]:
+    """The one rule of what a ledger's rows mean, whatever order they came in: nothing paid →
+    None (as it was: owed, waived, not paid yet, free); refunded in full → "refunded"; paid at
+    least the price, less any part refunded → "paid". And the note that says so."""
     if paid <= 0:
-        return
-    status = P.REFUNDED if refunded >= paid else P.PAID if paid >= batch.amount else None
+        return None, ""
+    status = "refunded" if refunded >= paid else "paid" if paid >= price else None
+    return status, (
+        f"Refunded {refunded:.2f} of {paid:.2f}" if refunded else f"Paid {paid:.2f} online"
+    )
+
+
+def _batch_payment_from_ledger(batch: SeatBatch) -> None:
+    """The batch's payment, from its ledger rows alone (``_ledger_says``): paid → its codes are
+    usable; refunded in full → they are not."""
+    paid, refunded = seat_batch_totals(batch)
+    status, note = _ledger_says(paid=paid, refunded=refunded, price=batch.amount)
     if status is None or status == batch.payment:
         return
     batch.payment = status
-    batch.payment_note = (
-        f"Refunded {refunded:.2f} {batch.currency} of {paid:.2f}"
-        if status == P.REFUNDED
-        else f"Paid {paid:.2f} {batch.currency} online"
-    )
+    batch.payment_note = f"{note} ({batch.currency})"
     batch.save(update_fields=["payment", "payment_note", "updated_at"])
 
 
 def _fee_status_from_ledger(application: Application) -> None:
-    """The application's fee status, from its ledger rows alone (whatever order they came in):
-    nothing paid → as it was (owed, or waived by an admin); paid and refunded in full →
-    refunded; paid at least the fee, less any part refunded → paid."""
+    """The application's fee status, from its ledger rows alone (``_ledger_says``): nothing
+    paid → as it was (owed, or waived by an admin)."""
     paid, refunded = ledger_totals(application)
     F = Application.FeeStatus
-    if paid <= 0:
-        return
-    status = F.REFUNDED if refunded >= paid else F.PAID if paid >= application.fee_amount else None
+    status, note = _ledger_says(paid=paid, refunded=refunded, price=application.fee_amount)
     if status is None or status == application.fee_status:
         return
     application.fee_status = status
-    application.fee_note = (
-        f"Refunded {refunded:.2f} {application.fee_currency} of {paid:.2f}"
-        if refunded
-        else f"Paid {paid:.2f} {application.fee_currency} online"
-    )
+    application.fee_note = f"{note} ({application.fee_currency})"
     application.fee_updated_at = timezone.now()
     application.save(update_fields=["fee_status", "fee_note", "fee_updated_at", "updated_at"])
     if status == F.REFUNDED:

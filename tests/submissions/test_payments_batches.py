@@ -69,6 +69,15 @@ def program_admin(client: Client, organization: Organization) -> User:
     return user
 
 
+def admin_add_batch(client: Client, credential: Credential, **form: str) -> Any:
+    """The admin's "Add seat code batch" form posted, expiring in 60 days."""
+    expires = (timezone.now() + dt.timedelta(days=60)).strftime("%Y-%m-%d")
+    return client.post(
+        "/admin/submissions/seatbatch/add/",
+        {"credential": credential.pk, "expires_at_0": expires, "expires_at_1": "12:00", **form},
+    )
+
+
 def apply_with(code: SeatCode, credential: Credential) -> Application:
     return services.application_apply(
         credential=credential, educator=UserFactory(), seat_code=code.code
@@ -86,19 +95,8 @@ class TestBatchPaidByCard:
         stripe_on(org)
         program_admin(client, org)
         credential = fee_credential(org)
-        expires = (timezone.now() + dt.timedelta(days=60)).strftime("%Y-%m-%d")
         # when they make a batch of 4 codes "pay by card", the price left to the credential's fee
-        response = client.post(
-            "/admin/submissions/seatbatch/add/",
-            {
-                "credential": credential.pk,
-                "size": "4",
-                "expires_at_0": expires,
-                "expires_at_1": "12:00",
-                "note": "Fulton district",
-                "how": "card",
-            },
-        )
+        response = admin_add_batch(client, credential, size="4", note="Fulton district", how="card")
         made = SeatBatch.objects.get(organization=org)
         pay_url = f"/admin/submissions/seatbatch/{made.pk}/pay/"
         assert response.status_code == 302 and response["Location"] == pay_url
@@ -213,17 +211,7 @@ class TestBatchPaidByCard:
             stripe_on(org)
         program_admin(client, org)
         credential = fee_credential(org)
-        expires = (timezone.now() + dt.timedelta(days=60)).strftime("%Y-%m-%d")
-        response = client.post(
-            "/admin/submissions/seatbatch/add/",
-            {
-                "credential": credential.pk,
-                "size": "2",
-                "expires_at_0": expires,
-                "expires_at_1": "12:00",
-                **form,
-            },
-        )
+        response = admin_add_batch(client, credential, size="2", **form)
         assert message in response.content.decode()
         assert not SeatBatch.objects.exists()
 
