@@ -77,7 +77,7 @@ def stripe_webhook(request: HttpRequest, org_slug: str) -> HttpResponse:
     except payments.WebhookRefused as error:
         logger.warning("Stripe webhook for %s refused: %s", organization.slug, error)
         return HttpResponseBadRequest(str(error), content_type="text/plain")
-    return JsonResponse({"received": event.event_id, "outcome": event.outcome})
+    return JsonResponse({"received": event.event_id, "outcome": event.outcome, "note": event.note})
 
 
 # --- Seats bought by a district for its staff ----------------------------------------------------

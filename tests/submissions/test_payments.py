@@ -240,6 +240,7 @@ class TestWebhook:
         body = stripe_fake.event("customer.created", {"id": "cus_1", "object": "customer"})
         response = post_event(client, owed.organization.slug, body)
         assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+        assert "not an event type Tessera acts on" in response.json()["note"]
         assert WebhookEvent.objects.get(event_id=body["id"]).type == "customer.created"
         assert status_of(owed) == Application.FeeStatus.OWED
 
@@ -376,7 +377,7 @@ def test_a_seat_batchs_ledger_and_usability_agree_after_any_order_of_events(
     """The same property for seat batches bought by card: paid once on the ledger whatever the
     order; usable exactly when paid and not refunded in full."""
     stripe_on(org)
-    for seed in range(25):
+    for seed in range(15):
         rng = random.Random(1000 + seed)
         batch = seats.seat_batch_create(
             organization=org,
