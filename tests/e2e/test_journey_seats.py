@@ -7,26 +7,21 @@ them with the CSV; a teacher applies with one and owes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-import stripe
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from programs.models import Organization
 from submissions.models import Application, SeatBatch
 from tests.e2e.conftest import Journey
-from tests.submissions.stripe_fake import FakeStripeHTTP, session_event, signature, stripe_on
+from tests.submissions.stripe_fake import (
+    FakeStripeHTTP,
+    answer_checkout,
+    session_event,
+    signature,
+    stripe_on,
+)
 
 CREDENTIAL = "/o/riverside-usd/credentials/flipped-learning-level-1/"
-
-
-@pytest.fixture
-def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripeHTTP]:
-    """The live server is a thread of this process: its stripe calls reach this fake."""
-    fake = FakeStripeHTTP()
-    monkeypatch.setattr(stripe, "default_http_client", fake)
-    yield fake
 
 
 def test_an_administrator_buys_seats_for_their_staff(
@@ -42,14 +37,7 @@ def test_an_administrator_buys_seats_for_their_staff(
     journey.step(page, "the seats to buy")
 
     # when they continue to payment, they are sent to Stripe Checkout (intercepted here)
-    def at_stripe(route: Route) -> None:
-        route.fulfill(
-            status=200,
-            content_type="text/html",
-            body="<!doctype html><html lang='en'><title>Checkout</title><h1>Stripe</h1></html>",
-        )
-
-    page.route("https://checkout.stripe.com/**", at_stripe)
+    answer_checkout(page)
     page.get_by_role("button", name="Continue to payment").click()
     expect(page.get_by_role("heading", name="Stripe")).to_be_visible()
     page.js_errors.clear()  # type: ignore[attr-defined]  # the request was answered here, not sent

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
-import stripe
 
 from programs.models import EvidenceRequirement, Organization, QuizChoice, QuizQuestion, User
 from submissions import services
 from submissions.models import Application
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_credential
-
-from .stripe_fake import FakeStripeHTTP
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + b"0" * 2000 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
@@ -34,14 +31,6 @@ def upload_to_slot(
         files={"file": ("upload", data, content_type or fields["Content-Type"])},
         timeout=30,
     )
-
-
-@pytest.fixture
-def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripeHTTP]:
-    """Stripe's HTTP API answered by the fake (tests/submissions/stripe_fake.py)."""
-    fake = FakeStripeHTTP()
-    monkeypatch.setattr(stripe, "default_http_client", fake)
-    yield fake
 
 
 @pytest.fixture

@@ -270,6 +270,23 @@ def refunded(
     )
 
 
+def answer_checkout(page: Any) -> list[str]:
+    """In a browser journey (a Playwright page): answer navigations to Stripe's hosted Checkout
+    here with a stand-in page headed "Stripe" (no network); the URLs asked for, as they come."""
+    asked: list[str] = []
+
+    def at_stripe(route: Any) -> None:
+        asked.append(route.request.url)
+        route.fulfill(
+            status=200,
+            content_type="text/html",
+            body="<!doctype html><html lang='en'><title>Checkout</title><h1>Stripe</h1></html>",
+        )
+
+    page.route("https://checkout.stripe.com/**", at_stripe)
+    return asked
+
+
 def signature(payload: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:
     """The ``Stripe-Signature`` header Stripe sends: ``t=<unix time>,v1=<HMAC-SHA256 hex of
     "<t>.<payload>" keyed with the endpoint secret>``."""
