@@ -285,6 +285,18 @@ class Program(TenantModel):
         default=48, help_text="A reviewer's claim returns to the queue after this many hours."
     )
 
+    class WithdrawalRefund(models.TextChoices):
+        NONE = "none", "No refund when an educator withdraws"
+        BEFORE_REVIEW = "before_review", "Full refund if withdrawn before a review starts"
+
+    withdrawal_refund = models.CharField(
+        "refund on withdrawal",
+        max_length=16,
+        choices=WithdrawalRefund.choices,
+        default=WithdrawalRefund.NONE,
+        help_text="Fees paid online (Stripe): whether withdrawing offers the educator a refund.",
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="program_slug")

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from credentials_site.exceptions import ApplicationError
 from programs import selectors as program_selectors
@@ -28,6 +28,7 @@ from programs.admin.base import (
 from programs.admin_site import admin_site
 from programs.models import Organization
 from programs.secrets import SecretUnreadable
+from programs.sso import allow_form_action_origins
 
 from .models import Application, PaymentEntry, PaymentSettings, SeatBatch, SeatCode, WebhookEvent
 from .services import payments, seats
@@ -139,9 +140,9 @@ class PaymentSettingsAdmin(TenantAdmin):
             "submissions:stripe_webhook", kwargs={"org_slug": obj.organization.slug}
         )
         return format_html(
-            "Add <code>{}</code> in Stripe (Developers → Webhooks) for the events "
-            "<code>checkout.session.completed</code> and <code>charge.refunded</code>.",
+            "Add <code>{}</code> in Stripe (Developers → Webhooks) for the events {}.",
             url,
+            format_html_join(", ", "<code>{}</code>", ((t,) for t in sorted(payments.EVENT_TYPES))),
         )
 
 
@@ -155,11 +156,17 @@ class PaymentEntryAdmin(RecordAdmin):
         "currency",
         "payer",
         "application",
+        "seat_batch",
         "provider_id",
     )
     list_filter = ("kind", "currency")
     search_fields = ("reference", "provider_id", "payer__email", "checkout_session_id")
-    list_select_related = ("payer", "application__educator", "application__version")
+    list_select_related = (
+        "payer",
+        "application__educator",
+        "application__version",
+        "seat_batch",
+    )
     fields = (
         "reference",
         "kind",
@@ -173,6 +180,7 @@ class PaymentEntryAdmin(RecordAdmin):
         "event_id",
         "payer",
         "application",
+        "seat_batch",
         "created_at",
     )
     readonly_fields = fields
@@ -281,10 +289,25 @@ class SeatCodeInline(ReadOnlyInline):
 
 
 class SeatBatchForm(TenantFormMixin):
+    how = forms.ChoiceField(
+        label="payment",
+        choices=[
+            ("free", "Issue free (or invoiced): the codes are usable at once"),
+            ("card", "Pay by card (Stripe Checkout): the codes are usable once Stripe confirms"),
+        ],
+        initial="free",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
     class Meta:
         model = SeatBatch
-        fields = ("credential", "size", "expires_at", "note")
-        labels = {"size": "number of codes"}
+        fields = ("credential", "size", "expires_at", "note", "price_each")
+        labels = {"size": "number of codes", "price_each": "price per seat"}
+        help_texts = {
+            "price_each": "Pay by card only: the organization's currency; empty: the "
+            "credential's non-member fee."
+        }
         field_classes = safe_field_classes(SeatBatch)
 
     def clean(self) -> dict[str, Any]:
@@ -292,12 +315,23 @@ class SeatBatchForm(TenantFormMixin):
         organization_id = self.instance.organization_id or getattr(
             self, "default_organization_id", None
         )
+        price = None
+        if cleaned.get("how") == "card":
+            credential = cleaned.get("credential")
+            price = cleaned.get("price_each")
+            if price is None and credential is not None and credential.current_version:
+                price = credential.current_version.non_member_fee
+            if price is None:
+                self.add_error("price_each", "Give the price per seat of a batch paid by card.")
+                return cleaned
+        cleaned["price_each"] = price
         if cleaned.get("size") is not None and cleaned.get("expires_at") and organization_id:
             for name, message in seats.seat_batch_problems(
                 organization_id=organization_id,
                 size=cleaned["size"],
                 expires_at=cleaned["expires_at"],
                 credential=cleaned.get("credential"),
+                price_each=price,
             ).items():
                 self.add_error(name, message)
         return cleaned
@@ -305,11 +339,20 @@ class SeatBatchForm(TenantFormMixin):
 
 @admin.register(SeatBatch, site=admin_site)
 class SeatBatchAdmin(TenantAdmin):
-    """Program admins make batches of seat codes (issue free, or after the buyer paid) and see
-    who used each; a batch is never changed afterwards."""
+    """Program admins make batches of seat codes (issued free, or paid by card through one
+    Checkout payment) and see who used each; a batch is never changed afterwards."""
 
     form = SeatBatchForm
-    list_display = ("__str__", "credential", "size", "used", "expires_at", "created_at")
+    list_display = (
+        "__str__",
+        "credential",
+        "size",
+        "used",
+        "payment",
+        "expires_at",
+        "created_at",
+    )
+    list_filter = ("payment",)
     inlines = (SeatCodeInline,)
     actions = ("export_csv",)
 
@@ -319,12 +362,22 @@ class SeatBatchAdmin(TenantAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ()
-        return ("credential", "size", "expires_at", "note", "created_by", "csv_link")
+        return (
+            "credential",
+            "size",
+            "expires_at",
+            "note",
+            "created_by",
+            "buyer_organization",
+            "payment_status",
+            "csv_link",
+        )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             excluded = self.get_exclude(request, obj)
-            return [f for f in ("organization", *SeatBatchForm.Meta.fields) if f not in excluded]
+            names = ("organization", "credential", "size", "expires_at", "note", "how")
+            return [f for f in (*names, "price_each") if f not in excluded]
         return self.get_readonly_fields(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> Any:
@@ -345,6 +398,27 @@ class SeatBatchAdmin(TenantAdmin):
     def used(self, obj: SeatBatch) -> int:
         return int(getattr(obj, "used_count", 0))
 
+    @admin.display(description="payment")
+    def payment_status(self, obj: SeatBatch) -> str:
+        if obj.payment == SeatBatch.Payment.FREE:
+            return obj.get_payment_display()
+        paid, refunded = payments.seat_batch_totals(obj)
+        shown = format_html(
+            "{}: {} x {} = {} {}; paid online {}{}. {}",
+            obj.get_payment_display(),
+            obj.size,
+            f"{obj.price_each:.2f}",
+            f"{obj.amount:.2f}",
+            obj.currency,
+            f"{paid:.2f}",
+            f", refunded {refunded:.2f}" if refunded else "",
+            obj.payment_note,
+        )
+        if obj.payment != SeatBatch.Payment.UNPAID:
+            return shown
+        url = reverse("admin:submissions_seatbatch_pay", args=[obj.pk])
+        return format_html('{} <a href="{}">Pay by card</a>', shown, url)
+
     @admin.display(description="export")
     def csv_link(self, obj: SeatBatch) -> str:
         url = reverse("admin:submissions_seatbatch_csv", args=[obj.pk])
@@ -360,20 +434,60 @@ class SeatBatchAdmin(TenantAdmin):
             expires_at=obj.expires_at,
             credential=obj.credential,
             note=obj.note,
+            price_each=form.cleaned_data.get("price_each"),
             actor=request.user,  # type: ignore[arg-type]
         )
-        obj.pk, obj.organization_id, obj.created_at = (
-            batch.pk,
-            batch.organization_id,
-            batch.created_at,
-        )
+        for name in ("pk", "public_id", "organization_id", "created_at", "payment", "currency"):
+            setattr(obj, name, getattr(batch, name))
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        if obj.payment == SeatBatch.Payment.UNPAID:  # straight on to paying for it
+            self.message_user(request, "Batch made: pay for it to make its codes usable.")
+            return HttpResponseRedirect(reverse("admin:submissions_seatbatch_pay", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.csv_view)
+        pay = self.admin_site.admin_view(self.pay_view)
         return [
             path("<path:object_id>/csv/", view, name="submissions_seatbatch_csv"),
+            path("<path:object_id>/pay/", pay, name="submissions_seatbatch_pay"),
             *super().get_urls(),
         ]
+
+    def pay_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """ "Pay by card": GET confirms the total, POST goes to Stripe Checkout for it."""
+        batch = self.get_object(request, object_id)
+        if batch is None or not self.has_view_permission(request, batch):
+            raise Http404("No such batch.")
+        change_url = reverse("admin:submissions_seatbatch_change", args=[batch.pk])
+        error = ""
+        if request.method == "POST":
+            try:
+                return HttpResponseRedirect(
+                    seats.seat_batch_checkout_start(
+                        batch=batch,
+                        actor=request.user,  # type: ignore[arg-type]
+                        return_url=change_url,
+                    )
+                )
+            except ApplicationError as refused:
+                error = refused.message
+        allow_form_action_origins(request, [payments.CHECKOUT_ORIGIN])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Pay for {batch}",
+            "opts": self.opts,
+            "batch": batch,
+            "error": error,
+            "change_url": change_url,
+        }
+        return TemplateResponse(
+            request,
+            "admin/submissions/seat_batch_pay.html",
+            context,
+            status=400 if error else 200,
+        )
 
     def csv_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         batch = self.get_object(request, object_id)

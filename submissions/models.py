@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
@@ -344,7 +345,19 @@ class PaymentEntry(TenantModel):
         REFUND = "refund", "Refund"
 
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="payment_entries"
+        Application,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment_entries",
+    )
+    seat_batch = models.ForeignKey(
+        "SeatBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment_entries",
+        help_text="A batch of seat codes bought with one Checkout payment.",
     )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
@@ -367,7 +380,12 @@ class PaymentEntry(TenantModel):
             models.UniqueConstraint(
                 fields=["organization", "kind", "provider_id"],
                 name="one_ledger_row_per_provider_id",
-            )
+            ),
+            models.CheckConstraint(
+                condition=(Q(application__isnull=False) & Q(seat_batch__isnull=True))
+                | (Q(application__isnull=True) & Q(seat_batch__isnull=False)),
+                name="ledger_row_for_an_application_or_a_seat_batch",
+            ),
         ]
         ordering = ["created_at", "pk"]
         verbose_name = "payment ledger entry"
@@ -419,8 +437,18 @@ def normalized_seat_code(typed: str) -> str:
 
 class SeatBatch(TenantModel):
     """Seats bought or given in one go: N single-use codes for one credential, or for any of the
-    organization's credentials (``credential`` empty), until ``expires_at``."""
+    organization's credentials (``credential`` empty), until ``expires_at``. A batch bought by
+    card is usable only once Stripe's signed webhook put its payment on the ledger."""
 
+    class Payment(models.TextChoices):
+        FREE = "free", "Issued free"
+        UNPAID = "unpaid", "Not paid yet (codes not usable)"
+        PAID = "paid", "Paid"
+        REFUNDED = "refunded", "Refunded (codes not usable)"
+
+    USABLE = (Payment.FREE, Payment.PAID)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     credential = models.ForeignKey(
         Credential,
         null=True,
@@ -437,6 +465,19 @@ class SeatBatch(TenantModel):
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    payment = models.CharField(max_length=8, choices=Payment.choices, default=Payment.FREE)
+    price_each = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    buyer_organization = models.ForeignKey(
+        "programs.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The district (or school) that bought the seats for its staff, if any.",
+    )
+    checkout_session_id = models.CharField(max_length=255, blank=True)
+    payment_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -445,6 +486,14 @@ class SeatBatch(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.size} seats" + (f" ({self.note})" if self.note else "")
+
+    @property
+    def usable(self) -> bool:
+        return self.payment in self.USABLE
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.price_each or Decimal(0)) * self.size
 
 
 class SeatCode(TenantModel):

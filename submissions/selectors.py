@@ -8,9 +8,17 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 
 from credentials_site.tenancy import cross_organization
-from programs.models import EvidenceRequirement, Organization, User
+from programs import selectors as program_selectors
+from programs.models import Credential, EvidenceRequirement, Organization, User
 
-from .models import Application, ApplicationEvent, EvidenceItem, QuizResponse, Submission
+from .models import (
+    Application,
+    ApplicationEvent,
+    EvidenceItem,
+    QuizResponse,
+    SeatBatch,
+    Submission,
+)
 
 
 def access_application_by_public_id(
@@ -27,6 +35,47 @@ def access_application_by_public_id(
     if application is None:
         raise Http404("No such application.")
     return application
+
+
+def organizations_buying_seats(*, user: User) -> list[Organization]:
+    """The organizations (a district, a school) a person may buy seat codes for: those they
+    administer."""
+    ids = program_selectors.organization_ids_administered_by(user=user)
+    return list(Organization.objects.filter(pk__in=ids).order_by("name"))
+
+
+def credentials_with_seats_for_sale(*, organization: Organization) -> list[Credential]:
+    """The organization's published credentials with a non-member fee: what a seat is sold for."""
+    return list(
+        Credential.objects.filter(
+            organization=organization,
+            status=Credential.Status.PUBLISHED,
+            current_version__non_member_fee__gt=0,
+        )
+        .select_related("current_version")
+        .order_by("position", "slug")
+    )
+
+
+def access_seat_batch_by_public_id(
+    *, actor: User, organization: Organization, public_id: str
+) -> SeatBatch:
+    """A seat batch of this organization that the actor bought, or bought for an organization
+    they administer; else 404 (another organization's batch is one that does not exist)."""
+    batch = (
+        SeatBatch.objects.filter(organization=organization, public_id=public_id)
+        .select_related("credential__current_version", "buyer_organization")
+        .first()
+        if actor.is_authenticated
+        else None
+    )
+    if batch is None or not (
+        batch.created_by_id == actor.pk
+        or batch.buyer_organization_id
+        in program_selectors.organization_ids_administered_by(user=actor)
+    ):
+        raise Http404("No such batch of seat codes.")
+    return batch
 
 
 def access_evidence_item_by_public_id(*, application: Application, public_id: str) -> EvidenceItem:

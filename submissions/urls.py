@@ -5,6 +5,7 @@ from . import views, views_payments
 app_name = "submissions"
 
 APPLICATION = "o/<slug:org_slug>/applications/<uuid:public_id>/"
+SEATS = "o/<slug:org_slug>/seats/<uuid:public_id>/"
 
 urlpatterns = [
     path("me/", views.my_learning, name="dashboard"),
@@ -24,6 +25,10 @@ urlpatterns = [
     path(APPLICATION + "withdraw/", views.withdraw, name="withdraw"),
     path(APPLICATION + "pay/", views_payments.pay, name="pay"),
     path(APPLICATION + "receipt/", views_payments.receipt, name="receipt"),
+    path("o/<slug:org_slug>/seats/buy/", views_payments.seats_buy, name="seats_buy"),
+    path(SEATS, views_payments.seat_batch_page, name="seat_batch"),
+    path(SEATS + "pay/", views_payments.seat_batch_pay, name="seat_batch_pay"),
+    path(SEATS + "codes.csv", views_payments.seat_batch_csv, name="seat_batch_csv"),
     path(
         "o/<slug:org_slug>/payments/stripe/webhook/",
         views_payments.stripe_webhook,

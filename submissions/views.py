@@ -297,17 +297,27 @@ def withdraw(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpRespon
                 "application": application,
                 "organization": application.organization,
                 "evidence_note": services.withdrawal_evidence_note(application=application),
+                "refund_offer": payments.withdrawal_refund_offer(application=application),
             },
         )
+    refund = request.POST.get("refund") == "yes"
     try:
-        withdrawn = services.application_withdraw(application=application, actor=_user(request))
+        withdrawn = services.application_withdraw(
+            application=application, actor=_user(request), refund=refund
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(_page_url(application))
     messages.success(
         request,
         f"You withdrew your application for “{application.version.title}”. "
-        + services.withdrawal_evidence_note(application=withdrawn),
+        + services.withdrawal_evidence_note(application=withdrawn)
+        + (
+            " Your refund is on its way: we e-mail you, and your receipt shows it once the "
+            "payment provider confirms."
+            if refund
+            else ""
+        ),
     )
     if withdrawn.evidence_delete_after is not None:  # its files can be downloaded until then
         return redirect(_page_url(application))

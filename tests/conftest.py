@@ -108,6 +108,19 @@ def _evidence_bucket_of_this_process() -> None:
 
 
 @pytest.fixture
+def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Stripe's HTTP API answered by the fake of tests/submissions/stripe_fake.py (the live
+    server of the journeys is a thread of this process: its stripe calls reach it too)."""
+    import stripe
+
+    from tests.submissions.stripe_fake import FakeStripeHTTP
+
+    fake = FakeStripeHTTP()
+    monkeypatch.setattr(stripe, "default_http_client", fake)
+    yield fake
+
+
+@pytest.fixture
 def count_queries() -> Callable[[Callable[[], Any]], CaptureQueriesContext]:
     """Run a callable and return the captured queries (``len(result)`` is the count)."""
 

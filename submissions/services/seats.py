@@ -2,31 +2,53 @@
 
 A code is 12 symbols of 32 (60 bits, ``models.new_seat_code``), typed in any case, with or
 without dashes. Using one locks its row (``select_for_update``) in the applying transaction, so
-two people typing the same code at once admit exactly one application."""
+two people typing the same code at once admit exactly one application.
+
+A batch is issued free, or bought by card: one Checkout payment of N x the price each, after
+which only Stripe's signed webhook (``payments``) makes its codes usable; a checkout abandoned
+or expired leaves them unusable."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from programs.models import Credential, Organization, User
+from programs.services.roster_export import csv_safe
 
 from ..errors import SubmissionErrorCode as Code
 from ..models import Application, SeatBatch, SeatCode, normalized_seat_code
+from . import payments
 from .payments import PaymentError
 
 MAX_BATCH = 5000
 
 
 def seat_batch_problems(
-    *, organization_id: int, size: int, expires_at: dt.datetime, credential: Credential | None
+    *,
+    organization_id: int,
+    size: int,
+    expires_at: dt.datetime,
+    credential: Credential | None,
+    price_each: Decimal | None = None,
 ) -> dict[str, str]:
-    """What is wrong with a batch asked for, by field (none: it can be made)."""
+    """What is wrong with a batch asked for, by field (none: it can be made). ``price_each``:
+    the batch is to be paid by card (checked: the organization takes payments with Stripe)."""
     problems = {}
+    if price_each is not None:
+        if price_each <= 0:
+            problems["price_each"] = "A batch paid by card needs a price per seat above zero."
+        elif not payments.uses_stripe(organization_id=organization_id):
+            problems["price_each"] = (
+                "This organization takes no card payments (Payment settings): issue the batch "
+                "free and invoice it."
+            )
     if not 1 <= size <= MAX_BATCH:
         problems["size"] = f"A batch has 1 to {MAX_BATCH} codes."
     if expires_at <= timezone.now():
@@ -45,9 +67,17 @@ def seat_batch_create(
     credential: Credential | None,
     actor: User | None,
     note: str = "",
+    price_each: Decimal | None = None,
+    buyer_organization: Organization | None = None,
 ) -> SeatBatch:
+    """N codes at once. Free (``price_each`` None): usable now. Paid by card: unusable until
+    Stripe's webhook records the payment of N x ``price_each`` (``seat_batch_checkout_start``)."""
     problems = seat_batch_problems(
-        organization_id=organization.pk, size=size, expires_at=expires_at, credential=credential
+        organization_id=organization.pk,
+        size=size,
+        expires_at=expires_at,
+        credential=credential,
+        price_each=price_each,
     )
     if problems:
         raise PaymentError(
@@ -62,6 +92,10 @@ def seat_batch_create(
         expires_at=expires_at,
         note=note,
         created_by=actor,
+        buyer_organization=buyer_organization,
+        payment=SeatBatch.Payment.FREE if price_each is None else SeatBatch.Payment.UNPAID,
+        price_each=price_each,
+        currency=organization.currency if price_each is not None else "",
     )
     made = 0
     while made < size:  # a clash of 60-bit codes is all but impossible; retried if it happens
@@ -74,6 +108,85 @@ def seat_batch_create(
         except IntegrityError:
             continue
     return batch
+
+
+BOUGHT_SEATS_VALID_DAYS = 365
+
+
+def seat_batch_buy(
+    *,
+    organization: Organization,
+    credential: Credential,
+    size: int,
+    buyer_organization: Organization,
+    actor: User,
+) -> SeatBatch:
+    """A district (or any organization) buys N seats of one of ``organization``'s credentials
+    for its staff, at the credential's non-member fee each, valid a year: an unpaid batch, to
+    pay with ``seat_batch_checkout_start``. Only its administrators buy for it."""
+    from programs import selectors as program_selectors
+
+    if buyer_organization.pk not in program_selectors.organization_ids_administered_by(user=actor):
+        raise PaymentError(
+            "You can buy seats only for an organization you administer.",
+            code=Code.INVALID,
+            fields={"buyer_organization": ["Choose an organization you administer."]},
+        )
+    version = credential.current_version
+    if (
+        credential.organization_id != organization.pk
+        or credential.status != Credential.Status.PUBLISHED
+        or version is None
+        or not version.non_member_fee
+    ):
+        raise PaymentError(
+            "Seats can be bought for this organization's published micro-credentials with a fee.",
+            code=Code.INVALID,
+            fields={"credential": ["Choose one of the micro-credentials listed."]},
+        )
+    return seat_batch_create(
+        organization=organization,
+        size=size,
+        expires_at=timezone.now() + dt.timedelta(days=BOUGHT_SEATS_VALID_DAYS),
+        credential=credential,
+        actor=actor,
+        note=f"Bought for {buyer_organization.name}",
+        price_each=version.non_member_fee,
+        buyer_organization=buyer_organization,
+    )
+
+
+def seat_batch_checkout_start(*, batch: SeatBatch, actor: User, return_url: str) -> str:
+    """One Stripe Checkout Session for the whole unpaid batch (N x the price each); its URL.
+    The codes become usable when the signed ``checkout.session.completed`` (or
+    ``async_payment_succeeded``) arrives, never on the way back from Checkout."""
+    if batch.payment != SeatBatch.Payment.UNPAID:
+        raise PaymentError(
+            f"There is nothing to pay for this batch: {batch.get_payment_display().lower()}.",
+            code=Code.INVALID,
+        )
+    if batch.expires_at <= timezone.now():
+        raise PaymentError(
+            "This batch has expired: make a new one rather than pay for it.", code=Code.INVALID
+        )
+    organization = Organization.objects.get(pk=batch.organization_id)
+    what = str(batch.credential) if batch.credential else f"any {organization.name} credential"
+    session = payments.checkout_session_create(
+        organization=organization,
+        reference={"seat_batch": str(batch.public_id)},
+        email=actor.email,
+        name=f"{batch.size} seat code{'s' if batch.size != 1 else ''}: {what}",
+        description=f"{organization.name}, valid until {batch.expires_at:%d %B %Y}",
+        quantity=batch.size,
+        unit_amount=batch.price_each or Decimal(0),
+        currency=batch.currency,
+        return_url=settings.SITE_URL.rstrip("/") + return_url,
+        idempotency_key=f"seats-{batch.public_id}-{timezone.now():%Y%m%d%H%M}",
+    )
+    SeatBatch.objects.filter(pk=batch.pk).update(
+        checkout_session_id=session["id"], updated_at=timezone.now()
+    )
+    return str(session.url)
 
 
 def seat_code_take(
@@ -95,6 +208,14 @@ def seat_code_take(
             f"“{typed.strip()}” is not a seat code of this program: check it and try again.",
             code=Code.INVALID,
             fields={"seat_code": ["Not a seat code of this program."]},
+        )
+    if not seat.batch.usable:
+        raise PaymentError(
+            "This seat code is not paid for yet: ask whoever gave it to you."
+            if seat.batch.payment == SeatBatch.Payment.UNPAID
+            else "This seat code was refunded and can no longer be used.",
+            code=Code.INVALID,
+            fields={"seat_code": ["Not usable: " + seat.batch.get_payment_display().lower()]},
         )
     if seat.application_id is not None or seat.used_at is not None:
         raise PaymentError(
@@ -125,19 +246,26 @@ def seat_code_use(seat: SeatCode, *, application: Application) -> None:
 
 
 def seat_batch_csv(batch: SeatBatch) -> str:
+    """The batch's codes, who used each and for which application; every cell made safe to
+    open in a spreadsheet (``csv_safe``: an e-mail or note starting with = + - @ runs nothing)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["code", "credential", "expires", "used by", "used at", "application"])
+    writer.writerow(
+        ["code", "credential", "expires", "used by", "used at", "application", "usable"]
+    )
     credential = batch.credential.slug if batch.credential else "(any)"
+    usable = "yes" if batch.usable else batch.get_payment_display()
     for seat in batch.codes.select_related("used_by", "application").order_by("pk"):
         writer.writerow(
-            [
+            csv_safe(value)
+            for value in (
                 seat.display,
                 credential,
                 f"{batch.expires_at:%Y-%m-%d %H:%M}",
                 seat.used_by.email if seat.used_by else "",
                 f"{seat.used_at:%Y-%m-%d %H:%M}" if seat.used_at else "",
                 seat.application.anonymous_code if seat.application else "",
-            ]
+                usable,
+            )
         )
     return out.getvalue()

@@ -14,6 +14,7 @@ from programs.models import User
 
 from ..errors import SubmissionErrorCode as Code
 from ..models import Application, EvidenceItem, Submission
+from . import payments
 from ._common import _event, _locked
 
 
@@ -66,7 +67,9 @@ def withdrawal_evidence_note(
 
 
 @transaction.atomic
-def application_withdraw(*, application: Application, actor: User) -> Application:
+def application_withdraw(
+    *, application: Application, actor: User, refund: bool = False
+) -> Application:
     """Withdraw an application before a review starts. Its evidence:
 
     - an attempt waiting for review (SUBMITTED): its files stay, and the educator may download
@@ -76,12 +79,23 @@ def application_withdraw(*, application: Application, actor: User) -> Applicatio
       files within the hour.
 
     Either way, files sent with an attempt a reviewer decided stay: they are that decision's
-    record (as when such a file is removed)."""
+    record (as when such a file is removed).
+
+    ``refund``: the educator accepts the refund their program's policy offers
+    (``payments.withdrawal_refund_offer``); Stripe is asked for it in the same transaction (if
+    Stripe refuses, nothing is withdrawn), and the ledger follows Stripe's ``charge.refunded``."""
     application = _locked(application)
     if application.status not in Application.WITHDRAWABLE:
         raise ApplicationError(
             "A review has started, so this application can no longer be withdrawn.",
             code=Code.NOT_EDITABLE,
+        )
+    offer = payments.withdrawal_refund_offer(application=application) if refund else None
+    if refund and offer is None:
+        raise ApplicationError(
+            "No refund is offered for this application: its program does not refund the fee "
+            "once a review has started, or nothing paid online is left to refund.",
+            code=Code.INVALID,
         )
     now = timezone.now()
     waiting = application.status == Application.Status.SUBMITTED
@@ -108,4 +122,12 @@ def application_withdraw(*, application: Application, actor: User) -> Applicatio
         )
     else:
         _event(application, actor=actor, kind="withdrawn", message="Application withdrawn")
+    if offer is not None:
+        payments.payment_refund(
+            application=application,
+            amount=offer,
+            reason=payments.WITHDRAWAL_REFUND_REASON,
+            actor=actor,
+            idempotency_key=f"withdrawal-refund-{application.public_id}",
+        )
     return application

@@ -7,26 +7,21 @@ paid, with a receipt."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-import stripe
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from programs.models import Organization
 from submissions.models import Application
 from tests.e2e.conftest import Journey
-from tests.submissions.stripe_fake import FakeStripeHTTP, completed, signature, stripe_on
+from tests.submissions.stripe_fake import (
+    FakeStripeHTTP,
+    answer_checkout,
+    completed,
+    signature,
+    stripe_on,
+)
 
 CREDENTIAL = "/o/riverside-usd/credentials/flipped-learning-level-1/"
-
-
-@pytest.fixture
-def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripeHTTP]:
-    """The live server is a thread of this process: its stripe calls reach this fake."""
-    fake = FakeStripeHTTP()
-    monkeypatch.setattr(stripe, "default_http_client", fake)
-    yield fake
 
 
 def test_a_non_member_pays_the_fee_through_checkout(
@@ -42,17 +37,7 @@ def test_a_non_member_pays_the_fee_through_checkout(
     journey.step(page, "the fee before applying")
 
     # when they apply, they are sent to Stripe Checkout (intercepted here)
-    checkout: list[str] = []
-
-    def at_stripe(route: Route) -> None:
-        checkout.append(route.request.url)
-        route.fulfill(
-            status=200,
-            content_type="text/html",
-            body="<!doctype html><html lang='en'><title>Checkout</title><h1>Stripe</h1></html>",
-        )
-
-    page.route("https://checkout.stripe.com/**", at_stripe)
+    checkout = answer_checkout(page)
     page.get_by_role("button", name="Apply for this micro-credential").click()
     expect(page.get_by_role("heading", name="Stripe")).to_be_visible()
     page.js_errors.clear()  # type: ignore[attr-defined]  # the request was answered here, not sent

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 import stripe
 from django.test import Client
 
-from submissions.models import Application, PaymentSettings
+from submissions.models import Application, PaymentSettings, SeatBatch
 
 SECRET_KEY = "sk_test_tessera_fake_0000000000000000"
 WEBHOOK_SECRET = "whsec_tessera_fake_secret_0000000000"
@@ -182,26 +182,74 @@ def completed(
     )
 
 
+def _payable(target: Application | SeatBatch) -> tuple[dict[str, str], int, str, str]:
+    """(metadata, amount in cents, currency, organization slug) of what a session pays for."""
+    if isinstance(target, SeatBatch):
+        reference = {"seat_batch": str(target.public_id)}
+        amount, currency = target.amount, target.currency
+    else:
+        reference = {"application": str(target.public_id)}
+        amount, currency = target.fee_amount, target.fee_currency
+    slug = target.organization.slug
+    return {**reference, "organization": slug}, int(amount * 100), currency.lower(), slug
+
+
+def session_event(
+    kind: str,
+    target: Application | SeatBatch,
+    *,
+    session_id: str | None = None,
+    intent: str | None = None,
+) -> dict[str, Any]:
+    """A Checkout Session event for ``target`` (an application's fee or a seat batch), the
+    session shaped as Stripe documents it for each type: ``checkout.session.completed`` (paid),
+    ``checkout.session.async_payment_succeeded`` (complete, paid),
+    ``checkout.session.async_payment_failed`` (complete, unpaid), ``checkout.session.expired``
+    (expired, unpaid, no PaymentIntent)."""
+    metadata, amount, currency, _ = _payable(target)
+    status, payment_status = {
+        "checkout.session.completed": ("complete", "paid"),
+        "checkout.session.async_payment_succeeded": ("complete", "paid"),
+        "checkout.session.async_payment_failed": ("complete", "unpaid"),
+        "checkout.session.expired": ("expired", "unpaid"),
+    }[kind]
+    return event(
+        kind,
+        {
+            "id": session_id or new_id("cs"),
+            "object": "checkout.session",
+            "amount_subtotal": amount,
+            "amount_total": amount,
+            "client_reference_id": next(iter(metadata.values())),
+            "currency": currency,
+            "expires_at": int(time.time()) + (0 if status == "expired" else 86400),
+            "metadata": metadata,
+            "mode": "payment",
+            "payment_intent": None if status == "expired" else intent or new_id("pi"),
+            "payment_status": payment_status,
+            "status": status,
+        },
+    )
+
+
 def refunded(
-    application: Application, *, intent: str, refunds: list[tuple[str, Decimal]]
+    application: Application | SeatBatch, *, intent: str, refunds: list[tuple[str, Decimal]]
 ) -> dict[str, Any]:
     """``charge.refunded`` for the charge of ``intent``, listing its refunds (id, amount)."""
     total = int(sum(amount for _, amount in refunds) * 100)
     charge = "ch_" + intent.removeprefix("pi_")
+    metadata, charged, currency, _ = _payable(application)
     return event(
         "charge.refunded",
         {
             "id": charge,
             "object": "charge",
-            "amount": int(application.fee_amount * 100),
+            "amount": charged,
             "amount_refunded": total,
-            "currency": application.fee_currency.lower(),
-            "metadata": {
-                "application": str(application.public_id),
-                "organization": application.organization.slug,
-            },
+            "currency": currency,
+            "metadata": metadata,
             "payment_intent": intent,
-            "refunded": total >= int(application.fee_amount * 100),
+            "refunded": total >= charged,
             "refunds": {
                 "object": "list",
                 "data": [
@@ -210,7 +258,7 @@ def refunded(
                         "object": "refund",
                         "amount": int(amount * 100),
                         "charge": charge,
-                        "currency": application.fee_currency.lower(),
+                        "currency": currency,
                         "payment_intent": intent,
                         "status": "succeeded",
                     }
@@ -220,6 +268,23 @@ def refunded(
             },
         },
     )
+
+
+def answer_checkout(page: Any) -> list[str]:
+    """In a browser journey (a Playwright page): answer navigations to Stripe's hosted Checkout
+    here with a stand-in page headed "Stripe" (no network); the URLs asked for, as they come."""
+    asked: list[str] = []
+
+    def at_stripe(route: Any) -> None:
+        asked.append(route.request.url)
+        route.fulfill(
+            status=200,
+            content_type="text/html",
+            body="<!doctype html><html lang='en'><title>Checkout</title><h1>Stripe</h1></html>",
+        )
+
+    page.route("https://checkout.stripe.com/**", at_stripe)
+    return asked
 
 
 def signature(payload: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:

@@ -4,34 +4,42 @@ only (tests/submissions/stripe_fake.py); webhooks are signed as Stripe signs the
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import stripe
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from programs.models import Organization, StaffRole, User
-from submissions.models import Application, PaymentEntry, PaymentSettings, WebhookEvent
-from submissions.services import payments
+from submissions.models import (
+    Application,
+    PaymentEntry,
+    PaymentSettings,
+    SeatBatch,
+    WebhookEvent,
+)
+from submissions.services import payments, seats
 from tests.factories import OrganizationFactory, StaffRoleFactory, UserFactory
 
 from . import stripe_fake
-from .stripe_fake import FakeStripeHTTP, completed, new_id, post_event, refunded, stripe_on
+from .stripe_fake import (
+    FakeStripeHTTP,
+    completed,
+    new_id,
+    post_event,
+    refunded,
+    session_event,
+    stripe_on,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripeHTTP]:
-    fake = FakeStripeHTTP()
-    monkeypatch.setattr(stripe, "default_http_client", fake)
-    yield fake
 
 
 @pytest.fixture
@@ -232,6 +240,7 @@ class TestWebhook:
         body = stripe_fake.event("customer.created", {"id": "cus_1", "object": "customer"})
         response = post_event(client, owed.organization.slug, body)
         assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+        assert "not an event type Tessera acts on" in response.json()["note"]
         assert WebhookEvent.objects.get(event_id=body["id"]).type == "customer.created"
         assert status_of(owed) == Application.FeeStatus.OWED
 
@@ -289,12 +298,55 @@ def expected_status(entries: list[tuple[str, Decimal]], fee: Decimal) -> str:
     return Application.FeeStatus.REFUNDED if back >= paid else Application.FeeStatus.PAID
 
 
+def random_events(
+    rng: random.Random, target: Application | SeatBatch, *, intent: str, price: Decimal
+) -> tuple[list[dict[str, Any]], list[tuple[str, Decimal]]]:
+    """Every event Stripe may send about one paid target, in a random order with replays: the
+    completion (paid at once, or "unpaid" then ``async_payment_succeeded``), the same event
+    again, a second delivery under a new event id, an earlier session that expired unpaid and
+    one whose delayed payment failed, partial and full refunds. And the refunds made."""
+    session = new_id("cs")
+    if rng.random() < 0.5:
+        pay = session_event("checkout.session.completed", target, session_id=session, intent=intent)
+        paid_events = [pay]
+    else:  # a delayed method: completed unpaid, then the delayed payment succeeds
+        pending = session_event(
+            "checkout.session.completed", target, session_id=session, intent=intent
+        )
+        pending["data"]["object"]["payment_status"] = "unpaid"
+        pay = session_event(
+            "checkout.session.async_payment_succeeded", target, session_id=session, intent=intent
+        )
+        paid_events = [pending, pay]
+    redelivered = {**pay, "id": new_id("evt")}
+    refunds: list[tuple[str, Decimal]] = []
+    if rng.random() < 0.7:
+        refunds.append((new_id("re"), price * Decimal(rng.choice(["0.2", "1", "0.4"]))))
+    if refunds and refunds[0][1] < price and rng.random() < 0.5:
+        refunds.append((new_id("re"), price - refunds[0][1]))
+    events = [*paid_events, pay, redelivered]
+    events.append(session_event("checkout.session.expired", target))  # an abandoned try
+    events.append(
+        session_event("checkout.session.async_payment_failed", target, intent=new_id("pi"))
+    )
+    if rng.random() < 0.3:  # the paid session "expiring" afterwards, out of order
+        events.append(session_event("checkout.session.expired", target, session_id=session))
+    # each charge.refunded lists the refunds so far, as Stripe's charge does
+    events += [
+        refunded(target, intent=intent, refunds=refunds[: n + 1]) for n in range(len(refunds))
+    ]
+    events += [rng.choice(events) for _ in range(rng.randint(0, 3))]  # more replays
+    rng.shuffle(events)
+    return events, refunds
+
+
 def test_ledger_and_application_agree_after_any_order_of_events(
     client: Client, org: Organization, make_application: Callable[..., Application]
 ) -> None:
-    """Property-style: over many random orders of (completed, the same completed again, a
-    second delivery of it under a new event id, partial and full refunds), the ledger holds
-    each payment and refund once and the application's fee status is what the ledger says."""
+    """Property-style: over many random orders of every Checkout Session event (completed,
+    async succeeded / failed, expired), replays and second deliveries, partial and full
+    refunds, the ledger holds each payment and refund once and the application's fee status is
+    what the ledger says."""
     base = make_application(member=False, non_member_fee=Decimal("49.00"))
     stripe_on(base)
     credential = base.credential
@@ -303,22 +355,9 @@ def test_ledger_and_application_agree_after_any_order_of_events(
         rng = random.Random(seed)
         educator = UserFactory(email=f"p{seed}@prop.example")
         application = payments_apply(credential, educator)
-        intent = f"pi_prop_{seed}"
-        pay = completed(application, intent=intent)
-        redelivered = {**completed(application, intent=intent), "data": pay["data"]}
-        refunds: list[tuple[str, Decimal]] = []
-        if rng.random() < 0.7:
-            refunds.append((f"re_{seed}_a", Decimal(rng.choice(["10.00", "49.00", "20.00"]))))
-        if refunds and refunds[0][1] < 49 and rng.random() < 0.5:
-            refunds.append((f"re_{seed}_b", Decimal("49.00") - refunds[0][1]))
-        events = [pay, pay, redelivered]
-        # each charge.refunded lists the refunds so far, as Stripe's charge does
-        events += [
-            refunded(application, intent=intent, refunds=refunds[: n + 1])
-            for n in range(len(refunds))
-        ]
-        events += [rng.choice(events) for _ in range(rng.randint(0, 3))]  # more replays
-        rng.shuffle(events)
+        events, refunds = random_events(
+            rng, application, intent=f"pi_prop_{seed}", price=Decimal("49.00")
+        )
         for body in events:
             assert post_event(client, org.slug, body).status_code == 200
         rows = ledger(application)
@@ -330,6 +369,34 @@ def test_ledger_and_application_agree_after_any_order_of_events(
         ), seed
         orders += 1
     assert orders == 40
+
+
+def test_a_seat_batchs_ledger_and_usability_agree_after_any_order_of_events(
+    client: Client, org: Organization
+) -> None:
+    """The same property for seat batches bought by card: paid once on the ledger whatever the
+    order; usable exactly when paid and not refunded in full."""
+    stripe_on(org)
+    for seed in range(15):
+        rng = random.Random(1000 + seed)
+        batch = seats.seat_batch_create(
+            organization=org,
+            size=rng.randint(1, 4),
+            expires_at=timezone.now() + dt.timedelta(days=30),
+            credential=None,
+            actor=None,
+            price_each=Decimal("12.50"),
+        )
+        events, refunds = random_events(rng, batch, intent=f"pi_batch_{seed}", price=batch.amount)
+        for body in events:
+            assert post_event(client, org.slug, body).status_code == 200
+        rows = sorted(PaymentEntry.objects.filter(seat_batch=batch).values_list("kind", "amount"))
+        assert [k for k, _ in rows] == ["payment"] + ["refund"] * len(refunds), seed
+        back = sum((a for _, a in refunds), Decimal(0))
+        batch.refresh_from_db()
+        expected = SeatBatch.Payment.REFUNDED if back >= batch.amount else SeatBatch.Payment.PAID
+        assert batch.payment == expected, seed
+        assert batch.usable == (expected == SeatBatch.Payment.PAID), seed
 
 
 def payments_apply(credential: Any, educator: User) -> Application:

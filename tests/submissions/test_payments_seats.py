@@ -158,6 +158,7 @@ def test_applying_with_a_code_skips_checkout(
     client.force_login(educator)
     page = client.get(credential.get_absolute_url()).content.decode()
     assert 'name="seat_code"' in page
+    assert f"/o/{org.slug}/seats/buy/" in page  # districts buying for their staff
     refused = client.post(
         f"/o/{org.slug}/credentials/{credential.slug}/apply/",
         {"seat_code": "nope"},
@@ -210,7 +211,9 @@ class TestAdmin:
                 )
             )
         )
-        assert rows[0] == ["code", "credential", "expires", "used by", "used at", "application"]
+        assert rows[0] == [
+            "code", "credential", "expires", "used by", "used at", "application", "usable"
+        ]  # fmt: skip
         assert len(rows) == 5
         assert [educator.email, application.anonymous_code] == [rows[1][3], rows[1][5]]
         page = client.get(f"/admin/submissions/seatbatch/{made.pk}/change/").content.decode()
