@@ -35,6 +35,16 @@ from .people import (
     staff_role_revoke,
     user_get_or_invite,
 )
+from .school_goals import (
+    Assigned,
+    goal_credential_recommend,
+    goal_recommendation_remove,
+    school_assign,
+    school_assignment_respond,
+    school_goal_move,
+    school_goal_remove,
+    school_goal_save,
+)
 from .schools import school_links_sync, school_member_add, school_member_remove
 from .templates import credential_create_from_template, credential_duplicate
 from .tokens import (
@@ -85,6 +95,14 @@ __all__ = [
     "organization_token_revoke",
     "organization_token_touch",
     "school_links_sync",
+    "Assigned",
+    "goal_credential_recommend",
+    "goal_recommendation_remove",
+    "school_assign",
+    "school_assignment_respond",
+    "school_goal_move",
+    "school_goal_remove",
+    "school_goal_save",
     "school_member_add",
     "school_member_remove",
     "staff_role_change",

@@ -409,6 +409,11 @@ NAMED_BYPASSES = {
     "an organization's API token, found by its hash": {"programs"},
     "organizations that admit members by a verified e-mail's domain": {"programs"},
     "an educator's own memberships, for the questions their organizations ask": {"programs"},
+    "public credentials of every organization, for a school's goals": {"programs"},
+    "an educator's own school recommendations and assignments, from every organization": {
+        "programs"
+    },
+    "the application status of a school's assigned staff, in every organization": {"submissions"},
 }
 
 
