@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, Prefetch, Q
+from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.http import Http404
 
 from credentials_site.tenancy import cross_organization
@@ -102,8 +102,13 @@ def school_catalog_search(*, school: School, q: str) -> list[Credential]:
                 | Q(organization__short_name__iexact=q)
             )
             .select_related("organization", "current_version")
+            .alias(
+                elsewhere=Case(
+                    When(organization_id=school.organization_id, then=Value(0)), default=Value(1)
+                )
+            )
             .order_by(
-                ~Q(organization_id=school.organization_id),
+                "elsewhere",
                 "organization__name",
                 "current_version__title",
             )[:SEARCH_LIMIT]
