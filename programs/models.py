@@ -810,6 +810,3 @@ from .models_schools import School, SchoolMembership  # noqa: E402, F401
 
 # Single sign-on: its own module (imported here so the app's models are found in one place).
 from .models_sso import SignOnProvider  # noqa: E402, F401
-
-# School goals, recommended sets and assignments (docs/decisions/0030).
-from .models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal  # noqa: E402, F401

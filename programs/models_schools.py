@@ -69,7 +69,7 @@ class SchoolMembership(TenantModel):
 # --- Goals, recommended sets and assignments (issue 21; docs/decisions/0030) --------------------
 
 
-class SchoolGoal(TenantModel):
+class SchoolGoal(TenantModel):  # type: ignore[django-manager-missing]
     """One of a school's improvement goals ("Literacy instruction"), in the leader's order."""
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="goals")

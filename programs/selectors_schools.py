@@ -9,6 +9,7 @@ and other organizations' credentials by ``credential_allowed`` (public and publi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, F, Prefetch, Q, Value, When
@@ -18,14 +19,12 @@ from credentials_site.tenancy import cross_organization
 
 from .models import (
     Credential,
-    GoalRecommendation,
     Organization,
     School,
-    SchoolAssignment,
-    SchoolGoal,
     StaffRole,
     User,
 )
+from .models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
 
 # a school's goals may recommend any organization's public, published credential
 SCHOOL_CATALOG = "public credentials of every organization, for a school's goals"
@@ -45,7 +44,7 @@ def credential_allowed(*, organization_id: int) -> Q:
     )
 
 
-def _credentials(organization_id: int) -> Prefetch[GoalRecommendation]:
+def _credentials(organization_id: int) -> Any:
     return Prefetch(
         "recommendations",
         queryset=GoalRecommendation.objects.filter(
@@ -134,8 +133,7 @@ def recommendations_for_user(
         return []
     with cross_organization(MY_SCHOOLS):
         rows = (
-            GoalRecommendation.objects.filter(
-goal__school__links__membership__user=user)
+            GoalRecommendation.objects.filter(goal__school__links__membership__user=user)
             .select_related(
                 "goal__school",
                 "credential__organization",

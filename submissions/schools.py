@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from credentials_site.tenancy import cross_organization
-from programs.models import School, SchoolAssignment
+from programs.models import School
+from programs.models_schools import SchoolAssignment
 
 from .models import Application
 

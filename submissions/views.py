@@ -20,9 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import request_organization
-from programs import accounts
+from programs import accounts, selectors_schools
 from programs import selectors as program_selectors
-from programs import selectors_schools
 from programs.models import EvidenceRequirement, User
 from programs.services import profile_fields
 from programs.services.profile_fields import AskedMembership

@@ -138,7 +138,9 @@ def goal_change(request: HttpRequest, org_slug: str, school_id: int, goal_id: in
     action = request.POST.get("action", "save")
     try:
         if action in ("up", "down"):
-            services.school_goal_move(goal=goal, actor=_user(request), offset=-1 if action == "up" else 1)
+            services.school_goal_move(
+                goal=goal, actor=_user(request), offset=-1 if action == "up" else 1
+            )
             return _done(request, school, f"Goal “{goal.title}” moved {action}.", f"goal-{goal.pk}")
         if action == "remove":
             services.school_goal_remove(goal=goal, actor=_user(request))
@@ -152,7 +154,7 @@ def goal_change(request: HttpRequest, org_slug: str, school_id: int, goal_id: in
         )
     except ApplicationError as error:
         return _render_workspace(
-            request, school, problem=error, posted={goal.pk: request.POST}, status=400
+            request, school, problem=error, posted={str(goal.pk): request.POST}, status=400
         )
     return _done(request, school, "Goal saved.", f"goal-{goal.pk}")
 
@@ -221,7 +223,11 @@ def school_progress(request: HttpRequest, org_slug: str, school_id: int) -> Http
     return render(
         request,
         "submissions/schools/progress.html",
-        {"organization": school.organization, "school": school, **schools.school_progress(school=school)},
+        {
+            "organization": school.organization,
+            "school": school,
+            **schools.school_progress(school=school),
+        },
     )
 
 

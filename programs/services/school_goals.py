@@ -19,13 +19,11 @@ from credentials_site.exceptions import ApplicationError
 
 from ..errors import ProgramErrorCode as Code
 from ..models import (
-    GoalRecommendation,
     Membership,
     School,
-    SchoolAssignment,
-    SchoolGoal,
     User,
 )
+from ..models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
 from ..selectors_schools import credential_get_allowed, school_goal_list
 from .audit import audit_record, audit_record_many
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from credentials_site.mail import mail_send
 from credentials_site.tenancy import cross_organization
-from programs.models import Organization, SchoolAssignment
+from programs.models import Organization
+from programs.models_schools import SchoolAssignment
 
 from .. import schools
 

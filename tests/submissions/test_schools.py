@@ -19,15 +19,13 @@ from programs import selectors_schools
 from programs import services as program_services
 from programs.models import (
     Credential,
-    GoalRecommendation,
     Membership,
     Organization,
     School,
-    SchoolAssignment,
-    SchoolGoal,
     StaffRole,
     User,
 )
+from programs.models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
 from submissions import schools, services
 from submissions.models import Application, EvidenceItem, Submission
 from submissions.services.school_reminders import school_assignments_remind
@@ -58,7 +56,9 @@ class World:
         role.schools.set([self.lincoln])
         self.teachers = [self.staff(f"teacher{n}@r.example", self.lincoln) for n in range(2)]
         self.own = Credential.objects.get(
-            pk=make_credential(self.org, title="Phonics Foundations", non_member_fee=0).credential_id
+            pk=make_credential(
+                self.org, title="Phonics Foundations", non_member_fee=0
+            ).credential_id
         )
         self.other_org = OrganizationFactory(slug="gael-t", name="GAEL", publishes_catalog=True)
         self.other_school = School.objects.create(organization=self.other_org, name="Far School")
@@ -73,7 +73,9 @@ class World:
         return membership
 
     def goal(self, title: str = "Literacy instruction") -> SchoolGoal:
-        return program_services.school_goal_save(school=self.lincoln, actor=self.leader, title=title)
+        return program_services.school_goal_save(
+            school=self.lincoln, actor=self.leader, title=title
+        )
 
     def url(self, suffix: str = "", school: School | None = None) -> str:
         school = school or self.lincoln
@@ -91,7 +93,9 @@ def client_for(user: User) -> Client:
     return client
 
 
-def credential(org: Organization, title: str, *, publish: bool = True, retire: bool = False) -> Credential:
+def credential(
+    org: Organization, title: str, *, publish: bool = True, retire: bool = False
+) -> Credential:
     made = Credential.objects.get(
         pk=make_credential(org, title=title, publish=publish, non_member_fee=0).credential_id
     )
@@ -153,7 +157,10 @@ class TestOnlyTheirSchools:
         # another teacher, and the right teacher under another organization's address: 404
         assert client_for(world.teachers[1].user).post(url, {"answer": "accept"}).status_code == 404
         wrong_org = f"/o/{world.other_org.slug}/assignments/{assignment.public_id}/answer/"
-        assert client_for(world.teachers[0].user).post(wrong_org, {"answer": "accept"}).status_code == 404
+        assert (
+            client_for(world.teachers[0].user).post(wrong_org, {"answer": "accept"}).status_code
+            == 404
+        )
         assignment.refresh_from_db()
         assert assignment.state == SchoolAssignment.State.PENDING
 
@@ -197,7 +204,9 @@ class TestThePicker:
         goal = world.goal()
         client = client_for(world.leader)
         for picked in (world.own, public):
-            response = client.post(world.url(f"goals/{goal.pk}/recommended/"), {"credential": picked.pk})
+            response = client.post(
+                world.url(f"goals/{goal.pk}/recommended/"), {"credential": picked.pk}
+            )
             assert response.status_code == 302
         page = client.get(world.url()).content.decode()
         assert "Phonics Foundations" in page and "Data Conversations" in page and "GAEL" in page
@@ -230,7 +239,9 @@ class TestGoals:
             "Technology integration",
             "Literacy instruction",
         ]
-        client.post(world.url(f"goals/{first.pk}/"), {"title": "Early literacy", "description": "K-2"})
+        client.post(
+            world.url(f"goals/{first.pk}/"), {"title": "Early literacy", "description": "K-2"}
+        )
         first.refresh_from_db()
         assert (first.title, first.description) == ("Early literacy", "K-2")
         client.post(world.url(f"goals/{second.pk}/"), {"action": "remove"})
@@ -265,7 +276,9 @@ class TestAssigning:
         )
         return goal
 
-    def test_two_teachers_are_asked_and_one_accepts(self, world: World, recommended: SchoolGoal) -> None:
+    def test_two_teachers_are_asked_and_one_accepts(
+        self, world: World, recommended: SchoolGoal
+    ) -> None:
         response = client_for(world.leader).post(world.url("assign/"), assign_form(world))
         assert response.status_code == 302
         assert SchoolAssignment.objects.filter(state="pending").count() == 2
@@ -421,7 +434,9 @@ class TestProgress:
 
 
 class TestReminders:
-    def test_each_reminder_is_sent_once_and_not_to_those_done_or_declining(self, world: World) -> None:
+    def test_each_reminder_is_sent_once_and_not_to_those_done_or_declining(
+        self, world: World
+    ) -> None:
         today = timezone.localdate()
         week, tomorrow = today + dt.timedelta(days=6), today + dt.timedelta(days=1)
         extra = [world.staff(f"more{n}@r.example", world.lincoln) for n in range(2)]
