@@ -25,6 +25,7 @@ from .models import (
     User,
 )
 from .models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
+from .selectors import STAFF_ROLES_BY_USER
 
 # a school's goals may recommend any organization's public, published credential
 SCHOOL_CATALOG = "public credentials of every organization, for a school's goals"
@@ -195,8 +196,6 @@ def assignment_get_for_user(
 def schools_led_anywhere(*, user: User | AnonymousUser) -> list[School]:
     """The schools the user leads, in every organization, with their organization (one query):
     the links on My learning. The user's own roles, hence the named bypass."""
-    from .selectors import STAFF_ROLES_BY_USER
-
     if not user.is_authenticated:
         return []
     with cross_organization(STAFF_ROLES_BY_USER):

@@ -45,10 +45,12 @@ from programs.models import (
     OrganizationToken,
     RosterApplyReport,
     RosterImport,
+    School,
     SignOnProvider,
     StaffRole,
     User,
 )
+from programs.models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
 from reviews import access
 from reviews.models import (
     Assignment,
@@ -329,6 +331,19 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             application=submission.application,
             awarded_on="2020-01-01",
             row=2,
+        )
+        school = School.objects.create(
+            organization=organization, name=f"{organization.slug} School"
+        )
+        goal = SchoolGoal.objects.create(organization=organization, school=school, title="Literacy")
+        GoalRecommendation.objects.create(
+            organization=organization, goal=goal, credential=submission.application.credential
+        )
+        SchoolAssignment.objects.create(
+            organization=organization,
+            school=school,
+            credential=submission.application.credential,
+            membership=MembershipFactory(organization=organization),
         )
         insights_rebuild(organization=organization)  # the program insight's fact tables
     MembershipFactory(organization=riverside, user=educator)
