@@ -102,7 +102,7 @@ def school_goal_move(*, goal: SchoolGoal, actor: User, offset: int) -> None:
         actor=actor,
         action="school.goal_moved",
         obj=goal,
-        summary=f"{goal.title} moved to place {other + 1 if 0 <= other < len(goals) else index}",
+        summary=f"{goal.title} moved {'up' if offset < 0 else 'down'}",
     )
 
 
