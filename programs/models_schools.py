@@ -135,6 +135,9 @@ class SchoolAssignment(TenantModel):
     target_date = models.DateField(null=True, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     responded_at = models.DateTimeField(null=True, blank=True)
+    # a seat code of the organization's (submissions.SeatCode.code), given with the assignment so
+    # that the educator applies owing nothing; they type it when applying, as anyone does
+    seat_code = models.CharField(max_length=12, blank=True)
     # each reminder is sent once: a week before the target date and the day before
     reminded_week_at = models.DateTimeField(null=True, blank=True)
     reminded_day_at = models.DateTimeField(null=True, blank=True)
@@ -144,9 +147,20 @@ class SchoolAssignment(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["school", "membership", "credential"], name="one_assignment_per_credential"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "seat_code"],
+                condition=~models.Q(seat_code=""),
+                name="one_assignment_per_seat_code",
+            ),
         ]
         indexes = [models.Index(fields=["school", "credential"])]
 
     def __str__(self) -> str:
         return f"{self.credential_id} for {self.membership_id}"
+
+    @property
+    def seat_code_display(self) -> str:
+        """The seat code as printed: in groups of four."""
+        code = self.seat_code
+        return "-".join(code[i : i + 4] for i in range(0, len(code), 4))

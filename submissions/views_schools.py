@@ -28,6 +28,7 @@ from programs import selectors_schools, services
 from programs.models import School, User
 
 from . import schools
+from .services import seats
 
 
 def _user(request: HttpRequest) -> User:
@@ -90,6 +91,9 @@ def _render_workspace(
                 key=lambda c: c.current_version.title if c.current_version else c.slug,
             ),
             "staff": list(program_selectors.school_members(school=school)),
+            "seat_batches": seats.seat_batch_list_for_assigning(
+                organization_id=school.organization_id
+            ),
             "query": query,
             "results": selectors_schools.school_catalog_search(school=school, q=query),
             "problem": problem,
@@ -191,8 +195,9 @@ def school_assign(request: HttpRequest, org_slug: str, school_id: int) -> HttpRe
         except ValueError:
             message = "Give the target date as a date (for example 2027-05-31)."
             raise ApplicationError(message, fields={"target_date": [message]}) from None
-        done = services.school_assign(
+        done = seats.school_assign_with_seats(
             school=school,
+            batch_id=_int(request.POST.get("seat_batch")),
             actor=_user(request),
             credential_id=_int(request.POST.get("credential")),
             goal_id=_int(request.POST.get("goal")),
@@ -210,7 +215,9 @@ def school_assign(request: HttpRequest, org_slug: str, school_id: int) -> HttpRe
             posted={"assign": request.POST, "assignees": request.POST.getlist("assignees")},
             status=400,
         )
-    message = f"Assigned: {done.made} new."
+    message = f"Assigned: {len(done.made)} new."
+    if done.made and done.made[0].seat_code:
+        message += " Each comes with a seat code: they owe no fee."
     if done.already:
         message += f" {done.already} already had it and were left as they were."
     return _done(request, school, message, "assign")

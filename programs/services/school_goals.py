@@ -179,7 +179,7 @@ def goal_recommendation_remove(*, goal: SchoolGoal, recommendation_id: int, acto
 
 @dataclass(frozen=True)
 class Assigned:
-    made: int
+    made: list[SchoolAssignment]
     already: int
 
 
@@ -278,7 +278,7 @@ def school_assign(
         action="school.assigned",
         records=[(a, f"credential {a.credential_id} assigned in {school}") for a in made],
     )
-    return Assigned(made=len(made), already=len(existing))
+    return Assigned(made=made, already=len(existing))
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from programs.models import (
 from programs.models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
 from submissions import schools, services
 from submissions.models import Application, EvidenceItem, Submission
+from submissions.services import seats
 from submissions.services.school_reminders import school_assignments_remind
 from tests.conftest import assert_same_query_count
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_credential
@@ -463,3 +464,66 @@ class TestReminders:
         assert sorted(m.to[0] for m in mail.outbox) == ["teacher0@r.example", "teacher1@r.example"]
         assert "In a week" in mail.outbox[0].body or "In a week" in mail.outbox[1].body
         assert any("Tomorrow" in m.body for m in mail.outbox)
+
+
+# --- Seat codes ----------------------------------------------------------------------------------
+
+
+class TestSeatCodes:
+    @pytest.fixture
+    def paid(self, world: World) -> Credential:
+        """A credential with a fee, in Lincoln's recommended set."""
+        paid = Credential.objects.get(
+            pk=make_credential(
+                world.org, title="Paid One", non_member_fee=40, member_fee=40
+            ).credential_id
+        )
+        program_services.goal_credential_recommend(
+            goal=world.goal(), credential_id=paid.pk, actor=world.leader
+        )
+        return paid
+
+    def batch(self, world: World, size: int, credential: Credential | None = None) -> Any:
+        return seats.seat_batch_create(
+            organization=world.org,
+            size=size,
+            expires_at=timezone.now() + dt.timedelta(days=90),
+            credential=credential,
+            actor=None,
+            note="Lincoln PD fund",
+        )
+
+    def test_each_person_gets_their_own_code_and_applies_owing_nothing(
+        self, world: World, paid: Credential
+    ) -> None:
+        batch = self.batch(world, 3, paid)
+        response = client_for(world.leader).post(
+            world.url("assign/"), assign_form(world, credential=paid.pk, seat_batch=batch.pk)
+        )
+        assert response.status_code == 302
+        codes = list(SchoolAssignment.objects.values_list("seat_code", flat=True))
+        assert len(set(codes)) == 2 and all(codes)
+        # the teacher sees their code, types it when applying, and owes nothing
+        mine = SchoolAssignment.objects.get(membership=world.teachers[0])
+        learning = client_for(world.teachers[0].user).get("/me/").content.decode()
+        assert mine.seat_code_display in learning
+        application = services.application_apply(
+            credential=paid, educator=world.teachers[0].user, seat_code=mine.seat_code
+        )
+        assert application.fee_status != Application.FeeStatus.OWED
+
+    @pytest.mark.parametrize("problem", ["too_few", "other_credential"])
+    def test_a_batch_that_cannot_serve_is_refused_and_nothing_is_assigned(
+        self, world: World, paid: Credential, problem: str
+    ) -> None:
+        batch = (
+            self.batch(world, 1, paid) if problem == "too_few" else self.batch(world, 5, world.own)
+        )
+        before = counts()
+        response = client_for(world.leader).post(
+            world.url("assign/"), assign_form(world, credential=paid.pk, seat_batch=batch.pk)
+        )
+        assert response.status_code == 400
+        page = html.unescape(response.content.decode())
+        assert "unused code(s) left" in page or "not for the credential" in page
+        assert counts() == before
