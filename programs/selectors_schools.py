@@ -35,13 +35,19 @@ MY_SCHOOLS = "an educator's own school recommendations and assignments, from eve
 SEARCH_LIMIT = 20
 
 
-def credential_allowed(*, organization_id: int) -> Q:
+def credential_allowed(*, organization_id: int | F, prefix: str = "") -> Q:
     """The credentials a school of ``organization_id`` may recommend or assign: its own
     organization's published ones, and published ones of any active organization that publishes
-    its catalog. Never a draft, a retired credential or a private catalog's."""
-    return Q(status=Credential.Status.PUBLISHED) & (
-        Q(organization_id=organization_id)
-        | Q(organization__is_active=True, organization__publishes_catalog=True)
+    its catalog. Never a draft, a retired credential or a private catalog's. ``prefix``: the path
+    to the credential from the model queried (``"credential__"``)."""
+    return Q(**{f"{prefix}status": Credential.Status.PUBLISHED}) & (
+        Q(**{f"{prefix}organization_id": organization_id})
+        | Q(
+            **{
+                f"{prefix}organization__is_active": True,
+                f"{prefix}organization__publishes_catalog": True,
+            }
+        )
     )
 
 
@@ -128,33 +134,32 @@ class Recommended:
 def recommendations_for_user(
     *, user: User | AnonymousUser, organization: Organization | None = None
 ) -> list[Recommended]:
-    """What the schools the user is on the staff of recommend, by school and goal (one query);
-    with ``organization``, only that organization's credentials (its catalog page)."""
+    """What the schools the user is on the staff of recommend, by school and goal; with
+    ``organization``, only that organization's credentials (its catalog page). One query for
+    someone on no school's staff, two otherwise (the credentials' titles read only then)."""
     if not user.is_authenticated:
         return []
     with cross_organization(MY_SCHOOLS):
-        rows = (
-            GoalRecommendation.objects.filter(goal__school__links__membership__user=user)
-            .select_related(
-                "goal__school",
-                "credential__organization",
-                "credential__current_version",
-            )
-            .order_by("goal__school__name", "goal__position", "goal_id", "position", "pk")
+        rows = GoalRecommendation.objects.filter(
+            credential_allowed(organization_id=F("organization_id"), prefix="credential__"),
+            goal__school__links__membership__user=user,
         )
         if organization is not None:
             rows = rows.filter(credential__organization=organization)
-        picked = [r for r in rows if _still_allowed(r)]
-    return [Recommended(school=r.goal.school, goal=r.goal, credential=r.credential) for r in picked]
-
-
-def _still_allowed(row: GoalRecommendation) -> bool:
-    credential = row.credential
-    if credential.status != Credential.Status.PUBLISHED:
-        return False
-    if credential.organization_id == row.organization_id:
-        return True
-    return credential.organization.is_active and credential.organization.publishes_catalog
+        picked = list(
+            rows.select_related("goal__school").order_by(
+                "goal__school__name", "goal__position", "goal_id", "position", "pk"
+            )
+        )
+        if not picked:
+            return []
+        credentials = Credential.objects.select_related("organization", "current_version").in_bulk(
+            {r.credential_id for r in picked}
+        )
+    return [
+        Recommended(school=r.goal.school, goal=r.goal, credential=credentials[r.credential_id])
+        for r in picked
+    ]
 
 
 def assignment_list_for_user(*, user: User | AnonymousUser) -> list[SchoolAssignment]:
