@@ -26,12 +26,13 @@ from programs.models import (
     User,
 )
 from programs.models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
-from submissions import schools, services
+from submissions import schools, services, tasks
 from submissions.models import Application, EvidenceItem, Submission
 from submissions.services import seats
 from submissions.services.school_reminders import school_assignments_remind
 from tests.conftest import assert_same_query_count
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_credential
+from tests.worker import running_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -527,3 +528,26 @@ class TestSeatCodes:
         page = html.unescape(response.content.decode())
         assert "unused code(s) left" in page or "not for the credential" in page
         assert counts() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_reminds_once_through_a_real_worker() -> None:
+    # given an assignment due tomorrow
+    world = World()
+    SchoolAssignment.objects.create(
+        organization=world.org,
+        school=world.lincoln,
+        credential=world.own,
+        membership=world.teachers[0],
+        target_date=timezone.localdate() + dt.timedelta(days=1),
+    )
+    with running_worker():
+        # when the beat's task runs twice on a real worker
+        for _ in range(2):
+            tasks.school_assignments_remind.delay(organization_id=world.org.pk).get(timeout=60)
+        queued = tasks.school_assignments_remind_all.delay().get(timeout=60)
+    # then one e-mail, and both markers set
+    assert queued >= 1
+    assert [m.to for m in mail.outbox] == [["teacher0@r.example"]]
+    assignment = SchoolAssignment.objects.get()
+    assert assignment.reminded_day_at is not None and assignment.reminded_week_at is not None
