@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "submissions.storage_orphans_sweep",
         "schedule": 60 * 60 * 24,
     },
+    # school assignments: a reminder a week and a day before the target date, each once
+    "school-assignments-remind": {
+        "task": "submissions.school_assignments_remind_all",
+        "schedule": 60 * 60,
+    },
     "reviews-claims-expire": {"task": "reviews.claims_expire_all", "schedule": 60 * 10},
     "reviews-remind-claims-near-expiry": {
         "task": "reviews.remind_claims_near_expiry_all",

@@ -12,6 +12,8 @@ Imported at the end of ``programs.models`` (so Django registers them in ``progra
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -62,3 +64,103 @@ class SchoolMembership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.membership_id} in {self.school}"
+
+
+# --- Goals, recommended sets and assignments (issue 21; docs/decisions/0030) --------------------
+
+
+class SchoolGoal(TenantModel):  # type: ignore[django-manager-missing]
+    """One of a school's improvement goals ("Literacy instruction"), in the leader's order."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="goals")
+    title = models.CharField(max_length=120)
+    description = models.TextField(max_length=2000, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["school", "position"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GoalRecommendation(TenantModel):
+    """A credential in a goal's recommended set: of the school's organization, or another
+    organization's public, published one (the cross-issuer catalog). The row belongs to the
+    school's organization; the credential may belong to any."""
+
+    goal = models.ForeignKey(SchoolGoal, on_delete=models.CASCADE, related_name="recommendations")
+    credential = models.ForeignKey(
+        "programs.Credential", on_delete=models.CASCADE, related_name="+"
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "credential"], name="one_recommendation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} for {self.goal}"
+
+
+class SchoolAssignment(TenantModel):
+    """A leader asks a staff member of the school to earn a credential, by an optional date.
+
+    It never applies on the educator's behalf: they accept or decline, then apply as anyone
+    does (membership, fees). The leader sees the status of the educator's application for it
+    and its dates, never its evidence, scores or comments."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="assignments")
+    goal = models.ForeignKey(
+        SchoolGoal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    credential = models.ForeignKey(
+        "programs.Credential", on_delete=models.CASCADE, related_name="+"
+    )
+    membership = models.ForeignKey(
+        "programs.Membership", on_delete=models.CASCADE, related_name="school_assignments"
+    )
+    assigned_by = models.ForeignKey(
+        "programs.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target_date = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    # a seat code of the organization's (submissions.SeatCode.code), given with the assignment so
+    # that the educator applies owing nothing; they type it when applying, as anyone does
+    seat_code = models.CharField(max_length=12, blank=True)
+    # each reminder is sent once: a week before the target date and the day before
+    reminded_week_at = models.DateTimeField(null=True, blank=True)
+    reminded_day_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "membership", "credential"], name="one_assignment_per_credential"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "seat_code"],
+                condition=~models.Q(seat_code=""),
+                name="one_assignment_per_seat_code",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "credential"])]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} for {self.membership_id}"
+
+    @property
+    def seat_code_display(self) -> str:
+        """The seat code as printed: in groups of four."""
+        code = self.seat_code
+        return "-".join(code[i : i + 4] for i in range(0, len(code), 4))

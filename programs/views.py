@@ -17,7 +17,7 @@ from credentials_site.pagination import WindowCountPaginator
 from credentials_site.public_cache import public_page
 from credentials_site.tenancy import request_organization
 
-from . import selectors, services
+from . import selectors, selectors_schools, services
 from .models import CredentialVersion, Organization
 
 CATALOG_PAGE_SIZE = 12
@@ -64,6 +64,10 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
             "fragment_seconds": settings.PUBLIC_CACHE_SECONDS,
             "membership": services.membership_join_by_domain(
                 organization=organization, user=request.user
+            ),
+            # what the visitor's schools recommend from this catalog (decision 0030)
+            "recommended": selectors_schools.recommendations_for_user(
+                user=request.user, organization=organization
             ),
         },
     )

@@ -28,3 +28,17 @@ def storage_orphans_sweep() -> dict[str, int]:
     """Beat, daily: evidence objects and multipart uploads that no live item or submitted
     attempt refers to, and spent upload slots (see services.storage_orphans_sweep)."""
     return services.storage_orphans_sweep()
+
+
+@shared_task(name="submissions.school_assignments_remind", base=TenantTask, max_retries=3)
+def school_assignments_remind(*, organization_id: int) -> int:
+    from .services.school_reminders import school_assignments_remind as remind
+
+    return remind(organization=Organization.objects.get(pk=organization_id))
+
+
+@shared_task(name="submissions.school_assignments_remind_all")
+def school_assignments_remind_all() -> int:
+    """Beat, hourly, per organization: reminders a week and a day before an assignment's target
+    date, each sent once (services.school_reminders)."""
+    return fan_out(school_assignments_remind)

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views, views_payments
+from . import views, views_payments, views_schools
 
 app_name = "submissions"
 
 APPLICATION = "o/<slug:org_slug>/applications/<uuid:public_id>/"
 SEATS = "o/<slug:org_slug>/seats/<uuid:public_id>/"
+SCHOOL = "o/<slug:org_slug>/schools/<int:school_id>/"
 
 urlpatterns = [
     path("me/", views.my_learning, name="dashboard"),
@@ -29,6 +30,23 @@ urlpatterns = [
     path(SEATS, views_payments.seat_batch_page, name="seat_batch"),
     path(SEATS + "pay/", views_payments.seat_batch_pay, name="seat_batch_pay"),
     path(SEATS + "codes.csv", views_payments.seat_batch_csv, name="seat_batch_csv"),
+    # a school leader's workspace and progress page; an educator's answer (decision 0030)
+    path("o/<slug:org_slug>/schools/", views_schools.school_list, name="schools"),
+    path(SCHOOL, views_schools.school_workspace, name="school"),
+    path(SCHOOL + "goals/", views_schools.goal_add, name="school_goal_add"),
+    path(SCHOOL + "goals/<int:goal_id>/", views_schools.goal_change, name="school_goal"),
+    path(
+        SCHOOL + "goals/<int:goal_id>/recommended/",
+        views_schools.goal_recommend,
+        name="school_goal_recommend",
+    ),
+    path(SCHOOL + "assign/", views_schools.school_assign, name="school_assign"),
+    path(SCHOOL + "progress/", views_schools.school_progress, name="school_progress"),
+    path(
+        "o/<slug:org_slug>/assignments/<uuid:public_id>/answer/",
+        views_schools.assignment_answer,
+        name="assignment_answer",
+    ),
     path(
         "o/<slug:org_slug>/payments/stripe/webhook/",
         views_payments.stripe_webhook,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import request_organization
-from programs import accounts
+from programs import accounts, selectors_schools
 from programs import selectors as program_selectors
 from programs.models import EvidenceRequirement, User
 from programs.services import profile_fields
@@ -339,6 +339,10 @@ def my_learning(request: HttpRequest) -> HttpResponse:
             "groups": groups,
             "has_applications": any(group.rows for group in groups),
             "pathways": dashboard.pathway_progress(user=user),
+            # schools (decision 0030): what the user's schools ask and recommend, what they lead
+            "assignments": selectors_schools.assignment_list_for_user(user=user),
+            "recommended": selectors_schools.recommendations_for_user(user=user),
+            "schools_led": selectors_schools.schools_led_anywhere(user=user),
         },
     )
 

@@ -35,6 +35,16 @@ from .people import (
     staff_role_revoke,
     user_get_or_invite,
 )
+from .school_goals import (
+    Assigned,
+    goal_credential_recommend,
+    goal_recommendation_remove,
+    school_assign,
+    school_assignment_respond,
+    school_goal_move,
+    school_goal_remove,
+    school_goal_save,
+)
 from .schools import school_links_sync, school_member_add, school_member_remove
 from .templates import credential_create_from_template, credential_duplicate
 from .tokens import (
@@ -51,6 +61,7 @@ __all__ = [
     "CROSS_ORGANIZATION",
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
+    "Assigned",
     "Change",
     "MemberRow",
     "NewToken",
@@ -69,6 +80,8 @@ __all__ = [
     "credential_version_problems",
     "credential_version_publish",
     "credential_version_publish_check",
+    "goal_credential_recommend",
+    "goal_recommendation_remove",
     "member_email_domain_add",
     "member_email_domain_remove",
     "member_row_clean",
@@ -84,6 +97,11 @@ __all__ = [
     "organization_token_refusal",
     "organization_token_revoke",
     "organization_token_touch",
+    "school_assign",
+    "school_assignment_respond",
+    "school_goal_move",
+    "school_goal_remove",
+    "school_goal_save",
     "school_links_sync",
     "school_member_add",
     "school_member_remove",

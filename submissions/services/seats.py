@@ -14,12 +14,15 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from programs.models import Credential, Organization, User
+from programs import services as program_services
+from programs.models import Credential, Organization, School, User
+from programs.models_schools import SchoolAssignment
 from programs.services.roster_export import csv_safe
 
 from ..errors import SubmissionErrorCode as Code
@@ -269,3 +272,69 @@ def seat_batch_csv(batch: SeatBatch) -> str:
             )
         )
     return out.getvalue()
+
+
+def seat_batch_list_for_assigning(*, organization_id: int) -> list[SeatBatch]:
+    """The organization's batches a school leader may hand codes from: not expired, usable (free
+    or paid for), with their credential, newest first."""
+    return list(
+        SeatBatch.objects.filter(
+            organization_id=organization_id,
+            expires_at__gt=timezone.now(),
+            payment__in=SeatBatch.USABLE,
+        )
+        .select_related("credential__current_version")
+        .order_by("-created_at")
+    )
+
+
+@transaction.atomic
+def school_assign_with_seats(
+    *, school: School, batch_id: int | None, **assign: Any
+) -> program_services.Assigned:
+    """``programs.services.school_assign``, and with ``batch_id`` each new assignment gets one
+    unused seat code of that batch (the educator types it when applying and owes nothing). Not
+    enough codes, an expired batch or one for another credential: refused, nothing assigned."""
+    done = program_services.school_assign(school=school, **assign)
+    if not batch_id or not done.made:
+        return done
+    batch = SeatBatch.objects.filter(
+        organization_id=school.organization_id,
+        pk=batch_id,
+        expires_at__gt=timezone.now(),
+        payment__in=SeatBatch.USABLE,
+    ).first()
+    if batch is None:
+        raise _seat_refusal(
+            "Choose a seat-code batch of your organization that is paid for and has not expired."
+        )
+    credentials = {a.credential_id for a in done.made}
+    own = set(
+        Credential.objects.filter(
+            organization_id=school.organization_id, pk__in=credentials
+        ).values_list("pk", flat=True)
+    )
+    if own != credentials or (batch.credential_id and credentials != {batch.credential_id}):
+        raise _seat_refusal("That batch's codes are not for the credential you are assigning.")
+    given = SchoolAssignment.objects.filter(organization_id=school.organization_id).exclude(
+        seat_code=""
+    )
+    codes = list(
+        SeatCode.objects.select_for_update(skip_locked=True)
+        .filter(batch=batch, application__isnull=True, used_at__isnull=True)
+        .exclude(code__in=given.values("seat_code"))
+        .order_by("pk")
+        .values_list("code", flat=True)[: len(done.made)]
+    )
+    if len(codes) < len(done.made):
+        raise _seat_refusal(
+            f"That batch has {len(codes)} unused code(s) left; {len(done.made)} are needed."
+        )
+    for assignment, code in zip(done.made, codes, strict=True):
+        assignment.seat_code = code
+    SchoolAssignment.objects.bulk_update(done.made, ["seat_code"])
+    return done
+
+
+def _seat_refusal(message: str) -> PaymentError:
+    return PaymentError(message, code=Code.INVALID, fields={"seat_batch": [message]})

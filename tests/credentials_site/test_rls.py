@@ -45,10 +45,12 @@ from programs.models import (
     OrganizationToken,
     RosterApplyReport,
     RosterImport,
+    School,
     SignOnProvider,
     StaffRole,
     User,
 )
+from programs.models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
 from reviews import access
 from reviews.models import (
     Assignment,
@@ -330,6 +332,19 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             awarded_on="2020-01-01",
             row=2,
         )
+        school = School.objects.create(
+            organization=organization, name=f"{organization.slug} School"
+        )
+        goal = SchoolGoal.objects.create(organization=organization, school=school, title="Literacy")
+        GoalRecommendation.objects.create(
+            organization=organization, goal=goal, credential=submission.application.credential
+        )
+        SchoolAssignment.objects.create(
+            organization=organization,
+            school=school,
+            credential=submission.application.credential,
+            membership=MembershipFactory(organization=organization),
+        )
         insights_rebuild(organization=organization)  # the program insight's fact tables
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
@@ -409,6 +424,11 @@ NAMED_BYPASSES = {
     "an organization's API token, found by its hash": {"programs"},
     "organizations that admit members by a verified e-mail's domain": {"programs"},
     "an educator's own memberships, for the questions their organizations ask": {"programs"},
+    "public credentials of every organization, for a school's goals": {"programs"},
+    "an educator's own school recommendations and assignments, from every organization": {
+        "programs"
+    },
+    "the application status of a school's assigned staff, in every organization": {"submissions"},
 }
 
 
