@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views, views_payments
+from .urls_communities import urlpatterns as community_urlpatterns
 
 app_name = "submissions"
 
@@ -30,3 +31,5 @@ urlpatterns = [
         name="stripe_webhook",
     ),
 ]
+
+urlpatterns += community_urlpatterns  # learning communities (docs/decisions/0031)
