@@ -108,10 +108,13 @@ def community_list_for_user(*, organization: Organization, user: User) -> list[C
 
 
 def community_credentials(*, community: Community) -> list[Credential]:
+    """The community's credentials, each with the ``title`` of its current version, by title."""
     return list(
         Credential.objects.filter(
             organization_id=community.organization_id, pk__in=community.credentials.values("pk")
-        ).order_by("title", "pk")
+        )
+        .annotate(title=F("current_version__title"))
+        .order_by("title", "pk")
     )
 
 

@@ -63,7 +63,7 @@ class CommunityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["credentials"].queryset = Credential.objects.filter(  # type: ignore[attr-defined]
             organization=organization, status=Credential.Status.PUBLISHED
-        ).order_by("title")
+        ).select_related("current_version").order_by("current_version__title", "pk")
 
 
 class PostForm(forms.Form):
@@ -357,6 +357,8 @@ def _moderate(request: HttpRequest, public_id: UUID, post_id: UUID, action: str)
         else:
             services.community_post_unhide(community=community, actor=user, public_id=str(post_id))
     except ApplicationError as error:
+        if "post" in error.fields:  # not a post of this community: do not confirm it exists
+            raise Http404("No such post.") from error
         if error.code == ProgramErrorCode.NOT_ALLOWED:
             return _refused(request, access, error)
         messages.error(request, error.message)
