@@ -15,10 +15,24 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset(
-    {
-        "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
-        "ul", "ol", "li", "a", "h4", "h5", "h6",
-    }  # fmt: skip
+    [
+        "p",
+        "br",
+        "hr",
+        "strong",
+        "em",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "h4",
+        "h5",
+        "h6",
+    ]
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 LINK_REL = "nofollow noopener ugc"

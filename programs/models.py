@@ -805,12 +805,6 @@ from .models_access import (  # noqa: E402, F401
     OrganizationToken,
 )
 
-# Schools and who belongs to them (docs/decisions/0029).
-from .models_schools import School, SchoolMembership  # noqa: E402, F401
-
-# Single sign-on: its own module (imported here so the app's models are found in one place).
-from .models_sso import SignOnProvider  # noqa: E402, F401
-
 # Learning communities: cohorts, their board and shared links (docs/decisions/0031).
 from .models_communities import (  # noqa: E402, F401
     Community,
@@ -819,3 +813,9 @@ from .models_communities import (  # noqa: E402, F401
     CommunityPost,
     CommunityResource,
 )
+
+# Schools and who belongs to them (docs/decisions/0029).
+from .models_schools import School, SchoolMembership  # noqa: E402, F401
+
+# Single sign-on: its own module (imported here so the app's models are found in one place).
+from .models_sso import SignOnProvider  # noqa: E402, F401

@@ -104,7 +104,7 @@ class CommunityInvitation(TenantModel):
         return f"{self.user_id} invited to {self.community_id}"
 
 
-class CommunityPost(TenantModel):
+class CommunityPost(TenantModel):  # type: ignore[django-manager-missing]
     """A post on a community's board, or a reply to one (one level: a reply has no replies)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

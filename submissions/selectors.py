@@ -142,7 +142,7 @@ PROGRESS_LABELS = {
     "needs_revision": "Needs revision",
     "awarded": "Awarded",
 }
-_PROGRESS_OF_STATUS = {
+_PROGRESS_OF_STATUS: dict[str, str] = {
     Application.Status.APPLIED: "in_progress",
     Application.Status.SUBMITTED: "submitted",
     Application.Status.IN_REVIEW: "submitted",

@@ -25,7 +25,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import request_organization
-from programs import selectors as program_selectors
 from programs import selectors_communities as selectors
 from programs.errors import ProgramErrorCode
 from programs.models import Credential, User
@@ -52,18 +51,21 @@ class CommunityForm(forms.Form):
     description = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    credentials = forms.ModelMultipleChoiceField(
+    credentials: forms.ModelMultipleChoiceField[Credential] = forms.ModelMultipleChoiceField(
         queryset=Credential.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Members see one another's progress on these. Choose one or more, or write a goal.",
+        help_text="Members see one another's progress on these. "
+        "Choose one or more, or write a goal.",
     )
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["credentials"].queryset = Credential.objects.filter(  # type: ignore[attr-defined]
-            organization=organization, status=Credential.Status.PUBLISHED
-        ).select_related("current_version").order_by("current_version__title", "pk")
+        self.fields["credentials"].queryset = (  # type: ignore[attr-defined]
+            Credential.objects.filter(organization=organization, status=Credential.Status.PUBLISHED)
+            .select_related("current_version")
+            .order_by("current_version__title", "pk")
+        )
 
 
 class PostForm(forms.Form):
@@ -71,7 +73,8 @@ class PostForm(forms.Form):
     body = forms.CharField(
         label="Your post",
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=f"Markdown: **bold**, *italic*, lists, links. Up to {POST_MAX_CHARS:,} characters.",
+        help_text="Markdown: **bold**, *italic*, lists, links. "
+        f"Up to {POST_MAX_CHARS:,} characters.",
     )
     parent = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
@@ -121,7 +124,9 @@ def _add_errors(form: forms.Form, error: ApplicationError) -> None:
         form.add_error(None, error.message)
 
 
-def _refused(request: HttpRequest, access: CommunityAccess, error: ApplicationError) -> HttpResponse:
+def _refused(
+    request: HttpRequest, access: CommunityAccess, error: ApplicationError
+) -> HttpResponse:
     """Not one's to do (left, removed, not a facilitator): a page that says why, 403."""
     return render(
         request,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -47,7 +48,9 @@ MAX_CREDENTIALS = 20
 MAX_INVITES = 50
 
 
-def _refuse(message: str, *, code: str = Code.INVALID, field: str | None = None) -> ApplicationError:
+def _refuse(
+    message: str, *, code: str = Code.INVALID, field: str | None = None
+) -> ApplicationError:
     return ApplicationError(message, code=code, fields={field: [message]} if field else None)
 
 
@@ -263,7 +266,9 @@ def _other_member(*, community: Community, member_id: int) -> CommunityMember:
 
 
 @transaction.atomic
-def community_member_remove(*, community: Community, actor: User, member_id: int) -> CommunityMember:
+def community_member_remove(
+    *, community: Community, actor: User, member_id: int
+) -> CommunityMember:
     """A facilitator removes a member (not themself: they leave); the person's posts stay."""
     _facilitator(community=community, user=actor)
     member = _other_member(community=community, member_id=member_id)
@@ -380,7 +385,8 @@ def community_invite(
     url = _community_url(community)
     for invitation in invitations:
         transaction.on_commit(
-            lambda invitation=invitation: mail_send(
+            partial(
+                mail_send,
                 template="community_invitation",
                 subject=f"{actor.full_name or actor.email} invites you to “{community.name}”",
                 to=[invitation.user.email],
@@ -600,7 +606,9 @@ def community_digest_send(*, organization: Organization) -> int:
                 )
                 .filter(parent__hidden_at__isnull=True)
                 .exclude(author_id=member.user_id)
-                .filter(**({"created_at__gt": member.digest_through} if member.digest_through else {}))
+                .filter(
+                    **({"created_at__gt": member.digest_through} if member.digest_through else {})
+                )
                 .select_related("author")
                 .order_by("created_at", "pk")[: DIGEST_MAX_POSTS + 1]
             )
@@ -609,7 +617,8 @@ def community_digest_send(*, organization: Organization) -> int:
             if not posts:
                 continue
             transaction.on_commit(
-                lambda member=member, posts=posts: mail_send(
+                partial(
+                    mail_send,
                     template="community_digest",
                     subject=f"New in “{member.community.name}”",
                     to=[member.user.email],

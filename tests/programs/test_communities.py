@@ -272,7 +272,9 @@ class TestBoard:
             ),
             CommunityPost,
         )
-        services.community_post_pin(community=community, actor=facilitator, public_id=pid, pinned=True)
+        services.community_post_pin(
+            community=community, actor=facilitator, public_id=pid, pinned=True
+        )
         hidden = services.community_post_hide(
             community=community, actor=facilitator, public_id=pid, reason="Off topic"
         )
