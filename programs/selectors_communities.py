@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from .models import (
@@ -90,20 +90,21 @@ def community_get_by_join_token(*, organization: Organization, token: str) -> Co
 
 def community_list_for_user(*, organization: Organization, user: User) -> list[Community]:
     """The communities of the organization ``user`` is in, and those they are invited to
-    (``invited`` set), with their active member counts, by name."""
-    active = Q(members__state=CommunityMember.State.ACTIVE)
+    (``invited`` set), with their active member counts, by name: one query."""
+    mine = CommunityMember.objects.filter(
+        organization=organization, user=user, state=CommunityMember.State.ACTIVE
+    ).values("community_id")
+    invited = CommunityInvitation.objects.filter(organization=organization, user=user)
     return list(
         Community.objects.filter(organization=organization)
-        .filter(
-            Q(members__user=user, members__state=CommunityMember.State.ACTIVE)
-            | Q(invitations__user=user)
-        )
+        .filter(Q(pk__in=mine) | Q(pk__in=invited.values("community_id")))
         .annotate(
-            member_count=Count("members", filter=active, distinct=True),
-            invited=Count("invitations", filter=Q(invitations__user=user), distinct=True),
+            member_count=Count(
+                "members", filter=Q(members__state=CommunityMember.State.ACTIVE), distinct=True
+            ),
+            invited=Exists(invited.filter(community_id=OuterRef("pk"))),
         )
         .order_by("name", "pk")
-        .distinct()
     )
 
 

@@ -331,6 +331,26 @@ class TestQueryCounts:
         assert CommunityMember.objects.filter(state="active").count() == 51
         assert_same_query_count(small, large)
 
+    def test_the_list_of_ones_communities(
+        self, client: Client, org: Organization, facilitator: User, count_queries: Any
+    ) -> None:
+        client.force_login(facilitator)
+        page = reverse("submissions:communities", kwargs={"org_slug": org.slug})
+
+        def start(n: int) -> None:
+            for i in range(n):
+                made = services.community_create(
+                    organization=org, actor=facilitator, name=f"C{i}", goal="g"
+                )
+                joined(made, member_of(org))
+
+        start(1)
+        small = count_queries(lambda: client.get(page))
+        start(20)
+        large = count_queries(lambda: client.get(page))
+        assert "2 members" in text(client.get(page))
+        assert_same_query_count(small, large)
+
 
 class _Labels(HTMLParser):
     def __init__(self) -> None:
