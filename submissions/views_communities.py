@@ -297,7 +297,7 @@ def _board(
             "post_form": post_form or PostForm(),
             "resource_form": resource_form or ResourceForm(),
             "reply_to": reply_to,
-            "post_max": POST_MAX_CHARS,
+            "post_max": f"{POST_MAX_CHARS:,}",
         }
     )
     return render(request, "communities/board.html", context, status=status)
