@@ -27,7 +27,7 @@ from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import request_organization
 from programs import selectors_communities as selectors
 from programs.errors import ProgramErrorCode
-from programs.models import Credential, User
+from programs.models import Community, Credential, User
 from programs.models_communities import POST_MAX_CHARS
 from programs.selectors_communities import CommunityAccess
 from programs.services import communities as services
@@ -196,6 +196,14 @@ def community_create(request: HttpRequest, org_slug: str) -> HttpResponse:
 # --- Joining and leaving -------------------------------------------------------------------------
 
 
+def _is_active_member(request: HttpRequest, community: Community) -> bool:
+    try:
+        _access(request, community.public_id)
+    except Http404:
+        return False
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def community_join_link(request: HttpRequest, org_slug: str, token: str) -> HttpResponse:
@@ -206,6 +214,8 @@ def community_join_link(request: HttpRequest, org_slug: str, token: str) -> Http
     community = selectors.community_get_by_join_token(organization=organization, token=token)
     access = CommunityAccess(community, None)
     refusal = ""
+    if request.method == "GET" and _is_active_member(request, community):
+        return redirect(_url("community", access))
     if not services.community_may_take_part(organization=organization, user=user):
         label = organization.short_name or organization.name
         refusal = f"Only members of {label} can join its learning communities."

@@ -105,6 +105,8 @@ class TestCreateAndJoin:
         assert "never your evidence, scores or reviewers" in page
         assert client.post(join_url(community)).status_code == 302
         assert CommunityMember.objects.get(user=colleague).state == "active"
+        # and the link, followed again, opens the board
+        assert client.get(join_url(community))["Location"] == url(community)
 
     def test_bad_input_says_which_field_and_makes_nothing(
         self, client: Client, org: Organization, facilitator: User
