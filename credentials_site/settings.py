@@ -314,6 +314,11 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 INSIGHTS_REBUILD_MINUTES = env.int("INSIGHTS_REBUILD_MINUTES", default=15)
 
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # learning communities' e-mail digest of new posts: at most one per member a day (0031)
+    "communities-digest": {
+        "task": "programs.community_digest_send_all",
+        "schedule": 60 * 60 * 24,
+    },
     "memberships-lapse-expired": {
         "task": "programs.membership_lapse_expired_all",
         "schedule": 60 * 60 * 6,  # every six hours; idempotent

@@ -817,6 +817,15 @@ from .models_access import (  # noqa: E402, F401
     OrganizationToken,
 )
 
+# Learning communities: cohorts, their board and shared links (docs/decisions/0031).
+from .models_communities import (  # noqa: E402, F401
+    Community,
+    CommunityInvitation,
+    CommunityMember,
+    CommunityPost,
+    CommunityResource,
+)
+
 # Schools and who belongs to them (docs/decisions/0029).
 from .models_schools import School, SchoolMembership  # noqa: E402, F401
 

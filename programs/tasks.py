@@ -41,3 +41,16 @@ def roster_import_run(*, organization_id: int, roster_import_id: int) -> str:
     from .services.roster import roster_import_run as run
 
     return str(run(roster_import_id=roster_import_id).state)
+
+
+@shared_task(name="programs.community_digest_send", base=TenantTask, max_retries=3)
+def community_digest_send(*, organization_id: int) -> int:
+    from .services.communities import community_digest_send as send
+
+    return send(organization=Organization.objects.get(pk=organization_id))
+
+
+@shared_task(name="programs.community_digest_send_all")
+def community_digest_send_all() -> int:
+    """Beat, daily: the learning communities' digests, one task per active organization."""
+    return fan_out(community_digest_send)

@@ -176,3 +176,46 @@ def application_counts_in_progress(*, credential_id: int) -> dict[int, int]:
         .order_by("-version__number")
     )
     return {row["version__number"]: row["count"] for row in rows}
+
+
+# --- Progress as colleagues and leaders may see it (issue 21) ----------------------------------
+
+NOT_STARTED = "not_started"
+# what others see of an application: its stage only, never evidence, scores or feedback. A
+# closed application (withdrawn, not awarded) reads "not started": its outcome is the
+# educator's to tell.
+PROGRESS_LABELS = {
+    NOT_STARTED: "Not started",
+    "in_progress": "In progress",
+    "submitted": "Submitted",
+    "needs_revision": "Needs revision",
+    "awarded": "Awarded",
+}
+_PROGRESS_OF_STATUS: dict[str, str] = {
+    Application.Status.APPLIED: "in_progress",
+    Application.Status.SUBMITTED: "submitted",
+    Application.Status.IN_REVIEW: "submitted",
+    Application.Status.APPROVED: "submitted",
+    Application.Status.NEEDS_REVISION: "needs_revision",
+    Application.Status.AWARDED: "awarded",
+}
+
+
+def progress_by_person_and_credential(
+    *, organization: Organization, user_ids: list[int], credential_ids: list[int]
+) -> dict[tuple[int, int], str]:
+    """The stage (a key of ``PROGRESS_LABELS``) of each person's open or awarded application
+    for each credential, in one query; a pair with none is absent (not started)."""
+    if not user_ids or not credential_ids:
+        return {}
+    rows = (
+        Application.objects.filter(
+            organization=organization,
+            educator_id__in=user_ids,
+            credential_id__in=credential_ids,
+            status__in=list(_PROGRESS_OF_STATUS),
+        )
+        .order_by("updated_at")
+        .values_list("educator_id", "credential_id", "status")
+    )
+    return {(user, credential): _PROGRESS_OF_STATUS[status] for user, credential, status in rows}

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views, views_payments, views_schools
+from .urls_communities import urlpatterns as community_urlpatterns
 
 app_name = "submissions"
 
@@ -53,3 +54,5 @@ urlpatterns = [
         name="stripe_webhook",
     ),
 ]
+
+urlpatterns += community_urlpatterns  # learning communities (docs/decisions/0031)

@@ -37,6 +37,11 @@ from credentials_site.db.rls import (
 from credentials_site.tenancy import cross_organization, tenant_scope
 from programs import selectors as program_selectors
 from programs.models import (
+    Community,
+    CommunityInvitation,
+    CommunityMember,
+    CommunityPost,
+    CommunityResource,
     EvidenceRequirement,
     FocusArea,
     MemberEmailDomain,
@@ -344,6 +349,23 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             school=school,
             credential=submission.application.credential,
             membership=MembershipFactory(organization=organization),
+        )
+        community = Community.objects.create(organization=organization, name="PLC", goal="g")
+        CommunityMember.objects.create(
+            organization=organization, community=community, user=educator
+        )
+        CommunityInvitation.objects.create(
+            organization=organization, community=community, user=reviewer
+        )
+        CommunityPost.objects.create(
+            organization=organization, community=community, author=educator, body="Hello"
+        )
+        CommunityResource.objects.create(
+            organization=organization,
+            community=community,
+            added_by=educator,
+            title="Link",
+            url="https://example.org",
         )
         insights_rebuild(organization=organization)  # the program insight's fact tables
     MembershipFactory(organization=riverside, user=educator)
