@@ -163,7 +163,14 @@ def _issue_reads(
     created = timezone.now().replace(microsecond=0)  # one proof time: options canonicalized once
     badges = [
         _badge_signed(
-            read, part, key=key, status_list=slot[0], index=slot[1], created=created, timing=timing
+            read,
+            part,
+            key=key,
+            status_list=slot[0],
+            index=slot[1],
+            created=created,
+            timing=timing,
+            templated=True,  # many badges of a version: canon_templates
         )
         for read, part, slot in zip(issuable, parts, slots, strict=True)
     ]
