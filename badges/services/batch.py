@@ -6,7 +6,9 @@ applications and takes their status bits in one round trip, then one INSERT of t
 UPDATE of the applications and one INSERT each of their events and audit records; the e-mails
 are one message (``badges.badge_mail_many``). The credentials are the ones ``badge_issue``
 makes (the same builder), their proofs sharing one ``created`` time so that the proof options
-are canonicalized once per chunk.
+are canonicalized once per chunk, and each credential canonicalized from the template of its
+shape (``canon_templates``: the same N-Quads without running JSON-LD expansion per badge;
+docs/decisions/0025-canonical-templates-for-batch-signing.md).
 
 Idempotency is ``badge_issue``'s: one badge per application, ever. An application that has its
 badge is counted and skipped; a crash or an error in a chunk rolls the whole chunk back (its

@@ -45,7 +45,9 @@ def _badge(rng: random.Random, number: int) -> dict[str, Any]:
     base = json.loads(BADGE.read_text())
     document = copy.deepcopy(base)
     subject = document["credentialSubject"]
-    subject["achievement"] = dataintegrity.Constant(base["credentialSubject"]["achievement"], key="a")
+    subject["achievement"] = dataintegrity.Constant(
+        base["credentialSubject"]["achievement"], key="a"
+    )
     url = f"http://127.0.0.1:8000/badges/{number:08d}-4c33-97ed-302b3f975e80/"
     document["id"] = url
     document["validFrom"] = f"2026-12-06T09:{number % 60:02d}:52Z"
@@ -135,7 +137,9 @@ def test_the_1edtech_vectors_sign_byte_for_byte_from_a_template(standard: str) -
             canonicalize=canon_templates.canonize,
         )
         assert signed["proof"][0]["proofValue"] == vector["expected"]["proofValue"]
-        assert json.dumps(signed, indent=2) + "\n" == (folder / "signed-credential.json").read_text()
+        assert (
+            json.dumps(signed, indent=2) + "\n" == (folder / "signed-credential.json").read_text()
+        )
 
 
 def test_a_document_with_a_term_no_context_defines_is_refused_every_time() -> None:
