@@ -154,6 +154,9 @@ class _Template:
     template_iris: frozenset[str]
     # (graph index, quad indexes): literal quads of one subject and predicate, one a slot
     groups: tuple[tuple[int, tuple[int, ...]], ...]
+    # per graph, per quad: whether each document gets its own copy (a slot, a blank node, a
+    # named graph: what filling or URDNA2015 writes to); the others are shared, never written
+    own: tuple[tuple[bool, ...], ...]
 
     def unfit(self, strings: list[str]) -> set[int]:
         """The slots these strings cannot fill: an IRI slot's value that is not a plain IRI or
@@ -190,7 +193,10 @@ class _Template:
             if not _IRI.match(value) or value in seen or value in self.template_iris:
                 return None
             seen.add(value)
-        graphs = [[_copy_quad(quad) for quad in quads] for _, quads in self.graphs]
+        graphs = [
+            [_copy_quad(quad) if own else quad for quad, own in zip(quads, owns, strict=True)]
+            for (_, quads), owns in zip(self.graphs, self.own, strict=True)
+        ]
         for graph, quad, index in self.literals:
             graphs[graph][quad]["object"]["value"] = strings[index]
         for graph, quad, position, index in self.iris:
@@ -320,6 +326,7 @@ def _check(
     slot_iris = {sentinels[i] for _, _, _, i in iris}
     groups: list[tuple[int, tuple[int, ...]]] = []
     slot_quads = {(g, q) for g, q, _ in literals}
+    iri_quads = {(g, q) for g, q, _, _ in iris}
     for g, (_, quads) in enumerate(graphs):
         by_edge: dict[tuple[str, str], list[int]] = {}
         for q, quad in enumerate(quads):
@@ -336,6 +343,16 @@ def _check(
         iri_slots=tuple(sorted({i for _, _, _, i in iris})),
         template_iris=frozenset(iri_values - slot_iris),
         groups=tuple(groups),
+        own=tuple(
+            tuple(
+                name != "@default"
+                or (g, q) in slot_quads
+                or (g, q) in iri_quads
+                or any(c["type"] == "blank node" for c in quad.values())
+                for q, quad in enumerate(quads)
+            )
+            for g, (name, quads) in enumerate(graphs)
+        ),
     )
     return template, set()
 
