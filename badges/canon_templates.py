@@ -374,6 +374,11 @@ class _URDNA2015(URDNA2015):
 # False: none (the ordinary way)
 _slots: _Recent = _Recent(maxsize=256)
 _templates: _Recent = _Recent(maxsize=256)
+# templates made per shape: a shape whose strings that are not slots differ from document to
+# document (its first document's values fixed a string that varies) costs a template per
+# document, a few times canonizing it: after this many, its documents go the ordinary way
+_BUILDS_PER_SHAPE = 16
+_builds: _Recent = _Recent(maxsize=256)
 
 
 def canonize(document: dict[str, Any]) -> str:
@@ -390,6 +395,11 @@ def canonize(document: dict[str, Any]) -> str:
         fixed = tuple(value for i, value in enumerate(strings) if i not in slots)
         template = _templates.get((shape, fixed))
     if template is None:
+        builds = _builds.get(shape, 0) + 1
+        _builds[shape] = builds
+        if builds > _BUILDS_PER_SHAPE:
+            _slots[shape] = False
+            return dataintegrity.canonize(document)
         template, found = _build(document, strings, keys, slots)
         if slots is None:
             slots = found if template is not None else False

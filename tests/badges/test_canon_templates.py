@@ -36,6 +36,13 @@ STRINGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _no_templates_yet(monkeypatch: Any) -> None:
+    """Each test starts with no template made (the caches are the process's)."""
+    for name in ("_slots", "_templates", "_builds"):
+        monkeypatch.setattr(canon_templates, name, dataintegrity._Recent(maxsize=256))
+
+
 def _key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
@@ -160,3 +167,24 @@ def test_a_value_with_the_process_sentinel_is_canonicalized_the_ordinary_way() -
     canon_templates.canonize(document)
     document["name"] = canon_templates._literal_sentinel(3)
     assert canon_templates.canonize(document) == dataintegrity.canonize(document)
+
+
+def test_a_shape_that_needs_a_template_per_document_stops_making_them(monkeypatch: Any) -> None:
+    # given badges whose evidence names the badge's own URL (which then is no slot: every
+    # badge of the shape has other strings that are not slots)
+    rng = random.Random(11)
+    numbers = [n for n in range(7, 7 * 200, 7) if n % 3 and n % 4 and n % 5 and n % 11][:40]
+    badges = [_badge(rng, number) for number in numbers]  # one shape
+    made: list[int] = []
+    build = canon_templates._build
+
+    def counted(*args: Any) -> Any:
+        made.append(1)
+        return build(*args)
+
+    monkeypatch.setattr(canon_templates, "_build", counted)
+    # when they are canonicalized
+    for document in badges:
+        assert canon_templates.canonize(document) == dataintegrity.canonize(document)
+    # then a bounded number of templates was made, and the rest went the ordinary way
+    assert len(made) == canon_templates._BUILDS_PER_SHAPE < len(badges)
