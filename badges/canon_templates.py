@@ -175,9 +175,9 @@ class _Template:
             seen: dict[tuple[Any, ...], list[int]] = {}
             for quad in members:
                 component = dict(self.graphs[graph][1][quad]["object"])
-                index = slot_of.get((graph, quad))
-                if index is not None:
-                    component["value"] = strings[index]
+                slot = slot_of.get((graph, quad))
+                if slot is not None:
+                    component["value"] = strings[slot]
                 seen.setdefault(_literal_key(component), []).append(quad)
             for quads in seen.values():
                 if len(quads) > 1:
