@@ -353,14 +353,18 @@ def _options_digest(options: dict[str, Any]) -> bytes:
     return digest
 
 
-def _hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> tuple[bytes, Timing]:
+def _hash_data(
+    document: dict[str, Any],
+    proof_options: dict[str, Any],
+    canonicalize: Callable[[dict[str, Any]], str] | None = None,
+) -> tuple[bytes, Timing]:
     timing = Timing()
     options = {**proof_options, "@context": document["@context"]}
     options.pop("proofValue", None)
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     with timing.measure("canonicalize"):
         options_digest = _options_digest(options)
-        canonical_document = canonize(unsigned)
+        canonical_document = (canonicalize or canonize)(unsigned)
     data = options_digest + hashlib.sha256(canonical_document.encode()).digest()
     return data, timing
 
@@ -394,10 +398,13 @@ def sign(
     verification_method: str,
     created: str,
     timing: Timing | None = None,
+    canonicalize: Callable[[dict[str, Any]], str] | None = None,
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with one ``DataIntegrityProof`` added to its ``proof``
     array (an array even when it is the only proof: the OB 3.0 schema wants one). The copy is
-    shallow: ``document`` is left unchanged, and the copy shares its values except ``proof``."""
+    shallow: ``document`` is left unchanged, and the copy shares its values except ``proof``.
+    ``canonicalize``: what makes the document's canonical N-Quads, ``canonize`` by default
+    (a batch passes ``canon_templates.canonize``, which returns the same string)."""
     proof = {
         "type": "DataIntegrityProof",
         "created": created,
@@ -405,7 +412,7 @@ def sign(
         "cryptosuite": CRYPTOSUITE,
         "proofPurpose": "assertionMethod",
     }
-    data, hashed = _hash_data(document, proof)
+    data, hashed = _hash_data(document, proof, canonicalize)
     started = time.perf_counter()
     signature = private_key.sign(data)
     if timing is not None:

@@ -6,7 +6,9 @@ applications and takes their status bits in one round trip, then one INSERT of t
 UPDATE of the applications and one INSERT each of their events and audit records; the e-mails
 are one message (``badges.badge_mail_many``). The credentials are the ones ``badge_issue``
 makes (the same builder), their proofs sharing one ``created`` time so that the proof options
-are canonicalized once per chunk.
+are canonicalized once per chunk, and each credential canonicalized from the template of its
+shape (``canon_templates``: the same N-Quads without running JSON-LD expansion per badge;
+docs/decisions/0025-canonical-templates-for-batch-signing.md).
 
 Idempotency is ``badge_issue``'s: one badge per application, ever. An application that has its
 badge is counted and skipped; a crash or an error in a chunk rolls the whole chunk back (its
@@ -163,7 +165,14 @@ def _issue_reads(
     created = timezone.now().replace(microsecond=0)  # one proof time: options canonicalized once
     badges = [
         _badge_signed(
-            read, part, key=key, status_list=slot[0], index=slot[1], created=created, timing=timing
+            read,
+            part,
+            key=key,
+            status_list=slot[0],
+            index=slot[1],
+            created=created,
+            timing=timing,
+            templated=True,  # many badges of a version: canon_templates
         )
         for read, part, slot in zip(issuable, parts, slots, strict=True)
     ]

@@ -30,7 +30,7 @@ from credentials_site import public_cache
 from programs import services as program_services
 from programs.models import Organization, User
 
-from .. import selectors
+from .. import canon_templates, selectors
 from ..errors import BadgeError
 from ..errors import BadgeErrorCode as Code
 from ..models import Badge, KeyCompromise, SigningKey, StatusList
@@ -149,9 +149,16 @@ def _resign(
     created: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The same credential (same id, same content) with a new proof by ``key`` instead of its
-    old one."""
+    old one. Canonicalized from the template of its shape (``canon_templates``: a batch
+    re-signs many badges of a version; the same N-Quads)."""
     unsigned = {name: value for name, value in credential.items() if name != "proof"}
-    return _sign(unsigned, organization=organization, key=key, created=created)
+    return _sign(
+        unsigned,
+        organization=organization,
+        key=key,
+        created=created,
+        canonicalize=canon_templates.canonize,
+    )
 
 
 def key_compromise_resign(*, compromise_id: int, batch_size: int) -> KeyCompromise:

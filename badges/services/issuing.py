@@ -28,7 +28,7 @@ from submissions import services as submission_services
 from submissions.decisions import decided_scores
 from submissions.models import Application, EvidenceItem
 
-from .. import dataintegrity, documents
+from .. import canon_templates, dataintegrity, documents
 from ..errors import BadgeError
 from ..errors import BadgeErrorCode as Code
 from ..models import Badge, IssueFailure, SigningKey, StatusList
@@ -452,8 +452,11 @@ def _badge_signed(
     index: int,
     created: dt.datetime | None = None,
     timing: dataintegrity.Timing | None = None,
+    templated: bool = False,
 ) -> Badge:
-    """The badge of ``read``'s application, signed, not saved."""
+    """The badge of ``read``'s application, signed, not saved. ``templated``: canonicalized
+    from the template of its shape (``canon_templates``: the same N-Quads, for many badges of
+    one version at a time)."""
     application, educator = read.application, read.educator
     version, organization = parts.version, parts.organization
     badge = Badge(
@@ -492,7 +495,12 @@ def _badge_signed(
         evidence=_evidence(read.evidence, badge.public_id) + award_evidence(read.award),
     )
     badge.credential = _sign(
-        document, organization=organization, key=key, timing=timing, created=created
+        document,
+        organization=organization,
+        key=key,
+        timing=timing,
+        created=created,
+        canonicalize=canon_templates.canonize if templated else None,
     )
     return badge
 

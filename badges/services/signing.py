@@ -130,15 +130,18 @@ def _sign(
     key: SigningKey,
     timing: dataintegrity.Timing | None = None,
     created: dt.datetime | None = None,
+    canonicalize: Any = None,
 ) -> dict[str, Any]:
     """``created``: the proof's time (default: now; a batch gives all its proofs one, so the
-    proof options are canonicalized once for it: ``dataintegrity``)."""
+    proof options are canonicalized once for it: ``dataintegrity``). ``canonicalize``: see
+    ``dataintegrity.sign``."""
     return dataintegrity.sign(
         document,
         private_key=_private_key(key),
         verification_method=documents.verification_method_id(organization, key.key_id),
         created=documents.iso(created or timezone.now()),
         timing=timing,
+        canonicalize=canonicalize,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from pyld import context_resolver, jsonld, resolved_context
+from pyld.canon import URDNA2015
 
 from tests.badges.conftest import ROOT
 
@@ -71,6 +72,38 @@ RELIED_ON: dict[Callable[..., Any], tuple[str, str]] = {
         "17370d0a1d08f64e80f0cf3b2a7c8ec5cb2ffdce57aa2807f65cef6a411704a7",
         "_BundledContextResolver.resolve builds ResolvedContext(ctx) as pyld's resolve does",
     ),
+    # badges/canon_templates.py: a template's slots are sound because of what these do
+    Processor._expand_value: (
+        "c28234ffaa3e31caead21922e0653d5e22e95e6cdde8a9ddd8dcaf20cdc379c4",
+        "canon_templates relies on a string under a term that is not @id/@vocab-typed "
+        "becoming {'@value': s} whatever s holds: check it still does",
+    ),
+    Processor._expand_iri: (
+        "66650b9fbe2c9c8d86d3195849faa33fe0755cd148e2109d3750d5796a79fc67",
+        "canon_templates relies on an http(s) IRI whose suffix starts with '//' being returned "
+        "unchanged (vocab=False) in any active context: check it still is",
+    ),
+    Processor._object_to_rdf: (
+        "c033bfa7ac652bf83fe546f68b0d07fa50063da5e9eaec41cc62146543c40dbd",
+        "canon_templates relies on a string literal keeping its value as is unless its "
+        "datatype is xsd:double or @json (those are never slots): check no other branch "
+        "rewrites a string",
+    ),
+    Processor._graph_to_rdf: (
+        "40ae3dd167e22a16ae5a8f3dec510894971d6b4afe81d3ab6e3f925e74b42b39",
+        "canon_templates relies on the triples of a node depending on its IRI only through "
+        "_is_absolute_iri (true of every IRI slot): check it",
+    ),
+    URDNA2015.main: (
+        "9ea13ccc98ae78c0824b3f8d0323f1c65d5c2031bdcf16b72fb5a0c483491ccb",
+        "canon_templates calls it with a dataset and {'format': 'application/n-quads'} as "
+        "normalize does: check its signature and that it still relabels blank nodes in place "
+        "(each filled template's components are fresh dicts)",
+    ),
+    URDNA2015.modify_first_degree_component: (
+        "4c947a9a802c4eaf4b1eaea6c9fa6d002bae04b492dbaec428cf7256f6ff19a9",
+        "canon_templates._URDNA2015 overrides it with a shallow copy: port any change",
+    ),
 }
 
 
@@ -105,7 +138,8 @@ def test_the_pyld_internals_we_override_or_call_are_unchanged(
     # then it is the same code
     assert found == expected, (
         f"pyld's {function.__module__}.{function.__qualname__} changed (pyld "
-        f"{version('pyld')}). badges/dataintegrity.py depends on it: {recheck}. Read the new "
+        f"{version('pyld')}). badges/dataintegrity.py or canon_templates.py depends on it: "
+        f"{recheck}. Read the new "
         f"source, adapt the override, run tests/badges/test_dataintegrity.py (the 1EdTech and "
         f"CLR vectors byte for byte) and the issuing benchmark, then set its hash here to "
         f"{found}."
