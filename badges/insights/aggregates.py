@@ -109,6 +109,31 @@ class InsightBuild(models.Model):
         return f"Insight of organization {self.organization_id} built {self.built_at}"
 
 
+class InsightSummaryMail(models.Model):
+    """A monthly summary e-mail sent to one admin for one month (``summary``): claimed before
+    it is sent, in the same transaction, so a retry or a second run never sends it twice."""
+
+    organization = models.ForeignKey(
+        "programs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField()  # its first day
+    user = models.ForeignKey("programs.User", on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organization="organization")  # type: ignore[django-manager-missing]
+
+    class Meta:
+        app_label = "badges"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "user"], name="insight_summary_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Insight summary of {self.month:%Y-%m} to user {self.user_id}"
+
+
 # The educator's roster fields come from their membership here ("" without one).
 _APPLICATIONS = """
 INSERT INTO badges_applicationfact
