@@ -18,9 +18,8 @@ from programs.models import Organization, User
 
 from . import services
 from .errors import BadgeError
-from .insights import aggregates
+from .insights import aggregates, summary
 from .insights import selectors as insight_selectors
-from .insights import summary
 from .models import KeyCompromise
 
 logger = logging.getLogger(__name__)
@@ -282,11 +281,7 @@ def insights_summary_mail(self: Any, *, organization_id: int, month: str = "") -
     admins, if it asked for it; each admin's at most once (``insights.summary``). A mail server
     that is down is retried with backoff for the month first asked for."""
     organization = Organization.objects.get(pk=organization_id)
-    first = (
-        dt.date.fromisoformat(month)
-        if month
-        else summary.month_before(timezone.localdate())
-    )
+    first = dt.date.fromisoformat(month) if month else summary.month_before(timezone.localdate())
     try:
         return summary.summary_send(organization=organization, month=first)
     except Exception as exc:

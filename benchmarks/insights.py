@@ -290,9 +290,7 @@ def seeded(orgs: int) -> dict[str, Any] | None:
         return None
     if not Organization.objects.filter(slug__startswith="insight-").count() == orgs:
         raise RuntimeError("this database holds another or an unfinished seeding: start afresh")
-    admin = StaffRole.objects.filter(
-        organization=org, role=StaffRole.Role.PROGRAM_ADMIN
-    ).first()
+    admin = StaffRole.objects.filter(organization=org, role=StaffRole.Role.PROGRAM_ADMIN).first()
     applications = Application.objects.filter(organization=org).count()
     say(f"reusing the seeded database: {applications} applications in {org.slug}")
     return {
@@ -330,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
             from programs.models import Credential, Membership, Program
 
             with cross_organization("benchmark set-up"):
-                world = (args.reuse and seeded(args.orgs)) or build(scale=args.scale, orgs=args.orgs)
+                world = (args.reuse and seeded(args.orgs)) or build(
+                    scale=args.scale, orgs=args.orgs
+                )
             org = world["organization"]
             with tenant_scope(org), CaptureQueriesContext(connection) as rebuild_sql:
                 started = time.perf_counter()

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
+    Aggregate,
     Avg,
     Count,
     Exists,
@@ -106,10 +107,14 @@ def _filtered(queryset: QuerySet[Any], filters: InsightFilters, when: str) -> Qu
     return queryset
 
 
-class MedianSeconds(Median):
-    """The median of a duration the rebuild stored in whole seconds (a number)."""
+class MedianSeconds(Aggregate):
+    """The median of a duration the rebuild stored in whole seconds (a number; NULL over no
+    rows): ``reviews.health.Median`` over integers instead of intervals."""
 
-    output_field = FloatField()
+    function = "percentile_cont"
+    name = "MedianSeconds"
+    template = Median.template
+    output_field: FloatField[float, float] = FloatField()
 
 
 def _seconds(value: float | None) -> dt.timedelta | None:
@@ -625,7 +630,9 @@ def table_section(
         "credentials": lambda: {
             "credentials": credential_rows(organization=organization, filters=filters)
         },
-        "criteria": lambda: {"criteria": criterion_rows(organization=organization, filters=filters)},
+        "criteria": lambda: {
+            "criteria": criterion_rows(organization=organization, filters=filters)
+        },
         "turnaround": lambda: {
             "turnaround": turnaround_months(organization=organization, filters=filters)
         },

@@ -62,7 +62,10 @@ def month_summary(*, organization: Organization, month: dt.date) -> MonthSummary
     and the share decided by their target, badges issued and revoked, and the backlog now."""
     filters = InsightFilters(date_from=month, date_to=month_last_day(month))
     now = timezone.now()
-    steps = {step.key: step.count for step in selectors.funnel(organization=organization, filters=filters)}
+    steps = {
+        step.key: step.count
+        for step in selectors.funnel(organization=organization, filters=filters)
+    }
     months = selectors.turnaround_months(organization=organization, filters=filters)
     badges = selectors.badge_summary(organization=organization, filters=filters, now=now)
     backlog = health.queue_backlog(organization=organization, now=now)

@@ -103,9 +103,7 @@ class TestTheSummary:
         assert kind == "text/html"
         assert "Open the program dashboard" in html and link.replace("&", "&amp;") in html
 
-    def test_a_second_run_sends_nothing(
-        self, asking: Organization, mailoutbox: list[Any]
-    ) -> None:
+    def test_a_second_run_sends_nothing(self, asking: Organization, mailoutbox: list[Any]) -> None:
         last_month_dataset(asking)
         assert summary.summary_send(organization=asking, month=LAST_MONTH) == 2
         assert summary.summary_send(organization=asking, month=LAST_MONTH) == 0
