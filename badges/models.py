@@ -326,6 +326,7 @@ from .insights.aggregates import (  # noqa: E402,F401  (the insight dashboard's 
     ApplicationFact,
     CriterionFact,
     InsightBuild,
+    InsightSummaryMail,
     SubmissionFact,
 )
 from .models_award import AwardRecord, BulkAward  # noqa: E402,F401  (a module of its own)

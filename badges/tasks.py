@@ -3,6 +3,7 @@ it acknowledges late and is re-delivered if a worker dies mid-task."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -10,13 +11,14 @@ from typing import Any
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+from django.utils import timezone
 
 from credentials_site.tenancy import TenantTask, fan_out
 from programs.models import Organization, User
 
 from . import services
 from .errors import BadgeError
-from .insights import aggregates
+from .insights import aggregates, summary
 from .insights import selectors as insight_selectors
 from .models import KeyCompromise
 
@@ -271,3 +273,30 @@ def insights_rebuild(*, organization_id: int) -> int:
 def insights_rebuild_all() -> int:
     """Beat: every organization's program insight facts, rebuilt (decision 0023)."""
     return fan_out(insights_rebuild)
+
+
+@shared_task(name="badges.insights_summary_mail", **RELIABLE)
+def insights_summary_mail(self: Any, *, organization_id: int, month: str = "") -> int:
+    """Last month's (or ``month``'s, ``YYYY-MM-DD``) summary e-mail to the organization's
+    admins, if it asked for it; each admin's at most once (``insights.summary``). A mail server
+    that is down is retried with backoff for the month first asked for."""
+    organization = Organization.objects.get(pk=organization_id)
+    first = dt.date.fromisoformat(month) if month else summary.month_before(timezone.localdate())
+    try:
+        return summary.summary_send(organization=organization, month=first)
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            logger.exception("Gave up the insight summary of %s for %s", first, organization)
+            return 0
+        raise self.retry(
+            exc=exc,
+            countdown=MAIL_BACKOFF.countdown(self),
+            kwargs={"organization_id": organization_id, "month": first.isoformat()},
+        ) from exc
+
+
+@shared_task(name="badges.insights_summary_mail_all")
+def insights_summary_mail_all() -> int:
+    """Beat, on the first of the month: each organization's summary of the month before (those
+    that did not ask for it send nothing)."""
+    return fan_out(insights_summary_mail)

@@ -95,15 +95,16 @@ SELECT id, (row_number() OVER (ORDER BY id)) - 1 AS k
   FROM programs_user WHERE email LIKE 'o' || %(org)s || '-%%@bench.example';
 
 INSERT INTO programs_membership (created_at, updated_at, organization_id, school, district,
-                                 position, source, user_id, status, member_number)
+                                 position, source, user_id, status, member_number,
+                                 school_level)
 SELECT now(), now(), %(org)s, 'School ' || %(org)s || '-' || (k %% {SCHOOLS_PER_ORG}),
        'District ' || %(org)s || '-' || (k %% {DISTRICTS_PER_ORG}), 'Teacher', 'admin', id,
-       'active', ''
+       'active', '', ''
   FROM bench_user;
 
 INSERT INTO submissions_application (created_at, updated_at, organization_id, public_id,
     anonymous_code, educator_id, credential_id, version_id, status, attempt, submitted_at,
-    was_member, fee_amount, fee_currency, fee_status, fee_note)
+    was_member, fee_amount, fee_currency, fee_status, fee_note, checkout_session_id)
 SELECT b.applied, b.applied, %(org)s, gen_random_uuid(),
        'B' || %(org)s || '-' || b.i, u.id, c.credential_id, c.version_id,
        CASE WHEN r < 15 THEN 'applied' WHEN r < 20 THEN 'submitted'
@@ -111,7 +112,7 @@ SELECT b.applied, b.applied, %(org)s, gen_random_uuid(),
             WHEN r < 90 THEN 'not_awarded' ELSE 'withdrawn' END,
        CASE WHEN r BETWEEN 70 AND 79 THEN 2 ELSE 1 END,
        CASE WHEN r BETWEEN 15 AND 89 THEN b.applied + interval '3 days' END,
-       true, 0, 'USD', 'none', ''
+       true, 0, 'USD', 'none', '', ''
   FROM bench_app b
   JOIN bench_user u ON u.k = b.i / {CREDENTIALS_PER_ORG}
   JOIN bench_credential c ON c.k = b.i %% {CREDENTIALS_PER_ORG} AND c.org = %(org)s;
@@ -279,6 +280,27 @@ def build(*, scale: float, orgs: int) -> dict[str, Any]:
     return result
 
 
+def seeded(orgs: int) -> dict[str, Any] | None:
+    """The largest organization of a previous run in this database, or None."""
+    from programs.models import Organization, StaffRole
+    from submissions.models import Application
+
+    org = Organization.objects.filter(slug="insight-00").first()
+    if org is None:
+        return None
+    if not Organization.objects.filter(slug__startswith="insight-").count() == orgs:
+        raise RuntimeError("this database holds another or an unfinished seeding: start afresh")
+    admin = StaffRole.objects.filter(organization=org, role=StaffRole.Role.PROGRAM_ADMIN).first()
+    applications = Application.objects.filter(organization=org).count()
+    say(f"reusing the seeded database: {applications} applications in {org.slug}")
+    return {
+        "organization": org,
+        "admin": admin.user,
+        "applications": applications,
+        "counts": {"submissions_application (largest organization)": applications},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0: 1,000,000 applications")
@@ -287,9 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--show-sql", action="store_true", help="print the rebuild's and one page's statements"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the servers in DATABASE_URL / REDIS_URL / AWS_S3_ENDPOINT_URL (e.g. from "
+        "`devstack exec -- sh -c 'env > bench.env; sleep 3h'`) and, when a previous run "
+        "seeded that database, its data (no new seeding)",
+    )
     args = parser.parse_args(argv)
     try:
-        with django_stack():
+        with django_stack(reuse=args.reuse):
             from django.db import connection
             from django.test import Client
             from django.test.utils import CaptureQueriesContext
@@ -299,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
             from programs.models import Credential, Membership, Program
 
             with cross_organization("benchmark set-up"):
-                world = build(scale=args.scale, orgs=args.orgs)
+                world = (args.reuse and seeded(args.orgs)) or build(
+                    scale=args.scale, orgs=args.orgs
+                )
             org = world["organization"]
             with tenant_scope(org), CaptureQueriesContext(connection) as rebuild_sql:
                 started = time.perf_counter()

@@ -525,12 +525,19 @@ def explain(world: World, *, show: bool, org: Any = None) -> list[str]:
 
 
 @contextlib.contextmanager
-def django_stack(*, synchronous_commit: str = "on") -> Iterator[None]:
-    """Throwaway servers, then Django in this process against them."""
+def django_stack(*, synchronous_commit: str = "on", reuse: bool = False) -> Iterator[None]:
+    """Throwaway servers, then Django in this process against them (``reuse``: the servers
+    the environment names, if it does)."""
     if synchronous_commit != "on":  # libpq passes it to every session of this process
         os.environ["PGOPTIONS"] = f"-c synchronous_commit={synchronous_commit}"
-    for name in ("DATABASE_URL", "REDIS_URL", "AWS_S3_ENDPOINT_URL", "AWS_S3_PUBLIC_ENDPOINT_URL"):
-        os.environ.pop(name, None)
+    if not reuse:
+        for name in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "AWS_S3_ENDPOINT_URL",
+            "AWS_S3_PUBLIC_ENDPOINT_URL",
+        ):
+            os.environ.pop(name, None)
     with devstack.services(throwaway=True) as services_env:
         os.environ.update(services_env)
         os.environ.update(

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.http.request import validate_host
@@ -355,6 +356,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "badges-insights-rebuild": {
         "task": "badges.insights_rebuild_all",
         "schedule": 60 * INSIGHTS_REBUILD_MINUTES,
+    },
+    # last month's summary e-mail to the admins of organizations that ask for it (once each)
+    "badges-insights-summary-mail": {
+        "task": "badges.insights_summary_mail_all",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
 }
 

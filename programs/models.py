@@ -160,6 +160,12 @@ class Organization(TimeStampedModel):
         help_text="Equity views hide any group of fewer people than this (and any cell from "
         "which one could be worked out).",
     )
+    insights_monthly_email = models.BooleanField(
+        "monthly summary e-mail",
+        default=False,
+        help_text="On the first of each month, e-mail the owners and program admins last "
+        "month's headline numbers with a link to the program dashboard.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -82,7 +82,16 @@ class Review(TenantModel):
                 name="one_submitted_review_per_reviewer",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "submitted_at"]),
+            # a reviewer's recent and last reviews (queue health, the insight dashboard): a
+            # range of this index instead of every review they ever wrote
+            models.Index(
+                fields=["reviewer", "submitted_at"],
+                condition=Q(status="submitted"),
+                name="review_submitted_by_reviewer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Review by {self.reviewer} ({self.get_status_display().lower()})"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django_scopes import ScopedManager
@@ -58,10 +59,22 @@ class ApplicationFact(_Fact):
     first_outcome = models.CharField(max_length=16, blank=True)
     final_outcome = models.CharField(max_length=16, blank=True)
     passed_attempt = models.PositiveSmallIntegerField(null=True)
+    # The funnel's and the credentials' durations, in whole seconds, computed by the rebuild:
+    # their medians sort plain integers instead of computing and sorting intervals per view.
+    to_submit_s = models.IntegerField(null=True)  # applied → first submitted
+    to_approve_s = models.IntegerField(null=True)  # first submitted → decided (approved only)
+    to_award_s = models.IntegerField(null=True)  # decided → awarded (approved only)
+    to_badge_s = models.IntegerField(null=True)  # applied → awarded
 
     class Meta:
         app_label = "badges"
-        indexes = [models.Index(fields=["organization", "applied_at"], name="insight_app_org_day")]
+        # one per filter of the dashboard: a filtered view reads its rows, not the organization's
+        indexes = [
+            models.Index(fields=["organization", "applied_at"], name="insight_app_org_day"),
+            models.Index(fields=["organization", "school"], name="insight_app_org_school"),
+            models.Index(fields=["organization", "district"], name="insight_app_org_district"),
+            models.Index(fields=["organization", "credential_id"], name="insight_app_org_cred"),
+        ]
 
 
 class SubmissionFact(_Fact):
@@ -70,11 +83,19 @@ class SubmissionFact(_Fact):
     decided_at = models.DateTimeField(null=True)
     due_at = models.DateTimeField(null=True)
     outcome = models.CharField(max_length=16, blank=True)
+    # computed by the rebuild for the decided attempts (NULL otherwise): the month of the
+    # decision (in settings.TIME_ZONE), the turnaround in seconds and whether it met its target
+    month = models.DateField(null=True)
+    turnaround_s = models.IntegerField(null=True)
+    within_target = models.BooleanField(null=True)
 
     class Meta:
         app_label = "badges"
         indexes = [
-            models.Index(fields=["organization", "decided_at"], name="insight_sub_org_decided")
+            models.Index(fields=["organization", "decided_at"], name="insight_sub_org_decided"),
+            models.Index(fields=["organization", "school"], name="insight_sub_org_school"),
+            models.Index(fields=["organization", "district"], name="insight_sub_org_district"),
+            models.Index(fields=["organization", "credential_id"], name="insight_sub_org_cred"),
         ]
 
 
@@ -109,15 +130,47 @@ class InsightBuild(models.Model):
         return f"Insight of organization {self.organization_id} built {self.built_at}"
 
 
+class InsightSummaryMail(models.Model):
+    """A monthly summary e-mail sent to one admin for one month (``summary``): claimed before
+    it is sent, in the same transaction, so a retry or a second run never sends it twice."""
+
+    organization = models.ForeignKey(
+        "programs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField()  # its first day
+    user = models.ForeignKey("programs.User", on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organization="organization")  # type: ignore[django-manager-missing]
+
+    class Meta:
+        app_label = "badges"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "user"], name="insight_summary_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Insight summary of {self.month:%Y-%m} to user {self.user_id}"
+
+
 # The educator's roster fields come from their membership here ("" without one).
 _APPLICATIONS = """
 INSERT INTO badges_applicationfact
     (organization_id, program_id, credential_id, school, district, application_id, applied_at,
-     submitted_at, decided_at, awarded_at, attempts, first_outcome, final_outcome, passed_attempt)
+     submitted_at, decided_at, awarded_at, attempts, first_outcome, final_outcome, passed_attempt,
+     to_submit_s, to_approve_s, to_award_s, to_badge_s)
 SELECT a.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
        COALESCE(m.district, ''), a.id, a.created_at, s.first_submitted, s.last_decided,
        b.issued_at, COALESCE(s.attempts, 0), COALESCE(s.first_outcome, ''),
-       COALESCE(s.final_outcome, ''), s.passed_attempt
+       COALESCE(s.final_outcome, ''), s.passed_attempt,
+       extract(epoch FROM s.first_submitted - a.created_at)::int,
+       CASE WHEN s.passed_attempt IS NOT NULL
+            THEN extract(epoch FROM s.last_decided - s.first_submitted)::int END,
+       CASE WHEN s.passed_attempt IS NOT NULL
+            THEN extract(epoch FROM b.issued_at - s.last_decided)::int END,
+       extract(epoch FROM b.issued_at - a.created_at)::int
   FROM submissions_application a
   JOIN programs_credential c ON c.id = a.credential_id
   LEFT JOIN programs_membership m
@@ -141,14 +194,21 @@ SELECT a.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
 _SUBMISSIONS = """
 INSERT INTO badges_submissionfact
     (organization_id, program_id, credential_id, school, district, submission_id, submitted_at,
-     decided_at, due_at, outcome)
+     decided_at, due_at, outcome, month, turnaround_s, within_target)
 SELECT s.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
-       COALESCE(m.district, ''), s.id, s.submitted_at, s.decided_at, s.due_at, s.outcome
+       COALESCE(m.district, ''), s.id, s.submitted_at, s.decided_at, s.due_at, s.outcome,
+       decided.month, decided.seconds, decided.within
   FROM submissions_submission s
   JOIN submissions_application a ON a.id = s.application_id
   JOIN programs_credential c ON c.id = a.credential_id
   LEFT JOIN programs_membership m
          ON m.organization_id = a.organization_id AND m.user_id = a.educator_id
+  LEFT JOIN LATERAL (
+        SELECT date_trunc('month', s.decided_at AT TIME ZONE %(zone)s)::date AS month,
+               extract(epoch FROM s.decided_at - s.submitted_at)::int AS seconds,
+               s.decided_at <= s.due_at AS within
+         WHERE s.decided_at IS NOT NULL AND s.outcome <> ''
+       ) decided ON true
  WHERE s.organization_id = %(org)s AND {submissions}
 """
 
@@ -204,7 +264,9 @@ def insights_rebuild(*, organization: Organization) -> InsightBuild:
             (_SUBMISSIONS, {"submissions": "s.organization_id"}),
             (_CRITERIA, {"reviews": "r.organization_id"}),
         ):
-            sql, params = scoped_sql(statement, {"org": organization.pk}, **columns)
+            sql, params = scoped_sql(
+                statement, {"org": organization.pk, "zone": settings.TIME_ZONE}, **columns
+            )
             cursor.execute(sql, params)
         build, _ = InsightBuild.objects.update_or_create(
             organization=organization,

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
+from types import SimpleNamespace
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -62,8 +63,10 @@ def csv_response(
     return stream_csv(cells, filename, organization=organization)
 
 
-def table_rows(name: str, board: Dashboard) -> Iterator[list[Any]]:
-    """One of the dashboard's tables (``TABLES``) as rows, header first; durations in days."""
+def table_rows(name: str, board: Dashboard | SimpleNamespace) -> Iterator[list[Any]]:
+    """One of the dashboard's tables (``TABLES``) as rows, header first; durations in days.
+    ``board``: the dashboard, or just the section the table reads
+    (``selectors.table_section``)."""
     if name == "funnel":
         yield ["step", "count", "percent_of_previous", "median_days_from_previous"]
         for step in board.funnel:

@@ -3,6 +3,8 @@ and analysts of the organization; anyone else 404. Read only (GET)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django import forms
@@ -15,6 +17,7 @@ from credentials_site.tenancy import request_organization
 from programs.models import Organization
 
 from . import access, aggregates, exports, selectors
+from .aggregates import InsightBuild
 from .selectors import FilterChoices, InsightFilters
 
 
@@ -65,21 +68,33 @@ class FilterForm(forms.Form):
         )
 
 
-def _prepare(request: HttpRequest) -> tuple[Organization, FilterForm, InsightFilters]:
+@dataclass(frozen=True)
+class _Request:
+    organization: Organization
+    build: InsightBuild
+    form: FilterForm
+    filters: InsightFilters
+
+
+def _prepare(request: HttpRequest) -> _Request:
     organization = request_organization(request)
     access.access_insights_by_organization(organization=organization, user=request.user)
-    if aggregates.insights_build_get(organization=organization) is None:
-        aggregates.insights_rebuild(organization=organization)  # first view: facts to read
+    build = aggregates.insights_build_get(organization=organization)
+    if build is None:
+        build = aggregates.insights_rebuild(organization=organization)  # first view: facts
     form = FilterForm(request.GET, choices=selectors.filter_choices(organization=organization))
     form.is_valid()
-    return organization, form, form.filters()
+    return _Request(organization, build, form, form.filters())
 
 
 @login_required
 @require_safe
 def dashboard(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization, form, filters = _prepare(request)
-    board = selectors.dashboard(organization=organization, filters=filters)
+    prepared = _prepare(request)
+    organization, form = prepared.organization, prepared.form
+    board = selectors.dashboard(
+        organization=organization, filters=prepared.filters, build=prepared.build
+    )
     query = request.GET.urlencode()
     return render(
         request,
@@ -141,11 +156,14 @@ def _charts(board: selectors.Dashboard) -> dict[str, Any]:
 def export(request: HttpRequest, org_slug: str, table: str) -> StreamingHttpResponse:
     if table not in (*exports.TABLES, "applications"):
         raise Http404("No such table.")
-    organization, _, filters = _prepare(request)
+    prepared = _prepare(request)
+    organization, filters = prepared.organization, prepared.filters
     filename = f"{organization.slug}-insights-{table}.csv"
     if table == "applications":
         rows = exports.applications_rows(organization=organization, filters=filters)
     else:
-        board = selectors.dashboard(organization=organization, filters=filters)
-        rows = exports.table_rows(table, board)
+        section = selectors.table_section(
+            table, organization=organization, filters=filters, build=prepared.build
+        )
+        rows = exports.table_rows(table, SimpleNamespace(**section))
     return exports.csv_response(rows, filename, organization=organization)

@@ -113,7 +113,10 @@ class OrganizationAdmin(NotFoundMixin, admin.ModelAdmin):
             {"fields": ("issuer_name", "issuer_url", "issuer_email", "issuer_description")},
         ),
         ("Publishing", {"fields": ("publishes_catalog", "is_active")}),
-        ("Program insight", {"fields": ("profile_fields", "suppression_threshold")}),
+        (
+            "Program insight",
+            {"fields": ("profile_fields", "suppression_threshold", "insights_monthly_email")},
+        ),
     )
     form = OrganizationAdminForm
     formfield_overrides = URL_FIELD_OVERRIDES

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from badges import services as badge_services
 from badges import tasks
-from badges.insights import aggregates, selectors
+from badges.insights import aggregates, exports, selectors
 from badges.insights.selectors import InsightFilters
 from credentials_site.exceptions import ApplicationError
 from programs import services as program_services
@@ -377,26 +377,28 @@ def test_csv_exports_stream_and_escape_formulas(org: Organization, known: dict[s
     }
 
 
-def test_constant_query_count_with_1_and_20_credentials(count_queries: Any) -> None:
-    def dataset(n: int) -> Organization:
-        org = OrganizationFactory()
-        reviewer = StaffRoleFactory(organization=org, role=StaffRole.Role.REVIEWER).user
-        program = ProgramFactory(organization=org)
-        for i in range(n):
-            version = make_credential(org, program=program, non_member_fee=0)
-            application = apply(org, version, educator(org, f"School {i}"), ago=3)
-            attempt(
-                application,
-                1,
-                reviewer=reviewer,
-                decision="approve",
-                score=1,
-                submitted_ago=2,
-                decided_ago=1,
-            )
-        aggregates.insights_rebuild(organization=org)
-        return org
+def dataset(n: int) -> Organization:
+    """An organization with ``n`` credentials, one approved application each, facts built."""
+    org = OrganizationFactory()
+    reviewer = StaffRoleFactory(organization=org, role=StaffRole.Role.REVIEWER).user
+    program = ProgramFactory(organization=org)
+    for i in range(n):
+        version = make_credential(org, program=program, non_member_fee=0)
+        application = apply(org, version, educator(org, f"School {i}"), ago=3)
+        attempt(
+            application,
+            1,
+            reviewer=reviewer,
+            decision="approve",
+            score=1,
+            submitted_ago=2,
+            decided_ago=1,
+        )
+    aggregates.insights_rebuild(organization=org)
+    return org
 
+
+def test_constant_query_count_with_1_and_20_credentials(count_queries: Any) -> None:
     small, large = dataset(1), dataset(20)
     client = Client()
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
@@ -423,3 +425,45 @@ def test_beat_rebuilds_the_facts_of_an_organization(
     assert selectors.cache.get(selectors._cache_key(org, build, InsightFilters())) is not None
     assert board(org).funnel[0].count == 6
     assert aggregates.insights_build_get(organization=org) is not None
+
+
+def test_each_table_download_reads_only_its_section_in_constant_queries(
+    count_queries: Any,
+) -> None:
+    # given organizations with 1 and 20 credentials, no cached sections
+    small, large = dataset(1), dataset(20)
+    client = Client()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    selectors.cache.clear()
+    page = count_queries(lambda: client.get(url(small), {"school": "School 0"}))
+    for table in exports.TABLES:
+        selectors.cache.clear()
+
+        def download(org: Organization, table: str = table) -> None:
+            response = client.get(url(org, table))
+            assert response.status_code == 200
+            b"".join(response.streaming_content)
+
+        # when each table is downloaded
+        one = count_queries(lambda: download(small))
+        twenty = count_queries(lambda: download(large))
+        # then it runs as many statements for either, fewer than the whole page
+        assert_same_query_count(one, twenty)
+        assert len(one) < len(page), table
+
+
+def test_the_rebuild_stores_durations_in_seconds_and_the_decision_month(
+    org: Organization, known: dict[str, Any]
+) -> None:
+    revised = aggregates.ApplicationFact.objects.get(
+        organization=org, passed_attempt=2, awarded_at__isnull=False
+    )
+    # applied 30 days ago, first submitted 28, decided 10, the badge issued today
+    assert round(revised.to_submit_s / 86400) == 2
+    assert round(revised.to_approve_s / 86400) == 18
+    assert round(revised.to_badge_s / 86400) == 30
+    late = aggregates.SubmissionFact.objects.get(organization=org, turnaround_s__gt=9 * 86400)
+    assert late.within_target is False
+    assert late.month == timezone.localtime(late.decided_at).date().replace(day=1)
+    waiting = aggregates.ApplicationFact.objects.filter(organization=org, submitted_at=None).get()
+    assert (waiting.to_submit_s, waiting.to_approve_s, waiting.to_badge_s) == (None, None, None)

@@ -24,7 +24,7 @@ from django.test import RequestFactory, override_settings
 from django_scopes import scopes_disabled
 
 from badges import selectors as badge_selectors
-from badges.insights.aggregates import insights_rebuild
+from badges.insights.aggregates import InsightSummaryMail, insights_rebuild
 from badges.management.commands import demo_badges
 from badges.models import AwardRecord, Badge, BulkAward, IssueFailure, KeyCompromise, SigningKey
 from credentials_site.db.rls import (
@@ -368,6 +368,9 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             url="https://example.org",
         )
         insights_rebuild(organization=organization)  # the program insight's fact tables
+        InsightSummaryMail.objects.create(
+            organization=organization, month="2026-11-01", user=reviewer
+        )
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
     return gael, riverside
