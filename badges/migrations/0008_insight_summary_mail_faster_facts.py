@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('badges', '0007_insight_facts'),
-        ('programs', '0015_insights_monthly_email'),
+        ('programs', '0020_insights_monthly_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

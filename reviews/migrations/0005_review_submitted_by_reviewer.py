@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programs', '0015_insights_monthly_email'),
+        ('programs', '0020_insights_monthly_email'),
         ('reviews', '0004_assignment'),
         ('submissions', '0008_seat_codes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

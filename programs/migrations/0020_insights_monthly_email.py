@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programs', '0014_staffrole_analyst'),
+        ('programs', '0019_communities'),
     ]
 
     operations = [
