@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import access, catalog, credentials, people, roster, sso
+from . import access, catalog, credentials, people, roster, sso, webhooks
 from .base import (
     NestedTenantAdmin,
     OrganizationFileForm,
@@ -30,4 +30,5 @@ __all__ = [
     "roster",
     "safe_field_classes",
     "sso",
+    "webhooks",
 ]
