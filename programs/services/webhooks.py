@@ -8,7 +8,8 @@ delivery.
 - **One attempt at a time** (``webhook_delivery_attempt``): under the delivery's row lock, only
   a pending, due delivery is sent, so a delivered event is never sent again (except by an
   explicit resend, a new delivery of the same event id). A failure is retried with exponential
-  backoff (``backoff``) until ``RETRY_WINDOW`` after it was made, then given up.
+  backoff (``backoff``); the last attempt is made ``RETRY_WINDOW`` after the delivery was made,
+  and if it fails too the delivery is given up.
 - **In order per application**: a delivery waits while an earlier event of the same
   application to the same endpoint is pending; when that one is delivered or given up, the next
   is queued.
@@ -46,7 +47,7 @@ from ..models import (
     WebhookEventType,
 )
 from ..models_webhooks import TEST_EVENT_TYPE
-from ..secrets import secret_decrypt, secret_encrypt
+from ..secrets import SecretUnreadable, secret_decrypt, secret_encrypt
 from .audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ FIRST_RETRY = dt.timedelta(seconds=30)
 LONGEST_WAIT = dt.timedelta(hours=6)
 EVENT_TYPES = frozenset(WebhookEventType.values)
 USER_AGENT = "Tessera-Webhooks/1"
+UNREADABLE_SECRET = (  # noqa: S105 - a message
+    "The signing secret cannot be read (the encryption keys changed): replace it in the admin."
+)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -400,13 +404,15 @@ def webhook_delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None
 def _attempt(delivery: WebhookDelivery, now: dt.datetime) -> AttemptOutcome:
     endpoint, event = delivery.endpoint, delivery.event
     body = webhook_body(event, delivery.organization)
-    headers = webhook_headers(
-        event=event,
-        secret=secret_decrypt(endpoint.secret_encrypted),
-        body=body,
-        timestamp=int(now.timestamp()),
-    )
-    response = webhook_http.post(url=endpoint.url, body=body, headers=headers)
+    try:
+        secret = secret_decrypt(endpoint.secret_encrypted)
+    except SecretUnreadable:  # the encryption keys changed: nothing unsigned is sent
+        response = webhook_http.Response(None, "", UNREADABLE_SECRET, 0)
+    else:
+        headers = webhook_headers(
+            event=event, secret=secret, body=body, timestamp=int(now.timestamp())
+        )
+        response = webhook_http.post(url=endpoint.url, body=body, headers=headers)
     delivery.attempts += 1
     WebhookAttempt.objects.create(
         organization_id=delivery.organization_id,
@@ -423,11 +429,11 @@ def _attempt(delivery: WebhookDelivery, now: dt.datetime) -> AttemptOutcome:
     if succeeded:
         delivery.state, delivery.delivered_at = WebhookDelivery.State.DELIVERED, now
     else:
-        wait = backoff(delivery.attempts)
-        if now + wait > delivery.give_up_after:
+        if now >= delivery.give_up_after:  # this was the last attempt, at the window's end
             delivery.state = WebhookDelivery.State.GIVEN_UP
         else:
-            delivery.next_attempt_at, retry_in = now + wait, wait
+            delivery.next_attempt_at = min(now + backoff(delivery.attempts), delivery.give_up_after)
+            retry_in = delivery.next_attempt_at - now
     delivery.save(
         update_fields=["attempts", "last_status", "state", "delivered_at", "next_attempt_at"]
     )
