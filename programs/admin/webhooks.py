@@ -78,7 +78,8 @@ class WebhookEndpointAdmin(TenantAdmin):
     readonly_fields = ("secret_prefix", "failing_since", "disabled_at", "disabled_reason")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = ["organization", "url", "description", "events"]
+        excluded = set(self.get_exclude(request, obj) or ())
+        fields = [f for f in ("organization", "url", "description", "events") if f not in excluded]
         if obj is not None:
             fields += ["enabled", *self.readonly_fields]
         return fields
