@@ -127,7 +127,7 @@ class WebhookDelivery(TenantModel):
 class WebhookAttempt(TenantModel):
     """One HTTP request of a delivery: what answered and how long it took."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField()

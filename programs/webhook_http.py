@@ -61,7 +61,9 @@ def signature_verify(
     if abs((time.time() if now is None else now) - timestamp) > tolerance:
         return False
     expected = signature_header(secret=secret, timestamp=timestamp, body=body)
-    return hmac.compare_digest(expected.encode(), f"t={parts['t']},v1={parts.get('v1', '')}".encode())
+    return hmac.compare_digest(
+        expected.encode(), f"t={parts['t']},v1={parts.get('v1', '')}".encode()
+    )
 
 
 def _loopback_allowed() -> bool:
@@ -106,9 +108,9 @@ def url_refusal(url: str) -> str | None:
     except ValueError:
         return "Enter a valid port number."
     host = parts.hostname.rstrip(".").lower()
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        if not _loopback_allowed():
-            return "Enter a public address: deliveries never go to this machine or its network."
+    inside = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+    if inside and not _loopback_allowed():
+        return "Enter a public address: deliveries never go to this machine or its network."
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
@@ -160,12 +162,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     name."""
 
     def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
         self._address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,16 @@ class WebhookEndpointAdmin(TenantAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         actions = [
-            {"label": "Send test event", "url": reverse(f"{ENDPOINTS}_test", args=[object_id]), "post": True},
-            {"label": "Replace secret", "url": reverse(f"{ENDPOINTS}_rotate", args=[object_id]), "post": True},
+            {
+                "label": "Send test event",
+                "url": reverse(f"{ENDPOINTS}_test", args=[object_id]),
+                "post": True,
+            },
+            {
+                "label": "Replace secret",
+                "url": reverse(f"{ENDPOINTS}_rotate", args=[object_id]),
+                "post": True,
+            },
             {
                 "label": "Delivery log",
                 "url": reverse(f"{DELIVERIES}_changelist") + f"?endpoint__id__exact={object_id}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from ..models import WebhookEventType
@@ -48,31 +49,31 @@ def _badges(event_type: str) -> Callable[[int, Sequence[Any]], None]:
         webhook_event_emit_many(
             organization_id=organization_id,
             type=event_type,
-            items=[(lambda b=b: badge_data(b), b.application_id) for b in badges],
+            items=[(partial(badge_data, b), b.application_id) for b in badges],
         )
 
     return emit
+
+
+def _lapsed_data(membership: Any) -> dict[str, Any]:
+    return membership_data(
+        email=membership.user.email,
+        change="lapsed",
+        values={"status": membership.status, "member_until": _iso(membership.member_until)},
+    )
 
 
 def _lapsed(organization_id: int, memberships: Sequence[Any]) -> None:
     webhook_event_emit_many(
         organization_id=organization_id,
         type=WebhookEventType.MEMBERSHIP_CHANGED,
-        items=[
-            (
-                lambda m=m: membership_data(
-                    email=m.user.email,
-                    change="lapsed",
-                    values={"status": m.status, "member_until": _iso(m.member_until)},
-                ),
-                None,
-            )
-            for m in memberships
-        ],
+        items=[(partial(_lapsed_data, m), None) for m in memberships],
     )
 
 
-def memberships_changed(organization_id: int, rows: Sequence[tuple[str, str, str, dict]]) -> None:
+def memberships_changed(
+    organization_id: int, rows: Sequence[tuple[str, str, str, dict[str, Any]]]
+) -> None:
     """Members made or changed by ``member_upsert_many`` (every path: the admin, the API, a
     roster, a domain, single sign-on, an approved request): (change, e-mail, source, values)."""
     webhook_event_emit_many(

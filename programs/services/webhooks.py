@@ -52,14 +52,14 @@ from .audit import audit_record
 
 logger = logging.getLogger(__name__)
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 RETRY_WINDOW = dt.timedelta(days=3)
 FIRST_RETRY = dt.timedelta(seconds=30)
 LONGEST_WAIT = dt.timedelta(hours=6)
 EVENT_TYPES = frozenset(WebhookEventType.values)
 USER_AGENT = "Tessera-Webhooks/1"
-UNREADABLE_SECRET = (  # noqa: S105 - a message
-    "The signing secret cannot be read (the encryption keys changed): replace it in the admin."
+UNREADABLE_SECRET = (
+    "The signing secret cannot be read (the encryption keys changed): replace it in the admin."  # noqa: S105
 )
 
 
@@ -94,9 +94,8 @@ def webhook_endpoint_problems(*, url: str, events: Iterable[str]) -> dict[str, l
     events = list(events)
     unknown = sorted(set(events) - EVENT_TYPES)
     if unknown:
-        problems["events"] = [
-            f"Unknown event type {', '.join(unknown)}: choose among {', '.join(sorted(EVENT_TYPES))}."
-        ]
+        known = ", ".join(sorted(EVENT_TYPES))
+        problems["events"] = [f"Unknown event type {', '.join(unknown)}: choose among {known}."]
     elif not events:
         problems["events"] = ["Choose at least one event."]
     return problems

@@ -89,8 +89,9 @@ def _webhook_data(application: Application, kind: str, event_type: str) -> dict[
     if event_type == WebhookEventType.DECISION_MADE:
         decided = row.submissions.filter(number__lte=row.attempt).order_by("-number").first()
         data["decision"] = {
-            "outcome": "needs_revision" if kind == "needs_revision" else
-            ("approve" if kind == "approved" else "not_awarded"),
+            "outcome": "needs_revision"
+            if kind == "needs_revision"
+            else ("approve" if kind == "approved" else "not_awarded"),
             "summary": decided.feedback_summary if decided is not None else "",
             "decided_at": decided.decided_at.isoformat()
             if decided is not None and decided.decided_at

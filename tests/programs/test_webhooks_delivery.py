@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import json
 from typing import Any
 
@@ -239,8 +240,12 @@ class TestGivingUp:
         # then the attempts backed off over exactly three days, and the last one gave up
         assert delivery.state == "given_up"
         assert times[-1] == T0 + dt.timedelta(days=3)
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-        assert gaps[:3] == [dt.timedelta(seconds=30), dt.timedelta(minutes=1), dt.timedelta(minutes=2)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert gaps[:3] == [
+            dt.timedelta(seconds=30),
+            dt.timedelta(minutes=1),
+            dt.timedelta(minutes=2),
+        ]
         assert max(gaps) == dt.timedelta(hours=6)
         assert len(times) == len(receiver.requests) < 40
         # and the endpoint, failing all that time, is disabled
