@@ -73,7 +73,7 @@ class WebhookEvent(TenantModel):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = "webhook event"
+        verbose_name = "outgoing webhook event"
 
     def __str__(self) -> str:
         return f"{self.type} {self.public_id}"

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,6 +112,25 @@ class TestSignedDelivery:
         stored = WebhookEndpoint.objects.get(pk=made.endpoint.pk)
         assert made.secret not in stored.secret_encrypted
         assert made.secret.startswith(stored.secret_prefix)
+
+    def test_the_readmes_snippet_verifies_a_delivery(self, receiver: Receiver) -> None:
+        # given the verification code the README gives receivers, as written there
+        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+        start = readme.index("```python\nimport hashlib, hmac, time")
+        code = readme[start + len("```python\n") : readme.index("```", start + 3)]
+        namespace: dict[str, Any] = {}
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+        genuine = namespace["tessera_event_is_genuine"]
+        # when a delivery arrives now
+        org = OrganizationFactory()
+        made = endpoint_for(org, receiver.url())
+        attempt(delivery_of(emit(org)), timezone.now())
+        [request] = receiver.requests
+        header = request.headers["Tessera-Signature"]
+        # then it verifies, and a changed body or another secret does not
+        assert genuine(made.secret, header, request.body)
+        assert not genuine(made.secret, header, request.body.replace(b"0", b"1"))
+        assert not genuine("whsec_another", header, request.body)
 
     def test_a_stale_timestamp_does_not_verify(self) -> None:
         header = webhook_http.signature_header(secret="s", timestamp=1000, body=b"{}")
