@@ -124,12 +124,14 @@ class TestSignedDelivery:
         # when a delivery arrives now
         org = OrganizationFactory()
         made = endpoint_for(org, receiver.url())
-        attempt(delivery_of(emit(org)), timezone.now())
+        event = webhooks.webhook_event_emit(organization_id=org.pk, type="badge.issued", data={})
+        assert event is not None
+        attempt(delivery_of(event), timezone.now())
         [request] = receiver.requests
         header = request.headers["Tessera-Signature"]
         # then it verifies, and a changed body or another secret does not
         assert genuine(made.secret, header, request.body)
-        assert not genuine(made.secret, header, request.body.replace(b"0", b"1"))
+        assert not genuine(made.secret, header, request.body.replace(b"badge", b"bodge"))
         assert not genuine("whsec_another", header, request.body)
 
     def test_a_stale_timestamp_does_not_verify(self) -> None:
