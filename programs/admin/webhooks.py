@@ -241,7 +241,7 @@ class WebhookDeliveryAdmin(TenantAdmin):
         "next_attempt_at",
         "resend",
     )
-    list_filter = ("state", "endpoint")
+    list_filter = ("state",)  # and by endpoint through ?endpoint__id__exact= (its "Deliveries")
     list_select_related = ("event", "endpoint", "organization")
     inlines = (WebhookAttemptInline,)
     fields = (
@@ -268,9 +268,6 @@ class WebhookDeliveryAdmin(TenantAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def get_list_filter(self, request: HttpRequest) -> Any:
-        return ("state",)  # by endpoint through ?endpoint__id__exact= (the endpoints' links)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         return lookup == "endpoint__id__exact" or super().lookup_allowed(lookup, value, request)

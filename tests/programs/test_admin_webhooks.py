@@ -165,6 +165,17 @@ class TestDeliveryLog:
         assert response["Location"] == f"{DELIVERIES}{again.pk}/change/"
         assert again.event_id == delivery.event_id and again.state == "pending"
 
+    def test_an_endpoints_log_lists_its_deliveries_only(self) -> None:
+        org = OrganizationFactory()
+        mine, other = endpoint_in(org), endpoint_in(org, "https://hooks.example.org/other")
+        webhooks.webhook_event_emit(organization_id=org.pk, type="badge.issued", data={})
+        ours = WebhookDelivery.objects.get(endpoint=mine)
+        theirs = WebhookDelivery.objects.get(endpoint=other)
+        page = admin_of(org).get(f"{DELIVERIES}?endpoint__id__exact={mine.pk}")
+        assert page.status_code == 200
+        assert list(page.context["cl"].result_list) == [ours]
+        assert theirs not in page.context["cl"].result_list
+
     def test_the_lists_take_the_same_queries_for_1_and_20_rows(self, count_queries: Any) -> None:
         org = OrganizationFactory()
         client = admin_of(org)
