@@ -22,7 +22,7 @@ from credentials_site.exceptions import ApplicationError
 from .. import services
 from ..admin_site import admin_site
 from ..models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType
-from .base import ReadOnlyInline, TenantAdmin, TenantFormMixin
+from .base import ReadOnlyInline, RecordAdmin, TenantAdmin, TenantFormMixin, adopt_saved
 from .people import _organization
 
 ENDPOINTS = "admin:programs_webhookendpoint"
@@ -124,8 +124,7 @@ class WebhookEndpointAdmin(TenantAdmin):
             description=data.get("description", ""),
             actor=request.user,  # type: ignore[arg-type]
         )
-        obj.__dict__.update({k: v for k, v in made.endpoint.__dict__.items() if k != "_state"})
-        obj._state.adding = False
+        adopt_saved(obj, made.endpoint)
         obj._new_secret = made.secret  # for response_add, in this request only
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -226,7 +225,7 @@ class WebhookAttemptInline(ReadOnlyInline):
     verbose_name = "attempt"
 
 
-class WebhookDeliveryAdmin(TenantAdmin):
+class WebhookDeliveryAdmin(RecordAdmin):
     """The delivery log: one row per event and endpoint (a resend is a row of its own)."""
 
     change_form_template = "admin/programs/change_form_object_actions.html"
@@ -259,15 +258,6 @@ class WebhookDeliveryAdmin(TenantAdmin):
     )
     readonly_fields = fields
     actions = ("resend_selected",)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         return lookup == "endpoint__id__exact" or super().lookup_allowed(lookup, value, request)
