@@ -5,6 +5,7 @@ goes through programs.services.webhooks."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -129,6 +130,18 @@ class WebhookEndpointAdmin(TenantAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Nothing more: the service saved the endpoint."""
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Its deliveries go with it (the log is read-only, not a permission to ask for)."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.webhook_endpoint_delete(endpoint=obj, actor=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for endpoint in queryset.select_related("organization"):
+            services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)  # type: ignore[arg-type]
 
     def response_add(
         self, request: HttpRequest, obj: Any, post_url_continue: str | None = None
@@ -272,8 +285,12 @@ class WebhookDeliveryAdmin(RecordAdmin):
 
     @admin.display(description="Body")
     def payload(self, obj: WebhookDelivery) -> str:
-        body = services.webhooks.webhook_body(obj.event, obj.organization)
-        return format_html("<pre>{}</pre>", body.decode())
+        body = json.loads(services.webhooks.webhook_body(obj.event, obj.organization))
+        return format_html(
+            '<pre tabindex="0" aria-label="Body sent" style="white-space: pre-wrap; '
+            'overflow-wrap: anywhere;">{}</pre>',
+            json.dumps(body, indent=2, ensure_ascii=False),
+        )
 
     def changeform_view(
         self,

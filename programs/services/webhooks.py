@@ -64,6 +64,7 @@ __all__ = [
     "webhook_delivery_attempt",
     "webhook_delivery_resend",
     "webhook_endpoint_create",
+    "webhook_endpoint_delete",
     "webhook_endpoint_problems",
     "webhook_endpoint_rotate_secret",
     "webhook_endpoint_update",
@@ -204,6 +205,20 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor: User | N
         summary=f"Signing secret of webhook endpoint {endpoint.url} replaced",
     )
     return NewSecret(endpoint=endpoint, secret=secret)
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: User | None) -> None:
+    """Remove the endpoint with its deliveries and their log (the audit trail keeps its URL)."""
+    audit_record(
+        organization=endpoint.organization,
+        actor=actor,
+        action="webhook_endpoint.deleted",
+        obj=endpoint,
+        summary=f"Webhook endpoint {endpoint.url} removed",
+    )
+    WebhookDelivery.objects.filter(endpoint=endpoint).delete()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
 
 
 # --- Emitting events (the outbox) -------------------------------------------------------------

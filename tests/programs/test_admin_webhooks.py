@@ -145,6 +145,15 @@ class TestEndpoints:
         assert response["Location"] == f"{DELIVERIES}{delivery.pk}/change/"
         assert delivery.event.type == "webhook.test"
 
+    def test_a_deleted_endpoint_takes_its_log_and_is_audited(self) -> None:
+        org = OrganizationFactory()
+        endpoint = endpoint_in(org)
+        deliveries_in(org, endpoint, 2)
+        response = admin_of(org).post(f"{ENDPOINTS}{endpoint.pk}/delete/", {"post": "yes"})
+        assert response.status_code == 302
+        assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
+        assert AuditEvent.objects.filter(action="webhook_endpoint.deleted").count() == 1
+
     def test_a_reviewer_has_no_webhooks_page(self) -> None:
         org = OrganizationFactory()
         client = admin_of(org, StaffRole.Role.REVIEWER)
