@@ -200,7 +200,7 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor: User | N
     audit_record(
         organization=endpoint.organization,
         actor=actor,
-        action="webhook_endpoint.secret_rotated",
+        action="webhook_secret.rotated",
         obj=endpoint,
         summary=f"Signing secret of webhook endpoint {endpoint.url} replaced",
     )
