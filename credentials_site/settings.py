@@ -279,6 +279,11 @@ if any(len(secret) < MIN_SSO_SECRET_LENGTH for secret in SSO_SECRET_KEYS):
         f"Each of SSO_SECRET_KEYS must be at least {MIN_SSO_SECRET_LENGTH} characters long."
     )
 
+# --- Outgoing webhooks (programs/webhook_http.py, decision 0028) ------------------------------
+# Deliveries go only to public addresses over HTTPS. The test profile alone may also reach
+# loopback over http://, for the suite's own HTTP server (the SSRF tests turn it off again).
+WEBHOOKS_ALLOW_LOOPBACK = False
+
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -320,6 +325,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "programs.community_digest_send_all",
         "schedule": 60 * 60 * 24,
     },
+    # webhook deliveries that are due and were not queued (a lost message, a crash): send them
+    "webhooks-deliveries-due": {"task": "programs.webhook_deliveries_due_all", "schedule": 60},
     "memberships-lapse-expired": {
         "task": "programs.membership_lapse_expired_all",
         "schedule": 60 * 60 * 6,  # every six hours; idempotent
@@ -551,6 +558,7 @@ LOGGING = {
 # --- Tests -------------------------------------------------------------------------------------
 if DJANGO_ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    WEBHOOKS_ALLOW_LOOPBACK = True  # the suite's own HTTP server (tests/programs/test_webhooks*)
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     STATIC_ROOT = None  # tests never collect static files; whitenoise serves from the finders
     WHITENOISE_USE_FINDERS = True

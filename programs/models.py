@@ -837,3 +837,12 @@ from .models_schools import School, SchoolMembership  # noqa: E402, F401
 
 # Single sign-on: its own module (imported here so the app's models are found in one place).
 from .models_sso import SignOnProvider  # noqa: E402, F401
+
+# Outgoing webhooks: endpoints, the event outbox, deliveries and their attempts (decision 0028).
+from .models_webhooks import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+)

@@ -54,3 +54,30 @@ def community_digest_send(*, organization_id: int) -> int:
 def community_digest_send_all() -> int:
     """Beat, daily: the learning communities' digests, one task per active organization."""
     return fan_out(community_digest_send)
+
+
+@shared_task(
+    name="programs.webhook_delivery_attempt",
+    base=TenantTask,
+    max_retries=0,  # retries are the delivery's own schedule (next_attempt_at), not Celery's
+    acks_late=True,  # idempotent: only a pending, due delivery is sent, under its row lock
+    reject_on_worker_lost=True,
+)
+def webhook_delivery_attempt(*, organization_id: int, delivery_id: int) -> str:
+    from .services.webhooks import webhook_delivery_attempt as attempt
+
+    outcome = attempt(delivery_id=delivery_id)
+    return outcome.state or outcome.waiting
+
+
+@shared_task(name="programs.webhook_deliveries_due", base=TenantTask, max_retries=0)
+def webhook_deliveries_due(*, organization_id: int) -> int:
+    from .services.webhooks import webhook_deliveries_due as due
+
+    return due(organization=Organization.objects.get(pk=organization_id))
+
+
+@shared_task(name="programs.webhook_deliveries_due_all")
+def webhook_deliveries_due_all() -> int:
+    """Beat, every minute: each organization's pending deliveries that are due."""
+    return fan_out(webhook_deliveries_due)

@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import access, catalog, credentials, people, roster, schools, sso
+from . import access, catalog, credentials, people, roster, schools, sso, webhooks
 from .base import (
     NestedTenantAdmin,
     OrganizationFileForm,
@@ -31,4 +31,5 @@ __all__ = [
     "safe_field_classes",
     "schools",
     "sso",
+    "webhooks",
 ]

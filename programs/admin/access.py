@@ -19,7 +19,7 @@ from credentials_site.exceptions import ApplicationError
 from .. import selectors, services
 from ..admin_site import admin_site
 from ..models import MemberEmailDomain, MembershipRequest, OrganizationToken, User
-from .base import TenantAdmin, TenantFormMixin
+from .base import TenantAdmin, TenantFormMixin, adopt_saved
 from .people import _organization
 
 # --- API tokens -------------------------------------------------------------------------------
@@ -100,9 +100,7 @@ class OrganizationTokenAdmin(TenantAdmin):
             scopes=form.cleaned_data["scopes"],
             actor=request.user,  # type: ignore[arg-type]
         )
-        # the admin logs and redirects with ``obj``: make it the token the service saved
-        obj.__dict__.update({k: v for k, v in made.token.__dict__.items() if k != "_state"})
-        obj._state.adding = False
+        adopt_saved(obj, made.token)
         obj._new_secret = made.secret  # for response_add, in this request only
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:

@@ -240,6 +240,13 @@ class TenantAdmin(NotFoundMixin, ScopedChoicesMixin, admin.ModelAdmin):
         formset.save_m2m()
 
 
+def adopt_saved(obj: Any, saved: models.Model) -> None:
+    """Make the admin's ``obj`` the row a service saved instead (the admin logs and redirects
+    with ``obj`` after ``save_model``)."""
+    obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+    obj._state.adding = False
+
+
 class RecordAdmin(TenantAdmin):
     """A record kept by the services: listed and viewed, never added, changed or deleted here."""
 

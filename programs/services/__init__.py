@@ -56,6 +56,19 @@ from .tokens import (
     organization_token_touch,
 )
 from .version_diff import Change, credential_version_diff
+from .webhooks import (
+    NewSecret,
+    webhook_delivery_attempt,
+    webhook_delivery_resend,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_problems,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+    webhook_event_emit,
+    webhook_event_emit_many,
+    webhook_test_send,
+)
 
 __all__ = [
     "CROSS_ORGANIZATION",
@@ -64,6 +77,7 @@ __all__ = [
     "Assigned",
     "Change",
     "MemberRow",
+    "NewSecret",
     "NewToken",
     "PublishCheck",
     "audit_record",
@@ -110,4 +124,14 @@ __all__ = [
     "staff_role_refusal",
     "staff_role_revoke",
     "user_get_or_invite",
+    "webhook_delivery_attempt",
+    "webhook_delivery_resend",
+    "webhook_endpoint_create",
+    "webhook_endpoint_delete",
+    "webhook_endpoint_problems",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_update",
+    "webhook_event_emit",
+    "webhook_event_emit_many",
+    "webhook_test_send",
 ]

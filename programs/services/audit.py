@@ -16,7 +16,7 @@ def audit_record(
     summary: str,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         organization=organization,
         actor=actor,
         action=action,
@@ -25,6 +25,8 @@ def audit_record(
         summary=summary[:300],
         data=data or {},
     )
+    _webhooks(organization, action, [obj])
+    return event
 
 
 def audit_record_many(
@@ -36,6 +38,7 @@ def audit_record_many(
 ) -> list[AuditEvent]:
     """``audit_record`` for many objects at once (one INSERT): ``records`` holds each object
     and its summary."""
+    _webhooks(organization, action, [obj for obj, _ in records])
     return AuditEvent.objects.bulk_create(
         AuditEvent(
             organization=organization,
@@ -48,3 +51,12 @@ def audit_record_many(
         )
         for obj, summary in records
     )
+
+
+def _webhooks(organization: Organization, action: str, objects: list[Any]) -> None:
+    """The audited changes that the organization's webhooks hear of (badges issued and revoked,
+    memberships lapsed), emitted in the same transaction (programs.services.webhook_events)."""
+    from .webhook_events import AUDITED
+
+    if action in AUDITED:
+        AUDITED[action](organization.pk, objects)

@@ -45,6 +45,7 @@ from ..models import AuditEvent, Membership, MembershipSource, Organization, Use
 from .bulk import bulk_insert, bulk_update
 from .profile_fields import profile_fields_parse
 from .schools import school_links_sync
+from .webhook_events import memberships_changed
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -352,8 +353,7 @@ def _upsert(
                         "source": source,
                     }
                 )
-                if audit:
-                    events.append(("membership.created", account.email, None, values))
+                events.append(("membership.created", account.email, None, values))
             continue
         assert account is not None  # noqa: S101 - a membership was found by its account
         values["status"] = _status(values.get("member_until", membership["member_until"]), today)
@@ -374,8 +374,7 @@ def _upsert(
         if columns:
             changed.append({**membership, **values})
             changed_columns.update(columns)
-        if audit:
-            events.append(("membership.updated", account.email, membership["pk"], changes))
+        events.append(("membership.updated", account.email, membership["pk"], changes))
     if dry_run:
         return UpsertResult(outcomes=outcomes, changes=row_changes)
     inserted = dict(bulk_insert(Membership, new, returning=("user_id", "id") if audit else ()))
@@ -391,6 +390,8 @@ def _upsert(
     if renamed:
         bulk_update(User, renamed, ["full_name"])
     if events:
+        _webhooks(organization, source, events)
+    if events and audit:
         _audit(organization, actor, source, events, inserted, users)
     if invited:
         _invitations_on_commit(organization, invited)
@@ -423,15 +424,32 @@ def _audit(
                 "data": {
                     "email": email,
                     "source": source,
-                    "values": {
-                        k: [_json(x) for x in v] if isinstance(v, list) else _json(v)
-                        for k, v in data.items()
-                    },
+                    "values": _json_values(data),
                 },
             }
             for action, email, pk, data in events
         ],
     )
+
+
+def _webhooks(
+    organization: Organization,
+    source: str,
+    events: list[tuple[str, str, int | None, dict[str, Any]]],
+) -> None:
+    """A ``membership.changed`` webhook event per membership made or changed (every path: the
+    admin, the API, a roster, a domain, single sign-on, an approved request)."""
+    memberships_changed(
+        organization.pk,
+        [
+            (action.removeprefix("membership."), email, source, _json_values(data))
+            for action, email, _pk, data in events
+        ],
+    )
+
+
+def _json_values(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: [_json(x) for x in v] if isinstance(v, list) else _json(v) for k, v in data.items()}
 
 
 _VERBS = {"membership.created": "made a member", "membership.updated": "membership changed"}

@@ -54,7 +54,11 @@ from programs.models import (
     SignOnProvider,
     StaffRole,
     User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
+from programs.models import WebhookEvent as OutgoingWebhookEvent
 from programs.models_schools import GoalRecommendation, SchoolAssignment, SchoolGoal
 from reviews import access
 from reviews.models import (
@@ -324,6 +328,31 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         SeatCode.objects.create(organization=organization, batch=seats)
         WebhookEvent.objects.create(
             organization=organization, event_id="evt_1", type="customer.created", outcome="ignored"
+        )
+        endpoint = WebhookEndpoint.objects.create(
+            organization=organization,
+            url="https://hooks.example.org/t",
+            events=["badge.issued"],
+            secret_encrypted="x",
+            secret_prefix="whsec_x",
+        )
+        outgoing = OutgoingWebhookEvent.objects.create(
+            organization=organization, type="badge.issued", data={}
+        )
+        delivery = WebhookDelivery.objects.create(
+            organization=organization,
+            endpoint=endpoint,
+            event=outgoing,
+            next_attempt_at="2099-01-01T00:00:00Z",
+            give_up_after="2099-01-04T00:00:00Z",
+        )
+        WebhookAttempt.objects.create(
+            organization=organization,
+            delivery=delivery,
+            number=1,
+            started_at="2099-01-01T00:00:00Z",
+            duration_ms=5,
+            status_code=500,
         )
         award = BulkAward.objects.create(
             organization=organization, file_name="awards.csv", file_data=b"email\n"

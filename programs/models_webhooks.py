@@ -1,0 +1,141 @@
+"""Outgoing webhooks: an organization's HTTPS endpoints, the events its services emit (an
+outbox: written in the transaction of the change), one delivery per endpoint and event, and a
+log of every attempt (docs/decisions/0028).
+
+Imported at the end of ``programs.models`` (so Django registers them in ``programs``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from credentials_site.models import TenantModel
+
+from .models import User
+
+
+class WebhookEventType(models.TextChoices):
+    """What an endpoint may subscribe to (``webhook.test`` is sent on request only)."""
+
+    APPLICATION_SUBMITTED = "application.submitted", "Application submitted"
+    DECISION_MADE = "decision.made", "Decision made"
+    BADGE_ISSUED = "badge.issued", "Badge issued"
+    BADGE_REVOKED = "badge.revoked", "Badge revoked"
+    MEMBERSHIP_CHANGED = "membership.changed", "Membership changed"
+    PAYMENT_RECORDED = "payment.recorded", "Payment recorded"
+
+
+TEST_EVENT_TYPE = "webhook.test"
+
+
+class WebhookEndpoint(TenantModel):
+    """An HTTPS URL of the organization's own system and the events it receives, signed with
+    a secret only it and Tessera hold (stored encrypted, shown once)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    url = models.URLField("URL", max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    events = ArrayField(models.CharField(max_length=40, choices=WebhookEventType.choices))
+    secret_encrypted = models.TextField(editable=False)
+    secret_prefix = models.CharField(max_length=16, editable=False)
+    # failing continuously since (None: the last attempt succeeded, or none failed yet)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.disabled_at is None
+
+
+class WebhookEvent(TenantModel):
+    """One event, as emitted by a service in the transaction of its change (the outbox). Its
+    ``public_id`` is the id receivers deduplicate on."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    # events of one application are delivered in order (``ordering_key``: "application:<id>")
+    ordering_key = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "outgoing webhook event"
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.public_id}"
+
+
+class WebhookDelivery(TenantModel):
+    """The event on its way to one endpoint: pending (retried with backoff), delivered, or
+    given up after the retry window. A resend is a new delivery of the same event."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        GIVEN_UP = "given_up", "Given up"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="+")
+    ordering_key = models.CharField(max_length=60, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # retried until then (the retry window from when it was made), then given up
+    give_up_after = models.DateTimeField()
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    resend = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "event"],
+                condition=Q(resend=False),
+                name="one_webhook_delivery_per_endpoint_event",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "next_attempt_at"],
+                condition=Q(state="pending"),
+                name="webhook_delivery_due",
+            ),
+            models.Index(fields=["endpoint", "ordering_key", "event"]),
+        ]
+        ordering = ["-id"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint}"
+
+
+class WebhookAttempt(TenantModel):
+    """One HTTP request of a delivery: what answered and how long it took."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number}: {self.status_code or self.error}"
