@@ -353,13 +353,20 @@ def _version_queryset() -> QuerySet[CredentialVersion]:
 
 
 def credential_version_get_public(
-    *, organization: Organization, credential_slug: str, number: int | None = None
+    *,
+    organization: Organization,
+    credential_slug: str,
+    number: int | None = None,
+    with_contents: bool = True,
 ) -> CredentialVersion:
-    """The version a visitor may read: the current one, or an earlier published one by number.
+    """The version a visitor may read: the current one, or an earlier published one by number;
+    ``with_contents=False``: without its categories, audiences, resources, requirements and
+    rubric (a page whose cached fragments hold them: ``credential_version_contents``).
 
     Drafts and other organizations' credentials answer 404.
     """
-    qs = _version_queryset().filter(organization=organization, credential__slug=credential_slug)
+    qs = _version_queryset() if with_contents else _version_queryset().prefetch_related(None)
+    qs = qs.filter(organization=organization, credential__slug=credential_slug)
     if number is None:
         qs = qs.filter(
             state=CredentialVersion.State.PUBLISHED,
@@ -374,6 +381,12 @@ def credential_version_get_public(
     if version is None:
         raise Http404("No such credential.")
     return version
+
+
+def credential_version_contents(*, organization: Organization, pk: int) -> CredentialVersion:
+    """This version (of this organization) with everything its page shows, for the page's
+    fragments when they are not in the cache."""
+    return _version_queryset().get(organization=organization, pk=pk)
 
 
 def credential_version_get_preview(*, organization_ids: list[int], pk: int) -> CredentialVersion:
