@@ -110,9 +110,7 @@ def credential_page_context(
     """What a credential's public page shows (its page here, the admin's preview of a draft,
     whose ``contents`` is the version and whose fragments are not cached)."""
     user = request.user
-    facts = (
-        user_facts_get(user=user, organization=organization) if isinstance(user, User) else None
-    )
+    facts = user_facts_get(user=user, organization=organization) if isinstance(user, User) else None
     return {
         "organization": organization,
         "version": version,

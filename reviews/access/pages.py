@@ -364,6 +364,7 @@ def conflict_list(*, organization: Organization, user: User) -> list[ConflictOfI
 
 # --- The "Review queue" link in the site header -------------------------------------------------
 
+
 def reviewing_organizations(*, request: HttpRequest) -> list[Organization]:
     """The organizations whose review queue the signed-in user may open, none for anonymous
     visitors: from their cached facts (programs.user_facts: no query once kept, and never

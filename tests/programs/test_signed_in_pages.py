@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from credentials_site.tenancy import tenant_scope
 from programs import services
-from programs.models import Membership, MemberEmailDomain, Organization, StaffRole, User
+from programs.models import MemberEmailDomain, Membership, Organization, StaffRole, User
 from tests.conftest import assert_same_query_count
 from tests.factories import (
     MembershipFactory,
@@ -155,7 +155,7 @@ class TestChangesShowAtOnce:
     def test_a_membership_lapsed_in_bulk_and_one_made_for_someone_else(
         self, client: Client, member: tuple[Organization, User]
     ) -> None:
-        org, user = member
+        org, _ = member
         assert "GAEL Member" in page(client, catalog(org))
         # when a roster lapses memberships with one UPDATE (no service call per person)
         with tenant_scope(org):
