@@ -365,7 +365,12 @@ def credential_version_get_public(
 
     Drafts and other organizations' credentials answer 404.
     """
-    qs = _version_queryset() if with_contents else _version_queryset().prefetch_related(None)
+    if with_contents:
+        qs = _version_queryset()
+    else:  # the page's own columns: the organization is the caller's, the search vector unread
+        qs = CredentialVersion.objects.select_related(
+            "credential", "credential__program", "focus_area"
+        ).defer("search_vector")
     qs = qs.filter(organization=organization, credential__slug=credential_slug)
     if number is None:
         qs = qs.filter(
@@ -380,6 +385,8 @@ def credential_version_get_public(
     version = qs.first()
     if version is None:
         raise Http404("No such credential.")
+    if not with_contents:
+        version.organization = version.credential.organization = organization
     return version
 
 
