@@ -23,6 +23,7 @@ The last lines are the results (see benchmarks/README.md):
     anonymous catalog share of floor: N %
     anonymous verification page share of floor: N %
     logged-in catalog p95: N ms
+    logged-in credential page p95: N ms (GAEL's, with its rubric: N ms)
     search p95 at 10000 credentials: N ms (at 200: N ms)
 
 Exit status 0; 2 when something fails or ``wrk`` is missing.
@@ -350,6 +351,12 @@ def pages(world: World, large: int) -> list[Page]:
         Page("/badges/<id>.json", f"/badges/{badge}.json", "VerifiableCredential"),
         Page("did.json", f"/o/{world.badge_org}/did.json", "verificationMethod"),
         Page("logged-in catalog (200)", "/o/bench200/", world.reader_email, signed_in=True),
+        Page(
+            "logged-in credential page (200)",
+            "/o/bench200/credentials/credential-1/",
+            world.reader_email,
+            True,
+        ),
         Page("logged-in credential page (GAEL)", gael_credential, world.reader_email, True),
         Page(
             f"search '{SEARCH_RARE}' at 200",
@@ -553,6 +560,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"anonymous catalog share of floor: {share_of('anonymous catalog (GAEL)')}")
     print(f"anonymous verification page share of floor: {share_of('anonymous verification page')}")
     print(f"logged-in catalog p95: {p95('logged-in catalog (200)')}")
+    print(
+        f"logged-in credential page p95: {p95('logged-in credential page (200)')}"
+        f" (GAEL's, with its rubric: {p95('logged-in credential page (GAEL)')})"
+    )
     print(
         f"search p95 at {args.large} credentials: {p95(f'search {SEARCH_RARE!r} at {args.large}')}"
         f" (at 200: {p95(f'search {SEARCH_RARE!r} at 200')})"

@@ -250,6 +250,9 @@ SESSION_IDLE_REMEMBERED_SECONDS = env.int(
 )
 # Educators who did not: their cookie also ends when the browser closes.
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=2 * 60 * 60)
+# Sessions are kept in the database and read through the cache (Redis): a signed-in request
+# reads its session without a SQL statement; every write goes to both (docs/decisions/0024).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Activity is written to the session at most this often (each write is a database write).
 SESSION_IDLE_REFRESH_SECONDS = 60
 SESSION_COOKIE_AGE = max(
@@ -301,6 +304,9 @@ CACHES = {
 # The shared cache of anonymous public pages (credentials_site.public_cache): invalidated by the
 # services that change what a page shows; this is only how long an unused entry is kept.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=24 * 60 * 60)
+# What signed-in pages read about their visitor (programs.user_facts), kept under a revision the
+# database bumps on every change of it: this is only how long an unused entry is kept.
+USER_FACTS_CACHE_SECONDS = env.int("USER_FACTS_CACHE_SECONDS", default=24 * 60 * 60)
 PUBLIC_CACHE_PREFIX = "pc1"  # its keys' namespace: a new one when the stored entry's shape changes
 # This deployment's name (a commit or tag, optional): cached public pages of another release are
 # never served (the templates and static manifest are part of the key anyway).

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
@@ -63,6 +64,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Platform operators only; program admins get admin access by role."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # Drawn again by the database (triggers, migration 0015) whenever the person's memberships,
+    # staff roles, requests to join or e-mail addresses change, or an organization they staff is
+    # renamed or (de)activated: the key of what their pages read from the cache about them
+    # (programs.user_facts). Random, not a counter: a database restored from a backup, or made
+    # again, never meets an entry kept for other data under the same value. Read with the user
+    # on every signed-in request, at no extra cost.
+    facts_revision = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), editable=False)
 
     objects = UserManager()
 

@@ -354,13 +354,25 @@ def _version_queryset() -> QuerySet[CredentialVersion]:
 
 
 def credential_version_get_public(
-    *, organization: Organization, credential_slug: str, number: int | None = None
+    *,
+    organization: Organization,
+    credential_slug: str,
+    number: int | None = None,
+    with_contents: bool = True,
 ) -> CredentialVersion:
-    """The version a visitor may read: the current one, or an earlier published one by number.
+    """The version a visitor may read: the current one, or an earlier published one by number;
+    ``with_contents=False``: without its categories, audiences, resources, requirements and
+    rubric (a page whose cached fragments hold them: ``credential_version_contents``).
 
     Drafts and other organizations' credentials answer 404.
     """
-    qs = _version_queryset().filter(organization=organization, credential__slug=credential_slug)
+    if with_contents:
+        qs = _version_queryset()
+    else:  # the page's own columns: the organization is the caller's, the search vector unread
+        qs = CredentialVersion.objects.select_related(
+            "credential", "credential__program", "focus_area"
+        ).defer("search_vector")
+    qs = qs.filter(organization=organization, credential__slug=credential_slug)
     if number is None:
         qs = qs.filter(
             state=CredentialVersion.State.PUBLISHED,
@@ -374,7 +386,15 @@ def credential_version_get_public(
     version = qs.first()
     if version is None:
         raise Http404("No such credential.")
+    if not with_contents:
+        version.organization = version.credential.organization = organization
     return version
+
+
+def credential_version_contents(*, organization: Organization, pk: int) -> CredentialVersion:
+    """This version (of this organization) with everything its page shows, for the page's
+    fragments when they are not in the cache."""
+    return _version_queryset().get(organization=organization, pk=pk)
 
 
 def credential_version_get_preview(*, organization_ids: list[int], pk: int) -> CredentialVersion:

@@ -18,7 +18,8 @@ from credentials_site.public_cache import public_page
 from credentials_site.tenancy import request_organization
 
 from . import selectors, selectors_schools, services
-from .models import CredentialVersion, Organization
+from .models import CredentialVersion, Membership, Organization, User
+from .user_facts import user_facts_get
 
 CATALOG_PAGE_SIZE = 12
 
@@ -62,9 +63,7 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
             "pathways": selectors.pathway_list_published(organization=organization),
             "fragment_version": public_cache.fragment_version(organizations=[organization.slug]),
             "fragment_seconds": settings.PUBLIC_CACHE_SECONDS,
-            "membership": services.membership_join_by_domain(
-                organization=organization, user=request.user
-            ),
+            "membership": membership_on_page(request=request, organization=organization),
             # what the visitor's schools recommend from this catalog (decision 0030)
             "recommended": selectors_schools.recommendations_for_user(
                 user=request.user, organization=organization
@@ -80,13 +79,26 @@ def credential_detail(
 ) -> HttpResponse:
     organization = request_organization(request)
     version = selectors.credential_version_get_public(
-        organization=organization, credential_slug=credential_slug, number=number
+        organization=organization,
+        credential_slug=credential_slug,
+        number=number,
+        with_contents=False,
     )
-    return render(
-        request,
-        CREDENTIAL_PAGE_TEMPLATE,
-        credential_page_context(request=request, organization=organization, version=version),
+    context = credential_page_context(request=request, organization=organization, version=version)
+    # what the page shows of the version is the same for every visitor: the fragments kept in
+    # the shared cache under the organization's revision, read from the database on a miss only
+    context.update(
+        {
+            "contents": SimpleLazyObject(
+                lambda: selectors.credential_version_contents(
+                    organization=organization, pk=version.pk
+                )
+            ),
+            "fragment_version": public_cache.fragment_version(organizations=[organization.slug]),
+            "fragment_seconds": settings.PUBLIC_CACHE_SECONDS,
+        }
     )
+    return render(request, CREDENTIAL_PAGE_TEMPLATE, context)
 
 
 CREDENTIAL_PAGE_TEMPLATE = "programs/credential_detail.html"
@@ -99,21 +111,39 @@ def credential_page_context(
     version: CredentialVersion,
     history: Iterable[CredentialVersion] | None = None,
 ) -> dict[str, Any]:
-    """What a credential's public page shows (its page here, the admin's preview of a draft)."""
+    """What a credential's public page shows (its page here, the admin's preview of a draft,
+    whose ``contents`` is the version and whose fragments are not cached)."""
+    user = request.user
+    facts = user_facts_get(user=user, organization=organization) if isinstance(user, User) else None
     return {
         "organization": organization,
         "version": version,
         "credential": version.credential,
+        "contents": version,
+        "fragment_version": None,
         "history": selectors.credential_version_history(credential=version.credential)
         if history is None
         else history,
-        "membership": services.membership_join_by_domain(
-            organization=organization, user=request.user
-        ),
-        "join_request": selectors.membership_request_latest(
-            organization=organization, user=request.user
-        ),
+        "membership": membership_on_page(request=request, organization=organization),
+        "join_request": facts.here.join_request if facts is not None and facts.here else None,
     }
+
+
+def membership_on_page(*, request: HttpRequest, organization: Organization) -> Membership | None:
+    """``services.membership_join_by_domain`` for a page: the membership on record read from
+    the visitor's cached facts (programs.user_facts), the database asked only when they have
+    none here and hold a verified address (one of whose domains may be listed)."""
+    user = request.user
+    if not isinstance(user, User):
+        return None
+    facts = user_facts_get(user=user, organization=organization)
+    membership = facts.here.membership if facts.here is not None else None
+    if membership is not None:
+        membership.organization = organization  # the request's, as fresh as the page's
+        return membership
+    return services.membership_join_by_listed_domain(
+        organization=organization, user=user, domains=facts.person.verified_domains
+    )
 
 
 @public_page(cache_control=public_cache.PAGE, vary=("Cookie",))

@@ -20,6 +20,7 @@ from .joining import (
     member_email_domain_remove,
     membership_join_by_domain,
     membership_join_by_domain_everywhere,
+    membership_join_by_listed_domain,
     membership_request_decide,
     membership_request_submit,
 )
@@ -103,6 +104,7 @@ __all__ = [
     "member_upsert_many",
     "membership_join_by_domain",
     "membership_join_by_domain_everywhere",
+    "membership_join_by_listed_domain",
     "membership_lapse_expired",
     "membership_request_decide",
     "membership_request_submit",

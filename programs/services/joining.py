@@ -7,7 +7,7 @@ member."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -74,7 +74,17 @@ def membership_join_by_domain(
     existing = Membership.objects.filter(organization=organization, user=user).first()
     if existing is not None:
         return existing
-    domains = verified_domains(user=user)
+    return membership_join_by_listed_domain(
+        organization=organization, user=user, domains=verified_domains(user=user)
+    )
+
+
+def membership_join_by_listed_domain(
+    *, organization: Organization, user: User, domains: Collection[str]
+) -> Membership | None:
+    """``membership_join_by_domain`` for a caller that has read already that the person has no
+    membership here and which ``domains`` their verified addresses are at (a page, from
+    ``programs.user_facts``): the new membership when one of them is listed, else None."""
     if not domains:
         return None
     listed = MemberEmailDomain.objects.filter(organization=organization, domain__in=domains)

@@ -14,16 +14,14 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from credentials_site.tenancy import cross_organization
 from programs.models import (
     Credential,
     Organization,
     Program,
     RubricCriterion,
-    StaffRole,
     User,
 )
-from programs.selectors import STAFF_ROLES_BY_USER
+from programs.user_facts import user_facts_get
 from submissions.models import Application, EvidenceItem, Submission
 
 from .. import selectors
@@ -366,21 +364,13 @@ def conflict_list(*, organization: Organization, user: User) -> list[ConflictOfI
 
 # --- The "Review queue" link in the site header -------------------------------------------------
 
-_CACHE_ATTRIBUTE = "_reviewing_organizations"
-
 
 def reviewing_organizations(*, request: HttpRequest) -> list[Organization]:
-    """The organizations whose review queue the signed-in user may open: one query, once per
-    request, none for anonymous visitors. The user's own roles, across organizations (like
-    their own applications on My learning), hence the named bypass of tenancy."""
+    """The organizations whose review queue the signed-in user may open, none for anonymous
+    visitors: from their cached facts (programs.user_facts: no query once kept, and never
+    stale: a change of their roles changes the key)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    cached: list[Organization] | None = getattr(request, _CACHE_ATTRIBUTE, None)
-    if cached is None:
-        with cross_organization(STAFF_ROLES_BY_USER):
-            roles = StaffRole.objects.filter(user=user, role__in=selectors.REVIEWER_ROLES)
-            ids = roles.values("organization_id")
-            cached = list(Organization.objects.filter(pk__in=ids, is_active=True).order_by("name"))
-        setattr(request, _CACHE_ATTRIBUTE, cached)
-    return cached
+    facts = user_facts_get(user=user)
+    return facts.person.organizations_with(selectors.REVIEWER_ROLES)

@@ -469,7 +469,7 @@ NAMED_BYPASSES = {
     "a badge's organization, found by the badge's opaque id": {"badges"},
     "an educator's own badges, from every organization": {"badges"},
     "an educator's own applications, from every organization": {"submissions"},
-    "a user's staff roles, looked up by user across organizations": {"programs", "reviews"},
+    "a user's staff roles, looked up by user across organizations": {"programs"},
     "the public catalogs' credential counts": {"programs"},
     "a platform sweep of every organization's evidence in storage": {"submissions"},
     "the demo data, in several organizations": {"programs"},
