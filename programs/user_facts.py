@@ -4,7 +4,7 @@ they hold a staff role (the header's review links), the domains of their verifie
 join. docs/decisions/0024-signed-in-pages.md.
 
 Kept under ``(user, User.facts_revision)``: the database bumps that number in the same
-transaction as any change of those rows, whoever writes it (triggers, migration 0015), and the
+transaction as any change of those rows, whoever writes it (triggers, migration 0022), and the
 number is read with the user at the start of the request, before the facts. So an entry written
 from data older than a change is only ever found under a revision that change retired: correct
 by construction, the TTL only frees memory. One Redis round trip per request (both entries in one
@@ -22,10 +22,12 @@ from django.core.cache import cache
 from credentials_site.tenancy import cross_organization
 
 from .models import Membership, MembershipRequest, Organization, StaffRole, User
+from .models_schools import SchoolMembership
 from .selectors import STAFF_ROLES_BY_USER
+from .selectors_schools import MY_SCHOOLS
 from .services.joining import verified_domains
 
-KEY_PREFIX = "uf1"  # a new one when the entries' shape changes
+KEY_PREFIX = "uf2"  # a new one when the entries' shape changes
 _MEMO = "_tessera_user_facts"
 
 
@@ -36,6 +38,9 @@ class PersonFacts:
 
     organizations: tuple[tuple[Organization, frozenset[str]], ...]
     verified_domains: frozenset[str]
+    # on the staff of a school of any organization: their schools' recommendations (which may
+    # name any organization's credentials) are read only then (decision 0030)
+    on_school_staff: bool = False
 
     def organizations_with(self, roles: tuple[str, ...] | list[str]) -> list[Organization]:
         return [org for org, held in self.organizations if held.intersection(roles)]
@@ -72,9 +77,12 @@ def _read_person(user: User) -> PersonFacts:
             if roles
             else []
         )
+    with cross_organization(MY_SCHOOLS):
+        on_school_staff = SchoolMembership.objects.filter(membership__user=user).exists()
     return PersonFacts(
         organizations=tuple((org, frozenset(roles[org.pk])) for org in organizations),
         verified_domains=frozenset(verified_domains(user=user)),
+        on_school_staff=on_school_staff,
     )
 
 

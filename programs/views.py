@@ -65,9 +65,7 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
             "fragment_seconds": settings.PUBLIC_CACHE_SECONDS,
             "membership": membership_on_page(request=request, organization=organization),
             # what the visitor's schools recommend from this catalog (decision 0030)
-            "recommended": selectors_schools.recommendations_for_user(
-                user=request.user, organization=organization
-            ),
+            "recommended": recommended_on_page(request=request, organization=organization),
         },
     )
 
@@ -144,6 +142,20 @@ def membership_on_page(*, request: HttpRequest, organization: Organization) -> M
     return services.membership_join_by_listed_domain(
         organization=organization, user=user, domains=facts.person.verified_domains
     )
+
+
+def recommended_on_page(
+    *, request: HttpRequest, organization: Organization
+) -> list[selectors_schools.Recommended]:
+    """What the visitor's schools recommend from this catalog: asked of the database only when
+    their cached facts say they are on the staff of a school (of any organization: a school may
+    recommend another organization's credentials)."""
+    user = request.user
+    if not isinstance(user, User):
+        return []
+    if not user_facts_get(user=user, organization=organization).person.on_school_staff:
+        return []
+    return selectors_schools.recommendations_for_user(user=user, organization=organization)
 
 
 @public_page(cache_control=public_cache.PAGE, vary=("Cookie",))
