@@ -3,6 +3,7 @@ it acknowledges late and is re-delivered if a worker dies mid-task."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -10,15 +11,18 @@ from typing import Any
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+from django.utils import timezone
 
 from credentials_site.tenancy import TenantTask, fan_out
 from programs.models import Organization, User
 
 from . import services
+from .directory import index
 from .errors import BadgeError
 from .insights import aggregates
 from .insights import selectors as insight_selectors
 from .models import KeyCompromise
+from .recognition import digest
 
 logger = logging.getLogger(__name__)
 
@@ -271,3 +275,38 @@ def insights_rebuild(*, organization_id: int) -> int:
 def insights_rebuild_all() -> int:
     """Beat: every organization's program insight facts, rebuilt (decision 0023)."""
     return fan_out(insights_rebuild)
+
+
+# --- The directory and the schools' recognition (decision 0032) -------------------------------
+
+
+@shared_task(name="badges.directory_refresh_recent", max_retries=3)
+def directory_refresh_recent(*, minutes: int = 15) -> int:
+    """Beat (every five minutes, looking back further: idempotent): rebuild the directory's
+    search entries of the listed people whose badges, memberships or schools changed lately;
+    how many people."""
+    since = timezone.now() - dt.timedelta(minutes=minutes)
+    people = index.directory_people_changed_since(since=since)
+    index.directory_entries_refresh(user_ids=people)
+    return len(people)
+
+
+@shared_task(name="badges.directory_refresh_all", max_retries=3)
+def directory_refresh_all() -> None:
+    """Beat (nightly): rebuild every search entry of the directory (names change in accounts,
+    which tell no one)."""
+    index.directory_entries_refresh(user_ids=None)
+
+
+@shared_task(name="badges.recognition_digests_send", base=TenantTask, max_retries=3)
+def recognition_digests_send(*, organization_id: int) -> int:
+    """One organization's weekly digests to its school leaders (idempotent per leader and week)."""
+    return digest.recognition_digests_send(
+        organization=Organization.objects.get(pk=organization_id)
+    )
+
+
+@shared_task(name="badges.recognition_digests_send_all")
+def recognition_digests_send_all() -> int:
+    """Beat (daily; each leader gets one digest a week, on the first run of the week)."""
+    return fan_out(recognition_digests_send)

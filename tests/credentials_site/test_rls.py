@@ -409,6 +409,8 @@ NAMED_BYPASSES = {
     "an organization's API token, found by its hash": {"programs"},
     "organizations that admit members by a verified e-mail's domain": {"programs"},
     "an educator's own memberships, for the questions their organizations ask": {"programs"},
+    "the directory's search entries of the people it lists, from every organization": {"badges"},
+    "an educator's public badges, for the directory and the recognition pages": {"badges"},
 }
 
 
