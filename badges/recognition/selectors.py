@@ -73,7 +73,7 @@ def celebrated_badges(
     if issued_since is not None:
         badges = badges.filter(issued_at__gte=issued_since)
     return (
-        badges.select_related("organization", "recipient", "version", "pathway")
+        badges.select_related("organization", "recipient", "version__credential", "pathway")
         .defer("credential", "organization__description")
         .order_by("-issued_at", "-pk")
     )

@@ -11,8 +11,19 @@ from django.views.decorators.http import require_safe
 
 from credentials_site.tenancy import request_organization
 
-from .. import sharing
+from ..models import Badge
 from . import image, selectors
+
+
+def _artwork_url(badge: Badge) -> str:
+    """The address of the picture of what ``badge`` was awarded for (its achievement's)."""
+    slug = badge.organization.slug
+    if badge.pathway is not None:
+        return reverse("badges:pathway_image", args=[slug, badge.pathway.slug])
+    if badge.version is None:
+        return ""
+    version = badge.version
+    return reverse("badges:achievement_image", args=[slug, version.credential.slug, version.number])
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -35,7 +46,7 @@ def recognition(request: HttpRequest, org_slug: str, school_id: int) -> HttpResp
         {
             "organization": organization,
             "school": school,
-            "rows": [(b, sharing.image_url(b)) for b in badges],
+            "rows": [(b, _artwork_url(b)) for b in badges],
             "total": total,
             "page": page,
             "has_next": has_next,
