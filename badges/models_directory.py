@@ -40,7 +40,8 @@ class DirectoryEntry(models.Model):
     """What the directory of one organization searches for one listed member: a tsvector of their
     name (A), headline (B), public badges' titles (A), those credentials' categories and focus
     areas (C), their schools and district (C), plus exact facet lexemes (``org:<id>``,
-    ``cred:<id>``, ``cat:<id>``, ``fa:<id>``, ``school:<id>``, ``district:<hash>``).
+    ``vis:<visibility>``, ``cred:<id>``, ``cat:<id>``, ``fa:<id>``, ``school:<id>``,
+    ``district:<hash>``).
 
     One row per membership of a person whose profile is listed, kept by
     ``badges.directory.index.directory_entries_refresh`` (called by the services that change a
@@ -58,7 +59,9 @@ class DirectoryEntry(models.Model):
 
     class Meta:
         indexes = [
-            GinIndex(fields=["document"], name="directoryentry_document", fastupdate=False)
+            GinIndex(fields=["document"], name="directoryentry_document", fastupdate=False),
+            # the whole directory by name: walked in order, the GIN test on each row
+            models.Index(fields=["sort_name", "membership"], name="directoryentry_by_name"),
         ]
 
     def __str__(self) -> str:

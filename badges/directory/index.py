@@ -54,10 +54,12 @@ _T = {
 # the people concerned: everyone, or some accounts
 _PEOPLE = "(%(all)s OR m.user_id = ANY(%(users)s))"
 
-# a membership is indexed when its person is listed and named
+# a membership is indexed when it is current and its person is listed and named (the search
+# checks the same again on the real rows: selectors.current_members, the audience)
 _LISTED = f"""
     EXISTS (SELECT 1 FROM {_T["profile"]} p WHERE p.user_id = m.user_id AND p.visibility <> 'hidden')
-    AND btrim(u.full_name) <> ''
+    AND btrim(u.full_name) <> '' AND m.status = 'active'
+    AND (m.member_until IS NULL OR m.member_until >= current_date)
 """  # noqa: S608 - table names of the models
 
 # the badges a directory shows: public on the backpack, not revoked
@@ -94,6 +96,7 @@ SELECT m.id,
     || array_to_tsvector(ARRAY(
         SELECT DISTINCT lexeme FROM (
             SELECT 'org:' || m.organization_id AS lexeme
+            UNION ALL SELECT 'vis:' || p.visibility
             UNION ALL SELECT 'cred:' || v.credential_id FROM {_T["badge"]} b
                 JOIN {_T["version"]} v ON v.id = b.version_id WHERE {_SHOWN}
             UNION ALL SELECT 'fa:' || v.focus_area_id FROM {_T["badge"]} b
