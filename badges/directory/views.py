@@ -50,6 +50,32 @@ class SearchForm(forms.Form):
         pick("school", "Any school", [(s.pk, str(s)) for s in choices.schools])
         pick("district", "Any district", [(d, d) for d in choices.districts])
 
+    def selects(self) -> list[dict[str, Any]]:
+        """The filters as the page draws them (by hand: a widget per option is slow)."""
+        labels = {
+            "credential": "Credential earned",
+            "category": "Category",
+            "focus_area": "Focus area",
+            "school": "School",
+            "district": "District",
+        }
+        drawn = []
+        for name, label in labels.items():
+            chosen = str(self.data.get(name, ""))
+            field = self.fields[name]
+            drawn.append(
+                {
+                    "name": name,
+                    "label": label,
+                    "errors": self.errors.get(name, []),
+                    "options": [
+                        (str(value), text, str(value) == chosen)
+                        for value, text in field.choices  # type: ignore[attr-defined]
+                    ],
+                }
+            )
+        return drawn
+
     def filters(self) -> selectors.DirectoryFilters:
         data = self.cleaned_data if self.is_valid() else {}
         return selectors.DirectoryFilters(
@@ -88,6 +114,7 @@ def directory(request: HttpRequest, org_slug: str) -> HttpResponse:
         {
             "organization": organization,
             "form": form,
+            "selects": form.selects(),
             "rows": [(m, badges.of(m.user_id)) for m in members],
             "page": page,
             "has_next": has_next,
