@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -57,7 +58,8 @@ _PEOPLE = "(%(all)s OR m.user_id = ANY(%(users)s))"
 # a membership is indexed when it is current and its person is listed and named (the search
 # checks the same again on the real rows: selectors.current_members, the audience)
 _LISTED = f"""
-    EXISTS (SELECT 1 FROM {_T["profile"]} p WHERE p.user_id = m.user_id AND p.visibility <> 'hidden')
+    EXISTS (SELECT 1 FROM {_T["profile"]} p
+            WHERE p.user_id = m.user_id AND p.visibility <> 'hidden')
     AND btrim(u.full_name) <> '' AND m.status = 'active'
     AND (m.member_until IS NULL OR m.member_until >= current_date)
 """  # noqa: S608 - table names of the models
@@ -133,9 +135,10 @@ WHERE e.membership_id IN (
 def directory_entries_refresh(*, user_ids: Iterable[int] | None) -> None:
     """Rebuild the search entries of these people's memberships (``None``: everyone's), in two
     statements whatever their number; what is no longer listed leaves the index."""
-    params = {"all": user_ids is None, "users": sorted(set(user_ids or ()))}
-    if user_ids is not None and not params["users"]:
+    users = sorted(set(user_ids or ()))
+    if user_ids is not None and not users:
         return
+    params: dict[str, Any] = {"all": user_ids is None, "users": users}
     with (
         cross_organization(INDEX_READ),
         transaction.atomic(),

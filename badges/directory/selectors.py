@@ -107,7 +107,9 @@ class _LiteralQuery(SearchQuery):
     def __init__(self, value: Any) -> None:
         super().__init__(value)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, *args: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.source_expressions[0])
         return f"({sql})::tsquery", list(params)
 

@@ -42,8 +42,10 @@ class SearchForm(forms.Form):
         pick(
             "credential",
             "Any credential",
-            [(c.pk, c.current_version.title if c.current_version else c.slug)
-             for c in choices.credentials],
+            [
+                (c.pk, c.current_version.title if c.current_version else c.slug)
+                for c in choices.credentials
+            ],
         )
         pick("category", "Any category", [(c.pk, c.name) for c in choices.categories])
         pick("focus_area", "Any focus area", [(f.pk, f.name) for f in choices.focus_areas])

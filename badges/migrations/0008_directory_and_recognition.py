@@ -8,54 +8,126 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('badges', '0007_insight_facts'),
-        ('programs', '0015_schools'),
+        ("badges", "0007_insight_facts"),
+        ("programs", "0015_schools"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DirectoryEntry',
+            name="DirectoryEntry",
             fields=[
-                ('membership', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='directory_entry', serialize=False, to='programs.membership')),
-                ('document', django.contrib.postgres.search.SearchVectorField()),
-                ('sort_name', models.CharField(max_length=200)),
+                (
+                    "membership",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="directory_entry",
+                        serialize=False,
+                        to="programs.membership",
+                    ),
+                ),
+                ("document", django.contrib.postgres.search.SearchVectorField()),
+                ("sort_name", models.CharField(max_length=200)),
             ],
             options={
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fastupdate=False, fields=['document'], name='directoryentry_document'), models.Index(fields=['sort_name', 'membership'], name='directoryentry_by_name')],
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(
+                        fastupdate=False, fields=["document"], name="directoryentry_document"
+                    ),
+                    models.Index(fields=["sort_name", "membership"], name="directoryentry_by_name"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DirectoryProfile',
+            name="DirectoryProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('visibility', models.CharField(choices=[('hidden', 'Not listed'), ('members', 'Members of my organizations'), ('public', 'Anyone (public)')], default='hidden', max_length=8)),
-                ('headline', models.CharField(blank=True, help_text='e.g. “Grade 4 teacher, data-driven instruction”.', max_length=160)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='directory_profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("hidden", "Not listed"),
+                            ("members", "Members of my organizations"),
+                            ("public", "Anyone (public)"),
+                        ],
+                        default="hidden",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "headline",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. “Grade 4 teacher, data-driven instruction”.",
+                        max_length=160,
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="directory_profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='RecognitionDigest',
+            name="RecognitionDigest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('week_start', models.DateField(help_text='The Monday of the week the digest was sent.')),
-                ('badge_count', models.PositiveIntegerField(default=0)),
-                ('leader', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programs.organization')),
-                ('schools', models.ManyToManyField(blank=True, related_name='+', to='programs.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "week_start",
+                    models.DateField(help_text="The Monday of the week the digest was sent."),
+                ),
+                ("badge_count", models.PositiveIntegerField(default=0)),
+                (
+                    "leader",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programs.organization",
+                    ),
+                ),
+                (
+                    "schools",
+                    models.ManyToManyField(blank=True, related_name="+", to="programs.school"),
+                ),
             ],
             options={
-                'ordering': ['-week_start'],
-                'constraints': [models.UniqueConstraint(fields=('organization', 'leader', 'week_start'), name='one_digest_per_week')],
+                "ordering": ["-week_start"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "leader", "week_start"), name="one_digest_per_week"
+                    )
+                ],
             },
         ),
     ]

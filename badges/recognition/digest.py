@@ -85,9 +85,7 @@ def _digest_record(
                 "schools": [
                     {
                         "name": s.name,
-                        "url": reverse(
-                            "recognition:page", args=[organization.slug, s.pk]
-                        ),
+                        "url": reverse("recognition:page", args=[organization.slug, s.pk]),
                     }
                     for s in schools
                 ],

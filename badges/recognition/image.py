@@ -1,7 +1,7 @@
-"""The share image of a school's recognition page (1200×630, the size link previews use): the
-school's name and how many badges its staff celebrate, on the organization's colour, with the
-artwork of the newest few (``badges.artwork.achievement_png``, the badges' own pictures). No
-names: the picture may be posted anywhere."""
+"""The share image of a school's recognition page (1200 by 630 pixels, the size link previews
+use): the school's name and how many badges its staff celebrate, on the organization's colour,
+with the artwork of the newest few (``badges.artwork.achievement_png``, the badges' own
+pictures). No names: the picture may be posted anywhere."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ ART = 200  # each badge's artwork, square
 SHOWN = 4
 
 
-def share_png(*, school_name: str, organization_name: str, colour: str, badges: list[Badge],
-              total: int) -> bytes:
+def share_png(
+    *, school_name: str, organization_name: str, colour: str, badges: list[Badge], total: int
+) -> bytes:
     """The PNG; ``badges`` the newest celebrated ones (their artwork is drawn, up to four)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), colour)
     draw = ImageDraw.Draw(image)

@@ -183,9 +183,7 @@ class TestSearch:
         assert "Select a valid choice" in body(response)
         assert response.context["rows"] == []
 
-    def test_the_query_count_is_the_same_for_1_and_50_people(
-        self, riverside: Organization
-    ) -> None:
+    def test_the_query_count_is_the_same_for_1_and_50_people(self, riverside: Organization) -> None:
         viewer = person(riverside, "Vic Viewer", V.HIDDEN)
         client = logged_in(viewer)
         first = person(riverside, "Aaron 000", V.PUBLIC, headline="Teacher")

@@ -52,7 +52,9 @@ def principal(riverside: Organization, lincoln: School) -> User:
     return user
 
 
-def teacher(organization: Organization, school: School | None, name: str, *, public: bool = True) -> User:
+def teacher(
+    organization: Organization, school: School | None, name: str, *, public: bool = True
+) -> User:
     """A member of the school; ``public``: opted in to a public backpack profile."""
     user = UserFactory(full_name=name, email=f"{name.split()[0].lower()}@example.org")
     membership = MembershipFactory(organization=organization, user=user)
@@ -76,7 +78,11 @@ def listed(response: Any) -> list[str]:
 
 class TestRecognitionPage:
     def test_lists_only_public_badges_of_the_schools_staff_newest_first(
-        self, riverside: Organization, gael: Organization, lincoln: School, adams: School,
+        self,
+        riverside: Organization,
+        gael: Organization,
+        lincoln: School,
+        adams: School,
         principal: User,
     ) -> None:
         # given Lincoln's teachers: one with a public profile (two badges, one from GAEL), one
@@ -122,9 +128,7 @@ class TestRecognitionPage:
         theirs = School.objects.create(organization=gael, name="GAEL Academy")
         assert logged_in(colleague).get(page_url(theirs)).status_code == 404
         assert (
-            logged_in(colleague)
-            .get(f"/o/riverside/schools/{theirs.pk}/recognition/")
-            .status_code
+            logged_in(colleague).get(f"/o/riverside/schools/{theirs.pk}/recognition/").status_code
             == 404
         )
         assert logged_in(colleague).get(f"{page_url(theirs)}share.png").status_code == 404
