@@ -7,7 +7,6 @@ new, nothing sent (and no row: a later run that week may still send one)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -18,9 +17,6 @@ from programs.models import Organization, School, StaffRole
 
 from ..models import RecognitionDigest
 from . import selectors
-
-logger = logging.getLogger(__name__)
-
 
 def week_start(today: dt.date) -> dt.date:
     """The Monday of ``today``'s week."""
@@ -96,6 +92,7 @@ def _digest_record(
                 f"{len(badges)} new badge{'s' if len(badges) != 1 else ''} to celebrate "
                 f"at {schools[0].name if len(schools) == 1 else 'your schools'}"
             )
+            # robust: a mail server that fails is logged; the week's row stays (at most once)
             transaction.on_commit(
                 lambda: mail_send(
                     template="recognition_digest",
@@ -103,7 +100,8 @@ def _digest_record(
                     to=[address],
                     context=context,
                     organization=organization,
-                )
+                ),
+                robust=True,
             )
     except IntegrityError:  # a concurrent run sent it
         return False
