@@ -18,6 +18,7 @@ from programs.models import Organization, School, StaffRole
 from ..models import RecognitionDigest
 from . import selectors
 
+
 def week_start(today: dt.date) -> dt.date:
     """The Monday of ``today``'s week."""
     return today - dt.timedelta(days=today.weekday())

@@ -26,7 +26,15 @@ from django_scopes import scopes_disabled
 from badges import selectors as badge_selectors
 from badges.insights.aggregates import insights_rebuild
 from badges.management.commands import demo_badges
-from badges.models import AwardRecord, Badge, BulkAward, IssueFailure, KeyCompromise, SigningKey
+from badges.models import (
+    AwardRecord,
+    Badge,
+    BulkAward,
+    IssueFailure,
+    KeyCompromise,
+    RecognitionDigest,
+    SigningKey,
+)
 from credentials_site.db.rls import (
     POLICY_NAME,
     app_role,
@@ -331,6 +339,9 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             row=2,
         )
         insights_rebuild(organization=organization)  # the program insight's fact tables
+        RecognitionDigest.objects.create(
+            organization=organization, leader=reviewer, week_start="2026-12-07"
+        )
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
     return gael, riverside
