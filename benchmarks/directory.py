@@ -263,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
 
             with cross_organization("benchmark set-up"):
                 world = build(profiles=args.profiles)
+            analyze()  # as autovacuum would have, before the nightly rebuild
+            with cross_organization("benchmark set-up"):
                 started = time.perf_counter()
                 index.directory_entries_refresh(user_ids=None)
                 build_ms = ms(time.perf_counter() - started)
@@ -321,8 +323,8 @@ def main(argv: list[str] | None = None) -> int:
                     slowest = (elapsed, captured, variant)
             # the search itself, as the view calls it: the page of people and their badges
             search_times: list[float] = []
-            audience = selectors.directory_audience(organization=org, user=member.user)
             with tenant_scope(org):
+                audience = selectors.directory_audience(organization=org, user=member.user)
                 for n in range(args.samples):
                     variant = dict(variants[n % len(variants)])
                     page = int(variant.pop("page", 1))
@@ -346,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
                         say(line)
             if len(queries) != 1:
                 say(f"WARNING: the query count varies by search: {sorted(queries)}")
-            say(f"{args.samples} searches over {entries} entries")
+            say(f"{args.samples} pages and {args.samples} searches over {entries} entries")
             print(f"entries built: {entries} in {build_ms:.0f} ms")
             print(f"queries per page: {max(queries)}")
             print(f"page median: {ms(statistics.median(times)):.0f} ms")
