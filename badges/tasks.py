@@ -17,10 +17,12 @@ from credentials_site.tenancy import TenantTask, fan_out
 from programs.models import Organization, User
 
 from . import services
+from .directory import index
 from .errors import BadgeError
 from .insights import aggregates, summary
 from .insights import selectors as insight_selectors
 from .models import KeyCompromise
+from .recognition import digest
 
 logger = logging.getLogger(__name__)
 
@@ -300,3 +302,38 @@ def insights_summary_mail_all() -> int:
     """Beat, on the first of the month: each organization's summary of the month before (those
     that did not ask for it send nothing)."""
     return fan_out(insights_summary_mail)
+
+
+# --- The directory and the schools' recognition (decision 0032) -------------------------------
+
+
+@shared_task(name="badges.directory_refresh_recent", max_retries=3)
+def directory_refresh_recent(*, minutes: int = 15) -> int:
+    """Beat (every five minutes, looking back further: idempotent): rebuild the directory's
+    search entries of the listed people whose badges, memberships or schools changed lately;
+    how many people."""
+    since = timezone.now() - dt.timedelta(minutes=minutes)
+    people = index.directory_people_changed_since(since=since)
+    index.directory_entries_refresh(user_ids=people)
+    return len(people)
+
+
+@shared_task(name="badges.directory_refresh_all", max_retries=3)
+def directory_refresh_all() -> None:
+    """Beat (nightly): rebuild every search entry of the directory (names change in accounts,
+    which tell no one)."""
+    index.directory_entries_refresh(user_ids=None)
+
+
+@shared_task(name="badges.recognition_digests_send", base=TenantTask, max_retries=3)
+def recognition_digests_send(*, organization_id: int) -> int:
+    """One organization's weekly digests to its school leaders (idempotent per leader and week)."""
+    return digest.recognition_digests_send(
+        organization=Organization.objects.get(pk=organization_id)
+    )
+
+
+@shared_task(name="badges.recognition_digests_send_all")
+def recognition_digests_send_all() -> int:
+    """Beat (daily; each leader gets one digest a week, on the first run of the week)."""
+    return fan_out(recognition_digests_send)

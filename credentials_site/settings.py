@@ -375,6 +375,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "badges.insights_summary_mail_all",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
+    # the directory's search entries (decision 0032): what programs changed, and all nightly
+    "badges-directory-refresh-recent": {
+        "task": "badges.directory_refresh_recent",
+        "schedule": 60 * 5,
+    },
+    "badges-directory-refresh-all": {
+        "task": "badges.directory_refresh_all",
+        "schedule": 60 * 60 * 24,
+    },
+    # school leaders' weekly digest of new public badges (once per leader and week)
+    "badges-recognition-digests": {
+        "task": "badges.recognition_digests_send_all",
+        "schedule": 60 * 60 * 24,
+    },
 }
 
 # --- Badges ------------------------------------------------------------------------------------

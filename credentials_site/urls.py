@@ -33,6 +33,8 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("badges.urls")),
     path("", include("badges.insights.urls_equity")),
+    path("", include("badges.directory.urls")),
+    path("", include("badges.recognition.urls")),
 ]
 
 # Under /api/, a URL that matches no view (a malformed id among them) answers the API's JSON 404.

@@ -28,6 +28,7 @@ from programs import services as program_services
 from programs.models import Pathway, User
 
 from .. import documents
+from ..directory.index import directory_entries_refresh_on_commit
 from ..errors import BadgeError
 from ..errors import BadgeErrorCode as Code
 from ..models import (
@@ -201,6 +202,7 @@ def badge_revoke(
             data=audit_data,
         )
         mail_on_commit(badge, REVOKED)
+        directory_entries_refresh_on_commit(user_ids=[badge.recipient_id])
         for certificate in certificates:
             certificate.organization = badge.organization
             public = certificate_reason(badge)
@@ -262,4 +264,6 @@ def badge_visibility_set(*, badge: Badge, user: User, is_public: bool) -> Badge:
     badge.is_public = is_public
     badge.save(update_fields=["is_public", "updated_at"])
     public_cache.changed(badges=[badge.public_id])
+    # the directory searches public badges only: a badge made private leaves it at once
+    directory_entries_refresh_on_commit(user_ids=[badge.recipient_id])
     return badge

@@ -26,7 +26,15 @@ from django_scopes import scopes_disabled
 from badges import selectors as badge_selectors
 from badges.insights.aggregates import InsightSummaryMail, insights_rebuild
 from badges.management.commands import demo_badges
-from badges.models import AwardRecord, Badge, BulkAward, IssueFailure, KeyCompromise, SigningKey
+from badges.models import (
+    AwardRecord,
+    Badge,
+    BulkAward,
+    IssueFailure,
+    KeyCompromise,
+    RecognitionDigest,
+    SigningKey,
+)
 from credentials_site.db.rls import (
     POLICY_NAME,
     app_role,
@@ -400,6 +408,9 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         InsightSummaryMail.objects.create(
             organization=organization, month="2026-11-01", user=reviewer
         )
+        RecognitionDigest.objects.create(
+            organization=organization, leader=reviewer, week_start="2026-12-07"
+        )
     MembershipFactory(organization=riverside, user=educator)
     PathwayFactory(organization=gael)
     return gael, riverside
@@ -483,6 +494,8 @@ NAMED_BYPASSES = {
         "programs"
     },
     "the application status of a school's assigned staff, in every organization": {"submissions"},
+    "the directory's search entries of the people it lists, from every organization": {"badges"},
+    "an educator's public badges, for the directory and the recognition pages": {"badges"},
 }
 
 
