@@ -20,6 +20,15 @@ from programs.models import School
 from programs.models_schools import SchoolAssignment
 
 from .models import Application
+from .selectors import (  # noqa: F401 - the stages' names, used by the leader's pages
+    AWARDED,
+    IN_PROGRESS,
+    NEEDS_REVISION,
+    NOT_STARTED,
+    PROGRESS_LABELS,
+    SUBMITTED,
+    progress_of_status,
+)
 
 # an assigned person's application may be in the credential's organization, another than the
 # school's: read in this named bypass, filtered by the school's assignments
@@ -28,28 +37,6 @@ ASSIGNED_STATUS = "the application status of a school's assigned staff, in every
 # the only columns of an application a school leader's page reads
 STATUS_FIELDS = ("educator_id", "credential_id", "status", "created_at", "submitted_at")
 
-NOT_STARTED, IN_PROGRESS, SUBMITTED, NEEDS_REVISION, AWARDED = (
-    "not_started",
-    "in_progress",
-    "submitted",
-    "needs_revision",
-    "awarded",
-)
-PROGRESS_LABELS = {
-    NOT_STARTED: "Not started",
-    IN_PROGRESS: "In progress",
-    SUBMITTED: "Submitted",
-    NEEDS_REVISION: "Needs revision",
-    AWARDED: "Awarded",
-}
-_BY_STATUS = {
-    Application.Status.APPLIED: IN_PROGRESS,
-    Application.Status.SUBMITTED: SUBMITTED,
-    Application.Status.IN_REVIEW: SUBMITTED,
-    Application.Status.APPROVED: SUBMITTED,  # the badge is on its way
-    Application.Status.NEEDS_REVISION: NEEDS_REVISION,
-    Application.Status.AWARDED: AWARDED,
-}
 # group counts are shown only for groups of at least this many people (issue 21)
 SMALLEST_GROUP = 10
 # an assignment is done with (no reminder) once its application is at least submitted
@@ -59,9 +46,7 @@ DONE = (SUBMITTED, AWARDED)
 def progress_of(application: Application | None) -> str:
     """The leader's word for where an assigned person is. Withdrawn or not awarded: they may
     apply again, so "not started" (the leader is not told a review's outcome)."""
-    if application is None:
-        return NOT_STARTED
-    return _BY_STATUS.get(Application.Status(application.status), NOT_STARTED)
+    return progress_of_status(application.status if application is not None else None)
 
 
 @dataclass

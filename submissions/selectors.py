@@ -180,25 +180,36 @@ def application_counts_in_progress(*, credential_id: int) -> dict[int, int]:
 
 # --- Progress as colleagues and leaders may see it (issue 21) ----------------------------------
 
-NOT_STARTED = "not_started"
-# what others see of an application: its stage only, never evidence, scores or feedback. A
-# closed application (withdrawn, not awarded) reads "not started": its outcome is the
-# educator's to tell.
+NOT_STARTED, IN_PROGRESS, SUBMITTED, NEEDS_REVISION, AWARDED = (
+    "not_started",
+    "in_progress",
+    "submitted",
+    "needs_revision",
+    "awarded",
+)
+# what others (colleagues in a community, a school leader) see of an application: its stage
+# only, never evidence, scores or feedback. A closed application (withdrawn, not awarded) reads
+# "not started": its outcome is the educator's to tell, and they may apply again.
 PROGRESS_LABELS = {
     NOT_STARTED: "Not started",
-    "in_progress": "In progress",
-    "submitted": "Submitted",
-    "needs_revision": "Needs revision",
-    "awarded": "Awarded",
+    IN_PROGRESS: "In progress",
+    SUBMITTED: "Submitted",
+    NEEDS_REVISION: "Needs revision",
+    AWARDED: "Awarded",
 }
 _PROGRESS_OF_STATUS: dict[str, str] = {
-    Application.Status.APPLIED: "in_progress",
-    Application.Status.SUBMITTED: "submitted",
-    Application.Status.IN_REVIEW: "submitted",
-    Application.Status.APPROVED: "submitted",
-    Application.Status.NEEDS_REVISION: "needs_revision",
-    Application.Status.AWARDED: "awarded",
+    Application.Status.APPLIED: IN_PROGRESS,
+    Application.Status.SUBMITTED: SUBMITTED,
+    Application.Status.IN_REVIEW: SUBMITTED,
+    Application.Status.APPROVED: SUBMITTED,  # the badge is on its way
+    Application.Status.NEEDS_REVISION: NEEDS_REVISION,
+    Application.Status.AWARDED: AWARDED,
 }
+
+
+def progress_of_status(status: str | None) -> str:
+    """The stage (a key of ``PROGRESS_LABELS``) of an application in ``status`` (None: none)."""
+    return _PROGRESS_OF_STATUS.get(status, NOT_STARTED) if status else NOT_STARTED
 
 
 def progress_by_person_and_credential(
