@@ -54,3 +54,20 @@ def community_digest_send(*, organization_id: int) -> int:
 def community_digest_send_all() -> int:
     """Beat, daily: the learning communities' digests, one task per active organization."""
     return fan_out(community_digest_send)
+
+
+@shared_task(
+    name="programs.lti_scores_send",
+    base=TenantTask,
+    max_retries=8,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    acks_late=True,  # idempotent: a link already sent is skipped
+    reject_on_worker_lost=True,
+)
+def lti_scores_send(*, organization_id: int, user_id: int, credential_id: int) -> int:
+    from .services.lti import lti_scores_send as send
+
+    organization = Organization.objects.get(pk=organization_id)
+    return send(organization=organization, user_id=user_id, credential_id=credential_id)

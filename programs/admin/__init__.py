@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import access, catalog, credentials, people, roster, schools, sso
+from . import access, catalog, credentials, lti, people, roster, schools, sso
 from .base import (
     NestedTenantAdmin,
     OrganizationFileForm,
@@ -30,5 +30,6 @@ __all__ = [
     "roster",
     "safe_field_classes",
     "schools",
+    "lti",
     "sso",
 ]

@@ -23,6 +23,7 @@ from .joining import (
     membership_request_decide,
     membership_request_submit,
 )
+from .lti import lti_scores_on_commit
 from .members import MemberRow, member_row_clean, member_upsert, member_upsert_many
 from .people import (
     CROSS_ORGANIZATION,
@@ -58,6 +59,7 @@ from .tokens import (
 from .version_diff import Change, credential_version_diff
 
 __all__ = [
+    "lti_scores_on_commit",
     "CROSS_ORGANIZATION",
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
