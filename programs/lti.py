@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -96,7 +96,7 @@ def tool_conf(platforms: Iterable[LtiPlatform]) -> ToolConfDict:
                 "deployment_ids": list(platform.deployment_ids),
             }
         )
-    conf = ToolConfDict(by_issuer)
+    conf = ToolConfDict(cast(Any, by_issuer))  # its TypedDict, built from our rows
     for platform in platforms:
         conf.set_private_key(platform.issuer, platform.tool_private_key, platform.client_id)
         conf.set_public_key(platform.issuer, platform.tool_public_key, platform.client_id)
@@ -113,9 +113,7 @@ def tool_conf_of(organization: Organization) -> ToolConfDict:
     return tool_conf(platform_list_active(organization=organization))
 
 
-def platform_for(
-    *, organization: Organization, issuer: str, client_id: str
-) -> LtiPlatform | None:
+def platform_for(*, organization: Organization, issuer: str, client_id: str) -> LtiPlatform | None:
     return LtiPlatform.objects.filter(
         organization=organization, issuer=issuer, client_id=client_id, is_active=True
     ).first()

@@ -831,10 +831,10 @@ from .models_communities import (  # noqa: E402, F401
     CommunityPost,
     CommunityResource,
 )
+from .models_lti import LtiGradeLink, LtiIdentity, LtiPlatform  # noqa: E402, F401
 
 # Schools and who belongs to them (docs/decisions/0029).
 from .models_schools import School, SchoolMembership  # noqa: E402, F401
 
 # Single sign-on: its own module (imported here so the app's models are found in one place).
 from .models_sso import SignOnProvider  # noqa: E402, F401
-from .models_lti import LtiGradeLink, LtiIdentity, LtiPlatform  # noqa: E402, F401

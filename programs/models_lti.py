@@ -25,9 +25,12 @@ class LtiPlatform(TenantModel):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120, help_text="e.g. Riverside Canvas.")
     issuer = models.CharField(
-        max_length=300, help_text="The platform's issuer (iss), e.g. https://canvas.instructure.com."
+        max_length=300,
+        help_text="The platform's issuer (iss), e.g. https://canvas.instructure.com.",
     )
-    client_id = models.CharField(max_length=300, help_text="The client ID the platform gave Tessera.")
+    client_id = models.CharField(
+        max_length=300, help_text="The client ID the platform gave Tessera."
+    )
     deployment_ids = ArrayField(
         models.CharField(max_length=300),
         verbose_name="deployment IDs",
@@ -86,7 +89,9 @@ class LtiGradeLink(TenantModel):
 
     platform = models.ForeignKey(LtiPlatform, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey("programs.User", on_delete=models.CASCADE, related_name="+")
-    credential = models.ForeignKey("programs.Credential", on_delete=models.CASCADE, related_name="+")
+    credential = models.ForeignKey(
+        "programs.Credential", on_delete=models.CASCADE, related_name="+"
+    )
     subject = models.CharField(max_length=255)
     resource_link_id = models.CharField(max_length=255)
     lineitem_url = models.URLField(max_length=500, blank=True)

@@ -17,7 +17,7 @@ with this organization or the credential is not one of its).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -140,7 +140,9 @@ def login_initiate(request: HttpRequest, org_slug: str) -> HttpResponse:
     target = params.get("target_link_uri", "")
     platforms = [
         p
-        for p in LtiPlatform.objects.filter(organization=organization, issuer=issuer, is_active=True)
+        for p in LtiPlatform.objects.filter(
+            organization=organization, issuer=issuer, is_active=True
+        )
         if not client_id or p.client_id == client_id
     ]
     if not platforms:
@@ -179,7 +181,7 @@ def launch(request: HttpRequest, org_slug: str) -> HttpResponse:
         )
         message_launch.set_launch_data_lifetime(LAUNCH_SECONDS)
         try:
-            data = message_launch.get_launch_data()
+            data = cast(dict[str, Any], message_launch.get_launch_data())
         except LtiException as error:
             raise Refused(_why(error)) from None
         except Exception as error:  # the library's config look-ups raise bare Exception
@@ -322,5 +324,3 @@ def deep_link_return(request: HttpRequest, org_slug: str) -> HttpResponse:
 def jwks(request: HttpRequest, org_slug: str) -> JsonResponse:
     organization = request_organization(request)
     return JsonResponse(tool_conf_of(organization).get_jwks())
-
-

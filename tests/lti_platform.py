@@ -69,9 +69,7 @@ class SimulatedPlatform:
         return platform
 
     def sign(self, claims: dict[str, Any], *, key: Any = None) -> str:
-        return jwt.encode(
-            claims, key or self.key, algorithm="RS256", headers={"kid": self.kid}
-        )
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
 
     def claims(
         self,
@@ -139,7 +137,7 @@ class SimulatedPlatform:
 
 def _handler(platform_box: list[SimulatedPlatform]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _record(self) -> Recorded:
@@ -169,7 +167,8 @@ def _handler(platform_box: list[SimulatedPlatform]) -> type[BaseHTTPRequestHandl
             self._record()
             if self.path == "/token":
                 self._json(
-                    200, {"access_token": "platform-token", "token_type": "bearer", "expires_in": 3600}
+                    200,
+                    {"access_token": "platform-token", "token_type": "bearer", "expires_in": 3600},
                 )
             elif self.path == "/lineitems/1/lineitem/scores":
                 self._json(200, {})

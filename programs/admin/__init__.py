@@ -26,10 +26,10 @@ __all__ = [
     "access",
     "catalog",
     "credentials",
+    "lti",
     "people",
     "roster",
     "safe_field_classes",
     "schools",
-    "lti",
     "sso",
 ]

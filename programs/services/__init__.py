@@ -59,7 +59,6 @@ from .tokens import (
 from .version_diff import Change, credential_version_diff
 
 __all__ = [
-    "lti_scores_on_commit",
     "CROSS_ORGANIZATION",
     "OWNER_ONLY_GIVES",
     "OWNER_ONLY_TAKES",
@@ -84,6 +83,7 @@ __all__ = [
     "credential_version_publish_check",
     "goal_credential_recommend",
     "goal_recommendation_remove",
+    "lti_scores_on_commit",
     "member_email_domain_add",
     "member_email_domain_remove",
     "member_row_clean",

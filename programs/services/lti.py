@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any, cast
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
@@ -75,9 +76,10 @@ def lti_user_for_launch(*, platform: LtiPlatform, person: LaunchPerson) -> User:
         )
         if verified is not None:
             user = verified.user
-        elif User.objects.filter(email__iexact=address).exists() or EmailAddress.objects.filter(
-            email__iexact=address
-        ).exists():
+        elif (
+            User.objects.filter(email__iexact=address).exists()
+            or EmailAddress.objects.filter(email__iexact=address).exists()
+        ):
             raise lti_refusal(
                 f"An account with {address} exists but the address is not verified yet. Sign "
                 "in to Tessera once and confirm it, then launch again from your course."
@@ -174,10 +176,12 @@ def lti_scores_send(*, organization: Organization, user_id: int, credential_id: 
             platform.issuer, platform.client_id
         )
         connector = ServiceConnector(registration, requests_session=http_session())
-        ags = AssignmentsGradesService(
-            connector,
-            {"scope": link.scopes, "lineitem": link.lineitem_url, "lineitems": link.lineitems_url},
-        )
+        service_data = {
+            "scope": link.scopes,
+            "lineitem": link.lineitem_url,
+            "lineitems": link.lineitems_url,
+        }
+        ags = AssignmentsGradesService(connector, cast(Any, service_data))
         grade = (
             Grade()
             .set_score_given(1)

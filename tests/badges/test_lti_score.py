@@ -16,7 +16,7 @@ from django.test import Client
 from programs.models import LtiGradeLink, StaffRole
 from tests.badges.test_worker import approve_committed, issued_badge
 from tests.factories import OrganizationFactory, StaffRoleFactory, UserFactory, make_credential
-from tests.lti_platform import AGS, SimulatedPlatform, lms  # noqa: F401
+from tests.lti_platform import AGS, SimulatedPlatform
 from tests.worker import running_worker, wait_for
 
 
@@ -28,8 +28,7 @@ def celery_worker() -> Iterator[None]:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_badge_issued_sends_the_score_to_the_course(
-    lms: SimulatedPlatform,  # noqa: F811
-    celery_worker: None,
+    lms: SimulatedPlatform, celery_worker: None
 ) -> None:
     # given a learner launched from a course into a credential (an AGS line item with it)
     organization = OrganizationFactory(slug="lti-scores")

@@ -24,7 +24,7 @@ from tests.factories import (
     credential_of,
     make_credential,
 )
-from tests.lti_platform import CLAIM, CLIENT_ID, DL, ISSUER, SimulatedPlatform, lms  # noqa: F401
+from tests.lti_platform import CLAIM, CLIENT_ID, DL, ISSUER, SimulatedPlatform
 
 pytestmark = pytest.mark.django_db
 
@@ -221,8 +221,12 @@ class TestAcrossOrganizations:
         # and the other organization's own login URL does not know the platform
         login = client.get(
             "/o/lakeside/lti/login/",
-            {"iss": ISSUER, "client_id": CLIENT_ID, "login_hint": "x",
-             "target_link_uri": "http://testserver/o/lakeside/lti/launch/"},
+            {
+                "iss": ISSUER,
+                "client_id": CLIENT_ID,
+                "login_hint": "x",
+                "target_link_uri": "http://testserver/o/lakeside/lti/launch/",
+            },
         )
         assert login.status_code == 404
         assert "No learning platform" in login.content.decode()
@@ -246,9 +250,10 @@ class TestAcrossOrganizations:
         other = OrganizationFactory(slug="lakeside")
         assert Client().get("/o/lakeside/lti/jwks/").json() == {"keys": []}
         [key] = Client().get("/o/riverside/lti/jwks/").json()["keys"]
-        assert jwt.PyJWK(key).key.public_numbers() == jwt.algorithms.RSAAlgorithm.from_jwk(
-            key
-        ).public_numbers()
+        assert (
+            jwt.PyJWK(key).key.public_numbers()
+            == jwt.algorithms.RSAAlgorithm.from_jwk(key).public_numbers()
+        )
         assert mine.tool_public_key and other.pk != riverside.pk
 
 
@@ -265,7 +270,11 @@ class TestDeepLinking:
                 nonce=nonce,
                 org_slug="riverside",
                 message_type="LtiDeepLinkingRequest",
-                **{CLAIM + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]},
+                **{
+                    CLAIM + "roles": [
+                        "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+                    ]
+                },
             )
         )
         chooser = client.post("/o/riverside/lti/launch/", {"id_token": token, "state": state})
