@@ -16,6 +16,7 @@ from django.db import models
 
 from credentials_site.models import TenantModel
 
+from .models_sso import _domain_list
 from .secrets import secret_decrypt, secret_encrypt
 
 
@@ -45,6 +46,17 @@ class LtiPlatform(TenantModel):
     )
     key_set_url = models.URLField(
         "platform JWKS URL", max_length=500, help_text="Where the platform publishes its keys."
+    )
+    email_domains = ArrayField(
+        models.CharField(max_length=200),
+        verbose_name="e-mail domains",
+        default=list,
+        blank=True,
+        validators=[_domain_list],
+        help_text="The e-mail domains this platform is the authority for (comma-separated), "
+        "e.g. riverside.k12.ca.us. A launch reaches an account that already exists by its "
+        "verified address only in these domains; anyone else signs in to Tessera once and "
+        "launches again, which links the two.",
     )
     is_active = models.BooleanField(default=True, help_text="Untick to refuse its launches.")
     tool_public_key = models.TextField(editable=False, blank=True)

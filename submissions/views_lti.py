@@ -38,7 +38,7 @@ from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import request_organization
 from programs import selectors as program_selectors
 from programs.lti import http_session, platform_for, tool_conf_of
-from programs.models import LtiPlatform, Organization
+from programs.models import LtiPlatform, Organization, User
 from programs.services.lti import LaunchPerson, lti_grade_link_record, lti_user_for_launch
 
 from . import selectors
@@ -227,7 +227,11 @@ def _resource_launch(
     if not person.subject:
         raise Refused("The launch names no user (sub): Tessera cannot sign anyone in.")
     try:
-        user = lti_user_for_launch(platform=platform, person=person)
+        user = lti_user_for_launch(
+            platform=platform,
+            person=person,
+            signed_in=cast(User, request.user) if request.user.is_authenticated else None,
+        )
     except ApplicationError as error:
         raise Refused(error.message, status=403) from None
     resource_link = data.get(CLAIM + "resource_link") or {}

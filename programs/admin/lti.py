@@ -34,6 +34,7 @@ class LtiPlatformAdmin(TenantAdmin):
         "auth_login_url",
         "auth_token_url",
         "key_set_url",
+        "email_domains",
         "addresses_for_the_platform",
     )
 

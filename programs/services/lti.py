@@ -22,6 +22,7 @@ from ..errors import ProgramErrorCode
 from ..lti import http_session, key_pair_generate, tool_conf
 from ..models import Credential, LtiGradeLink, LtiIdentity, LtiPlatform, Organization, User
 from .audit import audit_record
+from .sso import email_in_domains
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,21 @@ class LaunchPerson:
     full_name: str
 
 
-def lti_user_for_launch(*, platform: LtiPlatform, person: LaunchPerson) -> User:
-    """The account a validated launch signs in as: the one this platform's user signed in as
-    before; else the account whose *verified* address is the launch's e-mail; else a new
-    account with it. An account that has the address unverified is not reached (the LMS could
-    be vouching for an address nobody proved): the launch is refused and says why."""
+def lti_user_for_launch(
+    *, platform: LtiPlatform, person: LaunchPerson, signed_in: User | None = None
+) -> User:
+    """The account a validated launch signs in as (the trust rule, as for single sign-on,
+    decision 0013):
+
+    1. the account this platform's user (``sub``) signed in as before;
+    2. the account signed in in this browser, when it has the launch's address verified
+       (this links them: how someone outside the platform's domains joins the two);
+    3. the account whose address is the launch's and *verified*, when the address is in the
+       platform's e-mail domains (the domains the organization says it is the authority for);
+    4. a new account with the address, when no account has it.
+
+    Otherwise (an account has the address, outside the domains or unverified) nothing is
+    signed in and the refusal says what to do: an LMS cannot vouch for any address it likes."""
     with transaction.atomic():
         identity = (
             LtiIdentity.objects.select_related("user")
@@ -74,34 +85,22 @@ def lti_user_for_launch(*, platform: LtiPlatform, person: LaunchPerson) -> User:
             .filter(email__iexact=address, verified=True)
             .first()
         )
-        if verified is not None:
-            user = verified.user
-        elif (
+        taken = verified is not None or (
             User.objects.filter(email__iexact=address).exists()
             or EmailAddress.objects.filter(email__iexact=address).exists()
-        ):
+        )
+        if verified is not None and signed_in is not None and verified.user_id == signed_in.pk:
+            user = signed_in
+        elif verified is not None and email_in_domains(address, platform.email_domains):
+            user = verified.user
+        elif taken:
             raise lti_refusal(
-                f"An account with {address} exists but the address is not verified yet. Sign "
-                "in to Tessera once and confirm it, then launch again from your course."
+                f"A Tessera account already has the address {address}. Sign in to Tessera "
+                "with it (and confirm the address if asked), then open the activity from your "
+                "course again: the two will be linked."
             )
         else:
-            try:
-                with transaction.atomic():
-                    user = User.objects.create_user(
-                        email=address, password=None, full_name=person.full_name[:200]
-                    )
-                    EmailAddress.objects.create(
-                        user=user, email=address, primary=True, verified=False
-                    )
-            except IntegrityError:
-                raise lti_refusal("Someone just created this account: launch again.") from None
-            audit_record(
-                organization=platform.organization,
-                actor=None,
-                action="user.created_by_lti",
-                obj=user,
-                summary=f"Account for {address} created at a launch from {platform.name}",
-            )
+            user = _user_create(platform=platform, person=person, address=address)
         LtiIdentity.objects.get_or_create(
             organization=platform.organization,
             platform=platform,
@@ -109,6 +108,32 @@ def lti_user_for_launch(*, platform: LtiPlatform, person: LaunchPerson) -> User:
             defaults={"user": user},
         )
         return user
+
+
+def _user_create(*, platform: LtiPlatform, person: LaunchPerson, address: str) -> User:
+    """A new account for a launch's address; verified when the platform is the authority for
+    its domain, else to be confirmed like any new address."""
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=address, password=None, full_name=person.full_name[:200]
+            )
+            EmailAddress.objects.create(
+                user=user,
+                email=address,
+                primary=True,
+                verified=email_in_domains(address, platform.email_domains),
+            )
+    except IntegrityError:
+        raise lti_refusal("Someone just created this account: launch again.") from None
+    audit_record(
+        organization=platform.organization,
+        actor=None,
+        action="user.created_by_lti",
+        obj=user,
+        summary=f"Account for {address} created at a launch from {platform.name}",
+    )
+    return user
 
 
 def lti_grade_link_record(

@@ -35,7 +35,7 @@ def test_the_badge_issued_sends_the_score_to_the_course(
     reviewer = StaffRoleFactory(organization=organization, role=StaffRole.Role.REVIEWER).user
     educator = UserFactory(email="learner@example.org")
     version = make_credential(organization, non_member_fee=0, credit_hours=2)
-    lms.register(organization)
+    lms.register(organization, email_domains=["example.org"])
     client = Client()
     state, nonce = lms.login(client, "lti-scores")
     token = lms.sign(

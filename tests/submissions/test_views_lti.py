@@ -74,6 +74,8 @@ class TestValidLaunch:
         assert user.full_name == "Lee Learner"
         assert client.get(response["Location"]).status_code == 200
         assert LtiIdentity.objects.get(platform=platform).user == user
+        # whose address, outside the platform's e-mail domains, is still to be confirmed
+        assert not EmailAddress.objects.get(user=user).verified
         # and the library fetched the platform's keys over HTTP
         assert [r.path for r in lms.requests] == ["/jwks"]
         # and the AGS line item is remembered for the score
@@ -83,8 +85,8 @@ class TestValidLaunch:
     def test_an_account_with_the_verified_address_is_the_one_signed_in(
         self, lms: SimulatedPlatform, riverside: Organization, credential_slug: str
     ) -> None:
-        # given an educator whose address is verified
-        lms.register(riverside)
+        # given an educator whose address is verified, in the platform's e-mail domains
+        lms.register(riverside, email_domains=["example.org"])
         educator = UserFactory(email="Learner@Example.org")
         client = Client()
         # when the platform launches them with that address
@@ -113,9 +115,42 @@ class TestValidLaunch:
         response = launched(client, lms, "riverside", credential=credential_slug)
         # then nobody is signed in and the page says why
         assert response.status_code == 403
-        assert "not verified" in refusal(response)
+        assert "already has the address learner@example.org" in refusal(response)
         assert signed_in(client) is None
         assert not LtiIdentity.objects.exists()
+
+    def test_a_verified_account_outside_the_platforms_domains_is_reached_once_signed_in(
+        self, lms: SimulatedPlatform, riverside: Organization, credential_slug: str
+    ) -> None:
+        # given an educator with a verified personal address the LMS is no authority for
+        platform = lms.register(riverside, email_domains=["riverside.k12.ca.us"])
+        educator = UserFactory(email="learner@example.org")
+        client = Client()
+        # when the platform launches with that address, nobody is signed in
+        refused = launched(client, lms, "riverside", credential=credential_slug)
+        assert refused.status_code == 403
+        assert "Sign in to Tessera" in refusal(refused)
+        assert signed_in(client) is None
+        # when the educator signs in to Tessera first and launches again
+        client.force_login(educator)
+        response = launched(client, lms, "riverside", credential=credential_slug)
+        # then the platform's user is linked to their account
+        assert response.status_code == 302
+        assert signed_in(client) == educator
+        assert LtiIdentity.objects.get(platform=platform).user == educator
+
+    def test_a_new_account_in_the_platforms_domains_has_its_address_verified(
+        self, lms: SimulatedPlatform, riverside: Organization, credential_slug: str
+    ) -> None:
+        lms.register(riverside, email_domains=["riverside.k12.ca.us"])
+        client = Client()
+        response = launched(
+            client, lms, "riverside", credential=credential_slug, email="t@riverside.k12.ca.us"
+        )
+        assert response.status_code == 302
+        user = signed_in(client)
+        assert user is not None
+        assert EmailAddress.objects.get(user=user, email="t@riverside.k12.ca.us").verified
 
 
 class TestRefusedLaunch:
@@ -340,6 +375,7 @@ class TestAdmin:
                 "auth_login_url": "https://lms.example.edu/auth",
                 "auth_token_url": "https://lms.example.edu/token",
                 "key_set_url": "https://lms.example.edu/jwks",
+                "email_domains": "riverside.k12.ca.us",
             },
         )
         # then it is saved in their organization with a key pair, the private key encrypted
@@ -347,6 +383,7 @@ class TestAdmin:
         platform = LtiPlatform.objects.get()
         assert platform.organization == riverside
         assert platform.deployment_ids == ["d1", "d2"]
+        assert platform.email_domains == ["riverside.k12.ca.us"]
         assert "PRIVATE KEY" in platform.tool_private_key
         assert "PRIVATE KEY" not in platform.tool_private_key_encrypted
         page = client.get(f"/admin/programs/ltiplatform/{platform.pk}/change/").content.decode()
