@@ -12,8 +12,10 @@ from urllib.parse import parse_qs
 import jwt
 import pytest
 from django.test import Client
+from pylti1p3.exception import LtiServiceException
 
 from programs.models import LtiGradeLink, StaffRole
+from programs.services.lti import lti_scores_send
 from tests.badges.test_worker import approve_committed, issued_badge
 from tests.factories import OrganizationFactory, StaffRoleFactory, UserFactory, make_credential
 from tests.lti_platform import AGS, SimulatedPlatform
@@ -84,3 +86,44 @@ def test_the_badge_issued_sends_the_score_to_the_course(
     )
     again = client.post("/o/lti-scores/lti/launch/", {"id_token": token, "state": state})
     assert again["Location"] == f"/o/lti-scores/applications/{application.public_id}/"
+
+
+@pytest.mark.django_db
+def test_a_platform_that_fails_keeps_the_score_to_send_and_a_sent_one_is_not_sent_twice(
+    lms: SimulatedPlatform,
+) -> None:
+    # given two grade links of one learner on one credential: one line item the platform
+    # answers, one it does not (404)
+    organization = OrganizationFactory(slug="lti-fails")
+    educator = UserFactory()
+    version = make_credential(organization)
+    platform = lms.register(organization)
+    links = [
+        LtiGradeLink.objects.create(
+            organization=organization,
+            platform=platform,
+            user=educator,
+            credential=version.credential,
+            subject="lms-user-1",
+            resource_link_id=f"r{n}",
+            lineitem_url=f"{lms.base_url}/lineitems/{n}/lineitem",
+            scopes=[AGS + "scope/score"],
+        )
+        for n in (1, 2)
+    ]
+    # when the scores are sent
+    with pytest.raises(LtiServiceException):
+        lti_scores_send(
+            organization=organization, user_id=educator.pk, credential_id=version.credential_id
+        )
+    # then the one answered is marked sent, the other waits for the task's retry
+    sent = {link.pk: link.score_sent_at for link in LtiGradeLink.objects.all()}
+    assert sent[links[0].pk] is not None and sent[links[1].pk] is None
+    # and a retry does not post the first one again
+    scores_before = sum(r.path.endswith("/scores") for r in lms.requests)
+    with pytest.raises(LtiServiceException):
+        lti_scores_send(
+            organization=organization, user_id=educator.pk, credential_id=version.credential_id
+        )
+    posted = [r.path for r in lms.requests if r.path.endswith("/scores")][scores_before:]
+    assert posted == ["/lineitems/2/lineitem/scores"]
