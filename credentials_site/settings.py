@@ -277,6 +277,10 @@ SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 # Secrets (32+ characters, comma-separated; the first encrypts, all decrypt) from which the keys
 # that encrypt the providers' client secrets are derived (programs/secrets.py). Unset: SECRET_KEY.
 SSO_SECRET_KEYS = env.list("SSO_SECRET_KEYS", default=[])
+# LTI 1.3 (programs.lti): the platforms' JWKS, token and AGS URLs must be on the public internet
+# (no private, loopback or link-local address); only the test profile lets its simulated
+# platform on loopback through.
+LTI_ALLOW_PRIVATE_ADDRESSES = False
 if any(len(secret) < MIN_SSO_SECRET_LENGTH for secret in SSO_SECRET_KEYS):
     raise ImproperlyConfigured(
         f"Each of SSO_SECRET_KEYS must be at least {MIN_SSO_SECRET_LENGTH} characters long."
@@ -577,6 +581,7 @@ LOGGING = {
 
 # --- Tests -------------------------------------------------------------------------------------
 if DJANGO_ENV == "test":
+    LTI_ALLOW_PRIVATE_ADDRESSES = True  # the suite's simulated LMS listens on 127.0.0.1
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     WEBHOOKS_ALLOW_LOOPBACK = True  # the suite's own HTTP server (tests/programs/test_webhooks*)
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -14,3 +14,4 @@ class ProgramErrorCode(StrEnum):
     ALREADY_MEMBER = "already_member"
     ALREADY_REQUESTED = "already_requested"
     ALREADY_DECIDED = "already_decided"
+    LTI_LAUNCH_REFUSED = "lti_launch_refused"

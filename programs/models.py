@@ -839,6 +839,7 @@ from .models_communities import (  # noqa: E402, F401
     CommunityPost,
     CommunityResource,
 )
+from .models_lti import LtiGradeLink, LtiIdentity, LtiPlatform  # noqa: E402, F401
 
 # Schools and who belongs to them (docs/decisions/0029).
 from .models_schools import School, SchoolMembership  # noqa: E402, F401

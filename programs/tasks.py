@@ -81,3 +81,20 @@ def webhook_deliveries_due(*, organization_id: int) -> int:
 def webhook_deliveries_due_all() -> int:
     """Beat, every minute: each organization's pending deliveries that are due."""
     return fan_out(webhook_deliveries_due)
+
+
+@shared_task(
+    name="programs.lti_scores_send",
+    base=TenantTask,
+    max_retries=8,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    acks_late=True,  # idempotent: a link already sent is skipped
+    reject_on_worker_lost=True,
+)
+def lti_scores_send(*, organization_id: int, user_id: int, credential_id: int) -> int:
+    from .services.lti import lti_scores_send as send
+
+    organization = Organization.objects.get(pk=organization_id)
+    return send(organization=organization, user_id=user_id, credential_id=credential_id)

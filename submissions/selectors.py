@@ -230,3 +230,14 @@ def progress_by_person_and_credential(
         .values_list("educator_id", "credential_id", "status")
     )
     return {(user, credential): _PROGRESS_OF_STATUS[status] for user, credential, status in rows}
+
+
+def application_latest_for_educator(
+    *, organization: Organization, user: User, credential: Credential
+) -> Application | None:
+    """The educator's latest application for this credential in this organization, if any."""
+    return (
+        Application.objects.filter(organization=organization, educator=user, credential=credential)
+        .order_by("-created_at")
+        .first()
+    )

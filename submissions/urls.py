@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_payments, views_schools
+from . import views, views_lti, views_payments, views_schools
 from .urls_communities import urlpatterns as community_urlpatterns
 
 app_name = "submissions"
@@ -10,6 +10,10 @@ SEATS = "o/<slug:org_slug>/seats/<uuid:public_id>/"
 SCHOOL = "o/<slug:org_slug>/schools/<int:school_id>/"
 
 urlpatterns = [
+    path("o/<slug:org_slug>/lti/login/", views_lti.login_initiate, name="lti_login"),
+    path("o/<slug:org_slug>/lti/launch/", views_lti.launch, name="lti_launch"),
+    path("o/<slug:org_slug>/lti/deep-link/", views_lti.deep_link_return, name="lti_deep_link"),
+    path("o/<slug:org_slug>/lti/jwks/", views_lti.jwks, name="lti_jwks"),
     path("me/", views.my_learning, name="dashboard"),
     path("me/profile/", views.profile, name="profile"),
     path(

@@ -404,6 +404,11 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
             summary=_issued_summary(badge, educator),
         )
         mail_on_commit(badge, ISSUED)
+        program_services.lti_scores_on_commit(  # the LMS that launched the learner gets a score
+            organization_id=organization.pk,
+            user_id=educator.pk,
+            credential_id=application.credential_id,
+        )
         if read.in_pathway:  # a badge outside every pathway completes none: no task
             transaction.on_commit(lambda: _queue_pathway_check(organization.pk, educator.pk))
         _fault_point(BEFORE_COMMIT)  # tests only: the worker is killed here (see _fault_point)

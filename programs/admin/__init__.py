@@ -5,7 +5,7 @@
 credentials with their versions.
 """
 
-from . import access, catalog, credentials, people, roster, schools, sso, webhooks
+from . import access, catalog, credentials, lti, people, roster, schools, sso, webhooks
 from .base import (
     NestedTenantAdmin,
     OrganizationFileForm,
@@ -26,6 +26,7 @@ __all__ = [
     "access",
     "catalog",
     "credentials",
+    "lti",
     "people",
     "roster",
     "safe_field_classes",

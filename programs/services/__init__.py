@@ -24,6 +24,7 @@ from .joining import (
     membership_request_decide,
     membership_request_submit,
 )
+from .lti import lti_scores_on_commit
 from .members import MemberRow, member_row_clean, member_upsert, member_upsert_many
 from .people import (
     CROSS_ORGANIZATION,
@@ -97,6 +98,7 @@ __all__ = [
     "credential_version_publish_check",
     "goal_credential_recommend",
     "goal_recommendation_remove",
+    "lti_scores_on_commit",
     "member_email_domain_add",
     "member_email_domain_remove",
     "member_row_clean",

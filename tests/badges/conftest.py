@@ -24,6 +24,7 @@ from tests.factories import (
     UserFactory,
     make_credential,
 )
+from tests.lti_platform import lms  # noqa: F401 (the simulated LMS, for the LTI tests)
 from tests.reviews.conftest import decide, submit_attempt
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -52,6 +52,9 @@ from programs.models import (
     CommunityResource,
     EvidenceRequirement,
     FocusArea,
+    LtiGradeLink,
+    LtiIdentity,
+    LtiPlatform,
     MemberEmailDomain,
     MembershipRequest,
     Organization,
@@ -320,6 +323,26 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         )
         SignOnProvider.objects.create(
             organization=organization, protocol="saml", name="IdP", idp_entity_id="https://idp"
+        )
+        platform = LtiPlatform.objects.create(
+            organization=organization,
+            name="LMS",
+            issuer="https://lms.example",
+            client_id="tessera",
+            auth_login_url="https://lms.example/auth",
+            auth_token_url="https://lms.example/token",
+            key_set_url="https://lms.example/jwks",
+        )
+        LtiIdentity.objects.create(
+            organization=organization, platform=platform, subject="s1", user=educator
+        )
+        LtiGradeLink.objects.create(
+            organization=organization,
+            platform=platform,
+            user=educator,
+            credential=submission.application.credential,
+            subject="s1",
+            resource_link_id="r1",
         )
         PaymentSettings.objects.create(organization=organization)
         PaymentEntry.objects.create(

@@ -12,6 +12,7 @@ from programs.models import EvidenceRequirement, Organization, QuizChoice, QuizQ
 from submissions import services
 from submissions.models import Application
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_credential
+from tests.lti_platform import lms  # noqa: F401 (the simulated LMS, for the LTI tests)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + b"0" * 2000 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
