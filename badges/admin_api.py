@@ -4,10 +4,10 @@ the bulk award's one rule (``services.bulk_award_create`` / ``bulk_award_apply``
 and invited as needed, one badge per person and credential, ever), under
 ``/api/v1/orgs/<slug>/admin/awards/``. Scope ``badges:write`` (or a program admin signed in).
 
-The body's awards are the rows of a bulk-award file; each problem comes back with the index of
-its award and its field, and nothing is awarded while any award has one (send the good ones
-again, or ``dry_run`` first). Awarding the same people again awards nothing new. The worker
-issues the badges: ``GET …/awards/<id>/`` says how far it is.
+The body's awards are the rows of a bulk-award file; each problem comes back in the house error
+format under ``awards.<index>.<field>``, and nothing is awarded while any award has one (send
+the good ones again, or ``dry_run`` first). Awarding the same people again awards nothing new.
+The worker issues the badges: ``GET …/awards/<id>/`` says how far it is.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from programs.serializers import ErrorOutput
 from programs.token_api import NO_SCOPE, ORG_SLUG, UNAUTHENTICATED, AdminOrTokenApi
 
 from . import services
+from .errors import BadgeError
+from .errors import BadgeErrorCode as Code
 from .models_award import BulkAward
 from .services.award import COLUMNS, LABELS, MAX_ROWS
 
@@ -66,12 +68,6 @@ class AwardsInput(StrictInput):
     )
 
 
-class AwardProblemOutput(serializers.Serializer[dict[str, Any]]):
-    index = serializers.IntegerField(help_text="0-based position of the award in the body.")
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
 class AwardOutput(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField(allow_null=True, help_text="Null for a dry run.")
     state = serializers.CharField(help_text="checked (a dry run) or applied.")
@@ -79,7 +75,6 @@ class AwardOutput(serializers.Serializer[dict[str, Any]]):
     already = serializers.IntegerField(help_text="People who have this award already (skipped).")
     issued = serializers.IntegerField(help_text="Badges the worker has issued so far.")
     running = serializers.BooleanField(help_text="The worker is still issuing.")
-    problems = AwardProblemOutput(many=True)
 
 
 def _as_file(awards: list[dict[str, Any]]) -> bytes:
@@ -110,7 +105,7 @@ def _problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _body(award: BulkAward | None, counts: dict[str, int], problems: list[Any]) -> dict[str, Any]:
+def _body(award: BulkAward | None, counts: dict[str, int]) -> dict[str, Any]:
     progress = services.bulk_award_progress(award=award) if award is not None else {}
     return {
         "id": award.public_id if award is not None else None,
@@ -119,7 +114,6 @@ def _body(award: BulkAward | None, counts: dict[str, int], problems: list[Any]) 
         "already": counts.get("already", 0),
         "issued": progress.get("done", 0),
         "running": progress.get("running", False),
-        "problems": problems,
     }
 
 
@@ -156,9 +150,9 @@ class AwardCreateApi(AdminOrTokenApi):
             200: AwardOutput,
             202: AwardOutput,
             400: OpenApiResponse(
-                AwardOutput,
-                description="Some awards have problems (problems: index, field, message); "
-                "nothing was awarded. A body that breaks the schema: the house error format.",
+                ErrorOutput,
+                description="The body breaks the schema, or some awards have problems: each "
+                "under fields as awards.<index>.<field>; nothing was awarded.",
             ),
             401: UNAUTHENTICATED,
             403: NO_SCOPE,
@@ -171,9 +165,18 @@ class AwardCreateApi(AdminOrTokenApi):
         file = _as_file(data.validated_data["awards"])
         checked = services.bulk_award_check(organization=self.organization, data=file)
         problems = _problems(checked.errors)
-        if problems or data.validated_data["dry_run"]:
-            code = status.HTTP_400_BAD_REQUEST if problems else status.HTTP_200_OK
-            return Response(AwardOutput(_body(None, checked.counts, problems)).data, status=code)
+        if problems:
+            fields: dict[str, list[str]] = {}
+            for p in problems:
+                fields.setdefault(f"awards.{p['index']}.{p['field']}", []).append(p["message"])
+            count = len({p["index"] for p in problems})
+            raise BadgeError(
+                f"Nothing was awarded: {count} award{'s' if count != 1 else ''} to correct.",
+                code=Code.INVALID,
+                fields=fields,
+            )
+        if data.validated_data["dry_run"]:
+            return Response(AwardOutput(_body(None, checked.counts)).data)
         name = self.token.name if self.actor is None else "API"
         award = services.bulk_award_create(
             organization=self.organization,
@@ -182,7 +185,7 @@ class AwardCreateApi(AdminOrTokenApi):
             data=file,
         )
         award = services.bulk_award_apply(award=award, actor=self.actor)
-        body = AwardOutput(_body(award, award.counts, [])).data
+        body = AwardOutput(_body(award, award.counts)).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
@@ -202,4 +205,4 @@ class AwardDetailApi(AdminOrTokenApi):
         award = BulkAward.objects.filter(organization=self.organization, public_id=award_id).first()
         if award is None:
             raise NotFoundError("No such award.", fields={"award_id": ["No such award."]})
-        return Response(AwardOutput(_body(award, award.counts, [])).data)
+        return Response(AwardOutput(_body(award, award.counts)).data)

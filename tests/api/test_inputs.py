@@ -242,7 +242,7 @@ class TestTheSchemaSays:
             if any(p["name"] == "page" for p in operation.get("parameters", []))
         ]
 
-        assert len(lists) == 8  # the member sync's list among them
+        assert len(lists) == 9  # the member sync's and the admin API's credentials among them
         for path, operation in lists:
             page = next(p for p in operation["parameters"] if p["name"] == "page")
             assert page["schema"] == {"type": "integer", "minimum": 1}, path

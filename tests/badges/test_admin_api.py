@@ -337,17 +337,15 @@ class TestAwardsAndRevocation:
         ]
         refused = api.post(url(riverside, "awards/"), {"awards": awards}, format="json")
         assert refused.status_code == 400
-        assert sorted((p["index"], p["field"]) for p in refused.json()["problems"]) == [
-            (1, "email"),
-            (2, "credential"),
-        ]
+        assert sorted(refused.json()["fields"]) == ["awards.1.email", "awards.2.credential"]
+        assert refused.json()["code"] == "invalid"
         assert not BulkAward.objects.exists() and not Application.objects.exists()
         future = api.post(
             url(riverside, "awards/"),
             {"awards": [{**awards[0], "date": "2999-01-01"}]},
             format="json",
         )
-        assert future.status_code == 400 and future.json()["problems"][0]["field"] == "date"
+        assert future.status_code == 400 and list(future.json()["fields"]) == ["awards.0.date"]
 
     def test_revoke_with_a_token(self, riverside: Organization, gael: Organization) -> None:
         badge = earn(UserFactory(email="ana@r.example"), riverside)
