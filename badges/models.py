@@ -330,3 +330,4 @@ from .insights.aggregates import (  # noqa: E402,F401  (the insight dashboard's 
     SubmissionFact,
 )
 from .models_award import AwardRecord, BulkAward  # noqa: E402,F401  (a module of its own)
+from .models_wallet import WalletExchange  # noqa: E402,F401  (a module of its own)

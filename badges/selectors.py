@@ -23,7 +23,7 @@ from django.utils import timezone
 from credentials_site.tenancy import cross_organization, tenant_scope
 from programs.models import Credential, Organization, Pathway, User
 
-from .models import BackpackProfile, Badge, SigningKey
+from .models import BackpackProfile, Badge, SigningKey, WalletExchange
 
 
 def badge_organization_get(*, public_id: uuid.UUID | str) -> Organization | None:
@@ -33,6 +33,27 @@ def badge_organization_get(*, public_id: uuid.UUID | str) -> Organization | None
     with cross_organization("a badge's organization, found by the badge's opaque id"):
         badge = Badge.objects.filter(public_id=public_id)
         return Organization.objects.filter(pk__in=badge.values("organization_id")).first()
+
+
+def wallet_exchange_organization_get(*, public_id: str) -> Organization | None:
+    """The organization of the wallet exchange with this unguessable id (None when there is
+    none): read across organizations by the tenancy middleware for a wallet's POST to
+    ``/api/v1/exchanges/<id>/``, which then runs in that organization's scope. One query."""
+    with cross_organization("a wallet exchange's organization, found by its unguessable id"):
+        exchange = WalletExchange.objects.filter(public_id=public_id)
+        return Organization.objects.filter(pk__in=exchange.values("organization_id")).first()
+
+
+def wallet_offer_open(*, badge: Badge, user: User) -> WalletExchange | None:
+    """``user``'s latest offer of ``badge`` to a wallet that is still usable (not used, not
+    expired), in the badge's organization scope; None when there is none."""
+    return (
+        WalletExchange.objects.filter(
+            badge=badge, user=user, used_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def badge_get_by_public_id(*, public_id: uuid.UUID | str) -> Badge:
