@@ -51,7 +51,9 @@ def wallet_offer_create(*, badge: Badge, user: User) -> WalletExchange:
     with transaction.atomic():
         badge = Badge.objects.select_for_update().get(pk=badge.pk)
         if badge.recipient_id != user.pk:
-            raise BadgeError("Only the badge's earner can add it to a wallet.", code=Code.NOT_ALLOWED)
+            raise BadgeError(
+                "Only the badge's earner can add it to a wallet.", code=Code.NOT_ALLOWED
+            )
         if badge.is_revoked:
             raise BadgeError(REVOKED, code=Code.REVOKED)
         now = timezone.now()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from typing import Any
 
 import segno
 from django.contrib import messages
@@ -46,7 +47,11 @@ def wallet_offer(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRespon
             return redirect(reverse("badges:backpack") + f"#badge-{badge.public_id}")
         return redirect(page)
     offer = None if badge.is_revoked else selectors.wallet_offer_open(badge=badge, user=user)
-    context = {"badge": badge, "offer": offer, "minutes": services.OFFER_LIFETIME.seconds // 60}
+    context: dict[str, Any] = {
+        "badge": badge,
+        "offer": offer,
+        "minutes": services.OFFER_LIFETIME.seconds // 60,
+    }
     if offer is not None:
         deep_link = services.lcw_deep_link(offer)
         seconds_left = (offer.expires_at - timezone.now()).total_seconds()

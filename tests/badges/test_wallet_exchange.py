@@ -54,7 +54,9 @@ def offer(educator: User, badge: Badge) -> WalletExchange:
     response = client.post(wallet_page(badge))
     assert response.status_code == 302
     assert response["Location"] == wallet_page(badge)
-    return WalletExchange.objects.get(badge=badge, used_at__isnull=True, expires_at__gt=timezone.now())
+    return WalletExchange.objects.get(
+        badge=badge, used_at__isnull=True, expires_at__gt=timezone.now()
+    )
 
 
 def wallet() -> Client:
@@ -92,7 +94,10 @@ class TestAWalletCollectsTheBadge:
         site = urlsplit(settings.SITE_URL)
         assert request["credentialRequestOrigin"] == f"{site.scheme}://{site.netloc}"
         exchange_url = request["protocols"]["vcapi"]
-        assert exchange_url == f"{settings.SITE_URL.rstrip('/')}/api/v1/exchanges/{exchange.public_id}/"
+        assert (
+            exchange_url
+            == f"{settings.SITE_URL.rstrip('/')}/api/v1/exchanges/{exchange.public_id}/"
+        )
         assert exchange_url in html  # shown for other VC-API wallets too
 
         # when a wallet POSTs {} to the exchange, without a session or CSRF token
@@ -195,7 +200,9 @@ class TestRefusals:
     ) -> None:
         # given a link, then the organization revokes the badge
         exchange = offer(educator, badge)
-        services.badge_revoke(badge=badge, reason="Evidence was not the educator's own.", actor=None)
+        services.badge_revoke(
+            badge=badge, reason="Evidence was not the educator's own.", actor=None
+        )
         # when a wallet tries the link
         response = collect(services.exchange_url(exchange))
         # then it is refused and the offer stays unused
@@ -206,7 +213,9 @@ class TestRefusals:
 
     def test_a_revoked_badge_gets_no_offer(self, educator: User, badge: Badge) -> None:
         # given a revoked badge
-        services.badge_revoke(badge=badge, reason="Evidence was not the educator's own.", actor=None)
+        services.badge_revoke(
+            badge=badge, reason="Evidence was not the educator's own.", actor=None
+        )
         client = signed_in(educator)
         # when its earner asks for a wallet link
         response = client.post(wallet_page(badge), follow=True)
