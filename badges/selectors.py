@@ -6,7 +6,8 @@ scope, and the page reads the badge in that scope (``badge_get_by_public_id``).
 The reads that are meant to cross organizations, each a function of its own, inside the named
 bypass ``cross_organization`` (both walls: the scoped managers and row-level security), each
 evaluated before it returns: the organization of a badge by its opaque id
-(``badge_organization_get``), and an educator's own badges from every organization
+(``badge_organization_get``), that of a wallet exchange by its unguessable id
+(``wallet_exchange_organization_get``), and an educator's own badges from every organization
 (``badge_list_for_recipient``, ``access_badge_by_public_id``, ``badge_list_public_for_profile``,
 ``pathway_progress_for_user``)."""
 
