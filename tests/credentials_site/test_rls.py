@@ -26,7 +26,15 @@ from django_scopes import scopes_disabled
 from badges import selectors as badge_selectors
 from badges.insights.aggregates import InsightSummaryMail, insights_rebuild
 from badges.management.commands import demo_badges
-from badges.models import AwardRecord, Badge, BulkAward, IssueFailure, KeyCompromise, SigningKey
+from badges.models import (
+    AwardRecord,
+    Badge,
+    BulkAward,
+    IssueFailure,
+    KeyCompromise,
+    SigningKey,
+    WalletExchange,
+)
 from credentials_site.db.rls import (
     POLICY_NAME,
     app_role,
@@ -281,6 +289,12 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         )
         key = SigningKey.objects.get(organization=organization)
         KeyCompromise.objects.create(organization=organization, key=key, replacement=key)
+        WalletExchange.objects.create(
+            organization=organization,
+            badge=Badge.objects.filter(organization=organization).first(),
+            user=educator,
+            expires_at="2099-01-01T00:00:00Z",
+        )
         IssueFailure.objects.create(organization=organization, error="A test failure.")
         roster_import = RosterImport.objects.create(
             organization=organization,
