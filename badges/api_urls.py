@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import admin_api, api
+from . import admin_api, api, wallet_api
 
 app_name = "badges_api"
 
@@ -11,6 +11,12 @@ ORG = "orgs/<slug:org_slug>/"
 urlpatterns = [
     path("me/badges/", api.MyBadgeListApi.as_view(), name="my-badge-list"),
     path("me/badges/<uuid:public_id>/", api.MyBadgeDetailApi.as_view(), name="my-badge-detail"),
+    # a wallet collects an offered badge (VC-API exchange; the id is the capability: wallet_api)
+    path(
+        "exchanges/<slug:exchange_id>/",
+        wallet_api.WalletExchangeApi.as_view(),
+        name="wallet-exchange",
+    ),
     path(ORG + "badges/", api.BadgeListApi.as_view(), name="badge-list"),
     path(ORG + "badges/<uuid:public_id>/revoke", api.BadgeRevokeApi.as_view(), name="badge-revoke"),
     # the admin API's awards, with an organization API token or signed in (admin_api)

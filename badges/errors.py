@@ -13,6 +13,10 @@ class BadgeErrorCode(StrEnum):
     INVALID = "invalid"
     PATHWAY_INCOMPLETE = "pathway_incomplete"
     ALREADY_COMPROMISED = "already_compromised"
+    # wallet exchanges (badges.services.wallet)
+    REVOKED = "revoked"
+    EXCHANGE_EXPIRED = "exchange_expired"
+    EXCHANGE_USED = "exchange_used"
 
 
 class BadgeError(ApplicationError):

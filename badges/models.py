@@ -335,3 +335,4 @@ from .models_directory import (  # noqa: E402,F401  (the directory; decision 003
     DirectoryProfile,
     RecognitionDigest,
 )
+from .models_wallet import WalletExchange  # noqa: E402,F401  (a module of its own)

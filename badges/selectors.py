@@ -6,7 +6,8 @@ scope, and the page reads the badge in that scope (``badge_get_by_public_id``).
 The reads that are meant to cross organizations, each a function of its own, inside the named
 bypass ``cross_organization`` (both walls: the scoped managers and row-level security), each
 evaluated before it returns: the organization of a badge by its opaque id
-(``badge_organization_get``), and an educator's own badges from every organization
+(``badge_organization_get``), that of a wallet exchange by its unguessable id
+(``wallet_exchange_organization_get``), and an educator's own badges from every organization
 (``badge_list_for_recipient``, ``access_badge_by_public_id``, ``badge_list_public_for_profile``,
 ``pathway_progress_for_user``)."""
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 from credentials_site.tenancy import cross_organization, tenant_scope
 from programs.models import Credential, Organization, Pathway, User
 
-from .models import BackpackProfile, Badge, SigningKey
+from .models import BackpackProfile, Badge, SigningKey, WalletExchange
 
 
 def badge_organization_get(*, public_id: uuid.UUID | str) -> Organization | None:
@@ -33,6 +34,27 @@ def badge_organization_get(*, public_id: uuid.UUID | str) -> Organization | None
     with cross_organization("a badge's organization, found by the badge's opaque id"):
         badge = Badge.objects.filter(public_id=public_id)
         return Organization.objects.filter(pk__in=badge.values("organization_id")).first()
+
+
+def wallet_exchange_organization_get(*, public_id: str) -> Organization | None:
+    """The organization of the wallet exchange with this unguessable id (None when there is
+    none): read across organizations by the tenancy middleware for a wallet's POST to
+    ``/api/v1/exchanges/<id>/``, which then runs in that organization's scope. One query."""
+    with cross_organization("a wallet exchange's organization, found by its unguessable id"):
+        exchange = WalletExchange.objects.filter(public_id=public_id)
+        return Organization.objects.filter(pk__in=exchange.values("organization_id")).first()
+
+
+def wallet_offer_open(*, badge: Badge, user: User) -> WalletExchange | None:
+    """``user``'s latest offer of ``badge`` to a wallet that is still usable (not used, not
+    expired), in the badge's organization scope; None when there is none."""
+    return (
+        WalletExchange.objects.filter(
+            badge=badge, user=user, used_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def badge_get_by_public_id(*, public_id: uuid.UUID | str) -> Badge:

@@ -60,6 +60,8 @@ urlpatterns = [
     path(".well-known/did.json", views.platform_did_document, name="platform_did_document"),
     path("me/badges/profile/", views.profile_settings, name="profile_settings"),
     path("me/badges/<uuid:badge_public_id>/visibility", views.badge_visibility, name="visibility"),
+    # "Add to wallet": a one-time link for the Learner Credential Wallet (or any VC-API wallet)
+    path("me/badges/<uuid:badge_public_id>/wallet/", views.wallet_offer, name="wallet"),
     path("u/<slug:handle>/", views.public_profile, name="public_profile"),
     path("u/id/<uuid:public_id>/", views.public_profile_permanent, name="profile_permanent"),
 ]

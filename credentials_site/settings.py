@@ -151,7 +151,11 @@ TENANCY_LOOKUPS = {
 }
 # URL keywords that name one tenant object by its opaque id (outside /o/<org>/), and the look-up
 # of its organization (called with public_id=; None when there is no such object)
-TENANCY_OBJECT_URL_KWARGS = {"badge_public_id": "badges.selectors.badge_organization_get"}
+TENANCY_OBJECT_URL_KWARGS = {
+    "badge_public_id": "badges.selectors.badge_organization_get",
+    # a wallet's POST to a badge offer's VC-API exchange (docs/decisions/0034)
+    "exchange_id": "badges.selectors.wallet_exchange_organization_get",
+}
 
 # What programs looks up in the apps that build on it (import-linter: programs imports none of
 # them), by dotted path: the applications in progress of a credential, by version number (the

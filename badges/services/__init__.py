@@ -46,11 +46,19 @@ from .transcript import (
     transcript_pdf,
 )
 from .verification import credential_verify
+from .wallet import (
+    OFFER_LIFETIME,
+    exchange_url,
+    lcw_deep_link,
+    wallet_exchange_redeem,
+    wallet_offer_create,
+)
 
 __all__ = [
     "CREDIT_HOURS_HEADER",
     "HANDLE_TAKEN",
     "HEADLINE_MAX",
+    "OFFER_LIFETIME",
     "BatchIssued",
     "Revocation",
     "Transcript",
@@ -74,10 +82,12 @@ __all__ = [
     "credential_verify",
     "credit_hours_period_check",
     "credit_hours_rows",
+    "exchange_url",
     "issue_failure_record",
     "key_compromise_failure_record",
     "key_compromise_resign",
     "key_compromises_unfinished",
+    "lcw_deep_link",
     "pathway_badge_issue",
     "pathway_candidates",
     "pathway_image_url",
@@ -98,4 +108,6 @@ __all__ = [
     "status_lists_renew",
     "transcript_get",
     "transcript_pdf",
+    "wallet_exchange_redeem",
+    "wallet_offer_create",
 ]

@@ -32,6 +32,7 @@ from .verify import (
     ob2_issuer,
     ob2_pathway_badgeclass,
 )
+from .wallet import wallet_offer
 
 __all__ = [
     "achievement_image",
@@ -62,4 +63,5 @@ __all__ = [
     "transcript",
     "transcript_clr",
     "transcript_pdf",
+    "wallet_offer",
 ]

@@ -34,6 +34,7 @@ from badges.models import (
     KeyCompromise,
     RecognitionDigest,
     SigningKey,
+    WalletExchange,
 )
 from credentials_site.db.rls import (
     POLICY_NAME,
@@ -296,6 +297,12 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
         )
         key = SigningKey.objects.get(organization=organization)
         KeyCompromise.objects.create(organization=organization, key=key, replacement=key)
+        WalletExchange.objects.create(
+            organization=organization,
+            badge=Badge.objects.filter(organization=organization).first(),
+            user=educator,
+            expires_at="2099-01-01T00:00:00Z",
+        )
         IssueFailure.objects.create(organization=organization, error="A test failure.")
         roster_import = RosterImport.objects.create(
             organization=organization,
@@ -501,6 +508,7 @@ class TestOnlyTheCurrentOrganizationsRows:
 # new one is a new door in the second wall: add it here after review (and to decision 0010).
 NAMED_BYPASSES = {
     "a badge's organization, found by the badge's opaque id": {"badges"},
+    "a wallet exchange's organization, found by its unguessable id": {"badges"},
     "an educator's own badges, from every organization": {"badges"},
     "an educator's own applications, from every organization": {"submissions"},
     "a user's staff roles, looked up by user across organizations": {"programs"},
