@@ -76,12 +76,8 @@ def credential_detail(
     request: HttpRequest, org_slug: str, credential_slug: str, number: int | None = None
 ) -> HttpResponse:
     organization = request_organization(request)
-    version = selectors.credential_version_get_public(
-        organization=organization,
-        credential_slug=credential_slug,
-        number=number,
-        with_contents=False,
-    )
+    fragment_version = public_cache.fragment_version(organizations=[organization.slug])
+    version = _version_on_page(organization, credential_slug, number, fragment_version)
     context = credential_page_context(request=request, organization=organization, version=version)
     # what the page shows of the version is the same for every visitor: the fragments kept in
     # the shared cache under the organization's revision, read from the database on a miss only
@@ -92,7 +88,7 @@ def credential_detail(
                     organization=organization, pk=version.pk
                 )
             ),
-            "fragment_version": public_cache.fragment_version(organizations=[organization.slug]),
+            "fragment_version": fragment_version,
             "fragment_seconds": settings.PUBLIC_CACHE_SECONDS,
         }
     )
@@ -100,6 +96,27 @@ def credential_detail(
 
 
 CREDENTIAL_PAGE_TEMPLATE = "programs/credential_detail.html"
+
+
+def _version_on_page(
+    organization: Organization, credential_slug: str, number: int | None, fragment_version: str
+) -> CredentialVersion:
+    """The version the page shows (``selectors.credential_version_get_public``, a 404 for a
+    draft or another organization's), kept in the shared cache under the organization's public
+    revision like the page's fragments: what publishes, retires or edits it changes that
+    revision, so an entry is never read stale. Only a found version is kept."""
+    key = f"credential-page-version:{organization.pk}:{fragment_version}:{credential_slug}:{number}"
+    version: CredentialVersion | None = public_cache.shared_cache.get(key)
+    if version is None:
+        version = selectors.credential_version_get_public(
+            organization=organization,
+            credential_slug=credential_slug,
+            number=number,
+            with_contents=False,
+        )
+        public_cache.shared_cache.set(key, version, settings.PUBLIC_CACHE_SECONDS)
+    version.organization = organization  # the request's (not kept with the entry)
+    return version
 
 
 def credential_page_context(

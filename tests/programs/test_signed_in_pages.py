@@ -29,10 +29,11 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Statements of a signed-in page once the visitor's facts are kept: the user (the session comes
-# from the cache), the organization; the credential page adds the version and the visitor's open
-# application. Before 0024: 6 and 15 (17 with quiz questions and rubric levels).
+# from the cache), the organization; the credential page adds the visitor's open application
+# (the version is kept with the page's fragments). Before 0024: 6 and 15 (17 with quiz
+# questions and rubric levels).
 CATALOG_STATEMENTS = 2
-CREDENTIAL_PAGE_STATEMENTS = 4
+CREDENTIAL_PAGE_STATEMENTS = 3
 
 
 def catalog(org: Organization) -> str:
@@ -85,7 +86,7 @@ class TestQueryCount:
         assert len(small) == CATALOG_STATEMENTS, statements(small)
         assert_same_query_count(small, large)
 
-    def test_the_signed_in_credential_page_costs_four_statements_whatever_its_rubric(
+    def test_the_signed_in_credential_page_costs_three_statements_whatever_its_rubric(
         self,
         client: Client,
         member: tuple[Organization, User],
@@ -114,6 +115,24 @@ class TestQueryCount:
 
 
 class TestChangesShowAtOnce:
+    def test_a_credential_page_shows_a_new_version_and_a_retirement_at_once(
+        self, client: Client, member: tuple[Organization, User]
+    ) -> None:
+        # given a member who has seen a credential's page (its version kept with the fragments)
+        org, _ = member
+        version = make_credential(org, title="Questioning Strategies")
+        url = f"/o/{org.slug}/credentials/{version.credential.slug}/"
+        assert "Questioning Strategies" in page(client, url)
+        # when a new version with a new title is published, then the very next page shows it
+        draft = services.credential_version_create_draft(credential=version.credential, actor=None)
+        draft.title = "Questioning Strategies, Second Edition"
+        draft.save(update_fields=["title"])
+        services.credential_version_publish(version=draft, actor=None)
+        assert "Second Edition" in page(client, url)
+        # and when the credential is retired, the page is gone at once
+        services.credential_retire(credential=version.credential, actor=None)
+        assert client.get(url).status_code == 404
+
     def test_a_reviewer_role_given_and_taken_by_the_services(
         self, client: Client, member: tuple[Organization, User]
     ) -> None:
