@@ -22,6 +22,12 @@ def membership_lapse_expired_all() -> int:
     return fan_out(membership_lapse_expired)
 
 
+@shared_task(name="programs.school_links_sync", base=TenantTask, max_retries=3)
+def school_links_sync(*, organization_id: int) -> None:
+    """After a roster's apply: the schools its rows name, and every member in theirs (0029)."""
+    services.school_links_sync(organization=Organization.objects.get(pk=organization_id))
+
+
 @shared_task(name="programs.member_invitations_send", base=TenantTask, max_retries=3)
 def member_invitations_send(*, organization_id: int, user_ids: list[int]) -> int:
     from .services.members import member_invitations_send as send

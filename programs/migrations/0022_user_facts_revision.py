@@ -7,7 +7,6 @@ admin, a roster's bulk update, a cascade.
   allauth's ``account_emailaddress`` inserted, changed or deleted: its person's revision (both
   persons', when the row moves from one to another), once per statement for all its rows
   (statement triggers with transition tables);
-- a member put in or taken out of a school (``programs_schoolmembership``): their revision;
 - an organization renamed, given another address or (de)activated: the revision of everyone
   with a staff role there (the header names the organizations whose review queue they may
   open). That trigger reads the staff under the named bypass of row-level security, whatever
@@ -73,42 +72,6 @@ EXECUTE FUNCTION programs_organization_staff_facts_changed();
 """
 
 
-# a member put in or taken out of a school: the schools' recommendations on their catalog page
-# are read only for school staff (programs.user_facts.OrganizationFacts.on_school_staff)
-BUMP_SCHOOL_STAFF = """
-CREATE FUNCTION programs_school_link_facts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE programs_user SET facts_revision = gen_random_uuid()
-        WHERE id IN (SELECT m.user_id FROM programs_membership m JOIN old_rows l
-                     ON l.membership_id = m.id);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE programs_user SET facts_revision = gen_random_uuid()
-        WHERE id IN (SELECT m.user_id FROM programs_membership m JOIN new_rows l
-                     ON l.membership_id = m.id);
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER programs_schoolmembership_facts_new AFTER INSERT ON programs_schoolmembership
-REFERENCING NEW TABLE AS new_rows
-FOR EACH STATEMENT EXECUTE FUNCTION programs_school_link_facts_changed();
-CREATE TRIGGER programs_schoolmembership_facts_changed AFTER UPDATE ON programs_schoolmembership
-REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-FOR EACH STATEMENT EXECUTE FUNCTION programs_school_link_facts_changed();
-CREATE TRIGGER programs_schoolmembership_facts_gone AFTER DELETE ON programs_schoolmembership
-REFERENCING OLD TABLE AS old_rows
-FOR EACH STATEMENT EXECUTE FUNCTION programs_school_link_facts_changed();
-"""
-UNBUMP_SCHOOL_STAFF = """
-DROP TRIGGER IF EXISTS programs_schoolmembership_facts_new ON programs_schoolmembership;
-DROP TRIGGER IF EXISTS programs_schoolmembership_facts_changed ON programs_schoolmembership;
-DROP TRIGGER IF EXISTS programs_schoolmembership_facts_gone ON programs_schoolmembership;
-DROP FUNCTION IF EXISTS programs_school_link_facts_changed();
-"""
-
-
 def _triggers(table: str) -> str:
     return f"""
 CREATE TRIGGER {table}_facts_new AFTER INSERT ON {table}
@@ -155,8 +118,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(
-            BUMP_PERSON + "".join(_triggers(t) for t in PERSON_TABLES) + BUMP_STAFF
-            + BUMP_SCHOOL_STAFF,
-            UNBUMP_SCHOOL_STAFF + "".join(_untriggers(t) for t in PERSON_TABLES) + UNBUMP,
+            BUMP_PERSON + "".join(_triggers(t) for t in PERSON_TABLES) + BUMP_STAFF,
+            "".join(_untriggers(t) for t in PERSON_TABLES) + UNBUMP,
         ),
     ]

@@ -273,11 +273,15 @@ def member_upsert_many(
     dry_run: bool = False,
     today: dt.date | None = None,
     audit: bool = True,
+    place_in_schools: bool = True,
 ) -> UpsertResult:
     """Apply rows (distinct e-mail addresses) in one transaction: what happened to each, in
     order. ``dry_run`` says what would happen and writes nothing. ``audit`` writes an audit
     entry per membership made or changed; a caller that records the whole batch itself (the
-    roster: one entry per apply, linking its report of every row) passes False."""
+    roster: one entry per apply, linking its report of every row) passes False.
+    ``place_in_schools`` puts the members in the schools their rows name (``school_links_sync``);
+    a caller that writes many batches (the roster) passes False and places them all once, at
+    the end."""
     emails = [row.email for row in rows]
     if len(set(emails)) != len(emails):
         raise ValueError("Each e-mail address may appear once in one call.")
@@ -289,7 +293,16 @@ def member_upsert_many(
     for attempt in range(2):
         try:
             with transaction.atomic():
-                return _upsert(organization, rows, actor, source, today, dry_run=False, audit=audit)
+                return _upsert(
+                    organization,
+                    rows,
+                    actor,
+                    source,
+                    today,
+                    dry_run=False,
+                    audit=audit,
+                    place_in_schools=place_in_schools,
+                )
         except IntegrityError:  # someone else made one of these accounts or memberships meanwhile
             if attempt:
                 raise
@@ -308,6 +321,7 @@ def _upsert(
     *,
     dry_run: bool,
     audit: bool,
+    place_in_schools: bool = True,
 ) -> UpsertResult:
     users = _users_by_email([row.email for row in rows])
     missing = [row for row in rows if row.email not in users]
@@ -385,7 +399,7 @@ def _upsert(
     placed = [m["user_id"] for m in new if m.get("school")]
     if changed_columns & {"school", "district"}:
         placed += [m["user_id"] for m in changed]
-    if placed:
+    if placed and place_in_schools:
         school_links_sync(organization=organization, user_ids=placed)
     if renamed:
         bulk_update(User, renamed, ["full_name"])

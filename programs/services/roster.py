@@ -368,6 +368,7 @@ def _run(roster_import: RosterImport, report: IO[str], *, dry_run: bool) -> _Run
             dry_run=dry_run,
             today=today,
             audit=False,  # the apply's one entry, with its report of every row (``_finish``)
+            place_in_schools=False,  # all of them at once, after the last chunk
         )
         outcomes = iter(zip(result.outcomes, result.changes, strict=True))
         for number, email, item in chunk:
@@ -408,10 +409,22 @@ def _run(roster_import: RosterImport, report: IO[str], *, dry_run: bool) -> _Run
             valid = 0
     if chunk:
         flush()
+    if not dry_run:
+        # the schools the roster names, and its members in them (decision 0029): once for the
+        # whole organization, by the worker after the apply (three set-based statements over
+        # every member; not three per chunk, nor holding the apply's progress)
+        _school_links_sync_on_commit(organization)
     if roster_import.lapse_missing:
         _lapse_missing(roster_import, run, dry_run=dry_run, today=today)
     cache.set(key, {"done": run.counts["rows"], "total": run.counts["rows"]}, PROGRESS_SECONDS)
     return run
+
+
+def _school_links_sync_on_commit(organization: Organization) -> None:
+    from ..tasks import school_links_sync as sync
+
+    organization_id = organization.pk
+    transaction.on_commit(lambda: sync.delay(organization_id=organization_id))
 
 
 def _changes_text(changes: Mapping[str, list[Any]]) -> str:

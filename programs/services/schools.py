@@ -10,6 +10,7 @@ roster.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,34 +28,41 @@ _TABLES = {
     "membership": Membership._meta.db_table,
 }
 
-# the members concerned: all of the organization's, or those of some accounts
-_MEMBERS = "m.organization_id = %(org)s AND (%(all)s OR m.user_id = ANY(%(users)s))"
+# the members concerned: those of some accounts ({members} is this, or, for all of the
+# organization's, its first half: a "(true OR ...)" would keep the planner from the index on
+# (organization, user), one scan of every membership per roster batch)
+_MEMBERS = "m.organization_id = %(org)s AND m.user_id = ANY(%(users)s)"
+_ALL_MEMBERS = "m.organization_id = %(org)s"
 
 _SCHOOLS_NAMED = f"""
 INSERT INTO {_TABLES["school"]} (organization_id, name, district, level, created_at, updated_at)
 SELECT DISTINCT ON (lower(btrim(m.school)), lower(btrim(m.district)))
        m.organization_id, btrim(m.school), btrim(m.district), '', now(), now()
 FROM {_TABLES["membership"]} m
-WHERE {_MEMBERS} AND btrim(m.school) <> ''
+WHERE {{members}} AND btrim(m.school) <> ''
 ON CONFLICT (organization_id, lower(name), lower(district)) DO NOTHING
 """  # noqa: S608 - table names of the models; the values are parameters
 
+# the school a membership's words name, looked up per membership through the unique index
+# (one_school_per_name): a plan that cannot turn into a join over stale statistics (a roster
+# that just wrote 100,000 memberships has none yet)
+_NAMED_SCHOOL = f"""(SELECT s.id FROM {_TABLES["school"]} s
+  WHERE s.organization_id = m.organization_id AND lower(s.name) = lower(btrim(m.school))
+    AND lower(s.district) = lower(btrim(m.district)))"""  # noqa: S608 - table names only
+
 _ROSTER_LINKS_GONE = f"""
 DELETE FROM {_TABLES["link"]} l
-USING {_TABLES["membership"]} m, {_TABLES["school"]} s
-WHERE l.membership_id = m.id AND l.school_id = s.id AND l.source = 'roster' AND {_MEMBERS}
-  AND (lower(s.name), lower(s.district))
-      IS DISTINCT FROM (lower(btrim(m.school)), lower(btrim(m.district)))
+USING {_TABLES["membership"]} m
+WHERE l.membership_id = m.id AND l.source = 'roster' AND {{members}}
+  AND l.school_id IS DISTINCT FROM {_NAMED_SCHOOL}
 """  # noqa: S608 - table names of the models; the values are parameters
 
 _ROSTER_LINKS_MADE = f"""
 INSERT INTO {_TABLES["link"]}
        (organization_id, school_id, membership_id, source, created_at, updated_at)
-SELECT m.organization_id, s.id, m.id, 'roster', now(), now()
+SELECT m.organization_id, {_NAMED_SCHOOL}, m.id, 'roster', now(), now()
 FROM {_TABLES["membership"]} m
-JOIN {_TABLES["school"]} s ON s.organization_id = m.organization_id
- AND lower(s.name) = lower(btrim(m.school)) AND lower(s.district) = lower(btrim(m.district))
-WHERE {_MEMBERS} AND btrim(m.school) <> ''
+WHERE {{members}} AND btrim(m.school) <> ''
 ON CONFLICT (school_id, membership_id) DO NOTHING
 """  # noqa: S608 - table names of the models; the values are parameters
 
@@ -62,14 +70,11 @@ ON CONFLICT (school_id, membership_id) DO NOTHING
 def school_links_sync(*, organization: Organization, user_ids: Sequence[int] | None = None) -> None:
     """Make the members' roster-named schools exist and the members belong to them (and no
     longer to a school their roster row stopped naming). ``user_ids`` None: every member."""
-    params: dict[str, Any] = {
-        "org": organization.pk,
-        "all": user_ids is None,
-        "users": list(user_ids or ()),
-    }
+    params: dict[str, Any] = {"org": organization.pk, "users": list(user_ids or ())}
+    members = _ALL_MEMBERS if user_ids is None else _MEMBERS
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in (_SCHOOLS_NAMED, _ROSTER_LINKS_GONE, _ROSTER_LINKS_MADE):
-            cursor.execute(statement, params)
+            cursor.execute(statement.format(members=members), params)
 
 
 def _same_organization(membership: Membership, school: School) -> None:
@@ -92,6 +97,12 @@ def school_member_add(*, school: School, membership: Membership, actor: User | N
     if not made and link.source != SchoolMembership.Source.ADMIN:
         link.source = SchoolMembership.Source.ADMIN
         link.save(update_fields=["source", "updated_at"])
+    # the person's cached facts say whether they are on a school's staff (their catalog pages
+    # read their schools' recommendations only then: programs.user_facts). A roster's link
+    # follows a change of the membership's row, which changes their revision already; a link
+    # by hand does not, so it is changed here. (A link taken away leaves "on staff" true until
+    # the next change: one query that finds nothing, never a recommendation missed.)
+    User.objects.filter(pk=membership.user_id).update(facts_revision=uuid.uuid4())
     audit_record(
         organization=school.organization,
         actor=actor,

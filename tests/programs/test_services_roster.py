@@ -22,6 +22,7 @@ from programs.models import (
     Organization,
     RosterApplyReport,
     RosterImport,
+    SchoolMembership,
     User,
 )
 from programs.services.roster import (
@@ -205,6 +206,17 @@ class TestApply:
         new = Membership.objects.select_related("user").get(user__email="new.two@school.example")
         assert new.user.full_name == "New Two" and new.member_until == dt.date(2099, 8, 31)
         assert new.source == "roster" and new.position == "Coach"
+        # and everyone is in the school their row names (decision 0029), the mover in the new one
+        assert sorted(
+            SchoolMembership.objects.filter(organization=gael).values_list(
+                "membership__user__email", "school__name"
+            )
+        ) == [
+            ("moved@school.example", "Adams"),
+            ("new.one@school.example", "Lincoln"),
+            ("new.two@school.example", "Lincoln"),
+            ("same@school.example", "Lincoln"),
+        ]
         after = state()
         # when the same file is uploaded and applied again
         again = run(run(upload(gael, roster_file())), apply=True)
