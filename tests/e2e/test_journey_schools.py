@@ -140,3 +140,17 @@ def test_a_principal_curates_assigns_and_sees_a_teacher_earn_the_badge(
     expect(page.get_by_text("Fewer than 10 people: no breakdown")).to_be_visible()
     assert REVIEWER_COMMENT not in page.content()
     journey.step(page, "progress shows awarded")
+
+    # and, once the teacher lists herself for her colleagues, the school's recognition page
+    # celebrates her badge (only badges their earners chose to show)
+    teacher.goto("/me/directory/")
+    teacher.get_by_label("Members of my organizations").check()
+    teacher.get_by_role("button", name="Save").click()
+    journey.step(teacher, "teacher listed for colleagues")
+    page.goto(f"/o/riverside-usd/schools/{lincoln.pk}/recognition/")
+    expect(
+        page.get_by_role("heading", name="Celebrating Lincoln Elementary School")
+    ).to_be_visible()
+    celebrated = page.locator(".recognition-item", has_text="Priya Raman")
+    expect(celebrated).to_contain_text(CREDENTIAL)
+    journey.step(page, "recognition page")

@@ -480,6 +480,7 @@ class TestDistrictBuysSeats:
         from tests.conftest import assert_same_query_count
 
         user, district = district_admin
+        client.get("/")  # the visitor's header facts cached (decision 0024)
         pages = []
         for size in (1, 20):
             batch = seats.seat_batch_create(
