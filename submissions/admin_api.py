@@ -102,6 +102,17 @@ class DecisionOutput(serializers.Serializer[Submission]):
     decided_at = serializers.DateTimeField()
 
 
+def _list_responses(output: type[serializers.Serializer[Any]]) -> dict[int, Any]:
+    """What an admin list answers (its page, or the house error format)."""
+    return {
+        200: output(many=True),
+        400: INVALID_QUERY,
+        401: UNAUTHENTICATED,
+        403: NO_SCOPE,
+        404: NOT_FOUND,
+    }
+
+
 class _AdminListApi(AdminOrTokenApi, generics.ListAPIView):  # type: ignore[type-arg]
     required_scope = READ
     filter_backends = ()
@@ -126,13 +137,7 @@ class ApplicationListApi(_AdminListApi):
     @extend_schema(
         operation_id="admin_application_list",
         parameters=[ApplicationFilterInput],
-        responses={
-            200: ApplicationOutput(many=True),
-            400: INVALID_QUERY,
-            401: UNAUTHENTICATED,
-            403: NO_SCOPE,
-            404: NOT_FOUND,
-        },
+        responses=_list_responses(ApplicationOutput),
     )
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         return super().get(request, *args, **kwargs)
@@ -180,13 +185,7 @@ class DecisionListApi(_AdminListApi):
     @extend_schema(
         operation_id="admin_decision_list",
         parameters=[DecisionFilterInput],
-        responses={
-            200: DecisionOutput(many=True),
-            400: INVALID_QUERY,
-            401: UNAUTHENTICATED,
-            403: NO_SCOPE,
-            404: NOT_FOUND,
-        },
+        responses=_list_responses(DecisionOutput),
     )
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         return super().get(request, *args, **kwargs)
