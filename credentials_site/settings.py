@@ -109,6 +109,7 @@ MIDDLEWARE = [
     # (credentials_site.public_cache); the middleware above still adds CSP and security headers
     "credentials_site.public_cache.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -133,6 +134,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -427,7 +429,15 @@ BADGE_ISSUE_GROUP_SIZE = env.int("BADGE_ISSUE_GROUP_SIZE", default=100)
 BADGE_EXPIRY_NOTICE_DAYS = 30
 
 # --- Internationalisation ----------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English and Spanish (decision 0036): a visitor's from the language cookie or Accept-Language
+# (LocaleMiddleware), a signed-in person's from their account (credentials_site.locale), an
+# e-mail's from its recipient's. Catalogs: locale/ and each app's locale/ (credentials_site.i18n).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
