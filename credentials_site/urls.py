@@ -5,8 +5,10 @@ from django.shortcuts import redirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.decorators.http import require_safe
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from credentials_site.locale import set_language
 from programs.admin_site import admin_site
 
 
@@ -17,8 +19,17 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static_url("favicon.svg"))
 
 
+# the apps whose djangojs catalogs the scripts' gettext() reads (credentials_site.i18n.APPS)
+TRANSLATED_APPS = ["credentials_site", "programs", "submissions", "reviews", "badges"]
+
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("i18n/language/", set_language, name="set_language"),
+    path(
+        "i18n/catalog.js",
+        JavaScriptCatalog.as_view(packages=[*TRANSLATED_APPS]),
+        name="javascript-catalog",
+    ),
     path("admin/", admin_site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.functions import RandomUUID
@@ -59,6 +60,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     school = models.CharField(max_length=200, blank=True)
     district = models.CharField(max_length=200, blank=True)
+    # the language of their pages and e-mails ("": their browser's), credentials_site.locale
+    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Platform operators only; program admins get admin access by role."
