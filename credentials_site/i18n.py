@@ -294,7 +294,7 @@ def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
 NAMES = re.compile(
     r"^(Tessera|Open Badges|OB|CLR|LTI|CSV|PDF|JSON|JSON-LD|PNG|SVG|URL|URI|ID|API|SSO|SAML|"
     r"OIDC|HTTPS?|Stripe|Credly|LinkedIn|GAEL|QR|DID|CEUs?|VC-API|Learner Credential Wallet|"
-    r"\u00a9|\u00d7|\u2192|\u2190|\u00b7|\u2026|\u2014|\u2013|\W)+$"
+    r"\u00a9|\u00d7|\u2192|\u2190|\u00b7|\u2026|\u2014|\u2013|\d|\W)+$"
 )
 WORD = re.compile(r"[^\W\d_]{2,}")
 TEXT_ATTRIBUTES = {

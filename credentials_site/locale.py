@@ -45,7 +45,7 @@ class AccountLanguageMiddleware:
                 path=settings.LANGUAGE_COOKIE_PATH,
                 secure=settings.LANGUAGE_COOKIE_SECURE,
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
             )
         return response
 
@@ -57,7 +57,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     choice only sets the language cookie, so public pages (cached, without a CSRF cookie) can
     offer it; a signed-in person's is kept on their account and is checked against CSRF."""
     if request.user.is_authenticated:
-        refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+        # checked as for Django's own view (this one is exempt for visitors)
+        check = CsrfViewMiddleware(lambda r: HttpResponse())
+        refused = check.process_view(request, django_set_language, (), {})
         if refused is not None:
             return refused
     response = django_set_language(request)

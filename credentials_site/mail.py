@@ -6,16 +6,21 @@ An e-mail ``<name>`` is two templates, ``templates/mail/<name>.txt`` (wrapped in
 ``mail/base.html``, the layout: the organization's name and logo on a band of its colour, the
 message, a footer). Both get the caller's context and ``organization``, ``brand_colour``,
 ``logo_url`` and ``site_url``. The organization is any object with ``name``, ``brand_colour``
-and ``logo`` (credentials_site imports no app)."""
+and ``logo`` (credentials_site imports no app).
+
+An e-mail is in its recipient's language (decision 0036), whatever the language of the request
+or task that sends it: the caller passes ``language=language_of(person)``; the subject may be
+a lazy translation (``gettext_lazy``) or a callable, evaluated in that language."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 DEFAULT_COLOUR = "#1f4e79"
 
@@ -36,15 +41,37 @@ def _logo_url(organization: Any) -> str:
         return ""
 
 
+def language_of(person: Any) -> str:
+    """The language of a person's e-mails: the one they chose (``User.language``), else the
+    site's default."""
+    chosen = getattr(person, "language", "") or ""
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+Subject = str | Callable[[], str] | Any  # a str, a lazy translation, or a callable giving one
+
+
 def mail_build(
     *,
     template: str,
-    subject: str,
+    subject: Subject,
     to: Sequence[str],
     context: Mapping[str, Any] | None = None,
     organization: Any = None,
+    language: str | None = None,
 ) -> EmailMultiAlternatives:
-    """The e-mail ``template`` to ``to``: its text part, and its HTML part as an alternative."""
+    """The e-mail ``template`` to ``to``: its text part, and its HTML part as an alternative,
+    in ``language`` (the active one when ``None``)."""
+    if language is not None:
+        with translation.override(language):
+            return mail_build(
+                template=template,
+                subject=subject,
+                to=to,
+                context=context,
+                organization=organization,
+            )
+    subject = str(subject() if callable(subject) else subject)
     values = {
         **(context or {}),
         "organization": organization,
@@ -68,14 +95,20 @@ def mail_build(
 def mail_send(
     *,
     template: str,
-    subject: str,
+    subject: Subject,
     to: Sequence[str],
     context: Mapping[str, Any] | None = None,
     organization: Any = None,
     fail_silently: bool = False,
+    language: str | None = None,
 ) -> int:
     """Build the e-mail (``mail_build``) and send it; how many were sent (0 or 1)."""
     message = mail_build(
-        template=template, subject=subject, to=to, context=context, organization=organization
+        template=template,
+        subject=subject,
+        to=to,
+        context=context,
+        organization=organization,
+        language=language,
     )
     return message.send(fail_silently=fail_silently)
