@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -37,12 +39,14 @@ WRITE = OrganizationToken.Scope.CREDENTIALS_WRITE
 SCOPES: dict[str, str] = {"GET": READ, "POST": WRITE, "PUT": WRITE}
 
 CREDENTIAL_SLUG = OpenApiParameter(
-    "credential_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The credential."
+    "credential_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description=_("The credential.")
 )
 NOT_FOUND = OpenApiResponse(
     ErrorOutput,
-    description="No such organization or credential, the token is another organization's, "
-    "the caller administers no such organization, or (draft) the credential has no draft.",
+    description=_(
+        "No such organization or credential, the token is another organization's, "
+        "the caller administers no such organization, or (draft) the credential has no draft."
+    ),
 )
 DOCUMENT_EXAMPLE = OpenApiExample(
     "A draft (abridged)",
@@ -82,10 +86,10 @@ class CredentialOutput(serializers.Serializer[Credential]):
     current_version = serializers.IntegerField(
         source="current_version.number",
         allow_null=True,
-        help_text="The number of the version in the catalog; null before the first publish.",
+        help_text=_("The number of the version in the catalog; null before the first publish."),
     )
     draft_version = serializers.SerializerMethodField(
-        help_text="The number of the draft being edited, or null."
+        help_text=_("The number of the draft being edited, or null.")
     )
     updated_at = serializers.DateTimeField()
 
@@ -95,8 +99,8 @@ class CredentialOutput(serializers.Serializer[Credential]):
 
 
 class CredentialCreateInput(StrictInput):
-    program = serializers.SlugField(help_text="The slug of one of the organization's programs.")
-    slug = serializers.SlugField(max_length=50, help_text="The credential's address: unique.")
+    program = serializers.SlugField(help_text=_("The slug of one of the organization's programs."))
+    slug = serializers.SlugField(max_length=50, help_text=_("The credential's address: unique."))
     title = serializers.CharField(max_length=200)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     competency = serializers.CharField(required=False, allow_blank=True, default="")
@@ -104,13 +108,13 @@ class CredentialCreateInput(StrictInput):
 
 class DraftOutput(serializers.Serializer[dict[str, Any]]):
     credential = serializers.SlugField()
-    number = serializers.IntegerField(help_text="The draft's version number.")
-    document = serializers.DictField(help_text="The draft as the credential builder edits it.")
+    number = serializers.IntegerField(help_text=_("The draft's version number."))
+    document = serializers.DictField(help_text=_("The draft as the credential builder edits it."))
 
 
 class PublishOutput(serializers.Serializer[dict[str, Any]]):
     credential = serializers.SlugField()
-    number = serializers.IntegerField(help_text="The version now in the catalog.")
+    number = serializers.IntegerField(help_text=_("The version now in the catalog."))
     state = serializers.CharField()
 
 
@@ -121,9 +125,8 @@ def _credential(organization: Any, slug: str) -> Credential:
         .first()
     )
     if credential is None:
-        raise NotFoundError(
-            "No such credential.", fields={"credential_slug": ["No such credential."]}
-        )
+        message = gettext("No such credential.")
+        raise NotFoundError(message, fields={"credential_slug": [message]})
     return credential
 
 
@@ -132,10 +135,10 @@ def _draft(credential: Credential) -> CredentialVersion:
         credential=credential, state=CredentialVersion.State.DRAFT
     ).first()
     if draft is None:
-        message = (
-            f"“{credential.slug}” has no draft: POST to its draft/ to start one from the latest "
+        message = gettext(
+            "“%(credential)s” has no draft: POST to its draft/ to start one from the latest "
             "version."
-        )
+        ) % {"credential": credential.slug}
         raise NotFoundError(message, fields={"credential_slug": [message]})
     return draft
 
@@ -178,13 +181,15 @@ class CredentialListCreateApi(AdminOrTokenApi, generics.ListAPIView):
         operation_id="admin_credential_list",
         responses={
             200: CredentialOutput(many=True),
-            400: OpenApiResponse(ErrorOutput, description="The page is not a whole number."),
+            400: OpenApiResponse(ErrorOutput, description=_("The page is not a whole number.")),
             401: UNAUTHENTICATED,
             403: NO_SCOPE,
             404: OpenApiResponse(
                 ErrorOutput,
-                description="No such organization, another's token, the caller administers no "
-                "such organization, or a page past the last (fields: page).",
+                description=_(
+                    "No such organization, another's token, the caller administers no "
+                    "such organization, or a page past the last (fields: page)."
+                ),
             ),
         },
     )
@@ -221,7 +226,9 @@ class CredentialListCreateApi(AdminOrTokenApi, generics.ListAPIView):
             organization=self.organization, slug=values["program"]
         ).first()
         if program is None:
-            message = f"“{values['program']}” is not one of this organization's programs."
+            message = gettext("“%(program)s” is not one of this organization's programs.") % {
+                "program": values["program"]
+            }
             raise ApplicationError(
                 message, code=ProgramErrorCode.INVALID, fields={"program": [message]}
             )
@@ -237,7 +244,9 @@ class CredentialListCreateApi(AdminOrTokenApi, generics.ListAPIView):
                     actor=self.actor,
                 )
         except IntegrityError:
-            message = f"A credential of this organization already has the slug “{values['slug']}”."
+            message = gettext(
+                "A credential of this organization already has the slug “%(slug)s”."
+            ) % {"slug": values["slug"]}
             raise ApplicationError(
                 message, code=ProgramErrorCode.INVALID, fields={"slug": [message]}
             ) from None
@@ -324,7 +333,8 @@ class CredentialPublishApi(AdminOrTokenApi):
         responses={
             200: PublishOutput,
             400: OpenApiResponse(
-                ErrorOutput, description="incomplete: what the draft lacks (fields: version)."
+                ErrorOutput,
+                description=_("incomplete: what the draft lacks (fields: version)."),
             ),
             401: UNAUTHENTICATED,
             403: NO_SCOPE,

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from credentials_site import public_cache
@@ -28,13 +29,14 @@ from .models import Organization
 AdminView = TypeVar("AdminView", bound=Callable[..., HttpResponseBase])
 
 # Pages of an app's own beside its models on the admin index (and in the side bar): (app label,
-# name, URL name, the model whose view permission opens the page). The page checks that
-# permission itself; the link is only shown to those it would admit.
+# name, its object name, URL name, the model whose view permission opens the page). The page
+# checks that permission itself; the link is only shown to those it would admit.
 EXTRA_LINKS = (
-    ("reviews", "Queue health", "admin:reviews_queue_health", "review"),
+    ("reviews", _("Queue health"), "QueueHealth", "admin:reviews_queue_health", "review"),
     (
         "reviews",
-        "Rebalance work",
+        _("Rebalance work"),
+        "RebalanceWork",
         "admin:reviews_assignment_rebalance",
         "queuesubmission",
     ),
@@ -74,11 +76,11 @@ class AdminLoginForm(AdminAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "invalid_login": (
+        "invalid_login": _(
             "Please enter the correct %(username)s and password of an account that "
             "administers an organization."
         ),
-        "unverified": (
+        "unverified": _(
             "Confirm your e-mail address first: sign in on the site, follow the link in the "
             "e-mail we send you, then come back here."
         ),
@@ -118,9 +120,9 @@ class AdminLoginForm(AdminAuthenticationForm):
 
 
 class TesseraAdminSite(admin.AdminSite):
-    site_header = "Tessera administration"
-    site_title = "Tessera admin"
-    index_title = "Your organization's programs"
+    site_header = _("Tessera administration")
+    site_title = _("Tessera admin")
+    index_title = _("Your organization's programs")
     login_form = AdminLoginForm
 
     @method_decorator(rate_limit(action="login"))
@@ -144,7 +146,7 @@ class TesseraAdminSite(admin.AdminSite):
         if app_label is not None:  # an app's own page lists its extra pages itself
             return app_list
         apps = {app["app_label"]: app for app in app_list}
-        for label, name, url_name, model_name in EXTRA_LINKS:
+        for label, name, object_name, url_name, model_name in EXTRA_LINKS:
             app = apps.get(label)
             if app is None:
                 continue
@@ -158,7 +160,7 @@ class TesseraAdminSite(admin.AdminSite):
             app["models"].append(
                 {
                     "name": name,
-                    "object_name": name.title().replace(" ", ""),
+                    "object_name": object_name,
                     "perms": {"add": False, "change": False, "delete": False, "view": True},
                     "admin_url": url,
                     "add_url": None,

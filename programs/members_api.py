@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -56,7 +58,7 @@ class MemberOutput(serializers.Serializer[Membership]):
     status = serializers.ChoiceField(choices=Membership.Status.choices)
     starts_on = serializers.DateField(source="member_since", allow_null=True)
     expires_on = serializers.DateField(
-        source="member_until", allow_null=True, help_text="Empty: no expiry."
+        source="member_until", allow_null=True, help_text=_("Empty: no expiry.")
     )
     # the metaclass pops declared fields from the class: this does not shadow Field.source
     source = serializers.ChoiceField(choices=Membership.Source.choices)  # type: ignore[assignment]
@@ -77,15 +79,17 @@ class _MemberFields(StrictInput):
     member_number = serializers.CharField(required=False, allow_blank=True)
     starts_on = serializers.DateField(required=False, allow_null=True)
     expires_on = serializers.DateField(
-        required=False, allow_null=True, help_text="Empty: no expiry."
+        required=False, allow_null=True, help_text=_("Empty: no expiry.")
     )
 
 
 class MemberPutInput(_MemberFields):
     email = serializers.CharField(
         required=False,
-        help_text="Required to add a member by member number; when the URL names an e-mail "
-        "address, the same address or nothing.",
+        help_text=_(
+            "Required to add a member by member number; when the URL names an e-mail "
+            "address, the same address or nothing."
+        ),
     )
 
 
@@ -105,11 +109,11 @@ class MemberUpsertOutput(serializers.Serializer[dict[str, Any]]):
 
 
 class MemberBulkRowOutput(serializers.Serializer[dict[str, Any]]):
-    row = serializers.IntegerField(help_text="1-based position in the body's members.")
+    row = serializers.IntegerField(help_text=_("1-based position in the body's members."))
     email = serializers.CharField()
     result = serializers.ChoiceField(choices=["created", "updated", "unchanged", "error"])
-    code = serializers.CharField(required=False, help_text="For an error: a stable code.")
-    message = serializers.CharField(required=False, help_text="For an error: for a person.")
+    code = serializers.CharField(required=False, help_text=_("For an error: a stable code."))
+    message = serializers.CharField(required=False, help_text=_("For an error: for a person."))
     fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
@@ -119,7 +123,7 @@ class MemberBulkOutput(serializers.Serializer[dict[str, Any]]):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
-    failed = serializers.IntegerField(help_text="Rows refused (see their results).")
+    failed = serializers.IntegerField(help_text=_("Rows refused (see their results)."))
     results = MemberBulkRowOutput(many=True)
 
 
@@ -128,7 +132,7 @@ def _row(values: dict[str, Any]) -> MemberRow:
     (``member_row_clean``); its problems are the fields' errors."""
     row, problems = member_row_clean(values)
     if row is None:
-        message = "Some fields are not valid."
+        message = gettext("Some fields are not valid.")
         raise ApplicationError(
             message,
             code=ProgramErrorCode.INVALID,
@@ -143,7 +147,7 @@ MEMBER_KEY = OpenApiParameter(
     "member_key",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
-    description="The member's e-mail address, or (without @) their member number.",
+    description=_("The member's e-mail address, or (without @) their member number."),
 )
 
 
@@ -157,8 +161,9 @@ MEMBER_KEY = OpenApiParameter(
         403: NO_SCOPE,
         404: OpenApiResponse(
             ErrorOutput,
-            description="No such organization, another's token, or a page past "
-            "the last (fields: page).",
+            description=_(
+                "No such organization, another's token, or a page past the last (fields: page)."
+            ),
         ),
     },
 )
@@ -219,25 +224,38 @@ class MemberPutApi(TokenApi):
         given = str(values.get("email", "")).strip().lower()
         if "@" in key:
             if given and given != key.lower():
-                raise _refused(f"The URL names {key}: send that address or none.", "email")
+                raise _refused(
+                    gettext("The URL names %(key)s: send that address or none.") % {"key": key},
+                    "email",
+                )
             return key.lower()
         number = str(values.get("member_number", "")).strip()
         if number and number != key:
             raise _refused(
-                f"The URL names member number {key}: send that or none.", "member_number"
+                gettext("The URL names member number %(key)s: send that or none.") % {"key": key},
+                "member_number",
             )
         if not key:
-            raise _refused("Name the member by e-mail address or member number.", "member_key")
+            raise _refused(
+                gettext("Name the member by e-mail address or member number."), "member_key"
+            )
         values["member_number"] = key
         existing = selectors.member_get_by_key(organization=self.organization, key=key)
         if existing is None:
             if not given:
-                raise _refused(f"No member has number {key}: send their e-mail address.", "email")
+                raise _refused(
+                    gettext("No member has number %(key)s: send their e-mail address.")
+                    % {"key": key},
+                    "email",
+                )
             return given
         if given and given != existing.user.email.lower():
             raise _refused(
-                f"Member number {key} is {existing.user.email}; an address is changed by its "
-                "owner, not by the sync.",
+                gettext(
+                    "Member number %(key)s is %(email)s; an address is changed by its "
+                    "owner, not by the sync."
+                )
+                % {"key": key, "email": existing.user.email},
                 "email",
             )
         return existing.user.email.lower()
@@ -278,7 +296,9 @@ class MemberBulkApi(TokenApi):
                 row = _row(dict(values))
                 if row.email in seen:
                     raise _refused(
-                        f"Also in row {seen[row.email]}: send each member once.", "email"
+                        gettext("Also in row %(row)s: send each member once.")
+                        % {"row": seen[row.email]},
+                        "email",
                     )
             except ApplicationError as refusal:
                 results.append(
@@ -296,11 +316,11 @@ class MemberBulkApi(TokenApi):
             results.append(report)
         applied = member_upsert_many(
             organization=self.organization,
-            rows=[row for _, row in valid],
+            rows=[row for _position, row in valid],
             actor=None,
             source=Membership.Source.API,
         )
-        for (position, _), outcome in zip(valid, applied.outcomes, strict=True):
+        for (position, _applied_row), outcome in zip(valid, applied.outcomes, strict=True):
             results[position]["result"] = outcome
         counts = {
             name: sum(r["result"] == name for r in results)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -40,14 +42,18 @@ class OrganizationTokenAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Send one token: Authorization: Bearer tsr_…")
+            raise exceptions.AuthenticationFailed(
+                gettext("Send one token: Authorization: Bearer tsr_…")
+            )
         try:
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("This is not an API token.") from None
+            raise exceptions.AuthenticationFailed(gettext("This is not an API token.")) from None
         token = services.organization_token_authenticate(secret=secret)
         if token is None:
-            raise exceptions.AuthenticationFailed("This API token is not valid or was revoked.")
+            raise exceptions.AuthenticationFailed(
+                gettext("This API token is not valid or was revoked.")
+            )
         return AnonymousUser(), token
 
     def authenticate_header(self, request: Request) -> str:
@@ -63,8 +69,10 @@ class OrganizationTokenSchema(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "tsr_…",
-            "description": "An organization API token, made by an owner in the admin (API "
-            "tokens); it acts in that organization only, within its scopes.",
+            "description": gettext(
+                "An organization API token, made by an owner in the admin (API "
+                "tokens); it acts in that organization only, within its scopes."
+            ),
         }
 
 
@@ -77,10 +85,12 @@ class TokenScope(BasePermission):
         if not isinstance(token, OrganizationToken):
             return False  # no token: 401
         if token.organization_id != request_organization(request).pk:
-            raise exceptions.NotFound("No such organization.")
+            raise exceptions.NotFound(gettext("No such organization."))
         scope = view.get_required_scope()  # type: ignore[attr-defined]
         if scope not in token.scopes:
-            raise exceptions.PermissionDenied(f"This token lacks the scope {scope}.")
+            raise exceptions.PermissionDenied(
+                gettext("This token lacks the scope %(scope)s.") % {"scope": scope}
+            )
         services.organization_token_touch(token=token)
         return True
 
@@ -143,13 +153,13 @@ class AdminOrTokenApi(TokenApi):
 # --- The OpenAPI parts of their answers ---------------------------------------------------------
 
 ORG_SLUG = OpenApiParameter(
-    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The organization."
+    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description=_("The organization.")
 )
 UNAUTHENTICATED = OpenApiResponse(
-    ErrorOutput, description="No API token, or one that is not valid or was revoked."
+    ErrorOutput, description=_("No API token, or one that is not valid or was revoked.")
 )
-NO_SCOPE = OpenApiResponse(ErrorOutput, description="The token lacks the operation's scope.")
+NO_SCOPE = OpenApiResponse(ErrorOutput, description=_("The token lacks the operation's scope."))
 NOT_FOUND = OpenApiResponse(
-    ErrorOutput, description="No such organization, or the token is another organization's."
+    ErrorOutput, description=_("No such organization, or the token is another organization's.")
 )
-INVALID = OpenApiResponse(ErrorOutput, description="The input is not valid (fields names it).")
+INVALID = OpenApiResponse(ErrorOutput, description=_("The input is not valid (fields names it)."))

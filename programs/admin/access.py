@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 
@@ -29,7 +31,7 @@ class OrganizationTokenForm(TenantFormMixin):
     scopes = forms.MultipleChoiceField(
         choices=OrganizationToken.Scope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="What the token may do. A nightly member sync needs both.",
+        help_text=_("What the token may do. A nightly member sync needs both."),
     )
 
     class Meta:
@@ -89,9 +91,9 @@ class OrganizationTokenAdmin(TenantAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoked instead, so that the audit trail keeps naming it
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state(self, obj: OrganizationToken) -> str:
-        return "Revoked" if obj.revoked_at else "Active"
+        return gettext("Revoked") if obj.revoked_at else gettext("Active")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         made = services.organization_token_create(
@@ -112,7 +114,7 @@ class OrganizationTokenAdmin(TenantAdmin):
         """The one page that shows the secret; it is not stored anywhere to show it again."""
         context = {
             **self.admin_site.each_context(request),
-            "title": "API token made",
+            "title": gettext("API token made"),
             "opts": self.opts,
             "token": obj,
             "secret": obj._new_secret,
@@ -120,7 +122,7 @@ class OrganizationTokenAdmin(TenantAdmin):
         }
         return TemplateResponse(request, "admin/programs/token_created.html", context)
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[OrganizationToken]) -> None:
         revoked = 0
         for token in queryset:
@@ -131,7 +133,15 @@ class OrganizationTokenAdmin(TenantAdmin):
             else:
                 revoked += 1
         if revoked:
-            self.message_user(request, f"{revoked} token(s) revoked: they now answer 401.")
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d token(s) revoked: they now answer 401.",
+                    "%(count)d token(s) revoked: they now answer 401.",
+                    revoked,
+                )
+                % {"count": revoked},
+            )
 
 
 # --- Member e-mail domains ---------------------------------------------------------------------
@@ -198,11 +208,11 @@ class MembershipRequestAdmin(TenantAdmin):
     fields = readonly_fields
     actions = ("approve", "decline")
 
-    @admin.display(description="E-mail", ordering="user__email")
+    @admin.display(description=_("E-mail"), ordering="user__email")
     def user_email(self, obj: MembershipRequest) -> str:
         return obj.user.email
 
-    @admin.display(description="Name")
+    @admin.display(description=_("Name"))
     def full_name(self, obj: MembershipRequest) -> str:
         return obj.user.full_name
 
@@ -230,13 +240,24 @@ class MembershipRequestAdmin(TenantAdmin):
             else:
                 decided += 1
         if decided:
-            verb = "approved (now members)" if approve else "declined"
-            self.message_user(request, f"{decided} request(s) {verb}; each person was e-mailed.")
+            if approve:
+                done = ngettext(
+                    "%(count)d request(s) approved (now members); each person was e-mailed.",
+                    "%(count)d request(s) approved (now members); each person was e-mailed.",
+                    decided,
+                )
+            else:
+                done = ngettext(
+                    "%(count)d request(s) declined; each person was e-mailed.",
+                    "%(count)d request(s) declined; each person was e-mailed.",
+                    decided,
+                )
+            self.message_user(request, done % {"count": decided})
 
-    @admin.action(description="Approve the selected requests (they become members)")
+    @admin.action(description=_("Approve the selected requests (they become members)"))
     def approve(self, request: HttpRequest, queryset: QuerySet[MembershipRequest]) -> None:
         self._decide(request, queryset, approve=True)
 
-    @admin.action(description="Decline the selected requests")
+    @admin.action(description=_("Decline the selected requests"))
     def decline(self, request: HttpRequest, queryset: QuerySet[MembershipRequest]) -> None:
         self._decide(request, queryset, approve=False)

@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 
@@ -21,27 +23,29 @@ from ..models import CredentialVersion
 
 class BadgeArtworkForm(forms.Form):
     source = forms.ChoiceField(
-        choices=[("upload", "Upload an image"), ("design", "Design one")],
+        choices=[("upload", _("Upload an image")), ("design", _("Design one"))],
         widget=forms.RadioSelect,
         initial="design",
     )
     image = forms.FileField(
         required=False,
-        help_text="PNG (at most 2048 by 2048 pixels) or SVG without script or outside references; "
-        "at most 2 MB.",
+        help_text=_(
+            "PNG (at most 2048 by 2048 pixels) or SVG without script or outside references; "
+            "at most 2 MB."
+        ),
     )
     shape = forms.ChoiceField(
         choices=list(artwork.SHAPES.items()), initial="circle", required=False
     )
     icon = forms.ChoiceField(choices=list(artwork.ICONS.items()), initial="star", required=False)
     title = forms.CharField(
-        max_length=60, required=False, help_text="Defaults to the credential's title."
+        max_length=60, required=False, help_text=_("Defaults to the credential's title.")
     )
-    level = forms.CharField(max_length=40, required=False, help_text="For example “Level 1”.")
+    level = forms.CharField(max_length=40, required=False, help_text=_("For example “Level 1”."))
     alt = forms.CharField(
-        label="Alt text",
+        label=_("Alt text"),
         max_length=250,
-        help_text="What the artwork shows, for people who cannot see it (required).",
+        help_text=_("What the artwork shows, for people who cannot see it (required)."),
     )
 
 
@@ -83,11 +87,11 @@ class BadgeArtworkAdminMixin:
                 raise Http404("No such version.")
             form = BadgeArtworkForm(request.POST, request.FILES)
             if form.is_valid() and self._artwork_save(request, version, form):
-                self.message_user(request, "The badge artwork is saved.")  # type: ignore[attr-defined]
+                self.message_user(request, gettext("The badge artwork is saved."))  # type: ignore[attr-defined]
                 return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-            "title": f"Badge artwork of “{version.title}”",
+            "title": gettext("Badge artwork of “%(title)s”") % {"title": version.title},
             "opts": self.opts,  # type: ignore[attr-defined]
             "version": version,
             "form": form,
@@ -105,7 +109,7 @@ class BadgeArtworkAdminMixin:
         if data["source"] == "upload":
             file = data.get("image")
             if file is None:
-                form.add_error("image", "Choose a PNG or SVG file to upload.")
+                form.add_error("image", gettext("Choose a PNG or SVG file to upload."))
                 return False
             # never more than the limit and a byte in memory: that byte says it is too large
             upload = file.read(artwork.MAX_BYTES + 1)
@@ -135,12 +139,16 @@ def artwork_link(version: CredentialVersion) -> str:
             artwork_preview(version),
             version.badge_image_alt,
             url,
-            "Change the badge artwork" if version.is_editable else "See the badge artwork",
+            gettext("Change the badge artwork")
+            if version.is_editable
+            else gettext("See the badge artwork"),
         )
     return format_html(
         # the link in a block of its own: not told from the sentence by colour alone (axe)
         '<p>{}</p><p><a href="{}">{}</a></p>',
-        "A generated circle in the brand colour.",
+        gettext("A generated circle in the brand colour."),
         url,
-        "Upload or design artwork" if version.is_editable else "See the badge artwork",
+        gettext("Upload or design artwork")
+        if version.is_editable
+        else gettext("See the badge artwork"),
     )

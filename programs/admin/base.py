@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from credentials_site.models import TenantModel
@@ -150,7 +151,7 @@ class TenantFormMixin(forms.ModelForm):
                 isinstance(item, TenantModel) and item.organization_id != organization_id
                 for item in items
             ):
-                self.add_error(name, CROSS_ORGANIZATION_ERROR)
+                self.add_error(name, gettext(CROSS_ORGANIZATION_ERROR))
         return cleaned
 
     def _get_validation_exclusions(self) -> set[str]:  # type: ignore[misc]

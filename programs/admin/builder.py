@@ -20,6 +20,7 @@ from django.http.request import QueryDict
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from credentials_site.exceptions import ApplicationError
@@ -147,7 +148,7 @@ class CredentialBuilderAdminMixin:
         if not version.is_editable:
             self.message_user(  # type: ignore[attr-defined]
                 request,
-                "Published versions are frozen: use “Edit as a new version” to change it.",
+                gettext("Published versions are frozen: use “Edit as a new version” to change it."),
                 messages.WARNING,
             )
             return HttpResponseRedirect(
@@ -166,7 +167,7 @@ class CredentialBuilderAdminMixin:
                 errors = error.fields or {"": [error.message]}
                 self.message_user(request, error.message, messages.ERROR)  # type: ignore[attr-defined]
             else:
-                self.message_user(request, "The draft is saved.")  # type: ignore[attr-defined]
+                self.message_user(request, gettext("The draft is saved."))  # type: ignore[attr-defined]
                 return HttpResponseRedirect(builder_url(version))
         else:
             document = services.credential_version_builder_document(version=version)
@@ -188,8 +189,8 @@ class CredentialBuilderAdminMixin:
         preview_url = _optional_url("admin:programs_credentialversion_preview", version)
         return {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-            "title": f"Build “{version.title}”",
-            "subtitle": f"Draft version {version.number}",
+            "title": gettext("Build “%(title)s”") % {"title": version.title},
+            "subtitle": gettext("Draft version %(number)s") % {"number": version.number},
             "opts": self.opts,  # type: ignore[attr-defined]
             "version": version,
             "doc": document,
@@ -234,7 +235,7 @@ class CredentialBuilderAdminMixin:
                 document = json.loads(request.body or b"{}")
             except ValueError:
                 return JsonResponse(
-                    {"code": "invalid", "message": "Send JSON.", "fields": {}}, status=400
+                    {"code": "invalid", "message": gettext("Send JSON."), "fields": {}}, status=400
                 )
         else:
             document = document_from_form(request.POST)

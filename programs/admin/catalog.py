@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from ..admin_site import admin_site
 from ..models import Audience, Category, FocusArea, Pathway, Program
@@ -49,6 +50,6 @@ class PathwayAdmin(TenantAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pathway]:
         return super().get_queryset(request).annotate(n=models.Count("credentials"))
 
-    @admin.display(description="Credentials", ordering="n")
+    @admin.display(description=_("Credentials"), ordering="n")
     def credential_count(self, obj: Any) -> int:
         return int(obj.n)

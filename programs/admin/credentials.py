@@ -20,6 +20,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from credentials_site.exceptions import ApplicationError
@@ -64,9 +66,12 @@ def _new_version_action(credential: Credential) -> dict[str, Any]:
     """The button of a credential: open its draft, or start one from the latest version."""
     draft = credential.versions.filter(state=CredentialVersion.State.DRAFT).first()
     if draft is not None:
-        return {"label": f"Edit draft version {draft.number}", "url": _version_url(draft)}
+        return {
+            "label": gettext("Edit draft version %(number)s") % {"number": draft.number},
+            "url": _version_url(draft),
+        }
     return {
-        "label": "Edit as a new version",
+        "label": gettext("Edit as a new version"),
         "url": reverse("admin:programs_credential_new_version", args=[credential.pk]),
         "post": True,
     }
@@ -74,12 +79,12 @@ def _new_version_action(credential: Credential) -> dict[str, Any]:
 
 def _draft_message(credential: Credential, draft: CredentialVersion) -> str:
     note = (
-        " The catalog shows the published version until you publish the draft."
+        " " + gettext("The catalog shows the published version until you publish the draft.")
         if credential.current_version_id is not None
         else ""
     )
     return format_html(
-        '“{}”: <a href="{}">edit draft version {}</a>.{}',
+        gettext('“{}”: <a href="{}">edit draft version {}</a>.{}'),
         draft.title,
         _version_url(draft),
         draft.number,
@@ -105,14 +110,16 @@ class CredentialVersionInline(TenantInline):
 
     @admin.display(description="")
     def open(self, obj: CredentialVersion) -> str:
-        word = "Edit" if obj.is_editable else "View"
-        return format_html('<a href="{}">{} this version</a>', _version_url(obj), word)
+        text = gettext("Edit this version") if obj.is_editable else gettext("View this version")
+        return format_html('<a href="{}">{}</a>', _version_url(obj), text)
 
 
 class CredentialAddForm(forms.ModelForm):
-    title = forms.CharField(max_length=200)
-    summary = forms.CharField(max_length=400, widget=forms.Textarea(attrs={"rows": 2}))
-    competency = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    summary = forms.CharField(
+        label=_("Summary"), max_length=400, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    competency = forms.CharField(label=_("Competency"), widget=forms.Textarea(attrs={"rows": 3}))
 
     class Meta:
         model = Credential
@@ -129,7 +136,9 @@ class CredentialAddForm(forms.ModelForm):
                 organization_id=program.organization_id, slug=slug
             ).exists()
         ):
-            self.add_error("slug", "This organization already has a credential at this address.")
+            self.add_error(
+                "slug", gettext("This organization already has a credential at this address.")
+            )
         return cleaned
 
 
@@ -158,13 +167,13 @@ class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
             )
         )
 
-    @admin.display(description="Draft")
+    @admin.display(description=_("Draft"))
     def draft(self, obj: Credential) -> str:
         pk = getattr(obj, "draft_pk", None)
         if pk is None:
             return "—"
         url = reverse("admin:programs_credentialversion_builder", args=[pk])
-        return format_html('<a href="{}">Build draft v{}</a>', url, obj.draft_number)  # type: ignore[attr-defined]
+        return format_html(gettext('<a href="{}">Build draft v{}</a>'), url, obj.draft_number)  # type: ignore[attr-defined]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -225,8 +234,10 @@ class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
         obj._state.adding = False
         self.message_user(
             request,
-            "Credential created as draft version 1. Add its evidence requirements, rubric and "
-            "resources here; the draft saves as you go.",
+            gettext(
+                "Credential created as draft version 1. Add its evidence requirements, rubric "
+                "and resources here; the draft saves as you go."
+            ),
         )
 
     def response_add(
@@ -252,21 +263,23 @@ class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
         self.message_user(request, _draft_message(credential, draft))
         return HttpResponseRedirect(_version_url(draft))
 
-    @admin.display(description="Title", ordering="current_version__title")
+    @admin.display(description=_("Title"), ordering="current_version__title")
     def title(self, obj: Credential) -> str:
-        return obj.current_version.title if obj.current_version else f"{obj.slug} (draft)"
+        if obj.current_version:
+            return obj.current_version.title
+        return gettext("%(slug)s (draft)") % {"slug": obj.slug}
 
-    @admin.display(description="Current version")
+    @admin.display(description=_("Current version"))
     def current(self, obj: Credential) -> str:
         return f"v{obj.current_version.number}" if obj.current_version else "—"
 
-    @admin.display(description="In the catalog")
+    @admin.display(description=_("In the catalog"))
     def public_link(self, obj: Credential) -> str:
         if obj.status != Credential.Status.PUBLISHED:
-            return "Not in the catalog"
+            return gettext("Not in the catalog")
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
 
-    @admin.action(description="Edit as a new draft version")
+    @admin.action(description=_("Edit as a new draft version"))
     def edit_as_new_version(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
         for credential in queryset:
             try:
@@ -279,7 +292,7 @@ class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
             else:
                 self.message_user(request, _draft_message(credential, draft))
 
-    @admin.action(description="Retire from the catalog")
+    @admin.action(description=_("Retire from the catalog"))
     def retire(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
         for credential in queryset:
             try:
@@ -288,7 +301,9 @@ class CredentialAdmin(CredentialTemplatesMixin, TenantAdmin):
                 self.message_user(request, f"“{credential}”: {error.message}", messages.ERROR)
             else:
                 self.message_user(
-                    request, f"“{credential}” retired; it no longer shows in the catalog."
+                    request,
+                    gettext("“%(credential)s” retired; it no longer shows in the catalog.")
+                    % {"credential": credential},
                 )
 
 
@@ -325,13 +340,12 @@ class RubricCriterionInline(TenantInline):
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
     }
 
-    @admin.display(description="Levels")
+    @admin.display(description=_("Levels"))
     def levels_summary(self, obj: RubricCriterion) -> str:
         if obj.pk is None:
-            return "Save, then open the criterion to add its levels."
-        return (
-            ", ".join(f"{level.score} {level.label}" for level in obj.levels.all())
-            or "No levels yet"
+            return gettext("Save, then open the criterion to add its levels.")
+        return ", ".join(f"{level.score} {level.label}" for level in obj.levels.all()) or gettext(
+            "No levels yet"
         )
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -377,11 +391,11 @@ class CredentialVersionAdmin(
             {"fields": ("credential", "number", "state", "published_at", "publishing_checklist")},
         ),
         (
-            "Catalog",
+            _("Catalog"),
             {"fields": ("title", "summary", "focus_area", "categories", "audiences", "level")},
         ),
         (
-            "What the educator learns",
+            _("What the educator learns"),
             {
                 "fields": (
                     "competency",
@@ -393,7 +407,7 @@ class CredentialVersionAdmin(
             },
         ),
         (
-            "Eligibility, fees and effort",
+            _("Eligibility, fees and effort"),
             {
                 "fields": (
                     "members_only",
@@ -406,7 +420,7 @@ class CredentialVersionAdmin(
             },
         ),
         (
-            "Badge and review",
+            _("Badge and review"),
             {
                 "fields": (
                     "badge_artwork",
@@ -440,38 +454,38 @@ class CredentialVersionAdmin(
     ) -> Any:
         if obj is not None:
             preview = {
-                "label": "Preview",
+                "label": gettext("Preview"),
                 "url": reverse("admin:programs_credentialversion_preview", args=[obj.pk]),
             }
             if obj.is_editable:
                 url = reverse("admin:programs_credentialversion_publish", args=[obj.pk])
                 # a link to the confirmation, which publishes (POST) when confirmed
-                publish = {"label": "Publish this version", "url": url}
-                builder = {"label": "Open the builder", "url": builder_url(obj)}
+                publish = {"label": gettext("Publish this version"), "url": url}
+                builder = {"label": gettext("Open the builder"), "url": builder_url(obj)}
                 context["object_actions"] = [builder, preview, publish]
             else:
                 context["object_actions"] = [preview, _new_version_action(obj.credential)]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @admin.display(description="Badge artwork")
+    @admin.display(description=_("Badge artwork"))
     def badge_artwork(self, obj: CredentialVersion) -> str:
         return artwork_link(obj)
 
-    @admin.display(description="Before publishing")
+    @admin.display(description=_("Before publishing"))
     def publishing_checklist(self, obj: CredentialVersion) -> str:
         if not obj.is_editable:
-            return (
+            return gettext(
                 "Published versions are frozen. To change this credential, use "
                 "“Edit as a new version”."
             )
         problems = services.credential_version_problems(version=obj)
         if not problems:
-            return "Ready to publish: press “Publish this version”."
+            return gettext("Ready to publish: press “Publish this version”.")
         return format_html(
             "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in problems))
         )
 
-    @admin.action(description="Publish (replaces the current version in the catalog)")
+    @admin.action(description=_("Publish (replaces the current version in the catalog)"))
     def publish(self, request: HttpRequest, queryset: QuerySet[CredentialVersion]) -> None:
         for version in queryset:
             self._publish(request, version)

@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..admin_site import admin_site
 from ..models import LtiPlatform
@@ -48,10 +50,10 @@ class LtiPlatformAdmin(TenantAdmin):
         lti_platform_keys_ensure(platform=obj)
         super().save_model(request, obj, form, change)
 
-    @admin.display(description="give these to the platform")
+    @admin.display(description=_("give these to the platform"))
     def addresses_for_the_platform(self, obj: LtiPlatform) -> str:
         if obj.pk is None:
-            return "Shown once saved."
+            return gettext("Shown once saved.")
         slug = obj.organization.slug
 
         def url(name: str) -> str:
@@ -59,9 +61,11 @@ class LtiPlatformAdmin(TenantAdmin):
             return settings.SITE_URL.rstrip("/") + path
 
         return format_html(
-            "OIDC login initiation URL: <code>{}</code><br>Target link / redirect URI: "
-            "<code>{}</code><br>Public keyset (JWKS) URL: <code>{}</code><br>Deep linking URL: "
-            "<code>{}</code>",
+            gettext(
+                "OIDC login initiation URL: <code>{}</code><br>Target link / redirect URI: "
+                "<code>{}</code><br>Public keyset (JWKS) URL: <code>{}</code><br>Deep linking URL: "
+                "<code>{}</code>"
+            ),
             url("lti_login"),
             url("lti_launch"),
             url("lti_jwks"),

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .. import selectors, services
 from ..admin_site import admin_site, administered_org_ids
@@ -34,9 +36,11 @@ class UserByEmailForm(TenantFormMixin):
     (``services.user_get_or_invite``)."""
 
     user_email = forms.EmailField(
-        label="E-mail",
-        help_text="Their Tessera account. If they have none yet, one is created; they set a "
-        "password with “Forgot password?”.",
+        label=_("E-mail"),
+        help_text=_(
+            "Their Tessera account. If they have none yet, one is created; they set a "
+            "password with “Forgot password?”."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -85,12 +89,14 @@ def _person(request: HttpRequest, obj: Any, form: Any) -> User:
 
 class OrganizationAdminForm(forms.ModelForm):
     profile_fields = forms.MultipleChoiceField(
-        label="Optional questions on members' profiles",
+        label=_("Optional questions on members' profiles"),
         choices=ProfileField.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Members may answer these on their profile (and a roster may carry them); the "
-        "equity views group educators by them, never showing anyone's answers on their own.",
+        help_text=_(
+            "Members may answer these on their profile (and a roster may carry them); the "
+            "equity views group educators by them, never showing anyone's answers on their own."
+        ),
     )
 
     class Meta:
@@ -106,15 +112,15 @@ class OrganizationAdmin(NotFoundMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "publishes_catalog", "is_active")
     fieldsets = (
         (None, {"fields": ("name", "short_name", "slug", "tagline", "description")}),
-        ("Brand", {"fields": ("logo", "brand_colour")}),
-        ("Contact", {"fields": ("website", "contact_name", "contact_email", "currency")}),
+        (_("Brand"), {"fields": ("logo", "brand_colour")}),
+        (_("Contact"), {"fields": ("website", "contact_name", "contact_email", "currency")}),
         (
-            "Issuer profile (shown on the badges you issue)",
+            _("Issuer profile (shown on the badges you issue)"),
             {"fields": ("issuer_name", "issuer_url", "issuer_email", "issuer_description")},
         ),
-        ("Publishing", {"fields": ("publishes_catalog", "is_active")}),
+        (_("Publishing"), {"fields": ("publishes_catalog", "is_active")}),
         (
-            "Program insight",
+            _("Program insight"),
             {"fields": ("profile_fields", "suppression_threshold", "insights_monthly_email")},
         ),
     )
@@ -159,9 +165,9 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_superuser")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("full_name", "school", "district")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Profile"), {"fields": ("full_name", "school", "district")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -192,7 +198,7 @@ class MembershipAdmin(TenantAdmin):
     readonly_fields = ("source",)  # how the membership came to be: set by whoever made it
     date_hierarchy = "member_until"
 
-    @admin.display(description="Shown as")
+    @admin.display(description=_("Shown as"))
     def membership(self, obj: Membership) -> str:
         return obj.describe()
 
@@ -296,13 +302,13 @@ class AuditEventAdmin(TenantAdmin):
     search_fields = ("summary", "object_id")
     list_select_related = ("actor", "organization")
 
-    @admin.display(description="Record")
+    @admin.display(description=_("Record"))
     def record(self, obj: AuditEvent) -> str:
         """The link an entry carries to its full record (a roster apply's report of every row)."""
         link = obj.data.get("report") if isinstance(obj.data, dict) else None
         if not isinstance(link, str) or not link.startswith("/"):
             return ""
-        return format_html('<a href="{}">Report of every row (CSV)</a>', link)
+        return format_html('<a href="{}">{}</a>', link, gettext("Report of every row (CSV)"))
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

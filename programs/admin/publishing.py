@@ -27,6 +27,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -42,7 +44,7 @@ PREVIEW_PAGE_TEMPLATE = "admin/programs/credentialversion/preview_page.html"
 CONFIRM_TEMPLATE = "admin/programs/credentialversion/publish_confirm.html"
 
 # the widths the preview shows the page at: (label, width, height) in CSS pixels
-PREVIEW_WIDTHS = (("Desktop", 1280, 900), ("Phone", 390, 844))
+PREVIEW_WIDTHS = ((_("Desktop"), 1280, 900), (_("Phone"), 390, 844))
 
 _LINK = re.compile(r'(<a\b[^>]*?\shref=")(?!#)[^"]*(")')
 _FORM_ACTION = re.compile(r'(<form\b[^>]*?\saction=")[^"]*(")')
@@ -126,7 +128,8 @@ class PublishingAdminMixin:
         context = self._context(
             request,
             version,
-            title=f"Preview of “{version.title}” (version {version.number})",
+            title=gettext("Preview of “%(title)s” (version %(number)s)")
+            % {"title": version.title, "number": version.number},
             frames=frames,
             page_url=page_url,
         )
@@ -176,7 +179,8 @@ class PublishingAdminMixin:
         context = self._context(
             request,
             check.version,
-            title=f"Publish “{check.version.title}” (version {check.version.number})?",
+            title=gettext("Publish “%(title)s” (version %(number)s)?")
+            % {"title": check.version.title, "number": check.version.number},
             check=check,
             can_publish=not check.problems and self.has_change_permission(request, check.version),  # type: ignore[attr-defined]
         )
@@ -188,13 +192,17 @@ class PublishingAdminMixin:
         except ApplicationError as error:
             self.message_user(  # type: ignore[attr-defined]
                 request,
-                f"“{version.title}” version {version.number}: {error.message}",
+                gettext("“%(title)s” version %(number)s: %(message)s")
+                % {"title": version.title, "number": version.number, "message": error.message},
                 messages.ERROR,
             )
             return False
         self.message_user(  # type: ignore[attr-defined]
             request,
-            f"“{version.title}” version {version.number} is now in the catalog; earlier versions "
-            "stay readable.",
+            gettext(
+                "“%(title)s” version %(number)s is now in the catalog; earlier versions "
+                "stay readable."
+            )
+            % {"title": version.title, "number": version.number},
         )
         return True

@@ -27,6 +27,9 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 
@@ -41,12 +44,14 @@ NOT_IN_FILE = ""
 
 class UploadForm(OrganizationFileForm):
     file = forms.FileField(
-        label="Roster file",
-        help_text=(
-            "CSV (UTF-8) or Excel .xlsx, at most "
-            f"{roster.ROSTER_MAX_BYTES // 1024 // 1024} MB. The first row names the columns: "
-            "e-mail, given and family name, school, district, role / position, member number, "
-            "membership start and expiry (dates as YYYY-MM-DD)."
+        label=_("Roster file"),
+        help_text=format_lazy(
+            _(
+                "CSV (UTF-8) or Excel .xlsx, at most {megabytes} MB. The first row names the "
+                "columns: e-mail, given and family name, school, district, role / position, "
+                "member number, membership start and expiry (dates as YYYY-MM-DD)."
+            ),
+            megabytes=roster.ROSTER_MAX_BYTES // 1024 // 1024,
         ),
     )
 
@@ -56,7 +61,7 @@ class MappingForm(forms.Form):
 
     def __init__(self, *args: Any, roster_import: RosterImport, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(NOT_IN_FILE, "— not in this file —")] + [
+        choices = [(NOT_IN_FILE, gettext("— not in this file —"))] + [
             (str(i), header) for i, header in enumerate(roster_import.headers)
         ]
         for name in ROW_FIELDS:
@@ -68,11 +73,13 @@ class MappingForm(forms.Form):
                 initial=NOT_IN_FILE if current is None else str(current),
             )
         self.fields["lapse_missing"] = forms.BooleanField(
-            label="Members missing from this file lapse",
+            label=gettext("Members missing from this file lapse"),
             required=False,
             initial=roster_import.lapse_missing,
-            help_text="Active members whose e-mail is not in the file lapse (their membership "
-            "ends today). Nobody is deleted.",
+            help_text=gettext(
+                "Active members whose e-mail is not in the file lapse (their membership "
+                "ends today). Nobody is deleted."
+            ),
         )
 
     def mapping(self) -> dict[str, int | None]:
@@ -93,14 +100,20 @@ class RosterImportAdmin(TenantAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[RosterImport]:
         return super().get_queryset(request).defer("file_data", "report")
 
-    @admin.display(description="Result")
+    @admin.display(description=_("Result"))
     def summary(self, obj: RosterImport) -> str:
         counts = obj.counts or {}
         if not counts:
             return ""
-        parts = [f"{counts.get(k, 0)} {k}" for k in ("created", "updated", "unchanged", "errors")]
+        labels = {
+            "created": gettext("%(count)s created"),
+            "updated": gettext("%(count)s updated"),
+            "unchanged": gettext("%(count)s unchanged"),
+            "errors": gettext("%(count)s errors"),
+        }
         if obj.lapse_missing:
-            parts.append(f"{counts.get('lapsed', 0)} lapsed")
+            labels["lapsed"] = gettext("%(count)s lapsed")
+        parts = [label % {"count": counts.get(key, 0)} for key, label in labels.items()]
         return ", ".join(parts)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -146,8 +159,14 @@ class RosterImportAdmin(TenantAdmin):
             if upload.size > roster.ROSTER_MAX_BYTES:
                 form.add_error(
                     "file",
-                    f"The file is {upload.size / 1024 / 1024:.1f} MB; a roster can be at most "
-                    f"{roster.ROSTER_MAX_BYTES // 1024 // 1024} MB. Split it into several files.",
+                    gettext(
+                        "The file is %(size).1f MB; a roster can be at most %(limit)d MB. "
+                        "Split it into several files."
+                    )
+                    % {
+                        "size": upload.size / 1024 / 1024,
+                        "limit": roster.ROSTER_MAX_BYTES // 1024 // 1024,
+                    },
                 )
             else:
                 try:
@@ -164,7 +183,7 @@ class RosterImportAdmin(TenantAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Import a roster",
+            "title": gettext("Import a roster"),
             "form": form,
             "has_view_permission": True,
         }
@@ -196,7 +215,9 @@ class RosterImportAdmin(TenantAdmin):
                         apply=True,
                         actor=request.user,  # type: ignore[arg-type]
                     )
-                    messages.info(request, "Applying the roster: the results appear below.")
+                    messages.info(
+                        request, gettext("Applying the roster: the results appear below.")
+                    )
                     return HttpResponseRedirect(request.path)
                 if form.is_valid():
                     roster_import = roster.roster_import_map(
@@ -210,7 +231,7 @@ class RosterImportAdmin(TenantAdmin):
                         apply=False,
                         actor=request.user,  # type: ignore[arg-type]
                     )
-                    messages.info(request, "Dry run started: nothing is changed yet.")
+                    messages.info(request, gettext("Dry run started: nothing is changed yet."))
                     return HttpResponseRedirect(request.path)
             except ApplicationError as error:
                 for name, errors in error.fields.items():
@@ -222,7 +243,7 @@ class RosterImportAdmin(TenantAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Roster import: {roster_import.file_name}",
+            "title": gettext("Roster import: %(file)s") % {"file": roster_import.file_name},
             "original": roster_import,
             "roster_import": roster_import,
             "form": form,
@@ -248,7 +269,7 @@ class RosterImportAdmin(TenantAdmin):
         whole inside the request's tenant scope (a streamed body would be read after it)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        chosen, _ = organization_chosen(request)
+        chosen, _chose = organization_chosen(request)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         csv.writer(response).writerows(roster.roster_export_rows(organization=chosen))
         stamp = timezone.localdate().isoformat()

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from ..admin_site import admin_site
 from ..models import School
@@ -30,10 +31,10 @@ class SchoolAdmin(TenantAdmin):
             )
         )
 
-    @admin.display(description="Members", ordering="n_members")
+    @admin.display(description=_("Members"), ordering="n_members")
     def member_count(self, obj: School) -> int:
         return obj.n_members  # type: ignore[attr-defined]
 
-    @admin.display(description="Leaders", ordering="n_leaders")
+    @admin.display(description=_("Leaders"), ordering="n_leaders")
     def leader_count(self, obj: School) -> int:
         return obj.n_leaders  # type: ignore[attr-defined]

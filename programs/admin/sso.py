@@ -12,6 +12,8 @@ from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..admin_site import admin_site
 from ..models import SignOnProvider
@@ -28,7 +30,7 @@ def _formfield(field: models.Field[Any, Any], **kwargs: Any) -> Any:
     return field.formfield(**kwargs)
 
 
-SECRET_NEEDED = "OpenID Connect needs the client secret the identity provider gave you."  # noqa: S105 (a message)
+SECRET_NEEDED = _("OpenID Connect needs the client secret the identity provider gave you.")
 
 
 class SignOnProviderForm(TenantFormMixin):
@@ -36,8 +38,10 @@ class SignOnProviderForm(TenantFormMixin):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="OpenID Connect. Stored encrypted and never shown again; leave empty to keep "
-        "the one stored.",
+        help_text=_(
+            "OpenID Connect. Stored encrypted and never shown again; leave empty to keep "
+            "the one stored."
+        ),
     )
 
     class Meta:
@@ -77,9 +81,9 @@ class SignOnProviderAdmin(TenantAdmin):
             "SAML 2.0",
             {"fields": ("idp_entity_id", "idp_sso_url", "idp_x509_cert", "idp_metadata_url")},
         ),
-        ("Trust", {"fields": ("email_domains", "email_authentication")}),
+        (_("Trust"), {"fields": ("email_domains", "email_authentication")}),
         (
-            "Membership",
+            _("Membership"),
             {
                 "fields": (
                     "membership_rule",
@@ -90,7 +94,7 @@ class SignOnProviderAdmin(TenantAdmin):
             },
         ),
         (
-            "Give these to the identity provider",
+            _("Give these to the identity provider"),
             {"fields": ("addresses_for_the_identity_provider",)},
         ),
     )
@@ -105,28 +109,31 @@ class SignOnProviderAdmin(TenantAdmin):
             )
         return fieldsets
 
-    @admin.display(description="secret stored")
+    @admin.display(description=_("secret stored"))
     def secret_stored(self, obj: SignOnProvider) -> str:
         if not obj.client_secret_encrypted:
-            return "no"
+            return gettext("no")
         try:
             obj.client_secret  # noqa: B018 (decrypts, or says why not)
         except SecretUnreadable as error:
-            return f"unreadable: {error}"
-        return "yes (encrypted)"
+            return gettext("unreadable: %(error)s") % {"error": error}
+        return gettext("yes (encrypted)")
 
-    @admin.display(description="addresses")
+    @admin.display(description=_("addresses"))
     def addresses_for_the_identity_provider(self, obj: SignOnProvider) -> str:
         if obj.pk is None:
-            return "Shown once saved."
+            return gettext("Shown once saved.")
         slug = obj.organization.slug
         if obj.protocol == SignOnProvider.Protocol.OIDC:
             callback = reverse(
                 "openid_connect_callback", kwargs={"provider_id": provider_id_of(obj)}
             )
-            return format_html("Redirect URI: <code>{}</code>", self._absolute(callback))
+            return format_html(gettext("Redirect URI: <code>{}</code>"), self._absolute(callback))
         return format_html(
-            "Metadata (entity ID): <code>{}</code><br>Assertion consumer service: <code>{}</code>",
+            gettext(
+                "Metadata (entity ID): <code>{}</code><br>Assertion consumer service: "
+                "<code>{}</code>"
+            ),
             self._absolute(reverse("saml_metadata", kwargs={"organization_slug": slug})),
             self._absolute(reverse("saml_acs", kwargs={"organization_slug": slug})),
         )

@@ -22,6 +22,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 
@@ -37,26 +39,28 @@ class NewCredentialForm(forms.Form):
     """The address and title of a new credential (a duplicate's form)."""
 
     slug = forms.SlugField(
-        label="Address",
+        label=_("Address"),
         max_length=50,
-        help_text="Part of the credential's address in the catalog: lower-case letters, numbers "
-        "and hyphens, e.g. coaching-cycle.",
+        help_text=_(
+            "Part of the credential's address in the catalog: lower-case letters, numbers "
+            "and hyphens, e.g. coaching-cycle."
+        ),
     )
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
 
 
 class FromTemplateForm(NewCredentialForm):
     """A template card's form: which program, the address, the title (the template's by
     default). ``programs`` are (id, label) pairs, read once for every card."""
 
-    program = forms.TypedChoiceField(coerce=int)
+    program = forms.TypedChoiceField(label=_("Program"), coerce=int)
     field_order = ["program", "slug", "title"]
 
     def __init__(self, *args: Any, programs: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["program"].choices = programs  # type: ignore[attr-defined]
         self.fields["title"].required = False
-        self.fields["title"].help_text = "Leave empty to keep the template's title."
+        self.fields["title"].help_text = gettext("Leave empty to keep the template's title.")
 
 
 def _apply_error(form: forms.Form, error: ApplicationError) -> None:
@@ -105,7 +109,7 @@ class CredentialTemplatesMixin:
             url = reverse("admin:programs_credential_duplicate", args=[obj.pk])
             context["object_actions"] = [
                 *context.get("object_actions", []),
-                {"label": "Duplicate", "url": url},
+                {"label": gettext("Duplicate"), "url": url},
             ]
         return super().render_change_form(  # type: ignore[misc]
             request, context, add, change, form_url, obj
@@ -125,10 +129,12 @@ class CredentialTemplatesMixin:
             },
         )
 
-    def _created(self, request: HttpRequest, draft: CredentialVersion, how: str) -> HttpResponse:
+    def _created(
+        self, request: HttpRequest, draft: CredentialVersion, message: str, source: str
+    ) -> HttpResponse:
+        """``message`` names the draft's title ``{title}`` and where it came from ``{source}``."""
         self.message_user(  # type: ignore[attr-defined]
-            request,
-            format_html("“{}” {} as draft version 1. Adapt it, then publish it.", draft.title, how),
+            request, format_html(message, title=draft.title, source=source)
         )
         return HttpResponseRedirect(_draft_url(draft))
 
@@ -162,12 +168,20 @@ class CredentialTemplatesMixin:
             if bound and form.is_valid():
                 draft = self._from_template(request, form, key, programs)
                 if draft is not None:
-                    return self._created(request, draft, f"started from “{template.title}”")
+                    return self._created(
+                        request,
+                        draft,
+                        gettext(
+                            "“{title}” started from “{source}” as draft version 1. Adapt it, "
+                            "then publish it."
+                        ),
+                        template.title,
+                    )
             cards.append({"template": template, "form": form, "open": bound})
         return self._page(
             request,
             "admin/programs/credential/templates.html",
-            "New credential from a template",
+            gettext("New credential from a template"),
             cards=cards,
             has_programs=bool(programs),
             template_field=TEMPLATE_FIELD,
@@ -203,7 +217,10 @@ class CredentialTemplatesMixin:
         name = source.title if source else credential.slug
         form = NewCredentialForm(
             request.POST if request.method == "POST" else None,
-            initial={"slug": f"{credential.slug}-copy"[:50], "title": f"{name} (copy)"},
+            initial={
+                "slug": f"{credential.slug}-copy"[:50],
+                "title": gettext("%(title)s (copy)") % {"title": name},
+            },
         )
         if form.is_valid():
             try:
@@ -216,11 +233,19 @@ class CredentialTemplatesMixin:
             except ApplicationError as error:
                 _apply_error(form, error)
             else:
-                return self._created(request, draft, f"created as a copy of “{name}”")
+                return self._created(
+                    request,
+                    draft,
+                    gettext(
+                        "“{title}” created as a copy of “{source}” as draft version 1. Adapt it, "
+                        "then publish it."
+                    ),
+                    name,
+                )
         return self._page(
             request,
             "admin/programs/credential/duplicate.html",
-            f"Duplicate “{name}”",
+            gettext("Duplicate “%(title)s”") % {"title": name},
             credential=credential,
             source=source,
             form=form,

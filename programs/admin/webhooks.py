@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from credentials_site.exceptions import ApplicationError
@@ -34,18 +36,20 @@ class WebhookEndpointForm(TenantFormMixin):
     url = forms.CharField(
         label="URL",
         max_length=500,
-        help_text="An https:// address of your system that accepts POSTed JSON.",
+        help_text=_("An https:// address of your system that accepts POSTed JSON."),
         widget=forms.URLInput(attrs={"size": 60}),
     )
     events = forms.MultipleChoiceField(
+        label=_("Events"),
         choices=WebhookEventType.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="What this endpoint is told of.",
+        help_text=_("What this endpoint is told of."),
     )
     enabled = forms.BooleanField(
+        label=_("Enabled"),
         required=False,
         initial=True,
-        help_text="Unticked, nothing is sent; ticked again, the deliveries waiting resume.",
+        help_text=_("Unticked, nothing is sent; ticked again, the deliveries waiting resume."),
     )
 
     class Meta:
@@ -88,23 +92,25 @@ class WebhookEndpointAdmin(TenantAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields if obj is not None else ()
 
-    @admin.display(description="Events")
+    @admin.display(description=_("Events"))
     def event_names(self, obj: WebhookEndpoint) -> str:
         labels = dict(WebhookEventType.choices)
         return ", ".join(labels.get(e, e) for e in obj.events)
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state(self, obj: WebhookEndpoint) -> str:
         if obj.disabled_at is not None:
-            return f"Disabled — {obj.disabled_reason}"
+            return gettext("Disabled — %(reason)s") % {"reason": obj.disabled_reason}
         if obj.failing_since is not None:
-            return f"Failing since {obj.failing_since:%Y-%m-%d %H:%M} UTC"
-        return "Enabled"
+            return gettext("Failing since %(when)s UTC") % {
+                "when": f"{obj.failing_since:%Y-%m-%d %H:%M}"
+            }
+        return gettext("Enabled")
 
-    @admin.display(description="Delivery log")
+    @admin.display(description=_("Delivery log"))
     def log(self, obj: WebhookEndpoint) -> str:
         url = reverse(f"{DELIVERIES}_changelist") + f"?endpoint__id__exact={obj.pk}"
-        return format_html('<a href="{}">Deliveries</a>', url)
+        return format_html('<a href="{}">{}</a>', url, gettext("Deliveries"))
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = form.cleaned_data
@@ -146,7 +152,7 @@ class WebhookEndpointAdmin(TenantAdmin):
     def response_add(
         self, request: HttpRequest, obj: Any, post_url_continue: str | None = None
     ) -> HttpResponse:
-        return self._secret_page(request, obj, obj._new_secret, "Webhook endpoint added")
+        return self._secret_page(request, obj, obj._new_secret, gettext("Webhook endpoint added"))
 
     def _secret_page(
         self, request: HttpRequest, endpoint: WebhookEndpoint, secret: str, title: str
@@ -173,17 +179,17 @@ class WebhookEndpointAdmin(TenantAdmin):
     ) -> HttpResponse:
         actions = [
             {
-                "label": "Send test event",
+                "label": gettext("Send test event"),
                 "url": reverse(f"{ENDPOINTS}_test", args=[object_id]),
                 "post": True,
             },
             {
-                "label": "Replace secret",
+                "label": gettext("Replace secret"),
                 "url": reverse(f"{ENDPOINTS}_rotate", args=[object_id]),
                 "post": True,
             },
             {
-                "label": "Delivery log",
+                "label": gettext("Delivery log"),
                 "url": reverse(f"{DELIVERIES}_changelist") + f"?endpoint__id__exact={object_id}",
             },
         ]
@@ -218,14 +224,17 @@ class WebhookEndpointAdmin(TenantAdmin):
         delivery = services.webhook_test_send(endpoint=endpoint, actor=request.user)  # type: ignore[arg-type]
         self.message_user(
             request,
-            f"A test event ({delivery.event.public_id}) is on its way: see the delivery log.",
+            gettext("A test event (%(event)s) is on its way: see the delivery log.")
+            % {"event": delivery.event.public_id},
         )
         return HttpResponseRedirect(reverse(f"{DELIVERIES}_change", args=[delivery.pk]))
 
     def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         endpoint = self._endpoint(request, object_id)
         made = services.webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)  # type: ignore[arg-type]
-        return self._secret_page(request, made.endpoint, made.secret, "Signing secret replaced")
+        return self._secret_page(
+            request, made.endpoint, made.secret, gettext("Signing secret replaced")
+        )
 
 
 admin_site.register(WebhookEndpoint, WebhookEndpointAdmin)
@@ -235,7 +244,7 @@ class WebhookAttemptInline(ReadOnlyInline):
     model = WebhookAttempt
     fields = ("number", "started_at", "status_code", "duration_ms", "error")
     readonly_fields = fields
-    verbose_name = "attempt"
+    verbose_name = _("attempt")
 
 
 class WebhookDeliveryAdmin(RecordAdmin):
@@ -275,20 +284,21 @@ class WebhookDeliveryAdmin(RecordAdmin):
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         return lookup == "endpoint__id__exact" or super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description="Event")
+    @admin.display(description=_("Event"))
     def event_type(self, obj: WebhookDelivery) -> str:
         return obj.event.type
 
-    @admin.display(description="Event id")
+    @admin.display(description=_("Event id"))
     def event_id(self, obj: WebhookDelivery) -> str:
         return str(obj.event.public_id)
 
-    @admin.display(description="Body")
+    @admin.display(description=_("Body"))
     def payload(self, obj: WebhookDelivery) -> str:
         body = json.loads(services.webhooks.webhook_body(obj.event, obj.organization))
         return format_html(
-            '<pre tabindex="0" aria-label="Body sent" style="white-space: pre-wrap; '
+            '<pre tabindex="0" aria-label="{}" style="white-space: pre-wrap; '
             'overflow-wrap: anywhere;">{}</pre>',
+            gettext("Body sent"),
             json.dumps(body, indent=2, ensure_ascii=False),
         )
 
@@ -303,7 +313,7 @@ class WebhookDeliveryAdmin(RecordAdmin):
         if object_id is not None:
             actions.append(
                 {
-                    "label": "Resend",
+                    "label": gettext("Resend"),
                     "url": reverse(f"{DELIVERIES}_resend", args=[object_id]),
                     "post": True,
                 }
@@ -336,10 +346,12 @@ class WebhookDeliveryAdmin(RecordAdmin):
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return None
-        self.message_user(request, f"Event {delivery.event.public_id} is sent again.")
+        self.message_user(
+            request, gettext("Event %(event)s is sent again.") % {"event": delivery.event.public_id}
+        )
         return again
 
-    @admin.action(description="Resend the selected deliveries' events")
+    @admin.action(description=_("Resend the selected deliveries' events"))
     def resend_selected(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for delivery in queryset.select_related("event", "endpoint__organization"):
             self._resend(request, delivery)

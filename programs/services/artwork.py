@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext
 
 from credentials_site import public_cache
 from credentials_site.exceptions import ApplicationError
@@ -39,17 +40,21 @@ def credential_artwork_set(
     version = CredentialVersion.objects.select_for_update().get(pk=version.pk)
     if not version.is_editable:
         raise ApplicationError(
-            "Published versions are frozen: edit the credential as a new version to change its "
-            "badge artwork.",
+            gettext(
+                "Published versions are frozen: edit the credential as a new version to change "
+                "its badge artwork."
+            ),
             code=ProgramErrorCode.NOT_EDITABLE,
         )
     alt = alt.strip()
     if not alt:
-        raise _refuse("Describe the artwork for people who cannot see it (alt text).", "alt")
+        raise _refuse(
+            gettext("Describe the artwork for people who cannot see it (alt text)."), "alt"
+        )
     if len(alt) > 250:
-        raise _refuse("Keep the alt text under 250 characters.", "alt")
+        raise _refuse(gettext("Keep the alt text under 250 characters."), "alt")
     if (upload is None) == (design is None):
-        raise _refuse("Upload an image or design one.", "image")
+        raise _refuse(gettext("Upload an image or design one."), "image")
     if upload is not None:
         try:
             media_type = artwork.artwork_check(upload)
@@ -80,9 +85,14 @@ def credential_artwork_set(
 def _design_clean(design: dict[str, Any], version: CredentialVersion) -> dict[str, str]:
     shape, icon = design.get("shape", ""), design.get("icon", "")
     if shape not in artwork.SHAPES:
-        raise _refuse(f"Choose a shape: {', '.join(artwork.SHAPES)}.", "shape")
+        raise _refuse(
+            gettext("Choose a shape: %(shapes)s.") % {"shapes": ", ".join(artwork.SHAPES)},
+            "shape",
+        )
     if icon not in artwork.ICONS:
-        raise _refuse(f"Choose an icon: {', '.join(artwork.ICONS)}.", "icon")
+        raise _refuse(
+            gettext("Choose an icon: %(icons)s.") % {"icons": ", ".join(artwork.ICONS)}, "icon"
+        )
     title = str(design.get("title") or version.title).strip()[:60]
     level = str(design.get("level") or "").strip()[:40]
     return {"shape": shape, "icon": icon, "title": title, "level": level}

@@ -30,6 +30,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from credentials_site.exceptions import ApplicationError
 
@@ -205,7 +206,7 @@ def _ids(value: Any, path: str, errors: Errors) -> list[int]:
     try:
         return [int(item) for item in _items(value) if item not in ("", None)]
     except (TypeError, ValueError):
-        errors.setdefault(path, []).append("Choose from the list.")
+        errors.setdefault(path, []).append(gettext("Choose from the list."))
         return []
 
 
@@ -217,7 +218,9 @@ def _scoped(
         return []
     found = list(model.objects.filter(organization_id=version.organization_id, pk__in=ids))  # type: ignore[attr-defined]
     if len(found) != len(set(ids)):
-        errors.setdefault(path, []).append("Choose one of your organization's own entries.")
+        errors.setdefault(path, []).append(
+            gettext("Choose one of your organization's own entries.")
+        )
     return found
 
 
@@ -257,7 +260,7 @@ def _validate(version: CredentialVersion, data: dict[str, Any]) -> tuple[_Plan, 
         _fill(requirement, item, REQUIREMENT_FIELDS, path, errors)
         _keep_kind_fields(requirement)
         if (requirement.pass_mark_percent or 0) > 100:
-            errors.setdefault(f"{path}.pass_mark_percent", []).append("At most 100.")
+            errors.setdefault(f"{path}.pass_mark_percent", []).append(gettext("At most 100."))
         plan.requirements.append(requirement)
         key = item.get("key")
         if key:
@@ -287,7 +290,7 @@ def _validate(version: CredentialVersion, data: dict[str, Any]) -> tuple[_Plan, 
         try:
             criterion.passing_score = scores[int(str(passing))]
         except (TypeError, ValueError, IndexError):
-            errors.setdefault(f"{path}.passing", []).append("Mark the level that passes.")
+            errors.setdefault(f"{path}.passing", []).append(gettext("Mark the level that passes."))
         plan.criteria.append((linked, criterion))
         for column, cell in enumerate(map(_dict, _items(item.get("levels"))[: len(scores)])):
             if not any(str(cell.get(name) or "").strip() for name in LEVEL_FIELDS):
@@ -304,7 +307,9 @@ def _validate(version: CredentialVersion, data: dict[str, Any]) -> tuple[_Plan, 
     files = set(version.resources.exclude(file="").values_list("file", flat=True))
     for i, resource in enumerate(plan.resources):
         if resource.file and resource.file.name not in files:
-            errors.setdefault(f"resources.{i}.file", []).append("Upload the file on its own page.")
+            errors.setdefault(f"resources.{i}.file", []).append(
+                gettext("Upload the file on its own page.")
+            )
     return plan, errors
 
 
@@ -327,10 +332,14 @@ def _scores(value: Any, errors: Errors) -> list[int]:
             if score < 0:
                 raise ValueError
         except (TypeError, ValueError):
-            errors.setdefault(f"rubric.scores.{i}", []).append("A whole number, 0 or more.")
+            errors.setdefault(f"rubric.scores.{i}", []).append(
+                gettext("A whole number, 0 or more.")
+            )
             score = -1 - i
         if score in scores:
-            errors.setdefault(f"rubric.scores.{i}", []).append("Each level needs its own score.")
+            errors.setdefault(f"rubric.scores.{i}", []).append(
+                gettext("Each level needs its own score.")
+            )
         scores.append(score)
     return scores
 
@@ -355,22 +364,32 @@ def credential_version_builder_save(
         selectors.organization_ids_administered_by(user=actor)
     ):
         raise ApplicationError(
-            "You do not administer this credential's organization.",
+            gettext("You do not administer this credential's organization."),
             code=ProgramErrorCode.NOT_ALLOWED,
         )
     if not version.is_editable:
         raise ApplicationError(
-            f"Version {version.number} is {version.get_state_display().lower()}: published "
-            "versions are frozen. Edit the credential as a new version to change it.",
+            gettext(
+                "Version %(number)s is %(state)s: published versions are frozen. Edit the "
+                "credential as a new version to change it."
+            )
+            % {"number": version.number, "state": version.get_state_display().lower()},
             code=ProgramErrorCode.NOT_EDITABLE,
         )
     if not isinstance(data, dict):
-        raise ApplicationError("Send the draft as a document.", code=ProgramErrorCode.INVALID)
+        raise ApplicationError(
+            gettext("Send the draft as a document."), code=ProgramErrorCode.INVALID
+        )
     plan, errors = _validate(version, data)
     if errors:
         count = sum(len(messages) for messages in errors.values())
         raise ApplicationError(
-            f"Not saved: {count} field{'s' if count != 1 else ''} to correct.",
+            ngettext(
+                "Not saved: %(count)d field to correct.",
+                "Not saved: %(count)d fields to correct.",
+                count,
+            )
+            % {"count": count},
             code=ProgramErrorCode.INVALID,
             fields=errors,
         )

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from credentials_site import public_cache
 from credentials_site.exceptions import ApplicationError
@@ -110,7 +111,8 @@ def credential_version_create_draft(
     latest = CredentialVersion.objects.filter(credential=credential).order_by("-number").first()
     if latest is None:
         raise ApplicationError(
-            "This credential has no version to copy.", code=ProgramErrorCode.NOTHING_TO_PUBLISH
+            gettext("This credential has no version to copy."),
+            code=ProgramErrorCode.NOTHING_TO_PUBLISH,
         )
     draft = _copy_version(latest, number=latest.number + 1)
     audit_record(
@@ -130,55 +132,74 @@ def credential_version_problems(*, version: CredentialVersion) -> list[str]:
     problems: list[str] = []
     requirements = list(version.requirements.prefetch_related("questions__choices"))
     if not requirements:
-        problems.append("Add at least one evidence requirement.")
+        problems.append(gettext("Add at least one evidence requirement."))
     for requirement in requirements:
         if (
             requirement.kind == EvidenceRequirement.Kind.FILE
             and not requirement.accepted_file_kinds
         ):
-            problems.append(f"“{requirement.title}”: choose the file types it accepts.")
+            problems.append(
+                gettext("“%(requirement)s”: choose the file types it accepts.")
+                % {"requirement": requirement.title}
+            )
         if requirement.kind == EvidenceRequirement.Kind.QUIZ:
             questions = list(requirement.questions.all())
             if not questions:
-                problems.append(f"“{requirement.title}”: add the quiz questions.")
+                problems.append(
+                    gettext("“%(requirement)s”: add the quiz questions.")
+                    % {"requirement": requirement.title}
+                )
             if requirement.pass_mark_percent is None:
-                problems.append(f"“{requirement.title}”: set the pass mark.")
+                problems.append(
+                    gettext("“%(requirement)s”: set the pass mark.")
+                    % {"requirement": requirement.title}
+                )
             for question in questions:
                 if not any(choice.is_correct for choice in question.choices.all()):
                     problems.append(
-                        f"“{requirement.title}”, question {question.position}: "
-                        "mark the correct answer."
+                        gettext("“%(requirement)s”, question %(number)s: mark the correct answer.")
+                        % {"requirement": requirement.title, "number": question.position}
                     )
         if (
             requirement.word_min is not None
             and requirement.word_max is not None
             and requirement.word_min > requirement.word_max
         ):
-            problems.append(f"“{requirement.title}”: the word minimum is above the maximum.")
+            problems.append(
+                gettext("“%(requirement)s”: the word minimum is above the maximum.")
+                % {"requirement": requirement.title}
+            )
     criteria = list(version.criteria.prefetch_related("levels"))
     if not criteria:
-        problems.append("Add at least one rubric criterion.")
+        problems.append(gettext("Add at least one rubric criterion."))
     for criterion in criteria:
         scores = [level.score for level in criterion.levels.all()]
         if len(scores) < 2:
-            problems.append(f"Rubric criterion “{criterion.title}”: give it at least two levels.")
+            problems.append(
+                gettext("Rubric criterion “%(criterion)s”: give it at least two levels.")
+                % {"criterion": criterion.title}
+            )
         elif criterion.passing_score not in scores:
             problems.append(
-                f"Rubric criterion “{criterion.title}”: its passing score must be one "
-                "of its levels."
+                gettext(
+                    "Rubric criterion “%(criterion)s”: its passing score must be one of its levels."
+                )
+                % {"criterion": criterion.title}
             )
     if version.members_only is False and version.non_member_fee is None:
-        problems.append("Set the fee for non-members (0 for free), or make it members only.")
+        problems.append(
+            gettext("Set the fee for non-members (0 for free), or make it members only.")
+        )
     if version.expiry_policy == CredentialVersion.ExpiryPolicy.MONTHS and not version.expiry_months:
-        problems.append("Set after how many months the badge expires.")
+        problems.append(gettext("Set after how many months the badge expires."))
     return problems
 
 
 def _not_a_draft(version: CredentialVersion) -> str:
-    return (
-        f"Version {version.number} is already {version.get_state_display().lower()}; "
-        "only a draft can be published."
-    )
+    return gettext("Version %(number)s is already %(state)s; only a draft can be published.") % {
+        "number": version.number,
+        "state": version.get_state_display().lower(),
+    }
 
 
 @dataclass(frozen=True)
@@ -235,7 +256,8 @@ def credential_version_publish(
     problems = credential_version_problems(version=version)
     if problems:
         raise ApplicationError(
-            "This version cannot be published yet: " + " ".join(problems),
+            gettext("This version cannot be published yet: %(problems)s")
+            % {"problems": " ".join(problems)},
             code=ProgramErrorCode.INCOMPLETE,
             fields={"version": problems},
         )
@@ -269,7 +291,8 @@ def credential_retire(*, credential: Credential, actor: User | None) -> Credenti
     credential = Credential.objects.select_for_update().get(pk=credential.pk)
     if credential.status == Credential.Status.RETIRED:
         raise ApplicationError(
-            "This credential is already retired.", code=ProgramErrorCode.ALREADY_RETIRED
+            gettext("This credential is already retired."),
+            code=ProgramErrorCode.ALREADY_RETIRED,
         )
     credential.status = Credential.Status.RETIRED
     credential.save(update_fields=["status", "updated_at"])

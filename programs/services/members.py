@@ -38,6 +38,8 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.mail import mail_build
 
@@ -66,18 +68,18 @@ ROW_FIELDS = (
     "title_i",
 )
 FIELD_LABELS = {
-    "email": "E-mail",
-    "given_name": "Given name",
-    "family_name": "Family name",
-    "school": "School",
-    "district": "District",
-    "position": "Role / position",
-    "member_number": "Member number",
-    "starts_on": "Membership start",
-    "expires_on": "Membership expiry",
-    "years_experience": "Years of experience",
-    "school_level": "School level",
-    "title_i": "Title I school",
+    "email": _("E-mail"),
+    "given_name": _("Given name"),
+    "family_name": _("Family name"),
+    "school": _("School"),
+    "district": _("District"),
+    "position": _("Role / position"),
+    "member_number": _("Member number"),
+    "starts_on": _("Membership start"),
+    "expires_on": _("Membership expiry"),
+    "years_experience": _("Years of experience"),
+    "school_level": _("School level"),
+    "title_i": _("Title I school"),
 }
 _MAX_LENGTH = {
     "given_name": 100,
@@ -100,7 +102,7 @@ _MEMBERSHIP_COLUMN = {
     "title_i": "title_i",
 }
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
-DATE_HINT = "a date as YYYY-MM-DD (or MM/DD/YYYY)"
+DATE_HINT = _("a date as YYYY-MM-DD (or MM/DD/YYYY)")
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,9 @@ def _date(value: Any) -> dt.date | None:
             return dt.datetime.strptime(text, date_format).date()  # noqa: DTZ007 (a date)
         except ValueError:
             continue
-    raise ValueError(f"“{text[:40]}” is not {DATE_HINT}.")
+    raise ValueError(
+        gettext("“%(text)s” is not %(hint)s.") % {"text": text[:40], "hint": DATE_HINT}
+    )
 
 
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -170,19 +174,24 @@ def member_row_clean(values: Mapping[str, Any]) -> tuple[MemberRow | None, dict[
     cleaned: dict[str, Any] = {}
     email = cell_text(values.get("email")).lower()
     if not email:
-        errors["email"] = "An e-mail address is required."
+        errors["email"] = gettext("An e-mail address is required.")
     else:
         try:
             if len(email) > 254 or not _EMAIL_SHAPE.match(email):
                 raise ValidationError("")
             validate_email(email)
         except ValidationError:
-            errors["email"] = f"“{email[:60]}” is not an e-mail address."
+            errors["email"] = gettext("“%(email)s” is not an e-mail address.") % {
+                "email": email[:60]
+            }
     for name, limit in _MAX_LENGTH.items():
         if name in values:
             text = cell_text(values[name])
             if len(text) > limit:
-                errors[name] = f"Keep it to {limit} characters (this has {len(text)})."
+                errors[name] = gettext("Keep it to %(limit)s characters (this has %(length)s).") % {
+                    "limit": limit,
+                    "length": len(text),
+                }
             cleaned[name] = text
     for name in ("starts_on", "expires_on"):
         if name in values:
@@ -195,7 +204,9 @@ def member_row_clean(values: Mapping[str, Any]) -> tuple[MemberRow | None, dict[
     errors.update(answer_errors)
     starts, expires = cleaned.get("starts_on"), cleaned.get("expires_on")
     if starts and expires and expires < starts and "expires_on" not in errors:
-        errors["expires_on"] = f"The expiry {expires.isoformat()} is before the start."
+        errors["expires_on"] = gettext("The expiry %(date)s is before the start.") % {
+            "date": expires.isoformat()
+        }
     if errors:
         return None, errors
     supplied = frozenset(name for name in ROW_FIELDS if name in values) | {"email"}
@@ -503,7 +514,8 @@ def member_invitations_send(*, organization: Organization, user_ids: Sequence[in
         messages.append(
             mail_build(
                 template="member_invitation",
-                subject=f"You are a member of {organization.name} on Tessera",
+                subject=gettext("You are a member of %(organization)s on Tessera")
+                % {"organization": organization.name},
                 to=[user.email],
                 context={"user": user, "set_password_url": f"{settings.SITE_URL}{path}"},
                 organization=organization,

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from credentials_site.exceptions import ApplicationError
 
@@ -24,7 +25,10 @@ from ..errors import ProgramErrorCode
 from ..models import Credential, Membership, Organization, Program, School, StaffRole, User
 from .audit import audit_record
 
-CROSS_ORGANIZATION = "This belongs to another organization: choose one of this organization's own."
+# the English messages; gettext() gives them in the request's language
+CROSS_ORGANIZATION = gettext_noop(
+    "This belongs to another organization: choose one of this organization's own."
+)
 
 
 @transaction.atomic
@@ -36,7 +40,7 @@ def user_get_or_invite(*, email: str, organization: Organization, actor: User | 
     try:
         validate_email(address)
     except ValidationError:
-        message = f"“{email}” is not an e-mail address."
+        message = gettext("“%(email)s” is not an e-mail address.") % {"email": email}
         raise ApplicationError(
             message, code=ProgramErrorCode.INVALID_EMAIL, fields={"email": [message]}
         ) from None
@@ -58,8 +62,10 @@ def user_get_or_invite(*, email: str, organization: Organization, actor: User | 
     return user
 
 
-OWNER_ONLY_GIVES = "Only an owner of the organization can make someone an owner."
-OWNER_ONLY_TAKES = "Only an owner of the organization can change or take away an owner's role."
+OWNER_ONLY_GIVES = gettext_noop("Only an owner of the organization can make someone an owner.")
+OWNER_ONLY_TAKES = gettext_noop(
+    "Only an owner of the organization can change or take away an owner's role."
+)
 
 
 def staff_role_refusal(
@@ -74,7 +80,7 @@ def staff_role_refusal(
         return None
     if organization_id in selectors.organization_ids_owned_by(user=actor):
         return None
-    message = OWNER_ONLY_TAKES if taking_away else OWNER_ONLY_GIVES
+    message = gettext(OWNER_ONLY_TAKES if taking_away else OWNER_ONLY_GIVES)
     return ApplicationError(message, code=ProgramErrorCode.NOT_ALLOWED, fields={"role": [message]})
 
 
@@ -96,11 +102,11 @@ def _staff_role_check(
     if refusal is not None:
         raise refusal
     if role not in StaffRole.Role.values:
-        message = f"“{role}” is not a role."
+        message = gettext("“%(role)s” is not a role.") % {"role": role}
         raise ApplicationError(message, code=ProgramErrorCode.INVALID, fields={"role": [message]})
     schools = list(schools)
     if role == StaffRole.Role.SCHOOL_LEADER and not schools:
-        message = "A school leader leads at least one school: choose their schools."
+        message = gettext("A school leader leads at least one school: choose their schools.")
         raise ApplicationError(
             message, code=ProgramErrorCode.INVALID, fields={"schools": [message]}
         )
@@ -110,10 +116,9 @@ def _staff_role_check(
         ("schools", schools),
     ):
         if any(o.organization_id != organization.pk for o in objects):
+            message = gettext(CROSS_ORGANIZATION)
             raise ApplicationError(
-                CROSS_ORGANIZATION,
-                code=ProgramErrorCode.WRONG_ORGANIZATION,
-                fields={field: [CROSS_ORGANIZATION]},
+                message, code=ProgramErrorCode.WRONG_ORGANIZATION, fields={field: [message]}
             )
     held = StaffRole.objects.filter(organization=organization, user=user, role=role)
     if staff_role_id is not None:
@@ -127,12 +132,16 @@ def _refuse_unless_administers(actor: User | None, organization: Organization) -
         user=actor
     ):
         raise ApplicationError(
-            "You do not administer this organization.", code=ProgramErrorCode.NOT_ALLOWED
+            gettext("You do not administer this organization."),
+            code=ProgramErrorCode.NOT_ALLOWED,
         )
 
 
 def _already_granted(user: User, role: str) -> ApplicationError:
-    message = f"{user.email} is already {StaffRole.Role(role).label.lower()} here."
+    message = gettext("%(email)s is already %(role)s here.") % {
+        "email": user.email,
+        "role": StaffRole.Role(role).label.lower(),
+    }
     return ApplicationError(
         message, code=ProgramErrorCode.ALREADY_GRANTED, fields={"role": [message]}
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from credentials_site.tenancy import cross_organization, tenant_scope
 
@@ -49,7 +50,10 @@ def years_experience_parse(raw: Any) -> int | None:
     if not text:
         return None
     if not text.isdigit() or int(text) > MAX_YEARS:
-        raise ValueError(f"Give the years of experience as a whole number from 0 to {MAX_YEARS}.")
+        raise ValueError(
+            gettext("Give the years of experience as a whole number from 0 to %(max)s.")
+            % {"max": MAX_YEARS}
+        )
     return int(text)
 
 
@@ -58,7 +62,10 @@ def school_level_parse(raw: Any) -> str:
     if not text:
         return ""
     if text not in _LEVELS:
-        raise ValueError(f"“{_text(raw)[:40]}” is not a school level: {LEVEL_HINT}.")
+        raise ValueError(
+            gettext("“%(text)s” is not a school level: %(hint)s.")
+            % {"text": _text(raw)[:40], "hint": LEVEL_HINT}
+        )
     return str(_LEVELS[text])
 
 
@@ -72,7 +79,7 @@ def title_i_parse(raw: Any) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise ValueError("Answer yes or no (or leave it empty) for a Title I school.")
+    raise ValueError(gettext("Answer yes or no (or leave it empty) for a Title I school."))
 
 
 PARSERS = {

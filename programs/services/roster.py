@@ -38,6 +38,7 @@ from django.db.models import BinaryField, Case, F, Func, Q, Subquery, Value, Whe
 from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from credentials_site.exceptions import ApplicationError
 
@@ -61,7 +62,6 @@ from .members import (
 )
 from .roster_export import csv_safe, roster_export_rows
 from .roster_files import (
-    NOT_A_ROSTER,
     ROSTER_MAX_BYTES,
     RosterFileError,
     cell_filled,
@@ -85,23 +85,30 @@ def roster_import_create(
 ) -> RosterImport:
     """Keep an uploaded roster once it can be read, with a guess of its column mapping."""
     if not data:
-        raise RosterFileError("The file is empty.")
+        raise RosterFileError(gettext("The file is empty."))
     if len(data) > ROSTER_MAX_BYTES:
         raise RosterFileError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; a roster can be at most "
-            f"{ROSTER_MAX_BYTES // 1024 // 1024} MB. Split it into several files."
+            gettext(
+                "The file is %(size).1f MB; a roster can be at most %(limit)d MB. "
+                "Split it into several files."
+            )
+            % {"size": len(data) / 1024 / 1024, "limit": ROSTER_MAX_BYTES // 1024 // 1024}
         )
     kind = roster_file_kind(file_name, data)
     records = roster_records(file_kind=kind, data=data)
     first = next((r for r in records if any(cell_filled(v) for v in r)), None)
     if first is None:
-        raise RosterFileError("The file has no rows: the first row names the columns.")
+        raise RosterFileError(gettext("The file has no rows: the first row names the columns."))
     while first and not cell_filled(first[-1]):
         first.pop()
     headers = [roster_header(value, i) for i, value in enumerate(first)]
     if len(headers) > 200:
         raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": its first row has {len(headers)} columns")
+            gettext(
+                "Upload a CSV (.csv) or Excel workbook (.xlsx) file: its first row has "
+                "%(count)s columns."
+            )
+            % {"count": len(headers)}
         )
     roster_import = RosterImport.objects.create(
         organization=organization,
@@ -144,15 +151,19 @@ def roster_import_map(
         for name in ROW_FIELDS:
             value = mapping.get(name)
             if value is not None and value not in columns:
-                raise _mapping_error(name, "Choose one of the file's columns.")
+                raise _mapping_error(name, gettext("Choose one of the file's columns."))
             cleaned[name] = value
         if cleaned["email"] is None:
-            raise _mapping_error("email", "Choose the column that holds the e-mail addresses.")
+            raise _mapping_error(
+                "email", gettext("Choose the column that holds the e-mail addresses.")
+            )
         used = [v for v in cleaned.values() if v is not None]
         for name, value in cleaned.items():
             if value is not None and used.count(value) > 1:
                 header = roster_import.headers[value]
-                raise _mapping_error(name, f"“{header}” is chosen for two fields.")
+                raise _mapping_error(
+                    name, gettext("“%(header)s” is chosen for two fields.") % {"header": header}
+                )
         roster_import.mapping = cleaned
         roster_import.lapse_missing = lapse_missing
         roster_import.state = RosterImport.State.UPLOADED
@@ -179,7 +190,7 @@ def _locked(roster_import: RosterImport) -> RosterImport:
 def _refuse_while_running(roster_import: RosterImport) -> None:
     if roster_import.state in RosterImport.RUNNING:
         raise ApplicationError(
-            "This roster is being processed: wait until it is done.",
+            gettext("This roster is being processed: wait until it is done."),
             code=ProgramErrorCode.NOT_EDITABLE,
         )
 
@@ -194,13 +205,13 @@ def roster_import_start(
     roster_import = _locked(roster_import)
     _refuse_while_running(roster_import)
     if roster_import.mapping.get("email") is None:
-        raise _mapping_error("email", "Choose the column that holds the e-mail addresses.")
+        raise _mapping_error("email", gettext("Choose the column that holds the e-mail addresses."))
     if apply and roster_import.state not in (
         RosterImport.State.CHECKED,
         RosterImport.State.APPLIED,
     ):
         raise ApplicationError(
-            "Run the dry run first: it shows what applying will change.",
+            gettext("Run the dry run first: it shows what applying will change."),
             code=ProgramErrorCode.INVALID,
         )
     roster_import.state = RosterImport.State.APPLYING if apply else RosterImport.State.CHECKING
@@ -333,8 +344,11 @@ def roster_import_run(*, roster_import_id: int) -> RosterImport:
             # let the task fail (logged)
             _finish(
                 roster_import,
-                failure=f"The run stopped ({type(error).__name__}); nothing was changed. "
-                "Run it again; if it stops again, tell the platform's operators.",
+                failure=gettext(
+                    "The run stopped (%(error)s); nothing was changed. Run it again; if it "
+                    "stops again, tell the platform's operators."
+                )
+                % {"error": type(error).__name__},
             )
             raise
         return _finish(roster_import, run=run, applied=apply)
@@ -388,13 +402,15 @@ def _run(roster_import: RosterImport, report: IO[str], *, dry_run: bool) -> _Run
         row, problems = member_row_clean(values)
         email = row.email if row is not None else cell_text(values.get("email")).lower()
         if email and email in run.seen and "email" not in problems:
-            problems["email"] = f"Also on row {run.seen[email]}: each person once in a roster."
+            problems["email"] = gettext("Also on row %(row)s: each person once in a roster.") % {
+                "row": run.seen[email]
+            }
         if email:
             run.seen.setdefault(email, number)
         if problems or row is None:
             run.counts["errors"] += 1
             named = [
-                (headers[mapping[name]] if name in mapping else FIELD_LABELS[name], message)
+                (headers[mapping[name]] if name in mapping else str(FIELD_LABELS[name]), message)
                 for name, message in problems.items()
             ]
             for column, message in named:
@@ -437,7 +453,7 @@ def _changes_text(changes: Mapping[str, list[Any]]) -> str:
 
 def _report_value(value: Any) -> str:
     if value is None or value == "":
-        return "(blank)"
+        return gettext("(blank)")
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
@@ -466,8 +482,9 @@ def _lapse_missing(
     ).values_list("pk", "user__email")
     missing = [(pk, email) for pk, email in active if email.lower() not in run.seen]
     run.counts["lapsed"] = len(missing)
-    for _, email in missing:
-        run.line("", email, "lapsed", "", "Not in this file")
+    not_in_file = gettext("Not in this file")
+    for _pk, email in missing:
+        run.line("", email, "lapsed", "", not_in_file)
     if dry_run or not missing:
         return
     for start in range(0, len(missing), CHUNK):

@@ -11,6 +11,8 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
+from django.utils.translation import gettext
+
 from credentials_site.exceptions import ApplicationError
 
 from ..errors import ProgramErrorCode
@@ -68,11 +70,6 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "expireson",
     ),
 }
-UTF8_EXPECTED = (
-    "The file is not UTF-8 text: {detail}. Save it from your spreadsheet as “CSV UTF-8 (comma "
-    "delimited)” (or as .xlsx) and upload it again."
-)
-NOT_A_ROSTER = "Upload a CSV (.csv) or Excel workbook (.xlsx) file{detail}."
 
 
 class RosterFileError(ApplicationError):
@@ -89,15 +86,26 @@ def roster_file_kind(file_name: str, data: bytes) -> str:
     extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if data[:4] == b"\xd0\xcf\x11\xe0":
         raise RosterFileError(
-            "Excel 97-2003 workbooks (.xls) cannot be read: save it as .xlsx or as CSV UTF-8."
+            gettext(
+                "Excel 97-2003 workbooks (.xls) cannot be read: save it as .xlsx or as CSV UTF-8."
+            )
         )
     if data[:4] == b"PK\x03\x04":
         if extension not in ("xlsx", ""):
-            raise RosterFileError(NOT_A_ROSTER.format(detail=f" (this is a .{extension} file)"))
+            raise _wrong_kind(extension)
         return "xlsx"
     if extension not in ("csv", "txt", "tsv", ""):
-        raise RosterFileError(NOT_A_ROSTER.format(detail=f" (this is a .{extension} file)"))
+        raise _wrong_kind(extension)
     return "csv"
+
+
+def _wrong_kind(extension: str) -> RosterFileError:
+    return RosterFileError(
+        gettext(
+            "Upload a CSV (.csv) or Excel workbook (.xlsx) file (this is a .%(extension)s file)."
+        )
+        % {"extension": extension}
+    )
 
 
 def _csv_text(data: bytes) -> str:
@@ -106,10 +114,19 @@ def _csv_text(data: bytes) -> str:
     except UnicodeDecodeError as error:
         byte = data[error.start : error.start + 1].hex()
         raise RosterFileError(
-            UTF8_EXPECTED.format(detail=f"byte 0x{byte} at position {error.start} is not UTF-8")
+            gettext(
+                "The file is not UTF-8 text: byte 0x%(byte)s at position %(position)s is not "
+                "UTF-8. Save it from your spreadsheet as “CSV UTF-8 (comma delimited)” (or as "
+                ".xlsx) and upload it again."
+            )
+            % {"byte": byte, "position": error.start}
         ) from None
     if "\x00" in text:
-        raise RosterFileError(NOT_A_ROSTER.format(detail=": this one holds binary data"))
+        raise RosterFileError(
+            gettext(
+                "Upload a CSV (.csv) or Excel workbook (.xlsx) file: this one holds binary data."
+            )
+        )
     return text
 
 
@@ -121,9 +138,7 @@ def _csv_stream(file: IO[bytes], head: bytes) -> Iterator[list[Any]]:
     try:
         yield from reader
     except (csv.Error, UnicodeDecodeError) as error:
-        raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": line {reader.line_num} cannot be read ({error})")
-        ) from None
+        raise RosterFileError(_unreadable_line(reader.line_num, error)) from None
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
@@ -138,9 +153,14 @@ def _csv_records(text: str) -> Iterator[list[Any]]:
     try:
         yield from reader
     except csv.Error as error:
-        raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": line {reader.line_num} cannot be read ({error})")
-        ) from None
+        raise RosterFileError(_unreadable_line(reader.line_num, error)) from None
+
+
+def _unreadable_line(number: int, error: Exception) -> str:
+    return gettext(
+        "Upload a CSV (.csv) or Excel workbook (.xlsx) file: line %(line)s cannot be read "
+        "(%(error)s)."
+    ) % {"line": number, "error": error}
 
 
 def _xlsx_records(file: IO[bytes]) -> tuple[Iterator[list[Any]], int]:
@@ -152,7 +172,11 @@ def _xlsx_records(file: IO[bytes]) -> tuple[Iterator[list[Any]], int]:
         total = int(sheet.max_row or 0)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as error:
         raise RosterFileError(
-            NOT_A_ROSTER.format(detail=f": this workbook cannot be read ({type(error).__name__})")
+            gettext(
+                "Upload a CSV (.csv) or Excel workbook (.xlsx) file: this workbook cannot be "
+                "read (%(error)s)."
+            )
+            % {"error": type(error).__name__}
         ) from None
 
     def records() -> Iterator[list[Any]]:
@@ -210,7 +234,7 @@ def roster_mapping_guess(headers: list[str]) -> dict[str, int | None]:
 
 def roster_header(value: Any, index: int) -> str:
     text = " ".join(str(value).split()) if value is not None else ""
-    return text[:100] or f"Column {index + 1}"
+    return text[:100] or gettext("Column %(number)s") % {"number": index + 1}
 
 
 def cell_filled(value: Any) -> bool:

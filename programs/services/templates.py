@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from credentials_site.exceptions import ApplicationError
 
@@ -16,7 +17,7 @@ from .audit import audit_record
 from .credential_content import requirements_add, resources_add, version_fields
 from .credentials import _copy_version, credential_create, credential_new
 
-SLUG_TAKEN = "This organization already has a credential at this address."
+SLUG_TAKEN = gettext_noop("This organization already has a credential at this address.")
 SLUG_MAX = Credential._meta.get_field("slug").max_length or 50
 TITLE_MAX = CredentialVersion._meta.get_field("title").max_length or 200
 
@@ -33,24 +34,24 @@ def _check_new_credential(
     if program.organization_id != organization.pk:
         raise _refuse(
             "program",
-            "Choose one of this organization's programs.",
+            gettext("Choose one of this organization's programs."),
             ProgramErrorCode.WRONG_ORGANIZATION,
         )
     try:
         validate_slug(slug)
     except ValidationError:
         raise _refuse(
-            "slug", "Use only lower-case letters, numbers, hyphens and underscores."
+            "slug", gettext("Use only lower-case letters, numbers, hyphens and underscores.")
         ) from None
     if len(slug) > SLUG_MAX:
-        raise _refuse("slug", f"Use at most {SLUG_MAX} characters.")
+        raise _refuse("slug", gettext("Use at most %(max)s characters.") % {"max": SLUG_MAX})
     if Credential.objects.filter(organization=organization, slug=slug).exists():
-        raise _refuse("slug", SLUG_TAKEN)
+        raise _refuse("slug", gettext(SLUG_TAKEN))
     title = title.strip()
     if not title:
-        raise _refuse("title", "Give the credential a title.")
+        raise _refuse("title", gettext("Give the credential a title."))
     if len(title) > TITLE_MAX:
-        raise _refuse("title", f"Use at most {TITLE_MAX} characters.")
+        raise _refuse("title", gettext("Use at most %(max)s characters.") % {"max": TITLE_MAX})
     return title
 
 
@@ -68,7 +69,9 @@ def credential_create_from_template(
     evidence requirements, quizzes, rubric and resources. Not in the catalog until published."""
     template = credential_templates.template_get(template_key)
     if template is None:
-        raise _refuse("template_key", "There is no such template; choose one from the gallery.")
+        raise _refuse(
+            "template_key", gettext("There is no such template; choose one from the gallery.")
+        )
     title = _check_new_credential(
         organization=organization, program=program, slug=slug, title=title or template.title
     )
@@ -110,7 +113,7 @@ def credential_duplicate(
     if source is None:
         raise _refuse(
             "credential",
-            "This credential has no version to copy.",
+            gettext("This credential has no version to copy."),
             ProgramErrorCode.NOTHING_TO_PUBLISH,
         )
     title = _check_new_credential(

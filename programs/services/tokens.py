@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import cross_organization
@@ -28,7 +29,9 @@ from .audit import audit_record
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)
 TOKEN_BY_HASH = "an organization's API token, found by its hash"  # noqa: S105 - a reason
-OWNER_ONLY_TOKENS = "Only an owner of the organization can make or revoke its API tokens."
+OWNER_ONLY_TOKENS = gettext_noop(
+    "Only an owner of the organization can make or revoke its API tokens."
+)
 
 
 def token_hash(secret: str) -> str:
@@ -49,7 +52,7 @@ def organization_token_refusal(*, actor: User | None, organization_id: int) -> s
     Owners only (and platform operators, and the platform itself, ``actor=None``)."""
     if actor is None or organization_id in selectors.organization_ids_owned_by(user=actor):
         return None
-    return OWNER_ONLY_TOKENS
+    return gettext(OWNER_ONLY_TOKENS)
 
 
 def _refuse_unless_owner(actor: User | None, organization_id: int) -> None:
@@ -66,10 +69,14 @@ def organization_token_create(
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in OrganizationToken.Scope.values]
     if not scopes or unknown:
-        message = f"Unknown scope: {', '.join(unknown)}." if unknown else "Give the token a scope."
+        message = (
+            gettext("Unknown scope: %(scopes)s.") % {"scopes": ", ".join(unknown)}
+            if unknown
+            else gettext("Give the token a scope.")
+        )
         raise ApplicationError(message, code=ProgramErrorCode.INVALID, fields={"scopes": [message]})
     if not name.strip():
-        message = "Name the token after what uses it."
+        message = gettext("Name the token after what uses it.")
         raise ApplicationError(message, code=ProgramErrorCode.INVALID, fields={"name": [message]})
     secret = OrganizationToken.PREFIX + secrets.token_urlsafe(32)
     token = OrganizationToken.objects.create(

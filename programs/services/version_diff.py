@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from django.db import models
+from django.utils.translation import gettext
 
 from ..models import (
     CredentialVersion,
@@ -86,11 +87,12 @@ def credential_version_diff(
     there is no published version yet."""
     if old is None:
         return []
-    changes = _fields("Catalog page", "The credential", old, new, VERSION_FIELDS)
+    page, credential = gettext("Catalog page"), gettext("The credential")
+    changes = _fields(page, credential, old, new, VERSION_FIELDS)
     if _artwork(old) != _artwork(new):
-        changes.append(Change("Catalog page", "The credential", "changed", "Badge artwork"))
+        changes.append(Change(page, credential, "changed", gettext("Badge artwork")))
     changes += _compare(
-        "Evidence requirements",
+        gettext("Evidence requirements"),
         list(old.requirements.all()),
         list(new.requirements.all()),
         name=lambda r: r.title,
@@ -99,16 +101,16 @@ def credential_version_diff(
         within=_quiz,
     )
     changes += _compare(
-        "Rubric",
+        gettext("Rubric"),
         list(old.criteria.all()),
         list(new.criteria.all()),
         name=lambda c: c.title,
-        subject=lambda c: f"Criterion “{c.title}”",
+        subject=lambda c: gettext("Criterion “%(title)s”") % {"title": c.title},
         fields=CRITERION_FIELDS,
         within=_levels,
     )
     changes += _compare(
-        "Resources",
+        gettext("Resources"),
         list(old.resources.all()),
         list(new.resources.all()),
         name=lambda r: r.title,
@@ -125,20 +127,25 @@ def _quiz(old: EvidenceRequirement, new: EvidenceRequirement, subject: str) -> l
         old_question: QuizQuestion, new_question: QuizQuestion, question: str
     ) -> list[Change]:
         return _compare(
-            "Quiz",
+            gettext("Quiz"),
             list(old_question.choices.all()),
             list(new_question.choices.all()),
             name=lambda c: c.text,
-            subject=lambda c: f"{question}, choice “{c.text}”",
+            subject=lambda c: (
+                gettext("%(question)s, choice “%(text)s”") % {"question": question, "text": c.text}
+            ),
             fields=CHOICE_FIELDS,
         )
 
     return _compare(
-        "Quiz",
+        gettext("Quiz"),
         list(old.questions.all()),
         list(new.questions.all()),
         name=lambda q: q.prompt,
-        subject=lambda q: f"{subject}, question “{_short(q.prompt)}”",
+        subject=lambda q: (
+            gettext("%(requirement)s, question “%(prompt)s”")
+            % {"requirement": subject, "prompt": _short(q.prompt)}
+        ),
         fields=QUESTION_FIELDS,
         within=choices,
     )
@@ -147,11 +154,14 @@ def _quiz(old: EvidenceRequirement, new: EvidenceRequirement, subject: str) -> l
 def _levels(old: RubricCriterion, new: RubricCriterion, subject: str) -> list[Change]:
     """The levels of a rubric criterion, paired by score."""
     return _compare(
-        "Rubric",
+        gettext("Rubric"),
         list(old.levels.all()),
         list(new.levels.all()),
         name=lambda level: str(level.score),
-        subject=lambda level: f"{subject}, level {level.score} “{level.label}”",
+        subject=lambda level: (
+            gettext("%(criterion)s, level %(score)s “%(label)s”")
+            % {"criterion": subject, "score": level.score, "label": level.label}
+        ),
         fields=LEVEL_FIELDS,
         by_position=False,
     )
@@ -251,7 +261,7 @@ def _display(obj: models.Model, name: str) -> str:
     if field.choices:
         return str(dict(field.flatchoices).get(value, value)) if value else "—"
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
     if isinstance(value, models.fields.files.FieldFile):

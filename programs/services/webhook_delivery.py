@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from credentials_site.mail import mail_send
 
@@ -255,7 +256,7 @@ def _mail_disabled(endpoint_id: int) -> None:
         return
     mail_send(
         template="webhook_endpoint_disabled",
-        subject=f"Webhook endpoint disabled: {endpoint.url}",
+        subject=gettext("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url},
         to=to,
         context={
             "endpoint": endpoint,

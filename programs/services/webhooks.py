@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from credentials_site.exceptions import ApplicationError
 
@@ -104,9 +105,12 @@ def webhook_endpoint_problems(*, url: str, events: Iterable[str]) -> dict[str, l
     unknown = sorted(set(events) - EVENT_TYPES)
     if unknown:
         known = ", ".join(sorted(EVENT_TYPES))
-        problems["events"] = [f"Unknown event type {', '.join(unknown)}: choose among {known}."]
+        problems["events"] = [
+            gettext("Unknown event type %(unknown)s: choose among %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": known}
+        ]
     elif not events:
-        problems["events"] = ["Choose at least one event."]
+        problems["events"] = [gettext("Choose at least one event.")]
     return problems
 
 

@@ -10,6 +10,7 @@
    - Lists: rows are [data-item] inside [data-list]; field names are their paths
      (requirements.0.questions.1.prompt), renumbered after every add, move or removal. Rows move
      with their Move up/down buttons or, for rubric criteria, by dragging.
+   - Words: Django's JavaScript catalog (gettext, interpolate), loaded before this script.
 */
 (function () {
   "use strict";
@@ -95,7 +96,7 @@
     var requirements = form.querySelectorAll("[data-list='requirements'] > [data-item]");
     var options = Array.prototype.map.call(requirements, function (item) {
       var title = item.querySelector("[data-field='title']").value.trim();
-      return [item.querySelector("[data-field='key']").value, title || "(untitled)"];
+      return [item.querySelector("[data-field='key']").value, title || gettext("(untitled)")];
     });
     form.querySelectorAll("[data-requirement-select]").forEach(function (select) {
       var chosen = select.value;
@@ -196,7 +197,7 @@
     }
     var sibling = action === "up" ? item.previousElementSibling : item.nextElementSibling;
     if (!sibling || !sibling.hasAttribute("data-item")) {
-      announce("Already " + (action === "up" ? "first." : "last."));
+      announce(action === "up" ? gettext("Already first.") : gettext("Already last."));
       return;
     }
     if (action === "up") list.insertBefore(item, sibling);
@@ -204,7 +205,8 @@
     renumber();
     button.focus();
     var label = item.querySelector("[data-number]");
-    announce("Moved to position " + (itemIndex(item).index + 1) + (label ? "." : ""));
+    var position = { n: itemIndex(item).index + 1 };
+    announce(interpolate(gettext("Moved to position %(n)s"), position, true) + (label ? "." : ""));
     changed();
   }
 
@@ -291,7 +293,7 @@
     dirty = true;
     edits += 1;
     keep();
-    announce("Unsaved changes…", "pending");
+    announce(gettext("Unsaved changes…"), "pending");
     clearTimeout(timer);
     timer = setTimeout(save, DELAY);
   }
@@ -306,7 +308,7 @@
     inFlight = true;
     dirty = false;
     var sent = edits;
-    announce("Saving…", "saving");
+    announce(gettext("Saving…"), "saving");
     fetch(saveUrl, {
       method: "POST",
       body: new FormData(form),
@@ -316,7 +318,8 @@
       .then(function (response) {
         var type = response.headers.get("Content-Type") || "";
         if (type.indexOf("application/json") === -1) {
-          throw new Error("The server did not answer (" + response.status + "); sign in again?");
+          var text = gettext("The server did not answer (%(status)s); sign in again?");
+          throw new Error(interpolate(text, { status: response.status }, true));
         }
         return response.json().then(function (body) {
           return { ok: response.ok, body: body };
@@ -328,20 +331,20 @@
           showErrors({});
           if (edits === sent) forget();
           var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-          announce("Saved at " + time + ".", "saved");
+          announce(interpolate(gettext("Saved at %(time)s."), { time: time }, true), "saved");
         } else {
           dirty = true;
           showErrors(result.body.fields || {});
-          announce(result.body.message || "Not saved.", "error");
+          announce(result.body.message || gettext("Not saved."), "error");
         }
       })
       .catch(function (error) {
         dirty = true;
-        announce(
-          "Not saved: " + (error.message || "no connection") + ". Your changes are kept in this " +
-            "browser and saved when the connection is back.",
-          "error"
+        var reason = { reason: error.message || gettext("no connection") };
+        var text = gettext(
+          "Not saved: %(reason)s. Your changes are kept in this browser and saved when the connection is back."
         );
+        announce(interpolate(text, reason, true), "error");
       })
       .finally(function () {
         inFlight = false;
@@ -363,7 +366,7 @@
     if (!problems.length) {
       var ready = document.createElement("p");
       ready.className = "builder-ready";
-      ready.textContent = "Ready to publish.";
+      ready.textContent = gettext("Ready to publish.");
       problemsBox.appendChild(ready);
       return;
     }
@@ -442,7 +445,7 @@
       if (choice === "no") {
         forget();
         box.hidden = true;
-        announce("The kept changes were discarded.");
+        announce(gettext("The kept changes were discarded."));
       } else if (choice === "yes") {
         var post = document.createElement("form");
         post.method = "post";
@@ -505,7 +508,7 @@
     showErrors(serverErrors);
     var summary = document.getElementById("builder-error-summary");
     if (summary) summary.hidden = true;
-    announce("Not saved: correct the fields marked below.", "error");
+    announce(gettext("Not saved: correct the fields marked below."), "error");
   }
   offerRestore();
 })();
