@@ -156,8 +156,10 @@ def application_fee_record(
         application,
         actor=actor,
         kind=f"fee_{status}",
+        # the timeline's record, in the one language of the database (the status's value is its
+        # label in lower case)
         message=f"Fee of {application.fee_amount:.2f} {application.fee_currency} recorded as "
-        f"{application.get_fee_status_display().lower()}",
+        f"{application.fee_status}",
     )
     return application
 
