@@ -183,7 +183,7 @@ function sendBytes ({ signature: { url, headers = {}, method = 'PUT' }, body, on
     })
     xhr.addEventListener('load', () => {
       cleanup()
-      if (xhr.status === 403 && xhr.responseText.includes('<Message>Request has expired</Message>')) return fail(gettext('Request has expired'))
+      if (xhr.status === 403 && xhr.responseText.includes('<Message>Request has expired</Message>')) return fail('Request has expired') // Uppy's signal to sign again: not translated
       if (xhr.status < 200 || xhr.status >= 300) return fail('Non 2xx')
       const answer = responseHeaders(xhr)
       if (!answer.etag) return fail(gettext('storage did not say it received the file'))
