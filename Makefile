@@ -36,6 +36,8 @@ $(VENDOR): package.json package-lock.json | $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor/uppy
 	cp node_modules/uppy/dist/uppy.min.mjs node_modules/uppy/dist/uppy.min.css static/vendor/uppy/
+	mkdir -p static/vendor/uppy/locales
+	cp node_modules/@uppy/locales/lib/es_ES.js static/vendor/uppy/locales/
 	mkdir -p static/vendor/chartjs
 	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/
 	@touch $(VENDOR)

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 from programs.admin import TenantAdmin
@@ -34,7 +36,7 @@ class EvidenceItemInline(ReadOnlyInline):
         "rejection_reason",
     )
     readonly_fields = fields
-    verbose_name_plural = "evidence"
+    verbose_name_plural = _("evidence")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EvidenceItem]:
         return super().get_queryset(request).select_related("requirement")
@@ -45,7 +47,7 @@ class ApplicationEventInline(ReadOnlyInline):
     fields = ("created_at", "actor", "kind", "message")
     readonly_fields = fields
     ordering = ("created_at",)
-    verbose_name_plural = "timeline"
+    verbose_name_plural = _("timeline")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApplicationEvent]:
         return super().get_queryset(request).select_related("actor")
@@ -95,20 +97,20 @@ class ApplicationAdmin(FeeChangeAdminMixin, TenantAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a record: states change through services (fee actions, reviews)
 
-    @admin.display(description="Educator", ordering="educator__email")
+    @admin.display(description=_("Educator"), ordering="educator__email")
     def educator_email(self, obj: Application) -> str:
         name = obj.educator.full_name
         return f"{name} <{obj.educator.email}>" if name else obj.educator.email
 
-    @admin.display(description="Credential", ordering="version__title")
+    @admin.display(description=_("Credential"), ordering="version__title")
     def credential_title(self, obj: Application) -> str:
         return f"{obj.version.title} (v{obj.version.number})"
 
-    @admin.display(description="Refund or waive")
+    @admin.display(description=_("Refund or waive"))
     def fee_change(self, obj: Application) -> str:
         return fee_change_link(obj)
 
-    @admin.display(description="Fee", ordering="fee_status")
+    @admin.display(description=_("Fee"), ordering="fee_status")
     def fee(self, obj: Application) -> str:
         if obj.fee_status == Application.FeeStatus.NONE:
             return "—"
@@ -128,12 +130,19 @@ class ApplicationAdmin(FeeChangeAdminMixin, TenantAdmin):
             except ApplicationError as error:
                 self.message_user(request, f"{application}: {error.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{application}: fee recorded as {status}.")
+                self.message_user(
+                    request,
+                    gettext("%(application)s: fee recorded as %(status)s.")
+                    % {
+                        "application": application,
+                        "status": str(Application.FeeStatus(status).label).lower(),
+                    },
+                )
 
-    @admin.action(description="Record the fee as paid")
+    @admin.action(description=_("Record the fee as paid"))
     def mark_fee_paid(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
         self._record_fee(request, queryset, Application.FeeStatus.PAID)
 
-    @admin.action(description="Waive the fee")
+    @admin.action(description=_("Waive the fee"))
     def waive_fee(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
         self._record_fee(request, queryset, Application.FeeStatus.WAIVED)

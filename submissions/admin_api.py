@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 
@@ -31,24 +32,26 @@ OUTCOMES = [
 ]
 READ = OrganizationToken.Scope.APPLICATIONS_READ
 INVALID_QUERY = OpenApiResponse(
-    ErrorOutput, description="A filter, the cursor or the limit is not valid (fields names it)."
+    ErrorOutput, description=_("A filter, the cursor or the limit is not valid (fields names it).")
 )
 NOT_FOUND = OpenApiResponse(
     ErrorOutput,
-    description="No such organization, the token is another organization's, or the caller "
-    "administers no such organization.",
+    description=_(
+        "No such organization, the token is another organization's, or the caller "
+        "administers no such organization."
+    ),
 )
 
 
 class ApplicationFilterInput(QueryInput):
     credential = serializers.SlugField(
-        required=False, max_length=50, help_text="A credential's slug: only its applications."
+        required=False, max_length=50, help_text=_("A credential's slug: only its applications.")
     )
     status = serializers.ChoiceField(
-        choices=Application.Status.choices, required=False, help_text="Only in this state."
+        choices=Application.Status.choices, required=False, help_text=_("Only in this state.")
     )
     updated_after = serializers.DateTimeField(
-        required=False, help_text="Only applications changed after this moment (ISO 8601)."
+        required=False, help_text=_("Only applications changed after this moment (ISO 8601).")
     )
     submitted_after = serializers.DateTimeField(required=False)
     submitted_before = serializers.DateTimeField(required=False)
@@ -56,10 +59,10 @@ class ApplicationFilterInput(QueryInput):
 
 class DecisionFilterInput(QueryInput):
     credential = serializers.SlugField(
-        required=False, max_length=50, help_text="A credential's slug: only its decisions."
+        required=False, max_length=50, help_text=_("A credential's slug: only its decisions.")
     )
     outcome = serializers.ChoiceField(
-        choices=OUTCOMES, required=False, help_text="Only decisions with this outcome."
+        choices=OUTCOMES, required=False, help_text=_("Only decisions with this outcome.")
     )
     decided_after = serializers.DateTimeField(required=False)
     decided_before = serializers.DateTimeField(required=False)
@@ -78,13 +81,13 @@ class ApplicationOutput(serializers.Serializer[Application]):
     applied_at = serializers.DateTimeField(source="created_at")
     submitted_at = serializers.DateTimeField(allow_null=True)
     decided_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the latest attempt was decided, if it was."
+        allow_null=True, help_text=_("When the latest attempt was decided, if it was.")
     )
     outcome = serializers.CharField(
-        allow_null=True, help_text="The latest decided attempt's outcome, if any."
+        allow_null=True, help_text=_("The latest decided attempt's outcome, if any.")
     )
     badge_id = serializers.UUIDField(
-        allow_null=True, help_text="The badge issued for it (verification: /badges/<id>/)."
+        allow_null=True, help_text=_("The badge issued for it (verification: /badges/<id>/).")
     )
     updated_at = serializers.DateTimeField()
 
@@ -96,7 +99,7 @@ class DecisionOutput(serializers.Serializer[Submission]):
     attempt = serializers.IntegerField(source="number")
     outcome = serializers.ChoiceField(choices=OUTCOMES)
     summary = serializers.CharField(
-        source="feedback_summary", help_text="What the educator was told, in summary."
+        source="feedback_summary", help_text=_("What the educator was told, in summary.")
     )
     submitted_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField()

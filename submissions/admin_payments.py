@@ -14,6 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 from programs import selectors as program_selectors
@@ -33,7 +36,7 @@ from programs.sso import allow_form_action_origins
 from .models import Application, PaymentEntry, PaymentSettings, SeatBatch, SeatCode, WebhookEvent
 from .services import payments, seats
 
-KEEP = "Stored encrypted and never shown again; leave empty to keep the one stored."
+KEEP = _("Stored encrypted and never shown again; leave empty to keep the one stored.")
 
 
 class PaymentSettingsForm(TenantFormMixin):
@@ -41,14 +44,18 @@ class PaymentSettingsForm(TenantFormMixin):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Stripe secret key (sk_live_… or sk_test_…, or a restricted rk_ key). " + KEEP,
+        help_text=format_lazy(
+            "{} {}", _("Stripe secret key (sk_live_… or sk_test_…, or a restricted rk_ key)."), KEEP
+        ),
     )
     webhook_secret = forms.CharField(
-        label="Webhook signing secret",
+        label=_("Webhook signing secret"),
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="The endpoint's signing secret (whsec_…) from Stripe's dashboard. " + KEEP,
+        help_text=format_lazy(
+            "{} {}", _("The endpoint's signing secret (whsec_…) from Stripe's dashboard."), KEEP
+        ),
     )
 
     class Meta:
@@ -59,14 +66,18 @@ class PaymentSettingsForm(TenantFormMixin):
         cleaned = super().clean()
         secret, hook = cleaned.get("secret_key", ""), cleaned.get("webhook_secret", "")
         if secret and not secret.startswith(("sk_", "rk_")):
-            self.add_error("secret_key", "A Stripe secret key starts with sk_ (or rk_).")
+            self.add_error("secret_key", gettext("A Stripe secret key starts with sk_ (or rk_)."))
         if hook and not hook.startswith("whsec_"):
-            self.add_error("webhook_secret", "A Stripe webhook signing secret starts with whsec_.")
+            self.add_error(
+                "webhook_secret", gettext("A Stripe webhook signing secret starts with whsec_.")
+            )
         if cleaned.get("provider") == PaymentSettings.Provider.STRIPE:
             if not secret and not self.instance.secret_key_encrypted:
-                self.add_error("secret_key", "Stripe needs your account's secret key.")
+                self.add_error("secret_key", gettext("Stripe needs your account's secret key."))
             if not hook and not self.instance.webhook_secret_encrypted:
-                self.add_error("webhook_secret", "Stripe needs the webhook's signing secret.")
+                self.add_error(
+                    "webhook_secret", gettext("Stripe needs the webhook's signing secret.")
+                )
         return cleaned
 
     def save(self, commit: bool = True) -> Any:
@@ -113,34 +124,36 @@ class PaymentSettingsAdmin(TenantAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="keys stored")
+    @admin.display(description=_("keys stored"))
     def keys_stored(self, obj: PaymentSettings) -> str:
         try:
             obj.secret_key  # noqa: B018 (decrypts, or says why not)
             obj.webhook_secret  # noqa: B018
         except SecretUnreadable as error:
-            return f"unreadable: {error}"
+            return gettext("unreadable: %(error)s") % {"error": error}
         stored = [
             name
             for name, value in (
-                ("secret key", obj.secret_key_encrypted),
-                ("webhook secret", obj.webhook_secret_encrypted),
+                (gettext("secret key"), obj.secret_key_encrypted),
+                (gettext("webhook secret"), obj.webhook_secret_encrypted),
             )
             if value
         ]
-        return ", ".join(stored) + " (encrypted)" if stored else "none"
+        if not stored:
+            return gettext("none")
+        return gettext("%(keys)s (encrypted)") % {"keys": ", ".join(stored)}
 
-    @admin.display(description="webhook endpoint")
+    @admin.display(description=_("webhook endpoint"))
     def webhook_address(self, obj: PaymentSettings) -> str:
         if obj.pk is None:
-            return "Shown once saved."
+            return gettext("Shown once saved.")
         from django.conf import settings
 
         url = settings.SITE_URL.rstrip("/") + reverse(
             "submissions:stripe_webhook", kwargs={"org_slug": obj.organization.slug}
         )
         return format_html(
-            "Add <code>{}</code> in Stripe (Developers → Webhooks) for the events {}.",
+            gettext("Add <code>{}</code> in Stripe (Developers → Webhooks) for the events {}."),
             url,
             format_html_join(", ", "<code>{}</code>", ((t,) for t in sorted(payments.EVENT_TYPES))),
         )
@@ -196,17 +209,22 @@ class WebhookEventAdmin(RecordAdmin):
 
 class FeeChangeForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[("refund", "Refund the fee paid (through Stripe)"), ("waive", "Waive the fee")],
+        choices=[
+            ("refund", _("Refund the fee paid (through Stripe)")),
+            ("waive", _("Waive the fee")),
+        ],
         widget=forms.RadioSelect,
     )
     amount = forms.DecimalField(
         required=False,
         min_value=Decimal("0.01"),
         decimal_places=2,
-        help_text="Refunds only; leave empty to refund everything left.",
+        help_text=_("Refunds only; leave empty to refund everything left."),
     )
     reason = forms.CharField(
-        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="The educator reads it."
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The educator reads it."),
     )
 
 
@@ -236,14 +254,16 @@ class FeeChangeAdminMixin:
                         reason=data["reason"],
                         actor=request.user,  # type: ignore[arg-type]
                     )
-                    done = "Refund asked of Stripe: the ledger shows it once Stripe confirms."
+                    done = gettext(
+                        "Refund asked of Stripe: the ledger shows it once Stripe confirms."
+                    )
                 else:
                     payments.fee_waive(
                         application=application,
                         reason=data["reason"],
                         actor=request.user,  # type: ignore[arg-type]
                     )
-                    done = "Fee waived; the educator is told."
+                    done = gettext("Fee waived; the educator is told.")
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
@@ -252,7 +272,8 @@ class FeeChangeAdminMixin:
         paid, refunded = payments.ledger_totals(application)
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-            "title": f"Refund or waive the fee: {application}",
+            "title": gettext("Refund or waive the fee: %(application)s")
+            % {"application": application},
             "opts": self.opts,  # type: ignore[attr-defined]
             "application": application,
             "form": form,
@@ -282,7 +303,7 @@ class SeatCodeInline(ReadOnlyInline):
     model = SeatCode
     fields = ("display", "used_by", "application", "used_at")
     readonly_fields = fields
-    verbose_name_plural = "codes (who used each, for which application)"
+    verbose_name_plural = _("codes (who used each, for which application)")
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("used_by", "application")
@@ -290,10 +311,10 @@ class SeatCodeInline(ReadOnlyInline):
 
 class SeatBatchForm(TenantFormMixin):
     how = forms.ChoiceField(
-        label="payment",
+        label=_("payment"),
         choices=[
-            ("free", "Issue free (or invoiced): the codes are usable at once"),
-            ("card", "Pay by card (Stripe Checkout): the codes are usable once Stripe confirms"),
+            ("free", _("Issue free (or invoiced): the codes are usable at once")),
+            ("card", _("Pay by card (Stripe Checkout): the codes are usable once Stripe confirms")),
         ],
         initial="free",
         required=False,
@@ -303,10 +324,12 @@ class SeatBatchForm(TenantFormMixin):
     class Meta:
         model = SeatBatch
         fields = ("credential", "size", "expires_at", "note", "price_each")
-        labels = {"size": "number of codes", "price_each": "price per seat"}
+        labels = {"size": _("number of codes"), "price_each": _("price per seat")}
         help_texts = {
-            "price_each": "Pay by card only: the organization's currency; empty: the "
-            "credential's non-member fee."
+            "price_each": _(
+                "Pay by card only: the organization's currency; empty: the credential's "
+                "non-member fee."
+            )
         }
         field_classes = safe_field_classes(SeatBatch)
 
@@ -322,7 +345,9 @@ class SeatBatchForm(TenantFormMixin):
             if price is None and credential is not None and credential.current_version:
                 price = credential.current_version.non_member_fee
             if price is None:
-                self.add_error("price_each", "Give the price per seat of a batch paid by card.")
+                self.add_error(
+                    "price_each", gettext("Give the price per seat of a batch paid by card.")
+                )
                 return cleaned
         cleaned["price_each"] = price
         if cleaned.get("size") is not None and cleaned.get("expires_at") and organization_id:
@@ -394,35 +419,35 @@ class SeatBatchAdmin(TenantAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="used")
+    @admin.display(description=_("used"))
     def used(self, obj: SeatBatch) -> int:
         return int(getattr(obj, "used_count", 0))
 
-    @admin.display(description="payment")
+    @admin.display(description=_("payment"))
     def payment_status(self, obj: SeatBatch) -> str:
         if obj.payment == SeatBatch.Payment.FREE:
             return obj.get_payment_display()
         paid, refunded = payments.seat_batch_totals(obj)
         shown = format_html(
-            "{}: {} x {} = {} {}; paid online {}{}. {}",
+            gettext("{}: {} x {} = {} {}; paid online {}{}. {}"),
             obj.get_payment_display(),
             obj.size,
             f"{obj.price_each:.2f}",
             f"{obj.amount:.2f}",
             obj.currency,
             f"{paid:.2f}",
-            f", refunded {refunded:.2f}" if refunded else "",
+            gettext(", refunded %(amount)s") % {"amount": f"{refunded:.2f}"} if refunded else "",
             obj.payment_note,
         )
         if obj.payment != SeatBatch.Payment.UNPAID:
             return shown
         url = reverse("admin:submissions_seatbatch_pay", args=[obj.pk])
-        return format_html('{} <a href="{}">Pay by card</a>', shown, url)
+        return format_html(gettext('{} <a href="{}">Pay by card</a>'), shown, url)
 
-    @admin.display(description="export")
+    @admin.display(description=_("export"))
     def csv_link(self, obj: SeatBatch) -> str:
         url = reverse("admin:submissions_seatbatch_csv", args=[obj.pk])
-        return format_html('<a href="{}">Download the codes (CSV)</a>', url)
+        return format_html(gettext('<a href="{}">Download the codes (CSV)</a>'), url)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         organization_id: int | None = obj.organization_id or single_org_id(request)
@@ -442,7 +467,7 @@ class SeatBatchAdmin(TenantAdmin):
 
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
         if obj.payment == SeatBatch.Payment.UNPAID:  # straight on to paying for it
-            self.message_user(request, "Batch made: pay for it to make its codes usable.")
+            self.message_user(request, gettext("Batch made: pay for it to make its codes usable."))
             return HttpResponseRedirect(reverse("admin:submissions_seatbatch_pay", args=[obj.pk]))
         return super().response_add(request, obj, post_url_continue)
 
@@ -476,7 +501,7 @@ class SeatBatchAdmin(TenantAdmin):
         allow_form_action_origins(request, [payments.CHECKOUT_ORIGIN])
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Pay for {batch}",
+            "title": gettext("Pay for %(batch)s") % {"batch": batch},
             "opts": self.opts,
             "batch": batch,
             "error": error,
@@ -497,7 +522,7 @@ class SeatBatchAdmin(TenantAdmin):
         response["Content-Disposition"] = f'attachment; filename="seat-codes-{batch.pk}.csv"'
         return response
 
-    @admin.action(description="Download the codes (CSV)")
+    @admin.action(description=_("Download the codes (CSV)"))
     def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse:
         return HttpResponse(
             "".join(seats.seat_batch_csv(batch) for batch in queryset), content_type="text/csv"

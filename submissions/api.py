@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -61,35 +63,35 @@ EVIDENCE_TAG = "Evidence"
 
 PATH = [
     OpenApiParameter(
-        "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The organization."
+        "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description=_("The organization.")
     ),
     OpenApiParameter(
         "application_id",
         OpenApiTypes.UUID,
         OpenApiParameter.PATH,
-        description="The application's id.",
+        description=_("The application's id."),
     ),
 ]
 ITEM = OpenApiParameter(
-    "item_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The evidence item's id."
+    "item_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The evidence item's id.")
 )
 STEP = OpenApiParameter(
     "step",
     OpenApiTypes.INT,
     OpenApiParameter.PATH,
-    description="The requirement's 1-based position among the application's steps.",
+    description=_("The requirement's 1-based position among the application's steps."),
 )
 PART = OpenApiParameter(
-    "part_number", OpenApiTypes.INT, OpenApiParameter.PATH, description="1 to 10,000."
+    "part_number", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("1 to 10,000.")
 )
 
 NOT_FOUND = OpenApiResponse(
-    ErrorOutput, description="No such application or item, or not the caller's."
+    ErrorOutput, description=_("No such application or item, or not the caller's.")
 )
 REFUSED = OpenApiResponse(
-    ErrorOutput, description="The input is not valid, or a rule refused it (see code)."
+    ErrorOutput, description=_("The input is not valid, or a rule refused it (see code).")
 )
-NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description="Not signed in, or no CSRF token.")
+NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description=_("Not signed in, or no CSRF token."))
 
 UPLOAD_SLOT = PolymorphicProxySerializer(
     component_name="UploadSlot",
@@ -127,9 +129,9 @@ class _EducatorApi(APIView):
         requirement = steps.requirement_for_step(application=application, step=step)
         if requirement is None:
             raise ApplicationError(
-                f"This application has no step {step}.",
+                gettext("This application has no step %(step)s.") % {"step": step},
                 code=SubmissionErrorCode.INVALID,
-                fields={"step": [f"No step {step}."]},
+                fields={"step": [gettext("No step %(step)s.") % {"step": step}]},
             )
         return requirement
 
@@ -198,9 +200,11 @@ class ApplicationSubmitApi(_EducatorApi):
             200: ApplicationSubmitOutput,
             400: OpenApiResponse(
                 ErrorOutput,
-                description="incomplete: fields has one message per unfinished step (step_<n>, "
-                "step_fee); not_editable: already submitted; name_required: the account has "
-                "no name for the badge yet (fields.full_name).",
+                description=_(
+                    "incomplete: fields has one message per unfinished step (step_<n>, "
+                    "step_fee); not_editable: already submitted; name_required: the account has "
+                    "no name for the badge yet (fields.full_name)."
+                ),
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,
@@ -332,8 +336,10 @@ class UploadConfirmApi(_EducatorApi):
             200: ItemOutput,
             400: OpenApiResponse(
                 ErrorOutput,
-                description="rejected: the bytes are not what the step accepts (the file is "
-                "deleted; message says why); not_uploaded: nothing arrived yet; slot_expired.",
+                description=_(
+                    "rejected: the bytes are not what the step accepts (the file is "
+                    "deleted; message says why); not_uploaded: nothing arrived yet; slot_expired."
+                ),
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,
@@ -353,7 +359,7 @@ class EvidenceItemRemoveApi(_EducatorApi):
         tags=[EVIDENCE_TAG],
         parameters=[*PATH, ITEM],
         operation_id="evidence_item_remove",
-        description="Remove an item; its file is deleted from storage after the change commits.",
+        description=_("Remove an item; its file is deleted from storage after the change commits."),
         responses={204: None, 400: REFUSED, 403: NOT_AUTHENTICATED, 404: NOT_FOUND},
     )
     def delete(self, request: Request, **kwargs: Any) -> Response:
@@ -366,8 +372,10 @@ class EvidenceItemPrivacyApi(_EducatorApi):
         tags=[EVIDENCE_TAG],
         parameters=[*PATH, ITEM],
         operation_id="evidence_item_privacy",
-        description="Say whether students can be identified in a file, whether consent is on "
-        "file, and who may see it.",
+        description=_(
+            "Say whether students can be identified in a file, whether consent is on "
+            "file, and who may see it."
+        ),
         request=EvidenceItemPrivacyInput,
         responses={200: ItemOutput, 400: REFUSED, 403: NOT_AUTHENTICATED, 404: NOT_FOUND},
     )
@@ -399,8 +407,10 @@ class EvidenceFileApi(_EducatorApi):
         operation_id="evidence_file",
         responses={
             302: OpenApiResponse(
-                description="Redirect to a short-lived link to the file in storage (it supports "
-                "Range requests, so video and audio can seek)."
+                description=_(
+                    "Redirect to a short-lived link to the file in storage (it supports "
+                    "Range requests, so video and audio can seek)."
+                )
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,
@@ -410,7 +420,11 @@ class EvidenceFileApi(_EducatorApi):
         item = self.item(self.application())
         if item.kind != EvidenceItem.Kind.FILE or item.status != EvidenceItem.Status.READY:
             return Response(
-                {"code": "not_found", "message": "This file is not available.", "fields": {}},
+                {
+                    "code": "not_found",
+                    "message": gettext("This file is not available."),
+                    "fields": {},
+                },
                 status=status.HTTP_404_NOT_FOUND,
             )
         url = storage.evidence_file_url(item)
@@ -487,7 +501,8 @@ class QuizAnswerApi(_EducatorApi):
         responses={
             200: QuizResultOutput,
             400: OpenApiResponse(
-                ErrorOutput, description="incomplete: fields names each unanswered question."
+                ErrorOutput,
+                description=_("incomplete: fields names each unanswered question."),
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from credentials_site.tenancy import cross_organization
 from programs.models import (
@@ -32,8 +34,9 @@ from .services import payments
 EARNED = (Application.Status.AWARDED, Application.Status.APPROVED)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _attempts_left_words(application: Application) -> str:
+    left = attempts_left(application)
+    return ngettext("%(count)s attempt", "%(count)s attempts", left) % {"count": left}
 
 
 def api_base(application: Application) -> str:
@@ -56,24 +59,26 @@ def status_next_step(application: Application, *, gaps: list[dict[str, str]] | N
     if status == S.APPLIED:
         if gaps is not None and not [gap for gap in gaps if gap["step"]]:  # only the fee, if any
             if gaps:
-                return "Every step is done: pay the fee, then submit"
-            return "Every step is done: submit your evidence for review"
+                return _("Every step is done: pay the fee, then submit")
+            return _("Every step is done: submit your evidence for review")
         if application.fee_status == Application.FeeStatus.OWED:
-            return "Upload your evidence and pay the fee"
-        return "Upload your evidence"
+            return _("Upload your evidence and pay the fee")
+        return _("Upload your evidence")
     if status == S.SUBMITTED:
-        return "A reviewer will score your evidence"
+        return _("A reviewer will score your evidence")
     if status == S.IN_REVIEW:
-        return "A reviewer is scoring your evidence"
+        return _("A reviewer is scoring your evidence")
     if status == S.NEEDS_REVISION:
-        return f"Revise and resubmit: {_plural(attempts_left(application), 'attempt')} left"
+        return _("Revise and resubmit: %(attempts)s left") % {
+            "attempts": _attempts_left_words(application)
+        }
     if status == S.APPROVED:
-        return "Approved: your badge is being issued"
+        return _("Approved: your badge is being issued")
     if status == S.AWARDED:
-        return "You earned this micro-credential"
+        return _("You earned this micro-credential")
     if status == S.NOT_AWARDED:
-        return "Not awarded: you may apply again"
-    return "Withdrawn: you may apply again"
+        return _("Not awarded: you may apply again")
+    return _("Withdrawn: you may apply again")
 
 
 def status_explanation(application: Application) -> str:
@@ -81,50 +86,49 @@ def status_explanation(application: Application) -> str:
     S = Application.Status
     status = application.status
     if status == S.APPLIED:
-        return (
+        return _(
             "Work through each step below. Your answers and files are saved as you go; when every "
             "step is done, submit your evidence for review."
         )
     if status == S.SUBMITTED:
-        return (
+        return _(
             "Your evidence is in the review queue. A trained reviewer will score it against the "
             "rubric; you will get an e-mail when they have decided. You can no longer change it."
         )
     if status == S.IN_REVIEW:
-        return (
+        return _(
             "A reviewer is scoring your evidence now. You will get an e-mail when they have "
             "decided."
         )
     if status == S.NEEDS_REVISION:
-        return (
+        return _(
             "A reviewer has asked for changes. Read the feedback beside each step, revise your "
-            "evidence and submit again. You have "
-            f"{_plural(attempts_left(application), 'attempt')} left."
-        )
+            "evidence and submit again. You have %(attempts)s left."
+        ) % {"attempts": _attempts_left_words(application)}
     if status == S.APPROVED:
-        return "Your evidence meets the standard. Your badge is being issued; watch your e-mail."
+        return _("Your evidence meets the standard. Your badge is being issued; watch your e-mail.")
     if status == S.AWARDED:
-        return "Congratulations: you have earned this micro-credential."
+        return _("Congratulations: you have earned this micro-credential.")
     if status == S.NOT_AWARDED:
-        return (
+        return _(
             "The reviewer decided that this evidence does not meet the standard. You may apply "
             "again from the credential's page."
         )
-    return "You withdrew this application. You may apply again from the credential's page."
+    return _("You withdrew this application. You may apply again from the credential's page.")
 
 
 def fee_text(application: Application) -> str:
     amount = f"{application.fee_amount:.2f} {application.fee_currency}"
     F = Application.FeeStatus
     if application.fee_status == F.NONE:
-        return "No fee"
+        return _("No fee")
     if application.fee_status == F.OWED:
-        return f"Fee of {amount} owed"
+        return _("Fee of %(amount)s owed") % {"amount": amount}
     if application.fee_status == F.PAID:
-        return f"Fee of {amount} paid"
+        return _("Fee of %(amount)s paid") % {"amount": amount}
     if application.fee_status == F.REFUNDED:
-        return f"Fee of {amount} refunded"
-    return "Fee waived"
+        return _("Fee of %(amount)s refunded") % {"amount": amount}
+    return _("Fee waived")
 
 
 # --- The application page -----------------------------------------------------------------------
@@ -450,16 +454,16 @@ def apply_box(
 # --- My learning --------------------------------------------------------------------------------
 
 DASHBOARD_GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("in_progress", "In progress", (Application.Status.APPLIED,)),
+    ("in_progress", gettext_noop("In progress"), (Application.Status.APPLIED,)),
     (
         "waiting",
-        "Waiting for review",
+        gettext_noop("Waiting for review"),
         (Application.Status.SUBMITTED, Application.Status.IN_REVIEW),
     ),
-    ("needs_revision", "Needs revision", (Application.Status.NEEDS_REVISION,)),
+    ("needs_revision", gettext_noop("Needs revision"), (Application.Status.NEEDS_REVISION,)),
     (
         "finished",
-        "Finished",
+        gettext_noop("Finished"),
         (
             Application.Status.APPROVED,
             Application.Status.AWARDED,
@@ -504,7 +508,7 @@ def dashboard_groups(*, user: User) -> list[DashboardGroup]:
             for a in applications
             if a.status in statuses
         ]
-        groups.append(DashboardGroup(key=key, title=title, rows=rows))
+        groups.append(DashboardGroup(key=key, title=_(title), rows=rows))
     return groups
 
 

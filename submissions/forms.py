@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from programs.models_roster import ProfileField, SchoolLevel
 from programs.services.profile_fields import profile_fields_parse
@@ -24,14 +25,14 @@ class LinkForm(forms.Form):
 
 class PrivacyForm(forms.Form):
     identifiable = forms.TypedChoiceField(
-        choices=[("yes", "Yes"), ("no", "No")],
+        choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda value: value == "yes",
-        error_messages={"required": "Say whether students can be identified in this file."},
+        error_messages={"required": _("Say whether students can be identified in this file.")},
     )
     consent = forms.BooleanField(required=False)
     visibility = forms.ChoiceField(
         choices=EvidenceItem.Visibility.choices,
-        error_messages={"required": "Choose who may see this file."},
+        error_messages={"required": _("Choose who may see this file.")},
     )
 
 
@@ -61,7 +62,7 @@ def _profile_field() -> forms.CharField:
         required=False,
         max_length=PROFILE_MAX,
         error_messages={
-            "max_length": "Keep it to %(limit_value)d characters (this has %(show_value)d)."
+            "max_length": _("Keep it to %(limit_value)d characters (this has %(show_value)d).")
         },
     )
 
@@ -89,10 +90,10 @@ class MembershipAnswersForm(forms.Form):
 
     years_experience = forms.CharField(required=False, max_length=20)
     school_level = forms.ChoiceField(
-        required=False, choices=[("", "Not answered"), *SchoolLevel.choices]
+        required=False, choices=[("", _("Not answered")), *SchoolLevel.choices]
     )
     title_i = forms.ChoiceField(
-        required=False, choices=[("", "Not answered"), ("yes", "Yes"), ("no", "No")]
+        required=False, choices=[("", _("Not answered")), ("yes", _("Yes")), ("no", _("No"))]
     )
 
     def __init__(self, *args: Any, asked: tuple[str, ...], **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 from programs.models import Credential, CredentialVersion, EvidenceRequirement, FileKind, User
@@ -28,14 +29,14 @@ class Application(TenantModel):
     """An educator's enrolment in one credential version, from applying to the badge."""
 
     class Status(models.TextChoices):
-        APPLIED = "applied", "In progress"
-        SUBMITTED = "submitted", "Submitted"
-        IN_REVIEW = "in_review", "In review"
-        NEEDS_REVISION = "needs_revision", "Needs revision"
-        APPROVED = "approved", "Approved"
-        NOT_AWARDED = "not_awarded", "Not awarded"
-        AWARDED = "awarded", "Badge awarded"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        APPLIED = "applied", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        NEEDS_REVISION = "needs_revision", _("Needs revision")
+        APPROVED = "approved", _("Approved")
+        NOT_AWARDED = "not_awarded", _("Not awarded")
+        AWARDED = "awarded", _("Badge awarded")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     EDITABLE = (Status.APPLIED, Status.NEEDS_REVISION)
     WITHDRAWABLE = (Status.APPLIED, Status.SUBMITTED, Status.NEEDS_REVISION)
@@ -44,11 +45,11 @@ class Application(TenantModel):
     IN_PROGRESS = (Status.APPLIED, Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_REVISION)
 
     class FeeStatus(models.TextChoices):
-        NONE = "none", "No fee"
-        OWED = "owed", "Owed"
-        PAID = "paid", "Paid"
-        WAIVED = "waived", "Waived"
-        REFUNDED = "refunded", "Refunded"
+        NONE = "none", _("No fee")
+        OWED = "owed", _("Owed")
+        PAID = "paid", _("Paid")
+        WAIVED = "waived", _("Waived")
+        REFUNDED = "refunded", _("Refunded")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     anonymous_code = models.CharField(max_length=12, unique=True, default=new_anonymous_code)
@@ -57,26 +58,28 @@ class Application(TenantModel):
     version = models.ForeignKey(CredentialVersion, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPLIED)
     attempt = models.PositiveSmallIntegerField(
-        default=1, help_text="The attempt being prepared, or the last one submitted."
+        default=1, help_text=_("The attempt being prepared, or the last one submitted.")
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
-    was_member = models.BooleanField(default=False, help_text="A current member when applying.")
+    was_member = models.BooleanField(default=False, help_text=_("A current member when applying."))
     fee_amount = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     fee_currency = models.CharField(max_length=3, default="USD")
     fee_status = models.CharField(max_length=8, choices=FeeStatus.choices, default=FeeStatus.NONE)
     fee_note = models.CharField(max_length=300, blank=True)
     fee_updated_at = models.DateTimeField(null=True, blank=True)
     checkout_session_id = models.CharField(
-        max_length=255, blank=True, help_text="The last Stripe Checkout Session made to pay it."
+        max_length=255, blank=True, help_text=_("The last Stripe Checkout Session made to pay it.")
     )
     evidence_delete_after = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Withdrawn while an attempt waited for review: when the evidence sweep deletes "
-        "its files (the date the educator was told).",
+        help_text=_(
+            "Withdrawn while an attempt waited for review: when the evidence sweep deletes "
+            "its files (the date the educator was told)."
+        ),
     )
     evidence_deleted_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the evidence sweep deleted those files."
+        null=True, blank=True, help_text=_("When the evidence sweep deleted those files.")
     )
 
     class Meta:
@@ -121,13 +124,15 @@ class Submission(TenantModel):
     feedback = models.JSONField(
         default=list,
         blank=True,
-        help_text="Per criterion: [{criterion_id, title, requirement_id, score, label, comment}]",
+        help_text=_(
+            "Per criterion: [{criterion_id, title, requirement_id, score, label, comment}]"
+        ),
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reviews_required = models.PositiveSmallIntegerField(default=1)
     needs_adjudication = models.BooleanField(default=False)
     due_at = models.DateTimeField(
-        null=True, blank=True, help_text="The program's turnaround target for a decision."
+        null=True, blank=True, help_text=_("The program's turnaround target for a decision.")
     )
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
@@ -147,26 +152,29 @@ class Submission(TenantModel):
         ordering = ["number"]
 
     def __str__(self) -> str:
-        return f"Attempt {self.number} of {self.application_id}"
+        return _("Attempt %(number)s of %(application)s") % {
+            "number": self.number,
+            "application": self.application_id,
+        }
 
 
 class EvidenceItem(TenantModel):
     """One piece of evidence: a file in object storage, a written answer or a link."""
 
     class Kind(models.TextChoices):
-        FILE = "file", "File"
-        TEXT = "text", "Written answer"
-        LINK = "link", "Link"
+        FILE = "file", _("File")
+        TEXT = "text", _("Written answer")
+        LINK = "link", _("Link")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Uploading"
-        READY = "ready", "Ready"
-        REJECTED = "rejected", "Rejected"
-        REMOVED = "removed", "Removed"
+        PENDING = "pending", _("Uploading")
+        READY = "ready", _("Ready")
+        REJECTED = "rejected", _("Rejected")
+        REMOVED = "removed", _("Removed")
 
     class Visibility(models.TextChoices):
-        REVIEWERS = "reviewers", "Reviewers only"
-        PUBLIC = "public", "May be shown as public evidence on the badge"
+        REVIEWERS = "reviewers", _("Reviewers only")
+        PUBLIC = "public", _("May be shown as public evidence on the badge")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
@@ -181,27 +189,33 @@ class EvidenceItem(TenantModel):
     storage_key = models.CharField(
         max_length=300,
         blank=True,
-        help_text="The object the item refers to: its upload slot while it is uploading; once "
-        "confirmed, the app's own copy of the checked bytes, which no browser can write.",
+        help_text=_(
+            "The object the item refers to: its upload slot while it is uploading; once "
+            "confirmed, the app's own copy of the checked bytes, which no browser can write."
+        ),
     )
     slot_key = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Where the browser was allowed to upload (signatures valid for minutes). "
-        "Files confirmed before final keys existed still live there (storage_key = slot_key).",
+        help_text=_(
+            "Where the browser was allowed to upload (signatures valid for minutes). "
+            "Files confirmed before final keys existed still live there (storage_key = slot_key)."
+        ),
     )
-    upload_id = models.CharField(max_length=300, blank=True, help_text="Open multipart upload.")
+    upload_id = models.CharField(max_length=300, blank=True, help_text=_("Open multipart upload."))
     slot_expires_at = models.DateTimeField(null=True, blank=True)
     display_name = models.CharField(max_length=200, blank=True)
     declared_size = models.BigIntegerField(null=True, blank=True)
     declared_type = models.CharField(max_length=120, blank=True)
     size = models.BigIntegerField(null=True, blank=True)
     etag = models.CharField(max_length=100, blank=True)
-    content_type = models.CharField(max_length=120, blank=True, help_text="Sniffed from the bytes.")
+    content_type = models.CharField(
+        max_length=120, blank=True, help_text=_("Sniffed from the bytes.")
+    )
     file_kind = models.CharField(max_length=12, choices=FileKind.choices, blank=True)
     rejection_reason = models.CharField(max_length=300, blank=True)
     purged_at = models.DateTimeField(
-        null=True, blank=True, help_text="Object deleted from storage."
+        null=True, blank=True, help_text=_("Object deleted from storage.")
     )
 
     students_identifiable = models.BooleanField(null=True, blank=True)
@@ -249,7 +263,7 @@ class QuizResponse(TenantModel):
         Application, on_delete=models.CASCADE, related_name="quiz_responses"
     )
     requirement = models.ForeignKey(EvidenceRequirement, on_delete=models.PROTECT, related_name="+")
-    answers = models.JSONField(default=dict, help_text="{question_id: choice_id}")
+    answers = models.JSONField(default=dict, help_text=_("{question_id: choice_id}"))
     correct = models.PositiveSmallIntegerField(default=0)
     total = models.PositiveSmallIntegerField(default=0)
     score_percent = models.PositiveSmallIntegerField(default=0)
@@ -291,26 +305,26 @@ class PaymentSettings(TenantModel):
     its own Stripe account, whose keys are stored encrypted (``programs.secrets``)."""
 
     class Provider(models.TextChoices):
-        MANUAL = "manual", "Manual: we invoice, and record fees as paid in the admin"
-        STRIPE = "stripe", "Stripe Checkout: educators pay by card when they apply"
+        MANUAL = "manual", _("Manual: we invoice, and record fees as paid in the admin")
+        STRIPE = "stripe", _("Stripe Checkout: educators pay by card when they apply")
 
     provider = models.CharField(max_length=8, choices=Provider.choices, default=Provider.MANUAL)
     secret_key_encrypted = models.TextField(blank=True, editable=False)
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     publishable_key = models.CharField(max_length=200, blank=True)
     receipt_address = models.TextField(
-        blank=True, help_text="The organization's postal address, printed on receipts."
+        blank=True, help_text=_("The organization's postal address, printed on receipts.")
     )
     tax_id = models.CharField(
-        "tax id", max_length=60, blank=True, help_text="Printed on receipts when set."
+        "tax id", max_length=60, blank=True, help_text=_("Printed on receipts when set.")
     )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization"], name="one_payment_settings_per_org")
         ]
-        verbose_name = "payment settings"
-        verbose_name_plural = "payment settings"
+        verbose_name = _("payment settings")
+        verbose_name_plural = _("payment settings")
 
     def __str__(self) -> str:
         return f"Payments: {self.get_provider_display().split(':')[0]}"
@@ -341,8 +355,8 @@ class PaymentEntry(TenantModel):
     never changed afterwards. The application's fee status is computed from its rows."""
 
     class Kind(models.TextChoices):
-        PAYMENT = "payment", "Payment"
-        REFUND = "refund", "Refund"
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
 
     application = models.ForeignKey(
         Application,
@@ -357,14 +371,14 @@ class PaymentEntry(TenantModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="payment_entries",
-        help_text="A batch of seat codes bought with one Checkout payment.",
+        help_text=_("A batch of seat codes bought with one Checkout payment."),
     )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     provider = models.CharField(max_length=8, default="stripe")
     provider_id = models.CharField(
-        max_length=255, help_text="Stripe's id: the payment intent of a payment, the refund's."
+        max_length=255, help_text=_("Stripe's id: the payment intent of a payment, the refund's.")
     )
     checkout_session_id = models.CharField(max_length=255, blank=True)
     payment_intent_id = models.CharField(max_length=255, blank=True)
@@ -388,8 +402,8 @@ class PaymentEntry(TenantModel):
             ),
         ]
         ordering = ["created_at", "pk"]
-        verbose_name = "payment ledger entry"
-        verbose_name_plural = "payment ledger"
+        verbose_name = _("payment ledger entry")
+        verbose_name_plural = _("payment ledger")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:.2f} {self.currency} ({self.reference})"
@@ -400,10 +414,10 @@ class WebhookEvent(TenantModel):
     replay or a duplicate changes nothing."""
 
     class Outcome(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        HELD = "held", "Held: the payment it refunds has not arrived yet"
-        IGNORED = "ignored", "Ignored (an event type we do not act on)"
-        UNMATCHED = "unmatched", "Unmatched: no application of this organization"
+        APPLIED = "applied", _("Applied")
+        HELD = "held", _("Held: the payment it refunds has not arrived yet")
+        IGNORED = "ignored", _("Ignored (an event type we do not act on)")
+        UNMATCHED = "unmatched", _("Unmatched: no application of this organization")
 
     event_id = models.CharField(max_length=255)
     type = models.CharField(max_length=100)
@@ -441,10 +455,10 @@ class SeatBatch(TenantModel):
     card is usable only once Stripe's signed webhook put its payment on the ledger."""
 
     class Payment(models.TextChoices):
-        FREE = "free", "Issued free"
-        UNPAID = "unpaid", "Not paid yet (codes not usable)"
-        PAID = "paid", "Paid"
-        REFUNDED = "refunded", "Refunded (codes not usable)"
+        FREE = "free", _("Issued free")
+        UNPAID = "unpaid", _("Not paid yet (codes not usable)")
+        PAID = "paid", _("Paid")
+        REFUNDED = "refunded", _("Refunded (codes not usable)")
 
     USABLE = (Payment.FREE, Payment.PAID)
 
@@ -455,12 +469,12 @@ class SeatBatch(TenantModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Empty: any credential of the catalog.",
+        help_text=_("Empty: any credential of the catalog."),
     )
     size = models.PositiveIntegerField()
     expires_at = models.DateTimeField()
     note = models.CharField(
-        max_length=200, blank=True, help_text="e.g. the district that bought them, the invoice."
+        max_length=200, blank=True, help_text=_("e.g. the district that bought them, the invoice.")
     )
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -474,15 +488,15 @@ class SeatBatch(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The district (or school) that bought the seats for its staff, if any.",
+        help_text=_("The district (or school) that bought the seats for its staff, if any."),
     )
     checkout_session_id = models.CharField(max_length=255, blank=True)
     payment_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "seat code batch"
-        verbose_name_plural = "seat code batches"
+        verbose_name = _("seat code batch")
+        verbose_name_plural = _("seat code batches")
 
     def __str__(self) -> str:
         return f"{self.size} seats" + (f" ({self.note})" if self.note else "")

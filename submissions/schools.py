@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from credentials_site.tenancy import cross_organization
 from programs.models import School
@@ -58,7 +59,7 @@ class ProgressRow:
 
     @property
     def label(self) -> str:
-        return PROGRESS_LABELS[self.progress]
+        return gettext(PROGRESS_LABELS[self.progress])
 
 
 @dataclass
@@ -128,7 +129,7 @@ def school_progress(*, school: School) -> dict[str, object]:
                 title=credential.current_version.title if credential.current_version else "",
                 organization=credential.organization.name,
                 assigned=len(group),
-                counts=[(PROGRESS_LABELS[key], counts[key]) for key in PROGRESS_LABELS]
+                counts=[(gettext(PROGRESS_LABELS[key]), counts[key]) for key in PROGRESS_LABELS]
                 if len(group) >= SMALLEST_GROUP
                 else None,
             )

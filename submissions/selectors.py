@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch
 from django.http import Http404
+from django.utils.translation import gettext_noop
 
 from credentials_site.tenancy import cross_organization
 from programs import selectors as program_selectors
@@ -190,12 +191,13 @@ NOT_STARTED, IN_PROGRESS, SUBMITTED, NEEDS_REVISION, AWARDED = (
 # what others (colleagues in a community, a school leader) see of an application: its stage
 # only, never evidence, scores or feedback. A closed application (withdrawn, not awarded) reads
 # "not started": its outcome is the educator's to tell, and they may apply again.
+# the stages' names, translated where they are shown (gettext(PROGRESS_LABELS[stage]))
 PROGRESS_LABELS = {
-    NOT_STARTED: "Not started",
-    IN_PROGRESS: "In progress",
-    SUBMITTED: "Submitted",
-    NEEDS_REVISION: "Needs revision",
-    AWARDED: "Awarded",
+    NOT_STARTED: gettext_noop("Not started"),
+    IN_PROGRESS: gettext_noop("In progress"),
+    SUBMITTED: gettext_noop("Submitted"),
+    NEEDS_REVISION: gettext_noop("Needs revision"),
+    AWARDED: gettext_noop("Awarded"),
 }
 _PROGRESS_OF_STATUS: dict[str, str] = {
     Application.Status.APPLIED: IN_PROGRESS,

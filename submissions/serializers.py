@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -27,16 +28,16 @@ MAX_DECLARED_SIZE = 2**63 - 1
 
 class UploadSlotInput(StrictInput):
     step = serializers.IntegerField(
-        min_value=1, help_text="The requirement's 1-based position among the steps."
+        min_value=1, help_text=_("The requirement's 1-based position among the steps.")
     )
     filename = serializers.CharField(max_length=1000, trim_whitespace=False)
     size = serializers.IntegerField(
-        min_value=0, max_value=MAX_DECLARED_SIZE, help_text="The file's size in bytes."
+        min_value=0, max_value=MAX_DECLARED_SIZE, help_text=_("The file's size in bytes.")
     )
     content_type = serializers.CharField(
         max_length=255,
         allow_blank=True,
-        help_text="The type the browser reports (File.type); the bytes are checked at confirm.",
+        help_text=_("The type the browser reports (File.type); the bytes are checked at confirm."),
     )
 
 
@@ -51,18 +52,18 @@ class UploadCompleteInput(StrictInput):
 
 class EvidenceItemPrivacyInput(StrictInput):
     students_identifiable = serializers.BooleanField(
-        help_text="Whether students can be identified in this file."
+        help_text=_("Whether students can be identified in this file.")
     )
     consent_on_file = serializers.BooleanField(
         required=False,
         allow_null=True,
         default=None,
-        help_text="Whether the school holds consent for the identifiable students.",
+        help_text=_("Whether the school holds consent for the identifiable students."),
     )
     visibility = serializers.ChoiceField(
         choices=EvidenceItem.Visibility.choices,
         required=False,
-        help_text="Unchanged when absent.",
+        help_text=_("Unchanged when absent."),
     )
 
 
@@ -79,7 +80,7 @@ class LinkInput(StrictInput):
 class QuizAnswerInput(StrictInput):
     answers = serializers.DictField(
         child=serializers.IntegerField(min_value=1),
-        help_text="{question id: chosen choice id} for every question.",
+        help_text=_("{question id: chosen choice id} for every question."),
     )
 
 
@@ -94,25 +95,27 @@ class EvidenceItemOutput(serializers.Serializer[EvidenceItem]):
     kind = serializers.ChoiceField(choices=EvidenceItem.Kind.choices)
     status = serializers.ChoiceField(
         choices=EvidenceItem.Status.choices,
-        help_text="pending: uploading or not confirmed; ready; rejected (see rejection_reason).",
+        help_text=_("pending: uploading or not confirmed; ready; rejected (see rejection_reason)."),
     )
     display_name = serializers.CharField()
     size = serializers.SerializerMethodField(
-        help_text="Bytes: as stored once confirmed, as declared before."
+        help_text=_("Bytes: as stored once confirmed, as declared before.")
     )
     content_type = serializers.SerializerMethodField(
-        help_text="Sniffed from the bytes once confirmed; as declared before."
+        help_text=_("Sniffed from the bytes once confirmed; as declared before.")
     )
-    file_kind = serializers.CharField(help_text="document, image, video, ...; empty until ready.")
+    file_kind = serializers.CharField(
+        help_text=_("document, image, video, ...; empty until ready.")
+    )
     text = serializers.CharField()
     url = serializers.CharField()
-    words = serializers.SerializerMethodField(help_text="Written answers only.")
+    words = serializers.SerializerMethodField(help_text=_("Written answers only."))
     rejection_reason = serializers.CharField()
     students_identifiable = serializers.BooleanField(allow_null=True)
     consent_on_file = serializers.BooleanField(allow_null=True)
     visibility = serializers.ChoiceField(choices=EvidenceItem.Visibility.choices)
     file_url = serializers.SerializerMethodField(
-        help_text="Where to view the file (a redirect to a short-lived link); ready files only."
+        help_text=_("Where to view the file (a redirect to a short-lived link); ready files only.")
     )
     created_at = serializers.DateTimeField()
 
@@ -177,7 +180,7 @@ class FeeOutput(serializers.Serializer[Application]):
 
 
 class GapOutput(serializers.Serializer[dict[str, str]]):
-    step = serializers.CharField(help_text="The step's number; empty for the fee.")
+    step = serializers.CharField(help_text=_("The step's number; empty for the fee."))
     requirement = serializers.CharField()
     message = serializers.CharField()
 
@@ -195,7 +198,7 @@ class ApplicationDetailOutput(serializers.Serializer[Application]):
     steps = serializers.SerializerMethodField()
     items = serializers.SerializerMethodField()
     gaps = serializers.SerializerMethodField(
-        help_text="What keeps the application from being submitted; empty when it can be."
+        help_text=_("What keeps the application from being submitted; empty when it can be.")
     )
 
     @extend_schema_field(StepOutput(many=True))
@@ -234,7 +237,7 @@ class UploadMultipartSlotOutput(serializers.Serializer[dict[str, Any]]):
 
 
 class UploadPartUrlOutput(serializers.Serializer[dict[str, Any]]):
-    url = serializers.URLField(help_text="PUT the part's bytes here; keep the ETag it answers.")
+    url = serializers.URLField(help_text=_("PUT the part's bytes here; keep the ETag it answers."))
 
 
 class UploadPartOutput(serializers.Serializer[dict[str, Any]]):
@@ -259,6 +262,6 @@ class QuizResultOutput(serializers.ModelSerializer[QuizResponse]):
 class ApplicationSubmitOutput(serializers.Serializer[Application]):
     status = serializers.ChoiceField(
         choices=[(Application.Status.SUBMITTED.value, Application.Status.SUBMITTED.label)],
-        help_text="Always submitted: the application is in the review queue.",
+        help_text=_("Always submitted: the application is in the review queue."),
     )
     attempt = serializers.IntegerField()

@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import filetype
+from django.utils.translation import gettext, gettext_noop
 
 from programs.models import FileKind
 
@@ -60,34 +61,38 @@ EXTRA_KINDS: dict[str, set[str]] = {"application/pdf": {FileKind.PRESENTATION}}
 
 # Names people understand, for messages.
 FRIENDLY: dict[str, str] = {
-    "application/pdf": "a PDF document",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "a Word document",
-    "application/msword": "a Word document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "an Excel spreadsheet",
-    "application/vnd.ms-excel": "an Excel spreadsheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
-        "a PowerPoint presentation"
+    "application/pdf": gettext_noop("a PDF document"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": gettext_noop(
+        "a Word document"
     ),
-    "application/vnd.ms-powerpoint": "a PowerPoint presentation",
-    "image/jpeg": "a JPEG image",
-    "image/png": "a PNG image",
-    "audio/mpeg": "an MP3 recording",
-    "video/mp4": "an MP4 video",
-    "video/quicktime": "a QuickTime (MOV) video",
-    "application/zip": "a ZIP archive",
-    "application/x-rar-compressed": "a RAR archive",
-    "application/x-7z-compressed": "a 7-Zip archive",
-    "application/gzip": "a gzip archive",
-    "application/x-tar": "a tar archive",
-    "application/x-executable": "a program (executable)",
-    "application/x-msdownload": "a Windows program (executable)",
-    "application/x-mach-binary": "a macOS program (executable)",
-    "application/x-sh": "a shell script",
-    "text/html": "an HTML page",
-    "image/svg+xml": "an SVG drawing (which can carry scripts)",
-    "text/plain": "a plain-text file",
-    "text/csv": "a CSV table",
-    "application/octet-stream": "a file of unknown type",
+    "application/msword": gettext_noop("a Word document"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": gettext_noop(
+        "an Excel spreadsheet"
+    ),
+    "application/vnd.ms-excel": gettext_noop("an Excel spreadsheet"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
+        gettext_noop("a PowerPoint presentation")
+    ),
+    "application/vnd.ms-powerpoint": gettext_noop("a PowerPoint presentation"),
+    "image/jpeg": gettext_noop("a JPEG image"),
+    "image/png": gettext_noop("a PNG image"),
+    "audio/mpeg": gettext_noop("an MP3 recording"),
+    "video/mp4": gettext_noop("an MP4 video"),
+    "video/quicktime": gettext_noop("a QuickTime (MOV) video"),
+    "application/zip": gettext_noop("a ZIP archive"),
+    "application/x-rar-compressed": gettext_noop("a RAR archive"),
+    "application/x-7z-compressed": gettext_noop("a 7-Zip archive"),
+    "application/gzip": gettext_noop("a gzip archive"),
+    "application/x-tar": gettext_noop("a tar archive"),
+    "application/x-executable": gettext_noop("a program (executable)"),
+    "application/x-msdownload": gettext_noop("a Windows program (executable)"),
+    "application/x-mach-binary": gettext_noop("a macOS program (executable)"),
+    "application/x-sh": gettext_noop("a shell script"),
+    "text/html": gettext_noop("an HTML page"),
+    "image/svg+xml": gettext_noop("an SVG drawing (which can carry scripts)"),
+    "text/plain": gettext_noop("a plain-text file"),
+    "text/csv": gettext_noop("a CSV table"),
+    "application/octet-stream": gettext_noop("a file of unknown type"),
 }
 
 # Never accepted as evidence, whatever the requirement: they run code in a browser or on a PC.
@@ -110,12 +115,12 @@ DECLARED_OK_PREFIX: dict[str, tuple[str, ...]] = {
 }
 
 KIND_WORDS: dict[str, str] = {
-    FileKind.DOCUMENT: "documents (PDF, Word)",
-    FileKind.PRESENTATION: "presentations (PowerPoint, PDF)",
-    FileKind.SPREADSHEET: "spreadsheets (Excel, CSV)",
-    FileKind.IMAGE: "images",
-    FileKind.AUDIO: "audio",
-    FileKind.VIDEO: "video",
+    FileKind.DOCUMENT: gettext_noop("documents (PDF, Word)"),
+    FileKind.PRESENTATION: gettext_noop("presentations (PowerPoint, PDF)"),
+    FileKind.SPREADSHEET: gettext_noop("spreadsheets (Excel, CSV)"),
+    FileKind.IMAGE: gettext_noop("images"),
+    FileKind.AUDIO: gettext_noop("audio"),
+    FileKind.VIDEO: gettext_noop("video"),
 }
 
 
@@ -127,21 +132,21 @@ class Sniffed:
     @property
     def friendly(self) -> str:
         if self.mime in FRIENDLY:
-            return FRIENDLY[self.mime]
+            return gettext(FRIENDLY[self.mime])
         kind = next((kind for kind in KIND_NOUN if kind in self.kinds), None)
         if kind:
-            return f"{KIND_NOUN[kind]} ({self.mime})"
-        return f"a file of type {self.mime}"
+            return gettext(KIND_NOUN[kind]) + f" ({self.mime})"
+        return gettext("a file of type %(mime)s") % {"mime": self.mime}
 
 
 # "The file you sent is ..." (in FileKind order, so a file of several kinds reads the same always).
 KIND_NOUN: dict[str, str] = {
-    FileKind.DOCUMENT: "a document",
-    FileKind.PRESENTATION: "a presentation",
-    FileKind.SPREADSHEET: "a spreadsheet",
-    FileKind.IMAGE: "an image",
-    FileKind.AUDIO: "an audio recording",
-    FileKind.VIDEO: "a video",
+    FileKind.DOCUMENT: gettext_noop("a document"),
+    FileKind.PRESENTATION: gettext_noop("a presentation"),
+    FileKind.SPREADSHEET: gettext_noop("a spreadsheet"),
+    FileKind.IMAGE: gettext_noop("an image"),
+    FileKind.AUDIO: gettext_noop("an audio recording"),
+    FileKind.VIDEO: gettext_noop("a video"),
 }
 
 
@@ -254,23 +259,25 @@ def _only_sound(head: bytes, patterns: tuple[re.Pattern[bytes], re.Pattern[bytes
 
 
 def describe_kinds(kinds: list[str]) -> str:
-    words = [KIND_WORDS.get(kind, kind) for kind in kinds]
+    words = [gettext(KIND_WORDS[kind]) if kind in KIND_WORDS else kind for kind in kinds]
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    return gettext("%(kinds)s or %(last)s") % {"kinds": ", ".join(words[:-1]), "last": words[-1]}
 
 
 def rejection_message(accepted: list[str], found: Sniffed) -> str | None:
     """None when the file is acceptable; otherwise what to tell the educator."""
     if found.mime == "application/x-empty":
-        return "The file is empty (0 bytes). Choose the file again and re-upload it."
+        return gettext("The file is empty (0 bytes). Choose the file again and re-upload it.")
     if found.mime in DANGEROUS:
-        return f"This file is {found.friendly}, which cannot be accepted as evidence."
+        return gettext("This file is %(what)s, which cannot be accepted as evidence.") % {
+            "what": found.friendly
+        }
     if not found.kinds & set(accepted):
-        return (
-            f"This requirement accepts {describe_kinds(accepted)}; "
-            f"the file you sent is {found.friendly}."
-        )
+        return gettext("This requirement accepts %(kinds)s; the file you sent is %(what)s.") % {
+            "kinds": describe_kinds(accepted),
+            "what": found.friendly,
+        }
     return None
 
 

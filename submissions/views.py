@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from credentials_site.exceptions import ApplicationError
@@ -116,7 +117,9 @@ def apply(request: HttpRequest, org_slug: str, credential_slug: str) -> HttpResp
         messages.error(request, error.message)
         return redirect(credential.get_absolute_url())
     messages.success(
-        request, f"You have applied for “{version.title}”. Work through the steps below."
+        request,
+        _("You have applied for “%(title)s”. Work through the steps below.")
+        % {"title": version.title},
     )
     if application.fee_status == Application.FeeStatus.OWED and payments.uses_stripe(
         organization_id=application.organization_id
@@ -150,7 +153,9 @@ def text_save(request: HttpRequest, org_slug: str, public_id: UUID, step: int) -
         )
     except ApplicationError as error:
         return _refused(request, application, error, step=step, posted={"text": text})
-    messages.success(request, f"Your answer to “{requirement.title}” is saved.")
+    messages.success(
+        request, _("Your answer to “%(title)s” is saved.") % {"title": requirement.title}
+    )
     return redirect(_page_url(application, f"step-{step}"))
 
 
@@ -166,7 +171,9 @@ def link_save(request: HttpRequest, org_slug: str, public_id: UUID, step: int) -
         )
     except ApplicationError as error:
         return _refused(request, application, error, step=step, posted={"url": url})
-    messages.success(request, f"The link for “{requirement.title}” is saved.")
+    messages.success(
+        request, _("The link for “%(title)s” is saved.") % {"title": requirement.title}
+    )
     return redirect(_page_url(application, f"step-{step}"))
 
 
@@ -182,17 +189,20 @@ def quiz_check(request: HttpRequest, org_slug: str, public_id: UUID, step: int) 
         )
     except ApplicationError as error:
         return _refused(request, application, error, step=step, posted={"answers": answers})
-    result = (
-        f"You answered {response.correct} of {response.total} questions correctly "
-        f"({response.score_percent}%). "
-    )
+    result = _("You answered %(correct)s of %(total)s questions correctly (%(score)s%%).") % {
+        "correct": response.correct,
+        "total": response.total,
+        "score": response.score_percent,
+    }
     if response.passed:
-        messages.success(request, result + "You passed the quiz.")
+        messages.success(request, result + " " + _("You passed the quiz."))
     else:
         messages.warning(
             request,
-            result + f"The pass mark is {requirement.pass_mark_percent}%: review the resources "
-            "and try again.",
+            result
+            + " "
+            + _("The pass mark is %(mark)s%%: review the resources and try again.")
+            % {"mark": requirement.pass_mark_percent},
         )
     return redirect(_page_url(application, f"step-{step}"))
 
@@ -215,7 +225,7 @@ def item_privacy(
     if not form.is_valid():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         problem = dashboard.Problem(
-            message="Answer the privacy questions for this file.",
+            message=_("Answer the privacy questions for this file."),
             item=str(item.public_id),
             fields=fields,
             posted=posted,
@@ -232,7 +242,9 @@ def item_privacy(
         )
     except ApplicationError as error:
         return _refused(request, application, error, item=str(item.public_id), posted=posted)
-    messages.success(request, f"Privacy details for “{item.display_name}” are saved.")
+    messages.success(
+        request, _("Privacy details for “%(name)s” are saved.") % {"name": item.display_name}
+    )
     return redirect(_page_url(application, f"item-{item.public_id}"))
 
 
@@ -253,9 +265,9 @@ def item_remove(
         messages.error(request, error.message)
         return redirect(_page_url(application))
     if request.POST.get("retry"):
-        messages.info(request, f"Choose “{item}” again below to upload it.")
+        messages.info(request, _("Choose “%(item)s” again below to upload it.") % {"item": item})
     else:
-        messages.success(request, f"Removed “{item}”.")
+        messages.success(request, _("Removed “%(item)s”.") % {"item": item})
     step = steps.step_map(application=application).get(item.requirement_id)
     return redirect(_page_url(application, f"step-{step}" if step else ""))
 
@@ -265,7 +277,7 @@ def item_remove(
 def submit(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpResponse:
     application = _application(request, public_id)
     if _user(request).needs_badge_name:  # the badge this may earn names its earner: ask first
-        messages.info(request, "Before you submit: tell us the name your badge will carry.")
+        messages.info(request, _("Before you submit: tell us the name your badge will carry."))
         return redirect(accounts.name_prompt_url(next_url=_page_url(application, "submit")))
     try:
         services.application_submit(application=application, actor=_user(request))
@@ -276,8 +288,10 @@ def submit(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpResponse
         return redirect(_page_url(application))
     messages.success(
         request,
-        "Your evidence is submitted. A reviewer will score it; you will get an e-mail when they "
-        "have decided.",
+        _(
+            "Your evidence is submitted. A reviewer will score it; you will get an e-mail when "
+            "they have decided."
+        ),
     )
     return redirect(_page_url(application))
 
@@ -288,7 +302,7 @@ def withdraw(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpRespon
     application = _application(request, public_id)
     if request.method != "POST":
         if application.status not in Application.WITHDRAWABLE:
-            messages.error(request, "This application can no longer be withdrawn.")
+            messages.error(request, _("This application can no longer be withdrawn."))
             return redirect(_page_url(application))
         return render(
             request,
@@ -310,11 +324,15 @@ def withdraw(request: HttpRequest, org_slug: str, public_id: UUID) -> HttpRespon
         return redirect(_page_url(application))
     messages.success(
         request,
-        f"You withdrew your application for “{application.version.title}”. "
+        _("You withdrew your application for “%(title)s”.") % {"title": application.version.title}
+        + " "
         + services.withdrawal_evidence_note(application=withdrawn)
         + (
-            " Your refund is on its way: we e-mail you, and your receipt shows it once the "
-            "payment provider confirms."
+            " "
+            + _(
+                "Your refund is on its way: we e-mail you, and your receipt shows it once the "
+                "payment provider confirms."
+            )
             if refund
             else ""
         ),
@@ -365,7 +383,7 @@ def _render_profile(
 ) -> HttpResponse:
     errors = _errors(form)
     asked = [(item, answer_form, _errors(answer_form)) for item, answer_form in answers]
-    for _, answer_form, answer_errors in asked:
+    for _item, answer_form, answer_errors in asked:
         errors.update({f"{answer_form.prefix}-{k}": v for k, v in answer_errors.items()})
     return render(
         request,
@@ -428,5 +446,5 @@ def profile(request: HttpRequest) -> HttpResponse:
         changed += profile_fields.membership_profile_save(
             membership=item.membership, actor=user, values=answer_form.cleaned_data
         )
-    messages.success(request, "Your profile is saved." if changed else "Nothing changed.")
+    messages.success(request, _("Your profile is saved.") if changed else _("Nothing changed."))
     return redirect(reverse("submissions:profile"))

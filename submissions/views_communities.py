@@ -21,6 +21,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from credentials_site.exceptions import ApplicationError
@@ -34,7 +37,7 @@ from programs.services import communities as services
 
 from .selectors import PROGRESS_LABELS, progress_by_person_and_credential
 
-WHAT_OTHERS_SEE = (
+WHAT_OTHERS_SEE = _(
     "Members of this community see each other's progress on its credentials as a stage only "
     "(not started, in progress, submitted, needs revision, awarded): never your evidence, "
     "scores or reviewers' comments."
@@ -42,21 +45,27 @@ WHAT_OTHERS_SEE = (
 
 
 class CommunityForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(label=_("Name"), max_length=120)
     goal = forms.CharField(
+        label=_("Goal"),
         max_length=200,
         required=False,
-        help_text="What you will work on together, e.g. “Literacy instruction”.",
+        help_text=_("What you will work on together, e.g. “Literacy instruction”."),
     )
     description = forms.CharField(
-        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Description"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     credentials: forms.ModelMultipleChoiceField[Credential] = forms.ModelMultipleChoiceField(
         queryset=Credential.objects.none(),
+        label=_("Credentials"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Members see one another's progress on these. "
-        "Choose one or more, or write a goal.",
+        help_text=_(
+            "Members see one another's progress on these. Choose one or more, or write a goal."
+        ),
     )
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
@@ -71,26 +80,28 @@ class CommunityForm(forms.Form):
 class PostForm(forms.Form):
     # no max_length here: the service refuses an over-long post with the number, in words
     body = forms.CharField(
-        label="Your post",
+        label=_("Your post"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Markdown: **bold**, *italic*, lists, links. "
-        f"Up to {POST_MAX_CHARS:,} characters.",
+        help_text=format_lazy(
+            _("Markdown: **bold**, *italic*, lists, links. Up to {limit} characters."),
+            limit=f"{POST_MAX_CHARS:,}",
+        ),
     )
     parent = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
 class ResourceForm(forms.Form):
-    title = forms.CharField(label="Link title", max_length=200)
+    title = forms.CharField(label=_("Link title"), max_length=200)
     url = forms.CharField(
-        label="Address", max_length=2000, help_text="A full address that starts with https://"
+        label=_("Address"), max_length=2000, help_text=_("A full address that starts with https://")
     )
 
 
 class InviteForm(forms.Form):
     emails = forms.CharField(
-        label="E-mail addresses",
+        label=_("E-mail addresses"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One or more, separated by commas or new lines: members of the organization.",
+        help_text=_("One or more, separated by commas or new lines: members of the organization."),
     )
 
 
@@ -177,7 +188,11 @@ def community_create(request: HttpRequest, org_slug: str) -> HttpResponse:
             except ApplicationError as error:
                 _add_errors(form, error)
             else:
-                messages.success(request, f"“{community.name}” is ready: invite your colleagues.")
+                messages.success(
+                    request,
+                    gettext("“%(name)s” is ready: invite your colleagues.")
+                    % {"name": community.name},
+                )
                 access = CommunityAccess(community, None)
                 return redirect(_url("community_members", access))
         status = 400
@@ -218,14 +233,16 @@ def community_join_link(request: HttpRequest, org_slug: str, token: str) -> Http
         return redirect(_url("community", access))
     if not services.community_may_take_part(organization=organization, user=user):
         label = organization.short_name or organization.name
-        refusal = f"Only members of {label} can join its learning communities."
+        refusal = gettext("Only members of %(label)s can join its learning communities.") % {
+            "label": label
+        }
     elif request.method == "POST":
         try:
             services.community_join(community=community, actor=user, token=token)
         except ApplicationError as error:
             refusal = error.message
         else:
-            messages.success(request, f"You joined “{community.name}”.")
+            messages.success(request, gettext("You joined “%(name)s”.") % {"name": community.name})
             return redirect(_url("community", access))
     return render(
         request,
@@ -249,7 +266,7 @@ def community_join(request: HttpRequest, org_slug: str, public_id: UUID) -> Http
         services.community_join(community=access.community, actor=_user(request))
     except ApplicationError as error:
         return _refused(request, access, error)
-    messages.success(request, f"You joined “{access.community.name}”.")
+    messages.success(request, gettext("You joined “%(name)s”.") % {"name": access.community.name})
     return redirect(_url("community", access))
 
 
@@ -262,7 +279,7 @@ def community_leave(request: HttpRequest, org_slug: str, public_id: UUID) -> Htt
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(_url("community_members", access))
-    messages.success(request, f"You left “{access.community.name}”.")
+    messages.success(request, gettext("You left “%(name)s”.") % {"name": access.community.name})
     return redirect(reverse("submissions:communities", kwargs={"org_slug": org_slug}))
 
 
@@ -273,7 +290,10 @@ def community_digest(request: HttpRequest, org_slug: str, public_id: UUID) -> Ht
     on = request.POST.get("digest") == "on"
     services.community_digest_set(community=access.community, actor=_user(request), digest=on)
     messages.success(
-        request, "You will get a daily e-mail of new posts." if on else "No more digest e-mails."
+        request,
+        gettext("You will get a daily e-mail of new posts.")
+        if on
+        else gettext("No more digest e-mails."),
     )
     return redirect(_url("community_members", access))
 
@@ -343,13 +363,20 @@ def community_post(request: HttpRequest, org_slug: str, public_id: UUID) -> Http
             messages.success(request, "Replied." if parent else "Posted.")
             return redirect(_url("community", access, f"post-{post.public_id}"))
     if access.member is None:
-        return _refused(request, access, ApplicationError("You are not in this community."))
+        return _refused(
+            request, access, ApplicationError(gettext("You are not in this community."))
+        )
     return _board(
         request, access, post_form=form, reply_to=request.POST.get("parent", ""), status=400
     )
 
 
-MODERATIONS = {"pin": "Pinned.", "unpin": "Unpinned.", "hide": "Hidden.", "unhide": "Shown again."}
+MODERATIONS = {
+    "pin": _("Pinned."),
+    "unpin": _("Unpinned."),
+    "hide": _("Hidden."),
+    "unhide": _("Shown again."),
+}
 
 
 def _moderate(request: HttpRequest, public_id: UUID, post_id: UUID, action: str) -> HttpResponse:
@@ -405,10 +432,12 @@ def community_resource(request: HttpRequest, org_slug: str, public_id: UUID) -> 
                 return _refused(request, access, error)
             _add_errors(form, error)
         else:
-            messages.success(request, "Link shared.")
+            messages.success(request, gettext("Link shared."))
             return redirect(_url("community", access, "resources"))
     if access.member is None:
-        return _refused(request, access, ApplicationError("You are not in this community."))
+        return _refused(
+            request, access, ApplicationError(gettext("You are not in this community."))
+        )
     return _board(request, access, resource_form=form, status=400)
 
 
@@ -466,7 +495,13 @@ def community_invite(request: HttpRequest, org_slug: str, public_id: UUID) -> Ht
         else:
             count = len(invitations)
             messages.success(
-                request, f"Invited {count} {'person' if count == 1 else 'people'} by e-mail."
+                request,
+                ngettext(
+                    "Invited %(count)s person by e-mail.",
+                    "Invited %(count)s people by e-mail.",
+                    count,
+                )
+                % {"count": count},
             )
             return redirect(_url("community_members", access))
     return _members_page(request, access, invite_form=form)
@@ -524,7 +559,7 @@ def community_progress(request: HttpRequest, org_slug: str, public_id: UUID) -> 
             member,
             [
                 (credential, stage := stages.get((member.user_id, credential.pk), "not_started"),
-                 PROGRESS_LABELS[stage])
+                 gettext(PROGRESS_LABELS[stage]))
                 for credential in credentials
             ],
         )

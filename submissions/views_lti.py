@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
@@ -70,29 +71,31 @@ def _why(error: Exception) -> str:
     """A person's words for what the library refused."""
     text = str(error)
     if "expired" in text.lower():
-        return "The launch has expired. Open the activity again from your course."
+        return _("The launch has expired. Open the activity again from your course.")
     if "Signature verification failed" in text or "Unable to find public key" in text:
-        return (
+        return _(
             "The launch's signature does not match the keys your learning platform publishes: "
             "it was not sent by the platform registered with this organization."
         )
     if "State not found" in text or "Missing state" in text:
-        return (
+        return _(
             "The launch does not continue a sign-in this browser started (its state is "
             "missing or unknown). Open the activity again from your course."
         )
     if "Nonce" in text or "nonce" in text:
-        return "The launch's nonce is unknown or was used already."
+        return _("The launch's nonce is unknown or was used already.")
     if "deployment" in text.lower():
-        return "The launch comes from a deployment that is not registered with this organization."
-    return f"The launch is not valid: {text}"
+        return _(
+            "The launch comes from a deployment that is not registered with this organization."
+        )
+    return _("The launch is not valid: %(text)s") % {"text": text}
 
 
 def _unverified_claims(id_token: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(id_token, options={"verify_signature": False})
     except jwt.InvalidTokenError:
-        raise Refused("The launch carries no readable id_token.") from None
+        raise Refused(_("The launch carries no readable id_token.")) from None
     return claims if isinstance(claims, dict) else {}
 
 
@@ -106,8 +109,8 @@ def _platform_of_launch(organization: Organization, claims: dict[str, Any]) -> L
         organization=organization, issuer=issuer, is_active=True
     ).exists():
         raise Refused(
-            f"No learning platform with the issuer “{issuer}” is registered with "
-            f"{organization.name}.",
+            _("No learning platform with the issuer “%(issuer)s” is registered with %(org)s.")
+            % {"issuer": issuer, "org": organization.name},
             status=404,
         )
     platform = platform_for(
@@ -115,8 +118,11 @@ def _platform_of_launch(organization: Organization, claims: dict[str, Any]) -> L
     )
     if platform is None:
         raise Refused(
-            f"The launch is addressed to the audience {', '.join(audiences) or '(none)'}, not "
-            f"to the client ID {organization.name} registered for this platform."
+            _(
+                "The launch is addressed to the audience %(audience)s, not to the client ID "
+                "%(org)s registered for this platform."
+            )
+            % {"audience": ", ".join(audiences) or _("(none)"), "org": organization.name}
         )
     return platform
 
@@ -126,8 +132,10 @@ def _nonce_use_once(platform: LtiPlatform, claims: dict[str, Any]) -> None:
     nonce = str(claims.get("nonce") or "")
     if not cache.add(f"lti-nonce:{platform.pk}:{nonce}", 1, timeout=NONCE_SECONDS):
         raise Refused(
-            "This launch was already used (its nonce was seen before): a launch is good once. "
-            "Open the activity again from your course."
+            _(
+                "This launch was already used (its nonce was seen before): a launch is good "
+                "once. Open the activity again from your course."
+            )
         )
 
 
@@ -148,15 +156,15 @@ def login_initiate(request: HttpRequest, org_slug: str) -> HttpResponse:
     if not platforms:
         return _refused(
             request,
-            f"No learning platform with the issuer “{issuer}” is registered with "
-            f"{organization.name}.",
+            _("No learning platform with the issuer “%(issuer)s” is registered with %(org)s.")
+            % {"issuer": issuer, "org": organization.name},
             status=404,
         )
     expected = request.build_absolute_uri(
         reverse("submissions:lti_launch", kwargs={"org_slug": organization.slug})
     )
     if urlsplit(target).path != urlsplit(expected).path:
-        return _refused(request, "The launch's target is not this organization's launch URL.")
+        return _refused(request, _("The launch's target is not this organization's launch URL."))
     oidc_login = DjangoOIDCLogin(
         request, tool_conf_of(organization), launch_data_storage=_storage()
     )
@@ -191,7 +199,7 @@ def launch(request: HttpRequest, org_slug: str) -> HttpResponse:
         if message_launch.is_deep_link_launch():
             return _deep_link_choose(request, organization, message_launch.get_launch_id())
         if not message_launch.is_resource_launch():
-            raise Refused("Tessera takes resource and deep-linking launches only.")
+            raise Refused(_("Tessera takes resource and deep-linking launches only."))
         return _resource_launch(request, organization, platform, data)
     except Refused as refused:
         return _refused(request, refused.reason, refused.status)
@@ -205,8 +213,10 @@ def _credential_slug(data: dict[str, Any]) -> str:
         slug = (query.get("credential") or [""])[0]
     if not slug:
         raise Refused(
-            "The course's link names no credential. Ask your instructor to choose one "
-            "(“add a Tessera credential” in the course)."
+            _(
+                "The course's link names no credential. Ask your instructor to choose one "
+                "(“add a Tessera credential” in the course)."
+            )
         )
     return slug
 
@@ -225,7 +235,7 @@ def _resource_launch(
         full_name=str(data.get("name") or ""),
     )
     if not person.subject:
-        raise Refused("The launch names no user (sub): Tessera cannot sign anyone in.")
+        raise Refused(_("The launch names no user (sub): Tessera cannot sign anyone in."))
     try:
         user = lti_user_for_launch(
             platform=platform,
@@ -283,10 +293,10 @@ def deep_link_return(request: HttpRequest, org_slug: str) -> HttpResponse:
         )
     except LtiException:
         return _refused(
-            request, "This choice belongs to no deep-linking launch (or it expired).", 400
+            request, _("This choice belongs to no deep-linking launch (or it expired)."), 400
         )
     if not message_launch.is_deep_link_launch():
-        return _refused(request, "This choice belongs to no deep-linking launch.", 400)
+        return _refused(request, _("This choice belongs to no deep-linking launch."), 400)
     version = program_selectors.credential_version_get_public(
         organization=organization, credential_slug=request.POST.get("credential", "")
     )

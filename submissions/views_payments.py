@@ -14,6 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -84,19 +86,24 @@ def stripe_webhook(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 class SeatBuyForm(forms.Form):
-    credential = forms.TypedChoiceField(label="Micro-credential", coerce=int)
+    credential = forms.TypedChoiceField(label=_("Micro-credential"), coerce=int)
     size = forms.IntegerField(
-        label="Number of seats",
+        label=_("Number of seats"),
         min_value=1,
         max_value=seats.MAX_BATCH,
-        help_text="One single-use code for each educator.",
+        help_text=_("One single-use code for each educator."),
     )
-    buyer_organization = forms.TypedChoiceField(label="For the staff of", coerce=int)
+    buyer_organization = forms.TypedChoiceField(label=_("For the staff of"), coerce=int)
 
     def __init__(self, *args: Any, credentials: list[Any], buyers: list[Any], **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fields["credential"].choices = [  # type: ignore[attr-defined]
-            (c.pk, f"{c} — {c.current_version.non_member_fee:.2f} a seat") for c in credentials
+            (
+                c.pk,
+                gettext("%(credential)s — %(price)s a seat")
+                % {"credential": c, "price": f"{c.current_version.non_member_fee:.2f}"},
+            )
+            for c in credentials
         ]
         self.fields["buyer_organization"].choices = [  # type: ignore[attr-defined]
             (o.pk, o.name) for o in buyers
@@ -122,14 +129,24 @@ def seats_buy(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = SeatBuyForm(request.POST or None, credentials=credentials, buyers=buyers)
     error = ""
     if not buyers or not payments.uses_stripe(organization_id=organization.pk):
+        sold = (
+            gettext(
+                "Seats of %(org)s are sold to the administrators of a district or school on Tessera"
+            )
+            if buyers
+            else gettext(
+                "Seats of %(org)s are sold to the administrators of a district or school on "
+                "Tessera, which you are not"
+            )
+        )
         error = (
-            f"Seats of {organization.name} are sold to the administrators of a district or "
-            "school on Tessera"
-            + ("" if buyers else ", which you are not")
+            sold % {"org": organization.name}
             + (
                 ""
                 if payments.uses_stripe(organization_id=organization.pk)
-                else f"; {organization.name} takes no card payments: contact the program"
+                else "; "
+                + gettext("%(org)s takes no card payments: contact the program")
+                % {"org": organization.name}
             )
             + "."
         )

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from credentials_site.exceptions import ApplicationError
@@ -131,7 +132,9 @@ def goal_add(request: HttpRequest, org_slug: str, school_id: int) -> HttpRespons
         return _render_workspace(
             request, school, problem=error, posted={"new": request.POST}, status=400
         )
-    return _done(request, school, f"Goal “{goal.title}” added.", f"goal-{goal.pk}")
+    return _done(
+        request, school, _("Goal “%(title)s” added.") % {"title": goal.title}, f"goal-{goal.pk}"
+    )
 
 
 @login_required
@@ -145,10 +148,17 @@ def goal_change(request: HttpRequest, org_slug: str, school_id: int, goal_id: in
             services.school_goal_move(
                 goal=goal, actor=_user(request), offset=-1 if action == "up" else 1
             )
-            return _done(request, school, f"Goal “{goal.title}” moved {action}.", f"goal-{goal.pk}")
+            moved = (
+                _("Goal “%(title)s” moved up.")
+                if action == "up"
+                else _("Goal “%(title)s” moved down.")
+            )
+            return _done(request, school, moved % {"title": goal.title}, f"goal-{goal.pk}")
         if action == "remove":
             services.school_goal_remove(goal=goal, actor=_user(request))
-            return _done(request, school, f"Goal “{goal.title}” removed.", "goals")
+            return _done(
+                request, school, _("Goal “%(title)s” removed.") % {"title": goal.title}, "goals"
+            )
         services.school_goal_save(
             school=school,
             actor=_user(request),
@@ -160,7 +170,7 @@ def goal_change(request: HttpRequest, org_slug: str, school_id: int, goal_id: in
         return _render_workspace(
             request, school, problem=error, posted={str(goal.pk): request.POST}, status=400
         )
-    return _done(request, school, "Goal saved.", f"goal-{goal.pk}")
+    return _done(request, school, _("Goal saved."), f"goal-{goal.pk}")
 
 
 @login_required
@@ -175,13 +185,23 @@ def goal_recommend(
             services.goal_recommendation_remove(
                 goal=goal, recommendation_id=_int(request.POST["remove"]) or 0, actor=_user(request)
             )
-            return _done(request, school, f"Taken out of “{goal.title}”.", f"goal-{goal.pk}")
+            return _done(
+                request,
+                school,
+                _("Taken out of “%(title)s”.") % {"title": goal.title},
+                f"goal-{goal.pk}",
+            )
         services.goal_credential_recommend(
             goal=goal, credential_id=_int(request.POST.get("credential")), actor=_user(request)
         )
     except ApplicationError as error:
         return _render_workspace(request, school, problem=error, status=400)
-    return _done(request, school, f"Recommended for “{goal.title}”.", f"goal-{goal.pk}")
+    return _done(
+        request,
+        school,
+        _("Recommended for “%(title)s”.") % {"title": goal.title},
+        f"goal-{goal.pk}",
+    )
 
 
 @login_required
@@ -193,7 +213,7 @@ def school_assign(request: HttpRequest, org_slug: str, school_id: int) -> HttpRe
         try:
             target = dt.date.fromisoformat(raw_date) if raw_date else None
         except ValueError:
-            message = "Give the target date as a date (for example 2027-05-31)."
+            message = _("Give the target date as a date (for example 2027-05-31).")
             raise ApplicationError(message, fields={"target_date": [message]}) from None
         done = seats.school_assign_with_seats(
             school=school,
@@ -215,11 +235,13 @@ def school_assign(request: HttpRequest, org_slug: str, school_id: int) -> HttpRe
             posted={"assign": request.POST, "assignees": request.POST.getlist("assignees")},
             status=400,
         )
-    message = f"Assigned: {len(done.made)} new."
+    message = _("Assigned: %(count)s new.") % {"count": len(done.made)}
     if done.made and done.made[0].seat_code:
-        message += " Each comes with a seat code: they owe no fee."
+        message += " " + _("Each comes with a seat code: they owe no fee.")
     if done.already:
-        message += f" {done.already} already had it and were left as they were."
+        message += " " + _("%(count)s already had it and were left as they were.") % {
+            "count": done.already
+        }
     return _done(request, school, message, "assign")
 
 
@@ -246,7 +268,7 @@ def assignment_answer(request: HttpRequest, org_slug: str, public_id: UUID) -> H
     )
     answer = request.POST.get("answer")
     if answer not in ("accept", "decline"):
-        messages.error(request, "Choose Accept or Decline.")
+        messages.error(request, _("Choose Accept or Decline."))
     else:
         try:
             services.school_assignment_respond(
@@ -257,8 +279,9 @@ def assignment_answer(request: HttpRequest, org_slug: str, public_id: UUID) -> H
         else:
             messages.success(
                 request,
-                "Accepted: apply from the credential's page when you are ready."
+                _("Accepted: apply from the credential's page when you are ready.")
                 if answer == "accept"
-                else f"Declined. {assignment.school.name} sees that you declined.",
+                else _("Declined. %(school)s sees that you declined.")
+                % {"school": assignment.school.name},
             )
     return redirect(reverse("submissions:dashboard") + "#assignments")

@@ -6,6 +6,9 @@
 //     file is chosen;
 //   - autosave of written answers, with a live word count.
 // The API: /api/v1/orgs/<org>/applications/<uuid>/ (see submissions/api.py).
+// Its words are in the page's language: gettext, ngettext and interpolate come from Django's
+// JavaScript catalog (/i18n/catalog.js, loaded by base.html; submissions/locale/*/djangojs.po),
+// and Uppy's own words from its language pack (static/vendor/uppy/locales/, `make vendor`).
 
 const config = document.getElementById('evidence-config')
 const API = config ? config.dataset.api : ''
@@ -96,9 +99,13 @@ async function api (method, path, body, { signal } = {}) {
   if (!response.ok) {
     let message = data && data.message
     if (!message && response.status === 403) {
-      message = 'You are no longer logged in. Reload the page and log in again.'
+      message = gettext('You are no longer logged in. Reload the page and log in again.')
     }
-    throw new ApiError(message || `The server answered ${response.status}. Try again.`, response.status, data)
+    throw new ApiError(
+      message || interpolate(gettext('The server answered %(status)s. Try again.'), { status: response.status }, true),
+      response.status,
+      data,
+    )
   }
   return data
 }
@@ -172,14 +179,14 @@ function sendBytes ({ signature: { url, headers = {}, method = 'PUT' }, body, on
     })
     xhr.addEventListener('error', () => {
       cleanup()
-      fail('Unknown error')
+      fail(gettext('Unknown error'))
     })
     xhr.addEventListener('load', () => {
       cleanup()
-      if (xhr.status === 403 && xhr.responseText.includes('<Message>Request has expired</Message>')) return fail('Request has expired')
+      if (xhr.status === 403 && xhr.responseText.includes('<Message>Request has expired</Message>')) return fail('Request has expired') // Uppy's signal to sign again: not translated
       if (xhr.status < 200 || xhr.status >= 300) return fail('Non 2xx')
       const answer = responseHeaders(xhr)
-      if (!answer.etag) return fail('storage did not say it received the file')
+      if (!answer.etag) return fail(gettext('storage did not say it received the file'))
       if (onComplete) onComplete(answer.etag)
       // without a location, Uppy names the file's address from the request's URL
       resolve({ ...answer, ETag: answer.etag, location: answer.location || undefined })
@@ -191,7 +198,42 @@ function sendBytes ({ signature: { url, headers = {}, method = 'PUT' }, body, on
 // Each uploader's busy(): the names of its files still uploading or being checked (submit waits).
 const uploaders = []
 
-function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
+// Uppy's words in Spanish: its own language pack, with the words our uploader shows said
+// formally ("usted", as the rest of the site) and those the pack lacks (from our catalog).
+function spanishUppyLocale (pack) {
+  return {
+    ...pack,
+    strings: {
+      ...pack.strings,
+      dropHint: gettext('Drop your files here'),
+      recoveredAllFiles: gettext('We restored all files. You can now resume the upload.'),
+      youCanOnlyUploadFileTypes: gettext('You can only upload: %{types}'),
+      youCanOnlyUploadX: {
+        0: gettext('You can only upload %{smart_count} file'),
+        1: gettext('You can only upload %{smart_count} files'),
+      },
+      failedToAddFiles: gettext('Failed to add files'),
+      dataUploadedOfUnknown: gettext('%{complete} of unknown'),
+      aggregateExceedsSize: gettext('You selected %{size} of files, but maximum allowed size is %{sizeAllowed}'),
+      unnamed: gettext('Unnamed'),
+      pleaseWait: gettext('Please wait'),
+    },
+  }
+}
+
+// Uppy's language pack for the page's language (none for English: Uppy's own words).
+async function uppyLocale () {
+  const language = (document.documentElement.lang || '').toLowerCase()
+  if (!language.startsWith('es') || !config.dataset.uppyLocaleSrcEs) return undefined
+  try {
+    const pack = await import(config.dataset.uppyLocaleSrcEs)
+    return spanishUppyLocale(pack.default)
+  } catch {
+    return undefined // Uppy's English rather than no uploader
+  }
+}
+
+function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }, locale) {
   const step = Number(element.dataset.step)
   const status = document.getElementById(element.dataset.status)
   const kinds = (element.dataset.acceptedKinds || '').split(',').filter(Boolean)
@@ -208,6 +250,7 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     // A chosen file is sent at once (no second "Upload" press); the restrictions below still
     // refuse a file before it is sent.
     autoProceed: true,
+    ...(locale ? { locale } : {}),
     restrictions: {
       maxFileSize: Number(element.dataset.maxFileSize) || null,
       maxNumberOfFiles: Number(element.dataset.maxFiles) || null,
@@ -265,8 +308,13 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     doneButtonHandler: null,
     locale: {
       strings: {
-        dropPasteFiles: `Drop files for “${element.dataset.title}” here or %{browseFiles}`,
-        browseFiles: 'choose files',
+        // %{browseFiles} is Uppy's placeholder (the "choose files" button)
+        dropPasteFiles: interpolate(
+          gettext('Drop files for “%(title)s” here or %(choose)s'),
+          { title: element.dataset.title, choose: '%{browseFiles}' },
+          true,
+        ),
+        browseFiles: gettext('choose files'),
       },
     },
   })
@@ -281,7 +329,7 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
       await releaseEarlierSlot(file)
       const answer = await slot(file)
       remember(file, answer.item.id)
-      if (answer.method !== 'POST') throw new Error('The server expected a multipart upload; reload the page and try again.')
+      if (answer.method !== 'POST') throw new Error(gettext('The server expected a multipart upload; reload the page and try again.'))
       return { method: 'POST', url: answer.url, fields: answer.fields, headers: {} }
     },
 
@@ -289,7 +337,7 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
       await releaseEarlierSlot(file)
       const answer = await slot(file)
       remember(file, answer.item.id)
-      if (answer.method !== 'MULTIPART') throw new Error('The server expected a single upload; reload the page and try again.')
+      if (answer.method !== 'MULTIPART') throw new Error(gettext('The server expected a single upload; reload the page and try again.'))
       return { uploadId: answer.upload_id, key: answer.key }
     },
 
@@ -326,12 +374,14 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     try {
       await api('POST', `uploads/${itemId}/confirm/`)
       settled.add(file.id)
-      say(status, `“${file.name}” is uploaded and checked.`)
+      say(status, interpolate(gettext('“%(name)s” is uploaded and checked.'), { name: file.name }, true))
     } catch (error) {
       settled.add(file.id)
       const message = (error.body && error.body.fields && error.body.fields.file && error.body.fields.file.join(' ')) || error.message
       if (uppy.getFile(file.id)) uppy.setFileState(file.id, { error: message })
-      say(status, `“${file.name}” was not accepted: ${message}`, { failed: true })
+      say(status, interpolate(gettext('“%(name)s” was not accepted: %(reason)s'), { name: file.name, reason: message }, true), {
+        failed: true,
+      })
     } finally {
       confirming.delete(file.id)
     }
@@ -343,7 +393,10 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
   uppy.on('upload-error', (file, error) => {
     // Storage refused it (an expired signature, a dropped connection): it is not evidence; the
     // list below the uploader shows it with Retry and Remove.
-    if (file) say(status, `“${file.name}” did not finish uploading (${error.message}). Retry it, or remove it.`, { failed: true })
+    if (file) {
+      const text = gettext('“%(name)s” did not finish uploading (%(reason)s). Retry it, or remove it.')
+      say(status, interpolate(text, { name: file.name, reason: error.message }, true), { failed: true })
+    }
   })
   // Retry of an upload that did not finish, in the list below: this uploader still holds the
   // file, so it sends it again (its earlier slot is given back first). Otherwise the button's
@@ -353,7 +406,7 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
     const file = button && uppy.getFiles().find((f) => itemOf(f) === button.dataset.retryItem)
     if (!file) return
     event.preventDefault()
-    say(status, `Sending “${file.name}” again…`)
+    say(status, interpolate(gettext('Sending “%(name)s” again…'), { name: file.name }, true))
     uppy.retryUpload(file.id).then(afterUpload, afterUpload)
   })
   uppy.on('restriction-failed', (file, error) => {
@@ -385,7 +438,7 @@ function mountUploader (element, { Uppy, Dashboard, AwsS3, GoldenRetriever }) {
       if (dashboard) dashboard.setOptions({ disabled: true })
       element.hidden = true
       // the step's files now say so on the page; screen readers hear it here
-      say(status, 'This step has all the files it takes. Remove one to add another.', {
+      say(status, gettext('This step has all the files it takes. Remove one to add another.'), {
         spokenOnly: true,
       })
       const items = document.getElementById(element.dataset.items)
@@ -409,11 +462,14 @@ async function mountUploaders () {
     bundle = await import(config.dataset.uppySrc)
   } catch (error) {
     for (const element of elements) {
-      say(document.getElementById(element.dataset.status), 'The uploader could not be loaded. Reload the page to try again.', { failed: true })
+      say(document.getElementById(element.dataset.status), gettext('The uploader could not be loaded. Reload the page to try again.'), {
+        failed: true,
+      })
     }
     return
   }
-  for (const element of elements) mountUploader(element, bundle)
+  const locale = await uppyLocale()
+  for (const element of elements) mountUploader(element, bundle, locale)
 }
 
 // --- Written answers: word count and autosave ------------------------------------------------
@@ -446,7 +502,9 @@ function setupAnswer (textarea) {
   const updateCount = () => {
     if (!counter) return
     const words = countWords(textarea.value)
-    counter.textContent = `${words}${max ? ` / ${max}` : ''} word${words === 1 ? '' : 's'}`
+    counter.textContent = max
+      ? interpolate(ngettext('%(counter)s / %(max)s word', '%(counter)s / %(max)s words', words), { counter: words, max }, true)
+      : interpolate(ngettext('%(counter)s word', '%(counter)s words', words), { counter: words }, true)
     counter.classList.toggle('over', Boolean(max) && words > max)
     counter.classList.toggle('under', Boolean(min) && words > 0 && words < min)
   }
@@ -458,21 +516,21 @@ function setupAnswer (textarea) {
     }
     saving = true
     const text = textarea.value
-    show('Saving…')
+    show(gettext('Saving…'))
     try {
       await api('PUT', url, { text })
       if (textarea.value === text) dirty = false
       retryDelay = 2000
-      show(dirty ? 'Not saved yet' : 'Saved', dirty ? '' : 'saved')
+      show(dirty ? gettext('Not saved yet') : gettext('Saved'), dirty ? '' : 'saved')
     } catch (error) {
       const retryable = !(error instanceof ApiError) || error.status >= 500 || error.status === 429
       if (retryable) {
-        show('Not saved — retrying', 'failed')
+        show(gettext('Not saved — retrying'), 'failed')
         clearTimeout(saveTimer)
         saveTimer = setTimeout(save, retryDelay)
         retryDelay = Math.min(retryDelay * 2, 30000)
       } else {
-        show(`Not saved: ${error.message}`, 'failed')
+        show(interpolate(gettext('Not saved: %(reason)s'), { reason: error.message }, true), 'failed')
       }
     } finally {
       saving = false
@@ -481,7 +539,7 @@ function setupAnswer (textarea) {
 
   textarea.addEventListener('input', () => {
     dirty = true
-    show('Not saved yet')
+    show(gettext('Not saved yet'))
     clearTimeout(countTimer)
     countTimer = setTimeout(updateCount, 300)
     clearTimeout(saveTimer)
@@ -516,7 +574,11 @@ if (submitForm) {
     const list = names.map((name) => `“${name}”`).join(', ')
     if (!status) return
     status.className = 'field-error'
-    status.textContent = `Wait until ${list} ${names.length === 1 ? 'has' : 'have'} finished uploading, then submit.`
+    status.textContent = interpolate(
+      ngettext('Wait until %(files)s has finished uploading, then submit.', 'Wait until %(files)s have finished uploading, then submit.', names.length),
+      { files: list },
+      true,
+    )
   })
 }
 

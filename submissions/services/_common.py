@@ -6,7 +6,11 @@ import datetime as dt
 import logging
 import math
 import re
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
 from programs import services as program_services
@@ -23,6 +27,13 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 100_000
 GRACE = dt.timedelta(hours=1)
+
+
+def _in_language_of(user: User) -> AbstractContextManager[Any]:
+    """An e-mail to ``user`` in the language they chose (none chosen: the one active, the
+    language of the page that caused it)."""
+    language = getattr(user, "language", "") or ""
+    return translation.override(language) if language else nullcontext()
 
 
 def _event(
@@ -116,8 +127,8 @@ def _locked(application: Application) -> Application:
 def _require_editable(application: Application) -> None:
     if not application.is_editable:
         raise ApplicationError(
-            f"This application is {application.get_status_display().lower()} and can no longer "
-            "be changed.",
+            _("This application is %(status)s and can no longer be changed.")
+            % {"status": application.get_status_display().lower()},
             code=Code.NOT_EDITABLE,
         )
 
@@ -127,11 +138,12 @@ def _require_kind(
 ) -> None:
     if application is not None and requirement.version_id != application.version_id:
         raise ApplicationError(
-            "That requirement is not part of this application.", code=Code.INVALID
+            _("That requirement is not part of this application."), code=Code.INVALID
         )
     if requirement.kind != kind:
         raise ApplicationError(
-            f"“{requirement.title}” asks for {requirement.get_kind_display().lower()}, not this.",
+            _("“%(title)s” asks for %(kind)s, not this.")
+            % {"title": requirement.title, "kind": requirement.get_kind_display().lower()},
             code=Code.WRONG_KIND,
         )
 

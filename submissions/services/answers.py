@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import (
@@ -36,10 +38,10 @@ def evidence_text_save(
     _require_kind(requirement, EvidenceRequirement.Kind.TEXT, application)
     if len(text) > MAX_TEXT_CHARS:
         raise ApplicationError(
-            f"This answer is too long to save ({len(text):,} characters; the limit is "
-            f"{MAX_TEXT_CHARS:,}).",
+            _("This answer is too long to save (%(length)s characters; the limit is %(limit)s).")
+            % {"length": f"{len(text):,}", "limit": f"{MAX_TEXT_CHARS:,}"},
             code=Code.INVALID,
-            fields={"text": ["Too long."]},
+            fields={"text": [_("Too long.")]},
         )
     item = _single_item(application, requirement, EvidenceItem.Kind.TEXT)
     item.text = text
@@ -63,9 +65,9 @@ def evidence_link_save(
         or len(url) > 1000
     ):
         raise ApplicationError(
-            "Enter a full web address starting with https://",
+            _("Enter a full web address starting with https://"),
             code=Code.INVALID,
-            fields={"url": ["Enter a full web address starting with https://"]},
+            fields={"url": [_("Enter a full web address starting with https://")]},
         )
     item = _single_item(application, requirement, EvidenceItem.Kind.LINK)
     item.url = url
@@ -129,17 +131,18 @@ def quiz_answer(
         correct += int(chosen.is_correct)
     if missing:
         raise ApplicationError(
-            "Answer every question before you check your score: "
-            + ", ".join(f"question {n}" for n in missing)
-            + " "
-            + ("is" if len(missing) == 1 else "are")
-            + " unanswered.",
+            ngettext(
+                "Answer every question before you check your score: %(questions)s is unanswered.",
+                "Answer every question before you check your score: %(questions)s are unanswered.",
+                len(missing),
+            )
+            % {"questions": ", ".join(_("question %(n)s") % {"n": n} for n in missing)},
             code=Code.INCOMPLETE,
-            fields={f"question_{n}": ["Choose an answer."] for n in missing},
+            fields={f"question_{n}": [_("Choose an answer.")] for n in missing},
         )
     total = len(questions)
     percent = round(100 * correct / total) if total else 0
-    response, _ = QuizResponse.objects.get_or_create(
+    response, _created = QuizResponse.objects.get_or_create(
         organization_id=application.organization_id,
         application=application,
         requirement=requirement,

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.mail import mail_send
@@ -30,7 +32,7 @@ from ..errors import SubmissionErrorCode as Code
 from ..models import Application, EvidenceItem, QuizResponse, Submission
 from ..signals import application_approved
 from . import seats
-from ._common import _event, _locked, add_business_days, word_count
+from ._common import _event, _in_language_of, _locked, add_business_days, word_count
 from .evidence import _purge_quietly
 
 logger = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ def application_apply(
     version = credential.current_version
     if credential.status != Credential.Status.PUBLISHED or version is None:
         raise ApplicationError(
-            "This micro-credential is not open for applications.", code=Code.NOT_PUBLISHED
+            _("This micro-credential is not open for applications."), code=Code.NOT_PUBLISHED
         )
     organization = Organization.objects.get(pk=credential.organization_id)
     # the membership on record, or one made now from a verified address at a listed domain
@@ -64,18 +66,27 @@ def application_apply(
     label = organization.short_name or organization.name
     if version.members_only and not is_member:
         if membership is not None:
-            why = f"Your membership record says: {membership.describe()}."
+            why = _("Your membership record says: %(record)s.") % {"record": membership.describe()}
         else:
-            why = f"We have no {label} membership on record for {educator.email}."
+            why = _("We have no %(label)s membership on record for %(email)s.") % {
+                "label": label,
+                "email": educator.email,
+            }
         contact = organization.contact_email
         if not contact:
             ask = ""
         elif membership is not None:
-            ask = f" To renew it, or if this is wrong, email {contact}."
+            ask = " " + _("To renew it, or if this is wrong, email %(contact)s.") % {
+                "contact": contact
+            }
         else:
-            ask = f" If you are a member, email {contact} to have it added."
+            ask = " " + _("If you are a member, email %(contact)s to have it added.") % {
+                "contact": contact
+            }
         raise ApplicationError(
-            f"“{version.title}” is open to {label} members only. {why}{ask}",
+            _("“%(title)s” is open to %(label)s members only.")
+            % {"title": version.title, "label": label}
+            + f" {why}{ask}",
             code=Code.MEMBERS_ONLY,
         )
     existing = Application.objects.filter(credential=credential, educator=educator).exclude(
@@ -83,7 +94,7 @@ def application_apply(
     )
     if existing.exists():
         raise ApplicationError(
-            f"You already have an application for “{version.title}”.",
+            _("You already have an application for “%(title)s”.") % {"title": version.title},
             code=Code.ALREADY_APPLIED,
         )
     fee = version.member_fee if is_member else (version.non_member_fee or Decimal("0"))
@@ -113,7 +124,8 @@ def application_apply(
                 seats.seat_code_use(seat, application=application)
     except IntegrityError:
         raise ApplicationError(
-            f"You already have an application for “{version.title}”.", code=Code.ALREADY_APPLIED
+            _("You already have an application for “%(title)s”.") % {"title": version.title},
+            code=Code.ALREADY_APPLIED,
         ) from None
     _event(
         application,
@@ -132,10 +144,10 @@ def application_fee_record(
 ) -> Application:
     """A program admin records the fee as paid or waived (the seam for a payment processor)."""
     if status not in (Application.FeeStatus.PAID, Application.FeeStatus.WAIVED):
-        raise ApplicationError("A fee can be recorded as paid or waived.", code=Code.INVALID)
+        raise ApplicationError(_("A fee can be recorded as paid or waived."), code=Code.INVALID)
     application = _locked(application)
     if application.fee_status == Application.FeeStatus.NONE:
-        raise ApplicationError("This application has no fee.", code=Code.INVALID)
+        raise ApplicationError(_("This application has no fee."), code=Code.INVALID)
     application.fee_status = status
     application.fee_note = note[:300]
     application.fee_updated_at = timezone.now()
@@ -144,8 +156,10 @@ def application_fee_record(
         application,
         actor=actor,
         kind=f"fee_{status}",
+        # the timeline's record, in the one language of the database (the status's value is its
+        # label in lower case)
         message=f"Fee of {application.fee_amount:.2f} {application.fee_currency} recorded as "
-        f"{application.get_fee_status_display().lower()}",
+        f"{application.fee_status}",
     )
     return application
 
@@ -194,44 +208,66 @@ def gaps_of(
             # no evidence: it only says why a required step is still empty.
             unfinished = [i for i in mine if i.status == EvidenceItem.Status.PENDING]
             if requirement.required and not ready:
-                gap(_unfinished_message(unfinished) if unfinished else "Upload at least one file.")
+                gap(
+                    _unfinished_message(unfinished)
+                    if unfinished
+                    else _("Upload at least one file.")
+                )
             for item in ready:
                 if not item.privacy_complete:
                     gap(
-                        f"“{item.display_name}”: say whether students can be identified"
-                        + (
-                            " and confirm consent is on file."
+                        (
+                            _(
+                                "“%(name)s”: say whether students can be identified and "
+                                "confirm consent is on file."
+                            )
                             if item.students_identifiable
-                            else "."
+                            else _("“%(name)s”: say whether students can be identified.")
                         )
+                        % {"name": item.display_name}
                     )
         elif kind == EvidenceRequirement.Kind.TEXT:
             text = ready[0].text if ready else ""
             words = word_count(text)
             if requirement.required and words == 0:
-                gap("Write your answer.")
+                gap(_("Write your answer."))
             elif words:
                 if requirement.word_min and words < requirement.word_min:
-                    gap(f"Your answer has {words} words; write at least {requirement.word_min}.")
+                    gap(
+                        _("Your answer has %(words)s words; write at least %(min)s.")
+                        % {"words": words, "min": requirement.word_min}
+                    )
                 if requirement.word_max and words > requirement.word_max:
-                    gap(f"Your answer has {words} words; the limit is {requirement.word_max}.")
+                    gap(
+                        _("Your answer has %(words)s words; the limit is %(max)s.")
+                        % {"words": words, "max": requirement.word_max}
+                    )
         elif kind == EvidenceRequirement.Kind.LINK:
             if requirement.required and not (ready and ready[0].url):
-                gap("Add the link.")
+                gap(_("Add the link."))
         elif kind == EvidenceRequirement.Kind.QUIZ:
             response = quizzes.get(requirement.pk)
             if requirement.required and (response is None or not response.passed):
                 gap(
-                    f"Pass the quiz (at least {requirement.pass_mark_percent}%)."
-                    + (f" Your best so far: {response.score_percent}%." if response else "")
+                    _("Pass the quiz (at least %(mark)s%%).")
+                    % {"mark": requirement.pass_mark_percent}
+                    + (
+                        " "
+                        + _("Your best so far: %(score)s%%.") % {"score": response.score_percent}
+                        if response
+                        else ""
+                    )
                 )
     if application.fee_status == Application.FeeStatus.OWED:
         gaps.append(
             {
                 "step": "",
                 "requirement": "Fee",
-                "message": f"The fee of {application.fee_amount:.2f} {application.fee_currency} is "
-                "not yet recorded as paid. Your work is saved; contact the program to pay.",
+                "message": _(
+                    "The fee of %(amount)s %(currency)s is not yet recorded as paid. Your work is "
+                    "saved; contact the program to pay."
+                )
+                % {"amount": f"{application.fee_amount:.2f}", "currency": application.fee_currency},
             }
         )
     return gaps
@@ -239,12 +275,17 @@ def gaps_of(
 
 def _unfinished_names(items: list[EvidenceItem]) -> str:
     names = [f"“{item.display_name}”" for item in items]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return _("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def _unfinished_message(items: list[EvidenceItem]) -> str:
-    again = "it" if len(items) == 1 else "them"
-    return f"{_unfinished_names(items)} did not finish uploading: upload {again} again."
+    return ngettext(
+        "%(names)s did not finish uploading: upload it again.",
+        "%(names)s did not finish uploading: upload them again.",
+        len(items),
+    ) % {"names": _unfinished_names(items)}
 
 
 @transaction.atomic
@@ -252,17 +293,20 @@ def application_submit(*, application: Application, actor: User) -> Submission:
     """Submit (or resubmit) for review: every gap is reported at once, nothing changes if any."""
     application = _locked(application)
     if application.educator_id != actor.pk:
-        raise ApplicationError("Only the educator can submit this application.", code=Code.INVALID)
+        raise ApplicationError(
+            _("Only the educator can submit this application."), code=Code.INVALID
+        )
     if application.status not in Application.EDITABLE:
         raise ApplicationError(
-            f"This application is already {application.get_status_display().lower()}.",
+            _("This application is already %(status)s.")
+            % {"status": application.get_status_display().lower()},
             code=Code.NOT_EDITABLE,
         )
     if actor.needs_badge_name:  # the badge this may earn names its earner (programs.accounts)
         raise ApplicationError(
-            "Tell us the name your badge will carry before you submit (My badges → Profile).",
+            _("Tell us the name your badge will carry before you submit (My badges → Profile)."),
             code=Code.NAME_REQUIRED,
-            fields={"full_name": ["Your name as it will appear on your badges is required."]},
+            fields={"full_name": [_("Your name as it will appear on your badges is required.")]},
         )
     gaps = application_gaps(application=application)
     if gaps:
@@ -270,7 +314,12 @@ def application_submit(*, application: Application, actor: User) -> Submission:
         for g in gaps:  # one step can have several gaps (an unfinished upload and too few files)
             fields.setdefault(f"step_{g['step'] or 'fee'}", []).append(g["message"])
         raise ApplicationError(
-            f"{len(gaps)} thing{'s' if len(gaps) != 1 else ''} to finish before you submit.",
+            ngettext(
+                "%(count)s thing to finish before you submit.",
+                "%(count)s things to finish before you submit.",
+                len(gaps),
+            )
+            % {"count": len(gaps)},
             code=Code.INCOMPLETE,
             fields=fields,
         )
@@ -322,7 +371,7 @@ def _notify_submitted(application_pk: int) -> None:
     _notify(
         application_pk,
         template="application_submitted",
-        subject="We received your evidence for “{title}”",
+        subject=gettext_noop("We received your evidence for “%(title)s”"),
     )
 
 
@@ -334,25 +383,27 @@ def _application_mail_get(application_pk: int) -> Application:
 
 def _notify(application_pk: int, *, template: str, subject: str, **context: Any) -> None:
     """The e-mail ``template`` (templates/mail/) to the application's educator, in the
-    organization's colours, linking to the application; a mail server down is logged."""
+    organization's colours and the educator's language, linking to the application; a mail
+    server down is logged. ``subject``: a message id (``gettext_noop``) with ``%(title)s``."""
     application = _application_mail_get(application_pk)
     path = reverse(
         "submissions:application",
         kwargs={"org_slug": application.organization.slug, "public_id": application.public_id},
     )
-    mail_send(
-        template=template,
-        subject=subject.format(title=application.version.title),
-        to=[application.educator.email],
-        context={
-            "application": application,
-            "title": application.version.title,
-            "application_url": settings.SITE_URL.rstrip("/") + path,
-            **context,
-        },
-        organization=application.organization,
-        fail_silently=True,
-    )
+    with _in_language_of(application.educator):
+        mail_send(
+            template=template,
+            subject=_(subject) % {"title": application.version.title},
+            to=[application.educator.email],
+            context={
+                "application": application,
+                "title": application.version.title,
+                "application_url": settings.SITE_URL.rstrip("/") + path,
+                **context,
+            },
+            organization=application.organization,
+            fail_silently=True,
+        )
 
 
 @transaction.atomic
@@ -371,12 +422,12 @@ def application_return_for_revision(
     application = _locked(application)
     if application.status not in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW):
         raise ApplicationError(
-            "Only a submitted application can be returned for revision.", code=Code.NOT_EDITABLE
+            _("Only a submitted application can be returned for revision."), code=Code.NOT_EDITABLE
         )
     if application.attempt >= application.version.max_attempts:
         raise ApplicationError(
-            f"This was attempt {application.attempt} of {application.version.max_attempts}; "
-            "decide to approve or not award.",
+            _("This was attempt %(attempt)s of %(max)s; decide to approve or not award.")
+            % {"attempt": application.attempt, "max": application.version.max_attempts},
             code=Code.ATTEMPTS_EXHAUSTED,
         )
     submission = Submission.objects.select_for_update().get(
@@ -402,7 +453,7 @@ def _notify_revision(application_pk: int) -> None:
     _notify(
         application_pk,
         template="application_needs_revision",
-        subject="Please revise your evidence for “{title}”",
+        subject=gettext_noop("Please revise your evidence for “%(title)s”"),
         left=application.version.max_attempts - application.attempt + 1,
     )
 
@@ -449,13 +500,15 @@ def application_decide(
             application=application, summary=summary, feedback=feedback, actor=actor
         )
     if outcome not in ("approve", "not_awarded"):
-        raise ApplicationError("Choose approve, needs revision or not awarded.", code=Code.INVALID)
+        raise ApplicationError(
+            _("Choose approve, needs revision or not awarded."), code=Code.INVALID
+        )
     rows = decided_criteria_json(feedback)
     application = _locked(application)
     if application.status not in (Application.Status.SUBMITTED, Application.Status.IN_REVIEW):
         raise ApplicationError(
-            f"This application is {application.get_status_display().lower()}; it cannot be "
-            "decided now.",
+            _("This application is %(status)s; it cannot be decided now.")
+            % {"status": application.get_status_display().lower()},
             code=Code.NOT_EDITABLE,
         )
     submission = Submission.objects.select_for_update().get(
@@ -501,7 +554,7 @@ def application_mark_awarded(*, application: Application, locked: bool = False) 
     if locked:
         if not transaction.get_connection().in_atomic_block:
             raise ApplicationError(
-                "Marking an application awarded under its lock needs the locking transaction.",
+                _("Marking an application awarded under its lock needs the locking transaction."),
                 code=Code.INVALID,
             )
         return _mark_awarded(application)
@@ -514,8 +567,8 @@ def _mark_awarded(application: Application) -> Application:
         return application
     if application.status != Application.Status.APPROVED:
         raise ApplicationError(
-            f"This application is {application.get_status_display().lower()}; only an approved "
-            "application is awarded a badge.",
+            _("This application is %(status)s; only an approved application is awarded a badge.")
+            % {"status": application.get_status_display().lower()},
             code=Code.NOT_EDITABLE,
         )
     application.status = Application.Status.AWARDED
@@ -549,14 +602,17 @@ def applications_mark_awarded(*, applications: Sequence[Application]) -> None:
     APPROVED awarded and records their events."""
     if not transaction.get_connection().in_atomic_block:
         raise ApplicationError(
-            "Marking applications awarded under their locks needs the locking transaction.",
+            _("Marking applications awarded under their locks needs the locking transaction."),
             code=Code.INVALID,
         )
     for application in applications:
         if application.status not in (Application.Status.APPROVED, Application.Status.AWARDED):
             raise ApplicationError(
-                f"This application is {application.get_status_display().lower()}; only an "
-                "approved application is awarded a badge.",
+                _(
+                    "This application is %(status)s; only an approved application is awarded "
+                    "a badge."
+                )
+                % {"status": application.get_status_display().lower()},
                 code=Code.NOT_EDITABLE,
             )
     approved = [a for a in applications if a.status == Application.Status.APPROVED]
@@ -582,5 +638,7 @@ def _notify_decision(application_pk: int, *, approved: bool) -> None:
     _notify(
         application_pk,
         template="application_approved" if approved else "application_not_awarded",
-        subject="“{title}”: " + ("approved" if approved else "not awarded this time"),
+        subject=gettext_noop("“%(title)s”: approved")
+        if approved
+        else gettext_noop("“%(title)s”: not awarded this time"),
     )

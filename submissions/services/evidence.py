@@ -11,6 +11,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import (
@@ -100,26 +102,42 @@ def evidence_upload_slot(
     accepted_words = sniff.describe_kinds(requirement.accepted_file_kinds)
     if size <= 0:
         raise ApplicationError(
-            f"“{name}” is empty (0 bytes).", code=Code.EMPTY_FILE, fields={"size": ["Empty file."]}
+            _("“%(name)s” is empty (0 bytes).") % {"name": name},
+            code=Code.EMPTY_FILE,
+            fields={"size": [_("Empty file.")]},
         )
     if size > limit:
         raise ApplicationError(
-            f"“{name}” is {_human(size)}; “{requirement.title}” accepts files up to "
-            f"{requirement.max_size_display()}.",
+            _("“%(name)s” is %(size)s; “%(title)s” accepts files up to %(limit)s.")
+            % {
+                "name": name,
+                "size": _human(size),
+                "title": requirement.title,
+                "limit": requirement.max_size_display(),
+            },
             code=Code.TOO_LARGE,
-            fields={"size": [f"At most {requirement.max_size_display()}."]},
+            fields={"size": [_("At most %(limit)s.") % {"limit": requirement.max_size_display()}]},
         )
     if not _declared_kind_ok(requirement, content_type):
         raise ApplicationError(
-            f"“{requirement.title}” accepts {accepted_words}; “{name}” "
-            f"({content_type or 'unknown type'}) is not one of them.",
+            _("“%(title)s” accepts %(kinds)s; “%(name)s” (%(type)s) is not one of them.")
+            % {
+                "title": requirement.title,
+                "kinds": accepted_words,
+                "name": name,
+                "type": content_type or _("unknown type"),
+            },
             code=Code.TYPE_NOT_ACCEPTED,
-            fields={"type": [f"Accepted: {accepted_words}."]},
+            fields={"type": [_("Accepted: %(kinds)s.") % {"kinds": accepted_words}]},
         )
     if _open_file_items(application, requirement) >= requirement.max_files:
         raise ApplicationError(
-            f"“{requirement.title}” takes at most {requirement.max_files} "
-            f"file{'s' if requirement.max_files != 1 else ''}. Remove one to add another.",
+            ngettext(
+                "“%(title)s” takes at most %(count)s file. Remove one to add another.",
+                "“%(title)s” takes at most %(count)s files. Remove one to add another.",
+                requirement.max_files,
+            )
+            % {"title": requirement.title, "count": requirement.max_files},
             code=Code.TOO_MANY_FILES,
         )
     key = storage.new_key(
@@ -165,10 +183,10 @@ def _pending_item(item: EvidenceItem, *, actor: User) -> EvidenceItem:
     )
     _require_editable(item.application)
     if item.status != EvidenceItem.Status.PENDING:
-        raise ApplicationError("This upload is already finished.", code=Code.INVALID)
+        raise ApplicationError(_("This upload is already finished."), code=Code.INVALID)
     if item.slot_expires_at and item.slot_expires_at + GRACE < timezone.now():
         raise ApplicationError(
-            "This upload slot has expired. Choose the file again to restart the upload.",
+            _("This upload slot has expired. Choose the file again to restart the upload."),
             code=Code.SLOT_EXPIRED,
         )
     return item
@@ -179,7 +197,7 @@ def evidence_multipart_sign(*, item: EvidenceItem, part_number: int, actor: User
     item = _pending_item(item, actor=actor)
     max_parts = min(storage.MAX_PARTS, (item.declared_size or 0) // (5 * 1024 * 1024) + 1)
     if not item.upload_id or not 1 <= part_number <= max_parts:
-        raise ApplicationError("That part does not belong to this upload.", code=Code.INVALID)
+        raise ApplicationError(_("That part does not belong to this upload."), code=Code.INVALID)
     return storage.multipart_sign_part(
         key=item.storage_key, upload_id=item.upload_id, part_number=part_number
     )
@@ -190,7 +208,7 @@ def evidence_multipart_parts(*, item: EvidenceItem, actor: User) -> list[dict[st
     with transaction.atomic():
         item = _pending_item(item, actor=actor)
     if not item.upload_id:
-        raise ApplicationError("This upload is not a multipart upload.", code=Code.INVALID)
+        raise ApplicationError(_("This upload is not a multipart upload."), code=Code.INVALID)
     return storage.multipart_list_parts(key=item.storage_key, upload_id=item.upload_id)
 
 
@@ -200,15 +218,15 @@ def evidence_multipart_complete(
 ) -> EvidenceItem:
     item = _pending_item(item, actor=actor)
     if not item.upload_id:
-        raise ApplicationError("This upload is not a multipart upload.", code=Code.INVALID)
+        raise ApplicationError(_("This upload is not a multipart upload."), code=Code.INVALID)
     try:
         clean = sorted(((int(p["PartNumber"]), str(p["ETag"])) for p in parts), key=lambda p: p[0])
     except (KeyError, TypeError, ValueError):
         raise ApplicationError(
-            "The list of uploaded parts is not valid.", code=Code.INVALID
+            _("The list of uploaded parts is not valid."), code=Code.INVALID
         ) from None
     if not clean:
-        raise ApplicationError("No parts were uploaded.", code=Code.NOT_UPLOADED)
+        raise ApplicationError(_("No parts were uploaded."), code=Code.NOT_UPLOADED)
     try:
         storage.multipart_complete(
             key=item.storage_key,
@@ -217,7 +235,7 @@ def evidence_multipart_complete(
         )
     except ClientError:
         raise ApplicationError(
-            "The uploaded parts do not fit together. Choose the file again.",
+            _("The uploaded parts do not fit together. Choose the file again."),
             code=Code.NOT_UPLOADED,
         ) from None
     item.upload_id = ""
@@ -237,7 +255,7 @@ def evidence_upload_confirm(*, item: EvidenceItem, actor: User) -> EvidenceItem:
         item = _pending_item(item, actor=actor)
         requirement = EvidenceRequirement.objects.get(pk=item.requirement_id)
         if item.upload_id:
-            raise ApplicationError("The upload has not finished yet.", code=Code.NOT_UPLOADED)
+            raise ApplicationError(_("The upload has not finished yet."), code=Code.NOT_UPLOADED)
         slot = item.slot_key or item.storage_key
         stored = storage.head(key=slot)
         if stored is None:
@@ -277,31 +295,34 @@ def evidence_upload_confirm(*, item: EvidenceItem, actor: User) -> EvidenceItem:
 
 def _nothing_arrived(item: EvidenceItem) -> ApplicationError:
     if not item.upload_id and item.slot_expires_at and item.slot_expires_at < timezone.now():
-        message = (
+        message = _(
             "The upload link expired before the file arrived. Choose the file again to "
             "restart the upload."
         )
         return ApplicationError(message, code=Code.SLOT_EXPIRED, fields={"file": [message]})
-    message = "Nothing has arrived in storage for this upload yet."
+    message = _("Nothing has arrived in storage for this upload yet.")
     return ApplicationError(message, code=Code.NOT_UPLOADED, fields={"file": [message]})
 
 
 def _size_problem(item: EvidenceItem, requirement: EvidenceRequirement, size: int) -> str | None:
     if item.declared_size and size < item.declared_size:
-        return (
-            f"Only {_human(size)} of “{item.display_name}” "
-            f"({_human(item.declared_size)}) arrived. Upload it again."
-        )
+        return _("Only %(size)s of “%(name)s” (%(declared)s) arrived. Upload it again.") % {
+            "size": _human(size),
+            "name": item.display_name,
+            "declared": _human(item.declared_size),
+        }
     if item.declared_size and size > item.declared_size:
-        return (
-            f"“{item.display_name}” is {_human(size)}, but "
-            f"{_human(item.declared_size)} was announced. Upload it again."
-        )
+        return _("“%(name)s” is %(size)s, but %(declared)s was announced. Upload it again.") % {
+            "name": item.display_name,
+            "size": _human(size),
+            "declared": _human(item.declared_size),
+        }
     if size > requirement.max_file_size_mb * 1024 * 1024:
-        return (
-            f"“{item.display_name}” is {_human(size)}; this requirement accepts files "
-            f"up to {requirement.max_size_display()}."
-        )
+        return _("“%(name)s” is %(size)s; this requirement accepts files up to %(limit)s.") % {
+            "name": item.display_name,
+            "size": _human(size),
+            "limit": requirement.max_size_display(),
+        }
     return None
 
 
@@ -340,7 +361,7 @@ def _copy_and_sniff(item: EvidenceItem, *, slot: str, stored: storage.StoredObje
     except storage.ObjectChanged:
         if key:
             _delete_quietly(key)
-        message = (
+        message = _(
             "The file in storage changed while it was being checked. Wait until the upload "
             "has finished, then try again."
         )
@@ -369,13 +390,13 @@ def evidence_item_privacy(
         EvidenceItem.Status.READY,
     ):
         raise ApplicationError(
-            "Privacy choices apply to files you have uploaded.", code=Code.INVALID
+            _("Privacy choices apply to files you have uploaded."), code=Code.INVALID
         )
     if visibility not in EvidenceItem.Visibility.values:
         raise ApplicationError(
-            "Choose who may see this file.",
+            _("Choose who may see this file."),
             code=Code.INVALID,
-            fields={"visibility": ["Choose an option."]},
+            fields={"visibility": [_("Choose an option.")]},
         )
     if (
         students_identifiable
@@ -383,9 +404,9 @@ def evidence_item_privacy(
         and visibility == EvidenceItem.Visibility.PUBLIC
     ):
         raise ApplicationError(
-            "A file that shows identifiable students without consent on file cannot be public.",
+            _("A file that shows identifiable students without consent on file cannot be public."),
             code=Code.INVALID,
-            fields={"visibility": ["Reviewers only, unless consent is on file."]},
+            fields={"visibility": [_("Reviewers only, unless consent is on file.")]},
         )
     item.students_identifiable = students_identifiable
     item.consent_on_file = consent_on_file if students_identifiable else None

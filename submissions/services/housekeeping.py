@@ -9,6 +9,7 @@ import re
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from credentials_site.tenancy import cross_organization
 from programs.models import (
@@ -58,7 +59,8 @@ def evidence_sweep(*, organization: Organization, now: dt.datetime | None = None
         )
         for item in expired:
             item.status = EvidenceItem.Status.REJECTED
-            item.rejection_reason = "The upload was not finished in time."
+            # stored in English (no reader's language here): the page translates it when shown
+            item.rejection_reason = gettext_noop("The upload was not finished in time.")
             item.save(update_fields=["status", "rejection_reason", "updated_at"])
         counts["expired"] = len(expired)
     to_purge = (

@@ -21,6 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import Organization, User
@@ -40,7 +42,9 @@ ZERO_DECIMAL = {
 # Where a "Pay" or "Apply" form's submission is redirected: the page's Content-Security-Policy
 # must allow it in ``form-action`` (browsers enforce it on a form's redirect too).
 CHECKOUT_ORIGIN = "https://checkout.stripe.com"
-STRIPE_TIMEOUT_MESSAGE = "We could not reach the payment provider. Try again in a minute."
+STRIPE_TIMEOUT_MESSAGE = gettext_noop(
+    "We could not reach the payment provider. Try again in a minute."
+)
 
 
 class PaymentError(ApplicationError):
@@ -72,7 +76,7 @@ def _stripe_settings(organization_id: int) -> PaymentSettings:
     found = payment_settings_for(organization_id=organization_id)
     if found is None or not found.uses_stripe:
         raise PaymentError(
-            "This organization takes fees by invoice: contact the program to pay.",
+            _("This organization takes fees by invoice: contact the program to pay."),
             code=Code.INVALID,
         )
     return found
@@ -93,10 +97,11 @@ def checkout_start(*, application: Application, actor: User) -> str:
     """A Stripe Checkout Session for the fee owed on ``application``, at the amount decided when
     applying; its URL. Coming back from it marks nothing paid: the webhook does."""
     if application.educator_id != actor.pk:
-        raise PaymentError("Only the educator can pay this fee.", code=Code.INVALID)
+        raise PaymentError(_("Only the educator can pay this fee."), code=Code.INVALID)
     if application.fee_status != Application.FeeStatus.OWED:
         raise PaymentError(
-            f"There is no fee to pay: it is {application.get_fee_status_display().lower()}.",
+            _("There is no fee to pay: it is %(status)s.")
+            % {"status": application.get_fee_status_display().lower()},
             code=Code.INVALID,
         )
     organization = application.organization
@@ -105,8 +110,9 @@ def checkout_start(*, application: Application, actor: User) -> str:
         organization=organization,
         reference={"application": str(application.public_id)},
         email=actor.email,
-        name=f"Fee: {application.version.title}",
-        description=f"{organization.name}, application {application.anonymous_code}",
+        name=_("Fee: %(title)s") % {"title": application.version.title},
+        description=_("%(organization)s, application %(code)s")
+        % {"organization": organization.name, "code": application.anonymous_code},
         quantity=1,
         unit_amount=application.fee_amount,
         currency=application.fee_currency,
@@ -170,11 +176,11 @@ def checkout_session_create(
         )
     except SecretUnreadable as error:
         raise PaymentError(
-            "Online payment is not set up correctly: contact the program.", code=Code.INVALID
+            _("Online payment is not set up correctly: contact the program."), code=Code.INVALID
         ) from error
     except stripe.StripeError as error:
         logger.warning("Stripe refused a Checkout Session for %s: %s", reference, error)
-        raise PaymentError(STRIPE_TIMEOUT_MESSAGE, code=Code.INVALID) from error
+        raise PaymentError(_(STRIPE_TIMEOUT_MESSAGE), code=Code.INVALID) from error
 
 
 class WebhookRefused(Exception):
@@ -348,7 +354,7 @@ def _session_unpaid(
         else "The checkout expired unpaid"
     )
     record.outcome = WebhookEvent.Outcome.APPLIED
-    paid, _ = _totals(**_ledger_of(target))
+    paid, _refunded = _totals(**_ledger_of(target))
     if paid > 0:
         record.note = (record.note + "; " if record.note else "") + "already paid"
         return
@@ -499,7 +505,7 @@ def payment_refund(
     reason = reason.strip()
     if not reason:
         raise PaymentError(
-            "Give a reason for the refund: the educator reads it.", code=Code.INVALID
+            _("Give a reason for the refund: the educator reads it."), code=Code.INVALID
         )
     found = _stripe_settings(application.organization_id)
     payment = (
@@ -508,16 +514,28 @@ def payment_refund(
         .first()
     )
     if payment is None:
-        raise PaymentError("No online payment of this fee is on the ledger.", code=Code.INVALID)
+        raise PaymentError(_("No online payment of this fee is on the ledger."), code=Code.INVALID)
     paid, refunded = ledger_totals(application)
     left = paid - refunded
     amount = left if amount is None else amount
     if amount <= 0:
-        raise PaymentError("The amount to refund must be more than zero.", code=Code.INVALID)
+        raise PaymentError(_("The amount to refund must be more than zero."), code=Code.INVALID)
     if amount > left:
         raise PaymentError(
-            f"You can refund at most {left:.2f} {payment.currency}: {paid:.2f} was paid"
-            + (f" and {refunded:.2f} already refunded." if refunded else "."),
+            (
+                _(
+                    "You can refund at most %(left)s %(currency)s: %(paid)s was paid and "
+                    "%(refunded)s already refunded."
+                )
+                if refunded
+                else _("You can refund at most %(left)s %(currency)s: %(paid)s was paid.")
+            )
+            % {
+                "left": f"{left:.2f}",
+                "currency": payment.currency,
+                "paid": f"{paid:.2f}",
+                "refunded": f"{refunded:.2f}",
+            },
             code=Code.INVALID,
         )
     try:
@@ -535,8 +553,10 @@ def payment_refund(
         )
     except stripe.StripeError as error:
         logger.warning("Stripe refused a refund for %s: %s", application.pk, error)
-        message = getattr(error, "user_message", None) or STRIPE_TIMEOUT_MESSAGE
-        raise PaymentError(f"Stripe refused the refund: {message}", code=Code.INVALID) from error
+        message = getattr(error, "user_message", None) or _(STRIPE_TIMEOUT_MESSAGE)
+        raise PaymentError(
+            _("Stripe refused the refund: %(message)s") % {"message": message}, code=Code.INVALID
+        ) from error
     _event(
         application,
         actor=actor,
@@ -586,10 +606,10 @@ def fee_waive(*, application: Application, reason: str, actor: User) -> Applicat
     reason = reason.strip()
     if not reason:
         raise PaymentError(
-            "Give a reason for waiving the fee: the educator reads it.", code=Code.INVALID
+            _("Give a reason for waiving the fee: the educator reads it."), code=Code.INVALID
         )
     if _locked(application).fee_status != Application.FeeStatus.OWED:
-        raise PaymentError("Only a fee still owed can be waived.", code=Code.INVALID)
+        raise PaymentError(_("Only a fee still owed can be waived."), code=Code.INVALID)
     application = application_fee_record(
         application=application, status=Application.FeeStatus.WAIVED, actor=actor, note=reason
     )
@@ -611,7 +631,7 @@ def _mail_receipt(entry_pk: int) -> None:
     _notify(
         entry.application.pk,
         template="payment_receipt",
-        subject="Your receipt: fee for “{title}”",
+        subject=gettext_noop("Your receipt: fee for “%(title)s”"),
         entry=entry,
         receipt_url=settings.SITE_URL.rstrip("/") + receipt_path(entry.application),
     )
@@ -625,8 +645,9 @@ def _mail_fee_change(
     _notify(
         application_pk,
         template="fee_changed",
-        subject=("A refund of your fee" if what == "refund" else "Your fee is waived")
-        + " for “{title}”",
+        subject=gettext_noop("A refund of your fee for “%(title)s”")
+        if what == "refund"
+        else gettext_noop("Your fee is waived for “%(title)s”"),
         what=what,
         amount=amount,
         reason=reason,

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
 
@@ -55,7 +56,9 @@ def submission_mark_for_adjudication(
     queue for the adjudication queue, and the timeline says so. Only an undecided attempt."""
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if submission.outcome:
-        raise ApplicationError("This submission has already been decided.", code=Code.NOT_EDITABLE)
+        raise ApplicationError(
+            _("This submission has already been decided."), code=Code.NOT_EDITABLE
+        )
     submission.needs_adjudication = True
     submission.save(update_fields=["needs_adjudication", "updated_at"])
     _record(

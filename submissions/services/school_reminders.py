@@ -10,6 +10,8 @@ import datetime as dt
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from credentials_site.mail import mail_send
 from credentials_site.tenancy import cross_organization
@@ -17,6 +19,7 @@ from programs.models import Organization
 from programs.models_schools import SchoolAssignment
 
 from .. import schools
+from ._common import _in_language_of
 
 WEEK, DAY = "week", "day"
 # which reminder, how many days before the target date it is due, and its marker
@@ -72,17 +75,18 @@ def _remind(*, pk: int, due: dict[str, object], kind: str, marker: str) -> int:
     credential = loaded.credential
     title = credential.current_version.title if credential.current_version else credential.slug
     organization = loaded.school.organization
-    target = loaded.target_date.strftime("%-d %B %Y") if loaded.target_date else ""
-    return mail_send(
-        template="school_assignment_reminder",
-        subject=f"Reminder: “{title}” by {target}",
-        to=[loaded.membership.user.email],
-        context={
-            "title": title,
-            "school": loaded.school.name,
-            "target": target,
-            "tomorrow": kind == DAY,
-            "learning_url": schools.absolute(reverse("submissions:dashboard")),
-        },
-        organization=organization,
-    )
+    with _in_language_of(loaded.membership.user):
+        target = date_format(loaded.target_date, "j F Y") if loaded.target_date else ""
+        return mail_send(
+            template="school_assignment_reminder",
+            subject=_("Reminder: “%(title)s” by %(date)s") % {"title": title, "date": target},
+            to=[loaded.membership.user.email],
+            context={
+                "title": title,
+                "school": loaded.school.name,
+                "target": target,
+                "tomorrow": kind == DAY,
+                "learning_url": schools.absolute(reverse("submissions:dashboard")),
+            },
+            organization=organization,
+        )

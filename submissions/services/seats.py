@@ -19,6 +19,9 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from programs import services as program_services
 from programs.models import Credential, Organization, School, User
@@ -46,18 +49,18 @@ def seat_batch_problems(
     problems = {}
     if price_each is not None:
         if price_each <= 0:
-            problems["price_each"] = "A batch paid by card needs a price per seat above zero."
+            problems["price_each"] = _("A batch paid by card needs a price per seat above zero.")
         elif not payments.uses_stripe(organization_id=organization_id):
-            problems["price_each"] = (
+            problems["price_each"] = _(
                 "This organization takes no card payments (Payment settings): issue the batch "
                 "free and invoice it."
             )
     if not 1 <= size <= MAX_BATCH:
-        problems["size"] = f"A batch has 1 to {MAX_BATCH} codes."
+        problems["size"] = _("A batch has 1 to %(max)s codes.") % {"max": MAX_BATCH}
     if expires_at <= timezone.now():
-        problems["expires_at"] = "The expiry must be in the future."
+        problems["expires_at"] = _("The expiry must be in the future.")
     if credential is not None and credential.organization_id != organization_id:
-        problems["credential"] = "Choose one of this organization's credentials."
+        problems["credential"] = _("Choose one of this organization's credentials.")
     return problems
 
 
@@ -131,9 +134,9 @@ def seat_batch_buy(
 
     if buyer_organization.pk not in program_selectors.organization_ids_administered_by(user=actor):
         raise PaymentError(
-            "You can buy seats only for an organization you administer.",
+            _("You can buy seats only for an organization you administer."),
             code=Code.INVALID,
-            fields={"buyer_organization": ["Choose an organization you administer."]},
+            fields={"buyer_organization": [_("Choose an organization you administer.")]},
         )
     version = credential.current_version
     if (
@@ -143,9 +146,12 @@ def seat_batch_buy(
         or not version.non_member_fee
     ):
         raise PaymentError(
-            "Seats can be bought for this organization's published micro-credentials with a fee.",
+            _(
+                "Seats can be bought for this organization's published micro-credentials with "
+                "a fee."
+            ),
             code=Code.INVALID,
-            fields={"credential": ["Choose one of the micro-credentials listed."]},
+            fields={"credential": [_("Choose one of the micro-credentials listed.")]},
         )
     return seat_batch_create(
         organization=organization,
@@ -165,21 +171,28 @@ def seat_batch_checkout_start(*, batch: SeatBatch, actor: User, return_url: str)
     ``async_payment_succeeded``) arrives, never on the way back from Checkout."""
     if batch.payment != SeatBatch.Payment.UNPAID:
         raise PaymentError(
-            f"There is nothing to pay for this batch: {batch.get_payment_display().lower()}.",
+            _("There is nothing to pay for this batch: %(payment)s.")
+            % {"payment": batch.get_payment_display().lower()},
             code=Code.INVALID,
         )
     if batch.expires_at <= timezone.now():
         raise PaymentError(
-            "This batch has expired: make a new one rather than pay for it.", code=Code.INVALID
+            _("This batch has expired: make a new one rather than pay for it."), code=Code.INVALID
         )
     organization = Organization.objects.get(pk=batch.organization_id)
-    what = str(batch.credential) if batch.credential else f"any {organization.name} credential"
+    what = (
+        str(batch.credential)
+        if batch.credential
+        else _("any %(organization)s credential") % {"organization": organization.name}
+    )
     session = payments.checkout_session_create(
         organization=organization,
         reference={"seat_batch": str(batch.public_id)},
         email=actor.email,
-        name=f"{batch.size} seat code{'s' if batch.size != 1 else ''}: {what}",
-        description=f"{organization.name}, valid until {batch.expires_at:%d %B %Y}",
+        name=ngettext("%(count)s seat code: %(what)s", "%(count)s seat codes: %(what)s", batch.size)
+        % {"count": batch.size, "what": what},
+        description=_("%(organization)s, valid until %(date)s")
+        % {"organization": organization.name, "date": date_format(batch.expires_at, "j F Y")},
         quantity=batch.size,
         unit_amount=batch.price_each or Decimal(0),
         currency=batch.currency,
@@ -208,35 +221,42 @@ def seat_code_take(
     )
     if seat is None:
         raise PaymentError(
-            f"“{typed.strip()}” is not a seat code of this program: check it and try again.",
+            _("“%(typed)s” is not a seat code of this program: check it and try again.")
+            % {"typed": typed.strip()},
             code=Code.INVALID,
-            fields={"seat_code": ["Not a seat code of this program."]},
+            fields={"seat_code": [_("Not a seat code of this program.")]},
         )
     if not seat.batch.usable:
         raise PaymentError(
-            "This seat code is not paid for yet: ask whoever gave it to you."
+            _("This seat code is not paid for yet: ask whoever gave it to you.")
             if seat.batch.payment == SeatBatch.Payment.UNPAID
-            else "This seat code was refunded and can no longer be used.",
+            else _("This seat code was refunded and can no longer be used."),
             code=Code.INVALID,
-            fields={"seat_code": ["Not usable: " + seat.batch.get_payment_display().lower()]},
+            fields={
+                "seat_code": [
+                    _("Not usable: %(payment)s")
+                    % {"payment": seat.batch.get_payment_display().lower()}
+                ]
+            },
         )
     if seat.application_id is not None or seat.used_at is not None:
         raise PaymentError(
-            "This seat code has already been used.",
+            _("This seat code has already been used."),
             code=Code.INVALID,
-            fields={"seat_code": ["Already used."]},
+            fields={"seat_code": [_("Already used.")]},
         )
     if seat.batch.expires_at <= timezone.now():
         raise PaymentError(
-            f"This seat code expired on {seat.batch.expires_at:%d %B %Y}.",
+            _("This seat code expired on %(date)s.")
+            % {"date": date_format(seat.batch.expires_at, "d F Y")},
             code=Code.INVALID,
-            fields={"seat_code": ["Expired."]},
+            fields={"seat_code": [_("Expired.")]},
         )
     if seat.batch.credential_id not in (None, credential.pk):
         raise PaymentError(
-            "This seat code is for another micro-credential.",
+            _("This seat code is for another micro-credential."),
             code=Code.INVALID,
-            fields={"seat_code": ["For another micro-credential."]},
+            fields={"seat_code": [_("For another micro-credential.")]},
         )
     return seat
 
@@ -306,7 +326,7 @@ def school_assign_with_seats(
     ).first()
     if batch is None:
         raise _seat_refusal(
-            "Choose a seat-code batch of your organization that is paid for and has not expired."
+            _("Choose a seat-code batch of your organization that is paid for and has not expired.")
         )
     credentials = {a.credential_id for a in done.made}
     own = set(
@@ -315,7 +335,7 @@ def school_assign_with_seats(
         ).values_list("pk", flat=True)
     )
     if own != credentials or (batch.credential_id and credentials != {batch.credential_id}):
-        raise _seat_refusal("That batch's codes are not for the credential you are assigning.")
+        raise _seat_refusal(_("That batch's codes are not for the credential you are assigning."))
     given = SchoolAssignment.objects.filter(organization_id=school.organization_id).exclude(
         seat_code=""
     )
@@ -328,7 +348,8 @@ def school_assign_with_seats(
     )
     if len(codes) < len(done.made):
         raise _seat_refusal(
-            f"That batch has {len(codes)} unused code(s) left; {len(done.made)} are needed."
+            _("That batch has %(left)s unused code(s) left; %(needed)s are needed.")
+            % {"left": len(codes), "needed": len(done.made)}
         )
     for assignment, code in zip(done.made, codes, strict=True):
         assignment.seat_code = code

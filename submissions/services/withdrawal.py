@@ -8,6 +8,8 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import User
@@ -28,7 +30,7 @@ def _day(moment: dt.datetime) -> str:
     return dateformat.format(timezone.localtime(moment), "j F Y")
 
 
-KEPT_FOR_RECORD = (
+KEPT_FOR_RECORD = gettext_noop(
     "The evidence of an attempt a reviewer already decided is kept as the record of that review."
 )
 
@@ -45,9 +47,13 @@ def withdrawal_evidence_note(
         decided_attempts = Submission.objects.filter(
             application=application, decided_at__isnull=False
         ).exists()
-    kept = f" {KEPT_FOR_RECORD}" if decided_attempts else ""
+    kept = " " + _(KEPT_FOR_RECORD) if decided_attempts else ""
     if application.status == S.WITHDRAWN and application.evidence_deleted_at is not None:
-        return f"Your evidence was deleted on {_day(application.evidence_deleted_at)}.{kept}"
+        return (
+            _("Your evidence was deleted on %(date)s.")
+            % {"date": _day(application.evidence_deleted_at)}
+            + kept
+        )
     if application.status == S.WITHDRAWN and application.evidence_delete_after is not None:
         delete_after: dt.datetime | None = application.evidence_delete_after
     elif application.status == S.SUBMITTED:
@@ -56,14 +62,18 @@ def withdrawal_evidence_note(
         delete_after = None
     if delete_after is not None:
         return (
-            f"Your evidence will be deleted on {_day(delete_after)}; download anything you want "
-            f"to keep before then.{kept}"
+            _(
+                "Your evidence will be deleted on %(date)s; download anything you want to keep "
+                "before then."
+            )
+            % {"date": _day(delete_after)}
+            + kept
         )
     if application.status == S.WITHDRAWN:
-        return f"Files you had uploaded are deleted within an hour of withdrawing.{kept}"
+        return _("Files you had uploaded are deleted within an hour of withdrawing.") + kept
     if decided_attempts:
-        return f"Files you added since your last attempt will be deleted within the hour.{kept}"
-    return "Any files you uploaded will be deleted within the hour."
+        return _("Files you added since your last attempt will be deleted within the hour.") + kept
+    return _("Any files you uploaded will be deleted within the hour.")
 
 
 @transaction.atomic
@@ -87,14 +97,16 @@ def application_withdraw(
     application = _locked(application)
     if application.status not in Application.WITHDRAWABLE:
         raise ApplicationError(
-            "A review has started, so this application can no longer be withdrawn.",
+            _("A review has started, so this application can no longer be withdrawn."),
             code=Code.NOT_EDITABLE,
         )
     offer = payments.withdrawal_refund_offer(application=application) if refund else None
     if refund and offer is None:
         raise ApplicationError(
-            "No refund is offered for this application: its program does not refund the fee "
-            "once a review has started, or nothing paid online is left to refund.",
+            _(
+                "No refund is offered for this application: its program does not refund the fee "
+                "once a review has started, or nothing paid online is left to refund."
+            ),
             code=Code.INVALID,
         )
     now = timezone.now()
