@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel, TimeStampedModel
 from programs.models import CredentialVersion, Pathway, User
@@ -71,7 +72,7 @@ class SigningKey(TenantModel):
     published so that badges they signed keep verifying; a key marked compromised leaves the
     document at once, and the badges it signed are re-signed (``KeyCompromise``)."""
 
-    key_id = models.CharField(max_length=80, help_text="The fragment after # in the DID URL.")
+    key_id = models.CharField(max_length=80, help_text=_("The fragment after # in the DID URL."))
     public_key_multibase = models.CharField(max_length=80)
     private_key_encrypted = models.TextField(editable=False)
     is_active = models.BooleanField(default=True)
@@ -79,7 +80,7 @@ class SigningKey(TenantModel):
     compromised_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Marked compromised: no longer published, nothing it signed verifies.",
+        help_text=_("Marked compromised: no longer published, nothing it signed verifies."),
     )
 
     class Meta:
@@ -119,7 +120,7 @@ class StatusList(TenantModel):
     credential = SignedJSONField(default=dict, blank=True, editable=False)
     signed_at = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(
-        null=True, blank=True, help_text="The signed list's validUntil (re-signed before)."
+        null=True, blank=True, help_text=_("The signed list's validUntil (re-signed before).")
     )
     signing_key = models.ForeignKey(
         SigningKey,
@@ -127,7 +128,7 @@ class StatusList(TenantModel):
         null=True,
         blank=True,
         related_name="status_lists",
-        help_text="The key whose proof the signed list carries.",
+        help_text=_("The key whose proof the signed list carries."),
     )
 
     class Meta:
@@ -147,8 +148,8 @@ class Badge(TenantModel):
     pathway. ``credential`` is the signed OpenBadgeCredential exactly as issued."""
 
     class Kind(models.TextChoices):
-        CREDENTIAL = "credential", "Micro-credential"
-        PATHWAY = "pathway", "Pathway certificate"
+        CREDENTIAL = "credential", _("Micro-credential")
+        PATHWAY = "pathway", _("Pathway certificate")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREDENTIAL)
@@ -159,7 +160,7 @@ class Badge(TenantModel):
         null=True,
         blank=True,
         related_name="badge",
-        help_text="The approved application (one badge each, ever).",
+        help_text=_("The approved application (one badge each, ever)."),
     )
     version = models.ForeignKey(
         CredentialVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -180,21 +181,25 @@ class Badge(TenantModel):
         "public reason",
         max_length=500,
         blank=True,
-        help_text="Why the badge was revoked, shown to anyone who checks it (the verification "
-        "page, the Open Badges 2.0 assertion, the API).",
+        help_text=_(
+            "Why the badge was revoked, shown to anyone who checks it (the verification "
+            "page, the Open Badges 2.0 assertion, the API)."
+        ),
     )
     revocation_note = models.TextField(
         "private note",
         max_length=2000,
         blank=True,
-        help_text="Only the educator (by e-mail) and the organization's admins see this: never "
-        "on a public page or public document.",
+        help_text=_(
+            "Only the educator (by e-mail) and the organization's admins see this: never "
+            "on a public page or public document."
+        ),
     )
     revoked_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     is_public = models.BooleanField(
-        default=True, help_text="Listed on the educator's public profile."
+        default=True, help_text=_("Listed on the educator's public profile.")
     )
     expiry_notified_at = models.DateTimeField(null=True, blank=True)
 
@@ -251,23 +256,23 @@ class KeyCompromise(TenantModel):
     key of the job, so marking twice or running the job twice does nothing more."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Re-signing"
-        DONE = "done", "Done"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Re-signing")
+        DONE = "done", _("Done")
 
     key = models.OneToOneField(SigningKey, on_delete=models.PROTECT, related_name="compromise")
     replacement = models.ForeignKey(
         SigningKey,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The organization's active key when the key was marked.",
+        help_text=_("The organization's active key when the key was marked."),
     )
     marked_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
-    total = models.PositiveIntegerField(default=0, help_text="Badges to re-sign, all told.")
-    done = models.PositiveIntegerField(default=0, help_text="Badges re-signed so far.")
+    total = models.PositiveIntegerField(default=0, help_text=_("Badges to re-sign, all told."))
+    done = models.PositiveIntegerField(default=0, help_text=_("Badges re-signed so far."))
     status_lists_resigned = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

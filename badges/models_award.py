@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 from programs.models import Credential, User
@@ -17,8 +18,8 @@ class BulkAward(TenantModel):
     """One uploaded file: kept until applied, with the result of its last check."""
 
     class State(models.TextChoices):
-        CHECKED = "checked", "Dry run done"
-        APPLIED = "applied", "Applied: badges issuing"
+        CHECKED = "checked", _("Dry run done")
+        APPLIED = "applied", _("Applied: badges issuing")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     uploaded_by = models.ForeignKey(
@@ -51,7 +52,7 @@ class AwardRecord(TenantModel):
     awarded_on = models.DateField()
     evidence_url = models.URLField(max_length=2000, blank=True)
     narrative = models.TextField(blank=True)
-    row = models.PositiveIntegerField(help_text="Its line in the file that brought it.")
+    row = models.PositiveIntegerField(help_text=_("Its line in the file that brought it."))
 
     class Meta:
         constraints = [

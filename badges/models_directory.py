@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel, TimeStampedModel
 from programs.models import Membership, School, User
@@ -20,16 +21,16 @@ class DirectoryProfile(TimeStampedModel):
     Without a row, or with ``hidden``, the educator is listed nowhere."""
 
     class Visibility(models.TextChoices):
-        HIDDEN = "hidden", "Not listed"
-        MEMBERS = "members", "Members of my organizations"
-        PUBLIC = "public", "Anyone (public)"
+        HIDDEN = "hidden", _("Not listed")
+        MEMBERS = "members", _("Members of my organizations")
+        PUBLIC = "public", _("Anyone (public)")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="directory_profile")
     visibility = models.CharField(
         max_length=8, choices=Visibility.choices, default=Visibility.HIDDEN
     )
     headline = models.CharField(
-        max_length=160, blank=True, help_text="e.g. “Grade 4 teacher, data-driven instruction”."
+        max_length=160, blank=True, help_text=_("e.g. “Grade 4 teacher, data-driven instruction”.")
     )
 
     def __str__(self) -> str:
@@ -73,7 +74,7 @@ class RecognitionDigest(TenantModel):
     week) makes the weekly task idempotent."""
 
     leader = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    week_start = models.DateField(help_text="The Monday of the week the digest was sent.")
+    week_start = models.DateField(help_text=_("The Monday of the week the digest was sent."))
     schools = models.ManyToManyField(School, related_name="+", blank=True)
     badge_count = models.PositiveIntegerField(default=0)
 

@@ -7,6 +7,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 from programs.models import User
@@ -30,7 +31,7 @@ class WalletExchange(TenantModel):
     )
     badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="+", help_text="The educator who made it."
+        User, on_delete=models.CASCADE, related_name="+", help_text=_("The educator who made it.")
     )
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
