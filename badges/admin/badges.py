@@ -51,7 +51,7 @@ class BadgeStateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(STATE_LABELS.items())
+        return [(state, str(label)) for state, label in STATE_LABELS.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Badge]) -> QuerySet[Badge]:
         now = timezone.now()
@@ -148,7 +148,7 @@ class BadgeAdmin(RecordAdmin):
 
     @admin.display(description=_("State"))
     def state_label(self, obj: Badge) -> str:
-        return STATE_LABELS[obj.state]
+        return str(STATE_LABELS[obj.state])
 
     @admin.display(description=_("Verification page"))
     def verification_link(self, obj: Badge) -> str:
