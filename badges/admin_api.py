@@ -17,6 +17,8 @@ import io
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -34,27 +36,28 @@ from . import services
 from .errors import BadgeError
 from .errors import BadgeErrorCode as Code
 from .models_award import BulkAward
-from .services.award import COLUMNS, LABELS, MAX_ROWS
+from .services.award import COLUMNS, MAX_ROWS
 
 TAG = "Admin API: awards"
 WRITE = OrganizationToken.Scope.BADGES_WRITE
-FIELD_OF_LABEL = {label: name for name, label in LABELS.items()}
 
 AWARD_ID = OpenApiParameter(
-    "award_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The award's id."
+    "award_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The award's id.")
 )
 NOT_FOUND = OpenApiResponse(
     ErrorOutput,
-    description="No such organization or award, the token is another organization's, or the "
-    "caller administers no such organization.",
+    description=_(
+        "No such organization or award, the token is another organization's, or the "
+        "caller administers no such organization."
+    ),
 )
 
 
 class AwardInput(StrictInput):
     email = serializers.CharField(max_length=254)
     name = serializers.CharField(max_length=200)
-    credential = serializers.SlugField(max_length=50, help_text="A published credential's slug.")
-    date = serializers.DateField(help_text="When it was earned: today or earlier.")
+    credential = serializers.SlugField(max_length=50, help_text=_("A published credential's slug."))
+    date = serializers.DateField(help_text=_("When it was earned: today or earlier."))
     evidence_url = serializers.CharField(required=False, allow_blank=True, default="")
     narrative = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -64,17 +67,17 @@ class AwardsInput(StrictInput):
         many=True, allow_empty=False, max_length=MAX_ROWS
     )
     dry_run = serializers.BooleanField(
-        required=False, default=False, help_text="Check only: say what would be awarded."
+        required=False, default=False, help_text=_("Check only: say what would be awarded.")
     )
 
 
 class AwardOutput(serializers.Serializer[dict[str, Any]]):
-    id = serializers.UUIDField(allow_null=True, help_text="Null for a dry run.")
-    state = serializers.CharField(help_text="checked (a dry run) or applied.")
-    to_award = serializers.IntegerField(help_text="Awards made (or, in a dry run, to make).")
-    already = serializers.IntegerField(help_text="People who have this award already (skipped).")
-    issued = serializers.IntegerField(help_text="Badges the worker has issued so far.")
-    running = serializers.BooleanField(help_text="The worker is still issuing.")
+    id = serializers.UUIDField(allow_null=True, help_text=_("Null for a dry run."))
+    state = serializers.CharField(help_text=_("checked (a dry run) or applied."))
+    to_award = serializers.IntegerField(help_text=_("Awards made (or, in a dry run, to make)."))
+    already = serializers.IntegerField(help_text=_("People who have this award already (skipped)."))
+    issued = serializers.IntegerField(help_text=_("Badges the worker has issued so far."))
+    running = serializers.BooleanField(help_text=_("The worker is still issuing."))
 
 
 def _as_file(awards: list[dict[str, Any]]) -> bytes:
@@ -98,7 +101,7 @@ def _problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "index": e["row"] - 2,
-            "field": FIELD_OF_LABEL.get(e["column"], e["column"]),
+            "field": e["field"],
             "message": e["message"],
         }
         for e in errors
@@ -151,8 +154,10 @@ class AwardCreateApi(AdminOrTokenApi):
             202: AwardOutput,
             400: OpenApiResponse(
                 ErrorOutput,
-                description="The body breaks the schema, or some awards have problems: each "
-                "under fields as awards.<index>.<field>; nothing was awarded.",
+                description=_(
+                    "The body breaks the schema, or some awards have problems: each "
+                    "under fields as awards.<index>.<field>; nothing was awarded."
+                ),
             ),
             401: UNAUTHENTICATED,
             403: NO_SCOPE,
@@ -171,7 +176,12 @@ class AwardCreateApi(AdminOrTokenApi):
                 fields.setdefault(f"awards.{p['index']}.{p['field']}", []).append(p["message"])
             count = len({p["index"] for p in problems})
             raise BadgeError(
-                f"Nothing was awarded: {count} award{'s' if count != 1 else ''} to correct.",
+                ngettext(
+                    "Nothing was awarded: %(count)s award to correct.",
+                    "Nothing was awarded: %(count)s awards to correct.",
+                    count,
+                )
+                % {"count": count},
                 code=Code.INVALID,
                 fields=fields,
             )

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -48,21 +49,23 @@ from .serializers import (
 TAG = "Badges"
 
 ORG = OpenApiParameter(
-    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The organization."
+    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description=_("The organization.")
 )
 BADGE = OpenApiParameter(
-    "public_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The badge's opaque id."
+    "public_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The badge's opaque id.")
 )
 
-NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description="Not signed in, or no CSRF token.")
+NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description=_("Not signed in, or no CSRF token."))
 INVALID_QUERY = OpenApiResponse(
-    ErrorOutput, description="A query parameter is not valid (fields names it, e.g. page)."
+    ErrorOutput, description=_("A query parameter is not valid (fields names it, e.g. page).")
 )
-NOT_MINE = OpenApiResponse(ErrorOutput, description="No such badge among the caller's.")
+NOT_MINE = OpenApiResponse(ErrorOutput, description=_("No such badge among the caller's."))
 NOT_FOUND = OpenApiResponse(
     ErrorOutput,
-    description="No such organization or badge, the badge is another organization's, or the "
-    "caller is not a program admin or owner of this organization.",
+    description=_(
+        "No such organization or badge, the badge is another organization's, or the "
+        "caller is not a program admin or owner of this organization."
+    ),
 )
 
 
@@ -101,7 +104,9 @@ class MyBadgeListApi(_MineApi, generics.ListAPIView):
             200: BadgeOutput(many=True),
             400: INVALID_QUERY,
             403: NOT_AUTHENTICATED,
-            404: OpenApiResponse(ErrorOutput, description="A page past the last (fields: page)."),
+            404: OpenApiResponse(
+                ErrorOutput, description=_("A page past the last (fields: page).")
+            ),
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -119,7 +124,7 @@ class MyBadgeDetailApi(_MineApi):
         tags=[TAG],
         operation_id="badge_mine_detail",
         parameters=[BADGE],
-        description="One of the caller's badges, with the signed credential exactly as issued.",
+        description=_("One of the caller's badges, with the signed credential exactly as issued."),
         responses={200: BadgeDetailOutput, 403: NOT_AUTHENTICATED, 404: NOT_MINE},
     )
     def get(self, request: Request, **kwargs: Any) -> Response:
@@ -147,8 +152,10 @@ class BadgeListApi(_ProgramAdminApi, generics.ListAPIView):
             403: NO_SCOPE,
             404: OpenApiResponse(
                 ErrorOutput,
-                description="No such organization, the caller is not a program admin or owner "
-                "of it, or a page past the last (fields: page).",
+                description=_(
+                    "No such organization, the caller is not a program admin or owner "
+                    "of it, or a page past the last (fields: page)."
+                ),
             ),
         },
     )
@@ -182,9 +189,11 @@ class BadgeRevokeApi(_ProgramAdminApi):
             200: BadgeRevokeOutput,
             400: OpenApiResponse(
                 ErrorOutput,
-                description="reason_required: no public reason given (fields: reason); "
-                "already_revoked; invalid: the reason or the private note is too long "
-                "(fields: reason, private_note).",
+                description=_(
+                    "reason_required: no public reason given (fields: reason); "
+                    "already_revoked; invalid: the reason or the private note is too long "
+                    "(fields: reason, private_note)."
+                ),
             ),
             401: UNAUTHENTICATED,
             403: NO_SCOPE,
@@ -231,14 +240,19 @@ class StatusListDetailApi(APIView):
         parameters=[
             ORG,
             OpenApiParameter(
-                "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The list's number."
+                "number",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description=_("The list's number."),
             ),
         ],
-        description="The organization's signed BitstringStatusListCredential (revocation): a "
-        "badge is revoked when its credentialStatus.statusListIndex bit is set.",
+        description=_(
+            "The organization's signed BitstringStatusListCredential (revocation): a "
+            "badge is revoked when its credentialStatus.statusListIndex bit is set."
+        ),
         responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The signed credential."),
-            404: OpenApiResponse(ErrorOutput, description="No such organization or list."),
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description=_("The signed credential.")),
+            404: OpenApiResponse(ErrorOutput, description=_("No such organization or list.")),
         },
     )
     def get(self, request: Request, **kwargs: Any) -> Response:
@@ -259,11 +273,13 @@ class IssuerProfileDetailApi(APIView):
         tags=[TAG],
         operation_id="badge_issuer_profile_detail",
         parameters=[ORG],
-        description="The organization's Open Badges 3.0 issuer Profile (its id is the "
-        "organization's did:web, whose document lists the public keys).",
+        description=_(
+            "The organization's Open Badges 3.0 issuer Profile (its id is the "
+            "organization's did:web, whose document lists the public keys)."
+        ),
         responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The issuer Profile."),
-            404: OpenApiResponse(ErrorOutput, description="No such organization."),
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description=_("The issuer Profile.")),
+            404: OpenApiResponse(ErrorOutput, description=_("No such organization.")),
         },
     )
     def get(self, request: Request, **kwargs: Any) -> Response:

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel, TimeStampedModel
 from programs.models import CredentialVersion, Pathway, User
@@ -44,13 +45,17 @@ class PlatformSigningKey(TimeStampedModel):
     (``did:web:<host>``, ``/.well-known/did.json``); a retired key stays published. Not a
     tenant row: it belongs to no organization."""
 
-    key_id = models.CharField(max_length=80, unique=True)
-    public_key_multibase = models.CharField(max_length=80)
-    private_key_encrypted = models.TextField(editable=False)
-    is_active = models.BooleanField(default=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
+    key_id = models.CharField(max_length=80, unique=True, verbose_name=_("key id"))
+    public_key_multibase = models.CharField(max_length=80, verbose_name=_("public key multibase"))
+    private_key_encrypted = models.TextField(
+        editable=False, verbose_name=_("private key encrypted")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    retired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("retired at"))
 
     class Meta:
+        verbose_name = _("platform signing key")
+        verbose_name_plural = _("platform signing keys")
         constraints = [
             models.UniqueConstraint(
                 fields=["is_active"], condition=Q(is_active=True), name="one_active_platform_key"
@@ -71,18 +76,25 @@ class SigningKey(TenantModel):
     published so that badges they signed keep verifying; a key marked compromised leaves the
     document at once, and the badges it signed are re-signed (``KeyCompromise``)."""
 
-    key_id = models.CharField(max_length=80, help_text="The fragment after # in the DID URL.")
-    public_key_multibase = models.CharField(max_length=80)
-    private_key_encrypted = models.TextField(editable=False)
-    is_active = models.BooleanField(default=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
+    key_id = models.CharField(
+        max_length=80, help_text=_("The fragment after # in the DID URL."), verbose_name=_("key id")
+    )
+    public_key_multibase = models.CharField(max_length=80, verbose_name=_("public key multibase"))
+    private_key_encrypted = models.TextField(
+        editable=False, verbose_name=_("private key encrypted")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    retired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("retired at"))
     compromised_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Marked compromised: no longer published, nothing it signed verifies.",
+        help_text=_("Marked compromised: no longer published, nothing it signed verifies."),
+        verbose_name=_("compromised at"),
     )
 
     class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization"], condition=Q(is_active=True), name="one_active_key_per_org"
@@ -111,15 +123,20 @@ class StatusList(TenantModel):
     ``valid_until`` (``BADGE_STATUS_LIST_VALID_DAYS`` after it was signed) and re-signed before
     then."""
 
-    number = models.PositiveIntegerField(default=1)
-    purpose = models.CharField(max_length=12, default="revocation")
-    size = models.PositiveIntegerField(default=STATUS_LIST_SIZE)
-    bits = models.BinaryField(editable=False)
-    next_index = models.PositiveIntegerField(default=0)
-    credential = SignedJSONField(default=dict, blank=True, editable=False)
-    signed_at = models.DateTimeField(null=True, blank=True)
+    number = models.PositiveIntegerField(default=1, verbose_name=_("number"))
+    purpose = models.CharField(max_length=12, default="revocation", verbose_name=_("purpose"))
+    size = models.PositiveIntegerField(default=STATUS_LIST_SIZE, verbose_name=_("size"))
+    bits = models.BinaryField(editable=False, verbose_name=_("bits"))
+    next_index = models.PositiveIntegerField(default=0, verbose_name=_("next index"))
+    credential = SignedJSONField(
+        default=dict, blank=True, editable=False, verbose_name=_("credential")
+    )
+    signed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("signed at"))
     valid_until = models.DateTimeField(
-        null=True, blank=True, help_text="The signed list's validUntil (re-signed before)."
+        null=True,
+        blank=True,
+        help_text=_("The signed list's validUntil (re-signed before)."),
+        verbose_name=_("valid until"),
     )
     signing_key = models.ForeignKey(
         SigningKey,
@@ -127,10 +144,13 @@ class StatusList(TenantModel):
         null=True,
         blank=True,
         related_name="status_lists",
-        help_text="The key whose proof the signed list carries.",
+        help_text=_("The key whose proof the signed list carries."),
+        verbose_name=_("signing key"),
     )
 
     class Meta:
+        verbose_name = _("status list")
+        verbose_name_plural = _("status lists")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "purpose", "number"], name="unique_status_list"
@@ -147,58 +167,94 @@ class Badge(TenantModel):
     pathway. ``credential`` is the signed OpenBadgeCredential exactly as issued."""
 
     class Kind(models.TextChoices):
-        CREDENTIAL = "credential", "Micro-credential"
-        PATHWAY = "pathway", "Pathway certificate"
+        CREDENTIAL = "credential", _("Micro-credential")
+        PATHWAY = "pathway", _("Pathway certificate")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREDENTIAL)
-    recipient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="badges")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
+    )
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.CREDENTIAL, verbose_name=_("kind")
+    )
+    recipient = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="badges", verbose_name=_("recipient")
+    )
     application = models.OneToOneField(
         Application,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="badge",
-        help_text="The approved application (one badge each, ever).",
+        help_text=_("The approved application (one badge each, ever)."),
+        verbose_name=_("application"),
     )
     version = models.ForeignKey(
-        CredentialVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CredentialVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("version"),
     )
     pathway = models.ForeignKey(
-        Pathway, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Pathway,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pathway"),
     )
-    name = models.CharField(max_length=200)
-    issued_at = models.DateTimeField(default=timezone.now)
-    valid_until = models.DateTimeField(null=True, blank=True)
-    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="badges")
-    status_index = models.PositiveIntegerField()
-    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="badges")
-    credential = SignedJSONField(editable=False)
-    salt = models.CharField(max_length=40, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    issued_at = models.DateTimeField(default=timezone.now, verbose_name=_("issued at"))
+    valid_until = models.DateTimeField(null=True, blank=True, verbose_name=_("valid until"))
+    status_list = models.ForeignKey(
+        StatusList, on_delete=models.PROTECT, related_name="badges", verbose_name=_("status list")
+    )
+    status_index = models.PositiveIntegerField(verbose_name=_("status index"))
+    signing_key = models.ForeignKey(
+        SigningKey, on_delete=models.PROTECT, related_name="badges", verbose_name=_("signing key")
+    )
+    credential = SignedJSONField(editable=False, verbose_name=_("credential"))
+    salt = models.CharField(max_length=40, editable=False, verbose_name=_("salt"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revocation_reason = models.CharField(
-        "public reason",
+        _("public reason"),
         max_length=500,
         blank=True,
-        help_text="Why the badge was revoked, shown to anyone who checks it (the verification "
-        "page, the Open Badges 2.0 assertion, the API).",
+        help_text=_(
+            "Why the badge was revoked, shown to anyone who checks it (the verification "
+            "page, the Open Badges 2.0 assertion, the API)."
+        ),
     )
     revocation_note = models.TextField(
-        "private note",
+        _("private note"),
         max_length=2000,
         blank=True,
-        help_text="Only the educator (by e-mail) and the organization's admins see this: never "
-        "on a public page or public document.",
+        help_text=_(
+            "Only the educator (by e-mail) and the organization's admins see this: never "
+            "on a public page or public document."
+        ),
     )
     revoked_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
     is_public = models.BooleanField(
-        default=True, help_text="Listed on the educator's public profile."
+        default=True,
+        help_text=_("Listed on the educator's public profile."),
+        verbose_name=_("is public"),
     )
-    expiry_notified_at = models.DateTimeField(null=True, blank=True)
+    expiry_notified_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("expiry notified at")
+    )
 
     class Meta:
+        verbose_name = _("badge")
+        verbose_name_plural = _("badges")
         constraints = [
             models.UniqueConstraint(
                 fields=["status_list", "status_index"], name="one_badge_per_status_bit"
@@ -251,29 +307,47 @@ class KeyCompromise(TenantModel):
     key of the job, so marking twice or running the job twice does nothing more."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Re-signing"
-        DONE = "done", "Done"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Re-signing")
+        DONE = "done", _("Done")
 
-    key = models.OneToOneField(SigningKey, on_delete=models.PROTECT, related_name="compromise")
+    key = models.OneToOneField(
+        SigningKey, on_delete=models.PROTECT, related_name="compromise", verbose_name=_("key")
+    )
     replacement = models.ForeignKey(
         SigningKey,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The organization's active key when the key was marked.",
+        help_text=_("The organization's active key when the key was marked."),
+        verbose_name=_("replacement"),
     )
     marked_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked by"),
     )
-    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
-    total = models.PositiveIntegerField(default=0, help_text="Badges to re-sign, all told.")
-    done = models.PositiveIntegerField(default=0, help_text="Badges re-signed so far.")
-    status_lists_resigned = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    state = models.CharField(
+        max_length=8, choices=State.choices, default=State.QUEUED, verbose_name=_("state")
+    )
+    total = models.PositiveIntegerField(
+        default=0, help_text=_("Badges to re-sign, all told."), verbose_name=_("total")
+    )
+    done = models.PositiveIntegerField(
+        default=0, help_text=_("Badges re-signed so far."), verbose_name=_("done")
+    )
+    status_lists_resigned = models.PositiveIntegerField(
+        default=0, verbose_name=_("status lists resigned")
+    )
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
 
     class Meta:
+        verbose_name = _("key compromise")
+        verbose_name_plural = _("key compromises")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -284,19 +358,36 @@ class IssueFailure(TenantModel):
     """A failed attempt to issue a badge, kept for program admins (the task retries)."""
 
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Application,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("application"),
     )
     pathway = models.ForeignKey(
-        Pathway, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Pathway,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pathway"),
     )
     recipient = models.ForeignKey(
-        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recipient"),
     )
-    attempt = models.PositiveSmallIntegerField(default=1)
-    error = models.TextField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1, verbose_name=_("attempt"))
+    error = models.TextField(verbose_name=_("error"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
+        verbose_name = _("issue failure")
+        verbose_name_plural = _("issue failures")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -305,7 +396,7 @@ class IssueFailure(TenantModel):
 
 handle_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$",
-    "3 to 40 lower-case letters, digits or hyphens, not starting or ending with a hyphen.",
+    _("3 to 40 lower-case letters, digits or hyphens, not starting or ending with a hyphen."),
 )
 
 
@@ -313,10 +404,18 @@ class BackpackProfile(TimeStampedModel):
     """An educator's opt-in public profile at ``/u/<handle>/`` (not tenant data: it lists
     public badges from every organization)."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="backpack")
-    handle = models.CharField(max_length=40, unique=True, validators=[handle_validator])
-    is_public = models.BooleanField(default=False)
-    headline = models.CharField(max_length=200, blank=True)
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="backpack", verbose_name=_("user")
+    )
+    handle = models.CharField(
+        max_length=40, unique=True, validators=[handle_validator], verbose_name=_("handle")
+    )
+    is_public = models.BooleanField(default=False, verbose_name=_("is public"))
+    headline = models.CharField(max_length=200, blank=True, verbose_name=_("headline"))
+
+    class Meta:
+        verbose_name = _("backpack profile")
+        verbose_name_plural = _("backpack profiles")
 
     def __str__(self) -> str:
         return self.handle

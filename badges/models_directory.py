@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel, TimeStampedModel
 from programs.models import Membership, School, User
@@ -20,17 +21,29 @@ class DirectoryProfile(TimeStampedModel):
     Without a row, or with ``hidden``, the educator is listed nowhere."""
 
     class Visibility(models.TextChoices):
-        HIDDEN = "hidden", "Not listed"
-        MEMBERS = "members", "Members of my organizations"
-        PUBLIC = "public", "Anyone (public)"
+        HIDDEN = "hidden", _("Not listed")
+        MEMBERS = "members", _("Members of my organizations")
+        PUBLIC = "public", _("Anyone (public)")
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="directory_profile")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="directory_profile", verbose_name=_("user")
+    )
     visibility = models.CharField(
-        max_length=8, choices=Visibility.choices, default=Visibility.HIDDEN
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.HIDDEN,
+        verbose_name=_("visibility"),
     )
     headline = models.CharField(
-        max_length=160, blank=True, help_text="e.g. “Grade 4 teacher, data-driven instruction”."
+        max_length=160,
+        blank=True,
+        help_text=_("e.g. “Grade 4 teacher, data-driven instruction”."),
+        verbose_name=_("headline"),
     )
+
+    class Meta:
+        verbose_name = _("directory profile")
+        verbose_name_plural = _("directory profiles")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_visibility_display()})"
@@ -52,12 +65,18 @@ class DirectoryEntry(models.Model):
     """
 
     membership = models.OneToOneField(
-        Membership, primary_key=True, on_delete=models.CASCADE, related_name="directory_entry"
+        Membership,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="directory_entry",
+        verbose_name=_("membership"),
     )
-    document = SearchVectorField()
-    sort_name = models.CharField(max_length=200)
+    document = SearchVectorField(verbose_name=_("document"))
+    sort_name = models.CharField(max_length=200, verbose_name=_("sort name"))
 
     class Meta:
+        verbose_name = _("directory entry")
+        verbose_name_plural = _("directory entries")
         indexes = [
             GinIndex(fields=["document"], name="directoryentry_document", fastupdate=False),
             # the whole directory by name: walked in order, the GIN test on each row
@@ -72,12 +91,20 @@ class RecognitionDigest(TenantModel):
     """A weekly digest of new public badges sent to one school leader: its natural key (leader,
     week) makes the weekly task idempotent."""
 
-    leader = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    week_start = models.DateField(help_text="The Monday of the week the digest was sent.")
-    schools = models.ManyToManyField(School, related_name="+", blank=True)
-    badge_count = models.PositiveIntegerField(default=0)
+    leader = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("leader")
+    )
+    week_start = models.DateField(
+        help_text=_("The Monday of the week the digest was sent."), verbose_name=_("week start")
+    )
+    schools = models.ManyToManyField(
+        School, related_name="+", blank=True, verbose_name=_("schools")
+    )
+    badge_count = models.PositiveIntegerField(default=0, verbose_name=_("badge count"))
 
     class Meta:
+        verbose_name = _("recognition digest")
+        verbose_name_plural = _("recognition digests")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "leader", "week_start"], name="one_digest_per_week"

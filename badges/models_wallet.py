@@ -7,6 +7,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 from programs.models import User
@@ -26,16 +27,28 @@ class WalletExchange(TenantModel):
     over; a new link for the same badge ends the earlier, unused ones."""
 
     public_id = models.CharField(
-        max_length=64, unique=True, default=new_exchange_id, editable=False
+        max_length=64,
+        unique=True,
+        default=new_exchange_id,
+        editable=False,
+        verbose_name=_("public id"),
     )
-    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="+")
+    badge = models.ForeignKey(
+        Badge, on_delete=models.CASCADE, related_name="+", verbose_name=_("badge")
+    )
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="+", help_text="The educator who made it."
+        User,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("The educator who made it."),
+        verbose_name=_("user"),
     )
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used at"))
 
     class Meta:
+        verbose_name = _("wallet exchange")
+        verbose_name_plural = _("wallet exchanges")
         ordering = ["-created_at"]
         indexes = [
             models.Index(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -35,14 +36,14 @@ class BadgeListFilterInput(QueryInput):
         required=False,
         allow_blank=True,
         default="",
-        help_text="valid, expired or revoked; any state when empty.",
+        help_text=_("valid, expired or revoked; any state when empty."),
     )
     credential = serializers.SlugField(
         required=False,
         allow_blank=True,
         max_length=50,
         default="",
-        help_text="A credential's slug: only badges of that micro-credential.",
+        help_text=_("A credential's slug: only badges of that micro-credential."),
     )
 
 
@@ -52,23 +53,29 @@ class BadgeRevokeInput(StrictInput):
         allow_blank=True,
         default="",
         max_length=500,
-        help_text="The public reason (required). Shown to anyone who checks this badge: its "
-        "verification page, its Open Badges 2.0 assertion and this API; the educator is "
-        "e-mailed it too.",
+        help_text=_(
+            "The public reason (required). Shown to anyone who checks this badge: its "
+            "verification page, its Open Badges 2.0 assertion and this API; the educator is "
+            "e-mailed it too."
+        ),
     )
     private_note = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
         max_length=2000,
-        help_text="Optional. Only the educator (by e-mail) and your organization's admins see "
-        "this: it is kept in the audit trail and never shown on a public page or document.",
+        help_text=_(
+            "Optional. Only the educator (by e-mail) and your organization's admins see "
+            "this: it is kept in the audit trail and never shown on a public page or document."
+        ),
     )
     keep_certificates = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="Keep the pathway certificates that require this badge valid. By default "
-        "(false) they are revoked too, each with its own public reason naming this badge.",
+        help_text=_(
+            "Keep the pathway certificates that require this badge valid. By default "
+            "(false) they are revoked too, each with its own public reason naming this badge."
+        ),
     )
 
 
@@ -83,30 +90,30 @@ class BadgeOrganizationOutput(serializers.Serializer[Any]):
 class BadgeOutput(serializers.Serializer[Badge]):
     """One badge as its earner sees it in a list."""
 
-    id = serializers.UUIDField(source="public_id", help_text="The badge's opaque id.")
+    id = serializers.UUIDField(source="public_id", help_text=_("The badge's opaque id."))
     # A plain string: "kind" already names other choice sets in the schema.
-    kind = serializers.CharField(help_text="credential (a micro-credential) or pathway.")
+    kind = serializers.CharField(help_text=_("credential (a micro-credential) or pathway."))
     name = serializers.CharField()
-    organization = BadgeOrganizationOutput(help_text="The issuer.")
+    organization = BadgeOrganizationOutput(help_text=_("The issuer."))
     credential_slug = serializers.SerializerMethodField(
-        help_text="The micro-credential's slug; null for a pathway certificate."
+        help_text=_("The micro-credential's slug; null for a pathway certificate.")
     )
     pathway_slug = serializers.SerializerMethodField(
-        help_text="The pathway's slug; null for a micro-credential badge."
+        help_text=_("The pathway's slug; null for a micro-credential badge.")
     )
     issued_at = serializers.DateTimeField()
-    valid_until = serializers.DateTimeField(allow_null=True, help_text="Null: never expires.")
-    state = serializers.SerializerMethodField(help_text="valid, expired or revoked.")
+    valid_until = serializers.DateTimeField(allow_null=True, help_text=_("Null: never expires."))
+    state = serializers.SerializerMethodField(help_text=_("valid, expired or revoked."))
     revoked_at = serializers.DateTimeField(allow_null=True)
     revocation_reason = serializers.CharField(
-        help_text="The public reason of the revocation; empty unless revoked."
+        help_text=_("The public reason of the revocation; empty unless revoked.")
     )
     is_public = serializers.BooleanField(
-        help_text="Listed on the earner's public profile (the verification page works anyway)."
+        help_text=_("Listed on the earner's public profile (the verification page works anyway).")
     )
-    image_url = serializers.SerializerMethodField(help_text="The achievement's image.")
-    verify_url = serializers.SerializerMethodField(help_text="The public verification page.")
-    json_url = serializers.SerializerMethodField(help_text="The signed credential as JSON.")
+    image_url = serializers.SerializerMethodField(help_text=_("The achievement's image."))
+    verify_url = serializers.SerializerMethodField(help_text=_("The public verification page."))
+    json_url = serializers.SerializerMethodField(help_text=_("The signed credential as JSON."))
 
     @extend_schema_field(serializers.SlugField(allow_null=True))
     def get_credential_slug(self, obj: Badge) -> str | None:
@@ -138,8 +145,10 @@ class BadgeDetailOutput(BadgeOutput):
     """One of the caller's badges with its signed OpenBadgeCredential, exactly as issued."""
 
     credential = serializers.SerializerMethodField(
-        help_text="The signed Open Badges 3.0 OpenBadgeCredential (W3C VC 2.0, Data Integrity "
-        "proof eddsa-rdfc-2022)."
+        help_text=_(
+            "The signed Open Badges 3.0 OpenBadgeCredential (W3C VC 2.0, Data Integrity "
+            "proof eddsa-rdfc-2022)."
+        )
     )
 
     @extend_schema_field(OpenApiTypes.OBJECT)
@@ -158,8 +167,10 @@ class OrganizationBadgeOutput(BadgeOutput):
 
     recipient = BadgeRecipientOutput()
     revocation_note = serializers.CharField(
-        help_text="The revocation's private note: only the educator (by e-mail) and the "
-        "organization's admins see it. Empty unless revoked with one."
+        help_text=_(
+            "The revocation's private note: only the educator (by e-mail) and the "
+            "organization's admins see it. Empty unless revoked with one."
+        )
     )
 
 
@@ -168,6 +179,8 @@ class BadgeRevokeOutput(OrganizationBadgeOutput):
 
     certificates_revoked = OrganizationBadgeOutput(
         many=True,
-        help_text="The pathway certificates of the same educator that required this badge, "
-        "revoked with it (empty when kept valid, or when none did).",
+        help_text=_(
+            "The pathway certificates of the same educator that required this badge, "
+            "revoked with it (empty when kept valid, or when none did)."
+        ),
     )

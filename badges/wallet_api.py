@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -34,9 +36,11 @@ from .models import WalletExchange
 
 GONE = OpenApiResponse(
     ErrorOutput,
-    description="The offer can no longer be collected: code exchange_expired (past its 15 "
-    "minutes), exchange_used (a wallet already collected it) or revoked (the badge was revoked "
-    "since). Nothing changed.",
+    description=_(
+        "The offer can no longer be collected: code exchange_expired (past its 15 "
+        "minutes), exchange_used (a wallet already collected it) or revoked (the badge was revoked "
+        "since). Nothing changed."
+    ),
 )
 
 
@@ -58,28 +62,30 @@ class WalletExchangeApi(APIView):
                 "exchange_id",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
-                description="The offer's unguessable id, from the deep link or QR code.",
+                description=_("The offer's unguessable id, from the deep link or QR code."),
             )
         ],
         request=OpenApiTypes.OBJECT,
-        description="Collect a badge offered with “Add to wallet”, once, within 15 minutes: "
-        "the answer is an unsigned VerifiablePresentation holding the signed Open Badges 3.0 "
-        "credential exactly as issued.",
+        description=_(
+            "Collect a badge offered with “Add to wallet”, once, within 15 minutes: "
+            "the answer is an unsigned VerifiablePresentation holding the signed Open Badges 3.0 "
+            "credential exactly as issued."
+        ),
         examples=[OpenApiExample("A wallet starts the exchange", value={}, request_only=True)],
         responses={
             200: OpenApiResponse(
-                OpenApiTypes.OBJECT, description='{"verifiablePresentation": {...}}'
+                OpenApiTypes.OBJECT, description=_('{"verifiablePresentation": {...}}')
             ),
-            400: OpenApiResponse(ErrorOutput, description="The body is not a JSON object."),
-            404: OpenApiResponse(ErrorOutput, description="No such exchange."),
+            400: OpenApiResponse(ErrorOutput, description=_("The body is not a JSON object.")),
+            404: OpenApiResponse(ErrorOutput, description=_("No such exchange.")),
             410: GONE,
         },
     )
     def post(self, request: Request, **kwargs: Any) -> Response:
         if not isinstance(request.data, dict):
             raise ApplicationError(
-                "Send a JSON object: {} to start the exchange.",
-                fields={"body": ["Expected a JSON object."]},
+                gettext("Send a JSON object: {} to start the exchange."),
+                fields={"body": [gettext("Expected a JSON object.")]},
             )
         try:
             answer = services.wallet_exchange_redeem(public_id=kwargs["exchange_id"])

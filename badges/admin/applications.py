@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from programs.admin_site import admin_site
 from submissions.admin import ApplicationAdmin
@@ -28,7 +30,7 @@ class ApplicationWithBadgeAdmin(ApplicationAdmin):
         fields = list(super().get_fields(request, obj))
         return [*fields, "badge_link"] if "badge_link" not in fields else fields
 
-    @admin.display(description="Badge")
+    @admin.display(description=_("Badge"))
     def badge_link(self, obj: Application) -> str:
         badge = (
             Badge.objects.filter(application_id=obj.pk)
@@ -36,7 +38,7 @@ class ApplicationWithBadgeAdmin(ApplicationAdmin):
             .first()
         )
         if badge is None:
-            return "Not issued"
+            return gettext("Not issued")
         return format_html(
             '<a href="{}">{}</a> ({})',
             reverse("admin:badges_badge_change", args=[badge.pk]),

@@ -15,6 +15,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 from programs.admin import OrganizationFileForm, TenantAdmin
@@ -23,7 +26,7 @@ from programs.models import Organization
 
 from .. import services
 from ..models import BulkAward
-from ..services.award import MAX_BYTES
+from ..services.award import MAX_BYTES, too_big
 from .base import _acting_user
 
 UPLOAD_TEMPLATE = "admin/badges/bulkaward/upload.html"
@@ -32,11 +35,14 @@ AWARD_TEMPLATE = "admin/badges/bulkaward/award.html"
 
 class UploadForm(OrganizationFileForm):
     file = forms.FileField(
-        label="Awards file",
-        help_text=(
-            f"CSV (UTF-8), at most {MAX_BYTES // 1024 // 1024} MB. The first row names the "
-            "columns: email, name, credential (its slug), date (YYYY-MM-DD), and optionally "
-            "evidence_url and narrative."
+        label=_("Awards file"),
+        help_text=format_lazy(
+            _(
+                "CSV (UTF-8), at most {max} MB. The first row names the columns: email, name, "
+                "credential (its slug), date (YYYY-MM-DD), and optionally evidence_url and "
+                "narrative."
+            ),
+            max=MAX_BYTES // 1024 // 1024,
         ),
     )
 
@@ -50,12 +56,14 @@ class BulkAwardAdmin(TenantAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[BulkAward]:
         return super().get_queryset(request).defer("file_data")
 
-    @admin.display(description="Result")
+    @admin.display(description=_("Result"))
     def summary(self, obj: BulkAward) -> str:
         c = obj.counts or {}
-        return f"{c.get('award', 0)} to award, {c.get('already', 0)} already, " + (
-            f"{c.get('errors', 0)} errors"
-        )
+        return gettext("%(award)s to award, %(already)s already, %(errors)s errors") % {
+            "award": c.get("award", 0),
+            "already": c.get("already", 0),
+            "errors": c.get("errors", 0),
+        }
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -86,11 +94,7 @@ class BulkAwardAdmin(TenantAdmin):
             organization = form.cleaned_data.get("organization") or organizations[0]
             upload = form.cleaned_data["file"]
             if upload.size > MAX_BYTES:
-                form.add_error(
-                    "file",
-                    f"The file is {upload.size / 1024 / 1024:.1f} MB; at most "
-                    f"{MAX_BYTES // 1024 // 1024} MB. Split it into several files.",
-                )
+                form.add_error("file", too_big(upload.size))
             else:
                 try:
                     award = services.bulk_award_create(
@@ -112,7 +116,7 @@ class BulkAwardAdmin(TenantAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Award a credential in bulk",
+            "title": gettext("Award a credential in bulk"),
             "form": form,
             "has_view_permission": True,
         }
@@ -132,13 +136,13 @@ class BulkAwardAdmin(TenantAdmin):
             except ApplicationError as error:
                 messages.error(request, error.message)
             else:
-                messages.info(request, "Applied: the badges are being issued.")
+                messages.info(request, gettext("Applied: the badges are being issued."))
             return HttpResponseRedirect(request.path)
         award.refresh_from_db(fields=["state", "counts", "errors", "applied_at"])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Bulk award: {award.file_name}",
+            "title": gettext("Bulk award: %(file)s") % {"file": award.file_name},
             "original": award,
             "award": award,
             "progress": services.bulk_award_progress(award=award),

@@ -24,6 +24,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from programs.admin_site import admin_site, organization_chosen
@@ -45,11 +47,11 @@ from .base import (
 
 
 class BadgeStateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(STATE_LABELS.items())
+        return [(state, str(label)) for state, label in STATE_LABELS.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Badge]) -> QuerySet[Badge]:
         now = timezone.now()
@@ -71,8 +73,8 @@ CREDIT_HOURS_TEMPLATE = "admin/badges/badge/credit_hours.html"
 class CreditHoursForm(forms.Form):
     """Parses the period only: its rule (first day not after the last) is the service's."""
 
-    start = forms.DateField(label="First day", help_text="YYYY-MM-DD, included.")
-    end = forms.DateField(label="Last day", help_text="YYYY-MM-DD, included.")
+    start = forms.DateField(label=_("First day"), help_text=_("YYYY-MM-DD, included."))
+    end = forms.DateField(label=_("Last day"), help_text=_("YYYY-MM-DD, included."))
 
 
 def _credit_hours_csv(
@@ -124,8 +126,8 @@ class BadgeAdmin(RecordAdmin):
     _signed = ("public_id", "status_entry", "signing_key_id", "credential_json")
     fieldsets = (
         (None, {"fields": _details}),
-        ("Revocation", {"fields": _revocation}),
-        ("Signed credential", {"fields": _signed}),
+        (_("Revocation"), {"fields": _revocation}),
+        (_("Signed credential"), {"fields": _signed}),
     )
     # every field is shown read-only (badges change only through the services)
     readonly_fields = (*_details, *_revocation, *_signed)
@@ -140,15 +142,15 @@ class BadgeAdmin(RecordAdmin):
 
     # --- Columns and read-only fields ---
 
-    @admin.display(description="Recipient", ordering="recipient__email")
+    @admin.display(description=_("Recipient"), ordering="recipient__email")
     def recipient_email(self, obj: Badge) -> str:
         return person(obj.recipient)
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state_label(self, obj: Badge) -> str:
-        return STATE_LABELS[obj.state]
+        return str(STATE_LABELS[obj.state])
 
-    @admin.display(description="Verification page")
+    @admin.display(description=_("Verification page"))
     def verification_link(self, obj: Badge) -> str:
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">{}</a>',
@@ -156,33 +158,38 @@ class BadgeAdmin(RecordAdmin):
             services.badge_url(obj),
         )
 
-    @admin.display(description="Application")
+    @admin.display(description=_("Application"))
     def application_link(self, obj: Badge) -> str:
         if obj.application_id is None:
             return "—"
         return format_html(
-            '<a href="{}">Application and its evidence</a>',
+            '<a href="{}">{}</a>',
             reverse("admin:submissions_application_change", args=[obj.application_id]),
+            gettext("Application and its evidence"),
         )
 
-    @admin.display(description="Revoked by")
+    @admin.display(description=_("Revoked by"))
     def revoked_by_person(self, obj: Badge) -> str:
         return person(obj.revoked_by) if obj.revoked_at else "—"
 
-    @admin.display(description="Status list entry")
+    @admin.display(description=_("Status list entry"))
     def status_entry(self, obj: Badge) -> str:
-        return f"list {obj.status_list.number}, bit {obj.status_index}"
+        return gettext("list %(number)s, bit %(index)s") % {
+            "number": obj.status_list.number,
+            "index": obj.status_index,
+        }
 
-    @admin.display(description="Signing key")
+    @admin.display(description=_("Signing key"))
     def signing_key_id(self, obj: Badge) -> str:
         return obj.signing_key.key_id
 
-    @admin.display(description="Credential (as signed)")
+    @admin.display(description=_("Credential (as signed)"))
     def credential_json(self, obj: Badge) -> str:
         text = json.dumps(obj.credential, indent=2, ensure_ascii=False, sort_keys=False)
         return format_html(
-            '<pre class="badge-credential" tabindex="0" aria-label="The signed credential" '
+            '<pre class="badge-credential" tabindex="0" aria-label="{}" '
             'style="max-height: 40em; overflow: auto; white-space: pre-wrap;">{}</pre>',
+            gettext("The signed credential"),
             text,
         )
 
@@ -200,7 +207,7 @@ class BadgeAdmin(RecordAdmin):
         if obj is not None:
             actions = [
                 {
-                    "label": "Verification page",
+                    "label": gettext("Verification page"),
                     "url": reverse("badges:verify", args=[obj.public_id]),
                 }
             ]
@@ -208,7 +215,7 @@ class BadgeAdmin(RecordAdmin):
                 actions.insert(
                     0,
                     {
-                        "label": "Revoke this badge",
+                        "label": gettext("Revoke this badge"),
                         "url": reverse("admin:badges_badge_revoke", args=[obj.pk]),
                     },
                 )
@@ -255,7 +262,8 @@ class BadgeAdmin(RecordAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Credit hours earned — {chosen.name}",
+            "title": gettext("Credit hours earned — %(organization)s")
+            % {"organization": chosen.name},
             "form": form,
             "organization": chosen,
             "organizations": organizations if len(organizations) > 1 else [],
@@ -276,7 +284,9 @@ class BadgeAdmin(RecordAdmin):
             raise Http404("No such badge.")
         if badge.is_revoked:
             self.message_user(
-                request, f"“{badge.name}” was already revoked; nothing changed.", messages.WARNING
+                request,
+                gettext("“%(name)s” was already revoked; nothing changed.") % {"name": badge.name},
+                messages.WARNING,
             )
             return HttpResponseRedirect(self._change_url(badge))
         form = RevokeForm(request.POST if request.method == "POST" else None)
@@ -284,15 +294,18 @@ class BadgeAdmin(RecordAdmin):
         if done:
             self.message_user(
                 request,
-                f"“{badge.name}” of {badge.recipient.email} is revoked; verification now reports "
-                "it revoked and the educator has been e-mailed the reason."
+                gettext(
+                    "“%(name)s” of %(email)s is revoked; verification now reports it revoked and "
+                    "the educator has been e-mailed the reason."
+                )
+                % {"name": badge.name, "email": badge.recipient.email}
                 + _certificates_said(done),
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(self._change_url(badge))
         return self._revoke_page(request, [badge], form, bulk=False)
 
-    @admin.action(description="Revoke selected badges", permissions=["revoke"])
+    @admin.action(description=_("Revoke selected badges"), permissions=["revoke"])
     def revoke_selected(
         self, request: HttpRequest, queryset: QuerySet[Badge]
     ) -> HttpResponse | None:
@@ -301,7 +314,9 @@ class BadgeAdmin(RecordAdmin):
             queryset.filter(revoked_at__isnull=True).select_related("recipient", "organization")
         )
         if not badges:
-            self.message_user(request, "The selected badges are already revoked.", messages.INFO)
+            self.message_user(
+                request, gettext("The selected badges are already revoked."), messages.INFO
+            )
             return None
         form = RevokeForm(request.POST if "confirm" in request.POST else None)
         if form.is_valid():
@@ -309,7 +324,12 @@ class BadgeAdmin(RecordAdmin):
             if done:
                 self.message_user(
                     request,
-                    f"Revoked {len(done)} badge(s); their holders have been e-mailed the reason."
+                    ngettext(
+                        "Revoked %(count)s badge(s); their holders have been e-mailed the reason.",
+                        "Revoked %(count)s badge(s); their holders have been e-mailed the reason.",
+                        len(done),
+                    )
+                    % {"count": len(done)}
                     + _certificates_said(done),
                     messages.SUCCESS,
                 )
@@ -358,7 +378,11 @@ class BadgeAdmin(RecordAdmin):
     def _revoke_page(
         self, request: HttpRequest, badges: list[Badge], form: RevokeForm, *, bulk: bool
     ) -> HttpResponse:
-        title = "Revoke badges" if bulk else f"Revoke “{badges[0].name}”"
+        title = (
+            gettext("Revoke badges")
+            if bulk
+            else gettext("Revoke “%(name)s”") % {"name": badges[0].name}
+        )
         selected = {b.pk for b in badges}
         by_badge = {b.pk: b for b in badges}
         certificates: dict[int, dict[str, Any]] = {}
@@ -394,10 +418,13 @@ def _certificates_said(revocations: list[services.Revocation]) -> str:
     kept = [f"“{c.name}”" for r in revocations for c in r.kept]
     said = ""
     if revoked:
-        said += (
-            " The pathway certificate(s) that required it were revoked too, and the educator "
-            f"e-mailed: {', '.join(revoked)}."
-        )
+        said += " " + ngettext(
+            "The pathway certificate(s) that required it were revoked too, and the educator "
+            "e-mailed: %(names)s.",
+            "The pathway certificate(s) that required it were revoked too, and the educator "
+            "e-mailed: %(names)s.",
+            len(revoked),
+        ) % {"names": ", ".join(revoked)}
     if kept:
-        said += f" Kept valid, as you asked: {', '.join(kept)}."
+        said += " " + gettext("Kept valid, as you asked: %(names)s.") % {"names": ", ".join(kept)}
     return said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from programs.admin.base import RecordAdmin as BaseRecordAdmin
 from programs.models import User
@@ -10,7 +11,8 @@ from programs.models import User
 OBJECT_ACTIONS_TEMPLATE = "admin/programs/change_form_object_actions.html"
 REVOKE_TEMPLATE = "admin/badges/badge/revoke.html"
 ROTATE_TEMPLATE = "admin/badges/signingkey/rotate.html"
-STATE_LABELS = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked"}
+STATE_LABELS = {"valid": _("Valid"), "expired": _("Expired"), "revoked": _("Revoked")}
+KEY_STATE_LABELS = {"active": _("active"), "retired": _("retired"), "compromised": _("compromised")}
 
 
 def person(user: User | None) -> str:

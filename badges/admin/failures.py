@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from programs.admin_site import admin_site, administered_org_ids
 
@@ -20,11 +22,11 @@ from .base import RecordAdmin, person
 
 
 class ResolvedFilter(admin.SimpleListFilter):
-    title = "resolved"
+    title = _("resolved")
     parameter_name = "resolved"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("no", "Not yet"), ("yes", "Resolved")]
+        return [("no", gettext("Not yet")), ("yes", gettext("Resolved"))]
 
     def queryset(
         self, request: HttpRequest, queryset: QuerySet[IssueFailure]
@@ -88,10 +90,12 @@ class IssueFailureAdmin(RecordAdmin):
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return bool(administered_org_ids(request))
 
-    @admin.display(description="Application")
+    @admin.display(description=_("Application"))
     def application_link(self, obj: IssueFailure) -> str:
         if obj.application is None:
-            return f"Pathway certificate: {obj.pathway}" if obj.pathway else "—"
+            if obj.pathway is None:
+                return "—"
+            return gettext("Pathway certificate: %(pathway)s") % {"pathway": obj.pathway}
         application = obj.application
         return format_html(
             '<a href="{}">{} ({})</a>',
@@ -100,20 +104,20 @@ class IssueFailureAdmin(RecordAdmin):
             application.anonymous_code,
         )
 
-    @admin.display(description="Recipient")
+    @admin.display(description=_("Recipient"))
     def recipient_email(self, obj: IssueFailure) -> str:
         user = obj.recipient or (obj.application.educator if obj.application else None)
         return person(user)
 
-    @admin.display(description="Error")
+    @admin.display(description=_("Error"))
     def error_summary(self, obj: IssueFailure) -> str:
         return obj.error if len(obj.error) <= 160 else f"{obj.error[:160]}…"
 
-    @admin.display(description="Resolved", boolean=True, ordering="resolved_at")
+    @admin.display(description=_("Resolved"), boolean=True, ordering="resolved_at")
     def is_resolved(self, obj: IssueFailure) -> bool:
         return obj.resolved_at is not None
 
-    @admin.action(description="Retry now", permissions=["retry"])
+    @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[IssueFailure]) -> None:
         """Queue the issuing again (after commit) for the unresolved failures; each application
         or person once, however many of their failures are selected."""
@@ -122,7 +126,7 @@ class IssueFailureAdmin(RecordAdmin):
                 "organization_id", "application_id", "recipient_id"
             )
         )
-        applications = {(org, app) for org, app, _ in unresolved if app is not None}
+        applications = {(org, app) for org, app, _user in unresolved if app is not None}
         people = {(org, user) for org, app, user in unresolved if app is None and user is not None}
         for organization_id, application_id in sorted(applications):
             transaction.on_commit(partial(_queue_issue, organization_id, application_id))
@@ -132,9 +136,17 @@ class IssueFailureAdmin(RecordAdmin):
         if queued:
             self.message_user(
                 request,
-                f"Queued {queued} badge(s) for issuing again. A badge issued marks its failures "
-                "resolved; a new failure appears here if it fails again.",
+                ngettext(
+                    "Queued %(count)s badge(s) for issuing again. A badge issued marks its "
+                    "failures resolved; a new failure appears here if it fails again.",
+                    "Queued %(count)s badge(s) for issuing again. A badge issued marks its "
+                    "failures resolved; a new failure appears here if it fails again.",
+                    queued,
+                )
+                % {"count": queued},
                 messages.SUCCESS,
             )
         else:
-            self.message_user(request, "The selected failures are already resolved.", messages.INFO)
+            self.message_user(
+                request, gettext("The selected failures are already resolved."), messages.INFO
+            )

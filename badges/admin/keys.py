@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from programs.admin_site import admin_site, administered_org_ids
@@ -33,10 +35,12 @@ def _when(moment: Any) -> str:
 
 def resign_progress(compromise: KeyCompromise) -> str:
     """“Re-signing: 120 of 450 badges”, or how it ended."""
+    numbers = {"done": compromise.done, "total": compromise.total}
     if compromise.state == KeyCompromise.State.DONE:
-        return f"Done: {compromise.done} of {compromise.total} badges re-signed"
-    label = "Re-signing" if compromise.state == KeyCompromise.State.RUNNING else "Queued"
-    return f"{label}: {compromise.done} of {compromise.total} badges"
+        return gettext("Done: %(done)s of %(total)s badges re-signed") % numbers
+    if compromise.state == KeyCompromise.State.RUNNING:
+        return gettext("Re-signing: %(done)s of %(total)s badges") % numbers
+    return gettext("Queued: %(done)s of %(total)s badges") % numbers
 
 
 @admin.register(SigningKey, site=admin_site)
@@ -71,7 +75,9 @@ class SigningKeyAdmin(RecordAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: SigningKey | None = None) -> Any:
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": self._key})]
         if obj is not None and obj.compromised_at is not None:
-            fieldsets.append(("Compromised: its badges re-signed", {"fields": self._compromise}))
+            fieldsets.append(
+                (gettext("Compromised: its badges re-signed"), {"fields": self._compromise})
+            )
         return fieldsets
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SigningKey]:
@@ -90,17 +96,22 @@ class SigningKeyAdmin(RecordAdmin):
         """Owners and program admins of the key's organization (``_allowed``)."""
         return self._allowed(request, obj)
 
-    @admin.display(description="Key", ordering="key_id")
+    @admin.display(description=_("Key"), ordering="key_id")
     def key_short(self, obj: SigningKey) -> str:
         return f"{obj.key_id[:16]}…"
 
-    @admin.display(description="State", ordering="-is_active")
+    @admin.display(description=_("State"), ordering="-is_active")
     def key_state(self, obj: SigningKey) -> str:
         if obj.compromised_at is not None:
             compromise = self._compromise_of(obj)
-            progress = f"; {resign_progress(compromise)}" if compromise else ""
-            return f"Compromised (no longer published{progress})"
-        return "Active (signs new badges)" if obj.is_active else "Retired (still verifies)"
+            if compromise is None:
+                return gettext("Compromised (no longer published)")
+            return gettext("Compromised (no longer published; %(progress)s)") % {
+                "progress": resign_progress(compromise)
+            }
+        if obj.is_active:
+            return gettext("Active (signs new badges)")
+        return gettext("Retired (still verifies)")
 
     @staticmethod
     def _compromise_of(obj: SigningKey) -> KeyCompromise | None:
@@ -113,32 +124,32 @@ class SigningKeyAdmin(RecordAdmin):
         compromise = self._compromise_of(obj)
         return getattr(compromise, name) if compromise else None
 
-    @admin.display(description="Marked by")
+    @admin.display(description=_("Marked by"))
     def compromise_marked_by(self, obj: SigningKey) -> str:
         return person(self._job_field(obj, "marked_by"))
 
-    @admin.display(description="Re-signing its badges")
+    @admin.display(description=_("Re-signing its badges"))
     def resign_state(self, obj: SigningKey) -> str:
         compromise = self._compromise_of(obj)
         return resign_progress(compromise) if compromise else "—"
 
-    @admin.display(description="Started")
+    @admin.display(description=_("Started"))
     def resign_started_at(self, obj: SigningKey) -> str:
         return _when(self._job_field(obj, "started_at"))
 
-    @admin.display(description="Finished")
+    @admin.display(description=_("Finished"))
     def resign_finished_at(self, obj: SigningKey) -> str:
         return _when(self._job_field(obj, "finished_at"))
 
-    @admin.display(description="Status lists re-signed")
+    @admin.display(description=_("Status lists re-signed"))
     def resign_status_lists(self, obj: SigningKey) -> Any:
         return self._job_field(obj, "status_lists_resigned")
 
-    @admin.display(description="Last error (retried)")
+    @admin.display(description=_("Last error (retried)"))
     def resign_last_error(self, obj: SigningKey) -> str:
         return self._job_field(obj, "last_error") or "—"
 
-    @admin.display(description="Verification method")
+    @admin.display(description=_("Verification method"))
     def verification_method(self, obj: SigningKey) -> str:
         return documents.verification_method_id(obj.organization, obj.key_id)
 
@@ -164,7 +175,7 @@ class SigningKeyAdmin(RecordAdmin):
         if obj is not None:
             context["object_actions"] = [
                 {
-                    "label": "DID document",
+                    "label": gettext("DID document"),
                     "url": reverse("badges:did_document", args=[obj.organization.slug]),
                 }
             ]
@@ -172,7 +183,7 @@ class SigningKeyAdmin(RecordAdmin):
                 context["object_actions"].insert(
                     0,
                     {
-                        "label": "Mark compromised",
+                        "label": gettext("Mark compromised"),
                         "url": reverse("admin:badges_signingkey_compromise", args=[obj.pk]),
                     },
                 )
@@ -189,8 +200,8 @@ class SigningKeyAdmin(RecordAdmin):
         if key.compromised_at is not None:
             self.message_user(
                 request,
-                f"Key {key.key_id[:16]}… was already marked compromised on "
-                f"{_when(key.compromised_at)}; nothing changed.",
+                gettext("Key %(key)s… was already marked compromised on %(when)s; nothing changed.")
+                % {"key": key.key_id[:16], "when": _when(key.compromised_at)},
                 messages.WARNING,
             )
             return HttpResponseRedirect(self._change_url(key))
@@ -202,10 +213,23 @@ class SigningKeyAdmin(RecordAdmin):
                 return HttpResponseRedirect(self._change_url(key))
             self.message_user(
                 request,
-                f"Key {key.key_id[:16]}… is marked compromised and no longer published. "
-                f"{compromise.organization.name} now signs with key "
-                f"{compromise.replacement.key_id[:16]}…; {compromise.total} badge(s) are being "
-                "re-signed with it, and their educators e-mailed. Progress is shown below.",
+                ngettext(
+                    "Key %(key)s… is marked compromised and no longer published. "
+                    "%(organization)s now signs with key %(replacement)s…; %(count)s badge(s) "
+                    "are being re-signed with it, and their educators e-mailed. Progress is shown "
+                    "below.",
+                    "Key %(key)s… is marked compromised and no longer published. "
+                    "%(organization)s now signs with key %(replacement)s…; %(count)s badge(s) "
+                    "are being re-signed with it, and their educators e-mailed. Progress is shown "
+                    "below.",
+                    compromise.total,
+                )
+                % {
+                    "key": key.key_id[:16],
+                    "organization": compromise.organization.name,
+                    "replacement": compromise.replacement.key_id[:16],
+                    "count": compromise.total,
+                },
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(self._change_url(key))
@@ -218,7 +242,7 @@ class SigningKeyAdmin(RecordAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Mark key {key.key_id[:16]}… compromised",
+            "title": gettext("Mark key %(key)s… compromised") % {"key": key.key_id[:16]},
             "key": key,
             "organization": key.organization,
             "badges_to_resign": services.signing_key_resign_count(key=key),
@@ -252,8 +276,11 @@ class SigningKeyAdmin(RecordAdmin):
             )
             self.message_user(
                 request,
-                f"{organization.name} now signs new badges with key {key.key_id[:16]}…; the "
-                "retired key stays published, so badges it signed keep verifying.",
+                gettext(
+                    "%(organization)s now signs new badges with key %(key)s…; the retired key "
+                    "stays published, so badges it signed keep verifying."
+                )
+                % {"organization": organization.name, "key": key.key_id[:16]},
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(reverse("admin:badges_signingkey_changelist"))
@@ -265,7 +292,7 @@ class SigningKeyAdmin(RecordAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Rotate the signing key",
+            "title": gettext("Rotate the signing key"),
             "form": form,
             "organizations": [
                 {

@@ -7,12 +7,13 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from programs.admin_site import admin_site
 
 from .. import documents
 from ..models import StatusList
-from .base import RecordAdmin
+from .base import KEY_STATE_LABELS, RecordAdmin
 
 
 @admin.register(StatusList, site=admin_site)
@@ -44,20 +45,20 @@ class StatusListAdmin(RecordAdmin):
             .annotate(revoked=Count("badges", filter=Q(badges__revoked_at__isnull=False)))
         )
 
-    @admin.display(description="Bits used", ordering="next_index")
+    @admin.display(description=_("Bits used"), ordering="next_index")
     def used_bits(self, obj: StatusList) -> int:
         return obj.next_index
 
-    @admin.display(description="Revoked badges", ordering="revoked")
+    @admin.display(description=_("Revoked badges"), ordering="revoked")
     def revoked_count(self, obj: StatusList) -> int:
         return int(getattr(obj, "revoked", 0))
 
-    @admin.display(description="Signed with key")
+    @admin.display(description=_("Signed with key"))
     def signed_with(self, obj: StatusList) -> str:
         key = obj.signing_key
-        return f"{key.key_id[:16]}… ({key.state})" if key else "—"
+        return f"{key.key_id[:16]}… ({KEY_STATE_LABELS[key.state]})" if key else "—"
 
-    @admin.display(description="Public URL")
+    @admin.display(description=_("Public URL"))
     def public_url(self, obj: StatusList) -> str:
         path_ = reverse("badges:status_list", args=[obj.organization.slug, obj.number])
         return format_html('<a href="{}">{}</a>', path_, documents.site_url(path_))

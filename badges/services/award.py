@@ -30,6 +30,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from programs import services as program_services
 from programs.models import Credential, MembershipSource, Organization, User
@@ -56,13 +58,14 @@ COLUMNS = {
     "narrative": ("narrative", "award narrative"),
 }
 REQUIRED = ("email", "name", "credential", "date")
+# the columns as people read them (the admin's error table, the refusal of a missing column)
 LABELS = {
-    "email": "E-mail",
-    "name": "Name",
-    "credential": "Credential",
-    "date": "Date awarded",
-    "evidence_url": "Evidence URL",
-    "narrative": "Narrative",
+    "email": gettext_lazy("E-mail"),
+    "name": gettext_lazy("Name"),
+    "credential": gettext_lazy("Credential"),
+    "date": gettext_lazy("Date awarded"),
+    "evidence_url": gettext_lazy("Evidence URL"),
+    "narrative": gettext_lazy("Narrative"),
 }
 _URL = URLValidator(schemes=["http", "https"])
 
@@ -82,7 +85,7 @@ class AwardRow:
 class Checked:
     rows: list[AwardRow]  # to award
     already: int
-    errors: list[dict[str, Any]]  # {row, column, message}
+    errors: list[dict[str, Any]]  # {row, field, column, message}
     total: int
 
     @property
@@ -104,63 +107,79 @@ def _records(data: bytes) -> tuple[dict[str, int], list[list[str]]]:
     """The column of each field, and the rows; a file that is not a readable CSV with the
     required columns raises ``BadgeError`` (nothing kept)."""
     if not data.strip():
-        raise BadgeError("The file is empty.", code=Code.INVALID, fields={"file": ["Empty."]})
+        raise BadgeError(_("The file is empty."), code=Code.INVALID, fields={"file": [_("Empty.")]})
     if len(data) > MAX_BYTES:
-        raise BadgeError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; at most "
-            f"{MAX_BYTES // 1024 // 1024} MB. Split it into several files.",
-            code=Code.INVALID,
-        )
+        raise BadgeError(too_big(len(data)), code=Code.INVALID)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise BadgeError(
-            f"The file is not UTF-8 text (byte {error.start + 1} cannot be read). Save it "
-            "from your spreadsheet as “CSV UTF-8” and upload it again.",
+            _(
+                "The file is not UTF-8 text (byte %(byte)s cannot be read). Save it "
+                "from your spreadsheet as “CSV UTF-8” and upload it again."
+            )
+            % {"byte": error.start + 1},
             code=Code.INVALID,
         ) from error
     if "\x00" in text:
-        raise BadgeError("This is not a CSV file (it holds binary data).", code=Code.INVALID)
+        raise BadgeError(_("This is not a CSV file (it holds binary data)."), code=Code.INVALID)
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as error:
-        raise BadgeError(f"This is not a readable CSV file: {error}.", code=Code.INVALID) from error
+        raise BadgeError(
+            _("This is not a readable CSV file: %(error)s.") % {"error": error}, code=Code.INVALID
+        ) from error
     header = next((r for r in rows if any(c.strip() for c in r)), None)
     if header is None:
-        raise BadgeError("The file has no rows.", code=Code.INVALID)
+        raise BadgeError(_("The file has no rows."), code=Code.INVALID)
     keys = [_header_key(h) for h in header]
     columns: dict[str, int] = {}
     for name, synonyms in COLUMNS.items():
         found = next((i for i, key in enumerate(keys) if key in synonyms), None)
         if found is not None:
             columns[name] = found
-    missing = [LABELS[name] for name in REQUIRED if name not in columns]
+    missing = [str(LABELS[name]) for name in REQUIRED if name not in columns]
     if missing:
         raise BadgeError(
-            f"The first row must name the columns; missing: {', '.join(missing)}. Expected "
-            "columns: email, name, credential, date (and optionally evidence_url, narrative).",
+            _(
+                "The first row must name the columns; missing: %(missing)s. Expected "
+                "columns: email, name, credential, date (and optionally evidence_url, narrative)."
+            )
+            % {"missing": ", ".join(missing)},
             code=Code.INVALID,
         )
     body = rows[rows.index(header) + 1 :]
     if len(body) > MAX_ROWS:
         raise BadgeError(
-            f"The file has {len(body)} rows; at most {MAX_ROWS}. Split it.", code=Code.INVALID
+            _("The file has %(rows)s rows; at most %(max)s. Split it.")
+            % {"rows": len(body), "max": MAX_ROWS},
+            code=Code.INVALID,
         )
     return columns, body
 
 
+def too_big(size: int) -> str:
+    """The refusal of a file over ``MAX_BYTES`` (the admin's upload says it before reading)."""
+    return _("The file is %(size).1f MB; at most %(max)s MB. Split it into several files.") % {
+        "size": size / 1024 / 1024,
+        "max": MAX_BYTES // 1024 // 1024,
+    }
+
+
 def _date(text: str, today: dt.date) -> dt.date:
     if not text:
-        raise ValueError("The date it was awarded is required.")
+        raise ValueError(_("The date it was awarded is required."))
     for date_format in DATE_FORMATS:
         try:
             value = dt.datetime.strptime(text, date_format).date()  # noqa: DTZ007 (a date)
         except ValueError:
             continue
         if value > today:
-            raise ValueError(f"{value.isoformat()} is in the future.")
+            raise ValueError(_("%(date)s is in the future.") % {"date": value.isoformat()})
         return value
-    raise ValueError(f"“{text[:40]}” is not a date as YYYY-MM-DD (or MM/DD/YYYY).")
+    raise ValueError(
+        _("“%(text)s” is not a date as YYYY-MM-DD (or MM/DD/YYYY).") % {"text": text[:40]}
+    )
 
 
 def bulk_award_check(*, organization: Organization, data: bytes) -> Checked:
@@ -187,17 +206,16 @@ def bulk_award_check(*, organization: Organization, data: bytes) -> Checked:
             name: (record[i].strip() if i < len(record) else "") for name, i in columns.items()
         }
         wrong: dict[str, str] = {}
-        _, member_errors = member_row_clean({"email": cells["email"]})
+        _row, member_errors = member_row_clean({"email": cells["email"]})
         if member_errors:
             wrong["email"] = member_errors["email"]
         if len(cells["name"]) > 200:
-            wrong["name"] = "Keep it to 200 characters."
+            wrong["name"] = _("Keep it to %(max)s characters.") % {"max": 200}
         credential = credentials.get(cells["credential"])
         if credential is None:
-            wrong["credential"] = (
-                f"“{cells['credential'][:60]}” is not a published credential of "
-                f"{organization.name} (use its slug)."
-            )
+            wrong["credential"] = _(
+                "“%(credential)s” is not a published credential of %(organization)s (use its slug)."
+            ) % {"credential": cells["credential"][:60], "organization": organization.name}
         awarded_on = None
         try:
             awarded_on = _date(cells["date"], today)
@@ -208,18 +226,20 @@ def bulk_award_check(*, organization: Organization, data: bytes) -> Checked:
             try:
                 _URL(url)
             except ValidationError:
-                wrong["evidence_url"] = f"“{url[:60]}” is not an http(s) address."
+                wrong["evidence_url"] = _("“%(url)s” is not an http(s) address.") % {
+                    "url": url[:60]
+                }
         narrative = cells.get("narrative", "")
         if len(narrative) > NARRATIVE_MAX:
-            wrong["narrative"] = f"Keep it to {NARRATIVE_MAX} characters."
+            wrong["narrative"] = _("Keep it to %(max)s characters.") % {"max": NARRATIVE_MAX}
         email = cells["email"].lower()
         if not wrong and credential is not None:
             if (credential.pk, email) in seen:
-                wrong["email"] = "This address has this credential on an earlier row."
+                wrong["email"] = _("This address has this credential on an earlier row.")
             seen.add((credential.pk, email))
         if wrong or credential is None or awarded_on is None:
             errors += [
-                {"row": number, "column": LABELS[name], "message": message}
+                {"row": number, "field": name, "column": str(LABELS[name]), "message": message}
                 for name, message in wrong.items()
             ]
             continue
@@ -265,8 +285,9 @@ def _conflicts(organization: Organization, rows: Sequence[AwardRow]) -> list[dic
     return [
         {
             "row": r.row,
-            "column": LABELS["email"],
-            "message": "This person already has an application or a badge for this credential.",
+            "field": "email",
+            "column": str(LABELS["email"]),
+            "message": _("This person already has an application or a badge for this credential."),
         }
         for r in rows
         if (r.credential.pk, r.email) in taken
@@ -304,8 +325,10 @@ def bulk_award_apply(*, award: BulkAward, actor: User | None) -> BulkAward:
         return _apply(award, actor)
     except IntegrityError as error:  # another file, or an application, took a row meanwhile
         raise BadgeError(
-            "Some of these people were awarded (or applied) at the same moment; nothing was "
-            "changed. Apply again: what is awarded already is skipped.",
+            _(
+                "Some of these people were awarded (or applied) at the same moment; nothing was "
+                "changed. Apply again: what is awarded already is skipped."
+            ),
             code=Code.INVALID,
         ) from error
 
@@ -323,7 +346,7 @@ def _apply(award: BulkAward, actor: User | None) -> BulkAward:
         people = {r.email: r for r in rows}
         member_rows = []
         for email, r in people.items():
-            given, _, family = r.name.partition(" ")
+            given, _space, family = r.name.partition(" ")
             member_rows.append(
                 MemberRow(
                     email=email,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from programs import services as program_services
 from submissions import services as submission_services
@@ -131,7 +132,7 @@ def _issue_chunk(
         reads, bits = _applications_for_issue(ids)
         if len({read.application.organization_id for read in reads}) > 1:
             raise BadgeError(
-                "A batch issues the badges of one organization at a time.", code=Code.INVALID
+                _("A batch issues the badges of one organization at a time."), code=Code.INVALID
             )
         found = {read.application.pk for read in reads}
         issuable = [read for read in reads if read.issuable]

@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credentials_site import public_cache
 from programs import services as program_services
@@ -70,8 +71,8 @@ def signing_key_compromise(*, key: SigningKey, actor: User | None) -> KeyComprom
         if key.compromised_at is not None:
             when = timezone.localtime(key.compromised_at).strftime("%Y-%m-%d %H:%M")
             raise BadgeError(
-                f"Key {key.key_id[:16]}… was already marked compromised on {when}; "
-                "nothing changed.",
+                _("Key %(key)s… was already marked compromised on %(when)s; nothing changed.")
+                % {"key": key.key_id[:16], "when": when},
                 code=Code.ALREADY_COMPROMISED,
             )
         now = timezone.now()

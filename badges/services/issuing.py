@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credentials_site.tenancy import scoped_sql
 from programs import services as program_services
@@ -418,8 +419,8 @@ def badge_issue(*, application_id: int, timing: dataintegrity.Timing | None = No
 def _refuse_unless_issuable(application: Application) -> None:
     if application.status not in _ISSUABLE:
         raise BadgeError(
-            f"The application is {application.get_status_display().lower()}; only an "
-            "approved application gets a badge.",
+            _("The application is %(status)s; only an approved application gets a badge.")
+            % {"status": application.get_status_display().lower()},
             code=Code.NOT_APPROVED,
         )
 

@@ -11,9 +11,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from credentials_site.mail import mail_send
 
@@ -65,17 +67,24 @@ def badge_mail_send(*, badge_id: int, kind: str) -> bool:
     if badge is None:  # deleted since (with its organization or educator): nobody to tell
         logger.warning("No badge %s to e-mail about (%s)", badge_id, kind)
         return False
-    message = build(badge)
-    if message is None:
-        return False
-    subject, template, context = message
-    mail_send(
-        template=template,
-        subject=subject,
-        to=[badge.recipient.email],
-        context={"badge": badge, "name": _name(badge), "badge_url": badge_url(badge), **context},
-        organization=badge.organization,
-    )
+    # in the educator's language (their account's; the site's when they chose none)
+    with translation.override(badge.recipient.language or settings.LANGUAGE_CODE):
+        message = build(badge)
+        if message is None:
+            return False
+        subject, template, context = message
+        mail_send(
+            template=template,
+            subject=subject,
+            to=[badge.recipient.email],
+            context={
+                "badge": badge,
+                "name": _name(badge),
+                "badge_url": badge_url(badge),
+                **context,
+            },
+            organization=badge.organization,
+        )
     return True
 
 
@@ -93,12 +102,13 @@ def _contact(badge: Badge) -> str:
 def _issued(badge: Badge) -> Message:
     until = timezone.localdate(badge.valid_until).isoformat() if badge.valid_until else ""
     mine = documents.site_url(reverse("badges:backpack"))
-    return f"Your badge: {_name(badge)}", "badge_issued", {"until": until, "mine": mine}
+    subject = _("Your badge: %(name)s") % {"name": _name(badge)}
+    return subject, "badge_issued", {"until": until, "mine": mine}
 
 
 def _revoked(badge: Badge) -> Message:
     return (
-        f"Your badge “{_name(badge)}” was revoked",
+        _("Your badge “%(name)s” was revoked") % {"name": _name(badge)},
         "badge_revoked",
         {"contact": _contact(badge)},
     )
@@ -109,7 +119,8 @@ def _expiring(badge: Badge) -> Message | None:
     if badge.is_revoked or badge.valid_until is None:
         return None
     until = timezone.localdate(badge.valid_until).isoformat()
-    return f"Your badge “{_name(badge)}” expires on {until}", "badge_expiring", {"until": until}
+    subject = _("Your badge “%(name)s” expires on %(date)s") % {"name": _name(badge), "date": until}
+    return subject, "badge_expiring", {"until": until}
 
 
 def _resigned(badge: Badge) -> Message | None:
@@ -118,7 +129,7 @@ def _resigned(badge: Badge) -> Message | None:
         return None
     mine = documents.site_url(reverse("badges:backpack"))
     return (
-        f"Your badge “{_name(badge)}” was re-signed: download it again",
+        _("Your badge “%(name)s” was re-signed: download it again") % {"name": _name(badge)},
         "badge_resigned",
         {"mine": mine, "contact": _contact(badge)},
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from programs import services as program_services
 from programs.models import Organization, Pathway, User
@@ -106,13 +107,13 @@ def pathway_badge_issue(*, pathway: Pathway, user: User) -> Badge:
         held = {b.version.credential_id: b.issued_at for b in component_badges if b.version}
         required = list(pathway.credentials.order_by("position", "pk"))
         if not required or any(c.pk not in by_credential for c in required):
-            raise BadgeError("The pathway is not complete yet.", code=Code.PATHWAY_INCOMPLETE)
+            raise BadgeError(_("The pathway is not complete yet."), code=Code.PATHWAY_INCOMPLETE)
         revoked = list(
             Badge.objects.filter(pathway=pathway, recipient=user).only("pk", "revoked_at")
         )
         if not _certificate_due([c.pk for c in required], held, revoked):
             raise BadgeError(
-                "This pathway's certificate was revoked; no badge of it was earned since.",
+                _("This pathway's certificate was revoked; no badge of it was earned since."),
                 code=Code.PATHWAY_INCOMPLETE,
             )
         components = [by_credential[c.pk] for c in required]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from programs.models import User
 
@@ -14,7 +16,7 @@ from ..models import (
     handle_validator,
 )
 
-HANDLE_TAKEN = "This handle is taken: choose another."
+HANDLE_TAKEN = gettext_lazy("This handle is taken: choose another.")
 HEADLINE_MAX = 200  # BackpackProfile.headline
 
 
@@ -25,22 +27,25 @@ def profile_save(*, user: User, handle: str, headline: str, is_public: bool) -> 
     headline = " ".join((headline or "").split())
     fields: dict[str, list[str]] = {}
     if not handle:
-        fields["handle"] = ["Choose a handle: it is the address of your profile, /u/<handle>/."]
+        fields["handle"] = [_("Choose a handle: it is the address of your profile, /u/<handle>/.")]
     else:
         try:
             handle_validator(handle)
         except ValidationError as error:
             fields["handle"] = [str(message) for message in error.messages]
     if len(headline) > HEADLINE_MAX:
-        fields["headline"] = [f"Keep it to {HEADLINE_MAX} characters (this has {len(headline)})."]
+        fields["headline"] = [
+            _("Keep it to %(max)s characters (this has %(length)s).")
+            % {"max": HEADLINE_MAX, "length": len(headline)}
+        ]
     with transaction.atomic():
         profile = BackpackProfile.objects.select_for_update().filter(user=user).first()
         taken = BackpackProfile.objects.filter(handle=handle).exclude(user=user).exists()
         if "handle" not in fields and taken:
-            fields["handle"] = [HANDLE_TAKEN]
+            fields["handle"] = [str(HANDLE_TAKEN)]
         if fields:
             raise BadgeError(
-                "Nothing was saved: check the fields marked.", code=Code.INVALID, fields=fields
+                _("Nothing was saved: check the fields marked."), code=Code.INVALID, fields=fields
             )
         if profile is None:
             profile = BackpackProfile(user=user)
@@ -52,6 +57,6 @@ def profile_save(*, user: User, handle: str, headline: str, is_public: bool) -> 
                 profile.save()
         except IntegrityError as error:  # someone took the handle a moment ago
             raise BadgeError(
-                HANDLE_TAKEN, code=Code.INVALID, fields={"handle": [HANDLE_TAKEN]}
+                str(HANDLE_TAKEN), code=Code.INVALID, fields={"handle": [str(HANDLE_TAKEN)]}
             ) from error
     return profile

@@ -22,6 +22,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from credentials_site import public_cache
 from programs import services as program_services
@@ -40,13 +42,12 @@ from .signing import _status_list_sign
 
 REASON_MAX = 500
 NOTE_MAX = 2000
-REASON_REQUIRED = "Give a reason: it is shown to anyone who checks this badge."
-REASON_TOO_LONG = f"Keep the public reason to {REASON_MAX} characters."
-NOTE_TOO_LONG = f"Keep the private note to {NOTE_MAX} characters."
+REASON_REQUIRED = gettext_lazy("Give a reason: it is shown to anyone who checks this badge.")
 
 
 def certificate_reason(badge: Badge) -> str:
-    """The public reason of a certificate revoked because ``badge`` was."""
+    """The public reason of a certificate revoked because ``badge`` was (kept as it is written,
+    in English: it is shown in the Open Badges 2.0 assertion and the API)."""
     return f"A badge this certificate requires, “{badge.name}”, was revoked."
 
 
@@ -131,11 +132,15 @@ def _texts(reason: str, private_note: str) -> tuple[str, str]:
     private_note = (private_note or "").strip()
     problems: dict[str, list[str]] = {}
     if not reason:
-        problems["reason"] = [REASON_REQUIRED]
+        problems["reason"] = [str(REASON_REQUIRED)]
     elif len(reason) > REASON_MAX:
-        problems["reason"] = [REASON_TOO_LONG]
+        problems["reason"] = [
+            _("Keep the public reason to %(max)s characters.") % {"max": REASON_MAX}
+        ]
     if len(private_note) > NOTE_MAX:
-        problems["private_note"] = [NOTE_TOO_LONG]
+        problems["private_note"] = [
+            _("Keep the private note to %(max)s characters.") % {"max": NOTE_MAX}
+        ]
     if problems:
         code = Code.REASON_REQUIRED if reason == "" else Code.INVALID
         message = next(iter(problems.values()))[0]
@@ -166,7 +171,8 @@ def badge_revoke(
         )
         if badge.revoked_at is not None:
             raise BadgeError(
-                f"“{badge.name}” is already revoked; nothing changed.", code=Code.ALREADY_REVOKED
+                _("“%(name)s” is already revoked; nothing changed.") % {"name": badge.name},
+                code=Code.ALREADY_REVOKED,
             )
         # stable under the recipient's lock: certificates are issued and revoked under it
         required_by = certificates_requiring(badges=[badge]).get(badge.pk, [])
@@ -260,7 +266,9 @@ def _record(
 def badge_visibility_set(*, badge: Badge, user: User, is_public: bool) -> Badge:
     badge = Badge.objects.select_for_update().get(pk=badge.pk)
     if badge.recipient_id != user.pk:
-        raise BadgeError("Only the badge's earner can change who sees it.", code=Code.NOT_ALLOWED)
+        raise BadgeError(
+            _("Only the badge's earner can change who sees it."), code=Code.NOT_ALLOWED
+        )
     badge.is_public = is_public
     badge.save(update_fields=["is_public", "updated_at"])
     public_cache.changed(badges=[badge.public_id])

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from programs.models import Organization
 
@@ -40,7 +41,7 @@ def credential_verify(
         {
             "check": "signature",
             "ok": result.verified,
-            "message": "Signed by the issuer's published key."
+            "message": _("Signed by the issuer's published key.")
             if result.verified
             else "; ".join(result.errors),
         }
@@ -62,24 +63,28 @@ def credential_verify(
                 {
                     "check": "status",
                     "ok": list_ok and not revoked,
-                    "message": "Revoked by the issuer."
+                    "message": _("Revoked by the issuer.")
                     if revoked
-                    else ("Not revoked." if list_ok else "The status list's signature is invalid."),
+                    else (
+                        _("Not revoked.")
+                        if list_ok
+                        else _("The status list's signature is invalid.")
+                    ),
                 }
             )
         except (StatusList.DoesNotExist, KeyError, ValueError, IndexError):
-            checks.append({"check": "status", "ok": False, "message": "Status list not found."})
+            checks.append({"check": "status", "ok": False, "message": _("Status list not found.")})
     else:
-        checks.append({"check": "status", "ok": False, "message": "Unknown status list."})
+        checks.append({"check": "status", "ok": False, "message": _("Unknown status list.")})
     valid_until = str(credential.get("validUntil") or "")
     expired = bool(valid_until) and valid_until <= documents.iso(now)
     checks.append(
         {
             "check": "expiry",
             "ok": not expired,
-            "message": f"Expired on {valid_until[:10]}."
+            "message": _("Expired on %(date)s.") % {"date": valid_until[:10]}
             if expired
-            else "Within its validity dates.",
+            else _("Within its validity dates."),
         }
     )
     if revoked:

@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from programs.models import User
 
@@ -36,9 +38,11 @@ OFFER_LIFETIME = dt.timedelta(minutes=15)
 LCW_REQUEST_PAGE = "https://lcw.app/request.html"
 PRESENTATION_CONTEXT = ["https://www.w3.org/ns/credentials/v2"]
 
-REVOKED = "This badge was revoked, so it cannot be added to a wallet."
-EXPIRED = "This wallet link has expired. Make a new link on your badge's page and scan it again."
-USED = (
+REVOKED = gettext_lazy("This badge was revoked, so it cannot be added to a wallet.")
+EXPIRED = gettext_lazy(
+    "This wallet link has expired. Make a new link on your badge's page and scan it again."
+)
+USED = gettext_lazy(
     "This wallet link was already used: each link hands the badge over once. Make a new link "
     "on your badge's page."
 )
@@ -52,10 +56,10 @@ def wallet_offer_create(*, badge: Badge, user: User) -> WalletExchange:
         badge = Badge.objects.select_for_update().get(pk=badge.pk)
         if badge.recipient_id != user.pk:
             raise BadgeError(
-                "Only the badge's earner can add it to a wallet.", code=Code.NOT_ALLOWED
+                _("Only the badge's earner can add it to a wallet."), code=Code.NOT_ALLOWED
             )
         if badge.is_revoked:
-            raise BadgeError(REVOKED, code=Code.REVOKED)
+            raise BadgeError(str(REVOKED), code=Code.REVOKED)
         now = timezone.now()
         # one live link per badge: the earlier, unused ones end now
         WalletExchange.objects.filter(
@@ -82,11 +86,11 @@ def wallet_exchange_redeem(*, public_id: str) -> dict[str, Any]:
         )
         now = timezone.now()
         if exchange.used_at is not None:
-            raise BadgeError(USED, code=Code.EXCHANGE_USED)
+            raise BadgeError(str(USED), code=Code.EXCHANGE_USED)
         if exchange.expires_at <= now:
-            raise BadgeError(EXPIRED, code=Code.EXCHANGE_EXPIRED)
+            raise BadgeError(str(EXPIRED), code=Code.EXCHANGE_EXPIRED)
         if exchange.badge.is_revoked:
-            raise BadgeError(REVOKED, code=Code.REVOKED)
+            raise BadgeError(str(REVOKED), code=Code.REVOKED)
         exchange.used_at = now
         exchange.save(update_fields=["used_at", "updated_at"])
         return {"verifiablePresentation": presentation(exchange.badge)}
