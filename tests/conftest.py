@@ -11,6 +11,7 @@ from celery.signals import task_postrun
 from django.conf import settings
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from django_scopes import scope
 
 from credentials_site.db.rls import app_role, as_app, as_owner
@@ -82,6 +83,16 @@ def _tenant_scopes_disabled(request: pytest.FixtureRequest) -> Iterator[None]:
                 yield
         else:
             yield
+
+
+@pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    """Each test starts in the site's language: a request in Spanish leaves Spanish active in
+    the thread that served it (Django does not switch back), which would otherwise carry over
+    to the next test's e-mails and services."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -213,12 +213,13 @@ class Journey:
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
 
-    def new_page(self, viewport: str = "desktop") -> Page:
-        """A page in a fresh browser context (no cookies: logged out)."""
+    def new_page(self, viewport: str = "desktop", locale: str = "en-US") -> Page:
+        """A page in a fresh browser context (no cookies: logged out), whose browser asks for
+        ``locale``'s language (Accept-Language)."""
         context = self.browser.new_context(
             viewport=VIEWPORTS[viewport],  # type: ignore[arg-type]
             base_url=self.base_url,
-            locale="en-US",
+            locale=locale,
             timezone_id="UTC",
         )
         context.set_default_timeout(TIMEOUT_MS)
