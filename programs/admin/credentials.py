@@ -20,6 +20,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from credentials_site.exceptions import ApplicationError
@@ -380,6 +381,7 @@ class CredentialVersionAdmin(
             "Catalog",
             {"fields": ("title", "summary", "focus_area", "categories", "audiences", "level")},
         ),
+        (_("Spanish edition (optional)"), {"fields": ("title_es", "summary_es")}),
         (
             "What the educator learns",
             {

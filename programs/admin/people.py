@@ -105,7 +105,19 @@ class OrganizationAdmin(NotFoundMixin, admin.ModelAdmin):
 
     list_display = ("name", "slug", "publishes_catalog", "is_active")
     fieldsets = (
-        (None, {"fields": ("name", "short_name", "slug", "tagline", "description")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "short_name",
+                    "slug",
+                    "tagline",
+                    "description",
+                    "content_language",
+                )
+            },
+        ),
         ("Brand", {"fields": ("logo", "brand_colour")}),
         ("Contact", {"fields": ("website", "contact_name", "contact_email", "currency")}),
         (
