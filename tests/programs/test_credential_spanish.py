@@ -15,7 +15,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from credentials_site.exceptions import ApplicationError
-from programs import services
+from programs import selectors, services
 from programs.models import CredentialVersion, Organization, StaffRole
 from submissions import services as submission_services
 from tests.factories import (
@@ -124,6 +124,19 @@ class TestAuthoring:
             credential=credential_of(published), actor=admin
         )
         assert (new.title_es, new.summary_es) == (TITLE_ES, SUMMARY_ES)
+
+    def test_the_publish_confirmation_lists_a_changed_edition(
+        self, published: CredentialVersion, admin: Any
+    ) -> None:
+        draft = services.credential_version_create_draft(
+            credential=credential_of(published), actor=admin
+        )
+        save(draft, admin, title_es="Círculos, revisado", summary_es=SUMMARY_ES)
+        loaded = selectors.credential_version_with_contents(version_ids=[published.pk, draft.pk])
+        changes = services.credential_version_diff(old=loaded[published.pk], new=loaded[draft.pk])
+        assert [(c.field, c.old, c.new) for c in changes] == [
+            ("Spanish title", TITLE_ES, "Círculos, revisado")
+        ]
 
     def test_the_builder_page_offers_the_edition_unless_the_organization_writes_in_spanish(
         self, client: Client, draft: CredentialVersion, admin: Any, org: Organization
