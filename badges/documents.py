@@ -151,6 +151,24 @@ def achievement_id(version: CredentialVersion) -> str:
     )
 
 
+def achievement_edition_id(version: CredentialVersion, language: str) -> str:
+    """The address of the version's Achievement in another language (its edition, decision
+    0037), served as a JSON-LD document (``badges:achievement_edition``)."""
+    return site_url(
+        reverse(
+            "badges:achievement_edition",
+            args=[version.organization.slug, version.credential.slug, version.number, language],
+        )
+    )
+
+
+def edition_languages(version: CredentialVersion) -> list[str]:
+    """The languages of the version's editions an Achievement points to (``related``): none
+    when the organization writes in that language itself."""
+    own = version.organization.content_language
+    return [language for language in version.edition_languages() if language != own]
+
+
 def criteria_narrative(version: CredentialVersion, criteria: list[RubricCriterion]) -> str:
     lines = [version.competency.strip()]
     requirements = list(version.requirements.all())
@@ -188,8 +206,21 @@ def achievement(
         },
         "creator": issuer_profile(version.organization),
         "version": str(version.number),
-        "inLanguage": "en",
+        "inLanguage": version.organization.content_language,
     }
+    # OB 3.0 types ``name`` and ``description`` as plain strings (no language maps): another
+    # language's edition is a Related achievement of its own (decision 0037)
+    editions = edition_languages(version)
+    if editions:
+        result["related"] = [
+            {
+                "id": achievement_edition_id(version, language),
+                "type": ["Related"],
+                "inLanguage": language,
+                "version": str(version.number),
+            }
+            for language in editions
+        ]
     if version.credit_hours:
         result["creditsAvailable"] = float(version.credit_hours)
     tags = [c.name for c in version.categories.all()]
@@ -231,6 +262,37 @@ def achievement(
             for criterion in criteria
         ]
     return result
+
+
+def achievement_edition(
+    version: CredentialVersion,
+    language: str,
+    *,
+    criteria: list[RubricCriterion],
+    image_url: str,
+) -> dict[str, Any]:
+    """The version's Achievement in ``language`` (one of ``edition_languages``): its own id,
+    the edition's name and description, ``inLanguage``, and ``related`` pointing back to the
+    organization's own; criteria, rubric and alignment stay as the organization wrote them."""
+    original = achievement(version, criteria=criteria, image_url=image_url)
+    title = getattr(version, f"title_{language}")
+    edition = {
+        **original,
+        "id": achievement_edition_id(version, language),
+        "name": title,
+        "description": getattr(version, f"summary_{language}").strip(),
+        "image": {**original["image"], "caption": version.badge_image_alt or f"{title} badge"},
+        "inLanguage": language,
+        "related": [
+            {
+                "id": original["id"],
+                "type": ["Related"],
+                "inLanguage": original["inLanguage"],
+                "version": original["version"],
+            }
+        ],
+    }
+    return edition
 
 
 def results(

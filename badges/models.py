@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel, TimeStampedModel
+from programs.content_language import LocalizedText, localized_text
 from programs.models import CredentialVersion, Pathway, User
 from submissions.models import Application
 
@@ -298,6 +299,25 @@ class Badge(TenantModel):
         if self.is_revoked:
             return "revoked"
         return "expired" if self.is_expired else "valid"
+
+    def localized_name(self) -> LocalizedText:
+        """The name in the page's language: its version's edition when there is one, else the
+        name it was issued with (programs.content_language)."""
+        return localized_text(
+            self.version if self.version_id else None,
+            "title",
+            text=self.name,
+            organization=self.organization,
+        )
+
+    def localized_description(self, issued: str) -> LocalizedText:
+        """``issued`` (the description its credential carries) in the page's language."""
+        return localized_text(
+            self.version if self.version_id else None,
+            "summary",
+            text=issued,
+            organization=self.organization,
+        )
 
 
 class KeyCompromise(TenantModel):

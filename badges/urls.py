@@ -14,6 +14,12 @@ urlpatterns = [
         views.achievement_image,
         name="achievement_image",
     ),
+    # a credential version's Achievement in another language (its edition, decision 0037)
+    path(
+        "o/<slug:org_slug>/credentials/<slug:credential_slug>/v<int:number>/achievement-<slug:language>.json",
+        views.achievement_edition,
+        name="achievement_edition",
+    ),
     path(
         "o/<slug:org_slug>/pathways/<slug:pathway_slug>/badge.png",
         views.pathway_image,

@@ -54,6 +54,8 @@ DOCUMENT_EXAMPLE = OpenApiExample(
         "version": {
             "title": "Formative Assessment Basics",
             "summary": "Check understanding during a lesson and adjust.",
+            "title_es": "Fundamentos de la evaluación formativa",
+            "summary_es": "Compruebe la comprensión durante la clase y ajuste.",
             "competency": "The educator uses formative assessment to adjust instruction.",
             "credit_hours": "15.0",
             "focus_area": 3,

@@ -19,9 +19,11 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel, TimeStampedModel
 
+from . import content_language
 from .models_roster import MembershipRosterFields, MembershipSource, ProfileField
 from .models_roster import RosterApplyReport as RosterApplyReport
 from .models_roster import RosterImport as RosterImport
@@ -150,6 +152,17 @@ class Organization(TimeStampedModel):
         default=True, help_text="List this organization and its catalog on the site home."
     )
     is_active = models.BooleanField(default=True)
+    # The language its credentials are written in (programs.content_language; decision 0037)
+    content_language = models.CharField(
+        _("content language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_(
+            "The language your credentials are written in. Each credential may add a Spanish "
+            "title and summary, shown to visitors who read the site in Spanish."
+        ),
+    )
     # Issuer profile (Open Badges 3.0 Profile), used on the badges this organization issues.
     issuer_name = models.CharField(max_length=200, blank=True, help_text="Defaults to the name.")
     issuer_url = models.URLField(blank=True, help_text="Defaults to the website.")
@@ -467,6 +480,10 @@ class CredentialVersion(TenantModel):
     method_components = models.TextField(blank=True, help_text="One component per line.")
     learning_objectives = models.TextField(blank=True, help_text="One objective per line.")
     research = models.TextField(blank=True, help_text="Research and rationale.")
+    # The Spanish edition (decision 0037): both or neither (clean), frozen with the rest once
+    # published; shown by programs.content_language to visitors reading in Spanish.
+    title_es = models.CharField(_("Spanish title"), max_length=200, blank=True)
+    summary_es = models.CharField(_("Spanish summary"), max_length=400, blank=True)
 
     focus_area = models.ForeignKey(
         FocusArea, null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
@@ -564,6 +581,20 @@ class CredentialVersion(TenantModel):
     @property
     def is_editable(self) -> bool:
         return self.state == self.State.DRAFT
+
+    def clean(self) -> None:
+        content_language.edition_clean(self)
+
+    def edition_languages(self) -> list[str]:
+        """The languages this version has an edition in besides the organization's."""
+        return content_language.edition_languages(self)
+
+    def localized_title(self) -> content_language.LocalizedText:
+        """The title in the page's language when this version has it, else the organization's."""
+        return content_language.localized(self, "title")
+
+    def localized_summary(self) -> content_language.LocalizedText:
+        return content_language.localized(self, "summary")
 
     @property
     def has_artwork(self) -> bool:

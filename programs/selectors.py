@@ -198,7 +198,13 @@ def credential_list_published(
     filters = filters or CatalogFilters()
     qs = Credential.objects.filter(
         organization=organization, status=Credential.Status.PUBLISHED
-    ).select_related("organization", "current_version", "current_version__focus_area")
+    ).select_related(
+        "organization",
+        "current_version",
+        "current_version__focus_area",
+        # the card's text in the page's language (programs.content_language)
+        "current_version__organization",
+    )
     # a card (page or API) shows none of the version's long texts nor its search vector
     qs = qs.defer(*(f"current_version__{name}" for name in _NOT_ON_A_CARD))
     if filters.focus_area:

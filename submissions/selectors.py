@@ -28,7 +28,9 @@ def access_application_by_public_id(
     """The actor's own application in this organization, or 404 (never 403)."""
     application = (
         Application.objects.filter(organization=organization, public_id=public_id, educator=actor)
-        .select_related("organization", "credential", "version", "version__focus_area")
+        .select_related(
+            "organization", "credential", "version", "version__focus_area", "version__organization"
+        )
         .first()
         if actor.is_authenticated
         else None
@@ -158,7 +160,13 @@ def application_list_for_educator(*, user: User) -> list[Application]:
     with cross_organization(MINE):
         return list(
             Application.objects.filter(educator=user)
-            .select_related("organization", "credential", "version", "version__focus_area")
+            .select_related(
+                "organization",
+                "credential",
+                "version",
+                "version__focus_area",
+                "version__organization",
+            )
             .prefetch_related(
                 Prefetch("submissions", queryset=Submission.objects.order_by("number"))
             )

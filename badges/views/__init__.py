@@ -9,6 +9,7 @@ from .backpack import (
     public_profile_permanent,
 )
 from .documents import (
+    achievement_edition,
     achievement_image,
     badge_check,
     badge_evidence,
@@ -35,6 +36,7 @@ from .verify import (
 from .wallet import wallet_offer
 
 __all__ = [
+    "achievement_edition",
     "achievement_image",
     "backpack",
     "badge_card",

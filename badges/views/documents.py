@@ -186,6 +186,32 @@ def achievement_image(
     return image_response(data, media_type)
 
 
+@public_page(cache_control=public_cache.DOCUMENT)
+@require_safe
+def achievement_edition(
+    request: HttpRequest, org_slug: str, credential_slug: str, number: int, language: str
+) -> HttpResponse:
+    """A published version's Achievement in another language: the document its badges'
+    ``achievement.related`` points to (decision 0037). 404 for a language it has no edition in,
+    a draft, or another organization's credential."""
+    organization = request_organization(request)
+    version = program_selectors.credential_version_get_public(
+        organization=organization, credential_slug=credential_slug, number=number
+    )
+    if language not in documents.edition_languages(version):
+        raise Http404("No such edition.")
+    criteria = sorted(version.criteria.all(), key=lambda c: (c.position, c.pk))
+    edition = documents.achievement_edition(
+        version,
+        language,
+        criteria=criteria,
+        image_url=services.achievement_image_url(version),
+    )
+    return json_response(
+        {"@context": documents.CONTEXT, **edition}, content_type="application/ld+json"
+    )
+
+
 def image_response(data: bytes, media_type: str) -> HttpResponse:
     """An image, labelled with the type its content was checked to be; an SVG may not run
     script or load anything, even when opened on its own."""

@@ -239,12 +239,17 @@ def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) ->
     status = _status(badge, check)
     image_url = sharing.image_url(badge)
     description = (achievement.get("description") or "").strip()
+    # the name and description in the page's language where the credential has that edition
+    name = badge.localized_name()
+    localized_description = badge.localized_description(description)
     # the name the signed credential carries, never the live profile: renaming oneself later
     # does not change a badge already issued
     earner = documents.subject_name(credential)
     issuer_name = (credential.get("issuer") or {}).get("name") or organization.name
     return {
         "badge": badge,
+        "badge_name": name,
+        "badge_description": localized_description,
         "organization": organization,
         "issuer_name": issuer_name,
         "earner": earner,

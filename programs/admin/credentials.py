@@ -394,6 +394,7 @@ class CredentialVersionAdmin(
             _("Catalog"),
             {"fields": ("title", "summary", "focus_area", "categories", "audiences", "level")},
         ),
+        (_("Spanish edition (optional)"), {"fields": ("title_es", "summary_es")}),
         (
             _("What the educator learns"),
             {

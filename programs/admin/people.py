@@ -111,7 +111,19 @@ class OrganizationAdmin(NotFoundMixin, admin.ModelAdmin):
 
     list_display = ("name", "slug", "publishes_catalog", "is_active")
     fieldsets = (
-        (None, {"fields": ("name", "short_name", "slug", "tagline", "description")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "short_name",
+                    "slug",
+                    "tagline",
+                    "description",
+                    "content_language",
+                )
+            },
+        ),
         (_("Brand"), {"fields": ("logo", "brand_colour")}),
         (_("Contact"), {"fields": ("website", "contact_name", "contact_email", "currency")}),
         (

@@ -9,7 +9,8 @@ it is ``credential_version_problems``, the one rule publishing applies, shown be
 
 The document::
 
-    {"version": {"title": …, "focus_area": id | None, "categories": [id], …},
+    {"version": {"title": …, "title_es": …, "summary_es": …,  # the Spanish edition, optional
+                 "focus_area": id | None, "categories": [id], …},
      "requirements": [{"key", "title", "kind", "instructions", "required", …,
                        "questions": [{"prompt", "choices": [{"text", "is_correct"}]}]}],
      "rubric": {"scores": [1, 2, 3],
@@ -71,6 +72,9 @@ VERSION_FIELDS = (
     "reviewers_required",
     "max_attempts",
 )
+# The Spanish edition of the title and summary (decision 0037): optional, both or neither
+# (CredentialVersion.clean, run by _fill with the overview's other fields).
+EDITION_FIELDS = ("title_es", "summary_es")
 REQUIREMENT_FIELDS = (
     "title",
     "kind",
@@ -113,7 +117,7 @@ def credential_version_builder_document(*, version: CredentialVersion) -> dict[s
     keys = {r.pk: f"r{r.pk}" for r in requirements}
     return {
         "version": {
-            **{name: getattr(version, name) for name in VERSION_FIELDS},
+            **{name: getattr(version, name) for name in (*VERSION_FIELDS, *EDITION_FIELDS)},
             "focus_area": version.focus_area_id,
             "categories": [c.pk for c in version.categories.all()],
             "audiences": [a.pk for a in version.audiences.all()],
@@ -244,7 +248,7 @@ def _validate(version: CredentialVersion, data: dict[str, Any]) -> tuple[_Plan, 
     plan = _Plan()
     org = version.organization_id
     overview = _dict(data.get("version"))
-    _fill(version, overview, VERSION_FIELDS, "version", errors)
+    _fill(version, overview, (*VERSION_FIELDS, *EDITION_FIELDS), "version", errors)
     focus = _ids([overview.get("focus_area")], "version.focus_area", errors)
     found = _scoped(FocusArea, focus, version, "version.focus_area", errors)
     plan.focus_area = found[0] if found else None
@@ -394,7 +398,7 @@ def credential_version_builder_save(
             fields=errors,
         )
     version.focus_area = plan.focus_area
-    version.save(update_fields=[*VERSION_FIELDS, "focus_area", "updated_at"])
+    version.save(update_fields=[*VERSION_FIELDS, *EDITION_FIELDS, "focus_area", "updated_at"])
     version.categories.set(plan.categories)
     version.audiences.set(plan.audiences)
     _replace_parts(version, plan)

@@ -33,6 +33,8 @@ Item = TypeVar("Item", bound=models.Model)
 VERSION_FIELDS = (
     "title",
     "summary",
+    "title_es",  # the Spanish edition (decision 0037)
+    "summary_es",
     "focus_area",
     "categories",
     "audiences",

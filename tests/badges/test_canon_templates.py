@@ -4,6 +4,7 @@ N-Quads of the document itself, byte for byte, and so the same signatures."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -188,3 +189,55 @@ def test_a_shape_that_needs_a_template_per_document_stops_making_them(monkeypatc
         assert canon_templates.canonize(document) == dataintegrity.canonize(document)
     # then a bounded number of templates was made, and the rest went the ordinary way
     assert len(made) == canon_templates._BUILDS_PER_SHAPE < len(badges)
+
+
+def _digest(value: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()
+
+
+def test_a_badge_pointing_to_its_spanish_edition_signs_byte_for_byte(monkeypatch: Any) -> None:
+    # given badges whose achievement says its language and points to its Spanish edition
+    # (``related``, decision 0037), the achievement a Constant as issuing passes it, or not
+    rng = random.Random(23)
+    key = _key()
+    plain = dataintegrity.canonize
+    ordinary: list[int] = []
+
+    def counted(document: dict[str, Any], **options: Any) -> str:
+        ordinary.append(1)
+        return plain(document, **options)
+
+    for number in range(1, 40):
+        document = _badge(rng, number)
+        subject = document["credentialSubject"]
+        achievement = copy.deepcopy(dict(subject["achievement"]))
+        achievement["related"] = [
+            {
+                "id": f"{achievement['id']}achievement-es.json",
+                "type": ["Related"],
+                "inLanguage": "es",
+                "version": achievement["version"],
+            }
+        ]
+        subject["achievement"] = (
+            dataintegrity.Constant(achievement, key=_digest(achievement))
+            if number % 2
+            else achievement
+        )
+        # when it is canonicalized and signed from its shape's template
+        monkeypatch.setattr(dataintegrity, "canonize", counted)
+        templated = canon_templates.canonize(document)
+        monkeypatch.setattr(dataintegrity, "canonize", plain)
+        expanded = copy.deepcopy(document)
+        expanded["credentialSubject"]["achievement"] = achievement
+        # then the N-Quads and the proof are the ordinary path's, byte for byte
+        assert templated == plain(expanded)
+        options = {
+            "private_key": key,
+            "verification_method": "did:example:issuer#key-1",
+            "created": "2026-12-06T09:30:52Z",
+        }
+        signed = dataintegrity.sign(document, canonicalize=canon_templates.canonize, **options)
+        assert signed["proof"] == dataintegrity.sign(expanded, **options)["proof"]
+    # and most came from a template
+    assert len(ordinary) < 10, len(ordinary)
