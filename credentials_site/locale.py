@@ -10,13 +10,29 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's, except that a response marked the same in every language (a public document:
+    ``public_cache.LANGUAGE_INDEPENDENT``) is not said to vary on ``Accept-Language``, so a
+    cache in front keeps one copy of it."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if getattr(response, "language_independent", False):
+            return response
+        return super().process_response(request, response)  # type: ignore[no-any-return]
+
+
 def _account_language(request: HttpRequest) -> str:
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return ""  # no one signed in; and reading the session would make the answer vary on it
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return ""

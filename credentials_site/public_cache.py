@@ -76,7 +76,9 @@ _RESPONSE_ATTRIBUTES = (
     "xframe_options_exempt",
 )
 _STORED_ATTRIBUTE = "_public_cache_keying"
-UNTIL_ATTRIBUTE = "public_cache_until"  # a view may cap its entry's life (a datetime)
+UNTIL_ATTRIBUTE = "public_cache_until"
+# a response the same in every language: no Vary on the language (credentials_site.locale)
+LANGUAGE_INDEPENDENT = "language_independent"  # a view may cap its entry's life (a datetime)
 
 
 @cache
@@ -425,9 +427,15 @@ def public_page(
             response["Last-Modified"] = http_date(timezone.now().timestamp())
             if policy.cache_control is not None:
                 response["Cache-Control"] = policy.cache_control
-            # a shared cache in front must keep each language apart (the cookie and the
-            # browser's header choose it) and never give this copy to a signed-in visitor
-            patch_vary_headers(response, ("Accept-Language", "Cookie", *policy.vary))
+            if response.get("Content-Type", "").startswith("text/html"):
+                # a shared cache in front must keep each language apart (the cookie and the
+                # browser's header choose it) and never give this copy to a signed-in visitor
+                patch_vary_headers(response, ("Accept-Language", "Cookie", *policy.vary))
+            else:
+                # a document (JSON-LD, an image, a status list) is the same in every language
+                setattr(response, LANGUAGE_INDEPENDENT, True)
+                if policy.vary:
+                    patch_vary_headers(response, policy.vary)
             setattr(response, _STORED_ATTRIBUTE, keying)
             return response
 

@@ -109,7 +109,7 @@ MIDDLEWARE = [
     # (credentials_site.public_cache); the middleware above still adds CSP and security headers
     "credentials_site.public_cache.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "credentials_site.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
