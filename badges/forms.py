@@ -9,20 +9,21 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from programs.models import Organization
 
 from .services.revocation import NOTE_MAX, REASON_MAX, REASON_REQUIRED
 
-PUBLIC_HELP = (
+PUBLIC_HELP = _(
     "Shown to anyone who checks this badge: its verification page, its Open Badges 2.0 "
     "assertion and the API. The educator is e-mailed it too (up to 500 characters)."
 )
-PRIVATE_HELP = (
+PRIVATE_HELP = _(
     "Only the educator (by e-mail) and your organization's admins see this: it is kept in the "
     "audit trail and never shown on a public page (optional, up to 2,000 characters)."
 )
-KEEP_HELP = (
+KEEP_HELP = _(
     "Leave unticked to revoke them too (each gets its own public reason naming this badge, and "
     "the educator an e-mail). Tick only if they should stay valid without this badge."
 )
@@ -33,7 +34,7 @@ class RevokeForm(forms.Form):
     certificates that require them stay valid. The services check the texts again."""
 
     reason = forms.CharField(
-        label="Public reason",
+        label=_("Public reason"),
         max_length=REASON_MAX,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
@@ -41,7 +42,7 @@ class RevokeForm(forms.Form):
         error_messages={"required": REASON_REQUIRED},
     )
     private_note = forms.CharField(
-        label="Private note",
+        label=_("Private note"),
         required=False,
         max_length=NOTE_MAX,
         strip=True,
@@ -49,7 +50,7 @@ class RevokeForm(forms.Form):
         help_text=PRIVATE_HELP,
     )
     keep_certificates = forms.BooleanField(
-        label="Keep these certificates valid",
+        label=_("Keep these certificates valid"),
         required=False,
         initial=False,
         help_text=KEEP_HELP,
@@ -62,9 +63,9 @@ class RotateKeyForm(forms.Form):
 
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(),
-        label="Organization",
+        label=_("Organization"),
         empty_label=None,
-        help_text="Its new badges are signed with a new key; the old key stays published.",
+        help_text=_("Its new badges are signed with a new key; the old key stays published."),
     )
 
     def __init__(self, *args: Any, organizations: QuerySet[Organization], **kwargs: Any) -> None:

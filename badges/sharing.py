@@ -13,15 +13,27 @@ from django.conf import settings
 from django.urls import Resolver404, resolve, reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import documents, ob2, services
 from .models import Badge
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
 # Link previews and embeds say the state too: a revoked badge must not preview as a credential.
-STATUS_PREFIX = {"revoked": "Revoked: ", "expired": "Expired: ", "invalid": "Unverified: "}
+# (lazy: shown in the language of the request; ``status_prefix`` gives the text)
+STATUS_PREFIX = {
+    "revoked": gettext_lazy("Revoked: "),
+    "expired": gettext_lazy("Expired: "),
+    "invalid": gettext_lazy("Unverified: "),
+}
 # the embedded card's size (``embed_html``), unless the embedding site asks for a smaller one
 EMBED_WIDTH, EMBED_HEIGHT = 360, 180
+
+
+def status_prefix(state: str) -> str:
+    """What a link preview or an embed's title starts with for a badge in ``state``."""
+    return str(STATUS_PREFIX.get(state, ""))
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -67,9 +79,9 @@ def signature_html(badge: Badge, *, verify_url: str, picture_url: str) -> str:
             '<a href="{}" title="{}"><img src="{}" alt="{}" width="96" height="96" '
             'style="border:0;vertical-align:middle"></a>',
             verify_url,
-            f"Verify my {badge.name} badge",
+            _("Verify my %(name)s badge") % {"name": badge.name},
             picture_url,
-            f"{badge.name} — verified badge from {issuer}",
+            _("%(name)s — verified badge from %(issuer)s") % {"name": badge.name, "issuer": issuer},
         )
     )
 
@@ -83,7 +95,7 @@ def embed_html(badge: Badge, *, width: int = EMBED_WIDTH, height: int = EMBED_HE
             '<iframe src="{}" title="{}" width="{}" height="{}" '
             'style="border:0;max-width:100%" loading="lazy"></iframe>',
             card_url,
-            f"{badge.name}: a verified badge",
+            _("%(name)s: a verified badge") % {"name": badge.name},
             width,
             height,
         )
@@ -126,7 +138,7 @@ def oembed(badge: Badge, *, maxwidth: int | None = None, maxheight: int | None =
     document: dict[str, Any] = {
         "version": "1.0",
         "type": "rich",
-        "title": STATUS_PREFIX.get(badge.state, "") + badge.name,
+        "title": status_prefix(badge.state) + badge.name,
         "provider_name": organization.name,
         "provider_url": documents.site_url(reverse("programs:catalog", args=[organization.slug])),
         "html": embed_html(badge, width=width, height=height),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from programs.models import User
 
@@ -21,17 +22,20 @@ def directory_profile_save(*, user: User, visibility: str, headline: str) -> Dir
     headline = " ".join((headline or "").split())
     fields: dict[str, list[str]] = {}
     if visibility not in DirectoryProfile.Visibility.values:
-        fields["visibility"] = ["Choose who may find you: not listed, members, or anyone."]
+        fields["visibility"] = [_("Choose who may find you: not listed, members, or anyone.")]
     if len(headline) > HEADLINE_MAX:
-        fields["headline"] = [f"Keep it to {HEADLINE_MAX} characters (this has {len(headline)})."]
+        fields["headline"] = [
+            _("Keep it to %(max)s characters (this has %(length)s).")
+            % {"max": HEADLINE_MAX, "length": len(headline)}
+        ]
     if visibility != DirectoryProfile.Visibility.HIDDEN and user.needs_badge_name:
-        fields["visibility"] = ["Add your name first: the directory lists people by name."]
+        fields["visibility"] = [_("Add your name first: the directory lists people by name.")]
     if fields:
         raise BadgeError(
-            "Nothing was saved: check the fields marked.", code=Code.INVALID, fields=fields
+            _("Nothing was saved: check the fields marked."), code=Code.INVALID, fields=fields
         )
     with transaction.atomic():
-        profile, _ = DirectoryProfile.objects.select_for_update().get_or_create(user=user)
+        profile, _created = DirectoryProfile.objects.select_for_update().get_or_create(user=user)
         profile.visibility = visibility
         profile.headline = headline
         profile.save(update_fields=["visibility", "headline", "updated_at"])

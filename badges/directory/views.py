@@ -11,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from credentials_site.tenancy import request_organization
@@ -25,7 +27,7 @@ class SearchForm(forms.Form):
     """The directory's search: every filter optional; an id that is not one of the
     organization's own rows is refused with a message beside its field."""
 
-    q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
+    q = forms.CharField(required=False, max_length=200, strip=True, label=gettext_lazy("Search"))
     credential = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     category = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     focus_area = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
@@ -41,25 +43,25 @@ class SearchForm(forms.Form):
 
         pick(
             "credential",
-            "Any credential",
+            _("Any credential"),
             [
                 (c.pk, c.current_version.title if c.current_version else c.slug)
                 for c in choices.credentials
             ],
         )
-        pick("category", "Any category", [(c.pk, c.name) for c in choices.categories])
-        pick("focus_area", "Any focus area", [(f.pk, f.name) for f in choices.focus_areas])
-        pick("school", "Any school", [(s.pk, str(s)) for s in choices.schools])
-        pick("district", "Any district", [(d, d) for d in choices.districts])
+        pick("category", _("Any category"), [(c.pk, c.name) for c in choices.categories])
+        pick("focus_area", _("Any focus area"), [(f.pk, f.name) for f in choices.focus_areas])
+        pick("school", _("Any school"), [(s.pk, str(s)) for s in choices.schools])
+        pick("district", _("Any district"), [(d, d) for d in choices.districts])
 
     def selects(self) -> list[dict[str, Any]]:
         """The filters as the page draws them (by hand: a widget per option is slow)."""
         labels = {
-            "credential": "Credential earned",
-            "category": "Category",
-            "focus_area": "Focus area",
-            "school": "School",
-            "district": "District",
+            "credential": _("Credential earned"),
+            "category": _("Category"),
+            "focus_area": _("Focus area"),
+            "school": _("School"),
+            "district": _("District"),
         }
         drawn = []
         for name, label in labels.items():
@@ -156,7 +158,10 @@ def directory_settings(request: HttpRequest) -> HttpResponse:
         except BadgeError as error:
             errors = {name: " ".join(texts) for name, texts in error.fields.items()}
         else:
-            messages.success(request, f"Saved: {profile.get_visibility_display()}.")
+            messages.success(
+                request,
+                _("Saved: %(visibility)s.") % {"visibility": profile.get_visibility_display()},
+            )
             return redirect(reverse("directory:settings"))
     return render(
         request,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import textwrap
 
+from django.utils.translation import ngettext
 from PIL import Image, ImageDraw, ImageFont
 
 from credentials_site.tenancy import cross_organization
@@ -34,7 +35,11 @@ def share_png(
     for line in textwrap.wrap(school_name, width=34)[:2]:
         draw.text((60, y), line, fill="white", font=title)
         y += 68
-    count = f"{total} badge{'s' if total != 1 else ''} earned by our educators"
+    count = ngettext(
+        "%(count)s badge earned by our educators",
+        "%(count)s badges earned by our educators",
+        total,
+    ) % {"count": total}
     draw.text((60, y + 10), count, fill="white", font=body)
     draw.text((60, HEIGHT - 60), textwrap.shorten(organization_name, 70), fill="white", font=small)
     x = 60

@@ -24,6 +24,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from fpdf import FPDF
 
 from programs.models import Membership, Organization, User
@@ -136,8 +138,10 @@ def clr_issue(*, user: User, now: dt.datetime | None = None) -> dict[str, Any]:
     transcript = transcript_get(user=user)
     if not transcript.current:
         raise BadgeError(
-            "Your record has no valid badge yet: a Comprehensive Learner Record holds at "
-            "least one.",
+            _(
+                "Your record has no valid badge yet: a Comprehensive Learner Record holds at "
+                "least one."
+            ),
             code=Code.INVALID,
         )
     credentials = [e.badge.credential for e in transcript.current]
@@ -151,7 +155,7 @@ def clr_issue(*, user: User, now: dt.datetime | None = None) -> dict[str, Any]:
         credential_id=f"urn:uuid:{uuid.uuid4()}",
         issuer=clr.platform_profile(),
         valid_from=now,
-        name=f"Transcript of {name}" if name else "Educator transcript",
+        name=_("Transcript of %(name)s") % {"name": name} if name else _("Educator transcript"),
         credentials=credentials,
         achievements=achievements,
         associations=clr.associations_of(achievements),
@@ -178,23 +182,42 @@ def _date(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).date().isoformat() if moment else "-"
 
 
+def _state_text(state: str) -> str:
+    """A badge's state as the PDF names it."""
+    texts = {
+        "valid": pgettext("badge state", "valid"),
+        "expired": pgettext("badge state", "expired"),
+        "revoked": pgettext("badge state", "revoked"),
+    }
+    return texts.get(state, state)
+
+
 def transcript_pdf(transcript: Transcript) -> bytes:
-    """The transcript as a PDF, made in memory."""
+    """The transcript as a PDF, made in memory, in the language of the request (its core font,
+    Helvetica, is Latin-1: every Spanish letter and sign, á é í ó ú ü ñ ¿ ¡, is in it)."""
     user = transcript.user
     pdf = FPDF(orientation="landscape", format="letter")
-    pdf.set_title("Transcript")
+    pdf.set_title(_latin1(_("Transcript")))
     pdf.set_author(clr.PLATFORM_NAME)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1(f"Transcript of {user.full_name or user.email}"), new_x="LMARGIN")
+    heading = _("Transcript of %(name)s") % {"name": user.full_name or user.email}
+    pdf.cell(0, 10, _latin1(heading), new_x="LMARGIN")
     pdf.ln(10)
     pdf.set_font("Helvetica", size=10)
     pdf.cell(
         0,
         6,
         _latin1(
-            f"{user.email} - made {timezone.localdate().isoformat()} by {clr.PLATFORM_NAME}. "
-            "Each badge can be checked at its verification address."
+            _(
+                "%(email)s - made %(date)s by %(platform)s. "
+                "Each badge can be checked at its verification address."
+            )
+            % {
+                "email": user.email,
+                "date": timezone.localdate().isoformat(),
+                "platform": clr.PLATFORM_NAME,
+            }
         ),
         new_x="LMARGIN",
     )
@@ -206,7 +229,7 @@ def transcript_pdf(transcript: Transcript) -> bytes:
         pdf.ln(8)
         pdf.set_font("Helvetica", size=9)
         if not entries:
-            pdf.cell(0, 6, "None.", new_x="LMARGIN")
+            pdf.cell(0, 6, _latin1(_("None.")), new_x="LMARGIN")
             pdf.ln(8)
             return
         with pdf.table(
@@ -216,14 +239,17 @@ def transcript_pdf(transcript: Transcript) -> bytes:
         ) as rows:
             rows.row(
                 [
-                    "Badge",
-                    "Organization",
-                    "Credit hours",
-                    "CEUs",
-                    "Issued",
-                    "Valid until",
-                    "Status",
-                    "Verify at",
+                    _latin1(text)
+                    for text in (
+                        _("Badge"),
+                        _("Organization"),
+                        _("Credit hours"),
+                        _("CEUs"),
+                        _("Issued"),
+                        _("Valid until"),
+                        _("Status"),
+                        _("Verify at"),
+                    )
                 ]
             )
             for e in entries:
@@ -234,15 +260,17 @@ def transcript_pdf(transcript: Transcript) -> bytes:
                         hours_text(e.credit_hours, none="-"),
                         hours_text(e.ceus, none="-"),
                         _date(e.badge.issued_at),
-                        _date(e.badge.valid_until) if e.badge.valid_until else "no expiry",
-                        e.state,
+                        _date(e.badge.valid_until)
+                        if e.badge.valid_until
+                        else _latin1(_("no expiry")),
+                        _latin1(_state_text(e.state)),
                         badge_url(e.badge),
                     ]
                 )
             if totals:
                 rows.row(
                     [
-                        "Total",
+                        _latin1(_("Total")),
                         "",
                         hours_text(transcript.total_credit_hours),
                         hours_text(transcript.total_ceus),
@@ -254,8 +282,8 @@ def transcript_pdf(transcript: Transcript) -> bytes:
                 )
         pdf.ln(4)
 
-    table("Valid badges (counted in the totals)", transcript.current, totals=True)
-    table("Expired or revoked badges (not counted)", transcript.inactive, totals=False)
+    table(_("Valid badges (counted in the totals)"), transcript.current, totals=True)
+    table(_("Expired or revoked badges (not counted)"), transcript.inactive, totals=False)
     out = io.BytesIO()
     pdf.output(out)
     return out.getvalue()
@@ -285,13 +313,13 @@ def credit_hours_period_check(start: dt.date | None, end: dt.date | None) -> Non
     """A period is two dates, the first not after the second (BadgeError with the field)."""
     errors: dict[str, list[str]] = {}
     if start is None:
-        errors["start"] = ["Enter the first day of the period (YYYY-MM-DD)."]
+        errors["start"] = [_("Enter the first day of the period (YYYY-MM-DD).")]
     if end is None:
-        errors["end"] = ["Enter the last day of the period (YYYY-MM-DD)."]
+        errors["end"] = [_("Enter the last day of the period (YYYY-MM-DD).")]
     if start and end and start > end:
-        errors["end"] = ["The last day comes before the first."]
+        errors["end"] = [_("The last day comes before the first.")]
     if errors:
-        raise BadgeError("Choose a period.", code=Code.INVALID, fields=errors)
+        raise BadgeError(_("Choose a period."), code=Code.INVALID, fields=errors)
 
 
 def credit_hours_rows(

@@ -20,6 +20,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from programs import accounts
@@ -77,7 +79,9 @@ def backpack(request: HttpRequest) -> HttpResponse:
 
 
 class VisibilityForm(forms.Form):
-    visibility = forms.ChoiceField(choices=[("public", "Public"), ("private", "Private")])
+    visibility = forms.ChoiceField(
+        choices=[("public", gettext_lazy("Public")), ("private", gettext_lazy("Private"))]
+    )
 
 
 @login_required
@@ -90,7 +94,7 @@ def badge_visibility(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRe
     back = reverse("badges:backpack") + f"#badge-{badge.public_id}"
     form = VisibilityForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose public or private.")
+        messages.error(request, _("Choose public or private."))
         return redirect(back)
     is_public = form.cleaned_data["visibility"] == "public"
     try:
@@ -99,12 +103,17 @@ def badge_visibility(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpRe
         messages.error(request, error.message)
         return redirect(back)
     if is_public:
-        messages.success(request, f"“{badge.name}” is shown on your public profile.")
+        messages.success(
+            request, _("“%(name)s” is shown on your public profile.") % {"name": badge.name}
+        )
     else:
         messages.success(
             request,
-            f"“{badge.name}” is private: it is not listed on your public profile, but its "
-            "verification link still works for anyone you give it to.",
+            _(
+                "“%(name)s” is private: it is not listed on your public profile, but its "
+                "verification link still works for anyone you give it to."
+            )
+            % {"name": badge.name},
         )
     return redirect(back)
 
@@ -182,9 +191,11 @@ def profile_settings(request: HttpRequest) -> HttpResponse:
         return _render_settings(request, values=values, profile=profile, errors=errors, status=400)
     address = reverse("badges:public_profile", args=[profile.handle])
     if profile.is_public:
-        messages.success(request, f"Your public profile is saved: {address}")
+        messages.success(
+            request, _("Your public profile is saved: %(address)s") % {"address": address}
+        )
     else:
-        messages.success(request, "Your profile is saved. It is not public: nobody can open it.")
+        messages.success(request, _("Your profile is saved. It is not public: nobody can open it."))
     return redirect(reverse("badges:profile_settings"))
 
 

@@ -24,6 +24,7 @@ from submissions.models import EvidenceItem
 
 from .. import artwork, documents, selectors, services
 from ..models import StatusList
+from .checks import checks_shown
 
 # --- Media types -----------------------------------------------------------------------------
 # A signed credential is served as the media types VC Data Model 2.0 registers (§ "Media Types"):
@@ -255,7 +256,7 @@ def badge_check(request: HttpRequest, badge_public_id: uuid.UUID) -> JsonRespons
     result = services.credential_verify(
         organization=badge.organization, credential=badge.credential
     )
-    response = JsonResponse(result)
+    response = JsonResponse(checks_shown(result))
     response["Cache-Control"] = "no-store"
     return response
 

@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
@@ -26,10 +28,12 @@ from credentials_site.public_cache import public_page
 from credentials_site.tenancy import request_organization, tenant_scope
 from programs import selectors as program_selectors
 from programs.models import CredentialVersion, Organization, Pathway
+from programs.templatetags.wording import possessive
 from submissions.models import EvidenceItem
 
 from .. import artwork, baking, documents, ob2, selectors, services, sharing
 from ..models import Badge
+from .checks import checks_shown
 from .documents import CREDENTIAL_TYPES, HTML, credential_response, json_response, negotiate
 
 OB2_CONTENT_TYPE = "application/ld+json"
@@ -37,10 +41,11 @@ OB2_CONTENT_TYPE = "application/ld+json"
 # (``*/*``, or no Accept header) gets the page
 PAGE_OR_CREDENTIAL = (HTML, *CREDENTIAL_TYPES)
 STATUS_SENTENCE = {
-    "revoked": "This badge was revoked by {issuer}.",
-    "expired": "This badge from {issuer} has expired.",
-    "invalid": "This badge could not be verified.",
+    "revoked": gettext_lazy("This badge was revoked by %(issuer)s."),
+    "expired": gettext_lazy("This badge from %(issuer)s has expired."),
+    "invalid": gettext_lazy("This badge could not be verified."),
 }
+VALID_SENTENCE = gettext_lazy("A verifiable badge from %(issuer)s.")
 
 
 # --- The verification page ------------------------------------------------------------------
@@ -108,10 +113,11 @@ def badge_card(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse
     return response
 
 
-OEMBED_NOT_FOUND = "This is not the address of a badge on this site."
+OEMBED_NOT_FOUND = gettext_lazy("This is not the address of a badge on this site.")
 
 
 def _oembed_error(status: int, code: str, message: str, field: str) -> HttpResponse:
+    message = str(message)  # written as JSON by hand: no lazy text
     response = json_response({"code": code, "message": message, "fields": {field: [message]}})
     response.status_code = status
     return response
@@ -136,20 +142,20 @@ def badge_oembed(request: HttpRequest) -> HttpResponse:
     site answers 404, a format other than JSON 501 (as the specification says), a bad size 400:
     each as a JSON error naming the field."""
     if request.GET.get("format", "json") != "json":
-        return _oembed_error(501, "format", "Only the JSON format is offered.", "format")
+        return _oembed_error(501, "format", _("Only the JSON format is offered."), "format")
     sizes: dict[str, int | None] = {}
     for name in ("maxwidth", "maxheight"):
         try:
             sizes[name] = _dimension(request, name)
         except ValueError:
-            return _oembed_error(400, "invalid", "Give a whole number of pixels above 0.", name)
+            return _oembed_error(400, "invalid", _("Give a whole number of pixels above 0."), name)
     url = request.GET.get("url", "")
     if not url.strip():
-        return _oembed_error(400, "required", "Give the address of a badge's page.", "url")
+        return _oembed_error(400, "required", _("Give the address of a badge's page."), "url")
     public_id = sharing.badge_public_id_from_url(url)
     badge = selectors.badge_get_anywhere(public_id=public_id) if public_id else None
     if badge is None:
-        return _oembed_error(404, "not_found", OEMBED_NOT_FOUND, "url")
+        return _oembed_error(404, "not_found", str(OEMBED_NOT_FOUND), "url")
     with tenant_scope(badge.organization):
         response = json_response(sharing.oembed(badge, **sizes))
     response["Cache-Control"] = public_cache.STATUS
@@ -210,7 +216,7 @@ def _evidence(badge: Badge, credential: dict[str, Any]) -> list[dict[str, Any]]:
     for entry in entries:
         address = str(entry.get("id", ""))
         item: dict[str, Any] = {
-            "name": entry.get("name", "Evidence"),
+            "name": entry.get("name", _("Evidence")),
             "narrative": entry.get("narrative", ""),
             "description": entry.get("description", ""),
             "genre": entry.get("genre", ""),
@@ -226,6 +232,14 @@ def _evidence(badge: Badge, credential: dict[str, Any]) -> list[dict[str, Any]]:
             item["url"] = address
         out.append(item)
     return out
+
+
+def _catalog_owner(organization: Organization) -> str:
+    """Whose catalog the page links to: "Maple's" in English; the plain name in another language
+    (the sentence around it says "el catálogo de Maple")."""
+    if (get_language() or "en").split("-")[0] == "en":
+        return possessive(organization.name)
+    return organization.name
 
 
 def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) -> dict[str, Any]:
@@ -261,16 +275,18 @@ def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) ->
         "components": (achievement.get("alignment") or []) if badge.pathway_id else [],
         "alignments": [] if badge.pathway_id else (achievement.get("alignment") or []),
         "evidence": _evidence(badge, credential),
-        "check": check,
+        "check": checks_shown(check),
         "status": status,
         "url": url,
         "image_url": image_url,
-        "og_title": sharing.STATUS_PREFIX.get(status, "")
-        + (f"{badge.name} — earned by {earner}" if earner else badge.name),
+        "og_title": sharing.status_prefix(status)
+        + (
+            _("%(name)s — earned by %(earner)s") % {"name": badge.name, "earner": earner}
+            if earner
+            else badge.name
+        ),
         "og_description": (
-            STATUS_SENTENCE.get(status, "A verifiable badge from {issuer}.").format(
-                issuer=issuer_name
-            )
+            str(STATUS_SENTENCE.get(status, VALID_SENTENCE)) % {"issuer": issuer_name}
             + " "
             + description[:240]
         ).strip(),
@@ -279,6 +295,7 @@ def _badge_context(request: HttpRequest, badge: Badge, check: dict[str, Any]) ->
         "check_url": reverse("badges:check", args=[badge.public_id]),
         "ob2_url": ob2.assertion_url(badge),
         "catalog_url": reverse("programs:catalog", args=[organization.slug]),
+        "catalog_owner": _catalog_owner(organization),
         "identity_hash": email_identity.get("identityHash", ""),
         "identity_salt": email_identity.get("salt", ""),
         "is_owner": is_owner,
@@ -332,7 +349,9 @@ def badge_svg(request: HttpRequest, badge_public_id: uuid.UUID) -> HttpResponse:
     badge = selectors.badge_get_by_public_id(public_id=badge_public_id)
     picture = artwork.achievement_svg_href(badge) or artwork.achievement_png(badge)
     return _download(
-        baking.bake_svg(_credential_json(badge), picture, title=f"{badge.name} badge"),
+        baking.bake_svg(
+            _credential_json(badge), picture, title=_("%(name)s badge") % {"name": badge.name}
+        ),
         content_type="image/svg+xml",
         filename=sharing.download_filename(badge, "svg"),
     )

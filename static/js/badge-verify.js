@@ -7,17 +7,30 @@
 //     hash, in the browser (the address is sent nowhere);
 //   - copy buttons (link, e-mail signature) with a visible confirmation.
 
+// Words come from Django's JavaScript catalog (/i18n/catalog.js, loaded by base.html): its global
+// gettext/pgettext/interpolate; without the catalog, the English text as written.
+const {
+  gettext = (text) => text,
+  pgettext = (context, text) => text,
+  interpolate = (format, values) => format.replace(/%\((\w+)\)s/g, (_, name) => String(values[name])),
+} = window
+
 const CHECK_LABELS = {
-  signature: 'Signature',
-  status: 'Revocation status',
-  expiry: 'Validity dates',
+  signature: gettext('Signature'),
+  status: gettext('Revocation status'),
+  expiry: gettext('Validity dates'),
 }
 
 const STATUS_LABELS = {
-  valid: 'Valid',
-  expired: 'Expired',
-  revoked: 'Revoked',
-  invalid: 'Could not be verified',
+  valid: gettext('Valid'),
+  expired: gettext('Expired'),
+  revoked: gettext('Revoked'),
+  invalid: gettext('Could not be verified'),
+}
+
+// "passed" or "failed", as the page says it beside each check
+function outcome (check) {
+  return check.ok ? pgettext('verification check', 'passed') : pgettext('verification check', 'failed')
 }
 
 function checkItem (check) {
@@ -30,7 +43,7 @@ function checkItem (check) {
   const text = document.createElement('span')
   const label = document.createElement('strong')
   label.textContent = CHECK_LABELS[check.check] || check.check
-  text.append(label, ` — ${check.ok ? 'passed' : 'failed'}: ${check.message}`)
+  text.append(label, ` — ${outcome(check)}: ${check.message}`)
   item.append(mark, text)
   return item
 }
@@ -47,10 +60,12 @@ function setupVerify (panel) {
 
   button.addEventListener('click', async () => {
     button.disabled = true
-    live.textContent = 'Checking the signature, the revocation list and the dates…'
+    live.textContent = gettext('Checking the signature, the revocation list and the dates…')
     try {
       const response = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' })
-      if (!response.ok) throw new Error(`The server answered ${response.status}.`)
+      if (!response.ok) {
+        throw new Error(interpolate(gettext('The server answered %(status)s.'), { status: response.status }, true))
+      }
       const result = await response.json()
       list.replaceChildren(...result.checks.map(checkItem))
       const label = STATUS_LABELS[result.status] || result.status
@@ -58,13 +73,18 @@ function setupVerify (panel) {
         statusText.textContent = label
         statusText.className = `status-text status-text-${result.status}`
       }
-      if (checkedAt) checkedAt.textContent = `Checked again at ${new Date().toLocaleTimeString()}.`
+      if (checkedAt) {
+        checkedAt.textContent = interpolate(
+          gettext('Checked again at %(time)s.'), { time: new Date().toLocaleTimeString() }, true)
+      }
       const details = result.checks
-        .map((c) => `${CHECK_LABELS[c.check] || c.check} ${c.ok ? 'passed' : 'failed'}: ${c.message}`)
+        .map((c) => `${CHECK_LABELS[c.check] || c.check} ${outcome(c)}: ${c.message}`)
         .join(' ')
-      live.textContent = `Result: ${label}. ${details}`
+      live.textContent = interpolate(gettext('Result: %(status)s. %(details)s'), { status: label, details }, true)
     } catch (error) {
-      live.textContent = `The check could not be run (${error.message}). The results above are from when the page was loaded.`
+      live.textContent = interpolate(
+        gettext('The check could not be run (%(error)s). The results above are from when the page was loaded.'),
+        { error: error.message }, true)
     } finally {
       button.disabled = false
     }
@@ -88,13 +108,15 @@ function setupIdentity (box) {
     event.preventDefault()
     const email = (form.elements.email.value || '').trim().toLowerCase()
     if (!email) {
-      result.textContent = 'Type an e-mail address first.'
+      result.textContent = gettext('Type an e-mail address first.')
       return
     }
     const hash = 'sha256$' + (await sha256Hex(email + salt))
-    result.textContent = hash === expected.toLowerCase()
-      ? `Yes: this badge was issued to ${email}.`
-      : `No: this badge was not issued to ${email}.`
+    result.textContent = interpolate(
+      hash === expected.toLowerCase()
+        ? gettext('Yes: this badge was issued to %(email)s.')
+        : gettext('No: this badge was not issued to %(email)s.'),
+      { email }, true)
   })
 }
 
@@ -118,12 +140,12 @@ function setupCopy (button) {
   button.addEventListener('click', async () => {
     try {
       await copyFrom(field)
-      if (status) status.textContent = 'Copied to the clipboard.'
+      if (status) status.textContent = gettext('Copied to the clipboard.')
       button.classList.add('copied')
     } catch (error) {
       field.focus()
       field.select()
-      if (status) status.textContent = 'Copying was blocked: the text is selected, press Ctrl+C (⌘C on a Mac).'
+      if (status) status.textContent = gettext('Copying was blocked: the text is selected, press Ctrl+C (⌘C on a Mac).')
     }
     clearTimeout(timer)
     timer = setTimeout(() => {

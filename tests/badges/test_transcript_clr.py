@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from badges import clr, dataintegrity, services
 from badges.models import Badge
@@ -263,6 +264,36 @@ def test_the_pdf_is_a_pdf_of_the_transcript(record: dict[str, Badge], educator: 
         assert title in text
     assert "Transcript of In" in text  # "Inés", in the PDF's Latin-1 font encoding
     assert "4.5" in text
+
+
+def test_the_pdf_is_in_the_readers_language(record: dict[str, Badge], educator: User) -> None:
+    # given an educator who reads Spanish (the language cookie of the switcher)
+    client = logged_in(educator)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    # when they download their transcript as a PDF
+    response = client.get(PDF)
+    # then it renders, its headings and labels in Spanish, accents and all (Helvetica's Latin-1)
+    assert response.status_code == 200
+    text = _pdf_text(response.content)
+    assert "Expediente de In" in text
+    # (a PDF string escapes parentheses)
+    assert "Insignias v\xe1lidas \\(se cuentan en los totales\\)" in text
+    assert "Insignias vencidas o revocadas \\(no se cuentan\\)" in text
+    assert "Organizaci\xf3n" in text
+    assert "Transcript of" not in text
+    for title in ("Coaching Cycles", "Feedback Loops", "Classroom Norms", "Withdrawn Work"):
+        assert title in text
+
+
+def test_the_pdf_draws_spanish_letters_and_signs() -> None:
+    # given a transcript in Spanish whose educator's name has every accented letter and sign
+    user = UserFactory(full_name="¿Begoña Ibáñez Núñez? ¡Sí, Güemes!")
+    with translation.override("es"):
+        # when it is made as a PDF
+        pdf = services.transcript_pdf(services.transcript_get(user=user))
+    # then the Latin-1 font draws each character as itself, none replaced by "?"
+    text = _pdf_text(pdf)
+    assert "Expediente de \xbfBego\xf1a Ib\xe1\xf1ez N\xfa\xf1ez? \xa1S\xed, G\xfcemes!" in text
 
 
 def _badge_like(like: Badge, recipient: User, **version_fields: Any) -> Badge:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 from unittest import mock
@@ -124,6 +125,30 @@ class TestWhatThePageSays:
         assert "Expired" in html
         assert f"expired on {badge.valid_until.day}" in html
         assert check["status"] == "expired"
+
+    def test_a_spanish_reader_gets_the_result_and_each_check_in_spanish(
+        self, client: Client, issue: Any
+    ) -> None:
+        # given a badge valid for one month, opened after that month
+        badge = issue(expiry_policy="months", expiry_months=1)
+        assert badge.valid_until is not None
+        later = badge.valid_until + dt.timedelta(days=3)
+        day = badge.credential["validUntil"][:10]
+        # when a visitor whose browser prefers Spanish opens its page and re-checks it
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            html = unescape(_page(client, badge, HTTP_ACCEPT_LANGUAGE="es").content.decode())
+            check = client.get(
+                reverse("badges:check", args=[badge.public_id]), HTTP_ACCEPT_LANGUAGE="es"
+            ).json()
+        # then the result and the checks' messages are in Spanish, the status codes unchanged
+        assert re.search(r'<h2 id="state-heading"[^>]*>.*?Vencida\s*</h2>', html, re.S)
+        assert "Firma</strong> — superada: Firmada con la clave publicada del emisor." in html
+        assert f"Fechas de validez</strong> — falló: Venció el {day}." in html
+        assert "Signed by the issuer's published key." not in html
+        assert check["status"] == "expired"
+        messages = {c["check"]: c["message"] for c in check["checks"]}
+        assert messages["expiry"] == f"Venció el {day}."
+        assert messages["signature"] == "Firmada con la clave publicada del emisor."
 
     def test_an_unknown_badge_is_not_found(self, client: Client) -> None:
         response = client.get(reverse("badges:verify", args=[uuid.uuid4()]))
