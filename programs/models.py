@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel, TimeStampedModel
 
@@ -50,13 +52,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     """One account across all organizations; what a person may do in one comes from roles there."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    email = models.EmailField("e-mail address", unique=True)
+    email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(max_length=200, blank=True)
     name_on_badges_public = models.BooleanField(
-        "name on badges",
+        _("name on badges"),
         default=True,
-        help_text="Badges issued from now on carry the full name; untick to issue them without it "
-        "(badges already issued keep what they carry).",
+        help_text=_(
+            "Badges issued from now on carry the full name; untick to issue them without it "
+            "(badges already issued keep what they carry)."
+        ),
     )
     school = models.CharField(max_length=200, blank=True)
     district = models.CharField(max_length=200, blank=True)
@@ -64,7 +68,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
-        default=False, help_text="Platform operators only; program admins get admin access by role."
+        default=False,
+        help_text=_("Platform operators only; program admins get admin access by role."),
     )
     date_joined = models.DateTimeField(default=timezone.now)
     # Drawn again by the database (triggers, migration 0015) whenever the person's memberships,
@@ -109,7 +114,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 # --- Organizations ----------------------------------------------------------------------------
 
-hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #0b5394.")
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB, e.g. #0b5394."))
 
 
 def _relative_luminance(hex_value: str) -> float:
@@ -125,15 +130,18 @@ def readable_on_white(value: str) -> None:
     ratio = 1.05 / (_relative_luminance(value) + 0.05)
     if ratio < 4.5:
         raise ValidationError(
-            f"White text on {value} has a contrast of {ratio:.1f}:1; choose a darker colour "
-            "(at least 4.5:1) so buttons and headings stay readable."
+            _(
+                "White text on %(colour)s has a contrast of %(ratio)s:1; choose a darker colour "
+                "(at least 4.5:1) so buttons and headings stay readable."
+            )
+            % {"colour": value, "ratio": f"{ratio:.1f}"}
         )
 
 
 class Organization(TimeStampedModel):
     """The tenant: an association, district or agency that runs a micro-credential program."""
 
-    slug = models.SlugField(unique=True, help_text="Used in addresses: /o/<slug>/")
+    slug = models.SlugField(unique=True, help_text=_("Used in addresses: /o/<slug>/"))
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=40, blank=True)
     tagline = models.CharField(max_length=300, blank=True)
@@ -147,13 +155,13 @@ class Organization(TimeStampedModel):
     contact_email = models.EmailField(blank=True)
     currency = models.CharField(max_length=3, default="USD")
     publishes_catalog = models.BooleanField(
-        default=True, help_text="List this organization and its catalog on the site home."
+        default=True, help_text=_("List this organization and its catalog on the site home.")
     )
     is_active = models.BooleanField(default=True)
     # Issuer profile (Open Badges 3.0 Profile), used on the badges this organization issues.
-    issuer_name = models.CharField(max_length=200, blank=True, help_text="Defaults to the name.")
-    issuer_url = models.URLField(blank=True, help_text="Defaults to the website.")
-    issuer_email = models.EmailField(blank=True, help_text="Defaults to the contact e-mail.")
+    issuer_name = models.CharField(max_length=200, blank=True, help_text=_("Defaults to the name."))
+    issuer_url = models.URLField(blank=True, help_text=_("Defaults to the website."))
+    issuer_email = models.EmailField(blank=True, help_text=_("Defaults to the contact e-mail."))
     issuer_description = models.TextField(blank=True)
     # Program insight (badges.insights): what members may tell about themselves, and the
     # smallest group the equity views show.
@@ -161,21 +169,27 @@ class Organization(TimeStampedModel):
         models.CharField(max_length=20, choices=ProfileField.choices),
         default=list,
         blank=True,
-        help_text="Optional questions members answer on their profile, used (grouped, never per "
-        "person) by the equity views.",
+        help_text=_(
+            "Optional questions members answer on their profile, used (grouped, never per "
+            "person) by the equity views."
+        ),
     )
     suppression_threshold = models.PositiveSmallIntegerField(
-        "smallest group shown",
+        _("smallest group shown"),
         default=10,
         validators=[MinValueValidator(5)],
-        help_text="Equity views hide any group of fewer people than this (and any cell from "
-        "which one could be worked out).",
+        help_text=_(
+            "Equity views hide any group of fewer people than this (and any cell from "
+            "which one could be worked out)."
+        ),
     )
     insights_monthly_email = models.BooleanField(
-        "monthly summary e-mail",
+        _("monthly summary e-mail"),
         default=False,
-        help_text="On the first of each month, e-mail the owners and program admins last "
-        "month's headline numbers with a link to the program dashboard.",
+        help_text=_(
+            "On the first of each month, e-mail the owners and program admins last "
+            "month's headline numbers with a link to the program dashboard."
+        ),
     )
 
     class Meta:
@@ -193,14 +207,14 @@ class Membership(TenantModel, MembershipRosterFields):
     eligible."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Member"
-        LAPSED = "lapsed", "Lapsed"
-        CANCELLED = "cancelled", "Cancelled"
+        ACTIVE = "active", _("Member")
+        LAPSED = "lapsed", _("Lapsed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     member_number = models.CharField(max_length=40, blank=True)
-    member_until = models.DateField(null=True, blank=True, help_text="Empty: no expiry.")
+    member_until = models.DateField(null=True, blank=True, help_text=_("Empty: no expiry."))
 
     Source = MembershipSource
 
@@ -221,24 +235,28 @@ class Membership(TenantModel, MembershipRosterFields):
 
     def describe(self) -> str:
         label = self.organization.short_name or self.organization.name
-        if self.status != self.Status.ACTIVE:
-            return f"{label} membership {self.get_status_display().lower()}"
+        if self.status == self.Status.LAPSED:
+            return gettext("%(organization)s membership lapsed") % {"organization": label}
+        if self.status == self.Status.CANCELLED:
+            return gettext("%(organization)s membership cancelled") % {"organization": label}
         if self.member_until is None:
-            return f"{label} Member"
-        word = "until" if self.is_current() else "expired"
-        return f"{label} Member {word} {self.member_until.isoformat()}"
+            return gettext("%(organization)s Member") % {"organization": label}
+        values = {"organization": label, "date": self.member_until.isoformat()}
+        if self.is_current():
+            return gettext("%(organization)s Member until %(date)s") % values
+        return gettext("%(organization)s Member expired %(date)s") % values
 
 
 class StaffRole(TenantModel):
     """What a person may do in an organization beyond applying: review, run programs, own it."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Organization owner"
-        PROGRAM_ADMIN = "program_admin", "Program admin"
-        REVIEWER = "reviewer", "Reviewer"
-        SENIOR_REVIEWER = "senior_reviewer", "Senior reviewer (adjudicates)"
-        ANALYST = "analyst", "Analyst (reads program insight, changes nothing)"
-        SCHOOL_LEADER = "school_leader", "School leader (their schools only)"
+        OWNER = "owner", _("Organization owner")
+        PROGRAM_ADMIN = "program_admin", _("Program admin")
+        REVIEWER = "reviewer", _("Reviewer")
+        SENIOR_REVIEWER = "senior_reviewer", _("Senior reviewer (adjudicates)")
+        ANALYST = "analyst", _("Analyst (reads program insight, changes nothing)")
+        SCHOOL_LEADER = "school_leader", _("School leader (their schools only)")
 
     ADMIN_ROLES = (Role.OWNER, Role.PROGRAM_ADMIN)
     # who may open the program insight dashboard (badges.insights): read-only for analysts
@@ -250,24 +268,26 @@ class StaffRole(TenantModel):
         "Program",
         blank=True,
         related_name="+",
-        help_text="Reviewers only: limit to these programs. Empty: all programs.",
+        help_text=_("Reviewers only: limit to these programs. Empty: all programs."),
     )
     credentials = models.ManyToManyField(
         "Credential",
         blank=True,
         related_name="+",
-        help_text="Reviewers only: limit to these credentials. Empty: all credentials.",
+        help_text=_("Reviewers only: limit to these credentials. Empty: all credentials."),
     )
     schools = models.ManyToManyField(
         "School",
         blank=True,
         related_name="leaders",
-        help_text="School leaders only: the schools they lead (at least one).",
+        help_text=_("School leaders only: the schools they lead (at least one)."),
     )
     title = models.CharField(
         max_length=60,
         blank=True,
-        help_text="School leaders: e.g. “Principal”, “Assistant principal”, “Instructional coach”.",
+        help_text=_(
+            "School leaders: e.g. “Principal”, “Assistant principal”, “Instructional coach”."
+        ),
     )
 
     class Meta:
@@ -291,27 +311,28 @@ class Program(TenantModel):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     contact_name = models.CharField(max_length=200, blank=True)
-    contact_email = models.EmailField(blank=True, help_text="Defaults to the organization's.")
+    contact_email = models.EmailField(blank=True, help_text=_("Defaults to the organization's."))
     blind_review = models.BooleanField(
-        default=False, help_text="Reviewers see an anonymous code, never the educator's identity."
+        default=False,
+        help_text=_("Reviewers see an anonymous code, never the educator's identity."),
     )
     turnaround_business_days = models.PositiveSmallIntegerField(
-        default=10, help_text="The promised time from submission to decision, in business days."
+        default=10, help_text=_("The promised time from submission to decision, in business days.")
     )
     claim_hours = models.PositiveSmallIntegerField(
-        default=48, help_text="A reviewer's claim returns to the queue after this many hours."
+        default=48, help_text=_("A reviewer's claim returns to the queue after this many hours.")
     )
 
     class WithdrawalRefund(models.TextChoices):
-        NONE = "none", "No refund when an educator withdraws"
-        BEFORE_REVIEW = "before_review", "Full refund if withdrawn before a review starts"
+        NONE = "none", _("No refund when an educator withdraws")
+        BEFORE_REVIEW = "before_review", _("Full refund if withdrawn before a review starts")
 
     withdrawal_refund = models.CharField(
-        "refund on withdrawal",
+        _("refund on withdrawal"),
         max_length=16,
         choices=WithdrawalRefund.choices,
         default=WithdrawalRefund.NONE,
-        help_text="Fees paid online (Stripe): whether withdrawing offers the educator a refund.",
+        help_text=_("Fees paid online (Stripe): whether withdrawing offers the educator a refund."),
     )
 
     class Meta:
@@ -349,7 +370,7 @@ class Category(TenantModel):
             models.UniqueConstraint(fields=["organization", "slug"], name="category_slug")
         ]
         ordering = ["name"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
         return self.name
@@ -383,9 +404,9 @@ class Credential(TenantModel):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        RETIRED = "retired", "Retired"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Retired")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="credentials")
@@ -397,7 +418,7 @@ class Credential(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The published version shown in the catalog.",
+        help_text=_("The published version shown in the catalog."),
     )
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -439,19 +460,19 @@ class CredentialVersion(TenantModel):
     """Everything a person reads before applying, frozen once published."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published (current)"
-        SUPERSEDED = "superseded", "Superseded"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published (current)")
+        SUPERSEDED = "superseded", _("Superseded")
 
     class Level(models.TextChoices):
-        FOUNDATIONAL = "foundational", "Foundational"
-        LEVEL_1 = "level_1", "Level 1"
-        LEVEL_2 = "level_2", "Level 2"
-        ADVANCED = "advanced", "Advanced"
+        FOUNDATIONAL = "foundational", _("Foundational")
+        LEVEL_1 = "level_1", _("Level 1")
+        LEVEL_2 = "level_2", _("Level 2")
+        ADVANCED = "advanced", _("Advanced")
 
     class ExpiryPolicy(models.TextChoices):
-        NEVER = "never", "Never expires"
-        MONTHS = "months", "Expires a number of months after it is awarded"
+        NEVER = "never", _("Never expires")
+        MONTHS = "months", _("Expires a number of months after it is awarded")
 
     credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(default=1)
@@ -460,13 +481,13 @@ class CredentialVersion(TenantModel):
 
     title = models.CharField(max_length=200)
     summary = models.CharField(
-        max_length=400, help_text="One or two sentences for the catalog card."
+        max_length=400, help_text=_("One or two sentences for the catalog card.")
     )
-    competency = models.TextField(help_text="The skill the educator demonstrates.")
+    competency = models.TextField(help_text=_("The skill the educator demonstrates."))
     key_method = models.TextField(blank=True)
-    method_components = models.TextField(blank=True, help_text="One component per line.")
-    learning_objectives = models.TextField(blank=True, help_text="One objective per line.")
-    research = models.TextField(blank=True, help_text="Research and rationale.")
+    method_components = models.TextField(blank=True, help_text=_("One component per line."))
+    learning_objectives = models.TextField(blank=True, help_text=_("One objective per line."))
+    research = models.TextField(blank=True, help_text=_("Research and rationale."))
 
     focus_area = models.ForeignKey(
         FocusArea, null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
@@ -486,17 +507,19 @@ class CredentialVersion(TenantModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Continuing-education or college credit hours, if any.",
+        help_text=_("Continuing-education or college credit hours, if any."),
     )
     ceus = models.DecimalField(
-        "CEUs",
+        _("CEUs"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Continuing Education Units, if any (1 CEU is 10 contact hours), shown on "
-        "educators' transcripts.",
+        help_text=_(
+            "Continuing Education Units, if any (1 CEU is 10 contact hours), shown on "
+            "educators' transcripts."
+        ),
     )
     members_only = models.BooleanField(default=False)
     member_fee = models.DecimalField(
@@ -511,21 +534,21 @@ class CredentialVersion(TenantModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Empty when the credential is for members only.",
+        help_text=_("Empty when the credential is for members only."),
     )
     badge_image = models.ImageField(upload_to="badges/", blank=True)
     # Badge artwork (programs.artwork): an uploaded PNG/SVG in ``badge_image``, or a design drawn
     # from ``badge_design`` ({shape, icon, title, level}); ``badge_image_alt`` describes either.
     badge_design = models.JSONField(null=True, blank=True, editable=False)
     badge_image_alt = models.CharField(
-        max_length=250, blank=True, editable=False, help_text="What the badge artwork shows."
+        max_length=250, blank=True, editable=False, help_text=_("What the badge artwork shows.")
     )
     expiry_policy = models.CharField(
         max_length=8, choices=ExpiryPolicy.choices, default=ExpiryPolicy.NEVER
     )
     expiry_months = models.PositiveSmallIntegerField(null=True, blank=True)
     reviewers_required = models.PositiveSmallIntegerField(
-        default=1, choices=[(1, "One reviewer"), (2, "Two reviewers (double review)")]
+        default=1, choices=[(1, _("One reviewer")), (2, _("Two reviewers (double review)"))]
     )
     max_attempts = models.PositiveSmallIntegerField(default=3)
     # What catalog search matches, weighted (title A, competency B, summary C): computed and
@@ -580,9 +603,17 @@ class CredentialVersion(TenantModel):
         if self.expiry_policy == self.ExpiryPolicy.MONTHS and self.expiry_months:
             years, months = divmod(self.expiry_months, 12)
             if months == 0:
-                return f"Valid for {years} year{'s' if years != 1 else ''} after it is awarded"
-            return f"Valid for {self.expiry_months} months after it is awarded"
-        return "Does not expire"
+                return ngettext(
+                    "Valid for %(count)s year after it is awarded",
+                    "Valid for %(count)s years after it is awarded",
+                    years,
+                ) % {"count": years}
+            return ngettext(
+                "Valid for %(count)s month after it is awarded",
+                "Valid for %(count)s months after it is awarded",
+                self.expiry_months,
+            ) % {"count": self.expiry_months}
+        return gettext("Does not expire")
 
 
 class CatalogSearchEntry(models.Model):
@@ -621,10 +652,10 @@ class Resource(TenantModel):
     """Research and resources: a link, a file or a video to study before practising."""
 
     class Kind(models.TextChoices):
-        LINK = "link", "Link"
-        VIDEO = "video", "Video"
-        FILE = "file", "File"
-        READING = "reading", "Reading"
+        LINK = "link", _("Link")
+        VIDEO = "video", _("Video")
+        FILE = "file", _("File")
+        READING = "reading", _("Reading")
 
     version = models.ForeignKey(
         CredentialVersion, on_delete=models.CASCADE, related_name="resources"
@@ -644,22 +675,22 @@ class Resource(TenantModel):
 
 
 class FileKind(models.TextChoices):
-    DOCUMENT = "document", "Documents (PDF, Word)"
-    PRESENTATION = "presentation", "Presentations (PowerPoint, PDF)"
-    SPREADSHEET = "spreadsheet", "Spreadsheets (Excel, CSV)"
-    IMAGE = "image", "Images (JPEG, PNG, HEIC)"
-    AUDIO = "audio", "Audio (MP3, M4A, WAV)"
-    VIDEO = "video", "Video (MP4, MOV, WebM)"
+    DOCUMENT = "document", _("Documents (PDF, Word)")
+    PRESENTATION = "presentation", _("Presentations (PowerPoint, PDF)")
+    SPREADSHEET = "spreadsheet", _("Spreadsheets (Excel, CSV)")
+    IMAGE = "image", _("Images (JPEG, PNG, HEIC)")
+    AUDIO = "audio", _("Audio (MP3, M4A, WAV)")
+    VIDEO = "video", _("Video (MP4, MOV, WebM)")
 
 
 class EvidenceRequirement(TenantModel):
     """One piece of evidence the educator submits, in order."""
 
     class Kind(models.TextChoices):
-        FILE = "file", "File upload"
-        TEXT = "text", "Written answer"
-        LINK = "link", "Link"
-        QUIZ = "quiz", "Quiz"
+        FILE = "file", _("File upload")
+        TEXT = "text", _("Written answer")
+        LINK = "link", _("Link")
+        QUIZ = "quiz", _("Quiz")
 
     version = models.ForeignKey(
         CredentialVersion, on_delete=models.CASCADE, related_name="requirements"
@@ -673,16 +704,20 @@ class EvidenceRequirement(TenantModel):
         models.CharField(max_length=12, choices=FileKind.choices),
         default=list,
         blank=True,
-        help_text="File uploads only.",
+        help_text=_("File uploads only."),
     )
-    max_file_size_mb = models.PositiveIntegerField(default=100, help_text="File uploads only.")
-    max_files = models.PositiveSmallIntegerField(default=1, help_text="File uploads only.")
-    word_min = models.PositiveIntegerField(null=True, blank=True, help_text="Written answers only.")
-    word_max = models.PositiveIntegerField(null=True, blank=True, help_text="Written answers only.")
+    max_file_size_mb = models.PositiveIntegerField(default=100, help_text=_("File uploads only."))
+    max_files = models.PositiveSmallIntegerField(default=1, help_text=_("File uploads only."))
+    word_min = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Written answers only.")
+    )
+    word_max = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Written answers only.")
+    )
     pass_mark_percent = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Quizzes only: the share of correct answers needed to pass.",
+        help_text=_("Quizzes only: the share of correct answers needed to pass."),
     )
 
     class Meta:
@@ -740,18 +775,18 @@ class RubricCriterion(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="criteria",
-        help_text="The evidence this criterion scores; empty for the submission as a whole.",
+        help_text=_("The evidence this criterion scores; empty for the submission as a whole."),
     )
     position = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     passing_score = models.PositiveSmallIntegerField(
-        default=2, help_text="The lowest level score that meets the standard."
+        default=2, help_text=_("The lowest level score that meets the standard.")
     )
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name_plural = "rubric criteria"
+        verbose_name_plural = _("rubric criteria")
 
     def __str__(self) -> str:
         return self.title
@@ -787,7 +822,7 @@ class Pathway(TenantModel):
     slug = models.SlugField()
     name = models.CharField(max_length=200)
     certificate_name = models.CharField(
-        max_length=200, help_text="e.g. STEM Foundations Certificate"
+        max_length=200, help_text=_("e.g. STEM Foundations Certificate")
     )
     description = models.TextField(blank=True)
     credentials = models.ManyToManyField(Credential, related_name="pathways", blank=True)

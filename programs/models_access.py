@@ -11,6 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 
@@ -27,20 +28,22 @@ class OrganizationToken(TenantModel):
     PREFIX = "tsr_"
 
     class Scope(models.TextChoices):
-        MEMBERS_READ = "members:read", "Read members"
-        MEMBERS_WRITE = "members:write", "Create and update members"
+        MEMBERS_READ = "members:read", _("Read members")
+        MEMBERS_WRITE = "members:write", _("Create and update members")
         # the admin API (docs/decisions/0033)
-        CREDENTIALS_READ = "credentials:read", "Read credentials and their drafts"
-        CREDENTIALS_WRITE = "credentials:write", "Create, edit and publish credentials"
-        APPLICATIONS_READ = "applications:read", "Read applications and decisions"
-        BADGES_READ = "badges:read", "Read badges"
-        BADGES_WRITE = "badges:write", "Award and revoke badges"
+        CREDENTIALS_READ = "credentials:read", _("Read credentials and their drafts")
+        CREDENTIALS_WRITE = "credentials:write", _("Create, edit and publish credentials")
+        APPLICATIONS_READ = "applications:read", _("Read applications and decisions")
+        BADGES_READ = "badges:read", _("Read badges")
+        BADGES_WRITE = "badges:write", _("Award and revoke badges")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=100, help_text="What uses it, e.g. “CRM nightly sync”.")
+    name = models.CharField(max_length=100, help_text=_("What uses it, e.g. “CRM nightly sync”."))
     scopes = ArrayField(models.CharField(max_length=20, choices=Scope.choices))
     key_prefix = models.CharField(
-        "token starts with", max_length=16, help_text="Enough to recognize it, never to use it."
+        _("token starts with"),
+        max_length=16,
+        help_text=_("Enough to recognize it, never to use it."),
     )
     key_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
@@ -54,7 +57,7 @@ class OrganizationToken(TenantModel):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
@@ -71,9 +74,9 @@ class MembershipRequest(TenantModel):
     """A signed-in person asks to be a member; a program admin approves or declines."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
+        PENDING = "pending", _("Waiting")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="membership_requests")
@@ -87,7 +90,7 @@ class MembershipRequest(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The members-only credential they asked from.",
+        help_text=_("The members-only credential they asked from."),
     )
     decided_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -113,7 +116,7 @@ class MembershipRequest(TenantModel):
 
 domain_name = RegexValidator(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-    "Enter a domain such as riverside.k12.ca.us (no @, no address, lower case).",
+    _("Enter a domain such as riverside.k12.ca.us (no @, no address, lower case)."),
 )
 
 
@@ -129,7 +132,7 @@ class MemberEmailDomain(TenantModel):
         ]
         indexes = [models.Index(fields=["domain"])]
         ordering = ["domain"]
-        verbose_name = "member e-mail domain"
+        verbose_name = _("member e-mail domain")
 
     def __str__(self) -> str:
         return f"@{self.domain}"

@@ -13,6 +13,7 @@ import uuid
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 
@@ -31,7 +32,7 @@ class Community(TenantModel):  # type: ignore[django-manager-missing]
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120)
     goal = models.CharField(
-        max_length=200, blank=True, help_text="What the community works towards, in words."
+        max_length=200, blank=True, help_text=_("What the community works towards, in words.")
     )
     description = models.TextField(blank=True, max_length=2000)
     credentials = models.ManyToManyField("programs.Credential", blank=True, related_name="+")
@@ -42,7 +43,7 @@ class Community(TenantModel):  # type: ignore[django-manager-missing]
 
     class Meta:
         ordering = ["name", "pk"]
-        verbose_name_plural = "communities"
+        verbose_name_plural = _("communities")
 
     def __str__(self) -> str:
         return self.name
@@ -53,20 +54,20 @@ class CommunityMember(TenantModel):
     board keeps their posts and a removed person cannot come back by the link)."""
 
     class Role(models.TextChoices):
-        FACILITATOR = "facilitator", "Facilitator"
-        MEMBER = "member", "Member"
+        FACILITATOR = "facilitator", _("Facilitator")
+        MEMBER = "member", _("Member")
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Member"
-        LEFT = "left", "Left"
-        REMOVED = "removed", "Removed by a facilitator"
+        ACTIVE = "active", _("Member")
+        LEFT = "left", _("Left")
+        REMOVED = "removed", _("Removed by a facilitator")
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey("programs.User", on_delete=models.CASCADE, related_name="+")
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.MEMBER)
     state = models.CharField(max_length=8, choices=State.choices, default=State.ACTIVE)
     digest = models.BooleanField(
-        default=True, help_text="A daily e-mail of new posts (the member may turn it off)."
+        default=True, help_text=_("A daily e-mail of new posts (the member may turn it off).")
     )
     # the digest: the day it last went out (one per member per day), and up to which post time
     digest_sent_on = models.DateField(null=True, blank=True)
@@ -113,7 +114,7 @@ class CommunityPost(TenantModel):  # type: ignore[django-manager-missing]
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
-    body = models.TextField(help_text="Markdown, rendered without HTML.")
+    body = models.TextField(help_text=_("Markdown, rendered without HTML."))
     pinned_at = models.DateTimeField(null=True, blank=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_by = models.ForeignKey(

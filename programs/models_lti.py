@@ -13,6 +13,7 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 
@@ -24,41 +25,49 @@ class LtiPlatform(TenantModel):
     """One LMS registration of Tessera as an LTI 1.3 tool."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=120, help_text="e.g. Riverside Canvas.")
+    name = models.CharField(max_length=120, help_text=_("e.g. Riverside Canvas."))
     issuer = models.CharField(
         max_length=300,
-        help_text="The platform's issuer (iss), e.g. https://canvas.instructure.com.",
+        help_text=_("The platform's issuer (iss), e.g. https://canvas.instructure.com."),
     )
     client_id = models.CharField(
-        max_length=300, help_text="The client ID the platform gave Tessera."
+        max_length=300, help_text=_("The client ID the platform gave Tessera.")
     )
     deployment_ids = ArrayField(
         models.CharField(max_length=300),
-        verbose_name="deployment IDs",
+        verbose_name=_("deployment IDs"),
         default=list,
-        help_text="The deployment IDs launches may come from (comma-separated).",
+        help_text=_("The deployment IDs launches may come from (comma-separated)."),
     )
     auth_login_url = models.URLField(
-        "OIDC authorization URL", max_length=500, help_text="The platform's OIDC auth endpoint."
+        _("OIDC authorization URL"),
+        max_length=500,
+        help_text=_("The platform's OIDC auth endpoint."),
     )
     auth_token_url = models.URLField(
-        "access token URL", max_length=500, help_text="The platform's OAuth2 token endpoint (AGS)."
+        _("access token URL"),
+        max_length=500,
+        help_text=_("The platform's OAuth2 token endpoint (AGS)."),
     )
     key_set_url = models.URLField(
-        "platform JWKS URL", max_length=500, help_text="Where the platform publishes its keys."
+        _("platform JWKS URL"),
+        max_length=500,
+        help_text=_("Where the platform publishes its keys."),
     )
     email_domains = ArrayField(
         models.CharField(max_length=200),
-        verbose_name="e-mail domains",
+        verbose_name=_("e-mail domains"),
         default=list,
         blank=True,
         validators=[_domain_list],
-        help_text="The e-mail domains this platform is the authority for (comma-separated), "
-        "e.g. riverside.k12.ca.us. A launch reaches an account that already exists by its "
-        "verified address only in these domains; anyone else signs in to Tessera once and "
-        "launches again, which links the two.",
+        help_text=_(
+            "The e-mail domains this platform is the authority for (comma-separated), "
+            "e.g. riverside.k12.ca.us. A launch reaches an account that already exists by its "
+            "verified address only in these domains; anyone else signs in to Tessera once and "
+            "launches again, which links the two."
+        ),
     )
-    is_active = models.BooleanField(default=True, help_text="Untick to refuse its launches.")
+    is_active = models.BooleanField(default=True, help_text=_("Untick to refuse its launches."))
     tool_public_key = models.TextField(editable=False, blank=True)
     tool_private_key_encrypted = models.TextField(editable=False, blank=True)
 
@@ -69,7 +78,7 @@ class LtiPlatform(TenantModel):
             )
         ]
         ordering = ["name"]
-        verbose_name = "LTI platform"
+        verbose_name = _("LTI platform")
 
     def __str__(self) -> str:
         return self.name

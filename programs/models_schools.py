@@ -16,6 +16,7 @@ import uuid
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 
@@ -28,7 +29,7 @@ class School(TenantModel):  # type: ignore[django-manager-missing]
     name = models.CharField(max_length=200)
     district = models.CharField(max_length=200, blank=True)
     level = models.CharField(max_length=12, choices=SchoolLevel.choices, blank=True)
-    title_i = models.BooleanField("Title I school", null=True, blank=True)
+    title_i = models.BooleanField(_("Title I school"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -47,8 +48,8 @@ class SchoolMembership(TenantModel):
     """A member belongs to a school."""
 
     class Source(models.TextChoices):
-        ROSTER = "roster", "From the member's school on the roster"
-        ADMIN = "admin", "Added by a program admin"
+        ROSTER = "roster", _("From the member's school on the roster")
+        ADMIN = "admin", _("Added by a program admin")
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="links")
     membership = models.ForeignKey(
@@ -114,9 +115,9 @@ class SchoolAssignment(TenantModel):
     and its dates, never its evidence, scores or comments."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for an answer"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="assignments")

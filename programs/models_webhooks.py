@@ -11,6 +11,7 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 
@@ -20,12 +21,12 @@ from .models import User
 class WebhookEventType(models.TextChoices):
     """What an endpoint may subscribe to (``webhook.test`` is sent on request only)."""
 
-    APPLICATION_SUBMITTED = "application.submitted", "Application submitted"
-    DECISION_MADE = "decision.made", "Decision made"
-    BADGE_ISSUED = "badge.issued", "Badge issued"
-    BADGE_REVOKED = "badge.revoked", "Badge revoked"
-    MEMBERSHIP_CHANGED = "membership.changed", "Membership changed"
-    PAYMENT_RECORDED = "payment.recorded", "Payment recorded"
+    APPLICATION_SUBMITTED = "application.submitted", _("Application submitted")
+    DECISION_MADE = "decision.made", _("Decision made")
+    BADGE_ISSUED = "badge.issued", _("Badge issued")
+    BADGE_REVOKED = "badge.revoked", _("Badge revoked")
+    MEMBERSHIP_CHANGED = "membership.changed", _("Membership changed")
+    PAYMENT_RECORDED = "payment.recorded", _("Payment recorded")
 
 
 TEST_EVENT_TYPE = "webhook.test"
@@ -36,7 +37,7 @@ class WebhookEndpoint(TenantModel):
     a secret only it and Tessera hold (stored encrypted, shown once)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    url = models.URLField("URL", max_length=500)
+    url = models.URLField(_("URL"), max_length=500)
     description = models.CharField(max_length=200, blank=True)
     events = ArrayField(models.CharField(max_length=40, choices=WebhookEventType.choices))
     secret_encrypted = models.TextField(editable=False)
@@ -51,7 +52,7 @@ class WebhookEndpoint(TenantModel):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "webhook endpoint"
+        verbose_name = _("webhook endpoint")
 
     def __str__(self) -> str:
         return self.url
@@ -73,7 +74,7 @@ class WebhookEvent(TenantModel):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = "outgoing webhook event"
+        verbose_name = _("outgoing webhook event")
 
     def __str__(self) -> str:
         return f"{self.type} {self.public_id}"
@@ -84,9 +85,9 @@ class WebhookDelivery(TenantModel):
     given up after the retry window. A resend is a new delivery of the same event."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        GIVEN_UP = "given_up", "Given up"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        GIVEN_UP = "given_up", _("Given up")
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="+")
@@ -117,8 +118,8 @@ class WebhookDelivery(TenantModel):
             models.Index(fields=["endpoint", "ordering_key", "event"]),
         ]
         ordering = ["-id"]
-        verbose_name = "webhook delivery"
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint}"
