@@ -59,9 +59,7 @@ class TestAnonymousPages:
 
 
 class TestSignedInPages:
-    def test_the_fragments_of_a_credential_page_are_kept_per_language(
-        self, client: Client
-    ) -> None:
+    def test_the_fragments_of_a_credential_page_are_kept_per_language(self, client: Client) -> None:
         # given: a member who reads the page in English, then chooses Spanish
         org = OrganizationFactory()
         version = make_credential(org, title="Leadership Coaching")
