@@ -51,9 +51,11 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """One account across all organizations; what a person may do in one comes from roles there."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
+    )
     email = models.EmailField(_("e-mail address"), unique=True)
-    full_name = models.CharField(max_length=200, blank=True)
+    full_name = models.CharField(max_length=200, blank=True, verbose_name=_("full name"))
     name_on_badges_public = models.BooleanField(
         _("name on badges"),
         default=True,
@@ -62,23 +64,31 @@ class User(AbstractBaseUser, PermissionsMixin):
             "(badges already issued keep what they carry)."
         ),
     )
-    school = models.CharField(max_length=200, blank=True)
-    district = models.CharField(max_length=200, blank=True)
+    school = models.CharField(max_length=200, blank=True, verbose_name=_("school"))
+    district = models.CharField(max_length=200, blank=True, verbose_name=_("district"))
     # the language of their pages and e-mails ("": their browser's), credentials_site.locale
-    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
-    is_active = models.BooleanField(default=True)
+    language = models.CharField(
+        max_length=8, blank=True, default="", choices=settings.LANGUAGES, verbose_name=_("language")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
     is_staff = models.BooleanField(
         default=False,
         help_text=_("Platform operators only; program admins get admin access by role."),
+        verbose_name=_("is staff"),
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
     # Drawn again by the database (triggers, migration 0015) whenever the person's memberships,
     # staff roles, requests to join or e-mail addresses change, or an organization they staff is
     # renamed or (de)activated: the key of what their pages read from the cache about them
     # (programs.user_facts). Random, not a counter: a database restored from a backup, or made
     # again, never meets an entry kept for other data under the same value. Read with the user
     # on every signed-in request, at no extra cost.
-    facts_revision = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), editable=False)
+    facts_revision = models.UUIDField(
+        default=uuid.uuid4,
+        db_default=RandomUUID(),
+        editable=False,
+        verbose_name=_("facts revision"),
+    )
 
     objects = UserManager()
 
@@ -90,6 +100,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["email"]
         # addresses are matched in any case (``email__iexact``, the roster's bulk look-up)
         indexes = [models.Index(Upper("email"), name="programs_user_email_upper")]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self) -> str:
         return self.full_name or self.email
@@ -141,28 +153,44 @@ def readable_on_white(value: str) -> None:
 class Organization(TimeStampedModel):
     """The tenant: an association, district or agency that runs a micro-credential program."""
 
-    slug = models.SlugField(unique=True, help_text=_("Used in addresses: /o/<slug>/"))
-    name = models.CharField(max_length=200)
-    short_name = models.CharField(max_length=40, blank=True)
-    tagline = models.CharField(max_length=300, blank=True)
-    description = models.TextField(blank=True)
-    logo = models.ImageField(upload_to="logos/", blank=True)
+    slug = models.SlugField(
+        unique=True, help_text=_("Used in addresses: /o/<slug>/"), verbose_name=_("slug")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    short_name = models.CharField(max_length=40, blank=True, verbose_name=_("short name"))
+    tagline = models.CharField(max_length=300, blank=True, verbose_name=_("tagline"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    logo = models.ImageField(upload_to="logos/", blank=True, verbose_name=_("logo"))
     brand_colour = models.CharField(
-        max_length=7, default="#1f4e79", validators=[hex_colour, readable_on_white]
+        max_length=7,
+        default="#1f4e79",
+        validators=[hex_colour, readable_on_white],
+        verbose_name=_("brand colour"),
     )
-    website = models.URLField(blank=True)
-    contact_name = models.CharField(max_length=200, blank=True)
-    contact_email = models.EmailField(blank=True)
-    currency = models.CharField(max_length=3, default="USD")
+    website = models.URLField(blank=True, verbose_name=_("website"))
+    contact_name = models.CharField(max_length=200, blank=True, verbose_name=_("contact name"))
+    contact_email = models.EmailField(blank=True, verbose_name=_("contact email"))
+    currency = models.CharField(max_length=3, default="USD", verbose_name=_("currency"))
     publishes_catalog = models.BooleanField(
-        default=True, help_text=_("List this organization and its catalog on the site home.")
+        default=True,
+        help_text=_("List this organization and its catalog on the site home."),
+        verbose_name=_("publishes catalog"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
     # Issuer profile (Open Badges 3.0 Profile), used on the badges this organization issues.
-    issuer_name = models.CharField(max_length=200, blank=True, help_text=_("Defaults to the name."))
-    issuer_url = models.URLField(blank=True, help_text=_("Defaults to the website."))
-    issuer_email = models.EmailField(blank=True, help_text=_("Defaults to the contact e-mail."))
-    issuer_description = models.TextField(blank=True)
+    issuer_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("Defaults to the name."),
+        verbose_name=_("issuer name"),
+    )
+    issuer_url = models.URLField(
+        blank=True, help_text=_("Defaults to the website."), verbose_name=_("issuer url")
+    )
+    issuer_email = models.EmailField(
+        blank=True, help_text=_("Defaults to the contact e-mail."), verbose_name=_("issuer email")
+    )
+    issuer_description = models.TextField(blank=True, verbose_name=_("issuer description"))
     # Program insight (badges.insights): what members may tell about themselves, and the
     # smallest group the equity views show.
     profile_fields = ArrayField(
@@ -173,6 +201,7 @@ class Organization(TimeStampedModel):
             "Optional questions members answer on their profile, used (grouped, never per "
             "person) by the equity views."
         ),
+        verbose_name=_("profile fields"),
     )
     suppression_threshold = models.PositiveSmallIntegerField(
         _("smallest group shown"),
@@ -194,6 +223,8 @@ class Organization(TimeStampedModel):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
 
     def __str__(self) -> str:
         return self.name
@@ -211,10 +242,16 @@ class Membership(TenantModel, MembershipRosterFields):
         LAPSED = "lapsed", _("Lapsed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    member_number = models.CharField(max_length=40, blank=True)
-    member_until = models.DateField(null=True, blank=True, help_text=_("Empty: no expiry."))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status")
+    )
+    member_number = models.CharField(max_length=40, blank=True, verbose_name=_("member number"))
+    member_until = models.DateField(
+        null=True, blank=True, help_text=_("Empty: no expiry."), verbose_name=_("member until")
+    )
 
     Source = MembershipSource
 
@@ -223,6 +260,8 @@ class Membership(TenantModel, MembershipRosterFields):
             models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")
         ]
         ordering = ["user__email"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
 
     def __str__(self) -> str:
         return f"{self.user} — {self.describe()}"
@@ -262,25 +301,30 @@ class StaffRole(TenantModel):
     # who may open the program insight dashboard (badges.insights): read-only for analysts
     INSIGHT_ROLES = (Role.OWNER, Role.PROGRAM_ADMIN, Role.ANALYST)
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="staff_roles", verbose_name=_("user")
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, verbose_name=_("role"))
     programs = models.ManyToManyField(
         "Program",
         blank=True,
         related_name="+",
         help_text=_("Reviewers only: limit to these programs. Empty: all programs."),
+        verbose_name=_("programs"),
     )
     credentials = models.ManyToManyField(
         "Credential",
         blank=True,
         related_name="+",
         help_text=_("Reviewers only: limit to these credentials. Empty: all credentials."),
+        verbose_name=_("credentials"),
     )
     schools = models.ManyToManyField(
         "School",
         blank=True,
         related_name="leaders",
         help_text=_("School leaders only: the schools they lead (at least one)."),
+        verbose_name=_("schools"),
     )
     title = models.CharField(
         max_length=60,
@@ -288,6 +332,7 @@ class StaffRole(TenantModel):
         help_text=_(
             "School leaders: e.g. “Principal”, “Assistant principal”, “Instructional coach”."
         ),
+        verbose_name=_("title"),
     )
 
     class Meta:
@@ -298,6 +343,8 @@ class StaffRole(TenantModel):
         ]
         indexes = [models.Index(fields=["user", "role"])]
         ordering = ["role", "user__email"]
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}"
@@ -307,20 +354,27 @@ class StaffRole(TenantModel):
 
 
 class Program(TenantModel):
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    contact_name = models.CharField(max_length=200, blank=True)
-    contact_email = models.EmailField(blank=True, help_text=_("Defaults to the organization's."))
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    contact_name = models.CharField(max_length=200, blank=True, verbose_name=_("contact name"))
+    contact_email = models.EmailField(
+        blank=True, help_text=_("Defaults to the organization's."), verbose_name=_("contact email")
+    )
     blind_review = models.BooleanField(
         default=False,
         help_text=_("Reviewers see an anonymous code, never the educator's identity."),
+        verbose_name=_("blind review"),
     )
     turnaround_business_days = models.PositiveSmallIntegerField(
-        default=10, help_text=_("The promised time from submission to decision, in business days.")
+        default=10,
+        help_text=_("The promised time from submission to decision, in business days."),
+        verbose_name=_("turnaround business days"),
     )
     claim_hours = models.PositiveSmallIntegerField(
-        default=48, help_text=_("A reviewer's claim returns to the queue after this many hours.")
+        default=48,
+        help_text=_("A reviewer's claim returns to the queue after this many hours."),
+        verbose_name=_("claim hours"),
     )
 
     class WithdrawalRefund(models.TextChoices):
@@ -340,30 +394,34 @@ class Program(TenantModel):
             models.UniqueConstraint(fields=["organization", "slug"], name="program_slug")
         ]
         ordering = ["name"]
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
 
     def __str__(self) -> str:
         return self.name
 
 
 class FocusArea(TenantModel):
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="focusarea_slug")
         ]
         ordering = ["position", "name"]
+        verbose_name = _("focus area")
+        verbose_name_plural = _("focus areas")
 
     def __str__(self) -> str:
         return self.name
 
 
 class Category(TenantModel):
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
         constraints = [
@@ -371,6 +429,7 @@ class Category(TenantModel):
         ]
         ordering = ["name"]
         verbose_name_plural = _("categories")
+        verbose_name = _("category")
 
     def __str__(self) -> str:
         return self.name
@@ -379,15 +438,17 @@ class Category(TenantModel):
 class Audience(TenantModel):
     """Who a credential is for: teachers, school leaders, central-office leaders, ..."""
 
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
-    position = models.PositiveSmallIntegerField(default=0)
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="audience_slug")
         ]
         ordering = ["position", "name"]
+        verbose_name = _("audience")
+        verbose_name_plural = _("audiences")
 
     def __str__(self) -> str:
         return self.name
@@ -408,10 +469,16 @@ class Credential(TenantModel):
         PUBLISHED = "published", _("Published")
         RETIRED = "retired", _("Retired")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="credentials")
-    slug = models.SlugField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="credentials", verbose_name=_("program")
+    )
+    slug = models.SlugField(verbose_name=_("slug"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
     current_version = models.ForeignKey(
         "CredentialVersion",
         null=True,
@@ -419,8 +486,9 @@ class Credential(TenantModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("The published version shown in the catalog."),
+        verbose_name=_("current version"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         constraints = [
@@ -436,6 +504,8 @@ class Credential(TenantModel):
             models.Index(fields=["organization", "updated_at"], name="credential_catalog_stamp"),
         ]
         ordering = ["position", "slug"]
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
 
     def __str__(self) -> str:
         return self.current_version.title if self.current_version else self.slug
@@ -474,32 +544,58 @@ class CredentialVersion(TenantModel):
         NEVER = "never", _("Never expires")
         MONTHS = "months", _("Expires a number of months after it is awarded")
 
-    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField(default=1)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
-    published_at = models.DateTimeField(null=True, blank=True)
-
-    title = models.CharField(max_length=200)
-    summary = models.CharField(
-        max_length=400, help_text=_("One or two sentences for the catalog card.")
+    credential = models.ForeignKey(
+        Credential, on_delete=models.CASCADE, related_name="versions", verbose_name=_("credential")
     )
-    competency = models.TextField(help_text=_("The skill the educator demonstrates."))
-    key_method = models.TextField(blank=True)
-    method_components = models.TextField(blank=True, help_text=_("One component per line."))
-    learning_objectives = models.TextField(blank=True, help_text=_("One objective per line."))
-    research = models.TextField(blank=True, help_text=_("Research and rationale."))
+    number = models.PositiveIntegerField(default=1, verbose_name=_("number"))
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.DRAFT, verbose_name=_("state")
+    )
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
+
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    summary = models.CharField(
+        max_length=400,
+        help_text=_("One or two sentences for the catalog card."),
+        verbose_name=_("summary"),
+    )
+    competency = models.TextField(
+        help_text=_("The skill the educator demonstrates."), verbose_name=_("competency")
+    )
+    key_method = models.TextField(blank=True, verbose_name=_("key method"))
+    method_components = models.TextField(
+        blank=True, help_text=_("One component per line."), verbose_name=_("method components")
+    )
+    learning_objectives = models.TextField(
+        blank=True, help_text=_("One objective per line."), verbose_name=_("learning objectives")
+    )
+    research = models.TextField(
+        blank=True, help_text=_("Research and rationale."), verbose_name=_("research")
+    )
 
     focus_area = models.ForeignKey(
-        FocusArea, null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
+        FocusArea,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("focus area"),
     )
-    categories = models.ManyToManyField(Category, blank=True, related_name="versions")
-    audiences = models.ManyToManyField(Audience, blank=True, related_name="versions")
-    level = models.CharField(max_length=14, choices=Level.choices, default=Level.FOUNDATIONAL)
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="versions", verbose_name=_("categories")
+    )
+    audiences = models.ManyToManyField(
+        Audience, blank=True, related_name="versions", verbose_name=_("audiences")
+    )
+    level = models.CharField(
+        max_length=14, choices=Level.choices, default=Level.FOUNDATIONAL, verbose_name=_("level")
+    )
     estimated_hours = models.DecimalField(
         max_digits=5,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("0"))],
         default=Decimal("5"),
+        verbose_name=_("estimated hours"),
     )
     credit_hours = models.DecimalField(
         max_digits=5,
@@ -508,6 +604,7 @@ class CredentialVersion(TenantModel):
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Continuing-education or college credit hours, if any."),
+        verbose_name=_("credit hours"),
     )
     ceus = models.DecimalField(
         _("CEUs"),
@@ -521,12 +618,13 @@ class CredentialVersion(TenantModel):
             "educators' transcripts."
         ),
     )
-    members_only = models.BooleanField(default=False)
+    members_only = models.BooleanField(default=False, verbose_name=_("members only"))
     member_fee = models.DecimalField(
         max_digits=8,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
+        verbose_name=_("member fee"),
     )
     non_member_fee = models.DecimalField(
         max_digits=8,
@@ -535,22 +633,36 @@ class CredentialVersion(TenantModel):
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Empty when the credential is for members only."),
+        verbose_name=_("non member fee"),
     )
-    badge_image = models.ImageField(upload_to="badges/", blank=True)
+    badge_image = models.ImageField(upload_to="badges/", blank=True, verbose_name=_("badge image"))
     # Badge artwork (programs.artwork): an uploaded PNG/SVG in ``badge_image``, or a design drawn
     # from ``badge_design`` ({shape, icon, title, level}); ``badge_image_alt`` describes either.
-    badge_design = models.JSONField(null=True, blank=True, editable=False)
+    badge_design = models.JSONField(
+        null=True, blank=True, editable=False, verbose_name=_("badge design")
+    )
     badge_image_alt = models.CharField(
-        max_length=250, blank=True, editable=False, help_text=_("What the badge artwork shows.")
+        max_length=250,
+        blank=True,
+        editable=False,
+        help_text=_("What the badge artwork shows."),
+        verbose_name=_("badge image alt"),
     )
     expiry_policy = models.CharField(
-        max_length=8, choices=ExpiryPolicy.choices, default=ExpiryPolicy.NEVER
+        max_length=8,
+        choices=ExpiryPolicy.choices,
+        default=ExpiryPolicy.NEVER,
+        verbose_name=_("expiry policy"),
     )
-    expiry_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    expiry_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("expiry months")
+    )
     reviewers_required = models.PositiveSmallIntegerField(
-        default=1, choices=[(1, _("One reviewer")), (2, _("Two reviewers (double review)"))]
+        default=1,
+        choices=[(1, _("One reviewer")), (2, _("Two reviewers (double review)"))],
+        verbose_name=_("reviewers required"),
     )
-    max_attempts = models.PositiveSmallIntegerField(default=3)
+    max_attempts = models.PositiveSmallIntegerField(default=3, verbose_name=_("max attempts"))
     # What catalog search matches, weighted (title A, competency B, summary C): computed and
     # stored by PostgreSQL when a row is written (to_tsvector with a fixed configuration is
     # immutable), indexed below. A query reads it instead of parsing every version's text.
@@ -559,6 +671,7 @@ class CredentialVersion(TenantModel):
         output_field=SearchVectorField(),
         db_persist=True,
         editable=False,
+        verbose_name=_("search vector"),
     )
 
     class Meta:
@@ -580,6 +693,8 @@ class CredentialVersion(TenantModel):
             ),
         ]
         ordering = ["credential", "-number"]
+        verbose_name = _("credential version")
+        verbose_name_plural = _("credential versions")
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.number}, {self.get_state_display().lower()})"
@@ -634,8 +749,9 @@ class CatalogSearchEntry(models.Model):
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="catalog_search",
+        verbose_name=_("version"),
     )
-    document = SearchVectorField()
+    document = SearchVectorField(verbose_name=_("document"))
 
     class Meta:
         # fastupdate off: entries go into the index when written (publishing is rare), not into
@@ -643,6 +759,8 @@ class CatalogSearchEntry(models.Model):
         indexes = [
             GinIndex(fields=["document"], name="catalogsearchentry_document", fastupdate=False)
         ]
+        verbose_name = _("catalog search entry")
+        verbose_name_plural = _("catalog search entries")
 
     def __str__(self) -> str:
         return f"search entry of version {self.version_id}"
@@ -658,17 +776,24 @@ class Resource(TenantModel):
         READING = "reading", _("Reading")
 
     version = models.ForeignKey(
-        CredentialVersion, on_delete=models.CASCADE, related_name="resources"
+        CredentialVersion,
+        on_delete=models.CASCADE,
+        related_name="resources",
+        verbose_name=_("version"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LINK)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    url = models.URLField(blank=True)
-    file = models.FileField(upload_to="resources/", blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    kind = models.CharField(
+        max_length=8, choices=Kind.choices, default=Kind.LINK, verbose_name=_("kind")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    url = models.URLField(blank=True, verbose_name=_("url"))
+    file = models.FileField(upload_to="resources/", blank=True, verbose_name=_("file"))
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
 
     def __str__(self) -> str:
         return self.title
@@ -693,35 +818,48 @@ class EvidenceRequirement(TenantModel):
         QUIZ = "quiz", _("Quiz")
 
     version = models.ForeignKey(
-        CredentialVersion, on_delete=models.CASCADE, related_name="requirements"
+        CredentialVersion,
+        on_delete=models.CASCADE,
+        related_name="requirements",
+        verbose_name=_("version"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    title = models.CharField(max_length=200)
-    instructions = models.TextField()
-    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FILE)
-    required = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    instructions = models.TextField(verbose_name=_("instructions"))
+    kind = models.CharField(
+        max_length=5, choices=Kind.choices, default=Kind.FILE, verbose_name=_("kind")
+    )
+    required = models.BooleanField(default=True, verbose_name=_("required"))
     accepted_file_kinds = ArrayField(
         models.CharField(max_length=12, choices=FileKind.choices),
         default=list,
         blank=True,
         help_text=_("File uploads only."),
+        verbose_name=_("accepted file kinds"),
     )
-    max_file_size_mb = models.PositiveIntegerField(default=100, help_text=_("File uploads only."))
-    max_files = models.PositiveSmallIntegerField(default=1, help_text=_("File uploads only."))
+    max_file_size_mb = models.PositiveIntegerField(
+        default=100, help_text=_("File uploads only."), verbose_name=_("max file size mb")
+    )
+    max_files = models.PositiveSmallIntegerField(
+        default=1, help_text=_("File uploads only."), verbose_name=_("max files")
+    )
     word_min = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Written answers only.")
+        null=True, blank=True, help_text=_("Written answers only."), verbose_name=_("word min")
     )
     word_max = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Written answers only.")
+        null=True, blank=True, help_text=_("Written answers only."), verbose_name=_("word max")
     )
     pass_mark_percent = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         help_text=_("Quizzes only: the share of correct answers needed to pass."),
+        verbose_name=_("pass mark percent"),
     )
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("evidence requirement")
+        verbose_name_plural = _("evidence requirements")
 
     def __str__(self) -> str:
         return self.title
@@ -738,26 +876,35 @@ class EvidenceRequirement(TenantModel):
 
 class QuizQuestion(TenantModel):
     requirement = models.ForeignKey(
-        EvidenceRequirement, on_delete=models.CASCADE, related_name="questions"
+        EvidenceRequirement,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        verbose_name=_("requirement"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    prompt = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    prompt = models.TextField(verbose_name=_("prompt"))
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("quiz question")
+        verbose_name_plural = _("quiz questions")
 
     def __str__(self) -> str:
         return self.prompt[:80]
 
 
 class QuizChoice(TenantModel):
-    question = models.ForeignKey(QuizQuestion, on_delete=models.CASCADE, related_name="choices")
-    position = models.PositiveSmallIntegerField(default=0)
-    text = models.CharField(max_length=300)
-    is_correct = models.BooleanField(default=False)
+    question = models.ForeignKey(
+        QuizQuestion, on_delete=models.CASCADE, related_name="choices", verbose_name=_("question")
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    text = models.CharField(max_length=300, verbose_name=_("text"))
+    is_correct = models.BooleanField(default=False, verbose_name=_("is correct"))
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("quiz choice")
+        verbose_name_plural = _("quiz choices")
 
     def __str__(self) -> str:
         return self.text
@@ -767,7 +914,10 @@ class RubricCriterion(TenantModel):
     """A criterion the reviewer rates on its scale of levels."""
 
     version = models.ForeignKey(
-        CredentialVersion, on_delete=models.CASCADE, related_name="criteria"
+        CredentialVersion,
+        on_delete=models.CASCADE,
+        related_name="criteria",
+        verbose_name=_("version"),
     )
     requirement = models.ForeignKey(
         EvidenceRequirement,
@@ -776,17 +926,21 @@ class RubricCriterion(TenantModel):
         on_delete=models.SET_NULL,
         related_name="criteria",
         help_text=_("The evidence this criterion scores; empty for the submission as a whole."),
+        verbose_name=_("requirement"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     passing_score = models.PositiveSmallIntegerField(
-        default=2, help_text=_("The lowest level score that meets the standard.")
+        default=2,
+        help_text=_("The lowest level score that meets the standard."),
+        verbose_name=_("passing score"),
     )
 
     class Meta:
         ordering = ["position", "pk"]
         verbose_name_plural = _("rubric criteria")
+        verbose_name = _("rubric criterion")
 
     def __str__(self) -> str:
         return self.title
@@ -798,16 +952,23 @@ class RubricCriterion(TenantModel):
 
 
 class RubricLevel(TenantModel):
-    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="levels")
-    score = models.PositiveSmallIntegerField()
-    label = models.CharField(max_length=60)
-    descriptor = models.TextField()
+    criterion = models.ForeignKey(
+        RubricCriterion,
+        on_delete=models.CASCADE,
+        related_name="levels",
+        verbose_name=_("criterion"),
+    )
+    score = models.PositiveSmallIntegerField(verbose_name=_("score"))
+    label = models.CharField(max_length=60, verbose_name=_("label"))
+    descriptor = models.TextField(verbose_name=_("descriptor"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["criterion", "score"], name="rubric_level_score")
         ]
         ordering = ["score"]
+        verbose_name = _("rubric level")
+        verbose_name_plural = _("rubric levels")
 
     def __str__(self) -> str:
         return f"{self.score} — {self.label}"
@@ -819,21 +980,29 @@ class RubricLevel(TenantModel):
 class Pathway(TenantModel):
     """A stack of credentials that together award a larger certificate."""
 
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     certificate_name = models.CharField(
-        max_length=200, help_text=_("e.g. STEM Foundations Certificate")
+        max_length=200,
+        help_text=_("e.g. STEM Foundations Certificate"),
+        verbose_name=_("certificate name"),
     )
-    description = models.TextField(blank=True)
-    credentials = models.ManyToManyField(Credential, related_name="pathways", blank=True)
-    badge_image = models.ImageField(upload_to="pathways/", blank=True)
-    is_published = models.BooleanField(default=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    credentials = models.ManyToManyField(
+        Credential, related_name="pathways", blank=True, verbose_name=_("credentials")
+    )
+    badge_image = models.ImageField(
+        upload_to="pathways/", blank=True, verbose_name=_("badge image")
+    )
+    is_published = models.BooleanField(default=True, verbose_name=_("is published"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="pathway_slug")
         ]
         ordering = ["name"]
+        verbose_name = _("pathway")
+        verbose_name_plural = _("pathways")
 
     def __str__(self) -> str:
         return self.name
@@ -846,17 +1015,24 @@ class AuditEvent(TenantModel):
     """One recorded state change, written by the service that made it."""
 
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    action = models.CharField(max_length=60)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=64)
-    summary = models.CharField(max_length=300)
-    data = models.JSONField(default=dict, blank=True)
+    action = models.CharField(max_length=60, verbose_name=_("action"))
+    object_type = models.CharField(max_length=60, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=64, verbose_name=_("object id"))
+    summary = models.CharField(max_length=300, verbose_name=_("summary"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
 
     class Meta:
         indexes = [models.Index(fields=["organization", "object_type", "object_id", "-created_at"])]
         ordering = ["-created_at"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
         return self.summary

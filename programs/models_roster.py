@@ -51,17 +51,22 @@ class MembershipRosterFields(models.Model):
     """Roster columns of a membership: where the member works and since when they belong, and
     the optional fields the organization asks for (``Organization.profile_fields``)."""
 
-    school = models.CharField(max_length=200, blank=True)
-    district = models.CharField(max_length=200, blank=True)
+    school = models.CharField(max_length=200, blank=True, verbose_name=_("school"))
+    district = models.CharField(max_length=200, blank=True, verbose_name=_("district"))
     position = models.CharField(_("role / position"), max_length=200, blank=True)
     member_since = models.DateField(_("membership start"), null=True, blank=True)
     source = models.CharField(
-        max_length=12, choices=MembershipSource.choices, default=MembershipSource.ADMIN
+        max_length=12,
+        choices=MembershipSource.choices,
+        default=MembershipSource.ADMIN,
+        verbose_name=_("source"),
     )
     years_experience = models.PositiveSmallIntegerField(
         _("years of experience"), null=True, blank=True, validators=[MaxValueValidator(60)]
     )
-    school_level = models.CharField(max_length=12, choices=SchoolLevel.choices, blank=True)
+    school_level = models.CharField(
+        max_length=12, choices=SchoolLevel.choices, blank=True, verbose_name=_("school level")
+    )
     title_i = models.BooleanField(_("works at a Title I school"), null=True, blank=True)
 
     class Meta:
@@ -82,15 +87,23 @@ class RosterImport(TenantModel):
 
     RUNNING = (State.CHECKING, State.APPLYING)
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
     )
-    file_name = models.CharField(max_length=255)
-    file_kind = models.CharField(max_length=4)  # "csv" or "xlsx"
-    file_data = models.BinaryField()
-    headers = models.JSONField(default=list)
-    mapping = models.JSONField(default=dict, help_text=_("Roster field → column number."))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    file_name = models.CharField(max_length=255, verbose_name=_("file name"))
+    file_kind = models.CharField(max_length=4, verbose_name=_("file kind"))  # "csv" or "xlsx"
+    file_data = models.BinaryField(verbose_name=_("file data"))
+    headers = models.JSONField(default=list, verbose_name=_("headers"))
+    mapping = models.JSONField(
+        default=dict, help_text=_("Roster field → column number."), verbose_name=_("mapping")
+    )
     lapse_missing = models.BooleanField(
         _("members missing from this file lapse"),
         default=False,
@@ -99,16 +112,24 @@ class RosterImport(TenantModel):
             "Nobody is deleted."
         ),
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.UPLOADED)
-    counts = models.JSONField(default=dict, blank=True)
-    errors = models.JSONField(default=list, blank=True, help_text=_("The first problems found."))
-    failure = models.TextField(blank=True)
-    report = models.TextField(blank=True, help_text=_("CSV: one line per row of the file."))
-    checked_at = models.DateTimeField(null=True, blank=True)
-    applied_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.UPLOADED, verbose_name=_("state")
+    )
+    counts = models.JSONField(default=dict, blank=True, verbose_name=_("counts"))
+    errors = models.JSONField(
+        default=list, blank=True, help_text=_("The first problems found."), verbose_name=_("errors")
+    )
+    failure = models.TextField(blank=True, verbose_name=_("failure"))
+    report = models.TextField(
+        blank=True, help_text=_("CSV: one line per row of the file."), verbose_name=_("report")
+    )
+    checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked at"))
+    applied_at = models.DateTimeField(null=True, blank=True, verbose_name=_("applied at"))
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_state_display().lower()})"
@@ -121,14 +142,22 @@ class RosterApplyReport(TenantModel):
     as it is."""
 
     roster_import = models.ForeignKey(
-        RosterImport, null=True, on_delete=models.SET_NULL, related_name="+"
+        RosterImport,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("roster import"),
     )
-    file_name = models.CharField(max_length=255)
-    counts = models.JSONField(default=dict)
-    report = models.TextField(help_text=_("CSV: one line per row of the file."))
+    file_name = models.CharField(max_length=255, verbose_name=_("file name"))
+    counts = models.JSONField(default=dict, verbose_name=_("counts"))
+    report = models.TextField(
+        help_text=_("CSV: one line per row of the file."), verbose_name=_("report")
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("roster apply report")
+        verbose_name_plural = _("roster apply reports")
 
     def __str__(self) -> str:
         return f"{self.file_name}, applied {self.created_at:%Y-%m-%d %H:%M}"

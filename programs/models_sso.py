@@ -42,12 +42,15 @@ class SignOnProvider(TenantModel):
         DOMAIN = "domain", _("Yes, when the e-mail is in one of the membership domains")
         CLAIM = "claim", _("Yes, when a claim (OIDC) or attribute (SAML) has a value")
 
-    protocol = models.CharField(max_length=4, choices=Protocol.choices)
+    protocol = models.CharField(max_length=4, choices=Protocol.choices, verbose_name=_("protocol"))
     name = models.CharField(
         max_length=80,
         help_text=_("Shown on the button: “Sign in with <name>”, e.g. Riverside Google Workspace."),
+        verbose_name=_("name"),
     )
-    is_active = models.BooleanField(default=True, help_text=_("Untick to hide the button."))
+    is_active = models.BooleanField(
+        default=True, help_text=_("Untick to hide the button."), verbose_name=_("is active")
+    )
     # --- OpenID Connect
     server_url = models.URLField(
         _("issuer or discovery URL"),
@@ -57,8 +60,12 @@ class SignOnProvider(TenantModel):
             "(/.well-known/openid-configuration is added), or the discovery document's URL."
         ),
     )
-    client_id = models.CharField(max_length=300, blank=True, help_text=_("OpenID Connect."))
-    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    client_id = models.CharField(
+        max_length=300, blank=True, help_text=_("OpenID Connect."), verbose_name=_("client id")
+    )
+    client_secret_encrypted = models.TextField(
+        blank=True, editable=False, verbose_name=_("client secret encrypted")
+    )
     # --- SAML 2.0
     idp_entity_id = models.CharField(_("IdP entity ID"), max_length=500, blank=True)
     idp_sso_url = models.URLField(_("IdP single sign-on URL"), blank=True)
@@ -106,12 +113,19 @@ class SignOnProvider(TenantModel):
         blank=True,
         validators=[_domain_list],
         help_text=_("For “e-mail domain”: e.g. riverside.k12.ca.us (comma-separated)."),
+        verbose_name=_("membership domains"),
     )
     membership_claim = models.CharField(
-        max_length=200, blank=True, help_text=_("For “claim”: its name, e.g. groups.")
+        max_length=200,
+        blank=True,
+        help_text=_("For “claim”: its name, e.g. groups."),
+        verbose_name=_("membership claim"),
     )
     membership_claim_value = models.CharField(
-        max_length=200, blank=True, help_text=_("For “claim”: the value, e.g. gael-members.")
+        max_length=200,
+        blank=True,
+        help_text=_("For “claim”: the value, e.g. gael-members."),
+        verbose_name=_("membership claim value"),
     )
 
     class Meta:
@@ -122,6 +136,7 @@ class SignOnProvider(TenantModel):
         ]
         ordering = ["protocol"]
         verbose_name = _("sign-on provider")
+        verbose_name_plural = _("sign-on providers")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_protocol_display()})"
