@@ -25,26 +25,28 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from credentials_site import public_cache
 
 from .models import User
 
-NAME_LABEL = "Your name as it will appear on your badges"
+NAME_LABEL = _("Your name as it will appear on your badges")
 NAME_MAX = 200  # User.full_name
-NAME_REQUIRED = "Enter your name: it is the name your badges will carry."
-PUBLIC_LABEL = "Show my name on my badges"
+NAME_REQUIRED = _("Enter your name: it is the name your badges will carry.")
+PUBLIC_LABEL = _("Show my name on my badges")
 
 
 def _name_field() -> forms.CharField:
     return forms.CharField(
         label=NAME_LABEL,
         max_length=NAME_MAX,
-        help_text="Write it the way colleagues and employers know you, e.g. “Maria Lopez”.",
+        help_text=_("Write it the way colleagues and employers know you, e.g. “Maria Lopez”."),
         error_messages={
             "required": NAME_REQUIRED,
-            "max_length": "Keep it to %(limit_value)d characters (this has %(show_value)d).",
+            "max_length": _("Keep it to %(limit_value)d characters (this has %(show_value)d)."),
         },
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
@@ -153,11 +155,17 @@ def badge_name(request: HttpRequest) -> HttpResponse:
         # badge pages say whether their earner chose to be named (public pages, at once)
         public_cache.changed(users=[user.pk])
     if user.name_on_badges_public:
-        messages.success(request, f"Badges issued from now on will name you “{user.full_name}”.")
+        messages.success(
+            request,
+            gettext("Badges issued from now on will name you “%(name)s”.")
+            % {"name": user.full_name},
+        )
     else:
         messages.success(
             request,
-            "Badges issued from now on will not carry your name. Their pages will say you chose "
-            "not to be named publicly.",
+            gettext(
+                "Badges issued from now on will not carry your name. Their pages will say you "
+                "chose not to be named publicly."
+            ),
         )
     return redirect(next_url)

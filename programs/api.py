@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -40,20 +41,20 @@ ORG_SLUG = OpenApiParameter(
     "org_slug",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
-    description="The organization's slug, as in /o/<slug>/ on the site.",
+    description=_("The organization's slug, as in /o/<slug>/ on the site."),
 )
 CREDENTIAL_SLUG = OpenApiParameter(
     "credential_slug",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
-    description="The credential's slug within its organization.",
+    description=_("The credential's slug within its organization."),
 )
-NOT_FOUND = OpenApiResponse(ErrorOutput, description="No such organization or credential.")
+NOT_FOUND = OpenApiResponse(ErrorOutput, description=_("No such organization or credential."))
 INVALID = OpenApiResponse(
-    ErrorOutput, description="A query parameter is not valid (fields names it, e.g. page)."
+    ErrorOutput, description=_("A query parameter is not valid (fields names it, e.g. page).")
 )
 NOT_FOUND_OR_PAGE = OpenApiResponse(
-    ErrorOutput, description="No such organization, or a page past the last (fields: page)."
+    ErrorOutput, description=_("No such organization, or a page past the last (fields: page).")
 )
 
 
@@ -80,7 +81,7 @@ class _PublicReadApi(generics.GenericAPIView):
     responses={
         200: OrganizationOutput(many=True),
         400: INVALID,
-        404: OpenApiResponse(ErrorOutput, description="A page past the last (fields: page)."),
+        404: OpenApiResponse(ErrorOutput, description=_("A page past the last (fields: page).")),
     },
 )
 class OrganizationListApi(_PublicReadApi, generics.ListAPIView):

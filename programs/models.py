@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel, TimeStampedModel
@@ -51,31 +52,44 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """One account across all organizations; what a person may do in one comes from roles there."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    email = models.EmailField("e-mail address", unique=True)
-    full_name = models.CharField(max_length=200, blank=True)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
+    )
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(max_length=200, blank=True, verbose_name=_("full name"))
     name_on_badges_public = models.BooleanField(
-        "name on badges",
+        _("name on badges"),
         default=True,
-        help_text="Badges issued from now on carry the full name; untick to issue them without it "
-        "(badges already issued keep what they carry).",
+        help_text=_(
+            "Badges issued from now on carry the full name; untick to issue them without it "
+            "(badges already issued keep what they carry)."
+        ),
     )
-    school = models.CharField(max_length=200, blank=True)
-    district = models.CharField(max_length=200, blank=True)
+    school = models.CharField(max_length=200, blank=True, verbose_name=_("school"))
+    district = models.CharField(max_length=200, blank=True, verbose_name=_("district"))
     # the language of their pages and e-mails ("": their browser's), credentials_site.locale
-    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(
-        default=False, help_text="Platform operators only; program admins get admin access by role."
+    language = models.CharField(
+        max_length=8, blank=True, default="", choices=settings.LANGUAGES, verbose_name=_("language")
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    is_staff = models.BooleanField(
+        default=False,
+        help_text=_("Platform operators only; program admins get admin access by role."),
+        verbose_name=_("is staff"),
+    )
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
     # Drawn again by the database (triggers, migration 0015) whenever the person's memberships,
     # staff roles, requests to join or e-mail addresses change, or an organization they staff is
     # renamed or (de)activated: the key of what their pages read from the cache about them
     # (programs.user_facts). Random, not a counter: a database restored from a backup, or made
     # again, never meets an entry kept for other data under the same value. Read with the user
     # on every signed-in request, at no extra cost.
-    facts_revision = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), editable=False)
+    facts_revision = models.UUIDField(
+        default=uuid.uuid4,
+        db_default=RandomUUID(),
+        editable=False,
+        verbose_name=_("facts revision"),
+    )
 
     objects = UserManager()
 
@@ -87,6 +101,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["email"]
         # addresses are matched in any case (``email__iexact``, the roster's bulk look-up)
         indexes = [models.Index(Upper("email"), name="programs_user_email_upper")]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self) -> str:
         return self.full_name or self.email
@@ -111,7 +127,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 # --- Organizations ----------------------------------------------------------------------------
 
-hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #0b5394.")
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB, e.g. #0b5394."))
 
 
 def _relative_luminance(hex_value: str) -> float:
@@ -127,31 +143,41 @@ def readable_on_white(value: str) -> None:
     ratio = 1.05 / (_relative_luminance(value) + 0.05)
     if ratio < 4.5:
         raise ValidationError(
-            f"White text on {value} has a contrast of {ratio:.1f}:1; choose a darker colour "
-            "(at least 4.5:1) so buttons and headings stay readable."
+            _(
+                "White text on %(colour)s has a contrast of %(ratio)s:1; choose a darker colour "
+                "(at least 4.5:1) so buttons and headings stay readable."
+            )
+            % {"colour": value, "ratio": f"{ratio:.1f}"}
         )
 
 
 class Organization(TimeStampedModel):
     """The tenant: an association, district or agency that runs a micro-credential program."""
 
-    slug = models.SlugField(unique=True, help_text="Used in addresses: /o/<slug>/")
-    name = models.CharField(max_length=200)
-    short_name = models.CharField(max_length=40, blank=True)
-    tagline = models.CharField(max_length=300, blank=True)
-    description = models.TextField(blank=True)
-    logo = models.ImageField(upload_to="logos/", blank=True)
+    slug = models.SlugField(
+        unique=True, help_text=_("Used in addresses: /o/<slug>/"), verbose_name=_("slug")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    short_name = models.CharField(max_length=40, blank=True, verbose_name=_("short name"))
+    tagline = models.CharField(max_length=300, blank=True, verbose_name=_("tagline"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    logo = models.ImageField(upload_to="logos/", blank=True, verbose_name=_("logo"))
     brand_colour = models.CharField(
-        max_length=7, default="#1f4e79", validators=[hex_colour, readable_on_white]
+        max_length=7,
+        default="#1f4e79",
+        validators=[hex_colour, readable_on_white],
+        verbose_name=_("brand colour"),
     )
-    website = models.URLField(blank=True)
-    contact_name = models.CharField(max_length=200, blank=True)
-    contact_email = models.EmailField(blank=True)
-    currency = models.CharField(max_length=3, default="USD")
+    website = models.URLField(blank=True, verbose_name=_("website"))
+    contact_name = models.CharField(max_length=200, blank=True, verbose_name=_("contact name"))
+    contact_email = models.EmailField(blank=True, verbose_name=_("contact email"))
+    currency = models.CharField(max_length=3, default="USD", verbose_name=_("currency"))
     publishes_catalog = models.BooleanField(
-        default=True, help_text="List this organization and its catalog on the site home."
+        default=True,
+        help_text=_("List this organization and its catalog on the site home."),
+        verbose_name=_("publishes catalog"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
     # The language its credentials are written in (programs.content_language; decision 0037)
     content_language = models.CharField(
         _("content language"),
@@ -164,35 +190,53 @@ class Organization(TimeStampedModel):
         ),
     )
     # Issuer profile (Open Badges 3.0 Profile), used on the badges this organization issues.
-    issuer_name = models.CharField(max_length=200, blank=True, help_text="Defaults to the name.")
-    issuer_url = models.URLField(blank=True, help_text="Defaults to the website.")
-    issuer_email = models.EmailField(blank=True, help_text="Defaults to the contact e-mail.")
-    issuer_description = models.TextField(blank=True)
+    issuer_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("Defaults to the name."),
+        verbose_name=_("issuer name"),
+    )
+    issuer_url = models.URLField(
+        blank=True, help_text=_("Defaults to the website."), verbose_name=_("issuer url")
+    )
+    issuer_email = models.EmailField(
+        blank=True, help_text=_("Defaults to the contact e-mail."), verbose_name=_("issuer email")
+    )
+    issuer_description = models.TextField(blank=True, verbose_name=_("issuer description"))
     # Program insight (badges.insights): what members may tell about themselves, and the
     # smallest group the equity views show.
     profile_fields = ArrayField(
         models.CharField(max_length=20, choices=ProfileField.choices),
         default=list,
         blank=True,
-        help_text="Optional questions members answer on their profile, used (grouped, never per "
-        "person) by the equity views.",
+        help_text=_(
+            "Optional questions members answer on their profile, used (grouped, never per "
+            "person) by the equity views."
+        ),
+        verbose_name=_("profile fields"),
     )
     suppression_threshold = models.PositiveSmallIntegerField(
-        "smallest group shown",
+        _("smallest group shown"),
         default=10,
         validators=[MinValueValidator(5)],
-        help_text="Equity views hide any group of fewer people than this (and any cell from "
-        "which one could be worked out).",
+        help_text=_(
+            "Equity views hide any group of fewer people than this (and any cell from "
+            "which one could be worked out)."
+        ),
     )
     insights_monthly_email = models.BooleanField(
-        "monthly summary e-mail",
+        _("monthly summary e-mail"),
         default=False,
-        help_text="On the first of each month, e-mail the owners and program admins last "
-        "month's headline numbers with a link to the program dashboard.",
+        help_text=_(
+            "On the first of each month, e-mail the owners and program admins last "
+            "month's headline numbers with a link to the program dashboard."
+        ),
     )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
 
     def __str__(self) -> str:
         return self.name
@@ -206,14 +250,20 @@ class Membership(TenantModel, MembershipRosterFields):
     eligible."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Member"
-        LAPSED = "lapsed", "Lapsed"
-        CANCELLED = "cancelled", "Cancelled"
+        ACTIVE = "active", _("Member")
+        LAPSED = "lapsed", _("Lapsed")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    member_number = models.CharField(max_length=40, blank=True)
-    member_until = models.DateField(null=True, blank=True, help_text="Empty: no expiry.")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status")
+    )
+    member_number = models.CharField(max_length=40, blank=True, verbose_name=_("member number"))
+    member_until = models.DateField(
+        null=True, blank=True, help_text=_("Empty: no expiry."), verbose_name=_("member until")
+    )
 
     Source = MembershipSource
 
@@ -222,6 +272,8 @@ class Membership(TenantModel, MembershipRosterFields):
             models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")
         ]
         ordering = ["user__email"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
 
     def __str__(self) -> str:
         return f"{self.user} — {self.describe()}"
@@ -234,53 +286,65 @@ class Membership(TenantModel, MembershipRosterFields):
 
     def describe(self) -> str:
         label = self.organization.short_name or self.organization.name
-        if self.status != self.Status.ACTIVE:
-            return f"{label} membership {self.get_status_display().lower()}"
+        if self.status == self.Status.LAPSED:
+            return gettext("%(organization)s membership lapsed") % {"organization": label}
+        if self.status == self.Status.CANCELLED:
+            return gettext("%(organization)s membership cancelled") % {"organization": label}
         if self.member_until is None:
-            return f"{label} Member"
-        word = "until" if self.is_current() else "expired"
-        return f"{label} Member {word} {self.member_until.isoformat()}"
+            return gettext("%(organization)s Member") % {"organization": label}
+        values = {"organization": label, "date": self.member_until.isoformat()}
+        if self.is_current():
+            return gettext("%(organization)s Member until %(date)s") % values
+        return gettext("%(organization)s Member expired %(date)s") % values
 
 
 class StaffRole(TenantModel):
     """What a person may do in an organization beyond applying: review, run programs, own it."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Organization owner"
-        PROGRAM_ADMIN = "program_admin", "Program admin"
-        REVIEWER = "reviewer", "Reviewer"
-        SENIOR_REVIEWER = "senior_reviewer", "Senior reviewer (adjudicates)"
-        ANALYST = "analyst", "Analyst (reads program insight, changes nothing)"
-        SCHOOL_LEADER = "school_leader", "School leader (their schools only)"
+        OWNER = "owner", _("Organization owner")
+        PROGRAM_ADMIN = "program_admin", _("Program admin")
+        REVIEWER = "reviewer", _("Reviewer")
+        SENIOR_REVIEWER = "senior_reviewer", _("Senior reviewer (adjudicates)")
+        ANALYST = "analyst", _("Analyst (reads program insight, changes nothing)")
+        SCHOOL_LEADER = "school_leader", _("School leader (their schools only)")
 
     ADMIN_ROLES = (Role.OWNER, Role.PROGRAM_ADMIN)
     # who may open the program insight dashboard (badges.insights): read-only for analysts
     INSIGHT_ROLES = (Role.OWNER, Role.PROGRAM_ADMIN, Role.ANALYST)
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="staff_roles", verbose_name=_("user")
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, verbose_name=_("role"))
     programs = models.ManyToManyField(
         "Program",
         blank=True,
         related_name="+",
-        help_text="Reviewers only: limit to these programs. Empty: all programs.",
+        help_text=_("Reviewers only: limit to these programs. Empty: all programs."),
+        verbose_name=_("programs"),
     )
     credentials = models.ManyToManyField(
         "Credential",
         blank=True,
         related_name="+",
-        help_text="Reviewers only: limit to these credentials. Empty: all credentials.",
+        help_text=_("Reviewers only: limit to these credentials. Empty: all credentials."),
+        verbose_name=_("credentials"),
     )
     schools = models.ManyToManyField(
         "School",
         blank=True,
         related_name="leaders",
-        help_text="School leaders only: the schools they lead (at least one).",
+        help_text=_("School leaders only: the schools they lead (at least one)."),
+        verbose_name=_("schools"),
     )
     title = models.CharField(
         max_length=60,
         blank=True,
-        help_text="School leaders: e.g. “Principal”, “Assistant principal”, “Instructional coach”.",
+        help_text=_(
+            "School leaders: e.g. “Principal”, “Assistant principal”, “Instructional coach”."
+        ),
+        verbose_name=_("title"),
     )
 
     class Meta:
@@ -291,6 +355,8 @@ class StaffRole(TenantModel):
         ]
         indexes = [models.Index(fields=["user", "role"])]
         ordering = ["role", "user__email"]
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}"
@@ -300,31 +366,39 @@ class StaffRole(TenantModel):
 
 
 class Program(TenantModel):
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    contact_name = models.CharField(max_length=200, blank=True)
-    contact_email = models.EmailField(blank=True, help_text="Defaults to the organization's.")
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    contact_name = models.CharField(max_length=200, blank=True, verbose_name=_("contact name"))
+    contact_email = models.EmailField(
+        blank=True, help_text=_("Defaults to the organization's."), verbose_name=_("contact email")
+    )
     blind_review = models.BooleanField(
-        default=False, help_text="Reviewers see an anonymous code, never the educator's identity."
+        default=False,
+        help_text=_("Reviewers see an anonymous code, never the educator's identity."),
+        verbose_name=_("blind review"),
     )
     turnaround_business_days = models.PositiveSmallIntegerField(
-        default=10, help_text="The promised time from submission to decision, in business days."
+        default=10,
+        help_text=_("The promised time from submission to decision, in business days."),
+        verbose_name=_("turnaround business days"),
     )
     claim_hours = models.PositiveSmallIntegerField(
-        default=48, help_text="A reviewer's claim returns to the queue after this many hours."
+        default=48,
+        help_text=_("A reviewer's claim returns to the queue after this many hours."),
+        verbose_name=_("claim hours"),
     )
 
     class WithdrawalRefund(models.TextChoices):
-        NONE = "none", "No refund when an educator withdraws"
-        BEFORE_REVIEW = "before_review", "Full refund if withdrawn before a review starts"
+        NONE = "none", _("No refund when an educator withdraws")
+        BEFORE_REVIEW = "before_review", _("Full refund if withdrawn before a review starts")
 
     withdrawal_refund = models.CharField(
-        "refund on withdrawal",
+        _("refund on withdrawal"),
         max_length=16,
         choices=WithdrawalRefund.choices,
         default=WithdrawalRefund.NONE,
-        help_text="Fees paid online (Stripe): whether withdrawing offers the educator a refund.",
+        help_text=_("Fees paid online (Stripe): whether withdrawing offers the educator a refund."),
     )
 
     class Meta:
@@ -332,37 +406,42 @@ class Program(TenantModel):
             models.UniqueConstraint(fields=["organization", "slug"], name="program_slug")
         ]
         ordering = ["name"]
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
 
     def __str__(self) -> str:
         return self.name
 
 
 class FocusArea(TenantModel):
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="focusarea_slug")
         ]
         ordering = ["position", "name"]
+        verbose_name = _("focus area")
+        verbose_name_plural = _("focus areas")
 
     def __str__(self) -> str:
         return self.name
 
 
 class Category(TenantModel):
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="category_slug")
         ]
         ordering = ["name"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
+        verbose_name = _("category")
 
     def __str__(self) -> str:
         return self.name
@@ -371,15 +450,17 @@ class Category(TenantModel):
 class Audience(TenantModel):
     """Who a credential is for: teachers, school leaders, central-office leaders, ..."""
 
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
-    position = models.PositiveSmallIntegerField(default=0)
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="audience_slug")
         ]
         ordering = ["position", "name"]
+        verbose_name = _("audience")
+        verbose_name_plural = _("audiences")
 
     def __str__(self) -> str:
         return self.name
@@ -396,23 +477,30 @@ class Credential(TenantModel):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        RETIRED = "retired", "Retired"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Retired")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="credentials")
-    slug = models.SlugField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="credentials", verbose_name=_("program")
+    )
+    slug = models.SlugField(verbose_name=_("slug"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
     current_version = models.ForeignKey(
         "CredentialVersion",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The published version shown in the catalog.",
+        help_text=_("The published version shown in the catalog."),
+        verbose_name=_("current version"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         constraints = [
@@ -428,6 +516,8 @@ class Credential(TenantModel):
             models.Index(fields=["organization", "updated_at"], name="credential_catalog_stamp"),
         ]
         ordering = ["position", "slug"]
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
 
     def __str__(self) -> str:
         return self.current_version.title if self.current_version else self.slug
@@ -452,50 +542,76 @@ class CredentialVersion(TenantModel):
     """Everything a person reads before applying, frozen once published."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published (current)"
-        SUPERSEDED = "superseded", "Superseded"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published (current)")
+        SUPERSEDED = "superseded", _("Superseded")
 
     class Level(models.TextChoices):
-        FOUNDATIONAL = "foundational", "Foundational"
-        LEVEL_1 = "level_1", "Level 1"
-        LEVEL_2 = "level_2", "Level 2"
-        ADVANCED = "advanced", "Advanced"
+        FOUNDATIONAL = "foundational", _("Foundational")
+        LEVEL_1 = "level_1", _("Level 1")
+        LEVEL_2 = "level_2", _("Level 2")
+        ADVANCED = "advanced", _("Advanced")
 
     class ExpiryPolicy(models.TextChoices):
-        NEVER = "never", "Never expires"
-        MONTHS = "months", "Expires a number of months after it is awarded"
+        NEVER = "never", _("Never expires")
+        MONTHS = "months", _("Expires a number of months after it is awarded")
 
-    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField(default=1)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
-    published_at = models.DateTimeField(null=True, blank=True)
-
-    title = models.CharField(max_length=200)
-    summary = models.CharField(
-        max_length=400, help_text="One or two sentences for the catalog card."
+    credential = models.ForeignKey(
+        Credential, on_delete=models.CASCADE, related_name="versions", verbose_name=_("credential")
     )
-    competency = models.TextField(help_text="The skill the educator demonstrates.")
-    key_method = models.TextField(blank=True)
-    method_components = models.TextField(blank=True, help_text="One component per line.")
-    learning_objectives = models.TextField(blank=True, help_text="One objective per line.")
-    research = models.TextField(blank=True, help_text="Research and rationale.")
+    number = models.PositiveIntegerField(default=1, verbose_name=_("number"))
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.DRAFT, verbose_name=_("state")
+    )
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
+
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    summary = models.CharField(
+        max_length=400,
+        help_text=_("One or two sentences for the catalog card."),
+        verbose_name=_("summary"),
+    )
+    competency = models.TextField(
+        help_text=_("The skill the educator demonstrates."), verbose_name=_("competency")
+    )
+    key_method = models.TextField(blank=True, verbose_name=_("key method"))
+    method_components = models.TextField(
+        blank=True, help_text=_("One component per line."), verbose_name=_("method components")
+    )
+    learning_objectives = models.TextField(
+        blank=True, help_text=_("One objective per line."), verbose_name=_("learning objectives")
+    )
+    research = models.TextField(
+        blank=True, help_text=_("Research and rationale."), verbose_name=_("research")
+    )
     # The Spanish edition (decision 0037): both or neither (clean), frozen with the rest once
     # published; shown by programs.content_language to visitors reading in Spanish.
     title_es = models.CharField(_("Spanish title"), max_length=200, blank=True)
     summary_es = models.CharField(_("Spanish summary"), max_length=400, blank=True)
 
     focus_area = models.ForeignKey(
-        FocusArea, null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
+        FocusArea,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("focus area"),
     )
-    categories = models.ManyToManyField(Category, blank=True, related_name="versions")
-    audiences = models.ManyToManyField(Audience, blank=True, related_name="versions")
-    level = models.CharField(max_length=14, choices=Level.choices, default=Level.FOUNDATIONAL)
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="versions", verbose_name=_("categories")
+    )
+    audiences = models.ManyToManyField(
+        Audience, blank=True, related_name="versions", verbose_name=_("audiences")
+    )
+    level = models.CharField(
+        max_length=14, choices=Level.choices, default=Level.FOUNDATIONAL, verbose_name=_("level")
+    )
     estimated_hours = models.DecimalField(
         max_digits=5,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("0"))],
         default=Decimal("5"),
+        verbose_name=_("estimated hours"),
     )
     credit_hours = models.DecimalField(
         max_digits=5,
@@ -503,24 +619,28 @@ class CredentialVersion(TenantModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Continuing-education or college credit hours, if any.",
+        help_text=_("Continuing-education or college credit hours, if any."),
+        verbose_name=_("credit hours"),
     )
     ceus = models.DecimalField(
-        "CEUs",
+        _("CEUs"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Continuing Education Units, if any (1 CEU is 10 contact hours), shown on "
-        "educators' transcripts.",
+        help_text=_(
+            "Continuing Education Units, if any (1 CEU is 10 contact hours), shown on "
+            "educators' transcripts."
+        ),
     )
-    members_only = models.BooleanField(default=False)
+    members_only = models.BooleanField(default=False, verbose_name=_("members only"))
     member_fee = models.DecimalField(
         max_digits=8,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
+        verbose_name=_("member fee"),
     )
     non_member_fee = models.DecimalField(
         max_digits=8,
@@ -528,23 +648,37 @@ class CredentialVersion(TenantModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Empty when the credential is for members only.",
+        help_text=_("Empty when the credential is for members only."),
+        verbose_name=_("non member fee"),
     )
-    badge_image = models.ImageField(upload_to="badges/", blank=True)
+    badge_image = models.ImageField(upload_to="badges/", blank=True, verbose_name=_("badge image"))
     # Badge artwork (programs.artwork): an uploaded PNG/SVG in ``badge_image``, or a design drawn
     # from ``badge_design`` ({shape, icon, title, level}); ``badge_image_alt`` describes either.
-    badge_design = models.JSONField(null=True, blank=True, editable=False)
+    badge_design = models.JSONField(
+        null=True, blank=True, editable=False, verbose_name=_("badge design")
+    )
     badge_image_alt = models.CharField(
-        max_length=250, blank=True, editable=False, help_text="What the badge artwork shows."
+        max_length=250,
+        blank=True,
+        editable=False,
+        help_text=_("What the badge artwork shows."),
+        verbose_name=_("badge image alt"),
     )
     expiry_policy = models.CharField(
-        max_length=8, choices=ExpiryPolicy.choices, default=ExpiryPolicy.NEVER
+        max_length=8,
+        choices=ExpiryPolicy.choices,
+        default=ExpiryPolicy.NEVER,
+        verbose_name=_("expiry policy"),
     )
-    expiry_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    expiry_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("expiry months")
+    )
     reviewers_required = models.PositiveSmallIntegerField(
-        default=1, choices=[(1, "One reviewer"), (2, "Two reviewers (double review)")]
+        default=1,
+        choices=[(1, _("One reviewer")), (2, _("Two reviewers (double review)"))],
+        verbose_name=_("reviewers required"),
     )
-    max_attempts = models.PositiveSmallIntegerField(default=3)
+    max_attempts = models.PositiveSmallIntegerField(default=3, verbose_name=_("max attempts"))
     # What catalog search matches, weighted (title A, competency B, summary C): computed and
     # stored by PostgreSQL when a row is written (to_tsvector with a fixed configuration is
     # immutable), indexed below. A query reads it instead of parsing every version's text.
@@ -553,6 +687,7 @@ class CredentialVersion(TenantModel):
         output_field=SearchVectorField(),
         db_persist=True,
         editable=False,
+        verbose_name=_("search vector"),
     )
 
     class Meta:
@@ -574,6 +709,8 @@ class CredentialVersion(TenantModel):
             ),
         ]
         ordering = ["credential", "-number"]
+        verbose_name = _("credential version")
+        verbose_name_plural = _("credential versions")
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.number}, {self.get_state_display().lower()})"
@@ -611,9 +748,17 @@ class CredentialVersion(TenantModel):
         if self.expiry_policy == self.ExpiryPolicy.MONTHS and self.expiry_months:
             years, months = divmod(self.expiry_months, 12)
             if months == 0:
-                return f"Valid for {years} year{'s' if years != 1 else ''} after it is awarded"
-            return f"Valid for {self.expiry_months} months after it is awarded"
-        return "Does not expire"
+                return ngettext(
+                    "Valid for %(count)s year after it is awarded",
+                    "Valid for %(count)s years after it is awarded",
+                    years,
+                ) % {"count": years}
+            return ngettext(
+                "Valid for %(count)s month after it is awarded",
+                "Valid for %(count)s months after it is awarded",
+                self.expiry_months,
+            ) % {"count": self.expiry_months}
+        return gettext("Does not expire")
 
 
 class CatalogSearchEntry(models.Model):
@@ -634,8 +779,9 @@ class CatalogSearchEntry(models.Model):
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="catalog_search",
+        verbose_name=_("version"),
     )
-    document = SearchVectorField()
+    document = SearchVectorField(verbose_name=_("document"))
 
     class Meta:
         # fastupdate off: entries go into the index when written (publishing is rare), not into
@@ -643,6 +789,8 @@ class CatalogSearchEntry(models.Model):
         indexes = [
             GinIndex(fields=["document"], name="catalogsearchentry_document", fastupdate=False)
         ]
+        verbose_name = _("catalog search entry")
+        verbose_name_plural = _("catalog search entries")
 
     def __str__(self) -> str:
         return f"search entry of version {self.version_id}"
@@ -652,72 +800,96 @@ class Resource(TenantModel):
     """Research and resources: a link, a file or a video to study before practising."""
 
     class Kind(models.TextChoices):
-        LINK = "link", "Link"
-        VIDEO = "video", "Video"
-        FILE = "file", "File"
-        READING = "reading", "Reading"
+        LINK = "link", _("Link")
+        VIDEO = "video", _("Video")
+        FILE = "file", _("File")
+        READING = "reading", _("Reading")
 
     version = models.ForeignKey(
-        CredentialVersion, on_delete=models.CASCADE, related_name="resources"
+        CredentialVersion,
+        on_delete=models.CASCADE,
+        related_name="resources",
+        verbose_name=_("version"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LINK)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    url = models.URLField(blank=True)
-    file = models.FileField(upload_to="resources/", blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    kind = models.CharField(
+        max_length=8, choices=Kind.choices, default=Kind.LINK, verbose_name=_("kind")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    url = models.URLField(blank=True, verbose_name=_("url"))
+    file = models.FileField(upload_to="resources/", blank=True, verbose_name=_("file"))
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
 
     def __str__(self) -> str:
         return self.title
 
 
 class FileKind(models.TextChoices):
-    DOCUMENT = "document", "Documents (PDF, Word)"
-    PRESENTATION = "presentation", "Presentations (PowerPoint, PDF)"
-    SPREADSHEET = "spreadsheet", "Spreadsheets (Excel, CSV)"
-    IMAGE = "image", "Images (JPEG, PNG, HEIC)"
-    AUDIO = "audio", "Audio (MP3, M4A, WAV)"
-    VIDEO = "video", "Video (MP4, MOV, WebM)"
+    DOCUMENT = "document", _("Documents (PDF, Word)")
+    PRESENTATION = "presentation", _("Presentations (PowerPoint, PDF)")
+    SPREADSHEET = "spreadsheet", _("Spreadsheets (Excel, CSV)")
+    IMAGE = "image", _("Images (JPEG, PNG, HEIC)")
+    AUDIO = "audio", _("Audio (MP3, M4A, WAV)")
+    VIDEO = "video", _("Video (MP4, MOV, WebM)")
 
 
 class EvidenceRequirement(TenantModel):
     """One piece of evidence the educator submits, in order."""
 
     class Kind(models.TextChoices):
-        FILE = "file", "File upload"
-        TEXT = "text", "Written answer"
-        LINK = "link", "Link"
-        QUIZ = "quiz", "Quiz"
+        FILE = "file", _("File upload")
+        TEXT = "text", _("Written answer")
+        LINK = "link", _("Link")
+        QUIZ = "quiz", _("Quiz")
 
     version = models.ForeignKey(
-        CredentialVersion, on_delete=models.CASCADE, related_name="requirements"
+        CredentialVersion,
+        on_delete=models.CASCADE,
+        related_name="requirements",
+        verbose_name=_("version"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    title = models.CharField(max_length=200)
-    instructions = models.TextField()
-    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FILE)
-    required = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    instructions = models.TextField(verbose_name=_("instructions"))
+    kind = models.CharField(
+        max_length=5, choices=Kind.choices, default=Kind.FILE, verbose_name=_("kind")
+    )
+    required = models.BooleanField(default=True, verbose_name=_("required"))
     accepted_file_kinds = ArrayField(
         models.CharField(max_length=12, choices=FileKind.choices),
         default=list,
         blank=True,
-        help_text="File uploads only.",
+        help_text=_("File uploads only."),
+        verbose_name=_("accepted file kinds"),
     )
-    max_file_size_mb = models.PositiveIntegerField(default=100, help_text="File uploads only.")
-    max_files = models.PositiveSmallIntegerField(default=1, help_text="File uploads only.")
-    word_min = models.PositiveIntegerField(null=True, blank=True, help_text="Written answers only.")
-    word_max = models.PositiveIntegerField(null=True, blank=True, help_text="Written answers only.")
+    max_file_size_mb = models.PositiveIntegerField(
+        default=100, help_text=_("File uploads only."), verbose_name=_("max file size mb")
+    )
+    max_files = models.PositiveSmallIntegerField(
+        default=1, help_text=_("File uploads only."), verbose_name=_("max files")
+    )
+    word_min = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Written answers only."), verbose_name=_("word min")
+    )
+    word_max = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Written answers only."), verbose_name=_("word max")
+    )
     pass_mark_percent = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Quizzes only: the share of correct answers needed to pass.",
+        help_text=_("Quizzes only: the share of correct answers needed to pass."),
+        verbose_name=_("pass mark percent"),
     )
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("evidence requirement")
+        verbose_name_plural = _("evidence requirements")
 
     def __str__(self) -> str:
         return self.title
@@ -734,26 +906,35 @@ class EvidenceRequirement(TenantModel):
 
 class QuizQuestion(TenantModel):
     requirement = models.ForeignKey(
-        EvidenceRequirement, on_delete=models.CASCADE, related_name="questions"
+        EvidenceRequirement,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        verbose_name=_("requirement"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    prompt = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    prompt = models.TextField(verbose_name=_("prompt"))
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("quiz question")
+        verbose_name_plural = _("quiz questions")
 
     def __str__(self) -> str:
         return self.prompt[:80]
 
 
 class QuizChoice(TenantModel):
-    question = models.ForeignKey(QuizQuestion, on_delete=models.CASCADE, related_name="choices")
-    position = models.PositiveSmallIntegerField(default=0)
-    text = models.CharField(max_length=300)
-    is_correct = models.BooleanField(default=False)
+    question = models.ForeignKey(
+        QuizQuestion, on_delete=models.CASCADE, related_name="choices", verbose_name=_("question")
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    text = models.CharField(max_length=300, verbose_name=_("text"))
+    is_correct = models.BooleanField(default=False, verbose_name=_("is correct"))
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("quiz choice")
+        verbose_name_plural = _("quiz choices")
 
     def __str__(self) -> str:
         return self.text
@@ -763,7 +944,10 @@ class RubricCriterion(TenantModel):
     """A criterion the reviewer rates on its scale of levels."""
 
     version = models.ForeignKey(
-        CredentialVersion, on_delete=models.CASCADE, related_name="criteria"
+        CredentialVersion,
+        on_delete=models.CASCADE,
+        related_name="criteria",
+        verbose_name=_("version"),
     )
     requirement = models.ForeignKey(
         EvidenceRequirement,
@@ -771,18 +955,22 @@ class RubricCriterion(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="criteria",
-        help_text="The evidence this criterion scores; empty for the submission as a whole.",
+        help_text=_("The evidence this criterion scores; empty for the submission as a whole."),
+        verbose_name=_("requirement"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     passing_score = models.PositiveSmallIntegerField(
-        default=2, help_text="The lowest level score that meets the standard."
+        default=2,
+        help_text=_("The lowest level score that meets the standard."),
+        verbose_name=_("passing score"),
     )
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name_plural = "rubric criteria"
+        verbose_name_plural = _("rubric criteria")
+        verbose_name = _("rubric criterion")
 
     def __str__(self) -> str:
         return self.title
@@ -794,16 +982,23 @@ class RubricCriterion(TenantModel):
 
 
 class RubricLevel(TenantModel):
-    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="levels")
-    score = models.PositiveSmallIntegerField()
-    label = models.CharField(max_length=60)
-    descriptor = models.TextField()
+    criterion = models.ForeignKey(
+        RubricCriterion,
+        on_delete=models.CASCADE,
+        related_name="levels",
+        verbose_name=_("criterion"),
+    )
+    score = models.PositiveSmallIntegerField(verbose_name=_("score"))
+    label = models.CharField(max_length=60, verbose_name=_("label"))
+    descriptor = models.TextField(verbose_name=_("descriptor"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["criterion", "score"], name="rubric_level_score")
         ]
         ordering = ["score"]
+        verbose_name = _("rubric level")
+        verbose_name_plural = _("rubric levels")
 
     def __str__(self) -> str:
         return f"{self.score} — {self.label}"
@@ -815,21 +1010,29 @@ class RubricLevel(TenantModel):
 class Pathway(TenantModel):
     """A stack of credentials that together award a larger certificate."""
 
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     certificate_name = models.CharField(
-        max_length=200, help_text="e.g. STEM Foundations Certificate"
+        max_length=200,
+        help_text=_("e.g. STEM Foundations Certificate"),
+        verbose_name=_("certificate name"),
     )
-    description = models.TextField(blank=True)
-    credentials = models.ManyToManyField(Credential, related_name="pathways", blank=True)
-    badge_image = models.ImageField(upload_to="pathways/", blank=True)
-    is_published = models.BooleanField(default=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    credentials = models.ManyToManyField(
+        Credential, related_name="pathways", blank=True, verbose_name=_("credentials")
+    )
+    badge_image = models.ImageField(
+        upload_to="pathways/", blank=True, verbose_name=_("badge image")
+    )
+    is_published = models.BooleanField(default=True, verbose_name=_("is published"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "slug"], name="pathway_slug")
         ]
         ordering = ["name"]
+        verbose_name = _("pathway")
+        verbose_name_plural = _("pathways")
 
     def __str__(self) -> str:
         return self.name
@@ -842,17 +1045,24 @@ class AuditEvent(TenantModel):
     """One recorded state change, written by the service that made it."""
 
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    action = models.CharField(max_length=60)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=64)
-    summary = models.CharField(max_length=300)
-    data = models.JSONField(default=dict, blank=True)
+    action = models.CharField(max_length=60, verbose_name=_("action"))
+    object_type = models.CharField(max_length=60, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=64, verbose_name=_("object id"))
+    summary = models.CharField(max_length=300, verbose_name=_("summary"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
 
     class Meta:
         indexes = [models.Index(fields=["organization", "object_type", "object_id", "-created_at"])]
         ordering = ["-created_at"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
         return self.summary

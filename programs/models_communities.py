@@ -13,6 +13,7 @@ import uuid
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 
@@ -28,21 +29,35 @@ def new_join_token() -> str:
 class Community(TenantModel):  # type: ignore[django-manager-missing]
     """A learning community (cohort) of one organization."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=120)
-    goal = models.CharField(
-        max_length=200, blank=True, help_text="What the community works towards, in words."
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
     )
-    description = models.TextField(blank=True, max_length=2000)
-    credentials = models.ManyToManyField("programs.Credential", blank=True, related_name="+")
-    join_token = models.CharField(max_length=64, unique=True, default=new_join_token)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    goal = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("What the community works towards, in words."),
+        verbose_name=_("goal"),
+    )
+    description = models.TextField(blank=True, max_length=2000, verbose_name=_("description"))
+    credentials = models.ManyToManyField(
+        "programs.Credential", blank=True, related_name="+", verbose_name=_("credentials")
+    )
+    join_token = models.CharField(
+        max_length=64, unique=True, default=new_join_token, verbose_name=_("join token")
+    )
     created_by = models.ForeignKey(
-        "programs.User", null=True, on_delete=models.SET_NULL, related_name="+"
+        "programs.User",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
         ordering = ["name", "pk"]
-        verbose_name_plural = "communities"
+        verbose_name_plural = _("communities")
+        verbose_name = _("community")
 
     def __str__(self) -> str:
         return self.name
@@ -53,30 +68,42 @@ class CommunityMember(TenantModel):
     board keeps their posts and a removed person cannot come back by the link)."""
 
     class Role(models.TextChoices):
-        FACILITATOR = "facilitator", "Facilitator"
-        MEMBER = "member", "Member"
+        FACILITATOR = "facilitator", _("Facilitator")
+        MEMBER = "member", _("Member")
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Member"
-        LEFT = "left", "Left"
-        REMOVED = "removed", "Removed by a facilitator"
+        ACTIVE = "active", _("Member")
+        LEFT = "left", _("Left")
+        REMOVED = "removed", _("Removed by a facilitator")
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey("programs.User", on_delete=models.CASCADE, related_name="+")
-    role = models.CharField(max_length=12, choices=Role.choices, default=Role.MEMBER)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.ACTIVE)
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="members", verbose_name=_("community")
+    )
+    user = models.ForeignKey(
+        "programs.User", on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    role = models.CharField(
+        max_length=12, choices=Role.choices, default=Role.MEMBER, verbose_name=_("role")
+    )
+    state = models.CharField(
+        max_length=8, choices=State.choices, default=State.ACTIVE, verbose_name=_("state")
+    )
     digest = models.BooleanField(
-        default=True, help_text="A daily e-mail of new posts (the member may turn it off)."
+        default=True,
+        help_text=_("A daily e-mail of new posts (the member may turn it off)."),
+        verbose_name=_("digest"),
     )
     # the digest: the day it last went out (one per member per day), and up to which post time
-    digest_sent_on = models.DateField(null=True, blank=True)
-    digest_through = models.DateTimeField(null=True, blank=True)
+    digest_sent_on = models.DateField(null=True, blank=True, verbose_name=_("digest sent on"))
+    digest_through = models.DateTimeField(null=True, blank=True, verbose_name=_("digest through"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["community", "user"], name="one_member_per_community")
         ]
         indexes = [models.Index(fields=["user", "state"])]
+        verbose_name = _("community member")
+        verbose_name_plural = _("community members")
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.community_id} ({self.role}, {self.state})"
@@ -89,16 +116,26 @@ class CommunityMember(TenantModel):
 class CommunityInvitation(TenantModel):
     """A facilitator invited a member of the organization by e-mail."""
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="invitations")
-    user = models.ForeignKey("programs.User", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("community")
+    )
+    user = models.ForeignKey(
+        "programs.User", on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
     invited_by = models.ForeignKey(
-        "programs.User", null=True, on_delete=models.SET_NULL, related_name="+"
+        "programs.User",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["community", "user"], name="one_invitation_per_person")
         ]
+        verbose_name = _("community invitation")
+        verbose_name_plural = _("community invitations")
 
     def __str__(self) -> str:
         return f"{self.user_id} invited to {self.community_id}"
@@ -107,19 +144,35 @@ class CommunityInvitation(TenantModel):
 class CommunityPost(TenantModel):  # type: ignore[django-manager-missing]
     """A post on a community's board, or a reply to one (one level: a reply has no replies)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="posts")
-    author = models.ForeignKey("programs.User", on_delete=models.PROTECT, related_name="+")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
+    )
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="posts", verbose_name=_("community")
+    )
+    author = models.ForeignKey(
+        "programs.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
+        verbose_name=_("parent"),
     )
-    body = models.TextField(help_text="Markdown, rendered without HTML.")
-    pinned_at = models.DateTimeField(null=True, blank=True)
-    hidden_at = models.DateTimeField(null=True, blank=True)
+    body = models.TextField(help_text=_("Markdown, rendered without HTML."), verbose_name=_("body"))
+    pinned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("pinned at"))
+    hidden_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hidden at"))
     hidden_by = models.ForeignKey(
-        "programs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "programs.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("hidden by"),
     )
-    hidden_reason = models.CharField(max_length=300, blank=True)
+    hidden_reason = models.CharField(max_length=300, blank=True, verbose_name=_("hidden reason"))
 
     class Meta:
         constraints = [
@@ -130,6 +183,8 @@ class CommunityPost(TenantModel):  # type: ignore[django-manager-missing]
         ]
         indexes = [models.Index(fields=["community", "parent", "-created_at"])]
         ordering = ["created_at", "pk"]
+        verbose_name = _("community post")
+        verbose_name_plural = _("community posts")
 
     def __str__(self) -> str:
         return f"post {self.public_id}"
@@ -138,14 +193,22 @@ class CommunityPost(TenantModel):  # type: ignore[django-manager-missing]
 class CommunityResource(TenantModel):
     """A link a member shared with the community (title and an https address)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="resources")
-    added_by = models.ForeignKey("programs.User", on_delete=models.PROTECT, related_name="+")
-    title = models.CharField(max_length=200)
-    url = models.URLField(max_length=2000)
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
+    )
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="resources", verbose_name=_("community")
+    )
+    added_by = models.ForeignKey(
+        "programs.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("added by")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    url = models.URLField(max_length=2000, verbose_name=_("url"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("community resource")
+        verbose_name_plural = _("community resources")
 
     def __str__(self) -> str:
         return self.title

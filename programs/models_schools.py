@@ -16,6 +16,7 @@ import uuid
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 
@@ -25,10 +26,12 @@ from .models_roster import SchoolLevel
 class School(TenantModel):  # type: ignore[django-manager-missing]
     """A school (or another site: a district office) of an organization."""
 
-    name = models.CharField(max_length=200)
-    district = models.CharField(max_length=200, blank=True)
-    level = models.CharField(max_length=12, choices=SchoolLevel.choices, blank=True)
-    title_i = models.BooleanField("Title I school", null=True, blank=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    district = models.CharField(max_length=200, blank=True, verbose_name=_("district"))
+    level = models.CharField(
+        max_length=12, choices=SchoolLevel.choices, blank=True, verbose_name=_("level")
+    )
+    title_i = models.BooleanField(_("Title I school"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -38,6 +41,8 @@ class School(TenantModel):  # type: ignore[django-manager-missing]
             )
         ]
         ordering = ["name", "district"]
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.district})" if self.district else self.name
@@ -47,20 +52,29 @@ class SchoolMembership(TenantModel):
     """A member belongs to a school."""
 
     class Source(models.TextChoices):
-        ROSTER = "roster", "From the member's school on the roster"
-        ADMIN = "admin", "Added by a program admin"
+        ROSTER = "roster", _("From the member's school on the roster")
+        ADMIN = "admin", _("Added by a program admin")
 
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="links")
-    membership = models.ForeignKey(
-        "programs.Membership", on_delete=models.CASCADE, related_name="school_links"
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="links", verbose_name=_("school")
     )
-    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
+    membership = models.ForeignKey(
+        "programs.Membership",
+        on_delete=models.CASCADE,
+        related_name="school_links",
+        verbose_name=_("membership"),
+    )
+    source = models.CharField(
+        max_length=8, choices=Source.choices, default=Source.ADMIN, verbose_name=_("source")
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["school", "membership"], name="one_link_per_school")
         ]
         indexes = [models.Index(fields=["membership", "source"])]
+        verbose_name = _("school membership")
+        verbose_name_plural = _("school memberships")
 
     def __str__(self) -> str:
         return f"{self.membership_id} in {self.school}"
@@ -72,14 +86,18 @@ class SchoolMembership(TenantModel):
 class SchoolGoal(TenantModel):  # type: ignore[django-manager-missing]
     """One of a school's improvement goals ("Literacy instruction"), in the leader's order."""
 
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="goals")
-    title = models.CharField(max_length=120)
-    description = models.TextField(max_length=2000, blank=True)
-    position = models.PositiveIntegerField(default=0)
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="goals", verbose_name=_("school")
+    )
+    title = models.CharField(max_length=120, verbose_name=_("title"))
+    description = models.TextField(max_length=2000, blank=True, verbose_name=_("description"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         ordering = ["position", "pk"]
         indexes = [models.Index(fields=["school", "position"])]
+        verbose_name = _("school goal")
+        verbose_name_plural = _("school goals")
 
     def __str__(self) -> str:
         return self.title
@@ -90,17 +108,24 @@ class GoalRecommendation(TenantModel):
     organization's public, published one (the cross-issuer catalog). The row belongs to the
     school's organization; the credential may belong to any."""
 
-    goal = models.ForeignKey(SchoolGoal, on_delete=models.CASCADE, related_name="recommendations")
-    credential = models.ForeignKey(
-        "programs.Credential", on_delete=models.CASCADE, related_name="+"
+    goal = models.ForeignKey(
+        SchoolGoal, on_delete=models.CASCADE, related_name="recommendations", verbose_name=_("goal")
     )
-    position = models.PositiveIntegerField(default=0)
+    credential = models.ForeignKey(
+        "programs.Credential",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("credential"),
+    )
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["goal", "credential"], name="one_recommendation")
         ]
+        verbose_name = _("goal recommendation")
+        verbose_name_plural = _("goal recommendations")
 
     def __str__(self) -> str:
         return f"{self.credential_id} for {self.goal}"
@@ -114,33 +139,57 @@ class SchoolAssignment(TenantModel):
     and its dates, never its evidence, scores or comments."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for an answer"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="assignments")
+    public_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public id")
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("school")
+    )
     goal = models.ForeignKey(
-        SchoolGoal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        SchoolGoal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("goal"),
     )
     credential = models.ForeignKey(
-        "programs.Credential", on_delete=models.CASCADE, related_name="+"
+        "programs.Credential",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("credential"),
     )
     membership = models.ForeignKey(
-        "programs.Membership", on_delete=models.CASCADE, related_name="school_assignments"
+        "programs.Membership",
+        on_delete=models.CASCADE,
+        related_name="school_assignments",
+        verbose_name=_("membership"),
     )
     assigned_by = models.ForeignKey(
-        "programs.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "programs.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
     )
-    target_date = models.DateField(null=True, blank=True)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    responded_at = models.DateTimeField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True, verbose_name=_("target date"))
+    state = models.CharField(
+        max_length=8, choices=State.choices, default=State.PENDING, verbose_name=_("state")
+    )
+    responded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("responded at"))
     # a seat code of the organization's (submissions.SeatCode.code), given with the assignment so
     # that the educator applies owing nothing; they type it when applying, as anyone does
-    seat_code = models.CharField(max_length=12, blank=True)
+    seat_code = models.CharField(max_length=12, blank=True, verbose_name=_("seat code"))
     # each reminder is sent once: a week before the target date and the day before
-    reminded_week_at = models.DateTimeField(null=True, blank=True)
-    reminded_day_at = models.DateTimeField(null=True, blank=True)
+    reminded_week_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("reminded week at")
+    )
+    reminded_day_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reminded day at"))
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -155,6 +204,8 @@ class SchoolAssignment(TenantModel):
             ),
         ]
         indexes = [models.Index(fields=["school", "credential"])]
+        verbose_name = _("school assignment")
+        verbose_name_plural = _("school assignments")
 
     def __str__(self) -> str:
         return f"{self.credential_id} for {self.membership_id}"

@@ -45,6 +45,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from . import selectors, services
 
@@ -65,12 +66,13 @@ def duration_text(seconds: float) -> str:
     """A wait or a limit in words, rounded up: "1 minute", "5 minutes", "2 hours", "14 days"."""
     whole = math.ceil(seconds)
     if whole >= 2 * 86400 and whole % 86400 == 0:
-        count, unit = whole // 86400, "day"
-    elif whole >= 3600 and whole % 3600 == 0:
-        count, unit = whole // 3600, "hour"
-    else:
-        count, unit = max(1, math.ceil(whole / 60)), "minute"
-    return f"{count} {unit}" + ("" if count == 1 else "s")
+        count = whole // 86400
+        return ngettext("%(count)s day", "%(count)s days", count) % {"count": count}
+    if whole >= 3600 and whole % 3600 == 0:
+        count = whole // 3600
+        return ngettext("%(count)s hour", "%(count)s hours", count) % {"count": count}
+    count = max(1, math.ceil(whole / 60))
+    return ngettext("%(count)s minute", "%(count)s minutes", count) % {"count": count}
 
 
 # --- Failed passwords --------------------------------------------------------------------------
@@ -99,7 +101,9 @@ def login_wait_seconds(request: HttpRequest, *, key: str, action: str = "login_f
 
 
 def locked_out_message(wait_seconds: float) -> str:
-    return f"Too many failed attempts. Try again in {duration_text(wait_seconds)}."
+    return gettext("Too many failed attempts. Try again in %(wait)s.") % {
+        "wait": duration_text(wait_seconds)
+    }
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -153,15 +157,16 @@ class LoginForm(allauth_forms.LoginForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "remember" in self.fields:
-            self.fields["remember"].label = "Remember me on this device"
-            self.fields["remember"].help_text = (
-                f"Keeps you signed in for {duration_text(settings.SESSION_IDLE_REMEMBERED_SECONDS)}"
-                " between visits (reviewers and admins: "
-                f"{duration_text(settings.SESSION_IDLE_STAFF_SECONDS)}). Without it you are "
-                "signed out when the browser closes or after "
-                f"{duration_text(settings.SESSION_IDLE_SECONDS)} without activity. Leave it "
-                "unticked on a shared computer."
-            )
+            self.fields["remember"].label = gettext("Remember me on this device")
+            self.fields["remember"].help_text = gettext(
+                "Keeps you signed in for %(remembered)s between visits (reviewers and admins: "
+                "%(staff)s). Without it you are signed out when the browser closes or after "
+                "%(idle)s without activity. Leave it unticked on a shared computer."
+            ) % {
+                "remembered": duration_text(settings.SESSION_IDLE_REMEMBERED_SECONDS),
+                "staff": duration_text(settings.SESSION_IDLE_STAFF_SECONDS),
+                "idle": duration_text(settings.SESSION_IDLE_SECONDS),
+            }
 
 
 # --- Idle sessions -----------------------------------------------------------------------------
@@ -233,8 +238,11 @@ class IdleSessionMiddleware:
         logout(request)
         messages.info(
             request,
-            f"You were signed out after {duration_text(limit)} without activity. "
-            "Sign in again to continue where you were.",
+            gettext(
+                "You were signed out after %(idle)s without activity. "
+                "Sign in again to continue where you were."
+            )
+            % {"idle": duration_text(limit)},
         )
         if not _is_page_request(request):
             return None  # carries on signed out: the view answers as it does to anyone

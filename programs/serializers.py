@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -62,12 +63,12 @@ def _credential_api_url(context: dict[str, Any], org_slug: str, credential_slug:
 class ErrorOutput(serializers.Serializer[dict[str, Any]]):
     """Every API error has this shape."""
 
-    code = serializers.CharField(help_text="A stable, machine-readable code, e.g. not_found.")
-    message = serializers.CharField(help_text="What went wrong, written for a person.")
+    code = serializers.CharField(help_text=_("A stable, machine-readable code, e.g. not_found."))
+    message = serializers.CharField(help_text=_("What went wrong, written for a person."))
     # The metaclass pops declared fields from the class, so this does not shadow .fields.
     fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
-        help_text="Problems per query parameter or field; empty when none.",
+        help_text=_("Problems per query parameter or field; empty when none."),
     )
 
 
@@ -78,25 +79,25 @@ class CredentialListFilterInput(QueryInput):
     """The catalog filters, as ``selectors.CatalogFilters`` takes them."""
 
     focus_area = serializers.SlugField(
-        required=False, allow_blank=True, max_length=50, help_text="A focus area's slug."
+        required=False, allow_blank=True, max_length=50, help_text=_("A focus area's slug.")
     )
     category = serializers.SlugField(
-        required=False, allow_blank=True, max_length=50, help_text="A category's slug."
+        required=False, allow_blank=True, max_length=50, help_text=_("A category's slug.")
     )
     level = serializers.ChoiceField(
         choices=CredentialVersion.Level.choices,
         required=False,
         allow_blank=True,
-        help_text="The credential level.",
+        help_text=_("The credential level."),
     )
     audience = serializers.SlugField(
-        required=False, allow_blank=True, max_length=50, help_text="An audience's slug."
+        required=False, allow_blank=True, max_length=50, help_text=_("An audience's slug.")
     )
     q = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=200,
-        help_text="Full-text search of title, summary and competency (web-search syntax).",
+        help_text=_("Full-text search of title, summary and competency (web-search syntax)."),
     )
 
 
@@ -104,7 +105,7 @@ class CredentialDetailFilterInput(QueryInput):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
-        help_text="An earlier published version's number; the current version if absent.",
+        help_text=_("An earlier published version's number; the current version if absent."),
     )
 
 
@@ -120,7 +121,7 @@ class OrganizationOutput(serializers.ModelSerializer[Organization]):
     catalog_url = serializers.SerializerMethodField()
     api_url = serializers.SerializerMethodField()
     published_count = serializers.IntegerField(
-        read_only=True, help_text="Number of published credentials."
+        read_only=True, help_text=_("Number of published credentials.")
     )
 
     class Meta:
@@ -179,7 +180,7 @@ class OrganizationDetailOutput(OrganizationOutput):
 
     # Counted by the view (the organization comes from the tenancy middleware, unannotated).
     published_count = serializers.SerializerMethodField(  # type: ignore[assignment]
-        help_text="Number of published credentials."
+        help_text=_("Number of published credentials.")
     )
     issuer = IssuerOutput(source="*")
 
@@ -223,7 +224,7 @@ class FocusAreaOutput(serializers.ModelSerializer[FocusArea]):
     # published_count is annotated by selectors.focus_area_list.
 
     published_count = serializers.IntegerField(
-        read_only=True, help_text="Number of published credentials in this focus area."
+        read_only=True, help_text=_("Number of published credentials in this focus area.")
     )
 
     class Meta:
@@ -249,7 +250,7 @@ class _VersionSummaryFields(serializers.Serializer[CredentialVersion]):
     estimated_hours = serializers.DecimalField(max_digits=5, decimal_places=1)
     credit_hours = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
     ceus = serializers.DecimalField(
-        max_digits=5, decimal_places=2, allow_null=True, help_text="Continuing Education Units."
+        max_digits=5, decimal_places=2, allow_null=True, help_text=_("Continuing Education Units.")
     )
     members_only = serializers.BooleanField()
     member_fee = serializers.DecimalField(max_digits=8, decimal_places=2)
@@ -257,13 +258,13 @@ class _VersionSummaryFields(serializers.Serializer[CredentialVersion]):
         max_digits=8,
         decimal_places=2,
         allow_null=True,
-        help_text="Null when the credential is for members only.",
+        help_text=_("Null when the credential is for members only."),
     )
     currency = serializers.CharField(source="organization.currency")
     version = serializers.IntegerField(source="number")
     published_at = serializers.DateTimeField(allow_null=True)
     badge_image = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField(help_text="The credential's page on the site.")
+    url = serializers.SerializerMethodField(help_text=_("The credential's page on the site."))
     api_url = serializers.SerializerMethodField()
 
     @extend_schema_field(NULLABLE_URL)
@@ -352,7 +353,9 @@ class RubricLevelOutput(serializers.ModelSerializer[RubricLevel]):
 
 class RubricCriterionOutput(serializers.ModelSerializer[RubricCriterion]):
     requirement = serializers.SerializerMethodField(
-        help_text="The title of the evidence this criterion scores; null for the whole submission."
+        help_text=_(
+            "The title of the evidence this criterion scores; null for the whole submission."
+        )
     )
     levels = RubricLevelOutput(many=True)
 
@@ -457,7 +460,7 @@ class PathwayCredentialOutput(serializers.Serializer[Credential]):
 
 class PathwayOutput(serializers.ModelSerializer[Pathway]):
     badge_image = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField(help_text="The pathway's page on the site.")
+    url = serializers.SerializerMethodField(help_text=_("The pathway's page on the site."))
     credentials = PathwayCredentialOutput(many=True)
 
     class Meta:

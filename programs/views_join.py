@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from credentials_site.exceptions import ApplicationError
@@ -19,14 +21,18 @@ from .models import Credential, User
 
 class JoinRequestForm(forms.Form):
     member_number = forms.CharField(
-        max_length=40, required=False, help_text="If you have one (it speeds things up)."
+        label=_("Member number"),
+        max_length=40,
+        required=False,
+        help_text=_("If you have one (it speeds things up)."),
     )
-    school = forms.CharField(max_length=200, required=False)
+    school = forms.CharField(label=_("School"), max_length=200, required=False)
     note = forms.CharField(
+        label=_("Note"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Anything that helps them find you, e.g. when you joined.",
+        help_text=_("Anything that helps them find you, e.g. when you joined."),
     )
 
 
@@ -57,7 +63,11 @@ def join_request(request: HttpRequest, org_slug: str) -> HttpResponse:
         else:
             label = organization.short_name or organization.name
             messages.success(
-                request, f"Your request to join {label} is sent. We will e-mail you the answer."
+                request,
+                gettext(
+                    "Your request to join %(organization)s is sent. We will e-mail you the answer."
+                )
+                % {"organization": label},
             )
             return redirect(back)
     return render(

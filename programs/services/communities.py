@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,7 +24,8 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.mail import mail_send
@@ -54,6 +56,18 @@ def _refuse(
     return ApplicationError(message, code=code, fields={field: [message]} if field else None)
 
 
+def _language_of(user: User) -> str | None:
+    """The language of an e-mail to the person: theirs when they chose one, else the one active
+    (the request's, or the site's in a worker)."""
+    return user.language or translation.get_language()
+
+
+def _mail_send_in(language: str | None, **kwargs: Any) -> int:
+    """``mail_send`` with its templates rendered in ``language``."""
+    with translation.override(language):
+        return mail_send(**kwargs)
+
+
 def community_may_take_part(*, organization: Organization, user: User) -> bool:
     """A person of the organization: a current member, or one with a staff role there."""
     if not user.is_active:
@@ -68,7 +82,8 @@ def _refuse_outsider(*, organization: Organization, user: User) -> None:
     if not community_may_take_part(organization=organization, user=user):
         label = organization.short_name or organization.name
         raise _refuse(
-            f"Only members of {label} take part in its learning communities.",
+            _("Only members of %(organization)s take part in its learning communities.")
+            % {"organization": label},
             code=Code.NOT_ALLOWED,
         )
 
@@ -88,11 +103,11 @@ def _active_member(*, community: Community, user: User) -> CommunityMember:
     ).first()
     if member is None or member.state != CommunityMember.State.ACTIVE:
         if member is not None and member.state == CommunityMember.State.REMOVED:
-            message = "A facilitator removed you from this community: you cannot post to it."
+            message = _("A facilitator removed you from this community: you cannot post to it.")
         elif member is not None:
-            message = "You left this community: join it again to post."
+            message = _("You left this community: join it again to post.")
         else:
-            message = "Only members of this community can post to it."
+            message = _("Only members of this community can post to it.")
         raise _refuse(message, code=Code.NOT_ALLOWED)
     return member
 
@@ -100,7 +115,7 @@ def _active_member(*, community: Community, user: User) -> CommunityMember:
 def _facilitator(*, community: Community, user: User) -> CommunityMember:
     member = _active_member(community=community, user=user)
     if member.role != CommunityMember.Role.FACILITATOR:
-        raise _refuse("Only the community's facilitators can do that.", code=Code.NOT_ALLOWED)
+        raise _refuse(_("Only the community's facilitators can do that."), code=Code.NOT_ALLOWED)
     return member
 
 
@@ -123,13 +138,13 @@ def community_create(
     name, goal, description = name.strip(), goal.strip(), description.strip()
     problems: dict[str, list[str]] = {}
     if not name:
-        problems["name"] = ["Give the community a name."]
+        problems["name"] = [_("Give the community a name.")]
     elif len(name) > 120:
-        problems["name"] = ["Keep the name to 120 characters."]
+        problems["name"] = [_("Keep the name to 120 characters.")]
     if len(goal) > 200:
-        problems["goal"] = ["Keep the goal to 200 characters."]
+        problems["goal"] = [_("Keep the goal to 200 characters.")]
     if len(description) > 2000:
-        problems["description"] = ["Keep the description to 2,000 characters."]
+        problems["description"] = [_("Keep the description to 2,000 characters.")]
     ids = sorted(set(credential_ids))
     credentials = list(
         Credential.objects.filter(
@@ -137,11 +152,13 @@ def community_create(
         )
     )
     if len(credentials) != len(ids):
-        problems["credentials"] = ["Choose among this organization's published credentials."]
+        problems["credentials"] = [_("Choose among this organization's published credentials.")]
     elif len(ids) > MAX_CREDENTIALS:
-        problems["credentials"] = [f"Choose at most {MAX_CREDENTIALS} credentials."]
+        problems["credentials"] = [
+            _("Choose at most %(count)s credentials.") % {"count": MAX_CREDENTIALS}
+        ]
     elif not ids and not goal:
-        problems["credentials"] = ["Choose at least one credential, or write a goal."]
+        problems["credentials"] = [_("Choose at least one credential, or write a goal.")]
     if problems:
         raise ApplicationError(next(iter(problems.values()))[0], code=Code.INVALID, fields=problems)
     community = Community.objects.create(
@@ -181,14 +198,14 @@ def community_join(*, community: Community, actor: User, token: str = "") -> Com
     ).exists()
     by_link = bool(token) and community_join_token_matches(community=community, token=token)
     if not (invited or by_link):
-        raise _refuse("This join link is not valid: ask a facilitator for a new one.")
+        raise _refuse(_("This join link is not valid: ask a facilitator for a new one."))
     member = _member_locked(community=community, user=actor)
     if member is not None and member.state == CommunityMember.State.ACTIVE:
         return member
     now = timezone.now()
     if member is not None and member.state == CommunityMember.State.REMOVED and not invited:
         raise _refuse(
-            "A facilitator removed you from this community: ask them to invite you again.",
+            _("A facilitator removed you from this community: ask them to invite you again."),
             code=Code.NOT_ALLOWED,
         )
     if member is None:
@@ -226,7 +243,7 @@ def _facilitator_count(community: Community) -> int:
 def community_leave(*, community: Community, actor: User) -> CommunityMember:
     member = _member_locked(community=community, user=actor)
     if member is None or member.state != CommunityMember.State.ACTIVE:
-        raise _refuse("You are not a member of this community.", code=Code.NOT_ALLOWED)
+        raise _refuse(_("You are not a member of this community."), code=Code.NOT_ALLOWED)
     others = (
         CommunityMember.objects.filter(
             organization_id=community.organization_id,
@@ -238,7 +255,7 @@ def community_leave(*, community: Community, actor: User) -> CommunityMember:
     )
     if member.is_facilitator and _facilitator_count(community) == 1 and others:
         raise _refuse(
-            "You are its only facilitator: make another member a facilitator before you leave.",
+            _("You are its only facilitator: make another member a facilitator before you leave."),
             code=Code.NOT_ALLOWED,
         )
     member.state = CommunityMember.State.LEFT
@@ -261,7 +278,7 @@ def _other_member(*, community: Community, member_id: int) -> CommunityMember:
         .first()
     )
     if member is None or member.state != CommunityMember.State.ACTIVE:
-        raise _refuse("That person is not a member of this community.", field="member")
+        raise _refuse(_("That person is not a member of this community."), field="member")
     return member
 
 
@@ -273,7 +290,7 @@ def community_member_remove(
     _facilitator(community=community, user=actor)
     member = _other_member(community=community, member_id=member_id)
     if member.user_id == actor.pk:
-        raise _refuse("To go yourself, leave the community.", field="member")
+        raise _refuse(_("To go yourself, leave the community."), field="member")
     member.state = CommunityMember.State.REMOVED
     member.save(update_fields=["state", "updated_at"])
     audit_record(
@@ -334,9 +351,11 @@ def community_invite(
     organization = community.organization
     wanted = sorted({e.strip().lower() for e in emails if e.strip()})
     if not wanted:
-        raise _refuse("Write at least one e-mail address.", field="emails")
+        raise _refuse(_("Write at least one e-mail address."), field="emails")
     if len(wanted) > MAX_INVITES:
-        raise _refuse(f"Invite at most {MAX_INVITES} people at once.", field="emails")
+        raise _refuse(
+            _("Invite at most %(count)s people at once.") % {"count": MAX_INVITES}, field="emails"
+        )
     users = {
         u.email.lower(): u
         for u in User.objects.annotate(address=Lower("email")).filter(address__in=wanted)
@@ -350,8 +369,11 @@ def community_invite(
     if unknown:
         label = organization.short_name or organization.name
         raise _refuse(
-            f"Not a member of {label}: {', '.join(unknown)}. Only the organization's members "
-            "can be invited.",
+            _(
+                "Not a member of %(organization)s: %(emails)s. Only the organization's members "
+                "can be invited."
+            )
+            % {"organization": label, "emails": ", ".join(unknown)},
             field="emails",
         )
     active = set(
@@ -367,7 +389,7 @@ def community_invite(
         user = users[email]
         if user.pk in active:
             continue
-        invitation, _ = CommunityInvitation.objects.update_or_create(
+        invitation, _created = CommunityInvitation.objects.update_or_create(
             organization=organization,
             community=community,
             user=user,
@@ -384,11 +406,17 @@ def community_invite(
     )
     url = _community_url(community)
     for invitation in invitations:
+        with translation.override(_language_of(invitation.user)):
+            subject = _("%(inviter)s invites you to “%(community)s”") % {
+                "inviter": actor.full_name or actor.email,
+                "community": community.name,
+            }
         transaction.on_commit(
             partial(
-                mail_send,
+                _mail_send_in,
+                _language_of(invitation.user),
                 template="community_invitation",
-                subject=f"{actor.full_name or actor.email} invites you to “{community.name}”",
+                subject=subject,
                 to=[invitation.user.email],
                 context={"community": community, "inviter": actor, "url": url},
                 organization=organization,
@@ -404,10 +432,11 @@ def community_invite(
 def _post_body(body: str) -> str:
     body = body.strip()
     if not body:
-        raise _refuse("Write something to post.", field="body")
+        raise _refuse(_("Write something to post."), field="body")
     if len(body) > POST_MAX_CHARS:
         raise _refuse(
-            f"A post can be at most {POST_MAX_CHARS:,} characters; this one has {len(body):,}.",
+            _("A post can be at most %(limit)s characters; this one has %(count)s.")
+            % {"limit": f"{POST_MAX_CHARS:,}", "count": f"{len(body):,}"},
             field="body",
         )
     return body
@@ -430,7 +459,7 @@ def community_post_create(
             hidden_at__isnull=True,
         ).first()
         if parent is None:
-            raise _refuse("The post you reply to is no longer on the board.", field="parent")
+            raise _refuse(_("The post you reply to is no longer on the board."), field="parent")
     post = CommunityPost.objects.create(
         organization_id=community.organization_id,
         community=community,
@@ -455,7 +484,7 @@ def _post_locked(*, community: Community, public_id: str) -> CommunityPost:
         .first()
     )
     if post is None:
-        raise _refuse("No such post on this board.", field="post")
+        raise _refuse(_("No such post on this board."), field="post")
     return post
 
 
@@ -466,7 +495,7 @@ def community_post_pin(
     _facilitator(community=community, user=actor)
     post = _post_locked(community=community, public_id=public_id)
     if post.parent_id is not None:
-        raise _refuse("Only posts are pinned, not replies.", field="post")
+        raise _refuse(_("Only posts are pinned, not replies."), field="post")
     post.pinned_at = timezone.now() if pinned else None
     post.save(update_fields=["pinned_at", "updated_at"])
     audit_record(
@@ -487,9 +516,9 @@ def community_post_hide(
     _facilitator(community=community, user=actor)
     reason = reason.strip()
     if not reason:
-        raise _refuse("Say why the post is hidden (facilitators see it).", field="reason")
+        raise _refuse(_("Say why the post is hidden (facilitators see it)."), field="reason")
     if len(reason) > 300:
-        raise _refuse("Keep the reason to 300 characters.", field="reason")
+        raise _refuse(_("Keep the reason to 300 characters."), field="reason")
     post = _post_locked(community=community, public_id=public_id)
     post.hidden_at, post.hidden_by, post.hidden_reason = timezone.now(), actor, reason
     post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason", "updated_at"])
@@ -531,17 +560,17 @@ def community_resource_add(
     title, url = title.strip(), url.strip()
     problems: dict[str, list[str]] = {}
     if not title:
-        problems["title"] = ["Give the link a title."]
+        problems["title"] = [_("Give the link a title.")]
     elif len(title) > 200:
-        problems["title"] = ["Keep the title to 200 characters."]
-    try:
-        if len(url) > 2000:
-            raise ValidationError("too long")
-        _URL(url)
-        if not urlsplit(url).hostname:
-            raise ValidationError("no host")
-    except ValidationError:
-        problems["url"] = ["Enter a full address that starts with https://"]
+        problems["title"] = [_("Keep the title to 200 characters.")]
+    url_valid = len(url) <= 2000
+    if url_valid:
+        try:
+            _URL(url)
+        except ValidationError:
+            url_valid = False
+    if not url_valid or not urlsplit(url).hostname:
+        problems["url"] = [_("Enter a full address that starts with https://")]
     if problems:
         raise ApplicationError(next(iter(problems.values()))[0], code=Code.INVALID, fields=problems)
     resource = CommunityResource.objects.create(
@@ -616,11 +645,14 @@ def community_digest_send(*, organization: Organization) -> int:
             member.save(update_fields=["digest_sent_on", "digest_through", "updated_at"])
             if not posts:
                 continue
+            with translation.override(_language_of(member.user)):
+                subject = _("New in “%(community)s”") % {"community": member.community.name}
             transaction.on_commit(
                 partial(
-                    mail_send,
+                    _mail_send_in,
+                    _language_of(member.user),
                     template="community_digest",
-                    subject=f"New in “{member.community.name}”",
+                    subject=subject,
                     to=[member.user.email],
                     context={
                         "community": member.community,

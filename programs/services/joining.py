@@ -7,6 +7,7 @@ member."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection
 
 from allauth.account.models import EmailAddress
@@ -15,7 +16,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.mail import mail_build
@@ -147,15 +149,17 @@ def membership_request_submit(
     membership = Membership.objects.filter(organization=organization, user=user).first()
     if membership is not None and membership.is_current():
         raise _refused(
-            f"You are already a {_label(organization)} member.", ProgramErrorCode.ALREADY_MEMBER
+            _("You are already a %(organization)s member.")
+            % {"organization": _label(organization)},
+            ProgramErrorCode.ALREADY_MEMBER,
         )
     if credential is not None and credential.organization_id != organization.pk:
-        raise _refused("No such credential.", ProgramErrorCode.WRONG_ORGANIZATION, "credential")
+        raise _refused(_("No such credential."), ProgramErrorCode.WRONG_ORGANIZATION, "credential")
     fields = {"member_number": member_number, "school": school, "note": note}
     limits = {"member_number": 40, "school": 200, "note": 1000}
     for field, value in fields.items():
         if len(value.strip()) > limits[field]:
-            message = f"At most {limits[field]} characters."
+            message = _("At most %(limit)s characters.") % {"limit": limits[field]}
             raise _refused(message, ProgramErrorCode.INVALID, field)
     try:
         with transaction.atomic():
@@ -167,7 +171,8 @@ def membership_request_submit(
             )
     except IntegrityError:  # one_pending_membership_request
         raise _refused(
-            f"Your request to join {_label(organization)} is already waiting for an answer.",
+            _("Your request to join %(organization)s is already waiting for an answer.")
+            % {"organization": _label(organization)},
             ProgramErrorCode.ALREADY_REQUESTED,
         ) from None
     audit_record(
@@ -195,9 +200,13 @@ def membership_request_decide(
     )
     _refuse_unless_administers(actor, request.organization)
     if request.status != MembershipRequest.Status.PENDING:
-        state = request.get_status_display().lower()
+        already = (
+            _("The request of %(email)s was already approved.")
+            if request.status == MembershipRequest.Status.APPROVED
+            else _("The request of %(email)s was already declined.")
+        )
         raise _refused(
-            f"The request of {request.user.email} was already {state}.",
+            already % {"email": request.user.email},
             ProgramErrorCode.ALREADY_DECIDED,
         )
     organization, user = request.organization, request.user
@@ -240,14 +249,21 @@ def _decision_mail(request: MembershipRequest, *, approve: bool) -> Callable[[],
         else reverse("programs:catalog", kwargs={"org_slug": organization.slug})
     )
     link = f"{settings.SITE_URL}{page}"
-    subject = f"You are now a {label} member" if approve else f"Your request to join {label}"
-    message = mail_build(
-        template="join_approved" if approve else "join_declined",
-        subject=subject,
-        to=[request.user.email],
-        context={"link": link, "contact": organization.contact_email},
-        organization=organization,
-    )
+    # in the person's language when they chose one (the admin's otherwise)
+    language = request.user.language
+    with translation.override(language) if language else contextlib.nullcontext():
+        subject = (
+            _("You are now a %(organization)s member")
+            if approve
+            else _("Your request to join %(organization)s")
+        ) % {"organization": label}
+        message = mail_build(
+            template="join_approved" if approve else "join_declined",
+            subject=subject,
+            to=[request.user.email],
+            context={"link": link, "contact": organization.contact_email},
+            organization=organization,
+        )
 
     def send() -> None:
         message.send(fail_silently=True)

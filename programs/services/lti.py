@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.service_connector import ServiceConnector
@@ -77,8 +78,10 @@ def lti_user_for_launch(
             validate_email(address)
         except ValidationError:
             raise lti_refusal(
-                "Your learning platform did not share a valid e-mail address, which Tessera "
-                "needs to find or create your account. Ask its administrator to share it."
+                _(
+                    "Your learning platform did not share a valid e-mail address, which Tessera "
+                    "needs to find or create your account. Ask its administrator to share it."
+                )
             ) from None
         verified = (
             EmailAddress.objects.select_related("user")
@@ -95,9 +98,12 @@ def lti_user_for_launch(
             user = verified.user
         elif taken:
             raise lti_refusal(
-                f"A Tessera account already has the address {address}. Sign in to Tessera "
-                "with it (and confirm the address if asked), then open the activity from your "
-                "course again: the two will be linked."
+                _(
+                    "A Tessera account already has the address %(email)s. Sign in to Tessera "
+                    "with it (and confirm the address if asked), then open the activity from "
+                    "your course again: the two will be linked."
+                )
+                % {"email": address}
             )
         else:
             user = _user_create(platform=platform, person=person, address=address)
@@ -125,7 +131,7 @@ def _user_create(*, platform: LtiPlatform, person: LaunchPerson, address: str) -
                 verified=email_in_domains(address, platform.email_domains),
             )
     except IntegrityError:
-        raise lti_refusal("Someone just created this account: launch again.") from None
+        raise lti_refusal(_("Someone just created this account: launch again.")) from None
     audit_record(
         organization=platform.organization,
         actor=None,
@@ -151,7 +157,7 @@ def lti_grade_link_record(
     lineitem = str(endpoint.get("lineitem") or "")
     if AGS_SCORE_SCOPE not in scopes or not lineitem:
         return None
-    link, _ = LtiGradeLink.objects.update_or_create(
+    link, _created = LtiGradeLink.objects.update_or_create(
         platform=platform,
         user=user,
         credential=credential,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
 
@@ -41,11 +42,16 @@ def _refuse(field: str, message: str, code: str = Code.INVALID) -> ApplicationEr
 def _clean_goal(title: str, description: str) -> tuple[str, str]:
     title, description = " ".join(title.split()), description.strip()
     if not title:
-        raise _refuse("title", "Name the goal (for example “Literacy instruction”).")
+        raise _refuse("title", _("Name the goal (for example “Literacy instruction”)."))
     if len(title) > TITLE_MAX:
-        raise _refuse("title", f"A goal's name has at most {TITLE_MAX} characters.")
+        raise _refuse(
+            "title", _("A goal's name has at most %(count)s characters.") % {"count": TITLE_MAX}
+        )
     if len(description) > DESCRIPTION_MAX:
-        raise _refuse("description", f"A description has at most {DESCRIPTION_MAX} characters.")
+        raise _refuse(
+            "description",
+            _("A description has at most %(count)s characters.") % {"count": DESCRIPTION_MAX},
+        )
     return title, description
 
 
@@ -136,11 +142,11 @@ def goal_credential_recommend(
     if credential is None:
         raise _refuse(
             "credential",
-            "Choose a published credential of your organization or of a public catalog.",
+            _("Choose a published credential of your organization or of a public catalog."),
             Code.NOT_ALLOWED,
         )
     if GoalRecommendation.objects.filter(goal=goal, credential_id=credential.pk).exists():
-        raise _refuse("credential", "That credential is already recommended for this goal.")
+        raise _refuse("credential", _("That credential is already recommended for this goal."))
     last = goal.recommendations.aggregate(last=Max("position"))["last"]
     recommendation = GoalRecommendation.objects.create(
         organization_id=goal.organization_id,
@@ -162,9 +168,9 @@ def goal_credential_recommend(
 @transaction.atomic
 def goal_recommendation_remove(*, goal: SchoolGoal, recommendation_id: int, actor: User) -> None:
     """Take a credential out of the goal's set (a recommendation of another goal: refused)."""
-    deleted, _ = GoalRecommendation.objects.filter(goal=goal, pk=recommendation_id).delete()
+    deleted, _rows = GoalRecommendation.objects.filter(goal=goal, pk=recommendation_id).delete()
     if not deleted:
-        raise _refuse("recommendation", "That credential is not in this goal's set.")
+        raise _refuse("recommendation", _("That credential is not in this goal's set."))
     audit_record(
         organization=goal.school.organization,
         actor=actor,
@@ -190,14 +196,14 @@ def _assignees(school: School, membership_ids: Sequence[int], everyone: bool) ->
     if everyone:
         chosen = list(staff)
         if not chosen:
-            raise _refuse("assignees", "This school has no staff on the roster yet.")
+            raise _refuse("assignees", _("This school has no staff on the roster yet."))
         return chosen
     wanted = set(membership_ids)
     if not wanted:
-        raise _refuse("assignees", "Choose at least one staff member, or all staff.")
+        raise _refuse("assignees", _("Choose at least one staff member, or all staff."))
     chosen = list(staff.filter(pk__in=wanted))
     if len(chosen) != len(wanted):
-        raise _refuse("assignees", "Someone you chose is not on this school's staff.")
+        raise _refuse("assignees", _("Someone you chose is not on this school's staff."))
     return chosen
 
 
@@ -208,18 +214,20 @@ def _assigned_credentials(
     if goal_id:
         goal = SchoolGoal.objects.filter(school=school, pk=goal_id).first()
         if goal is None:
-            raise _refuse("goal", "Choose one of this school's goals.")
+            raise _refuse("goal", _("Choose one of this school's goals."))
     if credential_id:
         if credential_get_allowed(organization_id=school.organization_id, pk=credential_id):
             return [credential_id], goal
         raise _refuse(
             "credential",
-            "That credential cannot be assigned: choose a published credential of your "
-            "organization or of a public catalog.",
+            _(
+                "That credential cannot be assigned: choose a published credential of your "
+                "organization or of a public catalog."
+            ),
             Code.NOT_ALLOWED,
         )
     if goal is None:
-        raise _refuse("credential", "Choose a credential, or a goal to assign its whole set.")
+        raise _refuse("credential", _("Choose a credential, or a goal to assign its whole set."))
     ids = [
         r.credential_id
         for g in school_goal_list(school=school)
@@ -227,7 +235,7 @@ def _assigned_credentials(
         for r in g.recommendations.all()
     ]
     if not ids:
-        raise _refuse("goal", "This goal has no recommended credentials to assign yet.")
+        raise _refuse("goal", _("This goal has no recommended credentials to assign yet."))
     return ids, goal
 
 
@@ -246,7 +254,7 @@ def school_assign(
     set), by an optional target date. Someone already asked for a credential keeps their
     assignment as it is (counted in ``already``)."""
     if target_date is not None and target_date < timezone.localdate():
-        raise _refuse("target_date", "The target date cannot be in the past.")
+        raise _refuse("target_date", _("The target date cannot be in the past."))
     credential_ids, goal = _assigned_credentials(school, credential_id, goal_id)
     assignees = _assignees(school, membership_ids, everyone)
     existing = set(
@@ -292,7 +300,7 @@ def school_assignment_respond(
         .get(pk=assignment.pk)
     )
     if assignment.membership.user_id != user.pk:
-        raise _refuse("assignment", "Only the person asked may answer.", Code.NOT_ALLOWED)
+        raise _refuse("assignment", _("Only the person asked may answer."), Code.NOT_ALLOWED)
     state = SchoolAssignment.State.ACCEPTED if accept else SchoolAssignment.State.DECLINED
     if assignment.state != state:
         assignment.state = state

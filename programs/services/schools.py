@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
 
@@ -79,7 +80,7 @@ def school_links_sync(*, organization: Organization, user_ids: Sequence[int] | N
 
 def _same_organization(membership: Membership, school: School) -> None:
     if membership.organization_id != school.organization_id:
-        message = "That member and that school belong to different organizations."
+        message = _("That member and that school belong to different organizations.")
         raise ApplicationError(
             message, code=ProgramErrorCode.WRONG_ORGANIZATION, fields={"school": [message]}
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -20,6 +21,8 @@ def possessive(value: Any) -> str:
     name = str(value or "").strip()
     if not name:
         return ""
+    if not (get_language() or "en").startswith("en"):
+        return name  # other languages say it in the sentence ("el catálogo de GAEL")
     if name.endswith(tuple(f"{a}s" for a in APOSTROPHES)) or name.endswith(APOSTROPHES):
         return name  # already a possessive ("St John's", "Teachers'")
     last_word = name.split()[-1]
