@@ -95,7 +95,7 @@ class WebhookEndpointAdmin(TenantAdmin):
     @admin.display(description=_("Events"))
     def event_names(self, obj: WebhookEndpoint) -> str:
         labels = dict(WebhookEventType.choices)
-        return ", ".join(labels.get(e, e) for e in obj.events)
+        return ", ".join(str(labels.get(e, e)) for e in obj.events)
 
     @admin.display(description=_("State"))
     def state(self, obj: WebhookEndpoint) -> str:
