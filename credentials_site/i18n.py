@@ -221,7 +221,9 @@ def update() -> None:
             if not len(template) and not path.exists():
                 continue
             messages = _read(path, language)
+            created = messages.creation_date  # kept: a header that changes on every run
             messages.update(template, no_fuzzy_matching=True, update_header_comment=False)
+            messages.creation_date = created  # would make every merge of two branches conflict
             messages.fuzzy = False
             _write(path, messages)
 
