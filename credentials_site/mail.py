@@ -15,6 +15,7 @@ a lazy translation (``gettext_lazy``) or a callable, evaluated in that language.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
@@ -42,10 +43,16 @@ def _logo_url(organization: Any) -> str:
 
 
 def language_of(person: Any) -> str:
-    """The language of a person's e-mails: the one they chose (``User.language``), else the
-    site's default."""
+    """The language of a person's e-mails: the one they chose (``User.language``, set at sign-up
+    from the page they signed up on, changed by the language switcher), else the site's default
+    — never the language of whoever caused the e-mail."""
     chosen = getattr(person, "language", "") or ""
     return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def in_language_of(person: Any) -> AbstractContextManager[None]:
+    """``with in_language_of(user):`` build the e-mail's subject and body in their language."""
+    return translation.override(language_of(person))
 
 
 Subject = str | Callable[[], str] | Any  # a str, a lazy translation, or a callable giving one

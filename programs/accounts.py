@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.contrib.auth.decorators import login_required
@@ -88,7 +89,10 @@ class SignupForm(forms.Form):
         """Called by allauth once the new account is saved (never for an address that already
         has an account: allauth then only e-mails its owner, and nothing is saved)."""
         user.full_name = self.cleaned_data["full_name"]
-        user.save(update_fields=["full_name"])
+        # the language they signed up in is kept: their e-mails follow it (decision 0036)
+        language = getattr(request, "LANGUAGE_CODE", "")
+        user.language = language if language in dict(settings.LANGUAGES) else ""
+        user.save(update_fields=["full_name", "language"])
 
 
 class BadgeNameForm(forms.Form):

@@ -11,8 +11,9 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
-from credentials_site.mail import mail_send
+from credentials_site.mail import in_language_of, language_of, mail_send
 from programs.models import Organization, School, StaffRole
 
 from ..models import RecognitionDigest
@@ -59,7 +60,18 @@ def _digest_record(
     badges: list,
 ) -> bool:
     """Write the week's digest row and queue its e-mail on commit; False when another run
-    wrote it first."""
+    wrote it first. Its words are in the leader's language."""
+    with in_language_of(role.user):
+        return _digest_write(organization, role, schools, monday, badges)
+
+
+def _digest_write(
+    organization: Organization,
+    role: StaffRole,
+    schools: list[School],
+    monday: dt.date,
+    badges: list,
+) -> bool:
     try:
         with transaction.atomic():
             digest = RecognitionDigest.objects.create(
@@ -74,7 +86,7 @@ def _digest_record(
                 "badges": [
                     {
                         "name": b.name,
-                        "earner": b.recipient.name_for_badges or "A colleague",
+                        "earner": b.recipient.name_for_badges or gettext("A colleague"),
                         "issuer": b.organization.short_name or b.organization.name,
                     }
                     for b in badges
@@ -89,13 +101,17 @@ def _digest_record(
                 "week_start": monday,
             }
             address = role.user.email
-            subject = (
-                f"{len(badges)} new badge{'s' if len(badges) != 1 else ''} to celebrate "
-                f"at {schools[0].name if len(schools) == 1 else 'your schools'}"
-            )
+            place = schools[0].name if len(schools) == 1 else gettext("your schools")
+            subject = ngettext(
+                "%(count)d new badge to celebrate at %(place)s",
+                "%(count)d new badges to celebrate at %(place)s",
+                len(badges),
+            ) % {"count": len(badges), "place": place}
+            language = language_of(role.user)
             # robust: a mail server that fails is logged; the week's row stays (at most once)
             transaction.on_commit(
                 lambda: mail_send(
+                    language=language,
                     template="recognition_digest",
                     subject=subject,
                     to=[address],

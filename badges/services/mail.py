@@ -11,13 +11,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credentials_site.mail import mail_send
+from credentials_site.mail import in_language_of, mail_send
 
 from .. import documents
 from ..models import Badge
@@ -67,8 +66,7 @@ def badge_mail_send(*, badge_id: int, kind: str) -> bool:
     if badge is None:  # deleted since (with its organization or educator): nobody to tell
         logger.warning("No badge %s to e-mail about (%s)", badge_id, kind)
         return False
-    # in the educator's language (their account's; the site's when they chose none)
-    with translation.override(badge.recipient.language or settings.LANGUAGE_CODE):
+    with in_language_of(badge.recipient):
         message = build(badge)
         if message is None:
             return False

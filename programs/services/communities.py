@@ -15,7 +15,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,11 +23,11 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
-from credentials_site.mail import mail_send
+from credentials_site.mail import in_language_of, language_of, mail_send
 
 from ..errors import ProgramErrorCode as Code
 from ..models import (
@@ -54,18 +53,6 @@ def _refuse(
     message: str, *, code: str = Code.INVALID, field: str | None = None
 ) -> ApplicationError:
     return ApplicationError(message, code=code, fields={field: [message]} if field else None)
-
-
-def _language_of(user: User) -> str | None:
-    """The language of an e-mail to the person: theirs when they chose one, else the one active
-    (the request's, or the site's in a worker)."""
-    return user.language or translation.get_language()
-
-
-def _mail_send_in(language: str | None, **kwargs: Any) -> int:
-    """``mail_send`` with its templates rendered in ``language``."""
-    with translation.override(language):
-        return mail_send(**kwargs)
 
 
 def community_may_take_part(*, organization: Organization, user: User) -> bool:
@@ -406,15 +393,15 @@ def community_invite(
     )
     url = _community_url(community)
     for invitation in invitations:
-        with translation.override(_language_of(invitation.user)):
+        with in_language_of(invitation.user):
             subject = _("%(inviter)s invites you to “%(community)s”") % {
                 "inviter": actor.full_name or actor.email,
                 "community": community.name,
             }
         transaction.on_commit(
             partial(
-                _mail_send_in,
-                _language_of(invitation.user),
+                mail_send,
+                language=language_of(invitation.user),
                 template="community_invitation",
                 subject=subject,
                 to=[invitation.user.email],
@@ -645,12 +632,12 @@ def community_digest_send(*, organization: Organization) -> int:
             member.save(update_fields=["digest_sent_on", "digest_through", "updated_at"])
             if not posts:
                 continue
-            with translation.override(_language_of(member.user)):
+            with in_language_of(member.user):
                 subject = _("New in “%(community)s”") % {"community": member.community.name}
             transaction.on_commit(
                 partial(
-                    _mail_send_in,
-                    _language_of(member.user),
+                    mail_send,
+                    language=language_of(member.user),
                     template="community_digest",
                     subject=subject,
                     to=[member.user.email],

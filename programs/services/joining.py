@@ -7,7 +7,6 @@ member."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Collection
 
 from allauth.account.models import EmailAddress
@@ -16,11 +15,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
-from credentials_site.mail import mail_build
+from credentials_site.mail import in_language_of, mail_build
 from credentials_site.tenancy import cross_organization, tenant_scope
 
 from ..errors import ProgramErrorCode
@@ -249,9 +248,7 @@ def _decision_mail(request: MembershipRequest, *, approve: bool) -> Callable[[],
         else reverse("programs:catalog", kwargs={"org_slug": organization.slug})
     )
     link = f"{settings.SITE_URL}{page}"
-    # in the person's language when they chose one (the admin's otherwise)
-    language = request.user.language
-    with translation.override(language) if language else contextlib.nullcontext():
+    with in_language_of(request.user):
         subject = (
             _("You are now a %(organization)s member")
             if approve

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from credentials_site.mail import mail_send
+from credentials_site.mail import language_of, mail_send
 
 from .. import webhook_http
 from ..models import (
@@ -243,29 +243,33 @@ def _endpoint_health(endpoint_id: int, *, succeeded: bool, now: dt.datetime) -> 
 
 
 def _mail_disabled(endpoint_id: int) -> None:
+    """Tell the organization's admins, one e-mail per language (each in theirs)."""
     endpoint = WebhookEndpoint.objects.select_related("organization").get(pk=endpoint_id)
     organization = endpoint.organization
-    to = sorted(
-        set(
-            StaffRole.objects.filter(
-                organization=organization, role__in=StaffRole.ADMIN_ROLES, user__is_active=True
-            ).values_list("user__email", flat=True)
+    admins = (
+        StaffRole.objects.filter(
+            organization=organization, role__in=StaffRole.ADMIN_ROLES, user__is_active=True
         )
+        .select_related("user")
+        .order_by("user__email")
     )
-    if not to:
-        return
-    mail_send(
-        template="webhook_endpoint_disabled",
-        subject=gettext("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url},
-        to=to,
-        context={
-            "endpoint": endpoint,
-            "link": settings.SITE_URL.rstrip("/")
-            + f"/admin/programs/webhookendpoint/{endpoint.pk}/change/",
-        },
-        organization=organization,
-        fail_silently=True,
-    )
+    by_language: dict[str, set[str]] = {}
+    for role in admins:
+        by_language.setdefault(language_of(role.user), set()).add(role.user.email)
+    for language, to in sorted(by_language.items()):
+        mail_send(
+            template="webhook_endpoint_disabled",
+            subject=lambda: gettext("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url},
+            to=sorted(to),
+            context={
+                "endpoint": endpoint,
+                "link": settings.SITE_URL.rstrip("/")
+                + f"/admin/programs/webhookendpoint/{endpoint.pk}/change/",
+            },
+            organization=organization,
+            fail_silently=True,
+            language=language,
+        )
 
 
 def webhook_deliveries_due(*, organization: Organization, now: dt.datetime | None = None) -> int:

@@ -6,10 +6,8 @@ import datetime as dt
 import logging
 import math
 import re
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
@@ -27,13 +25,6 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 100_000
 GRACE = dt.timedelta(hours=1)
-
-
-def _in_language_of(user: User) -> AbstractContextManager[Any]:
-    """An e-mail to ``user`` in the language they chose (none chosen: the one active, the
-    language of the page that caused it)."""
-    language = getattr(user, "language", "") or ""
-    return translation.override(language) if language else nullcontext()
 
 
 def _event(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from credentials_site.exceptions import ApplicationError
-from credentials_site.mail import mail_send
+from credentials_site.mail import in_language_of, mail_send
 from credentials_site.tenancy import scoped_sql
 from programs import services as program_services
 from programs.models import (
@@ -32,7 +32,7 @@ from ..errors import SubmissionErrorCode as Code
 from ..models import Application, EvidenceItem, QuizResponse, Submission
 from ..signals import application_approved
 from . import seats
-from ._common import _event, _in_language_of, _locked, add_business_days, word_count
+from ._common import _event, _locked, add_business_days, word_count
 from .evidence import _purge_quietly
 
 logger = logging.getLogger(__name__)
@@ -390,7 +390,7 @@ def _notify(application_pk: int, *, template: str, subject: str, **context: Any)
         "submissions:application",
         kwargs={"org_slug": application.organization.slug, "public_id": application.public_id},
     )
-    with _in_language_of(application.educator):
+    with in_language_of(application.educator):
         mail_send(
             template=template,
             subject=_(subject) % {"title": application.version.title},

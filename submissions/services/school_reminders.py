@@ -13,13 +13,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from credentials_site.mail import mail_send
+from credentials_site.mail import in_language_of, mail_send
 from credentials_site.tenancy import cross_organization
 from programs.models import Organization
 from programs.models_schools import SchoolAssignment
 
 from .. import schools
-from ._common import _in_language_of
 
 WEEK, DAY = "week", "day"
 # which reminder, how many days before the target date it is due, and its marker
@@ -75,7 +74,7 @@ def _remind(*, pk: int, due: dict[str, object], kind: str, marker: str) -> int:
     credential = loaded.credential
     title = credential.current_version.title if credential.current_version else credential.slug
     organization = loaded.school.organization
-    with _in_language_of(loaded.membership.user):
+    with in_language_of(loaded.membership.user):
         target = date_format(loaded.target_date, "j F Y") if loaded.target_date else ""
         return mail_send(
             template="school_assignment_reminder",
