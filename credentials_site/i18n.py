@@ -403,6 +403,7 @@ LABEL_KEYWORDS = {
     "label",
     "help_text",
     "verbose_name",
+    "subject",
     "verbose_name_plural",
     "empty_label",
     "description",
