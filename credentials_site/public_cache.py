@@ -46,7 +46,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 
@@ -195,7 +195,10 @@ def _page_key(request: HttpRequest, policy: Policy, *parts: str) -> str:
     query = request.META.get("QUERY_STRING", "")
     variant = policy.variant(request) if policy.variant is not None else ""
     origin = f"{request.scheme}://{request.get_host()}"
-    raw = "\n".join((_release(), origin, request.path, query, str(variant), *parts))
+    # the language the page would be rendered in (the language cookie or Accept-Language, as
+    # LocaleMiddleware picks it after this middleware): a Spanish page never answers in English
+    language = translation.get_language_from_request(request)
+    raw = "\n".join((_release(), origin, request.path, query, str(variant), language, *parts))
     return f"{settings.PUBLIC_CACHE_PREFIX}:p:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
