@@ -90,8 +90,7 @@ def claims_remind(*, organization: Organization, now: dt.datetime | None = None)
                     ngettext(
                         "%(organization)s: %(count)s review you claimed goes back to the queue "
                         "soon",
-                        "%(organization)s: %(count)s reviews you claimed go back to the queue "
-                        "soon",
+                        "%(organization)s: %(count)s reviews you claimed go back to the queue soon",
                         n,
                     )
                     % {"organization": label, "count": n},
