@@ -6,7 +6,11 @@ An e-mail ``<name>`` is two templates, ``templates/mail/<name>.txt`` (wrapped in
 ``mail/base.html``, the layout: the organization's name and logo on a band of its colour, the
 message, a footer). Both get the caller's context and ``organization``, ``brand_colour``,
 ``logo_url`` and ``site_url``. The organization is any object with ``name``, ``brand_colour``
-and ``logo`` (credentials_site imports no app)."""
+and ``logo`` (credentials_site imports no app).
+
+**Language.** The templates are rendered in ``language`` when given (the recipient's
+``user.language``; a worker task has no request to take it from), else in the active one; the
+caller writes the subject in the same language (``translation.override``)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 DEFAULT_COLOUR = "#1f4e79"
 
@@ -43,6 +48,7 @@ def mail_build(
     to: Sequence[str],
     context: Mapping[str, Any] | None = None,
     organization: Any = None,
+    language: str | None = None,
 ) -> EmailMultiAlternatives:
     """The e-mail ``template`` to ``to``: its text part, and its HTML part as an alternative."""
     values = {
@@ -53,8 +59,9 @@ def mail_build(
         "site_url": settings.SITE_URL.rstrip("/"),
         "subject": subject,
     }
-    text = render_to_string(f"mail/{template}.txt", values)
-    html = render_to_string(f"mail/{template}.html", values)
+    with translation.override(language or translation.get_language()):
+        text = render_to_string(f"mail/{template}.txt", values)
+        html = render_to_string(f"mail/{template}.html", values)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),  # a line break in a subject is refused
         body=text,
@@ -73,9 +80,15 @@ def mail_send(
     context: Mapping[str, Any] | None = None,
     organization: Any = None,
     fail_silently: bool = False,
+    language: str | None = None,
 ) -> int:
     """Build the e-mail (``mail_build``) and send it; how many were sent (0 or 1)."""
     message = mail_build(
-        template=template, subject=subject, to=to, context=context, organization=organization
+        template=template,
+        subject=subject,
+        to=to,
+        context=context,
+        organization=organization,
+        language=language,
     )
     return message.send(fail_silently=fail_silently)

@@ -10,9 +10,11 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
+from credentials_site.mail import mail_build
 from programs.models import User
-from tests.factories import UserFactory
+from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +123,24 @@ class TestSignedIn:
         client.post("/i18n/language/", {"language": "xx", "next": "/"})
         # then their choice stays
         assert User.objects.get(pk=user.pk).language == "es"
+
+
+class TestMail:
+    def test_an_e_mail_is_written_in_the_language_given(self) -> None:
+        # given an organization
+        org = OrganizationFactory(name="Riverside Schools & Co")
+        # when an e-mail about it is built in Spanish (a worker task passes user.language)
+        message = mail_build(
+            template="join_approved",
+            subject="Ya es miembro de Riverside",
+            to=["ana@example.org"],
+            context={"link": "http://testserver/o/x/", "contact": ""},
+            organization=org,
+            language="es",
+        )
+        # then both parts are Spanish, the HTML one says so, and nothing else changed language
+        assert message.body.startswith("Riverside Schools & Co aprobó su solicitud de ingreso")
+        html = next(content for content, kind in message.alternatives if kind == "text/html")
+        assert '<html lang="es">' in str(html)
+        assert "Solicitar ahora" in str(html)
+        assert translation.get_language() != "es"
