@@ -45,9 +45,13 @@ class AccountLanguageMiddleware:
                 path=settings.LANGUAGE_COOKIE_PATH,
                 secure=settings.LANGUAGE_COOKIE_SECURE,
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
             )
         return response
+
+
+def _unused_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse()
 
 
 @csrf_exempt
@@ -57,7 +61,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     choice only sets the language cookie, so public pages (cached, without a CSRF cookie) can
     offer it; a signed-in person's is kept on their account and is checked against CSRF."""
     if request.user.is_authenticated:
-        refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+        csrf = CsrfViewMiddleware(_unused_view)
+        # a view that is not csrf_exempt (this one is), so that the middleware checks
+        refused = csrf.process_view(request, _unused_view, (), {})
         if refused is not None:
             return refused
     response = django_set_language(request)

@@ -116,7 +116,8 @@ class Turnaround:
     def by_outcome_labelled(self) -> list[tuple[str, str, int]]:
         """(outcome, what it means for the educator, count) for every outcome."""
         return [
-            (value, OUTCOME_PHRASES[value], self.by_outcome[value]) for value in OUTCOME_PHRASES
+            (value, str(OUTCOME_PHRASES[value]), self.by_outcome[value])
+            for value in OUTCOME_PHRASES
         ]
 
 
