@@ -130,7 +130,7 @@ class ConflictOfInterest(TenantModel):
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        verbose_name_plural = "conflicts of interest"
+        verbose_name_plural = _("conflicts of interest")
         constraints = [
             # one declaration of each: a school, a district, a person (NULL for the first two,
             # where NULLs count as equal)
@@ -224,5 +224,5 @@ class QueueSubmission(Submission):
 
     class Meta:
         proxy = True
-        verbose_name = "submission to assign"
-        verbose_name_plural = "submissions to assign"
+        verbose_name = _("submission to assign")
+        verbose_name_plural = _("submissions to assign")

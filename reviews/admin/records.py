@@ -72,7 +72,7 @@ class CriterionScoreInline(ReadOnlyInline):
     fields = ("criterion", "score", "comment")
     readonly_fields = fields
     ordering = ("criterion__position", "criterion__pk")
-    verbose_name_plural = "scores"
+    verbose_name_plural = _("scores")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CriterionScore]:
         return super().get_queryset(request).select_related("criterion")
