@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -56,10 +57,13 @@ def _flatten(detail: Any, path: str = "") -> list[str]:
     ``{0: {"score": ["Must be a whole number."]}}`` → ``["item 1: score: Must be ..."]``."""
     if isinstance(detail, dict):
         parts = [
-            (f"item {k + 1}" if isinstance(k, int) else _text(k), v) for k, v in detail.items()
+            (_("item %(n)s") % {"n": k + 1} if isinstance(k, int) else _text(k), v)
+            for k, v in detail.items()
         ]
     elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
-        parts = [(f"item {n}", item) for n, item in enumerate(detail, start=1) if item]
+        parts = [
+            (_("item %(n)s") % {"n": n}, item) for n, item in enumerate(detail, start=1) if item
+        ]
     else:
         messages = detail if isinstance(detail, list) else [detail]
         return [f"{path}: {_text(message)}" if path else _text(message) for message in messages]
@@ -114,7 +118,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     fields: dict[str, list[str]] = {}
     if isinstance(exc, drf_exceptions.ValidationError):
-        message = "Some fields are not valid."
+        message = _("Some fields are not valid.")
         if isinstance(exc.detail, dict):
             fields = {_text(key): _flatten(value) for key, value in exc.detail.items()}
         else:
@@ -131,11 +135,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 def page_not_found(
-    request: HttpRequest, exception: Exception | None = None, *, message: str = "Not found."
+    request: HttpRequest, exception: Exception | None = None, *, message: str | None = None
 ) -> HttpResponse:
     """``handler404``: under ``/api/`` (a URL that matches nothing, or an id that is not one,
     such as ``claims/not-a-uuid/``) the API's JSON error saying ``message``; elsewhere the
     site's page."""
+    message = message or _("Not found.")
     if request.path_info.startswith(API_PREFIX):
         return JsonResponse({"code": "not_found", "message": message, "fields": {}}, status=404)
     return defaults.page_not_found(request, exception or Http404(message))
@@ -148,7 +153,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {
                 "code": "server_error",
-                "message": "Something went wrong on our side. Nothing was changed; try again.",
+                "message": _("Something went wrong on our side. Nothing was changed; try again."),
                 "fields": {},
             },
             status=500,

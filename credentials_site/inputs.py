@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -37,32 +38,35 @@ def _type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str
     if value is None:
         return None  # the field says whether it allows null
     if isinstance(field, serializers.BooleanField):
-        return None if isinstance(value, bool) else "Must be true or false."
+        return None if isinstance(value, bool) else _("Must be true or false.")
     if isinstance(field, serializers.IntegerField):
         is_int = isinstance(value, int) and not isinstance(value, bool)
-        return None if is_int else "Must be a whole number."
+        return None if is_int else _("Must be a whole number.")
     if isinstance(field, _LIST):
         if not isinstance(value, list):
-            return "Must be a list."
+            return _("Must be a list.")
         child = getattr(field, "child", None)
         if isinstance(child, serializers.Field) and not isinstance(child, StrictInput):
             for n, item in enumerate(value, start=1):
                 error = _type_error(child, item)
                 if error is not None:
-                    return f"Item {n}: {error[0].lower()}{error[1:]}"
+                    return _("Item %(n)s: %(error)s") % {
+                        "n": n,
+                        "error": error[0].lower() + error[1:],
+                    }
         return None
     if isinstance(field, serializers.DictField):
         if not isinstance(value, dict):
-            return "Must be an object."
+            return _("Must be an object.")
         for key, item in value.items():
             error = _type_error(field.child, item)
             if error is not None:
                 return f"{key}: {error[0].lower()}{error[1:]}"
         return None
     if isinstance(field, serializers.Serializer):
-        return None if isinstance(value, dict) else "Must be an object."
+        return None if isinstance(value, dict) else _("Must be an object.")
     if isinstance(field, _TEXT):
-        return None if isinstance(value, str) else "Must be a string."
+        return None if isinstance(value, str) else _("Must be a string.")
     return None
 
 
@@ -71,14 +75,14 @@ def _form_error(field: serializers.Field[Any, Any, Any, Any], values: list[str])
     DRF would take the last of repeated values, an empty one as if it were absent, and "0",
     "no", "off" (and more) as false."""
     if len(values) > 1 and not isinstance(field, _LIST):
-        return "Give this once."
+        return _("Give this once.")
     blank_allowed = getattr(field, "allow_blank", False) or field.allow_null
     if values == [""] and not blank_allowed:
-        return "This field may not be blank."
+        return _("This field may not be blank.")
     if isinstance(field, serializers.BooleanField):
         spellings = {"true", "false"} | ({"null", ""} if field.allow_null else set())
         if values[-1].lower() not in spellings:  # "True" too, as Python clients send it
-            return "Must be true or false."
+            return _("Must be true or false.")
     return None
 
 
@@ -91,17 +95,17 @@ class StrictInput(serializers.Serializer[dict[str, Any]]):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, Mapping):
             raise serializers.ValidationError(
-                {api_settings.NON_FIELD_ERRORS_KEY: ["Send an object of named fields."]}
+                {api_settings.NON_FIELD_ERRORS_KEY: [_("Send an object of named fields.")]}
             )
         errors: dict[str, list[str]] = {}
         if not self.unknown_fields_allowed:
             for name in sorted(set(data) - set(self.fields)):
-                errors[name] = ["Unknown field."]
+                errors[name] = [_("Unknown field.")]
         for name, field in self.fields.items():
             if name not in data:
                 # DRF reads a boolean left out of a form as false (an unticked checkbox)
                 if isinstance(data, QueryDict) and field.required:
-                    errors[name] = ["This field is required."]
+                    errors[name] = [_("This field is required.")]
                 continue
             if isinstance(data, QueryDict):  # a form or a query string: every value is text
                 error = _form_error(field, data.getlist(name))

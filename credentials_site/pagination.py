@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, QuerySet, Window
+from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -96,8 +97,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
             self.page = paginator.page(self._page_number(request))
         except EmptyPage:
             raise NotFoundError(
-                "There is no such page.",
-                fields={"page": [f"The last page is {paginator.num_pages}."]},
+                _("There is no such page."),
+                fields={"page": [_("The last page is %(last)s.") % {"last": paginator.num_pages}]},
             ) from None
         return list(self.page)
 
@@ -106,9 +107,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if not values:
             return 1
         if len(values) > 1:
-            raise ValidationError({"page": ["Give one page number."]})
+            raise ValidationError({"page": [_("Give one page number.")]})
         if not _PAGE.fullmatch(values[0]):
-            raise ValidationError({"page": ["A page is a whole number from 1."]})
+            raise ValidationError({"page": [_("A page is a whole number from 1.")]})
         # more digits than any list has pages (and int() refuses 4,300 of them): past the last
         return int(values[0]) if len(values[0]) <= 18 else sys.maxsize
 
@@ -144,12 +145,12 @@ class CursorPagination(pagination.CursorPagination):
     def decode_cursor(self, request: Request) -> Any:
         values = request.query_params.getlist(self.cursor_query_param)
         if len(values) > 1:
-            raise ValidationError({"cursor": ["Give one cursor."]})
+            raise ValidationError({"cursor": [_("Give one cursor.")]})
         try:
             return super().decode_cursor(request)
         except NotFound:
             raise ValidationError(
-                {"cursor": ["Not a cursor of this list: use a page's next or previous link."]}
+                {"cursor": [_("Not a cursor of this list: use a page's next or previous link.")]}
             ) from None
 
     def get_page_size(self, request: Request) -> int:
@@ -158,6 +159,11 @@ class CursorPagination(pagination.CursorPagination):
             return self.page_size
         if len(values) > 1 or not _PAGE.fullmatch(values[0]) or len(values[0]) > 4:
             raise ValidationError(
-                {"limit": [f"A limit is a whole number from 1 to {self.max_page_size}."]}
+                {
+                    "limit": [
+                        _("A limit is a whole number from 1 to %(most)s.")
+                        % {"most": self.max_page_size}
+                    ]
+                }
             )
         return min(int(values[0]), self.max_page_size)

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django_scopes import ScopeError, get_scope, scope, scopes_disabled
 
 if TYPE_CHECKING:  # credentials_site never imports the apps at module level
@@ -127,12 +128,12 @@ class TenantScopeMiddleware:
         slug = match.kwargs.get(ORG_URL_KWARG)
         if slug is not None:
             organization = _lookup("ORGANIZATION_BY_SLUG")(slug=slug)
-            return self._in_organization(request, organization, "No such organization.")
+            return self._in_organization(request, organization, _("No such organization."))
 
         for kwarg, path in settings.TENANCY_OBJECT_URL_KWARGS.items():
             if kwarg in match.kwargs:
                 organization = _imported(path)(public_id=match.kwargs[kwarg])
-                return self._in_organization(request, organization, "Not found.")
+                return self._in_organization(request, organization, _("Not found."))
 
         if match.app_name == "admin" or match.namespace == "admin":
             org_ids = _lookup("ORGANIZATION_IDS_ADMINISTERED_BY")(user=request.user)

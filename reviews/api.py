@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -50,28 +51,34 @@ from .serializers import (
 TAG = "Review"
 
 ORG = OpenApiParameter(
-    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The organization."
+    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description=_("The organization.")
 )
 CLAIM = OpenApiParameter(
-    "claim_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The claim's id."
+    "claim_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The claim's id.")
 )
 
 NOT_FOUND = OpenApiResponse(
     ErrorOutput,
-    description="No such organization or claim, the claim is another reviewer's, or the caller "
-    "has no reviewer role in this organization.",
+    description=_(
+        "No such organization or claim, the claim is another reviewer's, or the caller "
+        "has no reviewer role in this organization."
+    ),
 )
 NOT_FOUND_OR_PAGE = OpenApiResponse(
     ErrorOutput,
-    description="No such organization, the caller has no reviewer role in it, or a page past "
-    "the last (fields: page).",
+    description=_(
+        "No such organization, the caller has no reviewer role in it, or a page past "
+        "the last (fields: page)."
+    ),
 )
-NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description="Not signed in, or no CSRF token.")
+NOT_AUTHENTICATED = OpenApiResponse(ErrorOutput, description=_("Not signed in, or no CSRF token."))
 CLAIM_REFUSED = OpenApiResponse(
     ErrorOutput,
-    description="not_claimed: the claim was released or expired; claim_expired: it lapsed just "
-    "now and the submission went back to the queue; already_decided; invalid: a rating is not "
-    "on the criterion's scale (fields: criterion_<id>).",
+    description=_(
+        "not_claimed: the claim was released or expired; claim_expired: it lapsed just "
+        "now and the submission went back to the queue; already_decided; invalid: a rating is not "
+        "on the criterion's scale (fields: criterion_<id>)."
+    ),
 )
 
 
@@ -195,7 +202,7 @@ class QueueListApi(_ReviewerApi, generics.ListAPIView):
         responses={
             200: QueueItemOutput(many=True),
             400: OpenApiResponse(
-                ErrorOutput, description="A query parameter is not valid (fields names it)."
+                ErrorOutput, description=_("A query parameter is not valid (fields names it).")
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND_OR_PAGE,
@@ -234,7 +241,7 @@ class ClaimListApi(_ReviewerApi):
         tags=[TAG],
         operation_id="review_claim_list",
         parameters=[ORG],
-        description="The caller's active claims, the soonest to expire first.",
+        description=_("The caller's active claims, the soonest to expire first."),
         responses={200: ClaimSummaryOutput(many=True), 403: NOT_AUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request: Request, **kwargs: Any) -> Response:
@@ -250,16 +257,20 @@ class ClaimCreateApi(_ReviewerApi):
         tags=[TAG],
         operation_id="review_claim_create",
         parameters=[ORG],
-        description="Claim the oldest submission the caller may review (optionally of one "
-        "program or credential, or one waiting for adjudication). Two reviewers claiming at once "
-        "never get the same one. The claim lapses after the program's claim time.",
+        description=_(
+            "Claim the oldest submission the caller may review (optionally of one "
+            "program or credential, or one waiting for adjudication). Two reviewers claiming at "
+            "once never get the same one. The claim lapses after the program's claim time."
+        ),
         request=ClaimCreateInput,
         responses={
             201: ClaimEnvelopeOutput,
             400: OpenApiResponse(
                 ErrorOutput,
-                description="queue_empty: nothing is waiting for the caller; not_a_reviewer: "
-                "only program admins and senior reviewers adjudicate.",
+                description=_(
+                    "queue_empty: nothing is waiting for the caller; not_a_reviewer: "
+                    "only program admins and senior reviewers adjudicate."
+                ),
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,
@@ -367,11 +378,14 @@ class ReviewSubmitApi(_ReviewerApi):
             200: ReviewSubmitOutput,
             400: OpenApiResponse(
                 ErrorOutput,
-                description="incomplete: fields has one message per gap (criterion_<id>, "
-                "overall_feedback, decision, revision_request); already_decided: the claim or "
-                "the submission is decided; not_claimed / claim_expired: the claim is no longer "
-                "active; own_submission; invalid: a rating is not on the scale; below_passing: "
-                "approve while a criterion is below its passing level (fields names each one).",
+                description=_(
+                    "incomplete: fields has one message per gap (criterion_<id>, "
+                    "overall_feedback, decision, revision_request); already_decided: the claim or "
+                    "the submission is decided; not_claimed / claim_expired: the claim is no "
+                    "longer active; own_submission; invalid: a rating is not on the scale; "
+                    "below_passing: approve while a criterion is below its passing level (fields "
+                    "names each one)."
+                ),
             ),
             403: NOT_AUTHENTICATED,
             404: NOT_FOUND,

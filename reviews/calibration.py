@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from credentials_site.exceptions import ApplicationError
 from programs import services as program_services
@@ -73,20 +75,22 @@ def _checked_scores(
         try:
             given[int(key)] = _score_of(value)
         except (TypeError, ValueError):
-            errors[f"criterion_{key}"] = ["Not a criterion of this rubric."]
+            errors[f"criterion_{key}"] = [_("Not a criterion of this rubric.")]
     known = {c.pk for c in criteria}
     for criterion_id in given.keys() - known:
-        errors[f"criterion_{criterion_id}"] = ["Not a criterion of this rubric."]
+        errors[f"criterion_{criterion_id}"] = [_("Not a criterion of this rubric.")]
     cleaned: dict[str, int] = {}
     for criterion in criteria:
         score = given.get(criterion.pk)
         allowed = sorted(level.score for level in criterion.levels.all())
         if score is None:
-            errors[f"criterion_{criterion.pk}"] = [f"Rate “{criterion.title}”."]
+            errors[f"criterion_{criterion.pk}"] = [
+                _("Rate “%(criterion)s”.") % {"criterion": criterion.title}
+            ]
         elif isinstance(score, bool) or not isinstance(score, int) or score not in allowed:
             errors[f"criterion_{criterion.pk}"] = [
-                f"“{criterion.title}”: choose one of its levels "
-                f"({', '.join(str(a) for a in allowed)})."
+                _("“%(criterion)s”: choose one of its levels (%(levels)s).")
+                % {"criterion": criterion.title, "levels": ", ".join(str(a) for a in allowed)}
             ]
         else:
             cleaned[str(criterion.pk)] = score
@@ -96,7 +100,12 @@ def _checked_scores(
 def _incomplete(errors: dict[str, list[str]]) -> ApplicationError:
     n = len(errors)
     return ApplicationError(
-        f"{n} thing{'s' if n != 1 else ''} to fix: every criterion needs one of its levels.",
+        ngettext(
+            "%(count)s thing to fix: every criterion needs one of its levels.",
+            "%(count)s things to fix: every criterion needs one of its levels.",
+            n,
+        )
+        % {"count": n},
         code=Code.INCOMPLETE,
         fields=errors,
     )
@@ -121,18 +130,18 @@ def exemplar_create(
         ).exists()
         if not is_admin:
             raise ApplicationError(
-                "Only program admins choose calibration exemplars.", code=Code.NOT_ALLOWED
+                _("Only program admins choose calibration exemplars."), code=Code.NOT_ALLOWED
             )
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if submission.organization_id != organization.pk:
-        raise ApplicationError("No such submission.", code=Code.INVALID)
+        raise ApplicationError(_("No such submission."), code=Code.INVALID)
     if not submission.outcome:
         raise ApplicationError(
-            "Only a decided submission can be a calibration exemplar.", code=Code.NOT_DECIDED
+            _("Only a decided submission can be a calibration exemplar."), code=Code.NOT_DECIDED
         )
     if CalibrationExemplar.objects.filter(submission=submission).exists():
         raise ApplicationError(
-            "This submission is already a calibration exemplar.", code=Code.ALREADY_EXEMPLAR
+            _("This submission is already a calibration exemplar."), code=Code.ALREADY_EXEMPLAR
         )
     errors: dict[str, list[str]] = {}
     title = title.strip()
@@ -214,11 +223,22 @@ def calibration_require(
     pending = calibration_pending(organization=organization, reviewer=scope.user, scope=scope)
     if pending:
         n = len(pending)
-        examples = f"{n} calibration example{'s' if n != 1 else ''}"
         raise ApplicationError(
-            f"{who} has {examples} to score before taking live submissions."
+            ngettext(
+                "%(who)s has %(count)s calibration example to score before taking live "
+                "submissions.",
+                "%(who)s has %(count)s calibration examples to score before taking live "
+                "submissions.",
+                n,
+            )
+            % {"who": who, "count": n}
             if who
-            else f"Score the {examples} before you take live submissions.",
+            else ngettext(
+                "Score the %(count)s calibration example before you take live submissions.",
+                "Score the %(count)s calibration examples before you take live submissions.",
+                n,
+            )
+            % {"count": n},
             code=Code.NOT_CALIBRATED,
         )
 
@@ -253,24 +273,26 @@ def calibration_submit(
     scope = selectors.reviewer_scope(organization=organization, user=reviewer)
     if scope is None:
         raise ApplicationError(
-            "You are not a reviewer for this organization.", code=Code.NOT_ALLOWED
+            _("You are not a reviewer for this organization."), code=Code.NOT_ALLOWED
         )
     exemplar = CalibrationExemplar.objects.select_related("submission").get(pk=exemplar.pk)
     if exemplar.organization_id != organization.pk:
-        raise ApplicationError("No such calibration example.", code=Code.INVALID)
+        raise ApplicationError(_("No such calibration example."), code=Code.INVALID)
     if not exemplar.is_active:
-        raise ApplicationError("This calibration example is no longer in use.", code=Code.INACTIVE)
+        raise ApplicationError(
+            _("This calibration example is no longer in use."), code=Code.INACTIVE
+        )
     if (
         not _exemplars_for(organization=organization, reviewer=reviewer, scope=scope)
         .filter(pk=exemplar.pk)
         .exists()
     ):
         raise ApplicationError(
-            "This calibration example is not one you are asked to score.", code=Code.NOT_ALLOWED
+            _("This calibration example is not one you are asked to score."), code=Code.NOT_ALLOWED
         )
     if CalibrationAttempt.objects.filter(exemplar=exemplar, reviewer=reviewer).exists():
         raise ApplicationError(
-            "You have already scored this calibration example.", code=Code.ALREADY_ATTEMPTED
+            _("You have already scored this calibration example."), code=Code.ALREADY_ATTEMPTED
         )
     cleaned, errors = _checked_scores(_criteria(exemplar.submission), scores)
     if decision not in Review.Decision.values:
@@ -292,7 +314,7 @@ def calibration_submit(
             )
     except IntegrityError:  # a double click that passed the check above at the same moment
         raise ApplicationError(
-            "You have already scored this calibration example.", code=Code.ALREADY_ATTEMPTED
+            _("You have already scored this calibration example."), code=Code.ALREADY_ATTEMPTED
         ) from None
 
 

@@ -120,8 +120,10 @@ def calibration_list_page(
                 exemplar=exemplar,
                 credential=exemplar.submission.application.version.title,
                 percent=attempt_percent(attempt),
-                decision=decisions.get(attempt.decision, attempt.decision),
-                agreed_decision=decisions.get(exemplar.agreed_decision, exemplar.agreed_decision),
+                decision=str(decisions.get(attempt.decision, attempt.decision)),
+                agreed_decision=str(
+                    decisions.get(exemplar.agreed_decision, exemplar.agreed_decision)
+                ),
                 criteria=comparisons,
             )
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import Organization, User
@@ -22,7 +23,7 @@ Kind = ConflictOfInterest.Kind
 def _require_reviewer(organization: Organization, reviewer: User) -> None:
     if selectors.reviewer_scope(organization=organization, user=reviewer) is None:
         raise ApplicationError(
-            "You are not a reviewer for this organization.", code=Code.NOT_A_REVIEWER
+            _("You are not a reviewer for this organization."), code=Code.NOT_A_REVIEWER
         )
 
 
@@ -30,47 +31,53 @@ def _person(email: str, reviewer: User) -> User:
     email = email.strip()
     if not email:
         raise ApplicationError(
-            "Enter the person's e-mail address.",
+            _("Enter the person's e-mail address."),
             code=Code.INVALID,
-            fields={"email": ["Enter the person's e-mail address."]},
+            fields={"email": [_("Enter the person's e-mail address.")]},
         )
     try:
         validate_email(email)
     except ValidationError:
         raise ApplicationError(
-            "That is not an e-mail address.",
+            _("That is not an e-mail address."),
             code=Code.INVALID,
-            fields={"email": ["Enter an e-mail address like name@example.org."]},
+            fields={"email": [_("Enter an e-mail address like name@example.org.")]},
         ) from None
     person = User.objects.filter(email__iexact=email).first()
     if person is None:
         raise ApplicationError(
-            "No one has an account with that e-mail address.",
+            _("No one has an account with that e-mail address."),
             code=Code.INVALID,
             fields={
                 "email": [
-                    "No one has an account with that e-mail address; check it, or use the address "
-                    "they sign in with."
+                    _(
+                        "No one has an account with that e-mail address; check it, or use the "
+                        "address they sign in with."
+                    )
                 ]
             },
         )
     if person.pk == reviewer.pk:
         raise ApplicationError(
-            "You never get your own submissions; there is no need to declare yourself.",
+            _("You never get your own submissions; there is no need to declare yourself."),
             code=Code.INVALID,
-            fields={"email": ["That is your own address."]},
+            fields={"email": [_("That is your own address.")]},
         )
     return person
 
 
 def _already_declared(kind: str, person: User | None) -> ApplicationError:
     if kind == Kind.SCHOOL:
-        what = "your school"
+        message = _("You have already declared your school.")
     elif kind == Kind.DISTRICT:
-        what = "your district"
+        message = _("You have already declared your district.")
+    elif person is not None:
+        message = _("You have already declared a conflict with %(email)s.") % {
+            "email": person.email
+        }
     else:
-        what = f"a conflict with {person.email if person else 'this person'}"
-    return ApplicationError(f"You have already declared {what}.", code=Code.INVALID, fields={})
+        message = _("You have already declared a conflict with this person.")
+    return ApplicationError(message, code=Code.INVALID, fields={})
 
 
 @transaction.atomic
@@ -85,26 +92,30 @@ def conflict_declare(
     if kind == Kind.SCHOOL:
         if not reviewer.school.strip():
             raise ApplicationError(
-                "Your profile has no school, so there is nothing to match against. Add it at "
-                "/me/profile/ (Your profile), or declare the people by e-mail.",
+                _(
+                    "Your profile has no school, so there is nothing to match against. Add it at "
+                    "/me/profile/ (Your profile), or declare the people by e-mail."
+                ),
                 code=Code.INVALID,
-                fields={"kind": ["Your profile has no school."]},
+                fields={"kind": [_("Your profile has no school.")]},
             )
     elif kind == Kind.DISTRICT:
         if not reviewer.district.strip():
             raise ApplicationError(
-                "Your profile has no district, so there is nothing to match against. Add it at "
-                "/me/profile/ (Your profile), or declare the people by e-mail.",
+                _(
+                    "Your profile has no district, so there is nothing to match against. Add it at "
+                    "/me/profile/ (Your profile), or declare the people by e-mail."
+                ),
                 code=Code.INVALID,
-                fields={"kind": ["Your profile has no district."]},
+                fields={"kind": [_("Your profile has no district.")]},
             )
     elif kind == Kind.PERSON:
         person = _person(email, reviewer)
     else:
         raise ApplicationError(
-            "Choose your school, your district or a named person.",
+            _("Choose your school, your district or a named person."),
             code=Code.INVALID,
-            fields={"kind": ["Choose your school, your district or a named person."]},
+            fields={"kind": [_("Choose your school, your district or a named person.")]},
         )
     try:
         with transaction.atomic():  # a savepoint: a duplicate leaves the transaction usable
@@ -144,7 +155,7 @@ def conflict_remove(
         mine = mine.filter(person__email__iexact=email.strip())
     conflicts = list(mine)
     if not conflicts:
-        raise ApplicationError("There is no such declaration to remove.", code=Code.INVALID)
+        raise ApplicationError(_("There is no such declaration to remove."), code=Code.INVALID)
     for conflict in conflicts:
         audit_record(
             organization=organization,

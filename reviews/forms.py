@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from .access import QueueFilters, ReviewInput
 from .models import ConflictOfInterest
@@ -65,7 +66,7 @@ def review_input(data: QueryDict) -> ReviewInput:
 class ConflictForm(forms.Form):
     kind = forms.ChoiceField(
         choices=ConflictOfInterest.Kind.choices,
-        error_messages={"required": "Choose what the conflict is about."},
+        error_messages={"required": _("Choose what the conflict is about.")},
     )
     email = forms.CharField(required=False, max_length=254, strip=True)
     note = forms.CharField(required=False, max_length=200, strip=True)

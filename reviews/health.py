@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from programs.models import Organization, StaffRole, User
 from submissions.models import Application, Submission
@@ -39,9 +40,9 @@ from .selectors import REVIEWER_ROLES
 
 WINDOW_DAYS = 30
 OUTCOME_PHRASES = {
-    Review.Decision.APPROVE.value: "approved",
-    Review.Decision.NEEDS_REVISION.value: "returned for revision",
-    Review.Decision.NOT_AWARDED.value: "not awarded",
+    Review.Decision.APPROVE.value: _("approved"),
+    Review.Decision.NEEDS_REVISION.value: _("returned for revision"),
+    Review.Decision.NOT_AWARDED.value: _("not awarded"),
 }
 
 
@@ -115,7 +116,8 @@ class Turnaround:
     def by_outcome_labelled(self) -> list[tuple[str, str, int]]:
         """(outcome, what it means for the educator, count) for every outcome."""
         return [
-            (value, OUTCOME_PHRASES[value], self.by_outcome[value]) for value in OUTCOME_PHRASES
+            (value, str(OUTCOME_PHRASES[value]), self.by_outcome[value])
+            for value in OUTCOME_PHRASES
         ]
 
 

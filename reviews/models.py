@@ -6,6 +6,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.models import TenantModel
 from programs.models import RubricCriterion, User
@@ -16,10 +17,10 @@ class Claim(TenantModel):
     """A reviewer's reservation of one submission; it lapses back to the queue."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        RELEASED = "released", "Released"
-        EXPIRED = "expired", "Expired"
-        COMPLETED = "completed", "Completed"
+        ACTIVE = "active", _("Active")
+        RELEASED = "released", _("Released")
+        EXPIRED = "expired", _("Expired")
+        COMPLETED = "completed", _("Completed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
@@ -55,13 +56,13 @@ class Review(TenantModel):
     """One reviewer's judgement of one submission: a score per criterion and a decision."""
 
     class Decision(models.TextChoices):
-        APPROVE = "approve", "Approve"
-        NEEDS_REVISION = "needs_revision", "Needs revision"
-        NOT_AWARDED = "not_awarded", "Not awarded"
+        APPROVE = "approve", _("Approve")
+        NEEDS_REVISION = "needs_revision", _("Needs revision")
+        NOT_AWARDED = "not_awarded", _("Not awarded")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
@@ -71,7 +72,7 @@ class Review(TenantModel):
     is_adjudication = models.BooleanField(default=False)
     decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
     overall_feedback = models.TextField(blank=True)
-    revision_request = models.TextField(blank=True, help_text="What to change (needs revision).")
+    revision_request = models.TextField(blank=True, help_text=_("What to change (needs revision)."))
     submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -117,9 +118,9 @@ class ConflictOfInterest(TenantModel):
     this person."""
 
     class Kind(models.TextChoices):
-        SCHOOL = "school", "Educators from my school"
-        DISTRICT = "district", "Educators from my district"
-        PERSON = "person", "A named person"
+        SCHOOL = "school", _("Educators from my school")
+        DISTRICT = "district", _("Educators from my district")
+        PERSON = "person", _("A named person")
 
     reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -129,7 +130,7 @@ class ConflictOfInterest(TenantModel):
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        verbose_name_plural = "conflicts of interest"
+        verbose_name_plural = _("conflicts of interest")
         constraints = [
             # one declaration of each: a school, a district, a person (NULL for the first two,
             # where NULLs count as equal)
@@ -150,12 +151,14 @@ class CalibrationExemplar(TenantModel):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="+")
-    title = models.CharField(max_length=200, help_text="Shown to reviewers instead of any name.")
+    title = models.CharField(max_length=200, help_text=_("Shown to reviewers instead of any name."))
     agreed_decision = models.CharField(max_length=16, choices=Review.Decision.choices)
     agreed_scores = models.JSONField(
-        default=dict, help_text="{criterion_id: score} as agreed by the program."
+        default=dict, help_text=_("{criterion_id: score} as agreed by the program.")
     )
-    rationale = models.TextField(blank=True, help_text="Shown to the reviewer after they submit.")
+    rationale = models.TextField(
+        blank=True, help_text=_("Shown to the reviewer after they submit.")
+    )
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -177,7 +180,7 @@ class CalibrationAttempt(TenantModel):
         CalibrationExemplar, on_delete=models.CASCADE, related_name="attempts"
     )
     reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    scores = models.JSONField(default=dict, help_text="{criterion_id: score}")
+    scores = models.JSONField(default=dict, help_text=_("{criterion_id: score}"))
     decision = models.CharField(max_length=16, choices=Review.Decision.choices)
     matching = models.PositiveSmallIntegerField(default=0)
     total = models.PositiveSmallIntegerField(default=0)
@@ -221,5 +224,5 @@ class QueueSubmission(Submission):
 
     class Meta:
         proxy = True
-        verbose_name = "submission to assign"
-        verbose_name_plural = "submissions to assign"
+        verbose_name = _("submission to assign")
+        verbose_name_plural = _("submissions to assign")

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -41,20 +43,20 @@ class QueueFilterInput(QueryInput):
         allow_blank=True,
         max_length=50,
         default="",
-        help_text="A program's slug.",
+        help_text=_("A program's slug."),
     )
     credential = serializers.SlugField(
         required=False,
         allow_blank=True,
         max_length=50,
         default="",
-        help_text="A credential's slug.",
+        help_text=_("A credential's slug."),
     )
     order = serializers.ChoiceField(
         choices=[("oldest", "oldest"), ("newest", "newest")],
         required=False,
         default="oldest",
-        help_text="By submission time; oldest first unless told.",
+        help_text=_("By submission time; oldest first unless told."),
     )
 
 
@@ -64,40 +66,42 @@ class ClaimCreateInput(StrictInput):
         allow_blank=True,
         max_length=50,
         default="",
-        help_text="Only from this program (its slug).",
+        help_text=_("Only from this program (its slug)."),
     )
     credential = serializers.SlugField(
         required=False,
         allow_blank=True,
         max_length=50,
         default="",
-        help_text="Only of this credential (its slug).",
+        help_text=_("Only of this credential (its slug)."),
     )
     adjudication = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="Take a submission whose two reviews disagree (program admins and senior "
-        "reviewers only).",
+        help_text=_(
+            "Take a submission whose two reviews disagree (program admins and senior "
+            "reviewers only)."
+        ),
     )
 
 
 class ScoreInput(StrictInput):
     criterion_id = serializers.IntegerField(
-        min_value=1, help_text="The criterion's id, from the claim's review.scores."
+        min_value=1, help_text=_("The criterion's id, from the claim's review.scores.")
     )
     score = serializers.IntegerField(
         min_value=0,
         max_value=32767,
         required=False,
         allow_null=True,
-        help_text="One of the criterion's level scores; null clears it. Unchanged when absent.",
+        help_text=_("One of the criterion's level scores; null clears it. Unchanged when absent."),
     )
     comment = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=5000,
         trim_whitespace=False,
-        help_text="Unchanged when absent.",
+        help_text=_("Unchanged when absent."),
     )
 
 
@@ -114,7 +118,7 @@ class ReviewInput(StrictInput):
         allow_blank=True,
         default="",
         trim_whitespace=False,
-        help_text="What the educator should change (needs revision).",
+        help_text=_("What the educator should change (needs revision)."),
     )
     decision = serializers.ChoiceField(
         choices=Review.Decision.choices, required=False, allow_blank=True, default=""
@@ -123,7 +127,7 @@ class ReviewInput(StrictInput):
     def validate_scores(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ids = [row["criterion_id"] for row in value]
         if len(ids) != len(set(ids)):
-            raise serializers.ValidationError("Each criterion may appear once.")
+            raise serializers.ValidationError(gettext("Each criterion may appear once."))
         return value
 
     @staticmethod
@@ -147,22 +151,24 @@ class QueueItemOutput(serializers.Serializer[Submission]):
     """One waiting attempt. Anonymous in every program: no educator identity."""
 
     id = serializers.SerializerMethodField(
-        help_text="The attempt's opaque name: anonymous code and attempt, e.g. S-ABC2345-2."
+        help_text=_("The attempt's opaque name: anonymous code and attempt, e.g. S-ABC2345-2.")
     )
     credential = ReviewCredentialOutput(source="application")
     attempt = serializers.IntegerField(source="number")
     submitted_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField(
-        allow_null=True, help_text="The organization's turnaround target for a decision."
+        allow_null=True, help_text=_("The organization's turnaround target for a decision.")
     )
-    overdue = serializers.SerializerMethodField(help_text="Past its turnaround target.")
+    overdue = serializers.SerializerMethodField(help_text=_("Past its turnaround target."))
     reviews_required = serializers.IntegerField()
     reviews_done = serializers.IntegerField(
-        source="submitted_reviews", help_text="Reviews submitted so far (double review)."
+        source="submitted_reviews", help_text=_("Reviews submitted so far (double review).")
     )
     assigned_to_you = serializers.BooleanField(
-        help_text="A program admin assigned it to the caller (listed first). Work assigned to "
-        "someone else is not in the caller's queue."
+        help_text=_(
+            "A program admin assigned it to the caller (listed first). Work assigned to "
+            "someone else is not in the caller's queue."
+        )
     )
 
     def get_id(self, obj: Submission) -> str:
@@ -173,9 +179,9 @@ class QueueItemOutput(serializers.Serializer[Submission]):
 
 
 class ClaimSubmissionOutput(serializers.Serializer[Submission]):
-    id = serializers.SerializerMethodField(help_text="As in the queue, e.g. S-ABC2345-2.")
+    id = serializers.SerializerMethodField(help_text=_("As in the queue, e.g. S-ABC2345-2."))
     code = serializers.CharField(
-        source="application.anonymous_code", help_text="The application's anonymous code."
+        source="application.anonymous_code", help_text=_("The application's anonymous code.")
     )
     attempt = serializers.IntegerField(source="number")
     max_attempts = serializers.IntegerField(source="application.version.max_attempts")
@@ -190,7 +196,7 @@ class ClaimSubmissionOutput(serializers.Serializer[Submission]):
 class ClaimSummaryOutput(serializers.Serializer[Claim]):
     id = serializers.UUIDField(source="public_id")
     status = serializers.SerializerMethodField(
-        help_text="active, released, expired or completed; a claim past expires_at is expired."
+        help_text=_("active, released, expired or completed; a claim past expires_at is expired.")
     )
     expires_at = serializers.DateTimeField()
     is_adjudication = serializers.BooleanField()
@@ -214,12 +220,12 @@ class ReviewLevelOutput(serializers.Serializer[Any]):
 
 class ReviewScoreOutput(serializers.Serializer[CriterionScore]):
     criterion_id = serializers.IntegerField(
-        help_text="The criterion's id: send it back in scores[].criterion_id."
+        help_text=_("The criterion's id: send it back in scores[].criterion_id.")
     )
     criterion_title = serializers.CharField(source="criterion.title")
     criterion_description = serializers.CharField(source="criterion.description")
     step = serializers.SerializerMethodField(
-        help_text="The step whose evidence this criterion scores; null for the whole submission."
+        help_text=_("The step whose evidence this criterion scores; null for the whole submission.")
     )
     passing_score = serializers.IntegerField(source="criterion.passing_score")
     score = serializers.IntegerField(allow_null=True)
@@ -240,7 +246,7 @@ class ReviewOutput(serializers.Serializer[Review]):
     id = serializers.UUIDField(source="public_id")
     status = serializers.ChoiceField(choices=Review.Status.choices)
     decision = serializers.ChoiceField(
-        choices=Review.Decision.choices, allow_blank=True, help_text="Empty while undecided."
+        choices=Review.Decision.choices, allow_blank=True, help_text=_("Empty while undecided.")
     )
     overall_feedback = serializers.CharField()
     revision_request = serializers.CharField()
@@ -265,7 +271,7 @@ class PriorReviewOutput(serializers.Serializer[Review]):
     overall_feedback = serializers.CharField()
     revision_request = serializers.CharField()
     submitted_at = serializers.DateTimeField()
-    scores = serializers.SerializerMethodField(help_text="In rubric order.")
+    scores = serializers.SerializerMethodField(help_text=_("In rubric order."))
 
     @extend_schema_field(PriorReviewScoreOutput(many=True))
     def get_scores(self, obj: Review) -> Any:
@@ -279,7 +285,7 @@ class ReviewStepOutput(serializers.Serializer[EvidenceRequirement]):
     step = serializers.SerializerMethodField()
     title = serializers.CharField()
     # A plain string: the catalog and the application API already name this choice set twice.
-    kind = serializers.CharField(help_text="file, text, link or quiz.")
+    kind = serializers.CharField(help_text=_("file, text, link or quiz."))
     instructions = serializers.CharField()
 
     def get_step(self, obj: EvidenceRequirement) -> int:
@@ -291,18 +297,20 @@ class ReviewEvidenceOutput(serializers.Serializer[EvidenceItem]):
 
     id = serializers.UUIDField(source="public_id")
     step = serializers.SerializerMethodField()
-    title = serializers.CharField(source="requirement.title", help_text="The step's title.")
+    title = serializers.CharField(source="requirement.title", help_text=_("The step's title."))
     # Labelled apart from the application API's EvidenceItemOutputKindEnum (see StepOutput).
     kind = serializers.ChoiceField(choices=[(k, k) for k in EvidenceItem.Kind.values])
     display_name = serializers.CharField()
-    content_type = serializers.CharField(help_text="Sniffed from the bytes (files).")
-    file_kind = serializers.CharField(help_text="document, image, video, ... (files).")
+    content_type = serializers.CharField(help_text=_("Sniffed from the bytes (files)."))
+    file_kind = serializers.CharField(help_text=_("document, image, video, ... (files)."))
     size = serializers.IntegerField(allow_null=True)
     text = serializers.CharField()
-    url = serializers.CharField(help_text="The link (links).")
+    url = serializers.CharField(help_text=_("The link (links)."))
     file_url = serializers.SerializerMethodField(
-        help_text="The reviewer's web page for the file (it redirects to a short-lived signed "
-        "link, shown inline for video, audio, images and PDF); files only."
+        help_text=_(
+            "The reviewer's web page for the file (it redirects to a short-lived signed "
+            "link, shown inline for video, audio, images and PDF); files only."
+        )
     )
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
@@ -348,10 +356,10 @@ class ClaimOutput(ClaimSummaryOutput):
     evidence = serializers.SerializerMethodField()
     quiz_results = serializers.SerializerMethodField()
     prior_reviews = serializers.SerializerMethodField(
-        help_text="Adjudication claims only: the submitted reviews that disagree."
+        help_text=_("Adjudication claims only: the submitted reviews that disagree.")
     )
     educator = serializers.SerializerMethodField(
-        help_text="Null in a program with blind review, where reviewers see only the code."
+        help_text=_("Null in a program with blind review, where reviewers see only the code.")
     )
 
     @extend_schema_field(serializers.ChoiceField(choices=Claim.Status.choices))
@@ -398,6 +406,8 @@ class ReviewSubmitOutput(serializers.Serializer[dict[str, Any]]):
     # Labelled apart from ApplicationDetailOutput's status (see ClaimSummaryOutput.get_status).
     application_status = serializers.ChoiceField(
         choices=[(v, v) for v in Application.Status.values],
-        help_text="in_review while a second review or an adjudication is pending; approved, "
-        "needs_revision or not_awarded once decided.",
+        help_text=_(
+            "in_review while a second review or an adjudication is pending; approved, "
+            "needs_revision or not_awarded once decided."
+        ),
     )

@@ -21,6 +21,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -157,14 +159,17 @@ def claim_next(request: HttpRequest, org_slug: str) -> HttpResponse:
             filtered = bool(filters.program or filters.credential)
             messages.info(
                 request,
-                "Nothing is waiting for adjudication that you may take."
+                _("Nothing is waiting for adjudication that you may take.")
                 if adjudication
-                else "Nothing is waiting for you in the queue"
-                + (" with these filters." if filtered else "."),
+                else _("Nothing is waiting for you in the queue with these filters.")
+                if filtered
+                else _("Nothing is waiting for you in the queue."),
             )
         elif error.code == CalibrationErrorCode.NOT_CALIBRATED:
             # straight to the examples, where the page says why
-            messages.error(request, f"{error.message} They are listed below.")
+            messages.error(
+                request, _("%(refusal)s They are listed below.") % {"refusal": error.message}
+            )
             return redirect(_calibration_url(organization))
         else:
             messages.error(request, error.message)
@@ -172,9 +177,22 @@ def claim_next(request: HttpRequest, org_slug: str) -> HttpResponse:
     hours = max(1, round((claim.expires_at - claim.created_at).total_seconds() / 3600))
     messages.success(
         request,
-        f"You claimed {claim.submission.application.anonymous_code}"
-        + (" for adjudication" if adjudication else "")
-        + f". It is yours for {hours} hours; save a draft as you go.",
+        (
+            ngettext(
+                "You claimed %(code)s for adjudication. It is yours for %(hours)s hour; save a "
+                "draft as you go.",
+                "You claimed %(code)s for adjudication. It is yours for %(hours)s hours; save a "
+                "draft as you go.",
+                hours,
+            )
+            if adjudication
+            else ngettext(
+                "You claimed %(code)s. It is yours for %(hours)s hour; save a draft as you go.",
+                "You claimed %(code)s. It is yours for %(hours)s hours; save a draft as you go.",
+                hours,
+            )
+        )
+        % {"code": claim.submission.application.anonymous_code, "hours": hours},
     )
     return redirect(_review_url(organization, claim))
 
@@ -201,8 +219,10 @@ def review(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse:
     if not (access.claim_is_live(claim) or claim.status == Claim.Status.COMPLETED):
         messages.error(
             request,
-            "This claim has ended and the submission went back to the queue. Claim again to "
-            "review.",
+            _(
+                "This claim has ended and the submission went back to the queue. Claim again to "
+                "review."
+            ),
         )
         return redirect(_queue_url(request_organization(request)))
     return _render_review(request, claim)
@@ -229,18 +249,21 @@ def _review_post(request: HttpRequest, claim: Claim) -> HttpResponse:
         return redirect(_queue_url(organization))
     code = claim.submission.application.anonymous_code
     if not submitting:
-        messages.success(request, f"Your draft review of {code} is saved.")
+        messages.success(request, _("Your draft review of %(code)s is saved.") % {"code": code})
         return redirect(_review_url(organization, claim))
     decision = Review.Decision(review.decision).label.lower()
     double = not claim.is_adjudication and claim.submission.reviews_required > 1
     messages.success(
         request,
-        f"Your review of {code} is submitted ({decision})."
-        + (
-            " It is one of two independent reviews: the decision stands when both agree."
+        (
+            _(
+                "Your review of %(code)s is submitted (%(decision)s). It is one of two "
+                "independent reviews: the decision stands when both agree."
+            )
             if double
-            else ""
-        ),
+            else _("Your review of %(code)s is submitted (%(decision)s).")
+        )
+        % {"code": code, "decision": decision},
     )
     return redirect(_queue_url(organization))
 
@@ -259,8 +282,8 @@ def release(request: HttpRequest, org_slug: str, claim_id: UUID) -> HttpResponse
         return redirect(_queue_url(organization))
     messages.success(
         request,
-        f"You released {claim.submission.application.anonymous_code}: it is back in the queue "
-        "and your draft is discarded.",
+        _("You released %(code)s: it is back in the queue and your draft is discarded.")
+        % {"code": claim.submission.application.anonymous_code},
     )
     return redirect(_queue_url(organization))
 
@@ -332,7 +355,7 @@ def conflict_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         return _render_conflicts(
             request,
-            error="Check the declaration.",
+            error=_("Check the declaration."),
             fields=fields,
             posted=posted,
             status=400,
@@ -351,10 +374,14 @@ def conflict_list(request: HttpRequest, org_slug: str) -> HttpResponse:
             request, error=error.message, fields=error.fields, posted=posted, status=400
         )
     what = (
-        f"with {conflict.person.email}" if conflict.person else conflict.get_kind_display().lower()
+        _("with %(email)s") % {"email": conflict.person.email}
+        if conflict.person
+        else conflict.get_kind_display().lower()
     )
     messages.success(
-        request, f"Conflict declared ({what}): those submissions no longer reach your queue."
+        request,
+        _("Conflict declared (%(what)s): those submissions no longer reach your queue.")
+        % {"what": what},
     )
     return redirect(reverse("reviews:conflicts", kwargs={"org_slug": organization.slug}))
 
@@ -374,7 +401,7 @@ def conflict_remove(request: HttpRequest, org_slug: str) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The declaration is withdrawn.")
+        messages.success(request, _("The declaration is withdrawn."))
     return redirect(reverse("reviews:conflicts", kwargs={"org_slug": organization.slug}))
 
 
@@ -416,8 +443,11 @@ def calibration_exemplar(request: HttpRequest, org_slug: str, exemplar_id: UUID)
     if calibration_pages.calibration_attempt_get(exemplar=exemplar, reviewer=_user(request)):
         messages.info(
             request,
-            f"You have already scored “{exemplar.title}”; how your scores compare with the "
-            "agreed ones is below.",
+            _(
+                "You have already scored “%(title)s”; how your scores compare with the agreed "
+                "ones is below."
+            )
+            % {"title": exemplar.title},
         )
         return redirect(_calibration_url(organization))
     if request.method != "POST":
@@ -441,20 +471,37 @@ def calibration_exemplar(request: HttpRequest, org_slug: str, exemplar_id: UUID)
     left = len(calibration.calibration_pending(organization=organization, reviewer=_user(request)))
     messages.success(
         request,
-        f"You scored “{exemplar.title}”: "
-        + (
-            f"{attempt.matching} of {attempt.total} "
-            f"{'criterion' if attempt.total == 1 else 'criteria'} scored as agreed "
-            f"({percent:g}% agreement). "
-            if percent is not None
-            else ""
-        )
-        + f"Your decision: {labels[attempt.decision].lower()}; agreed: "
-        + f"{labels[exemplar.agreed_decision].lower()}. "
-        + (
-            f"{left} calibration example{'s' if left != 1 else ''} still to score."
-            if left
-            else "You have scored every calibration example: you may claim live submissions."
+        " ".join(
+            part
+            for part in (
+                _("You scored “%(title)s”:") % {"title": exemplar.title},
+                ngettext(
+                    "%(matching)s of %(total)s criterion scored as agreed (%(percent)s%% "
+                    "agreement).",
+                    "%(matching)s of %(total)s criteria scored as agreed (%(percent)s%% "
+                    "agreement).",
+                    attempt.total,
+                )
+                % {"matching": attempt.matching, "total": attempt.total, "percent": f"{percent:g}"}
+                if percent is not None
+                else "",
+                _("Your decision: %(yours)s; agreed: %(agreed)s.")
+                % {
+                    "yours": str(labels[attempt.decision]).lower(),
+                    "agreed": str(labels[exemplar.agreed_decision]).lower(),
+                },
+                ngettext(
+                    "%(left)s calibration example still to score.",
+                    "%(left)s calibration examples still to score.",
+                    left,
+                )
+                % {"left": left}
+                if left
+                else _(
+                    "You have scored every calibration example: you may claim live submissions."
+                ),
+            )
+            if part
         ),
     )
     return redirect(_calibration_url(organization))

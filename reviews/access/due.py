@@ -7,16 +7,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
 class Due:
     text: str
     overdue: bool
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def business_days_between(start: dt.date, end: dt.date) -> int:
@@ -36,37 +34,47 @@ def age_text(since: dt.datetime, now: dt.datetime) -> str:
     """How long a submission has waited: "3 days", "5 hours", "just now"."""
     delta = now - since
     if delta.days >= 1:
-        return _plural(delta.days, "day")
+        return ngettext("%(n)s day", "%(n)s days", delta.days) % {"n": delta.days}
     hours = delta.seconds // 3600
     if hours:
-        return _plural(hours, "hour")
+        return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
     minutes = delta.seconds // 60
-    return _plural(minutes, "minute") if minutes else "just now"
+    if minutes:
+        return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+    return _("just now")
 
 
 def due_text(due_at: dt.datetime | None, now: dt.datetime) -> Due:
     """Time left before the turnaround target: "2 business days left", "overdue by 1 day"."""
     if due_at is None:
-        return Due("no target", overdue=False)
+        return Due(_("no target"), overdue=False)
     if due_at > now:
         days = business_days_between(timezone.localdate(now), timezone.localdate(due_at))
         if days == 0:
-            return Due("due today", overdue=False)
-        return Due(f"{_plural(days, 'business day')} left", overdue=False)
+            return Due(_("due today"), overdue=False)
+        left = ngettext("%(n)s business day left", "%(n)s business days left", days)
+        return Due(left % {"n": days}, overdue=False)
     late = now - due_at
     if late.days >= 1:
-        return Due(f"overdue by {_plural(late.days, 'day')}", overdue=True)
-    return Due(f"overdue by {_plural(max(1, late.seconds // 3600), 'hour')}", overdue=True)
+        overdue = ngettext("overdue by %(n)s day", "overdue by %(n)s days", late.days)
+        return Due(overdue % {"n": late.days}, overdue=True)
+    hours = max(1, late.seconds // 3600)
+    overdue = ngettext("overdue by %(n)s hour", "overdue by %(n)s hours", hours)
+    return Due(overdue % {"n": hours}, overdue=True)
 
 
 def time_left_text(expires_at: dt.datetime, now: dt.datetime) -> Due:
     """Time left on a claim: "2 days left", "5 hours left", "expired"."""
     left = expires_at - now
     if left <= dt.timedelta(0):
-        return Due("expired", overdue=True)
+        return Due(_("expired"), overdue=True)
     hours = left.days * 24 + left.seconds // 3600
     if hours >= 48:
-        return Due(f"{_plural(left.days, 'day')} left", overdue=False)
+        text = ngettext("%(n)s day left", "%(n)s days left", left.days)
+        return Due(text % {"n": left.days}, overdue=False)
     if hours >= 1:
-        return Due(f"{_plural(hours, 'hour')} left", overdue=hours < 2)
-    return Due(f"{_plural(max(1, left.seconds // 60), 'minute')} left", overdue=True)
+        text = ngettext("%(n)s hour left", "%(n)s hours left", hours)
+        return Due(text % {"n": hours}, overdue=hours < 2)
+    minutes = max(1, left.seconds // 60)
+    text = ngettext("%(n)s minute left", "%(n)s minutes left", minutes)
+    return Due(text % {"n": minutes}, overdue=True)

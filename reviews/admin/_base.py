@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from programs.admin.base import RecordAdmin
 from programs.models import User
@@ -20,7 +22,11 @@ OUTCOME_LABELS = dict(Review.Decision.choices)
 def submission_label(submission: Submission) -> str:
     """“<credential title> — <anonymous code> attempt n” (needs application__version loaded)."""
     application = submission.application
-    return f"{application.version.title} — {application.anonymous_code} attempt {submission.number}"
+    return gettext("%(title)s — %(code)s attempt %(number)s") % {
+        "title": application.version.title,
+        "code": application.anonymous_code,
+        "number": submission.number,
+    }
 
 
 def person(user: User) -> str:
@@ -41,15 +47,17 @@ class SubmissionColumnsMixin:
     """Columns naming the submission without the educator (the anonymous code), with a link to
     its review history."""
 
-    @admin.display(description="Submission", ordering="submission__submitted_at")
+    @admin.display(description=_("Submission"), ordering="submission__submitted_at")
     def submission_title(self, obj: Claim | Review | CalibrationExemplar) -> str:
         return submission_label(obj.submission)
 
-    @admin.display(description="History")
+    @admin.display(description=_("History"))
     def history(self, obj: Claim | Review) -> str:
-        return format_html('<a href="{}">Review history</a>', history_url(obj.submission_id))
+        return format_html(
+            '<a href="{}">{}</a>', history_url(obj.submission_id), gettext("Review history")
+        )
 
-    @admin.display(description="Reviewer", ordering="reviewer__email")
+    @admin.display(description=_("Reviewer"), ordering="reviewer__email")
     def reviewer_email(self, obj: Claim | Review) -> str:
         return person(obj.reviewer)
 

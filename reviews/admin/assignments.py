@@ -17,6 +17,8 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 from programs.admin_site import admin_site, administered_org_ids, organization_chosen
@@ -71,10 +73,10 @@ class ReviewersField(forms.ModelMultipleChoiceField):
 
 class AssignForm(forms.Form):
     reviewer = ReviewerChoiceField(
-        queryset=User.objects.none(), help_text="A reviewer of this organization."
+        queryset=User.objects.none(), help_text=_("A reviewer of this organization.")
     )
     note = forms.CharField(
-        max_length=200, required=False, help_text="Optional; kept with the assignment."
+        max_length=200, required=False, help_text=_("Optional; kept with the assignment.")
     )
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
@@ -85,14 +87,14 @@ class AssignForm(forms.Form):
 class RebalanceForm(forms.Form):
     from_reviewer = ReviewerChoiceField(
         queryset=User.objects.none(),
-        label="Reviewer who is away",
-        help_text="Their assigned submissions that they have not claimed move to the others.",
+        label=_("Reviewer who is away"),
+        help_text=_("Their assigned submissions that they have not claimed move to the others."),
     )
     to_reviewers = ReviewersField(
         queryset=User.objects.none(),
-        label="Give the work to",
+        label=_("Give the work to"),
         widget=forms.CheckboxSelectMultiple,
-        help_text="Each submission goes to the least loaded of them who may review it.",
+        help_text=_("Each submission goes to the least loaded of them who may review it."),
     )
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
@@ -125,11 +127,11 @@ class CredentialFilter(admin.SimpleListFilter):
 
 
 class AssignedFilter(admin.SimpleListFilter):
-    title = "assignment"
+    title = _("assignment")
     parameter_name = "assigned"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("no", "Not assigned"), ("yes", "Assigned")]
+        return [("no", gettext("Not assigned")), ("yes", gettext("Assigned"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "no":
@@ -145,7 +147,7 @@ def _one_organization(request: HttpRequest, queryset: QuerySet[Any]) -> Organiza
         return None
     (organization_id,) = ids
     if organization_id not in administered_org_ids(request):
-        raise Http404("No such organization.")
+        raise Http404(gettext("No such organization."))
     return Organization.objects.get(pk=organization_id)
 
 
@@ -175,11 +177,11 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
             .annotate(assignee_email=Subquery(assignee[:1]))
         )
 
-    @admin.display(description="Submission", ordering="submitted_at")
+    @admin.display(description=_("Submission"), ordering="submitted_at")
     def submission_title(self, obj: QueueSubmission) -> str:
         return submission_label(obj)
 
-    @admin.display(description="Assigned to", ordering="assignee_email")
+    @admin.display(description=_("Assigned to"), ordering="assignee_email")
     def assignee(self, obj: Any) -> str:
         return obj.assignee_email or "—"
 
@@ -195,7 +197,7 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
 
     # --- The actions ---
 
-    @admin.action(description="Assign to reviewer…")
+    @admin.action(description=_("Assign to reviewer…"))
     def assign_to_reviewer(
         self, request: HttpRequest, queryset: QuerySet[Any]
     ) -> HttpResponse | None:
@@ -203,7 +205,9 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
         if organization is None:
             self.message_user(
                 request,
-                "Choose submissions of one organization at a time (filter by organization).",
+                gettext(
+                    "Choose submissions of one organization at a time (filter by organization)."
+                ),
                 messages.ERROR,
             )
             return None
@@ -226,15 +230,22 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
                 n = len(assigned)
                 self.message_user(
                     request,
-                    f"{n} submission{'s' if n != 1 else ''} assigned to "
-                    f"{person(form.cleaned_data['reviewer'])}.",
+                    ngettext(
+                        "%(count)s submission assigned to %(reviewer)s.",
+                        "%(count)s submissions assigned to %(reviewer)s.",
+                        n,
+                    )
+                    % {"count": n, "reviewer": person(form.cleaned_data["reviewer"])},
                     messages.SUCCESS,
                 )
                 return None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Assign {len(submissions)} submission{'s' if len(submissions) != 1 else ''}",
+            "title": ngettext(
+                "Assign %(count)s submission", "Assign %(count)s submissions", len(submissions)
+            )
+            % {"count": len(submissions)},
             "form": form,
             "organization": organization,
             "submissions": [(s, submission_label(s), s.assignee_email) for s in submissions],
@@ -245,12 +256,14 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
         status = 400 if form.is_bound else 200
         return TemplateResponse(request, ASSIGN_TEMPLATE, context, status=status)
 
-    @admin.action(description="Clear assignment")
+    @admin.action(description=_("Clear assignment"))
     def clear_assignment(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         organization = _one_organization(request, queryset)
         if organization is None:
             self.message_user(
-                request, "Choose submissions of one organization at a time.", messages.ERROR
+                request,
+                gettext("Choose submissions of one organization at a time."),
+                messages.ERROR,
             )
             return
         try:
@@ -264,7 +277,12 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
             return
         self.message_user(
             request,
-            f"{n} assignment{'s' if n != 1 else ''} cleared: back in every reviewer's queue.",
+            ngettext(
+                "%(count)s assignment cleared: back in every reviewer's queue.",
+                "%(count)s assignments cleared: back in every reviewer's queue.",
+                n,
+            )
+            % {"count": n},
             messages.SUCCESS,
         )
 
@@ -304,22 +322,31 @@ class QueueSubmissionAdmin(ReadOnlyTenantAdmin):
                 moved = len(result.moved)
                 self.message_user(
                     request,
-                    f"{moved} submission{'s' if moved != 1 else ''} moved from "
-                    f"{person(form.cleaned_data['from_reviewer'])}.",
+                    ngettext(
+                        "%(count)s submission moved from %(reviewer)s.",
+                        "%(count)s submissions moved from %(reviewer)s.",
+                        moved,
+                    )
+                    % {"count": moved, "reviewer": person(form.cleaned_data["from_reviewer"])},
                     messages.SUCCESS,
                 )
                 for submission, why in result.kept:
                     self.message_user(
                         request,
-                        f"Kept with {person(form.cleaned_data['from_reviewer'])}: "
-                        f"{services.submission_code(submission)} ({why}).",
+                        gettext("Kept with %(reviewer)s: %(submission)s (%(why)s).")
+                        % {
+                            "reviewer": person(form.cleaned_data["from_reviewer"]),
+                            "submission": services.submission_code(submission),
+                            "why": why,
+                        },
                         messages.WARNING,
                     )
                 return HttpResponseRedirect(request.get_full_path())
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Rebalance reviewers' work — {organization.name}",
+            "title": gettext("Rebalance reviewers' work — %(organization)s")
+            % {"organization": organization.name},
             "form": form,
             "organization": organization,
             "organizations": organizations if len(organizations) > 1 else [],
@@ -340,10 +367,10 @@ class AssignmentAdmin(ReadOnlyTenantAdmin):
     fields = list_display
     readonly_fields = fields
 
-    @admin.display(description="Submission")
+    @admin.display(description=_("Submission"))
     def submission_title(self, obj: Assignment) -> str:
         return submission_label(obj.submission)
 
-    @admin.display(description="Reviewer", ordering="reviewer__email")
+    @admin.display(description=_("Reviewer"), ordering="reviewer__email")
     def reviewer_email(self, obj: Assignment) -> str:
         return person(obj.reviewer)

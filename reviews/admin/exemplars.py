@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from credentials_site.exceptions import ApplicationError
 from programs.admin import TenantAdmin
@@ -29,24 +31,24 @@ class ChooseSubmissionForm(forms.Form):
     """Step 1: a decided submission of one of the user's organizations (GET)."""
 
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
-        help_text="Part of the credential's title or of the anonymous code (S-…).",
+        help_text=_("Part of the credential's title or of the anonymous code (S-…)."),
     )
-    submission = forms.TypedChoiceField(coerce=int, label="Decided submission", required=False)
+    submission = forms.TypedChoiceField(coerce=int, label=_("Decided submission"), required=False)
 
 
 class ExemplarForm(forms.Form):
     """Step 2: title, agreed decision, one agreed level per rubric criterion, rationale."""
 
     title = forms.CharField(
-        max_length=200, help_text="Shown to reviewers instead of any name or anonymous code."
+        max_length=200, help_text=_("Shown to reviewers instead of any name or anonymous code.")
     )
     agreed_decision = forms.ChoiceField(choices=Review.Decision.choices)
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
         required=False,
-        help_text="Why these scores: shown to a reviewer after they submit their own.",
+        help_text=_("Why these scores: shown to a reviewer after they submit their own."),
     )
 
     def __init__(self, *args: Any, criteria: list[RubricCriterion], **kwargs: Any) -> None:
@@ -112,19 +114,21 @@ class CalibrationExemplarAdmin(TenantAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # reviewers' attempts are measured against it: deactivate instead
 
-    @admin.display(description="Submission")
+    @admin.display(description=_("Submission"))
     def submission_title(self, obj: CalibrationExemplar) -> str:
         return submission_label(obj.submission)
 
-    @admin.display(description="Reviewers who scored it", ordering="attempts_total")
+    @admin.display(description=_("Reviewers who scored it"), ordering="attempts_total")
     def attempts_count(self, obj: CalibrationExemplar) -> int:
         return int(getattr(obj, "attempts_total", 0))
 
-    @admin.display(description="History")
+    @admin.display(description=_("History"))
     def history(self, obj: CalibrationExemplar) -> str:
-        return format_html('<a href="{}">Review history</a>', history_url(obj.submission_id))
+        return format_html(
+            '<a href="{}">{}</a>', history_url(obj.submission_id), gettext("Review history")
+        )
 
-    @admin.display(description="Agreed scores")
+    @admin.display(description=_("Agreed scores"))
     def scores(self, obj: CalibrationExemplar) -> str:
         criteria = {
             c.pk: c
@@ -167,7 +171,7 @@ class CalibrationExemplarAdmin(TenantAdmin):
         try:
             submission = self._candidates(request).get(pk=int(chosen))
         except (ValueError, Submission.DoesNotExist):
-            raise Http404("No such decided submission.") from None
+            raise Http404(gettext("No such decided submission.")) from None
         return self._agree_scores(request, submission)
 
     def _context(self, request: HttpRequest, title: str) -> dict[str, Any]:
@@ -198,7 +202,9 @@ class CalibrationExemplarAdmin(TenantAdmin):
         assert isinstance(choice, forms.TypedChoiceField)  # noqa: S101 - declared above
         choice.choices = [("", "—")] + [(s.pk, label(s)) for s in shown[:CANDIDATES_SHOWN]]
         context = {
-            **self._context(request, "Add calibration exemplar: choose a decided submission"),
+            **self._context(
+                request, gettext("Add calibration exemplar: choose a decided submission")
+            ),
             "form": form,
             "candidates": shown[:CANDIDATES_SHOWN],
             "more": len(shown) > CANDIDATES_SHOWN,
@@ -248,8 +254,11 @@ class CalibrationExemplarAdmin(TenantAdmin):
                 if exemplar is not None:
                     self.message_user(
                         request,
-                        f"“{exemplar.title}” is now a calibration exemplar: new reviewers score "
-                        "it before they take live submissions.",
+                        gettext(
+                            "“%(title)s” is now a calibration exemplar: new reviewers score it "
+                            "before they take live submissions."
+                        )
+                        % {"title": exemplar.title},
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(
@@ -259,7 +268,11 @@ class CalibrationExemplarAdmin(TenantAdmin):
             form = ExemplarForm(initial=initial, criteria=criteria)
         here = f"{reverse('admin:reviews_calibrationexemplar_add')}?submission={submission.pk}"
         context = {
-            **self._context(request, f"Add calibration exemplar: {submission_label(submission)}"),
+            **self._context(
+                request,
+                gettext("Add calibration exemplar: %(submission)s")
+                % {"submission": submission_label(submission)},
+            ),
             "form": form,
             "submission": submission,
             "criteria": criteria,

@@ -10,6 +10,8 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from programs.admin.base import ReadOnlyInline
 from programs.admin_site import admin_site, administered_org_ids, organization_chosen
@@ -70,7 +72,7 @@ class CriterionScoreInline(ReadOnlyInline):
     fields = ("criterion", "score", "comment")
     readonly_fields = fields
     ordering = ("criterion__position", "criterion__pk")
-    verbose_name_plural = "scores"
+    verbose_name_plural = _("scores")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CriterionScore]:
         return super().get_queryset(request).select_related("criterion")
@@ -139,7 +141,7 @@ class ReviewAdmin(SubmissionColumnsMixin, ReadOnlyTenantAdmin):
         if obj is not None:
             context["object_actions"] = [
                 {
-                    "label": "Review history of this submission",
+                    "label": gettext("Review history of this submission"),
                     "url": history_url(obj.submission_id),
                 }
             ]
@@ -156,7 +158,8 @@ class ReviewAdmin(SubmissionColumnsMixin, ReadOnlyTenantAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Review queue health — {chosen.name}",
+            "title": gettext("Review queue health — %(organization)s")
+            % {"organization": chosen.name},
             "health": report,
             "organization": chosen,
             "organizations": organizations if len(organizations) > 1 else [],
@@ -181,7 +184,7 @@ class ReviewAdmin(SubmissionColumnsMixin, ReadOnlyTenantAdmin):
             .first()
         )
         if submission is None:
-            raise Http404("No such submission.")
+            raise Http404(gettext("No such submission."))
         claims = list(
             Claim.objects.filter(submission=submission)
             .select_related("reviewer")
@@ -206,7 +209,8 @@ class ReviewAdmin(SubmissionColumnsMixin, ReadOnlyTenantAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Review history: {submission_label(submission)}",
+            "title": gettext("Review history: %(submission)s")
+            % {"submission": submission_label(submission)},
             "submission": submission,
             "rows": [(claim, reviews.get(claim.pk)) for claim in claims],
             "attempts": [
@@ -235,7 +239,7 @@ class ConflictOfInterestAdmin(ReadOnlyTenantAdmin):
     fields = ("reviewer_email", "kind", "person", "note", "created_at")
     readonly_fields = fields
 
-    @admin.display(description="Reviewer", ordering="reviewer__email")
+    @admin.display(description=_("Reviewer"), ordering="reviewer__email")
     def reviewer_email(self, obj: ConflictOfInterest) -> str:
         return person(obj.reviewer)
 

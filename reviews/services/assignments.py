@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import Organization, StaffRole, User
@@ -29,18 +31,19 @@ from ..models import Assignment, Claim
 from ..selectors import ReviewerScope
 
 # why the queue's rule keeps a reviewer from a submission (selectors.queue_refusals), as a
-# program admin reads it; {who} is the reviewer
+# program admin reads it; %(who)s is the reviewer
 REASONS = {
-    "decided": "it has already been decided",
-    "adjudication": "it is waiting for adjudication, not for a review",
-    "attempt": "a newer attempt has replaced it",
-    "status": "it is not waiting for review",
-    "own": "it is {who}'s own submission",
-    "full": "it already has every reviewer it needs (someone holds a claim on it)",
-    "theirs": "{who} has already reviewed or claimed it, and a second review must be "
-    "someone else's",
-    "limits": "it is outside the programs or credentials {who} reviews",
-    "conflict": "{who} declared a conflict of interest with its educator",
+    "decided": gettext_lazy("it has already been decided"),
+    "adjudication": gettext_lazy("it is waiting for adjudication, not for a review"),
+    "attempt": gettext_lazy("a newer attempt has replaced it"),
+    "status": gettext_lazy("it is not waiting for review"),
+    "own": gettext_lazy("it is %(who)s's own submission"),
+    "full": gettext_lazy("it already has every reviewer it needs (someone holds a claim on it)"),
+    "theirs": gettext_lazy(
+        "%(who)s has already reviewed or claimed it, and a second review must be someone else's"
+    ),
+    "limits": gettext_lazy("it is outside the programs or credentials %(who)s reviews"),
+    "conflict": gettext_lazy("%(who)s declared a conflict of interest with its educator"),
 }
 
 
@@ -51,7 +54,10 @@ def _who(user: User) -> str:
 def submission_code(submission: Submission) -> str:
     """How a program admin tells submissions apart without the educator's name (needs the
     application loaded)."""
-    return f"{submission.application.anonymous_code} attempt {submission.number}"
+    return _("%(code)s attempt %(number)s") % {
+        "code": submission.application.anonymous_code,
+        "number": submission.number,
+    }
 
 
 def _require_admin(organization: Organization, actor: User | None) -> None:
@@ -62,7 +68,7 @@ def _require_admin(organization: Organization, actor: User | None) -> None:
         organization=organization, user=actor, role__in=StaffRole.ADMIN_ROLES
     ).exists():
         raise ApplicationError(
-            "Only program admins assign submissions to reviewers.", code=Code.NOT_A_REVIEWER
+            _("Only program admins assign submissions to reviewers."), code=Code.NOT_A_REVIEWER
         )
 
 
@@ -72,9 +78,10 @@ def _assignable_scope(organization: Organization, reviewer: User) -> ReviewerSco
     scope = selectors.reviewer_scope(organization=organization, user=reviewer)
     if scope is None:
         raise ApplicationError(
-            f"{_who(reviewer)} is not a reviewer of {organization.name}.",
+            _("%(who)s is not a reviewer of %(organization)s.")
+            % {"who": _who(reviewer), "organization": organization.name},
             code=Code.NOT_A_REVIEWER,
-            fields={"reviewer": ["Choose one of this organization's reviewers."]},
+            fields={"reviewer": [_("Choose one of this organization's reviewers.")]},
         )
     calibration.calibration_require(organization=organization, scope=scope, who=_who(reviewer))
     return scope
@@ -85,7 +92,7 @@ def _lock(organization: Organization, submissions: Iterable[Submission]) -> list
     (or a missing one) is refused as not found."""
     wanted = sorted({s.pk for s in submissions})
     if not wanted:
-        raise ApplicationError("Choose at least one submission.", code=Code.INVALID)
+        raise ApplicationError(_("Choose at least one submission."), code=Code.INVALID)
     locked = list(
         Submission.objects.select_for_update(of=("self",))
         .filter(organization=organization, pk__in=wanted)
@@ -93,7 +100,7 @@ def _lock(organization: Organization, submissions: Iterable[Submission]) -> list
         .order_by("pk")
     )
     if len(locked) != len(wanted):
-        raise ApplicationError("No such submission.", code=Code.INVALID)
+        raise ApplicationError(_("No such submission."), code=Code.INVALID)
     return locked
 
 
@@ -105,7 +112,9 @@ def _refusals(
     found = selectors.queue_refusals(
         organization=organization, scope=scope, submission_ids=[s.pk for s in submissions]
     )
-    return {pk: [REASONS[name].format(who=who) for name in names] for pk, names in found.items()}
+    return {
+        pk: [str(REASONS[name]) % {"who": who} for name in names] for pk, names in found.items()
+    }
 
 
 @transaction.atomic
@@ -130,7 +139,8 @@ def assignment_assign(
     ]
     if problems:
         raise ApplicationError(
-            f"Not assigned to {_who(reviewer)}: " + " — ".join(problems) + ".",
+            _("Not assigned to %(who)s: %(problems)s.")
+            % {"who": _who(reviewer), "problems": " — ".join(problems)},
             code=Code.NOT_ASSIGNABLE,
             fields={"reviewer": problems},
         )
@@ -233,9 +243,9 @@ def assignment_rebalance(
     targets = [r for r in dict.fromkeys(to_reviewers) if r.pk != from_reviewer.pk]
     if not targets:
         raise ApplicationError(
-            "Choose at least one other reviewer to take the work.",
+            _("Choose at least one other reviewer to take the work."),
             code=Code.INVALID,
-            fields={"to_reviewers": ["Choose at least one other reviewer."]},
+            fields={"to_reviewers": [_("Choose at least one other reviewer.")]},
         )
     scopes = [_assignable_scope(organization, reviewer) for reviewer in targets]
     result = Rebalanced()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credentials_site.exceptions import ApplicationError
 from credentials_site.tenancy import scoped_sql
@@ -27,7 +28,7 @@ def _scope(organization: Organization, user: User) -> selectors.ReviewerScope:
     scope = selectors.reviewer_scope(organization=organization, user=user)
     if scope is None:
         raise ApplicationError(
-            "You are not a reviewer for this organization.", code=Code.NOT_A_REVIEWER
+            _("You are not a reviewer for this organization."), code=Code.NOT_A_REVIEWER
         )
     return scope
 
@@ -63,12 +64,12 @@ def review_claim_next(
     scope = _scope(organization, reviewer)
     if adjudication and not scope.can_adjudicate:
         raise ApplicationError(
-            "Only program admins and senior reviewers adjudicate.", code=Code.NOT_A_REVIEWER
+            _("Only program admins and senior reviewers adjudicate."), code=Code.NOT_A_REVIEWER
         )
     if not adjudication:
         calibration.calibration_require(organization=organization, scope=scope)
     skipped: list[int] = []
-    for _ in range(_MAX_LOCK_TRIES):
+    for _attempt in range(_MAX_LOCK_TRIES):
         try:
             with transaction.atomic():
                 return _claim_oldest(
@@ -85,7 +86,7 @@ def review_claim_next(
 
 
 def _queue_empty() -> ApplicationError:
-    return ApplicationError("Nothing is waiting for you in the queue.", code=Code.QUEUE_EMPTY)
+    return ApplicationError(_("Nothing is waiting for you in the queue."), code=Code.QUEUE_EMPTY)
 
 
 class _Taken(Exception):
@@ -305,22 +306,25 @@ def _expire_if_lapsed(claim: Claim) -> None:
 def _active_claim(claim: Claim, reviewer: User) -> Claim:
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     if claim.reviewer_id != reviewer.pk:
-        raise ApplicationError("This is another reviewer's claim.", code=Code.NOT_CLAIMED)
+        raise ApplicationError(_("This is another reviewer's claim."), code=Code.NOT_CLAIMED)
     if claim.status == Claim.Status.EXPIRED or (
         claim.status == Claim.Status.ACTIVE and claim.expires_at <= timezone.now()
     ):
         raise ApplicationError(
-            "Your claim expired and the submission went back to the queue. Claim it again to "
-            "continue.",
+            _(
+                "Your claim expired and the submission went back to the queue. Claim it again to "
+                "continue."
+            ),
             code=Code.CLAIM_EXPIRED,
         )
     if claim.status == Claim.Status.COMPLETED:
         raise ApplicationError(
-            "You have already decided this submission.", code=Code.ALREADY_DECIDED
+            _("You have already decided this submission."), code=Code.ALREADY_DECIDED
         )
     if claim.status != Claim.Status.ACTIVE:
         raise ApplicationError(
-            f"This claim was {claim.get_status_display().lower()}; claim the submission again.",
+            _("This claim was %(status)s; claim the submission again.")
+            % {"status": str(claim.get_status_display()).lower()},
             code=Code.NOT_CLAIMED,
         )
     return claim
@@ -333,11 +337,11 @@ def _require_role(claim: Claim, reviewer: User) -> None:
     scope = selectors.reviewer_scope(organization=organization, user=reviewer)
     if scope is None:
         raise ApplicationError(
-            "You are not a reviewer for this organization.", code=Code.NOT_A_REVIEWER
+            _("You are not a reviewer for this organization."), code=Code.NOT_A_REVIEWER
         )
     if claim.is_adjudication and not scope.can_adjudicate:
         raise ApplicationError(
-            "Only program admins and senior reviewers adjudicate.", code=Code.NOT_A_REVIEWER
+            _("Only program admins and senior reviewers adjudicate."), code=Code.NOT_A_REVIEWER
         )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from credentials_site.exceptions import ApplicationError
 from programs.models import RubricCriterion, User
@@ -29,10 +31,10 @@ def _clean_scores(scores: dict[Any, Any]) -> dict[int, dict[str, Any]]:
         try:
             criterion_id = int(key)
         except (TypeError, ValueError):
-            bad[f"criterion_{key}"] = ["Not a criterion of this rubric."]
+            bad[f"criterion_{key}"] = [_("Not a criterion of this rubric.")]
             continue
         if not isinstance(values, dict):
-            bad[f"criterion_{key}"] = ["Give a rating and a comment."]
+            bad[f"criterion_{key}"] = [_("Give a rating and a comment.")]
             continue
         entry = dict(values)
         if "score" in entry:
@@ -41,13 +43,13 @@ def _clean_scores(scores: dict[Any, Any]) -> dict[int, dict[str, Any]]:
                 score = score.strip()
                 score = int(score) if score.isdigit() else (None if score == "" else score)
             if score is not None and (isinstance(score, bool) or not isinstance(score, int)):
-                bad[f"criterion_{key}"] = ["Choose one of the criterion's levels."]
+                bad[f"criterion_{key}"] = [_("Choose one of the criterion's levels.")]
                 continue
             entry["score"] = score
         cleaned[criterion_id] = entry
     if bad:
         raise ApplicationError(
-            "Some ratings are not on the rubric's scale.", code=Code.INVALID, fields=bad
+            _("Some ratings are not on the rubric's scale."), code=Code.INVALID, fields=bad
         )
     return cleaned
 
@@ -108,12 +110,12 @@ def _validate_levels(review: Review, scores: dict[int, dict[str, Any]]) -> None:
         allowed = sorted(level.score for level in criterion.levels.all())
         if score not in allowed:
             errors[f"criterion_{criterion_id}"] = [
-                f"“{criterion.title}”: choose one of its levels "
-                f"({', '.join(str(a) for a in allowed)})."
+                _("“%(criterion)s”: choose one of its levels (%(levels)s).")
+                % {"criterion": criterion.title, "levels": ", ".join(str(a) for a in allowed)}
             ]
     if errors:
         raise ApplicationError(
-            "Some ratings are not on the rubric's scale.", code=Code.INVALID, fields=errors
+            _("Some ratings are not on the rubric's scale."), code=Code.INVALID, fields=errors
         )
 
 
@@ -141,11 +143,11 @@ def review_submit(
         )
         if application.educator_id == reviewer.pk:
             raise ApplicationError(
-                "You cannot review your own submission.", code=Code.OWN_SUBMISSION
+                _("You cannot review your own submission."), code=Code.OWN_SUBMISSION
             )
         if submission.outcome:
             raise ApplicationError(
-                "This submission has already been decided.", code=Code.ALREADY_DECIDED
+                _("This submission has already been decided."), code=Code.ALREADY_DECIDED
             )
         _validate_levels(review, scores)
         criteria = list(
@@ -156,23 +158,29 @@ def review_submit(
         errors: dict[str, list[str]] = {}
         for criterion in criteria:
             if scores.get(criterion.pk, {}).get("score") is None:
-                errors[f"criterion_{criterion.pk}"] = [f"Rate “{criterion.title}”."]
+                errors[f"criterion_{criterion.pk}"] = [
+                    _("Rate “%(criterion)s”.") % {"criterion": criterion.title}
+                ]
         if decision not in Review.Decision.values:
-            errors["decision"] = ["Choose approve, needs revision or not awarded."]
+            errors["decision"] = [_("Choose approve, needs revision or not awarded.")]
         if not overall_feedback.strip():
-            errors["overall_feedback"] = ["Write your overall feedback to the educator."]
+            errors["overall_feedback"] = [_("Write your overall feedback to the educator.")]
         if decision == Review.Decision.NEEDS_REVISION:
             if not revision_request.strip():
-                errors["revision_request"] = ["Say what the educator should change."]
+                errors["revision_request"] = [_("Say what the educator should change.")]
             if application.attempt >= application.version.max_attempts:
                 errors["decision"] = [
-                    f"This is attempt {application.attempt} of "
-                    f"{application.version.max_attempts}: approve or do not award."
+                    _("This is attempt %(attempt)s of %(most)s: approve or do not award.")
+                    % {"attempt": application.attempt, "most": application.version.max_attempts}
                 ]
         if errors:
             raise ApplicationError(
-                f"{len(errors)} thing{'s' if len(errors) != 1 else ''} missing before you can "
-                "submit this review.",
+                ngettext(
+                    "%(count)s thing missing before you can submit this review.",
+                    "%(count)s things missing before you can submit this review.",
+                    len(errors),
+                )
+                % {"count": len(errors)},
                 code=Code.INCOMPLETE,
                 fields=errors,
             )
@@ -201,20 +209,38 @@ def _require_passing(criteria: list[RubricCriterion], scores: dict[int, dict[str
             continue
         levels = {level.score: level.label for level in criterion.levels.all()}
         below[f"criterion_{criterion.pk}"] = [
-            f"“{criterion.title}” is rated “{levels.get(score, score)}” ({score}); approving "
-            f"needs at least “{levels.get(criterion.passing_score, criterion.passing_score)}” "
-            f"({criterion.passing_score})."
+            _(
+                "“%(criterion)s” is rated “%(level)s” (%(score)s); approving needs at least "
+                "“%(passing_level)s” (%(passing)s)."
+            )
+            % {
+                "criterion": criterion.title,
+                "level": levels.get(score, score),
+                "score": score,
+                "passing_level": levels.get(criterion.passing_score, criterion.passing_score),
+                "passing": criterion.passing_score,
+            }
         ]
     if not below:
         return
     count = len(below)
     below["decision"] = [
-        f"Approve needs every criterion at its passing level; {count} "
-        f"{'is' if count == 1 else 'are'} below it. Ask for a revision or do not award."
+        ngettext(
+            "Approve needs every criterion at its passing level; %(count)s is below it. Ask for "
+            "a revision or do not award.",
+            "Approve needs every criterion at its passing level; %(count)s are below it. Ask for "
+            "a revision or do not award.",
+            count,
+        )
+        % {"count": count}
     ]
     raise ApplicationError(
-        f"You cannot approve: {count} criteri{'on is' if count == 1 else 'a are'} below the "
-        "passing level.",
+        ngettext(
+            "You cannot approve: %(count)s criterion is below the passing level.",
+            "You cannot approve: %(count)s criteria are below the passing level.",
+            count,
+        )
+        % {"count": count},
         code=Code.BELOW_PASSING,
         fields=below,
     )

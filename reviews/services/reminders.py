@@ -10,6 +10,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from programs.models import Organization, StaffRole
 from submissions.models import Application, Submission
@@ -73,19 +75,33 @@ def claims_remind(*, organization: Organization, now: dt.datetime | None = None)
         messages = []
         for mine in by_reviewer.values():
             lines = [
-                f"- “{c.submission.application.version.title}” "
-                f"({c.submission.application.anonymous_code}, attempt {c.submission.number}): "
-                f"your claim ends {_when(c.expires_at)}"
+                _("- “%(title)s” (%(code)s, attempt %(number)s): your claim ends %(when)s")
+                % {
+                    "title": c.submission.application.version.title,
+                    "code": c.submission.application.anonymous_code,
+                    "number": c.submission.number,
+                    "when": _when(c.expires_at),
+                }
                 for c in mine
             ]
             n = len(mine)
             messages.append(
                 (
-                    f"{label}: {n} review{'s' if n != 1 else ''} you claimed "
-                    f"{'go' if n != 1 else 'goes'} back to the queue soon",
-                    "Finish and submit your review, or release the claim, before it ends; "
-                    "otherwise the submission goes back to the queue and your draft is "
-                    "discarded.\n\n" + "\n".join(lines) + f"\n\n{_queue_url(organization)}\n",
+                    ngettext(
+                        "%(organization)s: %(count)s review you claimed goes back to the queue "
+                        "soon",
+                        "%(organization)s: %(count)s reviews you claimed go back to the queue soon",
+                        n,
+                    )
+                    % {"organization": label, "count": n},
+                    _(
+                        "Finish and submit your review, or release the claim, before it ends; "
+                        "otherwise the submission goes back to the queue and your draft is "
+                        "discarded."
+                    )
+                    + "\n\n"
+                    + "\n".join(lines)
+                    + f"\n\n{_queue_url(organization)}\n",
                     mine[0].reviewer.email,
                 )
             )
@@ -138,20 +154,43 @@ def overdue_notify(*, organization: Organization, now: dt.datetime | None = None
             due = submission.due_at or now  # never empty here: filtered on
             late = (now - due).days
             lines.append(
-                f"- “{submission.application.version.title}” "
-                f"({submission.application.anonymous_code}, attempt {submission.number}): "
-                f"submitted {submission.submitted_at:%d %b %Y}, due {due:%d %b %Y}"
-                + (f", {late} day{'s' if late != 1 else ''} late" if late >= 1 else "")
-                + (", waiting for adjudication" if submission.needs_adjudication else "")
+                _(
+                    "- “%(title)s” (%(code)s, attempt %(number)s): submitted %(submitted)s, "
+                    "due %(due)s"
+                )
+                % {
+                    "title": submission.application.version.title,
+                    "code": submission.application.anonymous_code,
+                    "number": submission.number,
+                    "submitted": f"{submission.submitted_at:%d %b %Y}",
+                    "due": f"{due:%d %b %Y}",
+                }
+                + (
+                    ngettext(", %(count)s day late", ", %(count)s days late", late)
+                    % {"count": late}
+                    if late >= 1
+                    else ""
+                )
+                + (_(", waiting for adjudication") if submission.needs_adjudication else "")
             )
         n = len(overdue)
         label = organization.short_name or organization.name
-        subject = f"{label}: {n} submission{'s' if n != 1 else ''} past the turnaround target"
+        subject = ngettext(
+            "%(organization)s: %(count)s submission past the turnaround target",
+            "%(organization)s: %(count)s submissions past the turnaround target",
+            n,
+        ) % {"organization": label, "count": n}
         body = (
-            f"{'These submissions have' if n != 1 else 'This submission has'} not been decided "
-            "within the program's turnaround target:\n\n"
+            ngettext(
+                "This submission has not been decided within the program's turnaround target:",
+                "These submissions have not been decided within the program's turnaround target:",
+                n,
+            )
+            + "\n\n"
             + "\n".join(lines)
-            + f"\n\nThe review queue: {_queue_url(organization)}\n"
+            + "\n\n"
+            + _("The review queue: %(url)s") % {"url": _queue_url(organization)}
+            + "\n"
         )
         _send_later([(subject, body, recipient) for recipient in recipients])
     return n

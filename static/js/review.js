@@ -1,7 +1,8 @@
 // The review form: the "What to change" box follows the decision, and the passing summary
 // ("4 of 5 criteria at passing level") follows the ratings as they change. Approve is offered
 // only when every criterion is at its passing level; the server refuses it otherwise anyway
-// (reviews.services.review_submit), so this only saves the reviewer a round trip.
+// (reviews.services.review_submit), so this only saves the reviewer a round trip. Its text comes
+// from the page's JavaScript catalog (gettext, loaded by base.html).
 const form = document.getElementById("review-form");
 const box = document.getElementById("revision-box");
 const summary = document.getElementById("passing-summary");
@@ -22,10 +23,13 @@ const updateSummary = () => {
   const passing = criteria.length - below.length;
   const all = below.length === 0;
   const counted = document.createElement("strong");
-  counted.textContent = `${passing} of ${criteria.length}`;
+  counted.textContent = interpolate(gettext("%(passing)s of %(total)s"), { passing, total: criteria.length }, true);
   summaryText.replaceChildren(
     counted,
-    ` criteria at passing level${all ? "" : ": approve is offered when every criterion reaches its passing level"}.`,
+    " ",
+    all
+      ? gettext("criteria at passing level.")
+      : gettext("criteria at passing level: approve is offered when every criterion reaches its passing level."),
   );
   summary.classList.toggle("passing-summary-met", all);
   if (belowList) {
