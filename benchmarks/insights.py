@@ -85,9 +85,9 @@ SELECT i, {_FATE} AS r, (now() - ((i * 7919 %% 400) || ' days')::interval
 
 INSERT INTO programs_user (password, is_superuser, public_id, email, full_name,
                            name_on_badges_public, school, district, is_active, is_staff,
-                           date_joined)
+                           date_joined, language)
 SELECT '!', false, gen_random_uuid(), 'o' || %(org)s || '-' || g || '@bench.example',
-       'Educator ' || g, true, '', '', true, false, now()
+       'Educator ' || g, true, '', '', true, false, now(), ''
   FROM generate_series(0, (%(n)s - 1) / {CREDENTIALS_PER_ORG}) g;
 
 CREATE TEMP TABLE bench_user ON COMMIT DROP AS
