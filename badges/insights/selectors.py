@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from programs.models import (
     Credential,
@@ -56,13 +57,12 @@ from .aggregates import (
 )
 
 EXPIRING_DAYS = 60
-NOT_RECORDED = "Not recorded"
-AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("Under 2 days", 0, 2),
-    ("2 to 7 days", 2, 7),
-    ("7 to 14 days", 7, 14),
-    ("14 to 30 days", 14, 30),
-    ("Over 30 days", 30, None),
+AGE_BUCKETS: tuple[tuple[StrOrPromise, int, int | None], ...] = (
+    (gettext_lazy("Under 2 days"), 0, 2),
+    (gettext_lazy("2 to 7 days"), 2, 7),
+    (gettext_lazy("7 to 14 days"), 7, 14),
+    (gettext_lazy("14 to 30 days"), 14, 30),
+    (gettext_lazy("Over 30 days"), 30, None),
 )
 
 
@@ -429,7 +429,7 @@ def turnaround_months(
 
 @dataclass(frozen=True)
 class AgeBucket:
-    label: str
+    label: StrOrPromise
     waiting: int
     past_target: int
 
