@@ -96,6 +96,25 @@ def test_first_views_read_stored_rows_in_constant_queries(count_queries: Any) ->
     assert len(unfiltered[0]) == 14  # as counted on 2026-12-06 (decision 0023, amendment 2)
 
 
+def test_the_organizations_backlog_and_reviewers_are_shared_by_every_filter(
+    count_queries: Any,
+) -> None:
+    # given an organization's unfiltered view just seen
+    org = dataset(2)
+    client = Client()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    selectors.cache.clear()
+    client.get(url(org))
+    # when a school's view is first seen within the minute
+    school = count_queries(lambda: client.get(url(org), {"school": "School 0"}))
+    # then it reads its own ageing and badges, but not again the organization's backlog and
+    # reviewers
+    selectors.cache.clear()
+    client.get("/")
+    alone = count_queries(lambda: client.get(url(org), {"school": "School 0"}))
+    assert len(school) == len(alone) - 2
+
+
 # --- Views and shares ----------------------------------------------------------------------
 
 
