@@ -443,8 +443,10 @@ class BackpackProfile(TimeStampedModel):
 
 from .insights.aggregates import (  # noqa: E402,F401  (the insight dashboard's facts)
     ApplicationFact,
+    BadgeEngagement,
     CriterionFact,
     InsightBuild,
+    InsightSection,
     InsightSummaryMail,
     SubmissionFact,
 )

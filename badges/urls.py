@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from . import views
+from .insights import engagement
 
 app_name = "badges"
 
@@ -52,6 +53,9 @@ urlpatterns = [
     path("badges/<uuid:badge_public_id>/badge.svg", views.badge_svg, name="svg"),
     path("badges/<uuid:badge_public_id>/badge-ob2.png", views.badge_png_ob2, name="png_ob2"),
     path("badges/<uuid:badge_public_id>/ob2", views.ob2_assertion, name="ob2_assertion"),
+    # the verification page's and the sharing panel's beacons (counts for program insight)
+    path("badges/<uuid:badge_public_id>/seen", engagement.badge_seen, name="seen"),
+    path("badges/<uuid:badge_public_id>/shared", engagement.badge_shared, name="shared"),
     path(
         "badges/<uuid:badge_public_id>/evidence/<uuid:item_id>/",
         views.badge_evidence,

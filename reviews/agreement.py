@@ -191,3 +191,17 @@ def agreement_table(*, organization: Organization) -> list[AgreementRow]:
         }
         for user in reviewers
     ]
+
+
+def agreement_between_reviewers(
+    *, organization: Organization
+) -> tuple[dict[int, Agreement], Agreement]:
+    """Per reviewer, their agreement with the other reviewer of the double-reviewed submissions
+    they scored (as ``agreement_table`` has it), and the organization's over every such pair
+    (``summarize`` over the pairs both ways round, so that neither reviewer of a pair is the
+    "first"; ``n`` counts each pair once). One query."""
+    pairs = _reviewer_pairs(_score_rows(organization))
+    pooled = [pair for reviewer_pairs in pairs.values() for pair in reviewer_pairs]
+    overall = summarize(pooled)
+    overall["n"] = len(pooled) // 2
+    return {reviewer_id: summarize(each) for reviewer_id, each in pairs.items()}, overall

@@ -20,6 +20,7 @@ decision 0010); PostgreSQL materialized views are not, and the app role may not 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -65,6 +66,10 @@ class ApplicationFact(_Fact):
     to_approve_s = models.IntegerField(null=True)  # first submitted → decided (approved only)
     to_award_s = models.IntegerField(null=True)  # decided → awarded (approved only)
     to_badge_s = models.IntegerField(null=True)  # applied → awarded
+    # the application's badge: views of its verification page and shares by its earner, as
+    # recorded (``BadgeEngagement``) up to the rebuild
+    badge_views = models.PositiveIntegerField(default=0)
+    badge_shares = models.PositiveIntegerField(default=0)
 
     class Meta:
         app_label = "badges"
@@ -130,6 +135,57 @@ class InsightBuild(models.Model):
         return f"Insight of organization {self.organization_id} built {self.built_at}"
 
 
+class InsightSection(models.Model):
+    """The dashboard's fact sections of one view, figured by the rebuild: the unfiltered view
+    (``key`` "") and each view with one filter (``"school:North"``, ``"credential:12"``...,
+    ``selectors.stored_key``), so the first view of those after a rebuild reads one row
+    instead of running the sections' statements (decision 0023). ``figures``: the sections'
+    aggregate rows as the selectors group them (``selectors.section_figures``)."""
+
+    organization = models.ForeignKey(
+        "programs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=250)
+    figures = models.JSONField()
+
+    objects = ScopedManager(organization="organization")  # type: ignore[django-manager-missing]
+
+    class Meta:
+        app_label = "badges"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="insight_section_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Insight section {self.key or 'all'} of organization {self.organization_id}"
+
+
+class BadgeEngagement(models.Model):
+    """How often a badge's verification page was viewed and its earner shared it, per day:
+    counts only (no address, no visitor), one row per badge and day, added to by
+    ``badge_engagement_record``; the insight rebuild sums them per application."""
+
+    organization = models.ForeignKey(
+        "programs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    badge = models.ForeignKey("badges.Badge", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+    shares = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")  # type: ignore[django-manager-missing]
+
+    class Meta:
+        app_label = "badges"
+        constraints = [
+            models.UniqueConstraint(fields=["badge", "day"], name="badge_engagement_per_day")
+        ]
+        indexes = [models.Index(fields=["organization", "day"], name="badge_engagement_org_day")]
+
+    def __str__(self) -> str:
+        return f"Engagement of badge {self.badge_id} on {self.day}"
+
+
 class InsightSummaryMail(models.Model):
     """A monthly summary e-mail sent to one admin for one month (``summary``): claimed before
     it is sent, in the same transaction, so a retry or a second run never sends it twice."""
@@ -160,7 +216,7 @@ _APPLICATIONS = """
 INSERT INTO badges_applicationfact
     (organization_id, program_id, credential_id, school, district, application_id, applied_at,
      submitted_at, decided_at, awarded_at, attempts, first_outcome, final_outcome, passed_attempt,
-     to_submit_s, to_approve_s, to_award_s, to_badge_s)
+     to_submit_s, to_approve_s, to_award_s, to_badge_s, badge_views, badge_shares)
 SELECT a.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
        COALESCE(m.district, ''), a.id, a.created_at, s.first_submitted, s.last_decided,
        b.issued_at, COALESCE(s.attempts, 0), COALESCE(s.first_outcome, ''),
@@ -170,7 +226,8 @@ SELECT a.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
             THEN extract(epoch FROM s.last_decided - s.first_submitted)::int END,
        CASE WHEN s.passed_attempt IS NOT NULL
             THEN extract(epoch FROM b.issued_at - s.last_decided)::int END,
-       extract(epoch FROM b.issued_at - a.created_at)::int
+       extract(epoch FROM b.issued_at - a.created_at)::int,
+       COALESCE(e.views, 0), COALESCE(e.shares, 0)
   FROM submissions_application a
   JOIN programs_credential c ON c.id = a.credential_id
   LEFT JOIN programs_membership m
@@ -188,6 +245,12 @@ SELECT a.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
          GROUP BY application_id
        ) s ON s.application_id = a.id
   LEFT JOIN badges_badge b ON b.application_id = a.id AND {badges}
+  LEFT JOIN (
+        SELECT badge_id, sum(views) AS views, sum(shares) AS shares
+          FROM badges_badgeengagement
+         WHERE organization_id = %(org)s AND {engagement}
+         GROUP BY badge_id
+       ) e ON e.badge_id = b.id
  WHERE a.organization_id = %(org)s AND {applications}
 """
 
@@ -233,13 +296,19 @@ SELECT r.organization_id, c.program_id, a.credential_id, COALESCE(m.school, ''),
  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 """
 
-FACT_TABLES = ("badges_applicationfact", "badges_submissionfact", "badges_criterionfact")
+FACT_TABLES = (
+    "badges_applicationfact",
+    "badges_submissionfact",
+    "badges_criterionfact",
+    "badges_insightsection",
+)
 
 
 def insights_rebuild(*, organization: Organization) -> InsightBuild:
     """Rebuild the organization's fact tables from its applications, submissions, reviews and
-    badges (one transaction: a reader sees the old facts or the new, never half), and record
-    when. Idempotent; five statements and the record, whatever the volume."""
+    badges (one transaction: a reader sees the old facts or the new, never half), with the
+    stored views' sections (``_store_sections``), and record when. Idempotent; a fixed number
+    of statements whatever the volume (the sections inserted in batches of 500 views)."""
     started = time.monotonic()
     with tenant_scope(organization), transaction.atomic(), connection.cursor() as cursor:
         # Whole-organization joins: hash joins. The planner, misled by the tenant filters'
@@ -259,6 +328,7 @@ def insights_rebuild(*, organization: Organization) -> InsightBuild:
                     "applications": "a.organization_id",
                     "submissions": "organization_id",
                     "badges": "b.organization_id",
+                    "engagement": "organization_id",
                 },
             ),
             (_SUBMISSIONS, {"submissions": "s.organization_id"}),
@@ -268,6 +338,7 @@ def insights_rebuild(*, organization: Organization) -> InsightBuild:
                 statement, {"org": organization.pk, "zone": settings.TIME_ZONE}, **columns
             )
             cursor.execute(sql, params)
+        _store_sections(organization, cursor)
         build, _ = InsightBuild.objects.update_or_create(
             organization=organization,
             defaults={
@@ -276,6 +347,31 @@ def insights_rebuild(*, organization: Organization) -> InsightBuild:
             },
         )
     return build
+
+
+def _store_sections(organization: Organization, cursor: Any) -> None:
+    """The unfiltered view's and each single filter's fact sections, figured from the facts
+    just inserted (``selectors.figures_to_store``: one statement per section and filter), and
+    the reviewers' agreement (``reviews.agreement``, one statement) beside the unfiltered
+    ones: stored as ``InsightSection`` rows, inserted in batches."""
+    from reviews.agreement import agreement_between_reviewers
+
+    from .selectors import SORT_MEMORY, UNFILTERED, figures_to_store
+
+    cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+    stored = figures_to_store(organization=organization)
+    by_reviewer, overall = agreement_between_reviewers(organization=organization)
+    stored[UNFILTERED]["agreement"] = {
+        "reviewers": {str(reviewer_id): figure for reviewer_id, figure in by_reviewer.items()},
+        "overall": overall,
+    }
+    InsightSection.objects.bulk_create(
+        [
+            InsightSection(organization=organization, key=key, figures=figures)
+            for key, figures in stored.items()
+        ],
+        batch_size=500,
+    )
 
 
 def insights_build_get(*, organization: Organization) -> InsightBuild | None:

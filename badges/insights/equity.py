@@ -20,6 +20,8 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from credentials_site.tenancy import scoped_sql
 from programs.models import Membership, Organization
@@ -41,7 +43,7 @@ class Dimension(StrEnum):
 @dataclass(frozen=True)
 class DimensionSpec:
     dimension: Dimension
-    caption: str  # "By school"
+    caption: StrOrPromise  # "By school"
     sql: str  # the group's value, from ``p`` (the people CTE)
     profile_field: str = ""  # shown only when the organization asks for this field
     order: tuple[str, ...] = ()  # the groups' order when it is not alphabetical
@@ -58,29 +60,29 @@ MEMBER_STATUSES = ("member", "non_member", "lapsed")
 DIMENSIONS: dict[Dimension, DimensionSpec] = {
     spec.dimension: spec
     for spec in (
-        DimensionSpec(Dimension.SCHOOL, "By school", "p.school"),
-        DimensionSpec(Dimension.DISTRICT, "By district", "p.district"),
-        DimensionSpec(Dimension.POSITION, "By position", "p.position"),
+        DimensionSpec(Dimension.SCHOOL, _("By school"), "p.school"),
+        DimensionSpec(Dimension.DISTRICT, _("By district"), "p.district"),
+        DimensionSpec(Dimension.POSITION, _("By position"), "p.position"),
         DimensionSpec(
             Dimension.EXPERIENCE,
-            "By years of experience",
+            _("By years of experience"),
             _EXPERIENCE_SQL,
             ProfileField.YEARS_EXPERIENCE,
             EXPERIENCE_BANDS,
         ),
         DimensionSpec(
-            Dimension.MEMBER_STATUS, "By member status", "p.member_status", "", MEMBER_STATUSES
+            Dimension.MEMBER_STATUS, _("By member status"), "p.member_status", "", MEMBER_STATUSES
         ),
         DimensionSpec(
             Dimension.SCHOOL_LEVEL,
-            "By school level",
+            _("By school level"),
             "p.school_level",
             ProfileField.SCHOOL_LEVEL,
             tuple(SchoolLevel.values),
         ),
         DimensionSpec(
             Dimension.TITLE_I,
-            "By Title I school",
+            _("By Title I school"),
             "CASE WHEN p.title_i THEN 'yes' WHEN NOT p.title_i THEN 'no' ELSE '' END",
             ProfileField.TITLE_I,
             ("yes", "no"),
@@ -88,16 +90,22 @@ DIMENSIONS: dict[Dimension, DimensionSpec] = {
     )
 }
 
-NOT_RECORDED = "Not recorded"
-_LABELS: dict[Dimension, dict[str, str]] = {
-    Dimension.EXPERIENCE: {b: f"{b.replace('+', ' or more')} years" for b in EXPERIENCE_BANDS},
+NOT_RECORDED = _("Not recorded")
+_LABELS: dict[Dimension, dict[str, StrOrPromise]] = {
+    Dimension.EXPERIENCE: {
+        "0-2": _("0-2 years"),
+        "3-5": _("3-5 years"),
+        "6-10": _("6-10 years"),
+        "11-20": _("11-20 years"),
+        "21+": _("21 or more years"),
+    },
     Dimension.MEMBER_STATUS: {
-        "member": "Members",
-        "non_member": "Non-members",
-        "lapsed": "Lapsed members",
+        "member": _("Members"),
+        "non_member": _("Non-members"),
+        "lapsed": _("Lapsed members"),
     },
     Dimension.SCHOOL_LEVEL: dict(SchoolLevel.choices),
-    Dimension.TITLE_I: {"yes": "Title I school", "no": "Not a Title I school"},
+    Dimension.TITLE_I: {"yes": _("Title I school"), "no": _("Not a Title I school")},
 }
 
 
@@ -171,13 +179,13 @@ class Cell:
 # The table's columns. A group is shown or hidden whole (by its number of people); a shown
 # group's rate needs a base of at least the threshold.
 COLUMNS = (
-    "People",
-    "Applications",
-    "Applications per person",
-    "Submitted",
-    "First-attempt pass rate",
-    "Final pass rate",
-    "Median days to badge",
+    _("People"),
+    _("Applications"),
+    _("Applications per person"),
+    _("Submitted"),
+    _("First-attempt pass rate"),
+    _("Final pass rate"),
+    _("Median days to badge"),
 )
 
 
@@ -205,10 +213,10 @@ class Breakdown:
 
 
 def fewer_than(threshold: int) -> str:
-    return f"fewer than {threshold}"
+    return str(_("fewer than %(threshold)s") % {"threshold": threshold})
 
 
-SUPPRESSED = "not shown"
+SUPPRESSED = _("not shown")
 
 
 def _percent(value: float | None) -> str:
@@ -219,15 +227,16 @@ def _cells(m: Measures, hidden: Hidden | None, threshold: int) -> tuple[Cell, ..
     """A row's cells. ``hidden``: the row is not shown (its size reads "fewer than 10" when it
     is itself small, every other cell "not shown")."""
     if hidden is not None:
-        size = Cell(fewer_than(threshold) if hidden is Hidden.SMALL else SUPPRESSED, None, hidden)
-        rest = Cell(SUPPRESSED, None, Hidden.COMPLEMENT)
-        return (size, *(rest for _ in COLUMNS[1:]))
+        small = hidden is Hidden.SMALL
+        size = Cell(fewer_than(threshold) if small else str(SUPPRESSED), None, hidden)
+        rest = Cell(str(SUPPRESSED), None, Hidden.COMPLEMENT)
+        return (size, *(rest for _column in COLUMNS[1:]))
 
     def rate(value: float | None, base: int, text: str) -> Cell:
         if base == 0 or value is None:
             return Cell("—")
         if base < threshold:  # a rate over 3 decisions tells about 3 people
-            return Cell(f"{fewer_than(threshold)} to compare")
+            return Cell(str(_("%(fewer)s to compare") % {"fewer": fewer_than(threshold)}))
         return Cell(text, value)
 
     application_rate = m.application_rate
@@ -245,8 +254,8 @@ def _cells(m: Measures, hidden: Hidden | None, threshold: int) -> tuple[Cell, ..
 
 def _label(dimension: Dimension, value: str) -> str:
     if not value:
-        return NOT_RECORDED
-    return _LABELS.get(dimension, {}).get(value, value)
+        return str(NOT_RECORDED)
+    return str(_LABELS.get(dimension, {}).get(value, value))
 
 
 def breakdown_build(
@@ -273,15 +282,20 @@ def breakdown_build(
         rows.append(Row(value, label, measures, _cells(measures, hidden, threshold), hidden))
     total_hidden = Hidden.COMPLEMENT if suppression.column_totals else None
     total_row = Row(
-        "", "All educators", total, _cells(total, total_hidden, threshold), total_hidden
+        "", str(_("All educators")), total, _cells(total, total_hidden, threshold), total_hidden
     )
     notes = []
     if any(row.hidden for row in rows):
         notes.append(
-            f"Groups of {fewer_than(threshold)} people are not shown, nor the cells from which "
-            "one could be worked out."
+            str(
+                _(
+                    "Groups of %(fewer)s people are not shown, nor the cells from which one "
+                    "could be worked out."
+                )
+                % {"fewer": fewer_than(threshold)}
+            )
         )
-    return Breakdown(dimension, spec.caption, threshold, tuple(rows), total_row, tuple(notes))
+    return Breakdown(dimension, str(spec.caption), threshold, tuple(rows), total_row, tuple(notes))
 
 
 # --- The statement ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 from credentials_site.tenancy import tenant_scope
 from programs.models import Organization
@@ -106,7 +107,7 @@ def table_rows(name: str, board: Dashboard | SimpleNamespace) -> Iterator[list[A
                     criterion.credential,
                     criterion.title,
                     score,
-                    label,
+                    label or _("Not rated"),
                     count,
                     criterion.below_in_revision_rate,
                 ]
@@ -137,13 +138,15 @@ def table_rows(name: str, board: Dashboard | SimpleNamespace) -> Iterator[list[A
             ]
     elif name == "badges":
         yield ["measure", "count"]
-        yield ["Issued in the period", board.badges.issued]
-        yield ["Revoked in the period", board.badges.revoked]
-        yield ["Active now", board.badges.active]
+        yield [_("Issued in the period"), board.badges.issued]
+        yield [_("Revoked in the period"), board.badges.revoked]
+        yield [_("Active now"), board.badges.active]
         yield [
-            f"Expiring in the next {board.badges.expiring_days} days",
+            _("Expiring in the next %(days)s days") % {"days": board.badges.expiring_days},
             board.badges.expiring_soon,
         ]
+        yield [_("Views of their verification pages"), board.engagement.views]
+        yield [_("Shares by their earners"), board.engagement.shares]
 
 
 def applications_rows(

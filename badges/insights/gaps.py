@@ -8,33 +8,36 @@ least a fifth higher or lower, or a pass rate at least ten points apart.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from .equity import Breakdown, Dimension, Measures, Row
 
 RATE_RATIO = 0.2  # application rates differ materially when one is 20 % above or below the other
 PASS_POINTS = 0.10  # pass rates differ materially when ten percentage points apart
 
 _RATIOS = (
-    (0.25, "a quarter of the rate"),
-    (1 / 3, "a third of the rate"),
-    (0.5, "half the rate"),
-    (2 / 3, "two thirds of the rate"),
-    (1.5, "one and a half times the rate"),
-    (2.0, "twice the rate"),
-    (3.0, "three times the rate"),
-    (4.0, "four times the rate"),
+    (0.25, gettext_lazy("a quarter of the rate")),
+    (1 / 3, gettext_lazy("a third of the rate")),
+    (0.5, gettext_lazy("half the rate")),
+    (2 / 3, gettext_lazy("two thirds of the rate")),
+    (1.5, gettext_lazy("one and a half times the rate")),
+    (2.0, gettext_lazy("twice the rate")),
+    (3.0, gettext_lazy("three times the rate")),
+    (4.0, gettext_lazy("four times the rate")),
 )
 
 
 def ratio_words(ratio: float) -> str:
     """0.5 → "half the rate", 1.05 → "the same rate", 0.8 → "80 % of the rate"."""
     if abs(ratio - 1) < RATE_RATIO:
-        return "the same rate"
+        return _("the same rate")
     for value, words in _RATIOS:
         if abs(ratio - value) <= value * 0.08:
-            return words
+            return str(words)
     if ratio < 1:
-        return f"{round(ratio * 100)}% of the rate"
-    return f"{ratio:.1f} times the rate"
+        return _("%(percent)s%% of the rate") % {"percent": round(ratio * 100)}
+    return _("%(times)s times the rate") % {"times": f"{ratio:.1f}"}
 
 
 def group_subject(dimension: Dimension, row: Row) -> str:
@@ -42,22 +45,22 @@ def group_subject(dimension: Dimension, row: Row) -> str:
     label = row.label
     match dimension:
         case Dimension.SCHOOL:
-            return f"Educators at {label}"
+            return _("Educators at %(school)s") % {"school": label}
         case Dimension.DISTRICT:
-            return f"Educators in {label}"
+            return _("Educators in %(district)s") % {"district": label}
         case Dimension.POSITION:
-            return f"Educators whose position is {label}"
+            return _("Educators whose position is %(position)s") % {"position": label}
         case Dimension.EXPERIENCE:
-            return f"Educators with {label} of experience"
+            return _("Educators with %(years)s of experience") % {"years": label}
         case Dimension.MEMBER_STATUS:
             return label
         case Dimension.SCHOOL_LEVEL:
-            return f"Educators at {label.lower()} schools"
+            return _("Educators at %(level)s schools") % {"level": label.lower()}
         case Dimension.TITLE_I:
             return (
-                "Educators at Title I schools"
+                _("Educators at Title I schools")
                 if row.value == "yes"
-                else "Educators at schools outside Title I"
+                else _("Educators at schools outside Title I")
             )
     return label  # pragma: no cover - every dimension is matched above
 
@@ -65,9 +68,9 @@ def group_subject(dimension: Dimension, row: Row) -> str:
 def _pass_words(group: float, rest: float) -> str:
     gap = group - rest
     if abs(gap) < PASS_POINTS:
-        return "pass at the same rate"
+        return _("pass at the same rate")
     # no figure for everyone else: with the table's, it could narrow down the hidden groups
-    return "pass at a higher rate" if gap > 0 else "pass at a lower rate"
+    return _("pass at a higher rate") if gap > 0 else _("pass at a lower rate")
 
 
 def gap_sentence(dimension: Dimension, row: Row, total: Measures, threshold: int) -> str | None:
@@ -84,13 +87,13 @@ def gap_sentence(dimension: Dimension, row: Row, total: Measures, threshold: int
     group_rate, rest_rate = group.application_rate, rest.application_rate
     if group_rate == 0 and rest_rate:
         material = True
-        parts.append("have made no applications")
+        parts.append(_("have made no applications"))
     elif group_rate is not None and rest_rate:
         ratio = group_rate / rest_rate
         material = material or abs(ratio - 1) >= RATE_RATIO
-        parts.append(f"apply at {ratio_words(ratio)}")
+        parts.append(_("apply at %(rate)s") % {"rate": ratio_words(ratio)})
     elif group_rate == 0 and rest_rate == 0:
-        parts.append("apply at the same rate")
+        parts.append(_("apply at the same rate"))
     if group.final_decided >= threshold and rest.final_decided >= threshold:
         group_pass, rest_pass = (
             group.final_passed / group.final_decided,
@@ -100,7 +103,11 @@ def gap_sentence(dimension: Dimension, row: Row, total: Measures, threshold: int
         parts.append(_pass_words(group_pass, rest_pass))
     if not material:
         return None
-    return f"{group_subject(dimension, row)} {' and '.join(parts)}."
+    # "<who> <does this> and <that>."
+    return _("%(who)s %(what)s.") % {
+        "who": group_subject(dimension, row),
+        "what": _(" and ").join(parts),
+    }
 
 
 def gap_sentences(breakdown: Breakdown) -> list[str]:

@@ -32,6 +32,8 @@ from django.db.models import (
     Sum,
 )
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from programs.models import (
     Credential,
@@ -46,16 +48,21 @@ from reviews.health import Median, duration_text
 from submissions.models import Application, Submission
 
 from ..models import Badge
-from .aggregates import ApplicationFact, CriterionFact, InsightBuild, SubmissionFact
+from .aggregates import (
+    ApplicationFact,
+    CriterionFact,
+    InsightBuild,
+    InsightSection,
+    SubmissionFact,
+)
 
 EXPIRING_DAYS = 60
-NOT_RECORDED = "Not recorded"
-AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("Under 2 days", 0, 2),
-    ("2 to 7 days", 2, 7),
-    ("7 to 14 days", 7, 14),
-    ("14 to 30 days", 14, 30),
-    ("Over 30 days", 30, None),
+AGE_BUCKETS: tuple[tuple[StrOrPromise, int, int | None], ...] = (
+    (gettext_lazy("Under 2 days"), 0, 2),
+    (gettext_lazy("2 to 7 days"), 2, 7),
+    (gettext_lazy("7 to 14 days"), 7, 14),
+    (gettext_lazy("14 to 30 days"), 14, 30),
+    (gettext_lazy("Over 30 days"), 30, None),
 )
 
 
@@ -132,13 +139,24 @@ def rate_text(value: float | None) -> str:
 # --- The funnel ---------------------------------------------------------------------------------
 
 
+FUNNEL_STEPS = (
+    ("applied", gettext_lazy("Applied"), None),
+    ("submitted", gettext_lazy("Submitted evidence"), "to_submit"),
+    ("approved", gettext_lazy("Approved"), "to_approve"),
+    ("awarded", gettext_lazy("Badge awarded"), "to_award"),
+)
+
+
 @dataclass(frozen=True)
 class FunnelStep:
     key: str
-    label: str
     count: int
     of_previous: float | None  # percent of the previous step that reached this one
     median_from_previous: dt.timedelta | None
+
+    @property
+    def label(self) -> str:
+        return str(next(label for key, label, _ in FUNNEL_STEPS if key == self.key))
 
     @property
     def drop_off(self) -> float | None:
@@ -149,41 +167,56 @@ class FunnelStep:
         return duration_text(self.median_from_previous)
 
 
-def funnel(*, organization: Organization, filters: InsightFilters) -> list[FunnelStep]:
-    """Applied → submitted → approved → awarded for the applications made in the date range
-    (a cohort): one query. Views of a credential's page are not recorded anywhere."""
-    row = _filtered(
-        ApplicationFact.objects.filter(organization=organization), filters, "applied_at"
-    ).aggregate(
-        applied=Count("pk"),
-        submitted=Count("submitted_at"),
-        approved=Count("passed_attempt"),
-        awarded=Count("awarded_at"),
-        to_submit=MedianSeconds("to_submit_s"),
-        to_approve=MedianSeconds("to_approve_s"),  # NULL unless approved
-        to_award=MedianSeconds("to_award_s"),
-    )
-    steps = [
-        ("applied", "Applied", None),
-        ("submitted", "Submitted evidence", "to_submit"),
-        ("approved", "Approved", "to_approve"),
-        ("awarded", "Badge awarded", "to_award"),
-    ]
+def _funnel_aggregates() -> dict[str, Any]:
+    return {
+        "applied": Count("pk"),
+        "submitted": Count("submitted_at"),
+        "approved": Count("passed_attempt"),
+        "awarded": Count("awarded_at"),
+        "to_submit": MedianSeconds("to_submit_s"),
+        "to_approve": MedianSeconds("to_approve_s"),  # NULL unless approved
+        "to_award": MedianSeconds("to_award_s"),
+        "views": Sum("badge_views"),
+        "shares": Sum("badge_shares"),
+    }
+
+
+def _funnel_from(rows: list[dict[str, Any]]) -> list[FunnelStep]:
+    row = rows[0] if rows else {}
     result: list[FunnelStep] = []
     previous: int | None = None
-    for key, label, median in steps:
-        count = row[key]
+    for key, _, median in FUNNEL_STEPS:
+        count = row.get(key) or 0
         result.append(
             FunnelStep(
                 key=key,
-                label=label,
                 count=count,
                 of_previous=None if previous is None else _rate(count, previous),
-                median_from_previous=_seconds(row[median]) if median else None,
+                median_from_previous=_seconds(row.get(median)) if median else None,
             )
         )
         previous = count
     return result
+
+
+def funnel(*, organization: Organization, filters: InsightFilters) -> list[FunnelStep]:
+    """Applied → submitted → approved → awarded for the applications made in the date range
+    (a cohort): one query. Views of a credential's page are not recorded anywhere."""
+    return _funnel_from(section_figures("funnel", organization=organization, filters=filters))
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """Views of the verification pages and shares of the badges of the applications in the
+    filters, as recorded up to the last rebuild (``BadgeEngagement``)."""
+
+    views: int
+    shares: int
+
+
+def _engagement_from(rows: list[dict[str, Any]]) -> Engagement:
+    row = rows[0] if rows else {}
+    return Engagement(views=row.get("views") or 0, shares=row.get("shares") or 0)
 
 
 # --- Per credential -----------------------------------------------------------------------------
@@ -215,28 +248,24 @@ class CredentialRow:
         return duration_text(self.median_to_badge)
 
 
-def credential_rows(*, organization: Organization, filters: InsightFilters) -> list[CredentialRow]:
-    """Per credential (of the applications made in the date range): applications, first-attempt
-    and final pass rates (of the attempts decided), mean attempts to pass and the median time
-    from applying to the badge. Two queries: the figures, and the credentials' titles."""
-    rows = (
-        _filtered(ApplicationFact.objects.filter(organization=organization), filters, "applied_at")
-        .order_by()
-        .values("credential_id")
-        .annotate(
-            applications=Count("pk"),
-            first_decided=Count("pk", filter=~Q(first_outcome="")),
-            first_passed=Count("pk", filter=Q(first_outcome="approve")),
-            final_decided=Count("pk", filter=Q(final_outcome__in=["approve", "not_awarded"])),
-            final_passed=Count("passed_attempt"),
-            attempts_to_pass=Avg("passed_attempt"),
-            median_to_badge=MedianSeconds("to_badge_s"),
-        )
-    )
+def _credential_aggregates() -> dict[str, Any]:
+    return {
+        "applications": Count("pk"),
+        "first_decided": Count("pk", filter=~Q(first_outcome="")),
+        "first_passed": Count("pk", filter=Q(first_outcome="approve")),
+        "final_decided": Count("pk", filter=Q(final_outcome__in=["approve", "not_awarded"])),
+        "final_passed": Count("passed_attempt"),
+        "attempts_to_pass": Avg("passed_attempt"),
+        "median_to_badge": MedianSeconds("to_badge_s"),
+    }
+
+
+def _credentials_from(
+    rows: list[dict[str, Any]], organization: Organization
+) -> list[CredentialRow]:
     figures = {row["credential_id"]: row for row in rows}
-    credentials = _credentials(organization, figures)
     result = []
-    for credential in credentials:
+    for credential in _credentials(organization, figures):
         row = figures[credential.pk]
         attempts = row["attempts_to_pass"]
         result.append(
@@ -254,6 +283,14 @@ def credential_rows(*, organization: Organization, filters: InsightFilters) -> l
             )
         )
     return result
+
+
+def credential_rows(*, organization: Organization, filters: InsightFilters) -> list[CredentialRow]:
+    """Per credential (of the applications made in the date range): applications, first-attempt
+    and final pass rates (of the attempts decided), mean attempts to pass and the median time
+    from applying to the badge. Two queries: the figures, and the credentials' titles."""
+    rows = section_figures("credentials", organization=organization, filters=filters)
+    return _credentials_from(rows, organization)
 
 
 def _credentials(organization: Organization, ids: Any = None) -> list[Credential]:
@@ -286,23 +323,17 @@ class CriterionRow:
         return _rate(self.below_in_revision, self.revision_ratings)
 
 
-def criterion_rows(*, organization: Organization, filters: InsightFilters) -> list[CriterionRow]:
-    """Per rubric criterion (of the reviews submitted in the date range): how many ratings
-    reached each level, and how often, in a review asking for revision, the criterion was below
-    passing — where a program's resources or rubric need work. Three queries: the counts, the
-    criteria and their levels. Most often below passing first."""
-    counts = (
-        _filtered(CriterionFact.objects.filter(organization=organization), filters, "day")
-        .order_by()
-        .values("criterion_id", "score")
-        .annotate(
-            ratings=Sum("n"),
-            revision=Sum("n", filter=Q(needs_revision=True)),
-            below=Sum("n", filter=Q(needs_revision=True, below_passing=True)),
-        )
-    )
+def _criterion_aggregates() -> dict[str, Any]:
+    return {
+        "ratings": Sum("n"),
+        "revision": Sum("n", filter=Q(needs_revision=True)),
+        "below": Sum("n", filter=Q(needs_revision=True, below_passing=True)),
+    }
+
+
+def _criteria_from(rows: list[dict[str, Any]], organization: Organization) -> list[CriterionRow]:
     by_criterion: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in counts:
+    for row in rows:
         by_criterion[row["criterion_id"]].append(row)
     criteria = (
         RubricCriterion.objects.filter(organization=organization, pk__in=list(by_criterion))
@@ -317,9 +348,8 @@ def criterion_rows(*, organization: Organization, filters: InsightFilters) -> li
             (level.score, level.label, reached.pop(level.score, 0))
             for level in criterion.levels.all()
         ]
-        levels += [
-            (score, "Not rated" if score is None else str(score), n) for score, n in reached.items()
-        ]
+        # a score no level has any more: its number; no score: "" (shown as "Not rated")
+        levels += [(score, "" if score is None else str(score), n) for score, n in reached.items()]
         result.append(
             CriterionRow(
                 criterion_id=criterion.pk,
@@ -333,6 +363,15 @@ def criterion_rows(*, organization: Organization, filters: InsightFilters) -> li
         )
     result.sort(key=lambda row: (-(row.below_in_revision_rate or 0), row.credential, row.title))
     return result
+
+
+def criterion_rows(*, organization: Organization, filters: InsightFilters) -> list[CriterionRow]:
+    """Per rubric criterion (of the reviews submitted in the date range): how many ratings
+    reached each level, and how often, in a review asking for revision, the criterion was below
+    passing — where a program's resources or rubric need work. Three queries: the counts, the
+    criteria and their levels. Most often below passing first."""
+    rows = section_figures("criteria", organization=organization, filters=filters)
+    return _criteria_from(rows, organization)
 
 
 # --- Review -------------------------------------------------------------------------------------
@@ -355,30 +394,19 @@ class TurnaroundMonth:
         return duration_text(self.median)
 
 
-def turnaround_months(
-    *, organization: Organization, filters: InsightFilters
-) -> list[TurnaroundMonth]:
-    """Per month of decision: attempts decided, the share decided by their target (the program's
-    turnaround in business days, as the review service set ``due_at``) and the median time from
-    submission to decision. One query."""
-    rows = (
-        _filtered(
-            SubmissionFact.objects.filter(organization=organization, month__isnull=False),
-            filters,
-            "decided_at",
-        )
-        .order_by("month")
-        .values("month")
-        .annotate(
-            decided=Count("pk"),
-            with_target=Count("within_target"),
-            within_target=Count("pk", filter=Q(within_target=True)),
-            median=MedianSeconds("turnaround_s"),
-        )
-    )
-    return [
+def _turnaround_aggregates() -> dict[str, Any]:
+    return {
+        "decided": Count("pk"),
+        "with_target": Count("within_target"),
+        "within_target": Count("pk", filter=Q(within_target=True)),
+        "median": MedianSeconds("turnaround_s"),
+    }
+
+
+def _turnaround_from(rows: list[dict[str, Any]]) -> list[TurnaroundMonth]:
+    months = [
         TurnaroundMonth(
-            month=row["month"],
+            month=_day(row["month"]),
             decided=row["decided"],
             with_target=row["with_target"],
             within_target=row["within_target"],
@@ -386,11 +414,22 @@ def turnaround_months(
         )
         for row in rows
     ]
+    return sorted(months, key=lambda month: month.month)
+
+
+def turnaround_months(
+    *, organization: Organization, filters: InsightFilters
+) -> list[TurnaroundMonth]:
+    """Per month of decision: attempts decided, the share decided by their target (the program's
+    turnaround in business days, as the review service set ``due_at``) and the median time from
+    submission to decision. One query."""
+    rows = section_figures("turnaround", organization=organization, filters=filters)
+    return _turnaround_from(rows)
 
 
 @dataclass(frozen=True)
 class AgeBucket:
-    label: str
+    label: StrOrPromise
     waiting: int
     past_target: int
 
@@ -487,6 +526,130 @@ def badge_summary(
     )
 
 
+# --- The fact sections' figures: computed for any filters, stored by the rebuild for some ------
+
+
+@dataclass(frozen=True)
+class _Section:
+    model: type[ApplicationFact | SubmissionFact | CriterionFact]
+    when: str  # the field the date range applies to
+    groups: tuple[str, ...]  # what the section is grouped by (none: one row)
+    aggregates: Callable[[], dict[str, Any]]
+    where: dict[str, Any] = field(default_factory=dict)
+
+
+SECTIONS: dict[str, _Section] = {
+    "funnel": _Section(ApplicationFact, "applied_at", (), _funnel_aggregates),
+    "credentials": _Section(
+        ApplicationFact, "applied_at", ("credential_id",), _credential_aggregates
+    ),
+    "criteria": _Section(CriterionFact, "day", ("criterion_id", "score"), _criterion_aggregates),
+    "turnaround": _Section(
+        SubmissionFact, "decided_at", ("month",), _turnaround_aggregates, {"month__isnull": False}
+    ),
+}
+# The filters whose single views the rebuild stores: (name, fact column)
+STORED_FILTERS = (
+    ("program", "program_id"),
+    ("credential", "credential_id"),
+    ("school", "school"),
+    ("district", "district"),
+)
+Figures = dict[str, list[dict[str, Any]]]  # section name -> its aggregate rows
+
+
+def section_figures(
+    name: str, *, organization: Organization, filters: InsightFilters
+) -> list[dict[str, Any]]:
+    """One fact section's aggregate rows for these filters (one statement): the rule each
+    section's figures follow, whether computed for a view or stored by the rebuild."""
+    section = SECTIONS[name]
+    queryset = _filtered(
+        section.model.objects.filter(organization=organization, **section.where),
+        filters,
+        section.when,
+    ).order_by()
+    if not section.groups:
+        return [queryset.aggregate(**section.aggregates())]
+    return list(queryset.values(*section.groups).annotate(**section.aggregates()))
+
+
+def stored_key(filters: InsightFilters) -> str | None:
+    """The key of these filters' stored sections (``InsightSection``): "" unfiltered,
+    ``"<filter>:<value>"`` with one filter; None for a period or a combination (computed)."""
+    if filters.date_from or filters.date_to:
+        return None
+    chosen = [
+        f"{name}:{getattr(value, 'pk', value)}"
+        for name, value in (
+            ("program", filters.program),
+            ("credential", filters.credential),
+            ("school", filters.school),
+            ("district", filters.district),
+        )
+        if value
+    ]
+    if len(chosen) > 1:
+        return None
+    return chosen[0] if chosen else ""
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()}
+
+
+def _day(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def figures_to_store(*, organization: Organization) -> dict[str, dict[str, Any]]:
+    """Every stored view's figures, by key: each section grouped once more by each filter's
+    column (one statement per section and filter, whatever the number of schools or
+    credentials: twenty), through ``section_figures``'s own aggregates. A filter value without
+    facts gets no key (its sections are empty)."""
+    stored: dict[str, dict[str, Any]] = defaultdict(lambda: {name: [] for name in SECTIONS})
+    stored[""] = {}
+    for name, section in SECTIONS.items():
+        stored[""][name] = [
+            _jsonable(row)
+            for row in section_figures(name, organization=organization, filters=InsightFilters())
+        ]
+        base = section.model.objects.filter(organization=organization, **section.where).order_by()
+        for filter_name, column in STORED_FILTERS:
+            rows = base.values(column, *section.groups).annotate(**section.aggregates())
+            for row in rows:
+                value = row[column] if column in section.groups else row.pop(column)
+                if value in ("", None):
+                    continue  # no school recorded: not a filter of the page
+                stored[f"{filter_name}:{value}"][name].append(_jsonable(row))
+    return dict(stored)
+
+
+UNFILTERED = ""
+
+
+def stored_figures(
+    *, organization: Organization, filters: InsightFilters
+) -> tuple[Figures | None, dict[str, Any]]:
+    """The stored figures of these filters (None when they are computed: a period, a
+    combination, or facts built before sections were stored) and the rebuild's organization-wide
+    extras (the reviewers' agreement), from one statement."""
+    key = stored_key(filters)
+    rows = dict(
+        InsightSection.objects.filter(
+            organization=organization, key__in={UNFILTERED, key or UNFILTERED}
+        ).values_list("key", "figures")
+    )
+    unfiltered = rows.get(UNFILTERED)
+    if unfiltered is None:
+        return None, {}
+    extras = {"agreement": unfiltered.get("agreement", {})}
+    if key is None:
+        return None, extras
+    figures = rows.get(key) or {name: [] for name in SECTIONS}
+    return {name: figures[name] for name in SECTIONS}, extras
+
+
 # --- The filters' choices and the whole dashboard ---------------------------------------------
 
 
@@ -518,12 +681,37 @@ def filter_choices(*, organization: Organization) -> FilterChoices:
     )
 
 
+MIN_PAIRS = 10  # double-scored criteria below which an agreement figure is not shown
+
+
+@dataclass(frozen=True)
+class AgreementFigure:
+    """Agreement between reviewers (``reviews.agreement``: percent and Cohen's kappa over the
+    criteria both reviewers of a double-reviewed submission scored), as of the last rebuild.
+    Not shown over fewer than ``MIN_PAIRS`` pairs: too few to mean anything."""
+
+    percent: float | None
+    kappa: float | None
+    n: int  # pairs compared
+    min_pairs: int = MIN_PAIRS
+
+    @property
+    def shown(self) -> bool:
+        return self.n >= self.min_pairs and self.percent is not None
+
+    @classmethod
+    def of(cls, figure: dict[str, Any] | None) -> AgreementFigure:
+        figure = figure or {}
+        return cls(figure.get("percent"), figure.get("kappa"), figure.get("n") or 0)
+
+
 @dataclass(frozen=True)
 class Dashboard:
     organization: Organization
     filters: InsightFilters
     built: InsightBuild | None
     funnel: list[FunnelStep]
+    engagement: Engagement
     credentials: list[CredentialRow]
     criteria: list[CriterionRow]
     turnaround: list[TurnaroundMonth]
@@ -532,6 +720,7 @@ class Dashboard:
     reviewers: list[health.ReviewerLoad]
     badges: BadgeSummary
     now: dt.datetime
+    agreement: dict[str, Any] = field(default_factory=dict)  # stored by the rebuild
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -545,6 +734,15 @@ class Dashboard:
             within_target=sum(m.within_target for m in self.turnaround),
             median=None,
         )
+
+    @property
+    def agreement_overall(self) -> AgreementFigure:
+        return AgreementFigure.of(self.agreement.get("overall"))
+
+    @property
+    def reviewers_agreement(self) -> list[tuple[health.ReviewerLoad, AgreementFigure]]:
+        by_reviewer = self.agreement.get("reviewers", {})
+        return [(r, AgreementFigure.of(by_reviewer.get(str(r.user_id)))) for r in self.reviewers]
 
 
 CACHE_SECONDS = 24 * 60 * 60
@@ -569,23 +767,41 @@ def _cache_key(
     return f"insights1:{organization.pk}:{digest}"
 
 
+def _sections_from(figures: Figures, organization: Organization) -> dict[str, Any]:
+    """The fact sections from their figures (three queries: the credentials', the criteria's
+    and their levels' names)."""
+    return {
+        "funnel": _funnel_from(figures["funnel"]),
+        "engagement": _engagement_from(figures["funnel"]),
+        "credentials": _credentials_from(figures["credentials"], organization),
+        "criteria": _criteria_from(figures["criteria"], organization),
+        "turnaround": _turnaround_from(figures["turnaround"]),
+    }
+
+
 def fact_sections(
     *, organization: Organization, filters: InsightFilters, build: InsightBuild | None
 ) -> dict[str, Any]:
-    """The sections read from the fact tables: the funnel, credentials, criteria and turnaround
-    (seven queries). They change only when the facts are rebuilt, so they are cached under the
-    build's time and the filters (exact: a rebuild makes a new key); a cached view runs none."""
+    """The sections read from the fact tables: the funnel (with the badges' views and shares),
+    credentials, criteria and turnaround, and the reviewers' agreement the rebuild stored.
+
+    They change only when the facts are rebuilt, so they are cached under the build's time and
+    the filters (exact: a rebuild makes a new key); a cached view runs no statement. Uncached,
+    the stored figures are read (one statement: the unfiltered view and each single filter's,
+    ``InsightSection``) and named (three); a period or a combination of filters is computed
+    (four more statements, in a transaction with sort memory: two)."""
     key = None if build is None else _cache_key(organization, build, filters)
     cached = None if key is None else cache.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    with sort_memory():
-        sections = {
-            "funnel": funnel(organization=organization, filters=filters),
-            "credentials": credential_rows(organization=organization, filters=filters),
-            "criteria": criterion_rows(organization=organization, filters=filters),
-            "turnaround": turnaround_months(organization=organization, filters=filters),
-        }
+    figures, extras = stored_figures(organization=organization, filters=filters)
+    if figures is None:
+        with sort_memory():
+            figures = {
+                name: section_figures(name, organization=organization, filters=filters)
+                for name in SECTIONS
+            }
+    sections = {**_sections_from(figures, organization), **extras}
     if key is not None:
         cache.set(key, sections, CACHE_SECONDS)
     return sections
@@ -597,21 +813,27 @@ LIVE_SECONDS = 60
 def live_sections(
     *, organization: Organization, filters: InsightFilters, now: dt.datetime
 ) -> dict[str, Any]:
-    """What is read from the live tables: the backlog now, its ageing, the reviewers' load and
-    the badges (five queries), kept for ``LIVE_SECONDS`` per organization and filters: an
-    overview a minute old at most, where the queue health page is the live one."""
-    key = "insights-live1:" + _cache_key(organization, None, filters)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    sections = {
-        "backlog": health.queue_backlog(organization=organization, now=now),
-        "ageing": backlog_ageing(organization=organization, filters=filters, now=now),
-        "reviewers": health.reviewer_load_list(organization=organization, now=now),
-        "badges": badge_summary(organization=organization, filters=filters, now=now),
-    }
-    cache.set(key, sections, LIVE_SECONDS)
-    return sections
+    """What is read from the live tables: the backlog now and the reviewers' load (the whole
+    organization's: kept once for every filter), the backlog's ageing and the badges (per
+    filters): five queries, each part kept for ``LIVE_SECONDS``: an overview a minute old at
+    most, where the queue health page is the live one."""
+    whole_key = f"insights-live-org1:{organization.pk}"
+    whole = cache.get(whole_key)
+    if whole is None:
+        whole = {
+            "backlog": health.queue_backlog(organization=organization, now=now),
+            "reviewers": health.reviewer_load_list(organization=organization, now=now),
+        }
+        cache.set(whole_key, whole, LIVE_SECONDS)
+    key = "insights-live2:" + _cache_key(organization, None, filters)
+    filtered = cache.get(key)
+    if filtered is None:
+        filtered = {
+            "ageing": backlog_ageing(organization=organization, filters=filters, now=now),
+            "badges": badge_summary(organization=organization, filters=filters, now=now),
+        }
+        cache.set(key, filtered, LIVE_SECONDS)
+    return {**whole, **filtered}
 
 
 def table_section(
@@ -643,10 +865,13 @@ def table_section(
             "reviewers": health.reviewer_load_list(organization=organization, now=now)
         },
         "badges": lambda: {
-            "badges": badge_summary(organization=organization, filters=filters, now=now)
+            "badges": badge_summary(organization=organization, filters=filters, now=now),
+            "engagement": _engagement_from(
+                section_figures("funnel", organization=organization, filters=filters)
+            ),
         },
     }
-    if name in ("funnel", "credentials", "criteria", "turnaround") and build is not None:
+    if name in SECTIONS and build is not None:
         cached = cache.get(_cache_key(organization, build, filters))
         if cached is not None:
             return {name: cached[name]}
@@ -670,9 +895,9 @@ def dashboard(
     now: dt.datetime | None = None,
     build: InsightBuild | None = None,
 ) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries (seven fewer when the
-    fact sections for these filters are cached since the last rebuild, five fewer when the live
-    ones are from the last minute)."""
+    """Everything the dashboard shows, in a fixed number of queries for each kind of view
+    (``fact_sections``: cached, stored or computed; the live sections: five fewer when they
+    are from the last minute)."""
     now = now or timezone.now()
     if build is None:
         build = InsightBuild.objects.filter(organization=organization).first()

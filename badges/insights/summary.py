@@ -15,9 +15,12 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from credentials_site.mail import mail_send
 from programs.models import Organization, StaffRole, User
@@ -116,18 +119,27 @@ def summary_send(*, organization: Organization, month: dt.date) -> int:
     sent = 0
     for user in summary_recipients(organization=organization):
         with transaction.atomic():
-            _, created = InsightSummaryMail.objects.get_or_create(
+            _claim, created = InsightSummaryMail.objects.get_or_create(
                 organization=organization, month=month, user=user
             )
             if not created:
                 continue  # sent by an earlier run (or one that just finished)
-            mail_send(
-                template="insights_summary",
-                subject=f"{organization.name}: your program in {month:%B %Y}",
-                to=[user.email],
-                context={"summary": summary, "dashboard_url": dashboard + query, "user": user},
-                organization=organization,
-            )
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                subject = _("%(organization)s: your program in %(month)s") % {
+                    "organization": organization.name,
+                    "month": date_format(month, "F Y"),
+                }
+                mail_send(
+                    template="insights_summary",
+                    subject=subject,
+                    to=[user.email],
+                    context={
+                        "summary": summary,
+                        "dashboard_url": dashboard + query,
+                        "user": user,
+                    },
+                    organization=organization,
+                )
         sent += 1
     logger.info("Insight summary of %s for %s: %s sent", month, organization.slug, sent)
     return sent

@@ -11,6 +11,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from credentials_site.tenancy import request_organization
@@ -22,27 +24,27 @@ from .selectors import FilterChoices, InsightFilters
 
 
 class FilterForm(forms.Form):
-    program = forms.ChoiceField(required=False)
-    credential = forms.ChoiceField(required=False)
-    date_from = forms.DateField(required=False, label="Period from")
-    date_to = forms.DateField(required=False, label="to")
-    school = forms.ChoiceField(required=False)
-    district = forms.ChoiceField(required=False)
+    program = forms.ChoiceField(required=False, label=gettext_lazy("Program"))
+    credential = forms.ChoiceField(required=False, label=gettext_lazy("Credential"))
+    date_from = forms.DateField(required=False, label=gettext_lazy("Period from"))
+    date_to = forms.DateField(required=False, label=gettext_lazy("to"))
+    school = forms.ChoiceField(required=False, label=gettext_lazy("School"))
+    district = forms.ChoiceField(required=False, label=gettext_lazy("District"))
 
     def __init__(self, data: Any, *, choices: FilterChoices) -> None:
         super().__init__(data)
         self.choices = choices
         fields = self.fields
-        fields["program"].choices = [("", "All programs")] + [  # type: ignore[attr-defined]
+        fields["program"].choices = [("", _("All programs"))] + [  # type: ignore[attr-defined]
             (p.slug, p.name) for p in choices.programs
         ]
-        fields["credential"].choices = [("", "All credentials")] + [  # type: ignore[attr-defined]
+        fields["credential"].choices = [("", _("All credentials"))] + [  # type: ignore[attr-defined]
             (c.slug, str(c)) for c in choices.credentials
         ]
-        fields["school"].choices = [("", "All schools")] + [  # type: ignore[attr-defined]
+        fields["school"].choices = [("", _("All schools"))] + [  # type: ignore[attr-defined]
             (s, s) for s in choices.schools
         ]
-        fields["district"].choices = [("", "All districts")] + [  # type: ignore[attr-defined]
+        fields["district"].choices = [("", _("All districts"))] + [  # type: ignore[attr-defined]
             (d, d) for d in choices.districts
         ]
 
@@ -50,7 +52,7 @@ class FilterForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end of the period comes before its start.")
+            self.add_error("date_to", _("The end of the period comes before its start."))
         return data
 
     def filters(self) -> InsightFilters:
@@ -115,17 +117,17 @@ def _charts(board: selectors.Dashboard) -> dict[str, Any]:
     return {
         "funnel": {
             "labels": [step.label for step in board.funnel],
-            "series": [{"label": "Applications", "data": [s.count for s in board.funnel]}],
+            "series": [{"label": _("Applications"), "data": [s.count for s in board.funnel]}],
         },
         "credentials": {
             "labels": [row.title for row in board.credentials],
             "series": [
                 {
-                    "label": "First-attempt pass rate (%)",
+                    "label": _("First-attempt pass rate (%)"),
                     "data": [r.first_pass_rate for r in board.credentials],
                 },
                 {
-                    "label": "Final pass rate (%)",
+                    "label": _("Final pass rate (%)"),
                     "data": [r.final_pass_rate for r in board.credentials],
                 },
             ],
@@ -134,7 +136,7 @@ def _charts(board: selectors.Dashboard) -> dict[str, Any]:
             "labels": [f"{row.credential}: {row.title}" for row in board.criteria],
             "series": [
                 {
-                    "label": "Below passing in needs-revision reviews (%)",
+                    "label": _("Below passing in needs-revision reviews (%)"),
                     "data": [row.below_in_revision_rate for row in board.criteria],
                 }
             ],
@@ -143,7 +145,7 @@ def _charts(board: selectors.Dashboard) -> dict[str, Any]:
             "labels": [m.month.strftime("%Y-%m") for m in board.turnaround],
             "series": [
                 {
-                    "label": "Decided within target (%)",
+                    "label": _("Decided within target (%)"),
                     "data": [m.within_rate for m in board.turnaround],
                 }
             ],

@@ -17,6 +17,9 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from credentials_site.tenancy import request_organization
@@ -38,27 +41,27 @@ from .gaps import gap_sentences
 
 
 class EquityFilterForm(forms.Form):
-    dimension = forms.ChoiceField(required=False, label="Show")
-    program = forms.ChoiceField(required=False)
-    credential = forms.ChoiceField(required=False)
-    start = forms.DateField(required=False, label="Applied from")
-    end = forms.DateField(required=False, label="Applied until")
+    dimension = forms.ChoiceField(required=False, label=gettext_lazy("Show"))
+    program = forms.ChoiceField(required=False, label=gettext_lazy("Program"))
+    credential = forms.ChoiceField(required=False, label=gettext_lazy("Credential"))
+    start = forms.DateField(required=False, label=gettext_lazy("Applied from"))
+    end = forms.DateField(required=False, label=gettext_lazy("Applied until"))
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._choice("dimension").choices = [("", "Every breakdown")] + [
+        self._choice("dimension").choices = [("", _("Every breakdown"))] + [
             (s.dimension.value, s.caption) for s in dimensions_for(organization)
         ]
         programs = Program.objects.filter(organization=organization).order_by("name")
         self._choice("program").choices = [
-            ("", "Every program"),
+            ("", _("Every program")),
             *programs.values_list("slug", "name"),
         ]
         credentials = Credential.objects.filter(organization=organization).order_by(
             "current_version__title", "slug"
         )
         self._choice("credential").choices = [
-            ("", "Every credential"),
+            ("", _("Every credential")),
             *(
                 (slug, title or slug)
                 for slug, title in credentials.values_list("slug", "current_version__title")
@@ -74,7 +77,7 @@ class EquityFilterForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
-            self.add_error("end", "The end date is before the start date.")
+            self.add_error("end", _("The end date is before the start date."))
         return data
 
     def filters(self) -> EquityFilters:
@@ -116,7 +119,9 @@ def equity(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 def breakdown_csv_rows(breakdown: Breakdown) -> Iterator[list[str]]:
     """A breakdown as CSV rows (header first, total last), every cell spreadsheet-safe."""
-    yield [csv_safe(DIMENSIONS[breakdown.dimension].caption.removeprefix("By ")), *COLUMNS]
+    with translation.override("en"):  # column headers stay English (names, not text)
+        caption = str(DIMENSIONS[breakdown.dimension].caption).removeprefix("By ")
+        yield [csv_safe(caption), *(str(column) for column in COLUMNS)]
     for row in (*breakdown.rows, breakdown.total):
         yield [csv_safe(row.label), *(csv_safe(cell.text) for cell in row.cells)]
 

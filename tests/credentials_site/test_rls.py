@@ -24,7 +24,7 @@ from django.test import RequestFactory, override_settings
 from django_scopes import scopes_disabled
 
 from badges import selectors as badge_selectors
-from badges.insights.aggregates import InsightSummaryMail, insights_rebuild
+from badges.insights.aggregates import BadgeEngagement, InsightSummaryMail, insights_rebuild
 from badges.management.commands import demo_badges
 from badges.models import (
     AwardRecord,
@@ -433,6 +433,12 @@ def two_organizations(monkeypatch: pytest.MonkeyPatch) -> tuple[Organization, Or
             added_by=educator,
             title="Link",
             url="https://example.org",
+        )
+        BadgeEngagement.objects.create(  # a badge's views and shares, for program insight
+            organization=organization,
+            badge=Badge.objects.filter(organization=organization).first(),
+            day="2026-12-01",
+            views=1,
         )
         insights_rebuild(organization=organization)  # the program insight's fact tables
         InsightSummaryMail.objects.create(
