@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("badges", "0010_wallet_exchange"),
+        ("badges", "0011_spanish_verbose_names"),
         ("programs", "0024_user_language"),
     ]
 
