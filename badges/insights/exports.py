@@ -131,7 +131,7 @@ def table_rows(name: str, board: Dashboard | SimpleNamespace) -> Iterator[list[A
         for reviewer in board.reviewers:
             yield [
                 reviewer.name,
-                "; ".join(reviewer.roles),
+                "; ".join(str(role) for role in reviewer.roles),
                 reviewer.active_claims,
                 reviewer.reviews_recent,
                 reviewer.last_review_at,

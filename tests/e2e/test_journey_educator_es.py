@@ -101,7 +101,9 @@ def test_an_educator_reading_spanish_signs_up_applies_uploads_and_submits(
     expect(page.locator("#step-3-save-status")).to_have_text("Guardado")
     journey.step(page, "respuesta guardada")
 
-    # when they submit
+    # when they come back to it and submit
+    page.reload()
+    expect(page.get_by_label("Su respuesta")).to_have_value(REFLECTION)
     expect(page.locator(".ready-note")).to_contain_text("Todos los pasos están hechos")
     page.get_by_role("button", name="Enviar mi evidencia").click()
 
@@ -117,7 +119,7 @@ def test_an_educator_reading_spanish_signs_up_applies_uploads_and_submits(
     # and the e-mail that confirms the submission is in Spanish (their account's language)
     confirmation = [m for m in mail.outbox if EMAIL in m.to][-1]
     assert confirmation.subject == "Recibimos su evidencia para «Crucial Conversations Training»"
-    assert "evidencia" in str(confirmation.body)
+    assert "está en la cola de revisión" in str(confirmation.body)
 
     # when they switch to English in the footer
     page.get_by_label("Idioma").select_option("en")
