@@ -1,7 +1,8 @@
 """``make run``'s devstack keeps its word: Ctrl-C stops the web server, worker, beat, SeaweedFS,
 Redis and PostgreSQL within seconds and leaves nothing behind, and a run that finds servers of an
 earlier run that was killed says so and stops them first. Each test starts the real stack (its
-own data directory and port) the way ``make run`` does."""
+own port) the way ``make run`` does; the two Ctrl-C stories share one developer's data directory,
+as a developer's runs do: the first run makes it (migrations, demo data), later runs start on it."""
 
 from __future__ import annotations
 
@@ -170,8 +171,25 @@ def var(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.kill(pid, signal.SIGKILL)
 
 
-def test_ctrl_c_stops_everything_within_seconds(var: Path) -> None:
-    # given the whole stack up, as `make run` leaves it
+@pytest.fixture(scope="module")
+def developer_var(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One developer's data directory, made by the first run and kept by the next."""
+    path = Path(tmp_path_factory.mktemp("dev", numbered=True)) / "var"
+    yield path
+    pids = [int(line.split(":", 1)[0]) for line in leftovers(path)]
+    for pid in [*pids, *alive(server_pids(path)).values()]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+# one process runs both, in this order (make test: --dist loadgroup)
+ONE_DEVELOPER = pytest.mark.xdist_group("devstack-runs")
+
+
+@ONE_DEVELOPER
+def test_ctrl_c_stops_everything_within_seconds(developer_var: Path) -> None:
+    var = developer_var
+    # given the whole stack up, as the first `make run` leaves it
     run = Run(var)
     run.wait_ready()
     servers = server_pids(var)
@@ -194,7 +212,9 @@ def test_ctrl_c_stops_everything_within_seconds(var: Path) -> None:
     assert "[devstack] SeaweedFS" in output
 
 
-def test_a_second_ctrl_c_and_a_killed_run_leave_nothing_behind(var: Path) -> None:
+@ONE_DEVELOPER
+def test_a_second_ctrl_c_and_a_killed_run_leave_nothing_behind(developer_var: Path) -> None:
+    var = developer_var
     # given a run that was killed outright (its servers, web, worker and beat left running)
     first = Run(var)
     first.wait_ready()
