@@ -10,7 +10,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import get_language_from_request
 from django.views.decorators.http import require_safe
 
 from credentials_site import public_cache
@@ -25,20 +24,13 @@ from .user_facts import user_facts_get
 CATALOG_PAGE_SIZE = 12
 
 
-def page_language(request: HttpRequest) -> str:
-    """The language an anonymous visitor's page is in (their language cookie, else their
-    browser's): the shared cache keeps one copy of a page per language. Read from the request
-    itself, as the cache's middleware runs before the locale middleware."""
-    return get_language_from_request(request)
-
-
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     organizations = selectors.organization_list_public()
     return render(request, "programs/home.html", {"organizations": organizations})
 
 
-@public_page(cache_control=public_cache.PAGE, vary=("Cookie",), variant=page_language)
+@public_page(cache_control=public_cache.PAGE, vary=("Cookie",))
 @require_safe
 def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization = request_organization(request)
@@ -78,7 +70,7 @@ def catalog(request: HttpRequest, org_slug: str) -> HttpResponse:
     )
 
 
-@public_page(cache_control=public_cache.PAGE, vary=("Cookie",), variant=page_language)
+@public_page(cache_control=public_cache.PAGE, vary=("Cookie",))
 @require_safe
 def credential_detail(
     request: HttpRequest, org_slug: str, credential_slug: str, number: int | None = None
@@ -183,7 +175,7 @@ def recommended_on_page(
     return selectors_schools.recommendations_for_user(user=user, organization=organization)
 
 
-@public_page(cache_control=public_cache.PAGE, vary=("Cookie",), variant=page_language)
+@public_page(cache_control=public_cache.PAGE, vary=("Cookie",))
 @require_safe
 def pathway_detail(request: HttpRequest, org_slug: str, pathway_slug: str) -> HttpResponse:
     organization = request_organization(request)
