@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -782,12 +782,13 @@ def stored_figures(
     if unfiltered is None:
         return None, {}
     extras: dict[str, Any] = {"agreement": unfiltered.get("agreement", {})}
-    if "queue" in unfiltered:  # the backlog and reviewers, as of the rebuild
-        extras.update(_queue_from(unfiltered["queue"]))
+    queue = unfiltered.get("queue")  # the backlog and reviewers, as of the rebuild
+    if queue is not None:
+        extras.update(_queue_from(queue))
     if key is None:
         return None, extras
     figures = rows.get(key) or {name: [] for name in SECTIONS}
-    if "queue" in unfiltered:  # this view's ageing and badges then too (none: zero)
+    if queue is not None:  # this view's ageing and badges then too (none stored: zero)
         extras["ageing"] = _ageing_from(figures.get("ageing") or {})
         extras["badges"] = _badges_from(figures.get("badges") or {})
     return {name: figures[name] for name in SECTIONS}, extras
@@ -963,7 +964,7 @@ def live_sections(
     organization: Organization,
     filters: InsightFilters,
     now: dt.datetime,
-    parts: Any = LIVE_PARTS,
+    parts: Collection[str] = LIVE_PARTS,
 ) -> dict[str, Any]:
     """What is read from the live tables when the rebuild stored no figure for it (facts built
     before it stored them; the ageing and badges of a period or a combination of filters): the
