@@ -131,6 +131,7 @@ class ReviewerLoad:
     reviews_recent: int
     last_review_at: dt.datetime | None
     agreement: ReviewerAgreement | None = None  # from reviews.agreement
+    role_values: tuple[str, ...] = ()  # the roles' values (``StaffRole.Role``)
 
     @property
     def agreement_exemplars_text(self) -> str:
@@ -261,6 +262,7 @@ def reviewer_load_list(
             active_claims=user.active_claims,
             reviews_recent=user.reviews_recent,
             last_review_at=user.last_review_at,
+            role_values=tuple(user.role_values or ()),
         )
         for user in users
     ]

@@ -351,15 +351,26 @@ def insights_rebuild(*, organization: Organization) -> InsightBuild:
 
 def _store_sections(organization: Organization, cursor: Any) -> None:
     """The unfiltered view's and each single filter's fact sections, figured from the facts
-    just inserted (``selectors.figures_to_store``: one statement per section and filter), and
-    the reviewers' agreement (``reviews.agreement``, one statement) beside the unfiltered
-    ones: stored as ``InsightSection`` rows, inserted in batches."""
+    just inserted (``selectors.figures_to_store``: one statement per section and filter), their
+    backlog's ageing and badges, with the organization's backlog and reviewers beside the
+    unfiltered ones (``selectors.queue_figures_to_store``: twelve statements), and the
+    reviewers' agreement (``reviews.agreement``, one statement): stored as ``InsightSection``
+    rows, inserted in batches."""
     from reviews.agreement import agreement_between_reviewers
 
-    from .selectors import SORT_MEMORY, UNFILTERED, figures_to_store
+    from .selectors import (
+        SECTIONS,
+        SORT_MEMORY,
+        UNFILTERED,
+        figures_to_store,
+        queue_figures_to_store,
+    )
 
     cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
     stored = figures_to_store(organization=organization)
+    queue = queue_figures_to_store(organization=organization, now=timezone.now())
+    for key, figures in queue.items():
+        stored.setdefault(key, {name: [] for name in SECTIONS}).update(figures)
     by_reviewer, overall = agreement_between_reviewers(organization=organization)
     stored[UNFILTERED]["agreement"] = {
         "reviewers": {str(reviewer_id): figure for reviewer_id, figure in by_reviewer.items()},

@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
 from django.utils import timezone
@@ -42,6 +43,7 @@ from programs.models import (
     Program,
     RubricCriterion,
     RubricLevel,
+    StaffRole,
 )
 from reviews import health
 from reviews.health import Median, duration_text
@@ -446,21 +448,17 @@ def _member_filter(filters: InsightFilters, organization: Organization, user: st
     return Q(Exists(members))
 
 
-def backlog_ageing(
-    *, organization: Organization, filters: InsightFilters, now: dt.datetime
-) -> list[AgeBucket]:
-    """The undecided current attempts now (as queue health counts them), by how long they have
-    waited, and how many of each are past their target. One query, live."""
-    queryset = Submission.objects.filter(
+def _ageing_queryset(organization: Organization) -> QuerySet[Submission]:
+    """The undecided current attempts (as queue health counts them)."""
+    return Submission.objects.filter(
         organization=organization,
         outcome="",
         application__attempt=F("number"),
         application__status__in=[Application.Status.SUBMITTED, Application.Status.IN_REVIEW],
-    ).filter(_member_filter(filters, organization, "application__educator"))
-    if filters.program is not None:
-        queryset = queryset.filter(application__credential__program=filters.program)
-    if filters.credential is not None:
-        queryset = queryset.filter(application__credential=filters.credential)
+    ).order_by()
+
+
+def _ageing_aggregates(now: dt.datetime) -> dict[str, Any]:
     aggregates: dict[str, Any] = {}
     for index, (_, low, high) in enumerate(AGE_BUCKETS):
         window = Q(submitted_at__lte=now - dt.timedelta(days=low))
@@ -468,11 +466,31 @@ def backlog_ageing(
             window &= Q(submitted_at__gt=now - dt.timedelta(days=high))
         aggregates[f"w{index}"] = Count("pk", filter=window)
         aggregates[f"p{index}"] = Count("pk", filter=window & Q(due_at__lt=now))
-    row = queryset.aggregate(**aggregates)
+    return aggregates
+
+
+def _ageing_from(row: dict[str, Any]) -> list[AgeBucket]:
     return [
-        AgeBucket(label=label, waiting=row[f"w{index}"], past_target=row[f"p{index}"])
+        AgeBucket(
+            label=label, waiting=row.get(f"w{index}") or 0, past_target=row.get(f"p{index}") or 0
+        )
         for index, (label, _, _) in enumerate(AGE_BUCKETS)
     ]
+
+
+def backlog_ageing(
+    *, organization: Organization, filters: InsightFilters, now: dt.datetime
+) -> list[AgeBucket]:
+    """The undecided current attempts now (as queue health counts them), by how long they have
+    waited, and how many of each are past their target. One query, live."""
+    queryset = _ageing_queryset(organization).filter(
+        _member_filter(filters, organization, "application__educator")
+    )
+    if filters.program is not None:
+        queryset = queryset.filter(application__credential__program=filters.program)
+    if filters.credential is not None:
+        queryset = queryset.filter(application__credential=filters.credential)
+    return _ageing_from(queryset.aggregate(**_ageing_aggregates(now)))
 
 
 # --- Badges -------------------------------------------------------------------------------------
@@ -487,6 +505,36 @@ class BadgeSummary:
     expiring_days: int = EXPIRING_DAYS
 
 
+def _badge_aggregates(filters: InsightFilters, now: dt.datetime) -> dict[str, Any]:
+    def in_range(name: str) -> Q:
+        condition = Q(**{f"{name}__isnull": False})
+        if filters.date_from:
+            condition &= Q(**{f"{name}__gte": _start(filters.date_from)})
+        if filters.date_to:
+            condition &= Q(**{f"{name}__lt": _start(filters.date_to + dt.timedelta(days=1))})
+        return condition
+
+    live = Q(revoked_at__isnull=True) & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+    return {
+        "issued": Count("pk", filter=in_range("issued_at")),
+        "revoked": Count("pk", filter=in_range("revoked_at")),
+        "active": Count("pk", filter=live),
+        "expiring": Count(
+            "pk",
+            filter=live & Q(valid_until__lte=now + dt.timedelta(days=EXPIRING_DAYS)),
+        ),
+    }
+
+
+def _badges_from(row: dict[str, Any]) -> BadgeSummary:
+    return BadgeSummary(
+        issued=row.get("issued") or 0,
+        revoked=row.get("revoked") or 0,
+        active=row.get("active") or 0,
+        expiring_soon=row.get("expiring") or 0,
+    )
+
+
 def badge_summary(
     *, organization: Organization, filters: InsightFilters, now: dt.datetime
 ) -> BadgeSummary:
@@ -499,31 +547,121 @@ def badge_summary(
         queryset = queryset.filter(version__credential__program=filters.program)
     if filters.credential is not None:
         queryset = queryset.filter(version__credential=filters.credential)
+    return _badges_from(queryset.order_by().aggregate(**_badge_aggregates(filters, now)))
 
-    def in_range(name: str) -> Q:
-        condition = Q(**{f"{name}__isnull": False})
-        if filters.date_from:
-            condition &= Q(**{f"{name}__gte": _start(filters.date_from)})
-        if filters.date_to:
-            condition &= Q(**{f"{name}__lt": _start(filters.date_to + dt.timedelta(days=1))})
-        return condition
 
-    live = Q(revoked_at__isnull=True) & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-    row = queryset.aggregate(
-        issued=Count("pk", filter=in_range("issued_at")),
-        revoked=Count("pk", filter=in_range("revoked_at")),
-        active=Count("pk", filter=live),
-        expiring=Count(
-            "pk",
-            filter=live & Q(valid_until__lte=now + dt.timedelta(days=EXPIRING_DAYS)),
+# --- The queue's figures the rebuild stores beside the facts ------------------------------------
+
+
+def _roster_field(organization: Organization, user: str, name: str) -> Subquery:
+    """The person's roster field (``school``, ``district``) in this organization."""
+    return Subquery(
+        Membership.objects.filter(organization=organization, user=OuterRef(user))
+        .order_by()
+        .values(name)[:1]
+    )
+
+
+def queue_figures_to_store(
+    *, organization: Organization, now: dt.datetime
+) -> dict[str, dict[str, Any]]:
+    """The backlog's ageing and the badges as of ``now``, by stored view's key (as
+    ``figures_to_store``): each live read grouped once more by each filter's column (ten
+    statements, whatever the number of schools or credentials), and, beside the unfiltered
+    ones, the whole organization's backlog and reviewers (queue health's own two statements).
+    The same rules as the live reads (``backlog_ageing``, ``badge_summary``)."""
+    stored: dict[str, dict[str, Any]] = defaultdict(dict)
+    reads: dict[str, tuple[QuerySet[Any], dict[str, Any], str, str]] = {
+        "ageing": (
+            _ageing_queryset(organization),
+            _ageing_aggregates(now),
+            "application__educator",
+            "application__credential",
         ),
-    )
-    return BadgeSummary(
-        issued=row["issued"],
-        revoked=row["revoked"],
-        active=row["active"],
-        expiring_soon=row["expiring"],
-    )
+        "badges": (
+            Badge.objects.filter(organization=organization).order_by(),
+            _badge_aggregates(InsightFilters(), now),
+            "recipient",
+            "version__credential",
+        ),
+    }
+    for name, (queryset, aggregates, user, credential) in reads.items():
+        stored[UNFILTERED][name] = queryset.aggregate(**aggregates)
+        columns = {
+            "program": F(f"{credential}__program_id"),
+            "credential": F(f"{credential}_id"),
+            "school": _roster_field(organization, user, "school"),
+            "district": _roster_field(organization, user, "district"),
+        }
+        for filter_name, column in columns.items():
+            rows = queryset.annotate(filter_value=column).values("filter_value")
+            for row in rows.annotate(**aggregates):
+                value = row.pop("filter_value")
+                if value not in ("", None):
+                    stored[f"{filter_name}:{value}"][name] = row
+    backlog = health.queue_backlog(organization=organization, now=now)
+    stored[UNFILTERED]["queue"] = {
+        "now": now.isoformat(),
+        "backlog": {
+            "waiting": backlog.waiting,
+            "in_review": backlog.in_review,
+            "awaiting_adjudication": backlog.awaiting_adjudication,
+            "past_target": backlog.past_target,
+            "oldest": _iso(backlog.oldest_submitted_at),
+        },
+        "reviewers": [
+            {
+                "user_id": reviewer.user_id,
+                "name": reviewer.name,
+                "email": reviewer.email,
+                "roles": list(reviewer.role_values),
+                "active_claims": reviewer.active_claims,
+                "reviews_recent": reviewer.reviews_recent,
+                "last_review_at": _iso(reviewer.last_review_at),
+            }
+            for reviewer in health.reviewer_load_list(organization=organization, now=now)
+        ],
+    }
+    return dict(stored)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def _queue_from(queue: dict[str, Any]) -> dict[str, Any]:
+    """The backlog and the reviewers as the rebuild stored them (as of ``queue_as_of``)."""
+    now = dt.datetime.fromisoformat(queue["now"])
+    backlog = queue["backlog"]
+    labels = dict(StaffRole.Role.choices)
+    return {
+        "queue_as_of": now,
+        "backlog": health.Backlog(
+            waiting=backlog["waiting"],
+            in_review=backlog["in_review"],
+            awaiting_adjudication=backlog["awaiting_adjudication"],
+            past_target=backlog["past_target"],
+            oldest_submitted_at=_when(backlog["oldest"]),
+            now=now,
+        ),
+        "reviewers": [
+            health.ReviewerLoad(
+                user_id=row["user_id"],
+                name=row["name"],
+                email=row["email"],
+                roles=tuple(labels.get(value, value) for value in row["roles"]),
+                active_claims=row["active_claims"],
+                reviews_recent=row["reviews_recent"],
+                last_review_at=_when(row["last_review_at"]),
+                role_values=tuple(row["roles"]),
+            )
+            for row in queue["reviewers"]
+        ],
+    }
 
 
 # --- The fact sections' figures: computed for any filters, stored by the rebuild for some ------
@@ -643,10 +781,16 @@ def stored_figures(
     unfiltered = rows.get(UNFILTERED)
     if unfiltered is None:
         return None, {}
-    extras = {"agreement": unfiltered.get("agreement", {})}
+    extras: dict[str, Any] = {"agreement": unfiltered.get("agreement", {})}
+    queue = unfiltered.get("queue")  # the backlog and reviewers, as of the rebuild
+    if queue is not None:
+        extras.update(_queue_from(queue))
     if key is None:
         return None, extras
     figures = rows.get(key) or {name: [] for name in SECTIONS}
+    if queue is not None:  # this view's ageing and badges then too (none stored: zero)
+        extras["ageing"] = _ageing_from(figures.get("ageing") or {})
+        extras["badges"] = _badges_from(figures.get("badges") or {})
     return {name: figures[name] for name in SECTIONS}, extras
 
 
@@ -721,6 +865,9 @@ class Dashboard:
     badges: BadgeSummary
     now: dt.datetime
     agreement: dict[str, Any] = field(default_factory=dict)  # stored by the rebuild
+    # when the backlog, reviewers (and, for a stored view, ageing and badges) were read: the
+    # rebuild's time when it stored them, None when they were read live for this page
+    queue_as_of: dt.datetime | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -783,7 +930,8 @@ def fact_sections(
     *, organization: Organization, filters: InsightFilters, build: InsightBuild | None
 ) -> dict[str, Any]:
     """The sections read from the fact tables: the funnel (with the badges' views and shares),
-    credentials, criteria and turnaround, and the reviewers' agreement the rebuild stored.
+    credentials, criteria and turnaround, and what the rebuild stored beside them: the
+    reviewers' agreement, the backlog and reviewers, and a stored view's ageing and badges.
 
     They change only when the facts are rebuilt, so they are cached under the build's time and
     the filters (exact: a rebuild makes a new key); a cached view runs no statement. Uncached,
@@ -808,32 +956,43 @@ def fact_sections(
 
 
 LIVE_SECONDS = 60
+LIVE_PARTS = ("backlog", "reviewers", "ageing", "badges")
 
 
 def live_sections(
-    *, organization: Organization, filters: InsightFilters, now: dt.datetime
+    *,
+    organization: Organization,
+    filters: InsightFilters,
+    now: dt.datetime,
+    parts: Collection[str] = LIVE_PARTS,
 ) -> dict[str, Any]:
-    """What is read from the live tables: the backlog now and the reviewers' load (the whole
-    organization's: kept once for every filter), the backlog's ageing and the badges (per
-    filters): five queries, each part kept for ``LIVE_SECONDS``: an overview a minute old at
-    most, where the queue health page is the live one."""
-    whole_key = f"insights-live-org1:{organization.pk}"
-    whole = cache.get(whole_key)
-    if whole is None:
-        whole = {
-            "backlog": health.queue_backlog(organization=organization, now=now),
-            "reviewers": health.reviewer_load_list(organization=organization, now=now),
-        }
-        cache.set(whole_key, whole, LIVE_SECONDS)
-    key = "insights-live2:" + _cache_key(organization, None, filters)
-    filtered = cache.get(key)
-    if filtered is None:
-        filtered = {
-            "ageing": backlog_ageing(organization=organization, filters=filters, now=now),
-            "badges": badge_summary(organization=organization, filters=filters, now=now),
-        }
-        cache.set(key, filtered, LIVE_SECONDS)
-    return {**whole, **filtered}
+    """What is read from the live tables when the rebuild stored no figure for it (facts built
+    before it stored them; the ageing and badges of a period or a combination of filters): the
+    backlog now and the reviewers' load (the whole organization's: kept once for every filter),
+    the backlog's ageing and the badges (per filters): up to four queries, each part kept for
+    ``LIVE_SECONDS``: an overview a minute old at most, where queue health is the live page."""
+    result: dict[str, Any] = {}
+    if {"backlog", "reviewers"} & set(parts):
+        whole_key = f"insights-live-org1:{organization.pk}"
+        whole = cache.get(whole_key)
+        if whole is None:
+            whole = {
+                "backlog": health.queue_backlog(organization=organization, now=now),
+                "reviewers": health.reviewer_load_list(organization=organization, now=now),
+            }
+            cache.set(whole_key, whole, LIVE_SECONDS)
+        result.update(whole)
+    if {"ageing", "badges"} & set(parts):
+        key = "insights-live2:" + _cache_key(organization, None, filters)
+        filtered = cache.get(key)
+        if filtered is None:
+            filtered = {
+                "ageing": backlog_ageing(organization=organization, filters=filters, now=now),
+                "badges": badge_summary(organization=organization, filters=filters, now=now),
+            }
+            cache.set(key, filtered, LIVE_SECONDS)
+        result.update(filtered)
+    return result
 
 
 def table_section(
@@ -896,19 +1055,20 @@ def dashboard(
     build: InsightBuild | None = None,
 ) -> Dashboard:
     """Everything the dashboard shows, in a fixed number of queries for each kind of view
-    (``fact_sections``: cached, stored or computed; the live sections: five fewer when they
-    are from the last minute)."""
+    (``fact_sections``: cached, stored or computed). A stored view's backlog, reviewers, ageing
+    and badges are the rebuild's, beside its facts; a computed view reads its ageing and badges
+    live (``live_sections``: two statements, none when read in the last minute)."""
     now = now or timezone.now()
     if build is None:
         build = InsightBuild.objects.filter(organization=organization).first()
-    return Dashboard(
-        organization=organization,
-        filters=filters,
-        built=build,
-        **fact_sections(organization=organization, filters=filters, build=build),
-        **live_sections(organization=organization, filters=filters, now=now),
-        now=now,
-    )
+    sections = fact_sections(organization=organization, filters=filters, build=build)
+    missing = [part for part in LIVE_PARTS if part not in sections]
+    if missing:
+        sections = {
+            **sections,
+            **live_sections(organization=organization, filters=filters, now=now, parts=missing),
+        }
+    return Dashboard(organization=organization, filters=filters, built=build, now=now, **sections)
 
 
 def application_export_rows(

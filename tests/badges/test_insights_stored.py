@@ -12,6 +12,7 @@ from django.utils import timezone
 from badges.insights import aggregates, selectors
 from badges.insights.selectors import InsightFilters
 from programs.models import Organization, StaffRole
+from reviews import health
 from reviews.models import Claim, CriterionScore, Review
 from submissions.models import Submission
 from tests.badges import test_insights as base
@@ -90,29 +91,78 @@ def test_first_views_read_stored_rows_in_constant_queries(count_queries: Any) ->
     for one, twenty in (unfiltered, school, both):
         assert_same_query_count(one, twenty)
     # a single filter reads its stored row as the unfiltered view does; two filters compute
-    # the four sections (and the sort-memory transaction: savepoint, SET LOCAL, release)
     assert_same_query_count(unfiltered[0], school[0])
-    assert len(both[0]) == len(school[0]) + 7
-    assert len(unfiltered[0]) == 14  # as counted on 2026-12-06 (decision 0023, amendment 2)
+    # the four sections (and the sort-memory transaction: savepoint, SET LOCAL, release), and
+    # its backlog's ageing and badges, read live
+    assert len(both[0]) == len(school[0]) + 9
+    assert len(unfiltered[0]) == 10  # as counted on 2026-12-06 (decision 0023, amendment 3)
 
 
-def test_the_organizations_backlog_and_reviewers_are_shared_by_every_filter(
-    count_queries: Any,
+def test_the_queue_is_stored_beside_the_facts_as_the_live_reads_count_it(
+    org: Organization, known: dict[str, Any]
 ) -> None:
-    # given an organization's unfiltered view just seen
-    org = dataset(2)
-    client = Client()
-    client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    selectors.cache.clear()
-    client.get(url(org))
-    # when a school's view is first seen within the minute
-    school = count_queries(lambda: client.get(url(org), {"school": "School 0"}))
-    # then it reads its own ageing and badges, but not again the organization's backlog and
-    # reviewers
+    # given attempts waiting (one past its target) and the facts rebuilt
+    a = known["a"]
+    waiting = apply(org, a, educator(org, "North"), ago=12)
+    attempt(waiting, 1, reviewer=known["reviewer"], decision=None, score=0, submitted_ago=10)
+    late = apply(org, known["b"], educator(org, "South", "Hills"), ago=3)
+    attempt(late, 1, reviewer=known["reviewer"], decision=None, score=0, submitted_ago=1)
+    aggregates.insights_rebuild(organization=org)
+    for filters in (
+        InsightFilters(),
+        InsightFilters(school="North"),
+        InsightFilters(district="Hills"),
+        InsightFilters(credential=a.credential),
+        InsightFilters(program=known["b"].credential.program),
+        InsightFilters(school="East"),  # no one there: zeros
+    ):
+        # when a stored view is read
+        _, stored = selectors.stored_figures(organization=org, filters=filters)
+        now = stored["queue_as_of"]
+        # then its ageing and badges are the live reads' as of the rebuild, and the backlog and
+        # reviewers queue health's
+        assert stored["ageing"] == selectors.backlog_ageing(
+            organization=org, filters=filters, now=now
+        ), filters
+        assert stored["badges"] == selectors.badge_summary(
+            organization=org, filters=filters, now=now
+        ), filters
+        assert stored["backlog"] == health.queue_backlog(organization=org, now=now)
+        assert stored["reviewers"] == health.reviewer_load_list(organization=org, now=now)
+    assert sum(b.waiting for b in stored_ageing(org, InsightFilters())) == 2
+    assert sum(b.waiting for b in stored_ageing(org, InsightFilters(school="North"))) == 1
+
+
+def stored_ageing(org: Organization, filters: InsightFilters) -> list[Any]:
+    return selectors.stored_figures(organization=org, filters=filters)[1]["ageing"]
+
+
+def test_a_stored_view_reads_no_live_table_and_says_as_of_when(
+    org: Organization, known: dict[str, Any], count_queries: Any
+) -> None:
+    client = staff(org, StaffRole.Role.PROGRAM_ADMIN)
+    client.get("/")
+    # when a stored view is first seen after the rebuild
     selectors.cache.clear()
     client.get("/")
-    alone = count_queries(lambda: client.get(url(org), {"school": "School 0"}))
-    assert len(school) == len(alone) - 2
+    stored = count_queries(lambda: client.get(url(org), {"school": "North"}))
+    # then it reads neither the queue nor the badges: the rebuild stored them
+    sql = " ".join(query["sql"] for query in stored.captured_queries)
+    for table in ('"submissions_submission"', '"reviews_claim"', '"badges_badge"'):
+        assert table not in sql, table
+    # and a computed view reads its own ageing and badges, the backlog and reviewers stored
+    selectors.cache.clear()
+    client.get("/")
+    both = count_queries(lambda: client.get(url(org), {"school": "North", "district": "Valley"}))
+    sql = " ".join(query["sql"] for query in both.captured_queries)
+    assert '"badges_badge"' in sql and '"submissions_submission"' in sql
+    assert '"reviews_claim"' not in sql
+    # and the page says when, and where the live queue is
+    response = client.get(url(org))
+    page = response.content.decode()
+    assert response.context["board"].queue_as_of is not None
+    assert "the backlog and reviewers included" in page
+    assert f"/admin/reviews/review/queue-health/?org={org.slug}" in page
 
 
 # --- Views and shares ----------------------------------------------------------------------
