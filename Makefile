@@ -51,9 +51,9 @@ run: install
 ## The whole suite and the checks (lint) against throwaway PostgreSQL and Redis
 ## (or DATABASE_URL / REDIS_URL when set).
 ## The checks run beside the suite (-j2: the suite's processes often wait on servers and browsers);
-## each one's output is printed whole when it ends (-O), and either failing fails `make test`.
+## their lines are kept whole (-Oline), and either failing fails `make test`.
 test: install
-	DJANGO_ENV=test $(DEVSTACK) exec -- $(MAKE) --no-print-directory -j2 -Otarget check-lint pytest
+	DJANGO_ENV=test $(DEVSTACK) exec -- $(MAKE) --no-print-directory -j2 -Oline check-lint pytest
 
 lint: install
 	DJANGO_ENV=test $(DEVSTACK) exec -- $(MAKE) --no-print-directory check-lint
