@@ -50,10 +50,11 @@ run: install
 
 ## The whole suite and the checks (lint) against throwaway PostgreSQL and Redis
 ## (or DATABASE_URL / REDIS_URL when set).
-## The checks run beside the suite (-j2: the suite's processes often wait on servers and browsers);
-## their lines are kept whole (-Oline), and either failing fails `make test`.
+## The checks run beside the suite (-j2: the suite's processes often wait on servers and browsers;
+## their output is not held back, so the suite's progress shows as it goes); either failing fails
+## `make test`.
 test: install
-	DJANGO_ENV=test $(DEVSTACK) exec -- $(MAKE) --no-print-directory -j2 -Oline check-lint pytest
+	DJANGO_ENV=test $(DEVSTACK) exec -- $(MAKE) --no-print-directory -j2 check-lint pytest
 
 lint: install
 	DJANGO_ENV=test $(DEVSTACK) exec -- $(MAKE) --no-print-directory check-lint
