@@ -1,7 +1,8 @@
-"""The verification checks as people read them. ``services.credential_verify`` (and
-``dataintegrity.verify`` under it) describe each check in English, and the result keeps those
-words wherever it goes; the verification page and its "Verify now" answer show them in the
-reader's language (a sentence already translated, or one not known here, is shown as it is)."""
+"""The verification checks as people read them. ``services.credential_verify`` writes its own
+sentences in the request's language; the signature check's details come from
+``dataintegrity.verify``, a library without Django that describes them in English, so the
+verification page and its "Verify now" answer show those in the reader's language here (a
+sentence not known here is shown as it is)."""
 
 from __future__ import annotations
 
@@ -11,23 +12,15 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-# the fixed sentences of credential_verify and dataintegrity.verify, for the catalog
+# dataintegrity.verify's fixed sentences, for the catalog
 SENTENCES = (
-    gettext_noop("Signed by the issuer's published key."),
-    gettext_noop("Revoked by the issuer."),
-    gettext_noop("Not revoked."),
-    gettext_noop("The status list's signature is invalid."),
-    gettext_noop("Status list not found."),
-    gettext_noop("Unknown status list."),
-    gettext_noop("Within its validity dates."),
     gettext_noop("The credential has no proof."),
     gettext_noop("Unsupported proof type."),
     gettext_noop("The proof's purpose is not assertionMethod."),
     gettext_noop("The signature does not match the credential."),
 )
-# the sentences that carry a value: the English pattern, and the message id to show it with
+# its sentences that carry a value: the English pattern, and the message id to show it with
 PATTERNS = (
-    (re.compile(r"Expired on (?P<value>\S+)\."), gettext_noop("Expired on %(value)s.")),
     (
         re.compile(r"Unsupported cryptosuite (?P<value>.*)\.", re.DOTALL),
         gettext_noop("Unsupported cryptosuite %(value)s."),

@@ -4,7 +4,6 @@ credential does not (it is data, and its signature must not change)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,14 +21,6 @@ from tests.factories import OrganizationFactory, StaffRoleFactory, UserFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_run_at_once")]
 
 ES = {"HTTP_ACCEPT_LANGUAGE": "es"}
-
-
-@pytest.fixture(autouse=True)
-def site_language_afterwards() -> Iterator[None]:
-    """A Spanish request leaves its language active in the thread: the next test starts in the
-    site's language."""
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture

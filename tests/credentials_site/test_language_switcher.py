@@ -6,7 +6,6 @@ kept on their account, wins over the browser, and needs the CSRF token."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -20,14 +19,6 @@ from tests.factories import OrganizationFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 MISSING = "/no-such-page/"
-
-
-@pytest.fixture(autouse=True)
-def _language_of_the_thread_restored() -> Iterator[None]:
-    """A request activates its language for the thread and nothing resets it: the next test
-    (rendering an e-mail outside any request) would be in Spanish."""
-    yield
-    translation.deactivate()
 
 
 def html_lang(page: str) -> str:
