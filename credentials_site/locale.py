@@ -16,6 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from .public_cache import LANGUAGE_INDEPENDENT
+
 
 class LocaleMiddleware(DjangoLocaleMiddleware):
     """Django's, except that a response marked the same in every language (a public document:
@@ -25,7 +27,7 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
-        if getattr(response, "language_independent", False):
+        if getattr(response, LANGUAGE_INDEPENDENT, False):
             return response
         return super().process_response(request, response)  # type: ignore[no-any-return]
 

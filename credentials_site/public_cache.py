@@ -76,9 +76,9 @@ _RESPONSE_ATTRIBUTES = (
     "xframe_options_exempt",
 )
 _STORED_ATTRIBUTE = "_public_cache_keying"
-UNTIL_ATTRIBUTE = "public_cache_until"
+UNTIL_ATTRIBUTE = "public_cache_until"  # a view may cap its entry's life (a datetime)
 # a response the same in every language: no Vary on the language (credentials_site.locale)
-LANGUAGE_INDEPENDENT = "language_independent"  # a view may cap its entry's life (a datetime)
+LANGUAGE_INDEPENDENT = "language_independent"
 
 
 @cache
